@@ -1,0 +1,100 @@
+package cognitoguard
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// TokenUse is the Cognito token_use claim: "access" or "id".
+type TokenUse string
+
+// Token uses. The zero value of [Config.TokenUse] means [TokenUseAccess].
+const (
+	TokenUseAccess TokenUse = "access"
+	TokenUseID     TokenUse = "id"
+	// TokenUseAny accepts access and ID tokens alike. Handlers then MUST
+	// look at [Claims.TokenUse] before trusting token-specific claims.
+	TokenUseAny TokenUse = "any"
+)
+
+// Claims are the verified claims of a Cognito access or ID token.
+//
+// The Verifier hands every caller its own copy of the struct, but the
+// slices (Scopes, Groups) and the raw payload may be shared with other
+// callers of the same token: treat them as read-only.
+type Claims struct {
+	Issuer   string   // iss, one of the configured issuers
+	Subject  string   // sub, the user's stable id
+	Username string   // username (access) or cognito:username (id)
+	TokenUse TokenUse // token_use: access or id
+	ClientID string   // client_id (access) or aud (id)
+	Scopes   []string // scope, split on spaces (access tokens)
+	Groups   []string // cognito:groups
+	Email    string   // email (id tokens)
+
+	// EmailVerified is email_verified (id tokens).
+	EmailVerified bool
+
+	AuthTime  time.Time // auth_time; zero if absent
+	IssuedAt  time.Time // iat
+	Expiry    time.Time // exp
+	NotBefore time.Time // nbf; zero if absent (Cognito sets none)
+
+	JTI       string // jti; empty if absent
+	OriginJTI string // origin_jti: the sign-in session; empty if absent
+	EventID   string // event_id; empty if absent
+
+	raw []byte // the payload JSON
+}
+
+// HasScope reports whether the token carries scope s.
+func (c *Claims) HasScope(s string) bool { return slices.Contains(c.Scopes, s) }
+
+// InGroup reports whether the user is in group g.
+func (c *Claims) InGroup(g string) bool { return slices.Contains(c.Groups, g) }
+
+// AuthenticatedAt is the moment the revocation rule compares with a
+// sign-out: auth_time, or iat when the token has no auth_time.
+func (c *Claims) AuthenticatedAt() time.Time {
+	if !c.AuthTime.IsZero() {
+		return c.AuthTime
+	}
+	return c.IssuedAt
+}
+
+// Decode unmarshals the whole verified payload into v, for claims the
+// struct does not carry (custom:* attributes, identities, …).
+func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+
+// Raw returns a copy of the verified payload JSON.
+func (c *Claims) Raw() []byte { return slices.Clone(c.raw) }
+
+// Custom returns the string value of custom attribute name (with or
+// without its "custom:" prefix) and whether it is present.
+func (c *Claims) Custom(name string) (string, bool) {
+	if len(name) < 7 || name[:7] != "custom:" {
+		name = "custom:" + name
+	}
+	var m map[string]any
+	if err := json.Unmarshal(c.raw, &m); err != nil {
+		return "", false
+	}
+	s, ok := m[name].(string)
+	return s, ok
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx carrying c.
+func NewContext(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, ctxKey{}, c)
+}
+
+// FromContext returns the claims stored by [NewContext] (the middleware
+// stores them for every request it lets through).
+func FromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(ctxKey{}).(*Claims)
+	return c, ok && c != nil
+}
