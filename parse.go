@@ -11,9 +11,9 @@ import (
 )
 
 const (
-	maxHeaderLen = 1024 // encoded header segment
-	maxKidLen    = 256
-	maxSigLen    = 1024 // 8192-bit RSA
+	maxHeaderLen   = 1024 // encoded header segment
+	maxKidLen      = 256
+	maxSigLen      = 1024 // 8192-bit RSA
 	maxNumericDate = 1e11 // year 5138: anything later is an error, not a date
 )
 
