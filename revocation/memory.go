@@ -1,0 +1,232 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// DefaultMemoryMaxEntries is the default bound of a [Memory] store.
+const DefaultMemoryMaxEntries = 1_000_000
+
+// MemoryConfig holds the optional settings of [NewMemory]. Its zero value is
+// the default.
+type MemoryConfig struct {
+	// TTL is how long a record lives after its sign-out time T: records
+	// with T+TTL in the past are ignored and purged. Default [DefaultTTL]
+	// (24h5m). It MUST be at least the longest token lifetime of the pools
+	// (Cognito allows up to 1 day), or tokens revoked less than their
+	// lifetime ago would pass again.
+	TTL time.Duration
+
+	// MaxEntries bounds the number of live records (each user sign-out and
+	// each revoked session is one record; roughly 150 bytes plus the
+	// lengths of the issuer, sub and origin_jti). Default
+	// [DefaultMemoryMaxEntries]. When full, expired records are purged
+	// first; if none can be, the write fails with [ErrUnavailable]: a live
+	// sign-out is never dropped silently.
+	MaxEntries int
+
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+
+	// Logger receives a Warn record when the store is full. Nil discards.
+	Logger *slog.Logger
+}
+
+// Memory is the in-process [Store]: sign-outs recorded in one process are
+// honoured by that process only. Use it for a single instance (it is the
+// embedded default) and in tests; use [Redis] when several instances serve
+// the same users.
+//
+// Memory owns no goroutine: expired records are purged lazily by writes.
+// Revoked is a read-locked map lookup that does not allocate. It is safe for
+// concurrent use; the zero value is not usable, call [NewMemory].
+type Memory struct {
+	ttlMs int64
+	max   int
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu        sync.RWMutex
+	users     map[userKey]*entry
+	n         int   // records (user sign-outs + sessions), expired ones included until purged
+	minExp    int64 // lower bound of the earliest expiry (Unix ms) among records
+	lastPurge int64 // Unix ms
+}
+
+// NewMemory returns an in-process store.
+func NewMemory(cfg MemoryConfig) *Memory {
+	m := &Memory{
+		ttlMs:  cfg.TTL.Milliseconds(),
+		max:    cfg.MaxEntries,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+		users:  make(map[userKey]*entry),
+		minExp: math.MaxInt64,
+	}
+	if cfg.TTL <= 0 {
+		m.ttlMs = DefaultTTL.Milliseconds()
+	}
+	if m.max <= 0 {
+		m.max = DefaultMemoryMaxEntries
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	return m
+}
+
+// Revoked reports whether c's user signed out, or c's session was revoked,
+// at or after c's authentication time. It never fails for a non-nil c.
+func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error) {
+	if c == nil {
+		return false, errors.New("revocation: nil claims")
+	}
+	nowMs := m.now().UnixMilli()
+	m.mu.RLock()
+	e := m.users[userKey{c.Issuer, c.Subject}]
+	r := e != nil && e.revoked(c, nowMs, m.ttlMs)
+	m.mu.RUnlock()
+	return r, nil
+}
+
+// RevokeUser implements [Store.RevokeUser]. It fails with [ErrUnavailable]
+// only when the store is full of live records.
+func (m *Memory) RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error {
+	t, err := checkArgs(issuer, sub, at)
+	if err != nil {
+		return err
+	}
+	return m.write(ctx, issuer, sub, "", t)
+}
+
+// RevokeSession implements [Store.RevokeSession]. It fails with
+// [ErrUnavailable] only when the store is full of live records.
+func (m *Memory) RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error {
+	t, err := checkArgs(issuer, sub, at)
+	if err != nil {
+		return err
+	}
+	if originJTI == "" {
+		return errors.New("revocation: empty origin_jti")
+	}
+	return m.write(ctx, issuer, sub, originJTI, t)
+}
+
+// SignedOutAt implements [Store.SignedOutAt]; it never fails.
+func (m *Memory) SignedOutAt(_ context.Context, issuer, sub string) (time.Time, bool, error) {
+	nowMs := m.now().UnixMilli()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if e := m.users[userKey{issuer, sub}]; e != nil {
+		t, ok := e.signedOut(nowMs, m.ttlMs)
+		return t, ok, nil
+	}
+	return time.Time{}, false, nil
+}
+
+// Len returns the number of records held, expired ones not yet purged
+// included.
+func (m *Memory) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.n
+}
+
+// write records T (Unix ms) for the user (jti == "") or the session jti.
+func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) error {
+	nowMs := m.now().UnixMilli()
+	exp := t + m.ttlMs
+	if exp < nowMs {
+		return nil // already expired: every token it would reject has expired
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if nowMs >= m.minExp && nowMs-m.lastPurge >= m.ttlMs/8 {
+		m.purgeLocked(nowMs)
+	}
+	e := m.users[userKey{issuer, sub}]
+	var cur int64
+	var exists bool
+	if e != nil {
+		if jti == "" {
+			cur, exists = e.user, e.user != 0
+		} else {
+			cur, exists = e.sessions[jti]
+		}
+	}
+	if exists && cur >= t {
+		return nil // a later (or the same) time is already recorded
+	}
+	if !exists && m.n >= m.max {
+		if nowMs >= m.minExp {
+			m.purgeLocked(nowMs)
+			e = m.users[userKey{issuer, sub}]
+		}
+		if m.n >= m.max {
+			m.log.LogAttrs(ctx, slog.LevelWarn, "revocation: in-memory store full; sign-out not recorded",
+				slog.Int("max_entries", m.max))
+			return fmt.Errorf("%w: in-memory store full (%d live records; raise MaxEntries or use Redis)", ErrUnavailable, m.max)
+		}
+	}
+	if e == nil {
+		e = &entry{}
+		m.users[userKey{strings.Clone(issuer), strings.Clone(sub)}] = e
+	}
+	if jti == "" {
+		if e.user == 0 {
+			m.n++
+		}
+		e.user = t
+	} else {
+		if e.sessions == nil {
+			e.sessions = make(map[string]int64, 1)
+		}
+		if _, ok := e.sessions[jti]; !ok {
+			m.n++
+			jti = strings.Clone(jti)
+		}
+		e.sessions[jti] = t
+	}
+	m.minExp = min(m.minExp, exp)
+	return nil
+}
+
+// purgeLocked drops expired records and recomputes minExp.
+func (m *Memory) purgeLocked(nowMs int64) {
+	m.lastPurge = nowMs
+	minExp := int64(math.MaxInt64)
+	for k, e := range m.users {
+		if e.user != 0 {
+			if exp := e.user + m.ttlMs; exp < nowMs {
+				e.user = 0
+				m.n--
+			} else {
+				minExp = min(minExp, exp)
+			}
+		}
+		for j, t := range e.sessions {
+			if exp := t + m.ttlMs; exp < nowMs {
+				delete(e.sessions, j)
+				m.n--
+			} else {
+				minExp = min(minExp, exp)
+			}
+		}
+		if e.user == 0 && len(e.sessions) == 0 {
+			delete(m.users, k)
+		}
+	}
+	m.minExp = minExp
+}

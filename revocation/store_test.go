@@ -1,0 +1,315 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// fakeClock is a concurrency-safe settable clock.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(t time.Time) *fakeClock {
+	c := new(fakeClock)
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// contractEnv builds the store under test.
+type contractEnv struct {
+	// newStore returns a fresh, empty store using now as its clock.
+	newStore func(t *testing.T, now func() time.Time) revocation.Store
+	// advance, if set, moves the backend's own clock (miniredis
+	// FastForward) along with the fake clock.
+	advance func(t *testing.T, d time.Duration)
+}
+
+// op is one write of a contract case, times relative to the case's base.
+type op struct {
+	user    string // username in pool 1 ("alice", "bob"); prefix "2:" for pool 2
+	session string // origin_jti for RevokeSession; empty: RevokeUser
+	at      time.Duration
+}
+
+// probe is one token checked after the writes.
+type probe struct {
+	name     string
+	user     string // as in op
+	id       bool   // ID token instead of access
+	auth     time.Duration
+	origin   string // origin_jti; "-" removes the claim; "" keeps the session's
+	revoked  bool
+	advance  time.Duration // clock move before minting (cumulative)
+	longLife bool          // exp far ahead (for TTL probes)
+}
+
+// runContract checks the revocation semantics every Store must share,
+// through a real Verifier and tokens minted by cognitotest.
+func runContract(t *testing.T, env contractEnv) {
+	base := time.Now().Truncate(time.Second).Add(-time.Hour)
+	clock := newFakeClock(base.Add(time.Minute))
+	p1 := cognitotest.NewPool(cognitotest.Config{PoolID: "us-east-1_poolOne", Now: clock.Now})
+	t.Cleanup(p1.Close)
+	p2 := cognitotest.NewPool(cognitotest.Config{PoolID: "us-east-1_poolTwo", Now: clock.Now})
+	t.Cleanup(p2.Close)
+	for _, p := range []*cognitotest.Pool{p1, p2} {
+		p.AddUser(cognitotest.User{Username: "alice", Sub: "sub-alice"})
+		p.AddUser(cognitotest.User{Username: "bob", Sub: "sub-bob"})
+	}
+	resolve := func(user string) (*cognitotest.Pool, string) {
+		if name, ok := strings.CutPrefix(user, "2:"); ok {
+			return p2, "sub-" + name
+		}
+		return p1, "sub-" + user
+	}
+
+	cases := []struct {
+		name   string
+		ops    []op
+		probes []probe
+		signed map[string]time.Duration // SignedOutAt expectations (absent: no sign-out)
+	}{
+		{
+			name: "sign-out rejects earlier tokens, later sign-in passes",
+			ops:  []op{{user: "alice", at: 10 * time.Second}},
+			probes: []probe{
+				{name: "earlier access", user: "alice", auth: 5 * time.Second, revoked: true},
+				{name: "earlier id", user: "alice", id: true, auth: 5 * time.Second, revoked: true},
+				{name: "same second", user: "alice", auth: 10 * time.Second, revoked: true},
+				{name: "later sign-in", user: "alice", auth: 11 * time.Second},
+				{name: "later sign-in id", user: "alice", id: true, auth: 11 * time.Second},
+				{name: "refreshed token keeps auth_time", user: "alice", auth: 5 * time.Second, advance: 20 * time.Minute, revoked: true},
+				{name: "no origin_jti", user: "alice", auth: 5 * time.Second, origin: "-", revoked: true},
+			},
+			signed: map[string]time.Duration{"alice": 10 * time.Second},
+		},
+		{
+			name: "millisecond precision",
+			ops:  []op{{user: "alice", at: 10*time.Second + 500*time.Millisecond}},
+			probes: []probe{
+				{name: "auth in the sign-out second", user: "alice", auth: 10 * time.Second, revoked: true},
+				{name: "auth the next second", user: "alice", auth: 11 * time.Second},
+			},
+			signed: map[string]time.Duration{"alice": 10*time.Second + 500*time.Millisecond},
+		},
+		{
+			name: "users and issuers independent",
+			ops:  []op{{user: "alice", at: 10 * time.Second}},
+			probes: []probe{
+				{name: "other user", user: "bob", auth: 5 * time.Second},
+				{name: "same sub other issuer", user: "2:alice", auth: 5 * time.Second},
+				{name: "same sub other issuer id", user: "2:alice", id: true, auth: 5 * time.Second},
+				{name: "revoked user", user: "alice", auth: 5 * time.Second, revoked: true},
+			},
+			signed: map[string]time.Duration{"alice": 10 * time.Second},
+		},
+		{
+			name: "session revocation rejects only its origin_jti",
+			ops:  []op{{user: "alice", session: "origin-1", at: 10 * time.Second}},
+			probes: []probe{
+				{name: "revoked session access", user: "alice", origin: "origin-1", auth: 5 * time.Second, revoked: true},
+				{name: "revoked session id", user: "alice", id: true, origin: "origin-1", auth: 5 * time.Second, revoked: true},
+				{name: "revoked session refreshed", user: "alice", origin: "origin-1", auth: 5 * time.Second, advance: 20 * time.Minute, revoked: true},
+				{name: "other session", user: "alice", origin: "origin-2", auth: 5 * time.Second},
+				{name: "no origin_jti", user: "alice", origin: "-", auth: 5 * time.Second},
+				{name: "same origin other user", user: "bob", origin: "origin-1", auth: 5 * time.Second},
+				{name: "same origin other issuer", user: "2:alice", origin: "origin-1", auth: 5 * time.Second},
+				{name: "authenticated after the revocation", user: "alice", origin: "origin-1", auth: 11 * time.Second},
+			},
+		},
+		{
+			name: "latest time wins, a stale writer never lowers it",
+			ops: []op{
+				{user: "alice", at: 20 * time.Second},
+				{user: "alice", at: 10 * time.Second},
+				{user: "alice", session: "origin-1", at: 30 * time.Second},
+				{user: "alice", session: "origin-1", at: 12 * time.Second},
+			},
+			probes: []probe{
+				{name: "between the two sign-outs", user: "alice", auth: 15 * time.Second, revoked: true},
+				{name: "after both", user: "alice", auth: 21 * time.Second},
+				{name: "session between", user: "alice", origin: "origin-1", auth: 25 * time.Second, revoked: true},
+			},
+			signed: map[string]time.Duration{"alice": 20 * time.Second},
+		},
+		{
+			name: "user and session records combine",
+			ops: []op{
+				{user: "alice", at: 10 * time.Second},
+				{user: "alice", session: "origin-1", at: 30 * time.Second},
+			},
+			probes: []probe{
+				{name: "before both", user: "alice", origin: "origin-2", auth: 5 * time.Second, revoked: true},
+				{name: "session after sign-out", user: "alice", origin: "origin-1", auth: 20 * time.Second, revoked: true},
+				{name: "other session after sign-out", user: "alice", origin: "origin-2", auth: 20 * time.Second},
+			},
+			signed: map[string]time.Duration{"alice": 10 * time.Second},
+		},
+		{
+			name: "records expire after TTL",
+			ops: []op{
+				{user: "alice", at: 10 * time.Second},
+				{user: "bob", session: "origin-1", at: 10 * time.Second},
+			},
+			probes: []probe{
+				{name: "live", user: "alice", auth: 5 * time.Second, revoked: true, longLife: true},
+				{name: "expired", user: "alice", auth: 5 * time.Second, advance: revocation.DefaultTTL + time.Minute, longLife: true},
+				{name: "expired session", user: "bob", origin: "origin-1", auth: 5 * time.Second, longLife: true},
+			},
+			// After the probes' advance, the sign-out is gone.
+			signed: map[string]time.Duration{},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock.ns.Store(base.Add(time.Minute).UnixNano())
+			store := env.newStore(t, clock.Now)
+			v, err := cognitoguard.New([]cognitoguard.Pool{
+				{Issuer: p1.Issuer(), ClientIDs: []string{p1.ClientID()}},
+				{Issuer: p2.Issuer(), ClientIDs: []string{p2.ClientID()}},
+			}, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Revocation: store, Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { v.Close() })
+			ctx := t.Context()
+			for _, o := range tc.ops {
+				p, sub := resolve(o.user)
+				var err error
+				if o.session == "" {
+					err = store.RevokeUser(ctx, p.Issuer(), sub, base.Add(o.at))
+				} else {
+					err = store.RevokeSession(ctx, p.Issuer(), sub, o.session, base.Add(o.at))
+				}
+				if err != nil {
+					t.Fatalf("write %+v: %v", o, err)
+				}
+			}
+			for _, pr := range tc.probes {
+				if pr.advance != 0 {
+					clock.Advance(pr.advance)
+					if env.advance != nil {
+						env.advance(t, pr.advance)
+					}
+				}
+				p, _ := resolve(pr.user)
+				opts := []cognitotest.TokenOption{cognitotest.WithAuthTime(base.Add(pr.auth))}
+				switch pr.origin {
+				case "":
+				case "-":
+					opts = append(opts, cognitotest.WithClaims(map[string]any{"origin_jti": nil}))
+				default:
+					opts = append(opts, cognitotest.WithClaims(map[string]any{"origin_jti": pr.origin}))
+				}
+				if pr.longLife {
+					opts = append(opts, cognitotest.WithExpiry(clock.Now().Add(48*time.Hour)))
+				}
+				name := strings.TrimPrefix(pr.user, "2:")
+				var tok string
+				if pr.id {
+					tok = p.IDToken(name, opts...)
+				} else {
+					tok = p.AccessToken(name, opts...)
+				}
+				_, err := v.Verify(ctx, tok)
+				switch {
+				case pr.revoked && !errors.Is(err, cognitoguard.ErrRevoked):
+					t.Errorf("%s: Verify = %v, want ErrRevoked", pr.name, err)
+				case !pr.revoked && err != nil:
+					t.Errorf("%s: Verify = %v, want success", pr.name, err)
+				}
+			}
+			if tc.signed != nil {
+				for _, user := range []string{"alice", "bob", "2:alice"} {
+					p, sub := resolve(user)
+					at, ok, err := store.SignedOutAt(ctx, p.Issuer(), sub)
+					if err != nil {
+						t.Fatalf("SignedOutAt(%s): %v", user, err)
+					}
+					want, wantOK := tc.signed[user]
+					if ok != wantOK || (ok && !at.Equal(base.Add(want))) {
+						t.Errorf("SignedOutAt(%s) = %v, %v; want %v, %v", user, at, ok, base.Add(want), wantOK)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("concurrent writers keep the maximum", func(t *testing.T) {
+		clock.ns.Store(base.Add(time.Minute).UnixNano())
+		store := env.newStore(t, clock.Now)
+		ctx := t.Context()
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				for j := range 20 {
+					at := base.Add(time.Duration((j*8+i)%160) * time.Second)
+					if err := store.RevokeUser(ctx, p1.Issuer(), "sub-carol", at); err != nil {
+						t.Error(err)
+						return
+					}
+					c := &cognitoguard.Claims{Issuer: p1.Issuer(), Subject: "sub-carol", AuthTime: base}
+					if _, err := store.Revoked(ctx, c); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		at, ok, err := store.SignedOutAt(ctx, p1.Issuer(), "sub-carol")
+		if err != nil || !ok || !at.Equal(base.Add(159*time.Second)) {
+			t.Errorf("SignedOutAt = %v, %v, %v; want %v", at, ok, err, base.Add(159*time.Second))
+		}
+	})
+
+	t.Run("invalid arguments", func(t *testing.T) {
+		store := env.newStore(t, clock.Now)
+		ctx := t.Context()
+		now := clock.Now()
+		for _, tc := range []struct {
+			name string
+			err  error
+		}{
+			{"empty issuer", store.RevokeUser(ctx, "", "s", now)},
+			{"empty sub", store.RevokeUser(ctx, "https://iss", "", now)},
+			{"zero time", store.RevokeUser(ctx, "https://iss", "s", time.Time{})},
+			{"empty origin_jti", store.RevokeSession(ctx, "https://iss", "s", "", now)},
+		} {
+			if tc.err == nil {
+				t.Errorf("%s: no error", tc.name)
+			} else if errors.Is(tc.err, revocation.ErrUnavailable) {
+				t.Errorf("%s: %v matches ErrUnavailable; want an argument error", tc.name, tc.err)
+			}
+		}
+		if _, err := store.Revoked(ctx, nil); err == nil {
+			t.Error("Revoked(nil): no error")
+		}
+	})
+}
+
+// claims builds the claims the Verifier would hand the store.
+func claims(iss, sub string, auth time.Time, origin string) *cognitoguard.Claims {
+	return &cognitoguard.Claims{Issuer: iss, Subject: sub, AuthTime: auth, IssuedAt: auth, OriginJTI: origin}
+}
+
+// mustRevoked calls Revoked and fails the test on error.
+func mustRevoked(t testing.TB, ctx context.Context, s revocation.Store, c *cognitoguard.Claims) bool {
+	t.Helper()
+	r, err := s.Revoked(ctx, c)
+	if err != nil {
+		t.Fatalf("Revoked(%s/%s): %v", c.Issuer, c.Subject, err)
+	}
+	return r
+}
