@@ -53,7 +53,7 @@ func parseToken(token string) (*parsed, error) {
 		return nil, malformed("header too large")
 	}
 	// The decoder skips CR and LF; a token must not contain them.
-	if strings.ContainsAny(token, "\r\n") {
+	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
 		return nil, malformed("line break in token")
 	}
 	p := new(parsed)
