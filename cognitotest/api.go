@@ -114,7 +114,9 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, &apiError{http.StatusRequestEntityTooLarge, "SerializationException", "Request body too large."})
+			return
 		}
+		writeError(w, &apiError{http.StatusBadRequest, "SerializationException", "Unreadable request body."})
 		return
 	}
 

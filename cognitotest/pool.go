@@ -15,9 +15,13 @@ import (
 
 // Defaults applied by [NewPool] to the zero fields of [Config].
 const (
-	DefaultPoolID          = "us-east-1_cognitotest"
-	DefaultClientID        = "cognitotest-client"
-	DefaultTokenTTL        = time.Hour
+	// DefaultPoolID is the user pool ID of a Config without PoolID.
+	DefaultPoolID = "us-east-1_cognitotest"
+	// DefaultClientID is the only app client of a Config without ClientIDs.
+	DefaultClientID = "cognitotest-client"
+	// DefaultTokenTTL is the lifetime of access and ID tokens, as in Cognito.
+	DefaultTokenTTL = time.Hour
+	// DefaultRefreshTokenTTL is the lifetime of refresh tokens, as in Cognito.
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
 	// DefaultScope is the scope of access tokens issued by a sign-in with
 	// the user pool API, as in Cognito.
@@ -39,8 +43,9 @@ type Config struct {
 
 	// Now is the clock used to mint tokens (iat, auth_time, exp) and by
 	// the API (expiry of access and refresh tokens, sign-out times).
-	// If nil, time.Now is used. It MUST be safe for concurrent use: the
-	// API calls it from the server's goroutines.
+	// If nil, time.Now is used. It MUST be safe for concurrent use (the
+	// API calls it from the server's goroutines) and MUST NOT call methods
+	// of the Pool (it runs under the pool's lock).
 	Now func() time.Time
 
 	// AccessTokenTTL and IDTokenTTL are the lifetimes of minted tokens

@@ -56,8 +56,8 @@ func buildOptions(opts []TokenOption) *tokenOptions {
 // WithClaims adds claims to the token or overrides them; a claim whose
 // value is nil is deleted. A claim keeps its place in the payload when
 // overridden; new claims follow the standard ones, sorted by name. Values
-// are encoded with encoding/json (a json.RawMessage is copied as is); a
-// time.Time becomes integer seconds since the epoch. Several WithClaims
+// are encoded with encoding/json (a json.RawMessage is copied, compacted);
+// a time.Time becomes integer seconds since the epoch. Several WithClaims
 // merge, the later winning. WithClaims applies after every other option.
 func WithClaims(m map[string]any) TokenOption {
 	m = maps.Clone(m)
