@@ -1,0 +1,224 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
+// implements it; tests may use a fake. Implementations MUST be safe for
+// concurrent use and MUST return errors matching the sentinels of package
+// cognitoguard (any other error is answered 503, see [WriteError]).
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*cognitoguard.Claims, error)
+}
+
+var _ Verifier = (*cognitoguard.Verifier)(nil)
+
+// Config holds the optional settings of [New]. Its zero value reads the
+// token from the Authorization header only, answers with realm "api" and
+// Retry-After 1, and logs nothing.
+type Config struct {
+	// Realm is the realm of the WWW-Authenticate challenges. Default
+	// [DefaultRealm] ("api"). It is quoted and escaped.
+	Realm string
+
+	// Cookie, if set, names a cookie holding the token, read only when the
+	// request has no Authorization header at all (an Authorization header
+	// of another scheme, such as Basic, is answered 401 and the cookie is
+	// not consulted). The value follows the same rules as a header token;
+	// several cookies of that name are refused ([ErrInvalidRequest]), as a
+	// sibling domain may plant one. A site reading tokens from cookies
+	// MUST protect its state-changing routes against cross-site requests
+	// (SameSite cookies, [http.CrossOriginProtection]).
+	Cookie string
+
+	// Extractor, if set, replaces the header and cookie extraction
+	// entirely (Cookie is then ignored). Returning "" and a nil error
+	// means no token ([cognitoguard.ErrNoToken]). Its errors SHOULD match
+	// [cognitoguard.ErrNoToken] or [cognitoguard.ErrInvalidToken] (for
+	// example [cognitoguard.ErrMalformed]); any other error is classed
+	// [cognitoguard.ErrUnavailable] and answered 503. The token it returns
+	// is bounded by the Verifier (cognitoguard.Config.MaxTokenSize), not
+	// by MaxTokenSize.
+	Extractor func(*http.Request) (string, error)
+
+	// ErrorHandler writes the response of a rejected request. Default:
+	// [WriteError] with Realm (and RetryAfter). It receives the
+	// [*cognitoguard.Error] (or the Verifier's error), to be inspected with
+	// errors.Is or [cognitoguard.Class]; it MUST NOT send err's text to the
+	// client. It is also used by [RequireScopes], [RequireGroups] and
+	// [Require] behind this middleware. Rejections are logged before it is
+	// called.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// RetryAfter is the Retry-After of 503 responses, written in whole
+	// seconds rounded up. Default (zero or negative) 1s.
+	RetryAfter time.Duration
+
+	// MaxTokenSize bounds the length of a token read from the header or the
+	// cookie; a longer one is [cognitoguard.ErrMalformed] and is not
+	// scanned. Default [cognitoguard.DefaultMaxTokenSize] (16 KiB). Keep it
+	// equal to the Verifier's own bound.
+	MaxTokenSize int
+
+	// Logger receives a Debug record for every rejected request (class,
+	// kind and reason of the error, never the token nor the header) and a
+	// Warn record when verification is unavailable (with the error text,
+	// which comes from the key source or revocation store). Nil discards.
+	Logger *slog.Logger
+}
+
+// settings is what a rejection needs. New stores it in the request
+// context (when it differs from the default) for the Require functions.
+type settings struct {
+	realm        string // quoted, without the surrounding quotes
+	retryAfter   string
+	errorHandler func(http.ResponseWriter, *http.Request, error)
+	log          *slog.Logger
+}
+
+var defaultSettings = &settings{
+	realm:      DefaultRealm,
+	retryAfter: "1",
+	log:        slog.New(slog.DiscardHandler),
+}
+
+type settingsKey struct{}
+
+func settingsFrom(ctx context.Context) *settings {
+	if s, ok := ctx.Value(settingsKey{}).(*settings); ok {
+		return s
+	}
+	return defaultSettings
+}
+
+// New returns middleware that lets a request through only when it carries a
+// token v accepts. The token is read from the Authorization header (see
+// [BearerToken]), else from [Config.Cookie], or by [Config.Extractor]. On
+// success the claims are stored in the request context with
+// [cognitoguard.NewContext] ([cognitoguard.FromContext] reads them) and
+// next is called; otherwise next is not called and the response is written
+// by [Config.ErrorHandler], by default [WriteError]: 401, 403 or 503 as
+// the package documentation tables, never 500 and never the token.
+//
+// New panics if v is nil or cfg.MaxTokenSize is negative. The returned
+// middleware is safe for concurrent use. On success it allocates only the
+// new context and the shallow request copy (plus one small context value
+// when cfg is not the zero value), on top of what v.Verify allocates.
+func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("middleware: New: nil Verifier")
+	}
+	if cfg.MaxTokenSize < 0 {
+		panic("middleware: New: negative MaxTokenSize")
+	}
+	max := cfg.MaxTokenSize
+	if max == 0 {
+		max = cognitoguard.DefaultMaxTokenSize
+	}
+	realm := cfg.Realm
+	if realm == "" {
+		realm = DefaultRealm
+	}
+	s := &settings{
+		realm:        quoteString(realm),
+		retryAfter:   retryAfterSeconds(cfg.RetryAfter),
+		errorHandler: cfg.ErrorHandler,
+		log:          cfg.Logger,
+	}
+	if s.log == nil {
+		s.log = defaultSettings.log
+	}
+	// The Require functions find the settings in the context; the default
+	// ones need no context value (and no allocation).
+	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
+		s.errorHandler != nil || cfg.Logger != nil
+	extract := cfg.Extractor
+	cookie := cfg.Cookie
+	return func(next http.Handler) http.Handler {
+		if next == nil {
+			panic("middleware: nil next handler")
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var tok string
+			var err error
+			switch {
+			case extract != nil:
+				tok, err = extract(r)
+				if err == nil && tok == "" {
+					err = noToken("extractor found no token")
+				}
+			case cookie != "" && len(r.Header["Authorization"]) == 0:
+				tok, err = extractCookie(r, cookie, max)
+			default:
+				tok, err = bearerToken(r, max)
+			}
+			if err != nil {
+				s.reject(w, r, err)
+				return
+			}
+			ctx := r.Context()
+			claims, err := v.Verify(ctx, tok)
+			if err == nil && claims == nil {
+				// A broken Verifier must not let the request in.
+				err = &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "verifier returned neither claims nor error"}
+			}
+			if err != nil {
+				s.reject(w, r, err)
+				return
+			}
+			if custom {
+				ctx = context.WithValue(ctx, settingsKey{}, s)
+			}
+			next.ServeHTTP(w, r.WithContext(cognitoguard.NewContext(ctx, claims)))
+		})
+	}
+}
+
+// reject logs err and writes the response.
+func (s *settings) reject(w http.ResponseWriter, r *http.Request, err error) {
+	s.logRejection(r, err)
+	if s.errorHandler != nil {
+		s.errorHandler(w, r, err)
+		return
+	}
+	writeError(w, err, s.realm, s.retryAfter)
+}
+
+func (s *settings) logRejection(r *http.Request, err error) {
+	ctx := r.Context()
+	level := slog.LevelDebug
+	unavailable := classOf(err) == cognitoguard.ErrUnavailable
+	if unavailable && ctx.Err() == nil {
+		// A request whose client went away fails for that reason: that
+		// is no outage.
+		level = slog.LevelWarn
+	}
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	class, _, kind, _ := classify(err)
+	var reason string
+	var e *cognitoguard.Error
+	if errors.As(err, &e) {
+		reason = e.Reason
+	}
+	if unavailable {
+		errText := "<nil>"
+		if err != nil {
+			errText = err.Error()
+		}
+		s.log.LogAttrs(ctx, level, "middleware: token verification unavailable",
+			slog.String("class", class), slog.String("kind", kind), slog.String("reason", reason),
+			slog.String("error", errText))
+		return
+	}
+	s.log.LogAttrs(ctx, level, "middleware: request rejected",
+		slog.String("class", class), slog.String("kind", kind), slog.String("reason", reason))
+}
