@@ -83,7 +83,8 @@ func (p *Pool) Calls(op string) int {
 
 // SetAPIDelay makes every API call wait d before it is answered (0, the
 // default, for none). The wait ends early when the client gives up or the
-// pool is closed. It does not apply to the JWKS endpoint (see
+// pool is closed, and the connection is then dropped without an answer. It
+// does not apply to the JWKS endpoint (see
 // [Pool.SetJWKSHandler] for that).
 func (p *Pool) SetAPIDelay(d time.Duration) {
 	p.mu.Lock()
@@ -142,10 +143,12 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			return
+			panic(http.ErrAbortHandler) // no answer: the client is gone
 		case <-p.done:
 			t.Stop()
-			return
+			// Drop the connection rather than let net/http send an
+			// empty 200, which the SDK would take for success.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	if injected != nil {
