@@ -360,8 +360,10 @@ func (s *Set) run(ctx context.Context, c *call) {
 	backoff := s.backoff
 	c.err = err
 	s.inflight = nil
-	close(c.done)
 	s.mu.Unlock()
+	// Waiters are released after logging, so that the log of a fetch precedes
+	// the results it explains.
+	defer close(c.done)
 
 	switch {
 	case err == nil:

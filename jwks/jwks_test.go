@@ -348,7 +348,9 @@ func TestStaleKeysServedDuringOutage(t *testing.T) {
 			a := fakePub(t, 2048)
 			srv := newJWKSServer(t, jwksDoc(t, jwk("a", a, nil)))
 			logs := &logRecorder{}
-			s, clk := newSet(t, srv.URL, Config{Cooldown: cooldown, FetchTimeout: 50 * time.Millisecond, Logger: slog.New(logs)})
+			// FetchTimeout: short for the "hangs" mode, long enough for a
+			// loaded machine to serve the first fetch.
+			s, clk := newSet(t, srv.URL, Config{Cooldown: cooldown, FetchTimeout: 250 * time.Millisecond, Logger: slog.New(logs)})
 			ctx := t.Context()
 			keyA, err := s.Key(ctx, "a")
 			if err != nil {
@@ -628,8 +630,8 @@ func TestFetchTimeout(t *testing.T) {
 		s, _ := newSet(t, srv.URL, Config{FetchTimeout: 10 * time.Second})
 
 		for i := range 2 { // the second waiter joins the fetch the first left
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 			start := time.Now()
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 			_, err := s.Key(ctx, "a")
 			d := time.Since(start)
 			cancel()
@@ -759,7 +761,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	a := fakePub(t, 2048)
 	srv := newJWKSServer(t, nil)
 	srv.hang(nil)
-	s, clk := newSet(t, srv.URL, Config{FetchTimeout: 30 * time.Millisecond, Cooldown: time.Second})
+	s, clk := newSet(t, srv.URL, Config{FetchTimeout: 200 * time.Millisecond, Cooldown: time.Second})
 
 	// Timed-out fetches, and waiters leaving before the fetch ends.
 	for range 3 {
