@@ -1,0 +1,112 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// A user signs out: the store rejects the user's unexpired tokens at once,
+// and Cognito revokes the refresh tokens. Against a real pool, build the
+// client with config.LoadDefaultConfig and cognitoidentityprovider.NewFromConfig.
+func ExampleSignOut_GlobalSignOut() {
+	ctx := context.Background()
+	pool := cognitotest.NewPool(cognitotest.Config{}) // a fake user pool, offline
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	tokens := pool.SignIn("alice")
+
+	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(pool.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
+	})
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
+		Issuer:     pool.Issuer(),
+		Revocation: store,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer verifier.Close()
+	signOut, err := revocation.NewSignOut(client, verifier, store, revocation.SignOutConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	err = signOut.GlobalSignOut(ctx, tokens.AccessToken)
+	switch {
+	case errors.Is(err, cognitoguard.ErrInvalidToken):
+		fmt.Println("not a valid token of this pool: 401")
+	case errors.Is(err, revocation.ErrStore):
+		fmt.Println("store unavailable: 503, retry")
+	case errors.Is(err, revocation.ErrCognito):
+		fmt.Println("Cognito failed: 502, retry")
+	case err != nil:
+		fmt.Println("error:", err)
+	default:
+		fmt.Println("signed out")
+	}
+
+	_, err = verifier.Verify(ctx, tokens.AccessToken)
+	fmt.Println("access token revoked:", errors.Is(err, cognitoguard.ErrRevoked))
+	// Output:
+	// signed out
+	// access token revoked: true
+}
+
+// An administrator signs a user out by username, email or sub.
+func ExampleSignOut_AdminSignOut() {
+	ctx := context.Background()
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
+
+	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(pool.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
+	})
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	signOut, err := revocation.NewSignOut(client, nil, store, revocation.SignOutConfig{
+		UserPoolID: pool.PoolID(),
+		Issuer:     pool.Issuer(), // the issuer the Verifiers accept
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sub, err := signOut.AdminSignOut(ctx, "bob@example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, recorded, _ := store.SignedOutAt(ctx, pool.Issuer(), sub)
+	fmt.Println(sub == u.Sub, recorded)
+
+	_, err = signOut.AdminSignOut(ctx, "nobody")
+	fmt.Println(errors.Is(err, revocation.ErrUserNotFound))
+	// Output:
+	// true true
+	// true
+}
+
+// After signing the user out, send the browser to the hosted UI's logout
+// endpoint to end its Cognito session cookie too.
+func ExampleLogoutURL() {
+	u, err := revocation.LogoutURL("myapp.auth.eu-west-1.amazoncognito.com", "1example23456789", "https://app.example.com/signed-out")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u)
+	// Output:
+	// https://myapp.auth.eu-west-1.amazoncognito.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
+}
