@@ -18,7 +18,8 @@
 //	mux.Handle("POST /admin/", middleware.RequireGroups("admin")(adminHandler))
 //
 //	auth := middleware.New(v, middleware.Config{Logger: slog.Default()})
-//	log.Fatal(http.ListenAndServe(":8080", auth(mux)))
+//	srv := &http.Server{Addr: ":8080", Handler: auth(mux), ReadHeaderTimeout: 10 * time.Second}
+//	log.Fatal(srv.ListenAndServe())
 //
 // # Extraction
 //
@@ -74,6 +75,9 @@
 //
 // # Performance
 //
-// Extraction does not allocate. On success New adds to Verify the context
-// value of the claims and the shallow copy of the request that carries it.
+// Extraction from the header does not allocate. On success New adds to
+// Verify two allocations: the context value of the claims and the shallow
+// copy of the request that carries it (one more, for the Require functions,
+// when Config sets Realm, RetryAfter, ErrorHandler or Logger). The
+// rejection paths allocate a little more and never call fmt.
 package middleware
