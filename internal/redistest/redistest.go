@@ -1,0 +1,415 @@
+// Package redistest starts real redis-server processes for tests: a
+// standalone server ([Server]) that can be restarted on the same port
+// ([Restart]), and a three-master cluster ([Cluster]).
+//
+// The servers listen on free loopback ports, keep their files in a test
+// temporary directory, persist nothing (--save "", --appendonly no) and are
+// killed when the test ends. When redis-server (or, for Cluster, redis-cli)
+// is not on PATH the test is skipped, unless the environment variable
+// COGNITOGUARD_INTEGRATION is 1, in which case it fails: CI that promises
+// integration tests must not pass them by skipping.
+//
+// It is a non-test package so that every package's tests can import it; it
+// is internal to the module and imports only the standard library.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// IntegrationEnv is the environment variable that turns a missing binary
+// from a skip into a failure when it is "1".
+const IntegrationEnv = "COGNITOGUARD_INTEGRATION"
+
+// StartTimeout bounds how long a server may take to answer PING, and a
+// cluster to reach cluster_state:ok.
+const StartTimeout = 15 * time.Second
+
+// attempts is how many free ports are tried before giving up, for the rare
+// case where another process takes the port between our probe and the
+// server's bind.
+const attempts = 5
+
+// server is one redis-server started by this package.
+type server struct {
+	port  int
+	dir   string
+	extra []string // extra arguments (cluster mode)
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	out  *tailBuffer
+}
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]*server{} // addr → server, for Restart
+)
+
+// Server starts a standalone redis-server on a free 127.0.0.1 port, with
+// its working directory under t.TempDir(), and waits until it answers PING.
+// It returns the address ("127.0.0.1:port") and the process, which tests
+// may kill to simulate an outage (then [Restart] brings a server back on
+// the same address). The server is killed in t.Cleanup.
+//
+// Without redis-server on PATH the test is skipped (failed under
+// COGNITOGUARD_INTEGRATION=1).
+func Server(t testing.TB) (addr string, proc *os.Process) {
+	t.Helper()
+	bin := need(t, "redis-server")
+	dir := t.TempDir()
+	var last error
+	for range attempts {
+		port, err := freePort(false)
+		if err != nil {
+			last = err
+			continue
+		}
+		s := &server{port: port, dir: dir}
+		if err := s.start(bin); err != nil {
+			last = err
+			continue
+		}
+		addr = s.addr()
+		register(t, addr, s)
+		return addr, s.process()
+	}
+	t.Fatalf("redistest: cannot start redis-server: %v", last)
+	return "", nil
+}
+
+// Restart stops the server at addr, started by [Server] in this test, if it
+// is still running, and starts a new one on the same address and directory,
+// waiting until it answers PING. The new server is empty (nothing is
+// persisted). It returns the new process, which is killed in the cleanup
+// of the test that started the first one. Restart fails the test if addr
+// was not started by this package or the new server does not come up.
+func Restart(t testing.TB, addr string) *os.Process {
+	t.Helper()
+	regMu.Lock()
+	s := registry[addr]
+	regMu.Unlock()
+	if s == nil {
+		t.Fatalf("redistest: Restart(%q): not a server started by redistest.Server", addr)
+		return nil
+	}
+	s.stop()
+	bin := need(t, "redis-server")
+	// The port was ours a moment ago; a TIME_WAIT socket does not stop
+	// redis (SO_REUSEADDR), but another process could take it: retry a
+	// few times before failing.
+	var err error
+	for range attempts {
+		if err = s.start(bin); err == nil {
+			return s.process()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("redistest: cannot restart redis-server on %s: %v", addr, err)
+	return nil
+}
+
+// Cluster starts a Redis Cluster of three masters without replicas on free
+// 127.0.0.1 ports (each port p with its cluster bus port p+10000 free),
+// joins them with `redis-cli --cluster create`, and waits until every node
+// reports cluster_state:ok. It returns the three addresses, for
+// redis.NewClusterClient or redis.NewUniversalClient. The nodes are killed
+// in t.Cleanup.
+//
+// Without redis-server or redis-cli on PATH the test is skipped (failed
+// under COGNITOGUARD_INTEGRATION=1).
+func Cluster(t testing.TB) []string {
+	t.Helper()
+	bin := need(t, "redis-server")
+	cli := need(t, "redis-cli")
+	dir := t.TempDir()
+	addrs := make([]string, 0, 3)
+	for len(addrs) < 3 {
+		var last error
+		ok := false
+		for range attempts {
+			port, err := freePort(true)
+			if err != nil {
+				last = err
+				continue
+			}
+			s := &server{port: port, dir: dir, extra: []string{
+				"--cluster-enabled", "yes",
+				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
+				"--cluster-node-timeout", "5000",
+			}}
+			if err := s.start(bin); err != nil {
+				last = err
+				continue
+			}
+			register(t, s.addr(), s)
+			addrs = append(addrs, s.addr())
+			ok = true
+			break
+		}
+		if !ok {
+			t.Fatalf("redistest: cannot start cluster node: %v", last)
+			return nil
+		}
+	}
+
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	cmd := exec.Command(cli, args...)
+	cmd.Stdin = nil
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+		return nil
+	}
+	deadline := time.Now().Add(StartTimeout)
+	for _, a := range addrs {
+		for {
+			info, err := Do(a, "CLUSTER", "INFO")
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("redistest: cluster node %s not ok after %v: %v\n%s", a, StartTimeout, err, info)
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return addrs
+}
+
+// need returns the path of the binary name, or skips (or fails, under
+// COGNITOGUARD_INTEGRATION=1) the test when it is not on PATH.
+func need(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv(IntegrationEnv) == "1" {
+		t.Fatalf("redistest: %s not found on PATH and %s=1: %v", name, IntegrationEnv, err)
+	} else {
+		t.Skipf("redistest: %s not found on PATH (set %s=1 to make this a failure)", name, IntegrationEnv)
+	}
+	return ""
+}
+
+// register remembers s under addr for Restart and kills it when t ends.
+func register(t testing.TB, addr string, s *server) {
+	regMu.Lock()
+	registry[addr] = s
+	regMu.Unlock()
+	t.Cleanup(func() {
+		s.stop()
+		regMu.Lock()
+		if registry[addr] == s {
+			delete(registry, addr)
+		}
+		regMu.Unlock()
+	})
+}
+
+// freePort returns a loopback port that was free a moment ago; with bus,
+// port+10000 (the cluster bus) was free too.
+func freePort(bus bool) (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if !bus {
+			l.Close()
+			return port, nil
+		}
+		if port+10000 > 65535 {
+			l.Close()
+			continue
+		}
+		l2, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+10000)))
+		l.Close()
+		if err != nil {
+			continue
+		}
+		l2.Close()
+		return port, nil
+	}
+	return 0, errors.New("no free port pair found")
+}
+
+func (s *server) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+func (s *server) process() *os.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process
+}
+
+// start runs redis-server on s.port and waits until it answers PING with
+// its own process id (so that a server someone else started on the port is
+// never mistaken for ours). It fails if the process exits first (port
+// taken) or StartTimeout passes.
+func (s *server) start(bin string) error {
+	args := []string{
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", s.dir,
+		"--daemonize", "no",
+	}
+	args = append(args, s.extra...)
+	cmd := exec.Command(bin, args...)
+	out := &tailBuffer{max: 8 << 10}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+
+	pid := strconv.Itoa(cmd.Process.Pid)
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		select {
+		case <-done:
+			return fmt.Errorf("redis-server on port %d exited: %s", s.port, out.String())
+		default:
+		}
+		if info, err := Do(s.addr(), "INFO", "server"); err == nil {
+			if infoField(info, "process_id") == pid {
+				break
+			}
+			cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("port %d answered by another redis-server", s.port)
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("redis-server on port %d did not answer within %v: %s", s.port, StartTimeout, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.mu.Lock()
+	s.cmd, s.done, s.out = cmd, done, out
+	s.mu.Unlock()
+	return nil
+}
+
+// stop kills the server, if running, and waits for it to exit.
+func (s *server) stop() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Kill()
+	<-done
+}
+
+// infoField returns the value of name in an INFO reply.
+func infoField(info, name string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Do sends one command to the Redis server at addr over a fresh connection
+// and returns its reply: the text of a simple string, a bulk string or an
+// integer ("" for a nil bulk). An error reply is returned as an error. It
+// serves readiness checks and tests that want to poke a server without a
+// client library; arrays are not supported.
+func Do(addr string, args ...string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := c.Write(b.Bytes()); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if line == "" {
+		return "", errors.New("redistest: empty reply")
+	}
+	switch line[0] {
+	case '+', ':':
+		return line[1:], nil
+	case '-':
+		return "", fmt.Errorf("redis: %s", line[1:])
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", fmt.Errorf("redistest: bad bulk length %q", line)
+		}
+		if n < 0 {
+			return "", nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	default:
+		return "", fmt.Errorf("redistest: unsupported reply %q", line)
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it, for error messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (w *tailBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	if len(w.b) > w.max {
+		w.b = append(w.b[:0], w.b[len(w.b)-w.max:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.TrimSpace(string(w.b))
+}
