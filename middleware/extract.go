@@ -64,7 +64,7 @@ func BearerToken(r *http.Request) (string, error) {
 	return bearerToken(r, cognitoguard.DefaultMaxTokenSize)
 }
 
-func bearerToken(r *http.Request, max int) (string, error) {
+func bearerToken(r *http.Request, maxSize int) (string, error) {
 	// Direct map access: "Authorization" is already canonical, and this
 	// avoids the canonicalisation of Header.Values.
 	vs := r.Header["Authorization"]
@@ -75,11 +75,11 @@ func bearerToken(r *http.Request, max int) (string, error) {
 	default:
 		return "", invalidRequest("several Authorization headers")
 	}
-	return parseBearer(vs[0], max)
+	return parseBearer(vs[0], maxSize)
 }
 
 // parseBearer extracts the token of one Authorization header value.
-func parseBearer(h string, max int) (string, error) {
+func parseBearer(h string, maxSize int) (string, error) {
 	h = trimOWS(h)
 	if h == "" {
 		return "", noToken("empty Authorization header")
@@ -99,13 +99,13 @@ func parseBearer(h string, max int) (string, error) {
 	if tok == "" {
 		return "", noToken("empty bearer token")
 	}
-	return checkToken(tok, max)
+	return checkToken(tok, maxSize)
 }
 
 // checkToken bounds tok's size, then checks the b64token grammar. The size
 // is checked first so that an oversized value is never scanned.
-func checkToken(tok string, max int) (string, error) {
-	if len(tok) > max {
+func checkToken(tok string, maxSize int) (string, error) {
+	if len(tok) > maxSize {
 		return "", malformed("token larger than the limit")
 	}
 	i := 0
@@ -125,7 +125,7 @@ func checkToken(tok string, max int) (string, error) {
 }
 
 // extractCookie returns the token of the cookie named name.
-func extractCookie(r *http.Request, name string, max int) (string, error) {
+func extractCookie(r *http.Request, name string, maxSize int) (string, error) {
 	cs := r.CookiesNamed(name)
 	switch len(cs) {
 	case 0:
@@ -140,7 +140,7 @@ func extractCookie(r *http.Request, name string, max int) (string, error) {
 	if v == "" {
 		return "", noToken("empty token cookie")
 	}
-	return checkToken(v, max)
+	return checkToken(v, maxSize)
 }
 
 func trimOWS(s string) string {

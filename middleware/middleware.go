@@ -118,9 +118,9 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 	if cfg.MaxTokenSize < 0 {
 		panic("middleware: New: negative MaxTokenSize")
 	}
-	max := cfg.MaxTokenSize
-	if max == 0 {
-		max = cognitoguard.DefaultMaxTokenSize
+	maxSize := cfg.MaxTokenSize
+	if maxSize == 0 {
+		maxSize = cognitoguard.DefaultMaxTokenSize
 	}
 	realm := cfg.Realm
 	if realm == "" {
@@ -155,9 +155,9 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 					err = noToken("extractor found no token")
 				}
 			case cookie != "" && len(r.Header["Authorization"]) == 0:
-				tok, err = extractCookie(r, cookie, max)
+				tok, err = extractCookie(r, cookie, maxSize)
 			default:
-				tok, err = bearerToken(r, max)
+				tok, err = bearerToken(r, maxSize)
 			}
 			if err != nil {
 				s.reject(w, r, err)
