@@ -40,8 +40,8 @@ var b64token = func() (t [256]bool) {
 }()
 
 // BearerToken returns the bearer token of r's Authorization header. It is
-// the default extraction of [New] when no cookie and no [Config.Extractor]
-// are configured, and the only one it needs for APIs.
+// the extraction [New] uses unless [Config.Cookie] or [Config.Extractor]
+// is set; a custom Extractor may call it.
 //
 // The rules, all failures being [*cognitoguard.Error] values so that
 // errors.Is works:

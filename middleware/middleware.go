@@ -110,7 +110,8 @@ func settingsFrom(ctx context.Context) *settings {
 // New panics if v is nil or cfg.MaxTokenSize is negative. The returned
 // middleware is safe for concurrent use. On success it allocates only the
 // new context and the shallow request copy (plus one small context value
-// when cfg is not the zero value), on top of what v.Verify allocates.
+// when cfg sets Realm, RetryAfter, ErrorHandler or Logger, for the Require
+// functions), on top of what v.Verify allocates.
 func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("middleware: New: nil Verifier")
