@@ -120,7 +120,15 @@ func Class(err error) error {
 		return ErrUnavailable
 	case errors.Is(err, ErrInvalidToken):
 		return ErrInvalidToken
-	default:
-		return ErrUnavailable
 	}
+	// A bare or wrapped specific sentinel (not an *Error) still belongs to
+	// the invalid-token class.
+	for _, k := range invalidKinds {
+		if errors.Is(err, k) {
+			return ErrInvalidToken
+		}
+	}
+	return ErrUnavailable
 }
+
+var invalidKinds = [...]error{ErrMalformed, ErrUnknownKey, ErrSignature, ErrIssuer, ErrTokenUse, ErrClient, ErrExpired, ErrNotYetValid, ErrRevoked}
