@@ -84,12 +84,14 @@ type Config struct {
 
 // Stats is a snapshot of a [Set]'s counters.
 type Stats struct {
-	Fetches  uint64 // fetch attempts started
-	Failures uint64 // fetch attempts that failed
+	Fetches uint64 // fetch attempts started
+	// Failures counts fetch attempts that failed, including one abandoned
+	// because of Close.
+	Failures uint64
 	// Misses counts lookups of key IDs that were not cached at the time of
 	// the call, whatever their outcome (including the first use).
 	Misses      uint64
-	Keys        int       // usable keys cached
+	Keys        int       // usable keys cached; 0 after Close
 	LastSuccess time.Time // end of the last successful fetch (Config.Now); zero if none
 }
 
