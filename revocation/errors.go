@@ -208,6 +208,12 @@ func (e *SignOutError) Is(target error) bool {
 	return target == ErrStore && e.Store != nil
 }
 
+// StoreFailed reports whether the store write failed (Store != nil).
+func (e *SignOutError) StoreFailed() bool { return e.Store != nil }
+
+// CognitoFailed reports whether the Cognito call failed (Cognito != nil).
+func (e *SignOutError) CognitoFailed() bool { return e.Cognito != nil }
+
 // Unwrap returns the store error and the Cognito error that are set.
 func (e *SignOutError) Unwrap() []error {
 	errs := make([]error, 0, 2)

@@ -1,0 +1,241 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// SignOuter signs out the user of an access token: records the sign-out in
+// the revocation store, then revokes the refresh tokens in Cognito.
+// *revocation.SignOut implements it. (This package does not import
+// revocation, so that HTTP verification alone does not pull in the AWS
+// SDK.)
+//
+// The handler answers GlobalSignOut's errors by what they are: an error
+// in whose tree (errors.As) one has the methods StoreFailed() bool and
+// CognitoFailed() bool, as *revocation.SignOutError does, is a failed
+// sign-out (503 when the store failed, else 502); any other error is
+// answered by its [cognitoguard.Class], as [WriteError] does (401 for a
+// missing or invalid token, 503 otherwise). Implementations MUST be safe
+// for concurrent use.
+type SignOuter interface {
+	GlobalSignOut(ctx context.Context, accessToken string) error
+}
+
+// LogoutConfig holds the optional settings of [NewLogoutHandler]. Its zero
+// value reads the access token from the Authorization header, clears no
+// cookie and answers 204.
+type LogoutConfig struct {
+	// Extractor, if set, reads the access token instead of the header and
+	// cookie extraction (Cookie is then only cleared, not read).
+	Extractor func(*http.Request) (string, error)
+
+	// Cookie, if set, names a cookie holding the access token, read when
+	// the request has no Authorization header, as [Config.Cookie]. A
+	// request authenticated by this cookie MUST come from this site: it
+	// goes through CrossOrigin first. The cookie is also cleared.
+	Cookie string
+
+	// ClearCookies names further cookies to expire in every response to a
+	// POST that passed the cross-origin check (the ID and refresh token
+	// cookies, a session cookie, …), with Path=/, no Domain, Secure,
+	// HttpOnly, SameSite=Lax and Max-Age=0: the attributes of __Host-
+	// cookies. A cookie set with a Domain or another Path is a different
+	// cookie for the browser and is not cleared: expire it yourself.
+	ClearCookies []string
+
+	// RedirectURL, if set, makes a successful sign-out answer 303 See
+	// Other to it, for example revocation.LogoutURL(...) to end the hosted
+	// UI session too. Default: 204 No Content.
+	RedirectURL string
+
+	// CrossOrigin checks the requests whose token comes from Cookie (not
+	// those with an Authorization header, which a browser does not send
+	// cross-site on its own): a cross-origin POST is answered 403 and
+	// nothing is done, so that another site cannot sign the user out.
+	// Default: http.NewCrossOriginProtection() (Sec-Fetch-Site and Origin
+	// checks); use its AddTrustedOrigin for a front end on another origin.
+	CrossOrigin *http.CrossOriginProtection
+
+	// Realm is the realm of the WWW-Authenticate challenges. Default
+	// [DefaultRealm].
+	Realm string
+
+	// RetryAfter is the Retry-After of 503 responses, in whole seconds
+	// rounded up. Default 1s.
+	RetryAfter time.Duration
+
+	// Logger receives a Debug record for a request without a valid token
+	// and a Warn record for a failed sign-out (never the token). Nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// signOutFailure is implemented by the errors of a failed sign-out, such
+// as *revocation.SignOutError: which of the two steps failed.
+type signOutFailure interface {
+	StoreFailed() bool
+	CognitoFailed() bool
+}
+
+// NewLogoutHandler returns the handler of a "sign out" route (mount it
+// as "POST /logout"; it does not need the middleware of [New] in front).
+// It signs out the user of the request's access token with s and clears
+// the configured cookies:
+//
+//	request / outcome                          status  notes
+//	method other than POST                     405     Allow: POST; nothing done
+//	cookie token, cross-origin request         403     nothing done, cookies kept
+//	no token                                   401     WWW-Authenticate: Bearer realm="…"
+//	invalid token (forged, expired, …)         401     error="invalid_token"; nobody signed out
+//	token not checkable (keys or store down)   503     Retry-After
+//	sign-out not recorded (store failure)      503     Retry-After (Cognito was still called)
+//	Cognito call failed, record kept           502     the user's tokens are already rejected
+//	signed out                                 204     or 303 to RedirectURL
+//
+// Cookies are cleared on every answer after the method and cross-origin
+// checks, failures included: the user asked to sign out, and on a shared
+// computer a cookie left behind after a half-failed sign-out is the larger
+// risk. A failed sign-out is logged at Warn with the user's sub (by s) so
+// that an operator can finish it (cognitoguard signout USERNAME). The
+// failure bodies are short fixed JSON texts, like [WriteError]'s; no
+// response contains the token or an error's text. Every response has
+// Cache-Control: no-store.
+//
+// A retried sign-out (double click, a token already signed out) succeeds
+// when s is a *revocation.SignOut wired to a Verifier sharing its store.
+//
+// NewLogoutHandler panics if s is nil. The handler is safe for concurrent
+// use.
+func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
+	if s == nil {
+		panic("middleware: NewLogoutHandler: nil SignOuter")
+	}
+	h := &logoutHandler{
+		s:          s,
+		extract:    cfg.Extractor,
+		cookie:     cfg.Cookie,
+		redirect:   cfg.RedirectURL,
+		cop:        cfg.CrossOrigin,
+		realm:      cfg.Realm,
+		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		log:        cfg.Logger,
+	}
+	if h.cop == nil {
+		h.cop = http.NewCrossOriginProtection()
+	}
+	if h.realm == "" {
+		h.realm = DefaultRealm
+	}
+	h.realm = quoteString(h.realm)
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	seen := make(map[string]bool)
+	for _, name := range append([]string{cfg.Cookie}, cfg.ClearCookies...) {
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		h.clear = append(h.clear, (&http.Cookie{
+			Name:     name,
+			Path:     "/",
+			MaxAge:   -1,
+			Expires:  time.Unix(0, 0),
+			Secure:   true,
+			HttpOnly: true,
+			SameSite: http.SameSiteLaxMode,
+		}).String())
+	}
+	return h
+}
+
+type logoutHandler struct {
+	s          SignOuter
+	extract    func(*http.Request) (string, error)
+	cookie     string
+	redirect   string
+	cop        *http.CrossOriginProtection
+	realm      string // quoted
+	retryAfter string
+	clear      []string // Set-Cookie values
+	log        *slog.Logger
+}
+
+func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		hdr.Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, "method_not_allowed", "Sign out with POST")
+		return
+	}
+	var tok string
+	var err error
+	switch {
+	case h.extract != nil:
+		tok, err = h.extract(r)
+		if err == nil && tok == "" {
+			err = noToken("extractor found no token")
+		}
+	case h.cookie != "" && len(r.Header["Authorization"]) == 0:
+		if cerr := h.cop.Check(r); cerr != nil {
+			h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: cross-origin logout refused",
+				slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
+			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
+			return
+		}
+		tok, err = extractCookie(r, h.cookie, cognitoguard.DefaultMaxTokenSize)
+	default:
+		tok, err = bearerToken(r, cognitoguard.DefaultMaxTokenSize)
+	}
+	for _, c := range h.clear {
+		hdr.Add("Set-Cookie", c)
+	}
+	if err == nil {
+		err = h.s.GlobalSignOut(r.Context(), tok)
+	}
+	var failure signOutFailure
+	failed := errors.As(err, &failure)
+	switch {
+	case err == nil:
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "middleware: signed out")
+		if h.redirect != "" {
+			hdr.Set("Location", h.redirect)
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case failed && failure.StoreFailed():
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out not recorded", slog.String("error", err.Error()))
+		hdr.Set("Retry-After", h.retryAfter)
+		writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded; try again")
+	case failed && failure.CognitoFailed():
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out failed at the identity provider", slog.String("error", err.Error()))
+		writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The identity provider did not confirm the sign-out; try again")
+	default:
+		// A token missing, invalid or not checkable: the classes of
+		// cognitoguard, answered as the middleware does.
+		s := &settings{realm: h.realm, retryAfter: h.retryAfter, log: h.log}
+		s.reject(w, r, err)
+	}
+}
+
+// writeJSON writes a fixed JSON error body. code and desc are constant
+// ASCII texts without quotes or backslashes.
+func writeJSON(w http.ResponseWriter, status int, code, desc string) {
+	body := `{"error":"` + code + `","error_description":"` + desc + `"}` + "\n"
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}

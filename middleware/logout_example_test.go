@@ -1,0 +1,78 @@
+package middleware_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// A web app's "sign out" route: the user's tokens are rejected at once by
+// every Verifier sharing the store, Cognito revokes the refresh tokens,
+// the token cookies are expired and the browser is sent to the hosted UI
+// logout endpoint.
+func ExampleNewLogoutHandler() {
+	pool := cognitotest.NewPool(cognitotest.Config{}) // a fake user pool, offline
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	token := pool.SignIn("alice").AccessToken
+
+	// With a real pool: cfg, _ := config.LoadDefaultConfig(ctx);
+	// client := cognitoidentityprovider.NewFromConfig(cfg).
+	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(pool.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
+	})
+	store := revocation.NewMemory(revocation.MemoryConfig{}) // revocation.NewRedis for several instances
+	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
+		Issuer:     pool.Issuer(),
+		Revocation: store,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer verifier.Close()
+	signOut, err := revocation.NewSignOut(client, verifier, store, revocation.SignOutConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	hostedUI, err := revocation.LogoutURL("auth.example.com", pool.ClientID(), "https://app.example.com/")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /logout", middleware.NewLogoutHandler(signOut, middleware.LogoutConfig{
+		Cookie:       "__Host-access",
+		ClearCookies: []string{"__Host-refresh"},
+		RedirectURL:  hostedUI,
+	}))
+
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	req.AddCookie(&http.Cookie{Name: "__Host-access", Value: token})
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	for _, c := range rec.Header().Values("Set-Cookie") {
+		fmt.Println(c)
+	}
+
+	_, err = verifier.Verify(req.Context(), token)
+	fmt.Println(err)
+	// Output:
+	// 303 https://auth.example.com/logout?client_id=cognitotest-client&logout_uri=https%3A%2F%2Fapp.example.com%2F
+	// __Host-access=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
+	// __Host-refresh=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
+	// cognitoguard: token revoked: user signed out or session revoked
+}

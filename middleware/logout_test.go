@@ -1,0 +1,391 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+var _ middleware.SignOuter = (*revocation.SignOut)(nil)
+
+// logoutClock is a settable clock shared by the pool, the Verifier, the
+// store and the sign-out helper.
+type logoutClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *logoutClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// logoutEnv wires the handler to a fake pool through the real SDK.
+type logoutEnv struct {
+	pool     *cognitotest.Pool
+	store    *revocation.Memory
+	verifier *cognitoguard.Verifier
+	so       *revocation.SignOut
+}
+
+// failingStore fails every write.
+type failingStore struct{ *revocation.Memory }
+
+func (failingStore) RevokeUser(context.Context, string, string, time.Time) error {
+	return errors.New("store down (test)")
+}
+
+func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
+	t.Helper()
+	clk := &logoutClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	e := &logoutEnv{}
+	e.pool = cognitotest.NewPool(cognitotest.Config{Now: clk.Now})
+	t.Cleanup(e.pool.Close)
+	e.store = revocation.NewMemory(revocation.MemoryConfig{Now: clk.Now})
+	v, err := cognitoguard.NewVerifier(e.pool.PoolID(), []string{e.pool.ClientID()}, cognitoguard.Config{
+		Issuer: e.pool.Issuer(), Revocation: e.store, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	e.verifier = v
+	client := cip.New(cip.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(e.pool.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
+		RetryMaxAttempts: 1,
+	})
+	var rec revocation.Recorder = e.store
+	if failStore {
+		rec = failingStore{e.store}
+	}
+	e.so, err = revocation.NewSignOut(client, v, rec, revocation.SignOutConfig{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestLogoutHandler(t *testing.T) {
+	const redirect = "https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F"
+	type want struct {
+		status      int
+		challenge   string // WWW-Authenticate prefix, if any
+		location    string
+		retryAfter  bool
+		cleared     bool // the cookies were expired
+		signedOut   bool // Cognito signed the user out (and the store recorded it, unless failStore)
+		cognitoCall bool
+		bodyHas     string
+	}
+	tests := []struct {
+		name      string
+		method    string
+		cfg       middleware.LogoutConfig
+		failStore bool
+		setup     func(e *logoutEnv)
+		auth      func(e *logoutEnv, tok string, r *http.Request)
+		want      want
+	}{
+		{
+			name: "bearer token: 204",
+			auth: bearer,
+			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "redirect: 303",
+			cfg:  middleware.LogoutConfig{RedirectURL: redirect},
+			auth: bearer,
+			want: want{status: 303, location: redirect, cleared: true, signedOut: true, cognitoCall: true},
+		},
+		{
+			name:   "GET: 405",
+			method: http.MethodGet,
+			auth:   bearer,
+			want:   want{status: 405, bodyHas: "method_not_allowed"},
+		},
+		{
+			name: "no token: 401",
+			auth: func(*logoutEnv, string, *http.Request) {},
+			want: want{status: 401, challenge: `Bearer realm="api"`, cleared: true},
+		},
+		{
+			name: "forged token: 401, nobody signed out",
+			auth: func(e *logoutEnv, _ string, r *http.Request) {
+				r.Header.Set("Authorization", "Bearer "+e.pool.AccessToken("alice", cognitotest.WithSigningKey(e.pool.IDSigningKey())))
+			},
+			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true},
+		},
+		{
+			name: "ID token: 401",
+			auth: func(e *logoutEnv, _ string, r *http.Request) {
+				r.Header.Set("Authorization", "Bearer "+e.pool.IDToken("alice"))
+			},
+			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true},
+		},
+		{
+			name: "Cognito fails: 502, record kept",
+			setup: func(e *logoutEnv) {
+				e.pool.FailNext("GlobalSignOut", "InternalErrorException", 500, 1)
+			},
+			auth: bearer,
+			want: want{status: 502, cleared: true, cognitoCall: true, bodyHas: "sign_out_incomplete"},
+		},
+		{
+			name:      "store fails: 503, Cognito called",
+			failStore: true,
+			auth:      bearer,
+			want:      want{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable"},
+		},
+		{
+			name:  "keys unavailable: 503",
+			setup: func(e *logoutEnv) { e.pool.SetJWKSFailure(http.StatusInternalServerError) },
+			auth:  bearer,
+			want:  want{status: 503, retryAfter: true, cleared: true},
+		},
+		{
+			name: "cookie, same origin: 204",
+			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Sec-Fetch-Site", "same-origin")
+			},
+			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "cookie, not a browser: 204",
+			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+			},
+			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "cookie, cross-site: 403, nothing done",
+			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.Header.Set("Origin", "https://evil.example")
+			},
+			want: want{status: 403, bodyHas: "cross_origin"},
+		},
+		{
+			name: "bearer, cross-site: no origin check",
+			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.Header.Set("Authorization", "Bearer "+tok)
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			},
+			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "two cookies: 401",
+			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+			},
+			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_request"`, cleared: true},
+		},
+		{
+			name: "custom extractor",
+			cfg: middleware.LogoutConfig{Extractor: func(r *http.Request) (string, error) {
+				return r.Header.Get("X-Token"), nil
+			}},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) { r.Header.Set("X-Token", tok) },
+			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newLogoutEnv(t, tc.failStore)
+			u := e.pool.AddUser(cognitotest.User{Username: "alice"})
+			tok := e.pool.SignIn("alice").AccessToken
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			cfg := tc.cfg
+			cfg.ClearCookies = []string{"__Host-id", "__Host-refresh"}
+			h := middleware.NewLogoutHandler(e.so, cfg)
+			method := tc.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			r := httptest.NewRequestWithContext(t.Context(), method, "https://app.example.com/logout", nil)
+			tc.auth(e, tok, r)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+
+			res := rec.Result()
+			if res.StatusCode != tc.want.status {
+				t.Fatalf("status = %d, want %d (body %q)", res.StatusCode, tc.want.status, rec.Body.String())
+			}
+			if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, tc.want.challenge) || (tc.want.challenge == "") != (got == "") {
+				t.Errorf("WWW-Authenticate = %q, want prefix %q", got, tc.want.challenge)
+			}
+			if got := res.Header.Get("Location"); got != tc.want.location {
+				t.Errorf("Location = %q, want %q", got, tc.want.location)
+			}
+			if got := res.Header.Get("Retry-After"); (got != "") != tc.want.retryAfter {
+				t.Errorf("Retry-After = %q, want set: %v", got, tc.want.retryAfter)
+			}
+			if tc.want.status == 405 && res.Header.Get("Allow") != "POST" {
+				t.Errorf("Allow = %q, want POST", res.Header.Get("Allow"))
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q", got)
+			}
+			checkCleared(t, res, tc.want.cleared, append([]string{cfg.Cookie}, cfg.ClearCookies...))
+			if !strings.Contains(rec.Body.String(), tc.want.bodyHas) {
+				t.Errorf("body %q lacks %q", rec.Body.String(), tc.want.bodyHas)
+			}
+			if strings.Contains(rec.Body.String(), tok) || strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), tok) {
+				t.Error("the token was echoed")
+			}
+			if _, ok := e.pool.SignedOutAt(u.Sub); ok != tc.want.signedOut && tc.want.status != 502 {
+				t.Errorf("Cognito signed out: %v, want %v", ok, tc.want.signedOut)
+			}
+			if got := e.pool.Calls("GlobalSignOut") > 0; got != tc.want.cognitoCall {
+				t.Errorf("Cognito called: %v, want %v", got, tc.want.cognitoCall)
+			}
+			_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			wantRecorded := (tc.want.signedOut && !tc.failStore) || tc.want.status == 502
+			if recorded != wantRecorded {
+				t.Errorf("recorded: %v, want %v", recorded, wantRecorded)
+			}
+			if wantRecorded {
+				if _, err := e.verifier.Verify(t.Context(), tok); !errors.Is(err, cognitoguard.ErrRevoked) {
+					t.Errorf("token after logout: %v, want revoked", err)
+				}
+			}
+		})
+	}
+}
+
+func bearer(_ *logoutEnv, tok string, r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+
+// checkCleared checks that the response expires exactly the named
+// cookies (empty names skipped), with the __Host- attributes, or none.
+func checkCleared(t *testing.T, res *http.Response, want bool, names []string) {
+	t.Helper()
+	got := make(map[string]*http.Cookie)
+	for _, c := range res.Cookies() {
+		got[c.Name] = c
+	}
+	if !want {
+		if len(got) != 0 {
+			t.Errorf("cookies set: %v, want none", res.Header.Values("Set-Cookie"))
+		}
+		return
+	}
+	n := 0
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		n++
+		c := got[name]
+		switch {
+		case c == nil:
+			t.Errorf("cookie %s not cleared", name)
+		case c.MaxAge >= 0 || c.Value != "" || c.Path != "/" || c.Domain != "" || !c.Secure || !c.HttpOnly:
+			t.Errorf("cookie %s cleared as %q", name, c.Raw)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("cookies set: %v, want %v", res.Header.Values("Set-Cookie"), names)
+	}
+}
+
+func TestLogoutHandlerRetry(t *testing.T) {
+	// A double click: the second sign-out of the same token succeeds too.
+	e := newLogoutEnv(t, false)
+	e.pool.AddUser(cognitotest.User{Username: "alice"})
+	tok := e.pool.SignIn("alice").AccessToken
+	h := middleware.NewLogoutHandler(e.so, middleware.LogoutConfig{})
+	for i := range 2 {
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/logout", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusNoContent {
+			t.Fatalf("attempt %d: status %d, body %q", i+1, rec.Code, rec.Body.String())
+		}
+	}
+	if n := e.pool.Calls("GlobalSignOut"); n != 2 {
+		t.Errorf("GlobalSignOut calls = %d, want 2", n)
+	}
+}
+
+// signOuterFunc adapts a function to SignOuter.
+type signOuterFunc func(context.Context, string) error
+
+func (f signOuterFunc) GlobalSignOut(ctx context.Context, tok string) error { return f(ctx, tok) }
+
+func TestLogoutHandlerErrorClasses(t *testing.T) {
+	// The answer depends on the error's class only, never its text.
+	tests := []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"store", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x")}, 503},
+		{"store and Cognito", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x"),
+			Cognito: revocation.MapCognitoError(errors.New("y"))}, 503},
+		{"Cognito", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Recorded: true,
+			Cognito: revocation.MapCognitoError(errors.New("y"))}, 502},
+		{"wrapped Cognito", errorsJoin(errors.New("ctx"), &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s",
+			Cognito: revocation.MapCognitoError(errors.New("y"))}), 502},
+		{"revoked token", &cognitoguard.Error{Kind: cognitoguard.ErrRevoked}, 401},
+		{"unavailable", &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable}, 503},
+		{"unknown error", errors.New("boom"), 503},
+		{"context canceled", context.Canceled, 503},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := middleware.NewLogoutHandler(signOuterFunc(func(context.Context, string) error { return tc.err }),
+				middleware.LogoutConfig{RetryAfter: 3 * time.Second})
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/logout", nil)
+			r.Header.Set("Authorization", "Bearer abc.def.ghi")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tc.status {
+				t.Fatalf("status = %d, want %d", rec.Code, tc.status)
+			}
+			if tc.status == 503 && rec.Header().Get("Retry-After") != "3" {
+				t.Errorf("Retry-After = %q, want 3", rec.Header().Get("Retry-After"))
+			}
+			if strings.Contains(rec.Body.String(), tc.err.Error()) {
+				t.Errorf("body %q echoes the error", rec.Body.String())
+			}
+		})
+	}
+}
+
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
+
+func TestNewLogoutHandlerPanicsOnNil(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	middleware.NewLogoutHandler(nil, middleware.LogoutConfig{})
+}
