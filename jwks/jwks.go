@@ -48,7 +48,8 @@ var errClosed = errors.New("set closed")
 type Config struct {
 	// HTTPClient fetches the key set. If nil, a client with Timeout =
 	// FetchTimeout and http.DefaultTransport is used (never
-	// http.DefaultClient, which has no timeout). Each fetch is bounded by
+	// http.DefaultClient, which has no timeout); it follows at most 3
+	// redirects and never one from https to http. Each fetch is bounded by
 	// FetchTimeout whatever client is used.
 	HTTPClient *http.Client
 
@@ -173,7 +174,7 @@ func New(rawURL string, cfg Config) (*Set, error) {
 		log:      cfg.Logger,
 	}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: s.timeout}
+		s.client = &http.Client{Timeout: s.timeout, CheckRedirect: noDowngrade}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -439,5 +440,18 @@ func (s *Set) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	s.keys.Store(nil)
+	return nil
+}
+
+// noDowngrade is the redirect policy of the default client: keys fetched
+// over https must not be redirected to clear text, where anyone on the
+// path could replace them.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 {
+		return errors.New("jwks: too many redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return errors.New("jwks: redirect from https to " + req.URL.Scheme + " refused")
+	}
 	return nil
 }

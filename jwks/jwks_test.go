@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -867,4 +868,25 @@ func BenchmarkKeyHit(b *testing.B) {
 			}
 		})
 	})
+}
+
+func TestDefaultClientRefusesDowngrade(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the clear-text server was reached")
+	}))
+	t.Cleanup(plain.Close)
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/jwks.json", http.StatusFound)
+	}))
+	t.Cleanup(tlsSrv.Close)
+	s, err := New(tlsSrv.URL+"/jwks.json", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// Trust the test server's certificate but keep the default redirect policy.
+	s.client.Transport = tlsSrv.Client().Transport
+	if err := s.Refresh(t.Context()); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Refresh = %v, want the downgrade refused", err)
+	}
 }
