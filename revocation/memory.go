@@ -93,10 +93,9 @@ func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error
 	if c == nil {
 		return false, errors.New("revocation: nil claims")
 	}
-	nowMs := m.now().UnixMilli()
 	m.mu.RLock()
 	e := m.users[userKey{c.Issuer, c.Subject}]
-	r := e != nil && e.revoked(c, nowMs, m.ttlMs)
+	r := e != nil && e.revoked(c, m.now, m.ttlMs)
 	m.mu.RUnlock()
 	return r, nil
 }
@@ -118,8 +117,8 @@ func (m *Memory) RevokeSession(ctx context.Context, issuer, sub, originJTI strin
 	if err != nil {
 		return err
 	}
-	if originJTI == "" {
-		return errors.New("revocation: empty origin_jti")
+	if err := checkSession(originJTI); err != nil {
+		return err
 	}
 	return m.write(ctx, issuer, sub, originJTI, t)
 }

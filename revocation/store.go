@@ -72,7 +72,7 @@ func checkArgs(issuer, sub string, at time.Time) (int64, error) {
 		return 0, errors.New("revocation: empty issuer")
 	case sub == "":
 		return 0, errors.New("revocation: empty sub")
-	case strings.ContainsRune(issuer, 0) || strings.ContainsRune(sub, 0):
+	case strings.IndexByte(issuer, 0) >= 0 || strings.IndexByte(sub, 0) >= 0:
 		return 0, errors.New("revocation: NUL byte in issuer or sub")
 	}
 	ms := at.UnixMilli()
@@ -82,6 +82,17 @@ func checkArgs(issuer, sub string, at time.Time) (int64, error) {
 	return ms, nil
 }
 
+// checkSession validates an origin_jti.
+func checkSession(originJTI string) error {
+	switch {
+	case originJTI == "":
+		return errors.New("revocation: empty origin_jti")
+	case strings.IndexByte(originJTI, 0) >= 0:
+		return errors.New("revocation: NUL byte in origin_jti")
+	}
+	return nil
+}
+
 // entry is what a store knows of one user. The zero entry means "no record"
 // (cached negative answer).
 type entry struct {
@@ -89,15 +100,16 @@ type entry struct {
 	sessions map[string]int64 // origin_jti → latest session revocation, Unix ms
 }
 
-// revoked applies the revocation rule. Records whose T+ttl is before now are
-// ignored (expired). It does not allocate.
-func (e *entry) revoked(c *cognitoguard.Claims, nowMs, ttlMs int64) bool {
+// revoked applies the revocation rule. Records whose T+ttl is before now
+// are ignored (expired); now is only called when a record would match. It
+// does not allocate.
+func (e *entry) revoked(c *cognitoguard.Claims, now func() time.Time, ttlMs int64) bool {
 	a := authMillis(c)
-	if e.user != 0 && a <= e.user && e.user+ttlMs >= nowMs {
+	if e.user != 0 && a <= e.user && e.user+ttlMs >= now().UnixMilli() {
 		return true
 	}
 	if c.OriginJTI != "" && e.sessions != nil {
-		if t, ok := e.sessions[c.OriginJTI]; ok && a <= t && t+ttlMs >= nowMs {
+		if t, ok := e.sessions[c.OriginJTI]; ok && a <= t && t+ttlMs >= now().UnixMilli() {
 			return true
 		}
 	}
@@ -111,3 +123,9 @@ func (e *entry) signedOut(nowMs, ttlMs int64) (time.Time, bool) {
 	}
 	return time.UnixMilli(e.user), true
 }
+
+// Compile-time checks.
+var (
+	_ Store = (*Memory)(nil)
+	_ Store = (*Redis)(nil)
+)
