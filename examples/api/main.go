@@ -1,0 +1,433 @@
+// Command api is the skeleton of a service protected by cognitoguard: every
+// route but /healthz needs a valid Amazon Cognito token, and a sign-out —
+// the caller's own (POST /logout) or one by an administrator (POST
+// /admin/users/{username}/signout) — makes every instance sharing the
+// revocation store reject the user's unexpired tokens at once.
+//
+// Usage:
+//
+//	api -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789 \
+//	    [-region eu-west-1] [-issuer URL] [-cognito-endpoint URL] \
+//	    [-redis-addr host:6379[,host:6379,…]] [-token-use access|id|any] [-addr :8080]
+//
+// Without -redis-addr the sign-outs are kept in process (one instance
+// only); with one address they go to that Redis, with several to a Redis
+// Cluster. AWS credentials (for AdminGetUser and AdminUserGlobalSignOut)
+// come from the default chain: environment, shared files, SSO, instance
+// role.
+//
+// Routes:
+//
+//	GET  /healthz                          no auth; 200 once keys and store are ready, else 503
+//	GET  /me                               the caller's verified claims as JSON
+//	POST /logout                           the caller signs out everywhere (204)
+//	POST /admin/users/{username}/signout   group "admin" only (403 otherwise): signs the user out (204)
+//
+// Logs are JSON lines on stderr. SIGINT or SIGTERM shuts the server down
+// gracefully.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// shutdownTimeout bounds the graceful shutdown: requests still running
+// after it are cut.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "api:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// options are the parsed flags.
+type options struct {
+	addr, region, poolID, issuer, endpoint string
+	clientIDs, redisAddrs                  []string
+	tokenUse                               cognitoguard.TokenUse
+}
+
+var regionRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
+
+// parseFlags parses and checks args.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	var clients, redisAddr, tokenUse string
+	fs.StringVar(&o.addr, "addr", ":8080", "listen `address`")
+	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
+	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
+	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
+	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
+	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; comma-separated for a cluster; empty: in-process store (one instance only)")
+	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.poolID == "" {
+		return nil, errors.New("-user-pool-id is required")
+	}
+	o.clientIDs = splitList(clients)
+	if len(o.clientIDs) == 0 {
+		return nil, errors.New("-client-id is required")
+	}
+	o.redisAddrs = splitList(redisAddr)
+	switch cognitoguard.TokenUse(tokenUse) {
+	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:
+		o.tokenUse = cognitoguard.TokenUse(tokenUse)
+	default:
+		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
+	}
+	if o.region == "" {
+		m := regionRe.FindStringSubmatch(o.poolID)
+		if m == nil {
+			return nil, fmt.Errorf("-region is required: it cannot be read from user pool id %q", o.poolID)
+		}
+		o.region = m[1]
+	}
+	if o.issuer == "" {
+		o.issuer = "https://cognito-idp." + o.region + ".amazonaws.com/" + o.poolID
+	}
+	o.issuer = strings.TrimSuffix(o.issuer, "/")
+	return &o, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// run serves the API until ctx is done, then shuts down gracefully. ready,
+// if not nil, is called with the listening address once the listener is
+// bound (the service answers /healthz 503 until its keys and store are
+// ready).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	// Resources are released in this order once the server has stopped:
+	// the store (its subscriber), the verifiers (key fetchers), the Redis
+	// client.
+	var (
+		store      revocation.Store
+		storeReady = func(context.Context) error { return nil }
+		closeStore = func() error { return nil }
+		client     redis.UniversalClient
+		v, auth    *cognitoguard.Verifier
+	)
+	defer func() {
+		errs := []error{closeStore()}
+		if v != nil {
+			errs = append(errs, v.Close())
+		}
+		if auth != nil && auth != v {
+			errs = append(errs, auth.Close())
+		}
+		if client != nil {
+			errs = append(errs, client.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			log.Warn("close", slog.String("error", err.Error()))
+		}
+	}()
+
+	// The revocation store: in process, or Redis shared by every instance.
+	if len(o.redisAddrs) == 0 {
+		store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
+	} else {
+		// One address: a standalone client; several: a cluster client.
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs})
+		rs, err := revocation.NewRedis(client, revocation.RedisConfig{Logger: log})
+		if err != nil {
+			return err
+		}
+		store, storeReady, closeStore = rs, rs.Ready, rs.Close
+	}
+
+	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuer: o.issuer, ClientIDs: o.clientIDs}
+	v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
+		TokenUse:   o.tokenUse,
+		Revocation: store,
+		Logger:     log,
+	})
+	if err != nil {
+		return err
+	}
+	// POST /logout needs the caller's access token (Cognito's GlobalSignOut
+	// takes nothing else): with -token-use id the sign-out gets a verifier
+	// of its own for access tokens.
+	auth = v
+	if o.tokenUse == cognitoguard.TokenUseID {
+		if auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: store, Logger: log}); err != nil {
+			return err
+		}
+	}
+
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.region))
+	if err != nil {
+		return fmt.Errorf("AWS configuration: %w", err)
+	}
+	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
+		if o.endpoint != "" {
+			opt.BaseEndpoint = aws.String(o.endpoint)
+		}
+	})
+	so, err := revocation.NewSignOut(cognito, auth, store, revocation.SignOutConfig{
+		UserPoolID: o.poolID,
+		Issuer:     o.issuer,
+		Logger:     log,
+	})
+	if err != nil {
+		return err
+	}
+
+	var isReady atomic.Bool
+	h := newHandler(v, so, log, func(ctx context.Context) bool {
+		if !isReady.Load() {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		return storeReady(ctx) == nil
+	})
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", o.issuer),
+		slog.Any("client_ids", o.clientIDs), slog.String("token_use", string(o.tokenUse)),
+		slog.String("store", storeName(o.redisAddrs)))
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	// Warm up: keys fetched and the store's view subscribed, retried with
+	// backoff; /healthz answers 503 until then (requests are served
+	// meanwhile, fetching keys on first use).
+	wctx, stopWarm := context.WithCancel(ctx)
+	warm := make(chan struct{})
+	go func() {
+		defer close(warm)
+		if warmUp(wctx, log, v, auth, storeReady) {
+			isReady.Store(true)
+			log.Info("ready")
+		}
+	}()
+	defer func() { stopWarm(); <-warm }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	isReady.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-serveErr
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func storeName(addrs []string) string {
+	switch len(addrs) {
+	case 0:
+		return "memory"
+	case 1:
+		return "redis " + addrs[0]
+	default:
+		return "redis cluster " + strings.Join(addrs, ",")
+	}
+}
+
+// warmUp fetches the keys of v (and of auth, if another Verifier) and waits
+// for the store, retrying with backoff from 250ms to 10s until both work or
+// ctx ends. It reports whether they did.
+func warmUp(ctx context.Context, log *slog.Logger, v, auth *cognitoguard.Verifier, storeReady func(context.Context) error) bool {
+	backoff := 250 * time.Millisecond
+	for {
+		err := v.Refresh(ctx)
+		if err == nil && auth != v {
+			err = auth.Refresh(ctx)
+		}
+		if err == nil {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err = storeReady(rctx)
+			cancel()
+		}
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		log.Warn("not ready yet", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// newHandler builds the routes. ready reports whether /healthz says 200.
+func newHandler(v *cognitoguard.Verifier, so *revocation.SignOut, log *slog.Logger, ready func(context.Context) bool) http.Handler {
+	auth := middleware.New(v, middleware.Config{Logger: log})
+
+	app := http.NewServeMux()
+	app.HandleFunc("GET /me", me)
+	app.Handle("POST /admin/users/{username}/signout",
+		middleware.RequireGroups("admin")(adminSignOut(so, log)))
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if !ready(r.Context()) {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	// The logout handler verifies the token itself (a retried sign-out, with
+	// a token already revoked, must still succeed), so it is not behind auth;
+	// it answers 405 to methods other than POST.
+	root.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Logger: log}))
+	root.Handle("/", auth(app))
+	return root
+}
+
+// me answers the caller's verified claims.
+func me(w http.ResponseWriter, r *http.Request) {
+	c, ok := cognitoguard.FromContext(r.Context())
+	if !ok { // not behind the middleware: a wiring mistake, fail closed
+		http.Error(w, "no claims", http.StatusInternalServerError)
+		return
+	}
+	body := map[string]any{
+		"sub":        c.Subject,
+		"username":   c.Username,
+		"token_use":  c.TokenUse,
+		"client_id":  c.ClientID,
+		"groups":     nonNil(c.Groups),
+		"scopes":     nonNil(c.Scopes),
+		"issuer":     c.Issuer,
+		"auth_time":  c.AuthTime.Unix(),
+		"expires_at": c.Expiry.Unix(),
+	}
+	if c.Email != "" {
+		body["email"] = c.Email
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, body)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// adminSignOut signs the user of the path out everywhere. Statuses: 204
+// done; 404 no such user (nothing done); 503 sign-out not recorded in the
+// store (retry); 502 Cognito failed (the record is kept: the user's tokens
+// are already rejected; retry to revoke the refresh tokens).
+func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		username := r.PathValue("username")
+		caller, _ := cognitoguard.FromContext(r.Context())
+		sub, err := so.AdminSignOut(r.Context(), username)
+		attrs := []slog.Attr{slog.String("admin_sub", caller.Subject), slog.String("username", username), slog.String("sub", sub)}
+		switch {
+		case err == nil:
+			log.LogAttrs(r.Context(), slog.LevelInfo, "admin sign-out", attrs...)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case errors.Is(err, revocation.ErrStore):
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "The sign-out could not be recorded; try again"))
+		case errors.Is(err, revocation.ErrUserNotFound):
+			writeJSON(w, http.StatusNotFound, errBody("user_not_found", "No such user"))
+		case errors.Is(err, revocation.ErrCognito):
+			writeJSON(w, http.StatusBadGateway, errBody("sign_out_incomplete", "The identity provider did not confirm the sign-out; try again"))
+		default:
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "Try again"))
+		}
+		log.LogAttrs(r.Context(), slog.LevelWarn, "admin sign-out failed", append(attrs, slog.String("error", err.Error()))...)
+	})
+}
+
+func errBody(code, desc string) map[string]string {
+	return map[string]string{"error": code, "error_description": desc}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
