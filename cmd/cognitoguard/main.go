@@ -1,0 +1,361 @@
+// Command cognitoguard is the operations tool of the cognitoguard library:
+// it signs users out now (in the shared Redis revocation store and in
+// Cognito) and tells when a user last signed out.
+//
+// Usage:
+//
+//	cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
+//	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME_OR_SUB
+//
+// signout resolves USERNAME (a username, an alias such as the email, or the
+// sub) with AdminGetUser, records the sign-out in Redis, so that every
+// service sharing it rejects the user's tokens at once, and calls
+// AdminUserGlobalSignOut, which revokes the user's refresh tokens. It
+// prints the sub and the recorded time. It needs the IAM permissions
+// cognito-idp:AdminGetUser and cognito-idp:AdminUserGlobalSignOut.
+//
+// status prints the user's last sign-out recorded in Redis (records live
+// for a day). With -region or -endpoint it resolves the argument with
+// AdminGetUser; without, the argument is taken as the sub.
+//
+// AWS credentials and the region come from the default chain
+// (environment, shared files, IAM role); -region overrides the region,
+// which otherwise defaults to the user pool's. Redis credentials come from
+// the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
+// flags. -redis-prefix MUST be the services' prefix, and -issuer their
+// issuer when they set one (multi-Region issuers, emulators).
+//
+// Exit status: 0 on success, 1 when the operation failed (the error is
+// printed with its class), 2 on a usage error.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+func main() {
+	// go-redis logs connection failures through a global logger; the
+	// command reports them itself, with their class.
+	redis.SetLogger(quietRedis{})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
+  cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME_OR_SUB
+
+Run "cognitoguard COMMAND -h" for the flags of a command.
+`
+
+// timeFormat prints recorded times at the store's millisecond precision.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// run is the whole program: it parses args (without the program name),
+// writes results to stdout and diagnostics to stderr, and returns the exit
+// status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "signout":
+		return runSignOut(ctx, args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "cognitoguard: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// options are the flags shared by the commands.
+type options struct {
+	region, poolID, issuer, endpoint string
+	redisAddr, redisMaster, prefix   string
+	redisTLS, verbose                bool
+	timeout                          time.Duration
+}
+
+func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: cognitoguard %s [flags] %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.poolID, "user-pool-id", "", "user pool id, such as eu-west-1_AbCdEf123 (required)")
+	fs.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port; several, comma-separated, for a Cluster or Sentinels (required)")
+	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master name (with the Sentinels' addresses in -redis-addr)")
+	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
+	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS")
+	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
+	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
+	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
+	fs.DurationVar(&o.timeout, "timeout", revocation.DefaultSignOutTimeout, "bound of each Redis write and Cognito call")
+	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
+	return fs
+}
+
+// parse parses args and returns the single positional argument, or the
+// exit status of a usage error.
+func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (string, int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0
+		}
+		return "", 2
+	}
+	var missing []string
+	if o.poolID == "" {
+		missing = append(missing, "-user-pool-id")
+	}
+	if o.redisAddr == "" {
+		missing = append(missing, "-redis-addr")
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "cognitoguard %s: missing %s\n", fs.Name(), strings.Join(missing, ", "))
+		fs.Usage()
+		return "", 2
+	}
+	if fs.NArg() != 1 || fs.Arg(0) == "" {
+		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument\n", fs.Name())
+		fs.Usage()
+		return "", 2
+	}
+	if o.timeout <= 0 {
+		fmt.Fprintf(stderr, "cognitoguard %s: -timeout must be positive\n", fs.Name())
+		return "", 2
+	}
+	return fs.Arg(0), -1
+}
+
+func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlagSet("signout", "USERNAME", stderr, &o)
+	user, code := parse(fs, args, &o, stderr)
+	if code >= 0 {
+		return code
+	}
+	store, closeStore, err := openStore(o)
+	if err != nil {
+		return fail(stderr, "signout", err)
+	}
+	defer closeStore()
+	api, err := cognitoClient(ctx, o)
+	if err != nil {
+		return fail(stderr, "signout", err)
+	}
+	so, err := newSignOut(api, store, o, stderr)
+	if err != nil {
+		return fail(stderr, "signout", err)
+	}
+	sub, err := so.AdminSignOut(ctx, user)
+	if err != nil {
+		var soe *revocation.SignOutError
+		if errors.As(err, &soe) {
+			fmt.Fprintf(stdout, "sub %s\n", soe.Sub)
+			if soe.Recorded {
+				fmt.Fprintln(stderr, "cognitoguard signout: the sign-out is recorded (the user's tokens are rejected); run the command again to complete it in Cognito")
+			} else {
+				fmt.Fprintln(stderr, "cognitoguard signout: the sign-out is NOT recorded: the user's unexpired tokens are still accepted; run the command again")
+			}
+		}
+		return fail(stderr, "signout", err)
+	}
+	fmt.Fprintf(stdout, "sub %s\n", sub)
+	at, ok, err := store.SignedOutAt(ctx, so.Issuer(), sub)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "cognitoguard signout: signed out, but reading the recorded time failed: %v\n", err)
+	case ok:
+		fmt.Fprintf(stdout, "signed_out_at %s\n", at.UTC().Format(timeFormat))
+	}
+	return 0
+}
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlagSet("status", "USERNAME_OR_SUB", stderr, &o)
+	user, code := parse(fs, args, &o, stderr)
+	if code >= 0 {
+		return code
+	}
+	store, closeStore, err := openStore(o)
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	defer closeStore()
+	sub := user
+	var issuer string
+	// newSignOut derives the issuer; the Cognito client is only built, and
+	// called, when the user is to be resolved.
+	var api revocation.CognitoAPI = noCognito{}
+	resolve := o.region != "" || o.endpoint != ""
+	if resolve {
+		if api, err = cognitoClient(ctx, o); err != nil {
+			return fail(stderr, "status", err)
+		}
+	}
+	so, err := newSignOut(api, store, o, stderr)
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	issuer = so.Issuer()
+	if resolve {
+		if sub, err = so.ResolveSub(ctx, user); err != nil {
+			return fail(stderr, "status", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	at, ok, err := store.SignedOutAt(sctx, issuer, sub)
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	fmt.Fprintf(stdout, "sub %s\n", sub)
+	if ok {
+		fmt.Fprintf(stdout, "signed_out_at %s\n", at.UTC().Format(timeFormat))
+	} else {
+		fmt.Fprintln(stdout, "signed_out_at none")
+	}
+	return 0
+}
+
+// poolRegion is the region prefix of an AWS user pool id.
+var poolRegion = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_`)
+
+func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	region := o.region
+	if region == "" {
+		if m := poolRegion.FindStringSubmatch(o.poolID); m != nil {
+			region = m[1]
+		}
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set -region or AWS_REGION")
+	}
+	return cognitoidentityprovider.NewFromConfig(cfg, func(co *cognitoidentityprovider.Options) {
+		if o.endpoint != "" {
+			co.BaseEndpoint = &o.endpoint
+		}
+	}), nil
+}
+
+func newSignOut(api revocation.CognitoAPI, store revocation.Recorder, o options, stderr io.Writer) (*revocation.SignOut, error) {
+	log := slog.New(slog.DiscardHandler)
+	if o.verbose {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return revocation.NewSignOut(api, nil, store, revocation.SignOutConfig{
+		UserPoolID: o.poolID,
+		Issuer:     o.issuer,
+		Timeout:    o.timeout,
+		Logger:     log,
+	})
+}
+
+// openStore connects to the services' Redis store. The subscriber the
+// store starts is not needed for writes and SignedOutAt, which always go
+// to Redis.
+func openStore(o options) (*revocation.Redis, func(), error) {
+	ro := &redis.UniversalOptions{
+		Addrs:        strings.Split(o.redisAddr, ","),
+		MasterName:   o.redisMaster,
+		Username:     os.Getenv("REDIS_USERNAME"),
+		Password:     os.Getenv("REDIS_PASSWORD"),
+		DialTimeout:  o.timeout,
+		ReadTimeout:  o.timeout,
+		WriteTimeout: o.timeout,
+		MaxRetries:   1,
+	}
+	if o.redisTLS {
+		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	client := redis.NewUniversalClient(ro)
+	store, err := revocation.NewRedis(client, revocation.RedisConfig{Prefix: o.prefix, Timeout: o.timeout})
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return store, func() {
+		store.Close()
+		client.Close()
+	}, nil
+}
+
+// quietRedis discards go-redis's internal log.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// noCognito is the Cognito client of a status command that resolves no
+// user: it is never called.
+type noCognito struct{ revocation.CognitoAPI }
+
+// fail prints err with its class and returns 1.
+func fail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "cognitoguard %s: %v\n", cmd, err)
+	if c := classes(err); c != "" {
+		fmt.Fprintf(stderr, "cognitoguard %s: error class: %s\n", cmd, c)
+	}
+	return 1
+}
+
+// classes names the sentinels err matches, for scripts and humans.
+func classes(err error) string {
+	var out []string
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{revocation.ErrStore, "ErrStore"},
+		{revocation.ErrUnavailable, "ErrUnavailable"},
+		{revocation.ErrCognito, "ErrCognito"},
+		{revocation.ErrNotAuthorized, "ErrNotAuthorized"},
+		{revocation.ErrInvalidParameter, "ErrInvalidParameter"},
+		{revocation.ErrResourceNotFound, "ErrResourceNotFound"},
+		{revocation.ErrTooManyRequests, "ErrTooManyRequests"},
+		{revocation.ErrUserNotFound, "ErrUserNotFound"},
+		{revocation.ErrCognitoInternal, "ErrCognitoInternal"},
+		{context.DeadlineExceeded, "DeadlineExceeded"},
+		{context.Canceled, "Canceled"},
+	} {
+		if errors.Is(err, c.err) {
+			out = append(out, c.name)
+		}
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// cliEnv is a fake pool, a miniredis, and a "service": a Verifier whose
+// Redis store shares that miniredis, as a deployed API would.
+type cliEnv struct {
+	pool    *cognitotest.Pool
+	redis   *miniredis.Miniredis
+	store   *revocation.Redis
+	service *cognitoguard.Verifier
+}
+
+func newCLIEnv(t *testing.T) *cliEnv {
+	t.Helper()
+	// The default AWS chain, made hermetic.
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	t.Setenv("REDIS_USERNAME", "")
+	t.Setenv("REDIS_PASSWORD", "")
+
+	e := &cliEnv{}
+	e.pool = cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(e.pool.Close)
+	e.redis = miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
+	t.Cleanup(func() { client.Close() })
+	var err error
+	e.store, err = revocation.NewRedis(client, revocation.RedisConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.store.Close() })
+	e.service, err = cognitoguard.NewVerifier(e.pool.PoolID(), []string{e.pool.ClientID()},
+		cognitoguard.Config{Issuer: e.pool.Issuer(), Revocation: e.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.service.Close() })
+	return e
+}
+
+// flags are the flags every test passes, then extra.
+func (e *cliEnv) args(cmd string, extra ...string) []string {
+	return append([]string{cmd,
+		"-region", "us-east-1",
+		"-user-pool-id", e.pool.PoolID(),
+		"-issuer", e.pool.Issuer(),
+		"-endpoint", e.pool.URL(),
+		"-redis-addr", e.redis.Addr(),
+	}, extra...)
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// field returns the value of "key value" in out.
+func field(out, key string) string {
+	for line := range strings.Lines(out) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestSignOutCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		arg  func(u cognitotest.User) string
+	}{
+		{"username", func(u cognitotest.User) string { return u.Username }},
+		{"email", func(u cognitotest.User) string { return u.Email }},
+		{"sub", func(u cognitotest.User) string { return u.Sub }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCLIEnv(t)
+			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+			tokens := e.pool.SignIn("alice")
+			if _, err := e.service.Verify(t.Context(), tokens.AccessToken); err != nil {
+				t.Fatalf("before: %v", err)
+			}
+			before := time.Now().Add(-time.Millisecond)
+
+			code, out, errOut := runCLI(t, e.args("signout", tc.arg(u))...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if got := field(out, "sub"); got != u.Sub {
+				t.Errorf("printed sub %q, want %q (stdout %q)", got, u.Sub, out)
+			}
+			at, err := time.Parse(timeFormat, field(out, "signed_out_at"))
+			if err != nil || at.Before(before) || at.After(time.Now()) {
+				t.Errorf("printed time %q: %v", field(out, "signed_out_at"), err)
+			}
+			// Recorded in the shared store, with the printed time.
+			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			if err != nil || !ok || !got.Equal(at) {
+				t.Errorf("store: %v %v %v, want %v", got, ok, err, at)
+			}
+			// Signed out in Cognito.
+			if _, ok := e.pool.SignedOutAt(u.Sub); !ok {
+				t.Error("Cognito did not sign the user out")
+			}
+			// The service, which had seen the user, learns of the sign-out
+			// through pub/sub (within 100ms p99) and rejects the tokens.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				_, err := e.service.Verify(t.Context(), tokens.AccessToken)
+				if errors.Is(err, cognitoguard.ErrRevoked) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("service Verify after signout: %v, want ErrRevoked", err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestSignOutCommandFailures(t *testing.T) {
+	closedPort := func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}
+	tests := []struct {
+		name       string
+		user       string
+		setup      func(t *testing.T, e *cliEnv) []string // extra flags
+		wantErr    []string                               // in stderr
+		recorded   bool
+		cognitoOut bool // Cognito signed the user out
+	}{
+		{
+			name:    "unknown user: nothing done",
+			user:    "nobody",
+			wantErr: []string{"ErrCognito", "ErrUserNotFound"},
+		},
+		{
+			name: "Cognito refuses: recorded",
+			user: "alice",
+			setup: func(t *testing.T, e *cliEnv) []string {
+				e.pool.FailNext("AdminUserGlobalSignOut", "NotAuthorizedException", 400, 1)
+				return nil
+			},
+			wantErr:  []string{"ErrCognito ErrNotAuthorized", "the sign-out is recorded"},
+			recorded: true,
+		},
+		{
+			name: "Redis down: Cognito still called",
+			user: "alice",
+			setup: func(t *testing.T, e *cliEnv) []string {
+				return []string{"-redis-addr", closedPort(t), "-timeout", "2s"}
+			},
+			wantErr:    []string{"ErrStore ErrUnavailable", "NOT recorded"},
+			cognitoOut: true,
+		},
+		{
+			name: "wrong pool: ResourceNotFound",
+			user: "alice",
+			setup: func(t *testing.T, e *cliEnv) []string {
+				return []string{"-user-pool-id", "us-east-1_other", "-issuer", e.pool.Issuer()}
+			},
+			wantErr: []string{"ErrResourceNotFound"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCLIEnv(t)
+			u := e.pool.AddUser(cognitotest.User{Username: "alice"})
+			var extra []string
+			if tc.setup != nil {
+				extra = tc.setup(t, e)
+			}
+			args := e.args("signout")
+			args = append(args, extra...)
+			args = append(args, tc.user)
+			code, _, errOut := runCLI(t, args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (stderr %q)", code, errOut)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			if err != nil || ok != tc.recorded {
+				t.Errorf("recorded = %v (%v), want %v", ok, err, tc.recorded)
+			}
+			if _, ok := e.pool.SignedOutAt(u.Sub); ok != tc.cognitoOut {
+				t.Errorf("Cognito signed out = %v, want %v", ok, tc.cognitoOut)
+			}
+		})
+	}
+}
+
+func TestStatusCommand(t *testing.T) {
+	e := newCLIEnv(t)
+	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-issuer", e.pool.Issuer(), "-redis-addr", e.redis.Addr()}
+
+	code, out, errOut := runCLI(t, append(redisOnly, u.Sub)...)
+	if code != 0 || field(out, "sub") != u.Sub || field(out, "signed_out_at") != "none" {
+		t.Fatalf("status before: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, e.args("signout", "alice")...); code != 0 {
+		t.Fatalf("signout: exit %d, %s", code, errOut)
+	}
+	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"sub, Redis only", append(redisOnly, u.Sub)},
+		{"username resolved", e.args("status", "alice")},
+		{"email resolved", e.args("status", "alice@example.com")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if field(out, "sub") != u.Sub || field(out, "signed_out_at") != want.UTC().Format(timeFormat) {
+				t.Errorf("stdout %q, want sub %s at %v", out, u.Sub, want)
+			}
+		})
+	}
+	// A username without AWS flags is taken as a sub: no record.
+	code, out, _ = runCLI(t, append(redisOnly, "alice")...)
+	if code != 0 || field(out, "signed_out_at") != "none" {
+		t.Errorf("status alice without AWS: exit %d, %q", code, out)
+	}
+	// An unknown user, resolved: exit 1.
+	code, _, errOut = runCLI(t, e.args("status", "nobody")...)
+	if code != 1 || !strings.Contains(errOut, "ErrUserNotFound") {
+		t.Errorf("status nobody: exit %d, %q", code, errOut)
+	}
+	if n := e.pool.Calls("AdminUserGlobalSignOut"); n != 1 {
+		t.Errorf("status called AdminUserGlobalSignOut (%d calls)", n)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout or stderr
+	}{
+		{"no command", nil, 2, "usage:"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"help", []string{"help"}, 0, "usage:"},
+		{"signout -h", []string{"signout", "-h"}, 0, "-user-pool-id"},
+		{"missing flags", []string{"signout", "alice"}, 2, "missing -user-pool-id, -redis-addr"},
+		{"no user", []string{"signout", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1"}, 2, "exactly one user"},
+		{"two users", []string{"status", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1", "a", "b"}, 2, "exactly one user"},
+		{"bad flag", []string{"status", "-nope"}, 2, "flag provided but not defined"},
+		{"bad timeout", []string{"status", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1", "-timeout", "0s", "a"}, 2, "-timeout"},
+		{"emulator pool without issuer", []string{"status", "-user-pool-id", "local_x", "-redis-addr", "127.0.0.1:1", "a"}, 1, "set Issuer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if !strings.Contains(out+errOut, tc.out) {
+				t.Errorf("output %q lacks %q", out+errOut, tc.out)
+			}
+		})
+	}
+}
