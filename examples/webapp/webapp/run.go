@@ -26,7 +26,8 @@ import (
 //	-client-id         app client id, without secret (required)
 //	-issuer            accepted issuer (default: from region and pool)
 //	-cognito-endpoint  Cognito API endpoint override (emulators, tests)
-//	-redis-addr        Redis address of the shared revocation store (default: in-process store)
+//	-redis-addr        Redis host:port of the shared revocation store, comma-separated for a
+//	                   Cluster (default: in-process store, one instance only)
 //	-hosted-ui-domain  hosted UI domain: logout goes through https://{domain}/logout
 //	-logout-url        logout endpoint override (replaces https://{domain}/logout)
 //	-public-url        this app's URL as browsers see it (default http://{listen address})
@@ -41,7 +42,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fs.StringVar(&cfg.ClientID, "client-id", "", "app client id, without secret, allowing USER_PASSWORD_AUTH (required)")
 	fs.StringVar(&cfg.Issuer, "issuer", "", "accepted token issuer (default: https://cognito-idp.{region}.amazonaws.com/{pool})")
 	fs.StringVar(&cfg.CognitoEndpoint, "cognito-endpoint", "", "Cognito API endpoint override (emulators, tests)")
-	redisAddr := fs.String("redis-addr", "", "Redis address of the shared revocation store (default: in-process store)")
+	redisAddr := fs.String("redis-addr", "", "Redis `host:port` of the shared revocation store; comma-separated for a cluster (default: in-process store, one instance only)")
 	fs.StringVar(&cfg.HostedUIDomain, "hosted-ui-domain", "", "hosted UI (managed login) domain; logout then goes through https://{domain}/logout")
 	fs.StringVar(&cfg.LogoutEndpoint, "logout-url", "", "logout endpoint replacing https://{hosted-ui-domain}/logout (tests)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "this app's base URL as browsers see it (default http://{listen address})")

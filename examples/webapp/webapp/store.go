@@ -3,15 +3,44 @@ package webapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// newRedisStore returns the shared revocation store at addr and its
-// closer.
-//
-// TODO: wire revocation.NewRedis once it lands.
-func newRedisStore(ctx context.Context, addr string, log *slog.Logger) (revocation.Store, func(), error) {
-	return nil, nil, errors.New("webapp: -redis-addr is not supported yet")
+// newRedisStore returns the revocation store shared through Redis at addrs
+// (one host:port, or several, comma-separated, for a Redis Cluster), once
+// its subscription is up, and the function that closes it and its client.
+func newRedisStore(ctx context.Context, addrs string, log *slog.Logger) (revocation.Store, func(), error) {
+	var list []string
+	for a := range strings.SplitSeq(addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, a)
+		}
+	}
+	if len(list) == 0 {
+		return nil, nil, errors.New("webapp: -redis-addr is empty")
+	}
+	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: list})
+	st, err := revocation.NewRedis(client, revocation.RedisConfig{Logger: log})
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	closeAll := func() {
+		st.Close()
+		client.Close()
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := st.Ready(rctx); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("webapp: Redis at %s: %w", addrs, err)
+	}
+	return st, closeAll, nil
 }

@@ -14,8 +14,9 @@
 //	POST /login     InitiateAuth USER_PASSWORD_AUTH; sets the cookie; 303 to /app
 //	GET  /app       protected page; without a valid cookie: 303 to /login
 //	GET  /api/me    the same claims as JSON; without a valid token: RFC 6750 401
-//	POST /logout    GlobalSignOut (recorded here, then in Cognito), cookie
-//	                cleared, 303 to the hosted UI logout endpoint
+//	POST /logout    middleware.NewLogoutHandler: GlobalSignOut (recorded in the
+//	                store, then in Cognito), cookie cleared, 303 to the hosted
+//	                UI logout endpoint
 //	GET  /healthz   ok
 //
 // # Security choices
@@ -204,6 +205,7 @@ func New(cfg Config) (*App, error) {
 	page := middleware.New(v, middleware.Config{Cookie: AccessCookie, ErrorHandler: a.pageError, Logger: log})
 	api := middleware.New(v, middleware.Config{Cookie: AccessCookie, Realm: "webapp", Logger: log})
 
+	cop := http.NewCrossOriginProtection()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app", http.StatusSeeOther)
@@ -212,7 +214,7 @@ func New(cfg Config) (*App, error) {
 	mux.HandleFunc("POST /login", a.login)
 	mux.Handle("GET /app", page(http.HandlerFunc(a.appPage)))
 	mux.Handle("GET /api/me", api(http.HandlerFunc(a.me)))
-	mux.Handle("POST /logout", a.logoutHandler())
+	mux.Handle("POST /logout", a.logoutHandler(cop))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -225,7 +227,6 @@ func New(cfg Config) (*App, error) {
 
 	csp := "default-src 'none'; style-src 'self'; form-action 'self'" + formOrigin +
 		"; frame-ancestors 'none'; base-uri 'none'"
-	cop := http.NewCrossOriginProtection()
 	a.handler = cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)

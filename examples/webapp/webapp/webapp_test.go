@@ -3,6 +3,8 @@ package webapp_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/examples/webapp/webapp"
+	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 const (
@@ -433,6 +437,150 @@ func TestRun(t *testing.T) {
 	} {
 		if err := webapp.Run(t.Context(), args, io.Discard, io.Discard, nil); err == nil {
 			t.Errorf("Run(%q) succeeded", args)
+		}
+	}
+}
+
+// failingStore records nothing: every write fails as an unreachable Redis
+// would.
+type failingStore struct{ *revocation.Memory }
+
+func (failingStore) RevokeUser(context.Context, string, string, time.Time) error {
+	return revocation.ErrUnavailable
+}
+
+func TestLogoutEdgeCases(t *testing.T) {
+	t.Run("no cookie", func(t *testing.T) {
+		pool, app := newApp(t, nil)
+		resp := do(t, app, "POST", "/logout", nil)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), standIn) {
+			t.Errorf("POST /logout without cookie = %d %q, want 303 to the logout target", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if n := pool.Calls("GlobalSignOut"); n != 0 {
+			t.Errorf("GlobalSignOut calls = %d, want 0", n)
+		}
+	})
+	t.Run("forged cookie", func(t *testing.T) {
+		pool, app := newApp(t, nil)
+		other, _ := rsa.GenerateKey(rand.Reader, 2048)
+		forged := &http.Cookie{Name: webapp.AccessCookie, Value: pool.AccessToken(testUser, cognitotest.WithSigningKey(other))}
+		resp := do(t, app, "POST", "/logout", nil, forged)
+		if resp.StatusCode != http.StatusSeeOther || accessCookie(resp) == nil || accessCookie(resp).MaxAge >= 0 {
+			t.Errorf("POST /logout with a forged cookie = %d, cookie %v, want 303 and the cookie cleared", resp.StatusCode, accessCookie(resp))
+		}
+		u, _ := pool.User(testUser)
+		if _, ok := pool.SignedOutAt(u.Sub); ok || pool.Calls("GlobalSignOut") != 0 {
+			t.Error("a forged token signed the user out")
+		}
+	})
+	t.Run("store down", func(t *testing.T) {
+		_, app := newApp(t, func(c *webapp.Config) {
+			c.Store = failingStore{revocation.NewMemory(revocation.MemoryConfig{})}
+		})
+		c := login(t, app)
+		resp := do(t, app, "POST", "/logout", nil, c)
+		body := readBody(t, resp)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "could not be recorded") ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("POST /logout with the store down = %d %q, body %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		if strings.Contains(body, "temporarily_unavailable") {
+			t.Error("the page carries the library's JSON body")
+		}
+	})
+	t.Run("GET", func(t *testing.T) {
+		_, app := newApp(t, nil)
+		if resp := do(t, app, "GET", "/logout", nil); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("GET /logout = %d, want 405", resp.StatusCode)
+		}
+	})
+}
+
+// TestSharedRedisStore runs two instances of the app on one Redis: a
+// sign-out on one is honoured by the other at once.
+func TestSharedRedisStore(t *testing.T) {
+	mr := miniredis.RunT(t)
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: testUser, Password: testPassword})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	start := func() (string, <-chan error) {
+		addrc := make(chan string, 1)
+		errc := make(chan error, 1)
+		go func() {
+			errc <- webapp.Run(ctx, []string{
+				"-addr", "127.0.0.1:0",
+				"-user-pool-id", pool.PoolID(),
+				"-client-id", pool.ClientID(),
+				"-issuer", pool.Issuer(),
+				"-cognito-endpoint", pool.URL(),
+				"-redis-addr", mr.Addr(),
+			}, io.Discard, io.Discard, func(addr string) { addrc <- addr })
+		}()
+		select {
+		case addr := <-addrc:
+			return "http://" + addr, errc
+		case err := <-errc:
+			t.Fatalf("Run: %v", err)
+		}
+		return "", nil
+	}
+	a, errA := start()
+	b, errB := start()
+	client := &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	get := func(base, path string, c *http.Cookie) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
+		req.AddCookie(c)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp, err := client.PostForm(a+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c := accessCookie(resp)
+	if c == nil {
+		t.Fatalf("POST /login = %d without cookie", resp.StatusCode)
+	}
+	// Both instances accept the token (B sees the user for the first time).
+	for _, base := range []string{a, b} {
+		if resp := get(base, "/api/me", c); resp.StatusCode != 200 {
+			t.Fatalf("GET %s/api/me = %d, want 200", base, resp.StatusCode)
+		}
+	}
+	// Sign out on A.
+	req, _ := http.NewRequestWithContext(ctx, "POST", a+"/logout", nil)
+	req.AddCookie(c)
+	if resp, err = client.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /logout: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// B rejects the token: at once, or within the pub/sub delivery bound.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		resp := get(b, "/api/me", c)
+		if resp.StatusCode == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s/api/me after the sign-out on the other instance = %d, want 401", b, resp.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	for _, errc := range []<-chan error{errA, errB} {
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
 		}
 	}
 }
