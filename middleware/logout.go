@@ -34,7 +34,9 @@ type SignOuter interface {
 // cookie and answers 204.
 type LogoutConfig struct {
 	// Extractor, if set, reads the access token instead of the header and
-	// cookie extraction (Cookie is then only cleared, not read).
+	// cookie extraction (Cookie is then only cleared, not read). CrossOrigin
+	// is not applied: if it reads a cookie, wrap the handler in an
+	// [http.CrossOriginProtection].
 	Extractor func(*http.Request) (string, error)
 
 	// Cookie, if set, names a cookie holding the access token, read when

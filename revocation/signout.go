@@ -50,7 +50,10 @@ type Recorder interface {
 // Authenticator verifies the token presented for a sign-out and reports
 // whether it is already revoked. *cognitoguard.Verifier implements it
 // with [cognitoguard.Verifier.Authenticate]; it SHOULD be wired to the
-// same store as the Recorder, so that a retried sign-out is recognised.
+// same store as the Recorder, so that a retried sign-out is recognised
+// (without a store, every retry records a new sign-out time). For
+// [SignOut.GlobalSignOut] it MUST accept access tokens
+// (cognitoguard.Config.TokenUse access, the default, or any).
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (*cognitoguard.Claims, bool, error)
 }
@@ -278,10 +281,13 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 	}
 	e := &SignOutError{Op: op, Sub: c.Subject}
 	var retry bool
-	if revoked {
-		retry = s.recordedSince(ctx, c)
-	}
 	at := s.recordTime(c)
+	if revoked {
+		var prev time.Time
+		if prev, retry = s.recordedSince(ctx, c); retry {
+			at = prev
+		}
+	}
 	if retry {
 		e.Recorded = true
 	} else {
@@ -302,20 +308,21 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 	return s.finish(ctx, e, c.Issuer, at, retry)
 }
 
-// recordedSince reports whether the store holds a user sign-out of c's
-// user at or after c's authentication, that is whether a revoked c is
-// revoked because its user signed out (a retry) rather than its session.
-// A store error answers false: the sign-out is then recorded again.
-func (s *SignOut) recordedSince(ctx context.Context, c *cognitoguard.Claims) bool {
+// recordedSince returns the user sign-out of c's user recorded in the
+// store and whether it is at or after c's authentication, that is whether
+// a revoked c is revoked because its user signed out (a retry) rather than
+// its session. A store error answers false: the sign-out is then recorded
+// again.
+func (s *SignOut) recordedSince(ctx context.Context, c *cognitoguard.Claims) (time.Time, bool) {
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	t, ok, err := s.rec.SignedOutAt(rctx, c.Issuer, c.Subject)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "revocation: reading the last sign-out failed",
 			slog.String("iss", c.Issuer), slog.String("sub", c.Subject), slog.String("error", err.Error()))
-		return false
+		return time.Time{}, false
 	}
-	return ok && !t.Before(c.AuthenticatedAt().Truncate(time.Second))
+	return t, ok && !t.Before(c.AuthenticatedAt())
 }
 
 // record runs one store write as a step.
@@ -457,7 +464,10 @@ func (s *SignOut) RevokeSession(ctx context.Context, token, refreshToken string)
 		})
 	} else {
 		if revoked {
-			retry = s.recordedSince(ctx, c)
+			var prev time.Time
+			if prev, retry = s.recordedSince(ctx, c); retry {
+				at = prev
+			}
 		}
 		if !retry {
 			e.Store = s.record(ctx, func(ctx context.Context) error {
