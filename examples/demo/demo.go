@@ -1,0 +1,570 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// propagation bounds how long a check waits for a sign-out to reach an
+// instance (Redis pub/sub; the design's bound is 100 ms p99, the margin is
+// for loaded machines and the race detector).
+const propagation = 2 * time.Second
+
+// options are the parsed arguments.
+type options struct {
+	serve bool
+	// plain wires the instances' Verifiers without their revocation store:
+	// the broken setup the tests use to check that a failure is reported.
+	plain bool
+	// wait overrides propagation (tests of failures).
+	wait time.Duration
+}
+
+func parseArgs(args []string, out io.Writer) (options, error) {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var o options
+	fs.BoolVar(&o.serve, "serve", false, "after the walkthrough, keep the services running and print curl commands to try (Ctrl-C stops)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+// demo holds the running pieces and the transcript.
+type demo struct {
+	out     io.Writer
+	logs    *syncBuffer // Warn records, shown if the walkthrough fails
+	log     *slog.Logger
+	pool    *cognitotest.Pool
+	cognito *cognitoidentityprovider.Client
+	http    *http.Client
+	a, b, p *instance
+
+	wait time.Duration // how long a check waits for its status
+
+	step     int
+	title    string
+	failures []string // of the current step
+}
+
+// walkthrough sets everything up, runs the six steps and, with -serve,
+// serves until ctx is done.
+func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
+	d := &demo{out: out, logs: &syncBuffer{}, wait: propagation}
+	if o.wait > 0 {
+		d.wait = o.wait
+	}
+	d.log = slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	defer func() {
+		if err != nil && d.logs.Len() > 0 {
+			fmt.Fprintf(out, "\nWarnings logged during the demo:\n%s", d.logs)
+		}
+	}()
+
+	d.say("cognitoguard demo: a sign-out that takes effect everywhere, at once.")
+	d.say("")
+	d.say("Setting up, all inside this process:")
+
+	// The fake Cognito user pool, spoken to through the real AWS SDK.
+	d.pool = cognitotest.NewPool(cognitotest.Config{})
+	defer d.pool.Close()
+	d.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Password: "Alice-Passw0rd!", Groups: []string{"admin"}})
+	d.pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com", Password: "Bob-Passw0rd!"})
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	d.http = &http.Client{Timeout: 10 * time.Second, Transport: transport}
+	d.cognito = cognitoidentityprovider.New(cognitoidentityprovider.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(d.pool.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider("demo", "demo", ""),
+		RetryMaxAttempts: 1,
+		HTTPClient:       d.http,
+	})
+	d.say("  Cognito user pool (fake)  %s   users: alice (group admin), bob", d.pool.URL())
+
+	mr, err := miniredis.Run()
+	if err != nil {
+		return fmt.Errorf("setup: embedded Redis: %w", err)
+	}
+	defer mr.Close()
+	d.say("  Redis (embedded)          %s", mr.Addr())
+
+	for _, spec := range []struct {
+		name  string
+		store bool
+		desc  string
+	}{
+		{"A", true, "own Verifier + own revocation.Redis store"},
+		{"B", true, "own Verifier + own revocation.Redis store"},
+		{"P", false, "plain JWT check, no revocation store (for contrast)"},
+	} {
+		in, err := d.newInstance(ctx, spec.name, mr.Addr(), spec.store, o.plain)
+		if err != nil {
+			return fmt.Errorf("setup: instance %s: %w", spec.name, err)
+		}
+		defer in.close()
+		switch spec.name {
+		case "A":
+			d.a = in
+		case "B":
+			d.b = in
+		default:
+			d.p = in
+		}
+		d.say("  API instance %s            %s   %s", spec.name, in.srv.URL, spec.desc)
+	}
+	d.say("  A, B and P accept access and ID tokens (Config.TokenUse = any).")
+	d.say("  Below: instance, request, token used → HTTP status.")
+
+	alice, err := d.steps(ctx)
+	if err != nil {
+		return err
+	}
+	d.say("")
+	d.say("All 6 steps behaved as described.")
+	if !o.serve {
+		return nil
+	}
+	return d.serve(ctx, alice)
+}
+
+// steps runs the walkthrough and returns alice's current tokens.
+func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, error) {
+	// 1.
+	d.begin(1, "alice signs in (InitiateAuth USER_PASSWORD_AUTH through aws-sdk-go-v2)")
+	alice, err := d.signIn(ctx, "alice", "Alice-Passw0rd!")
+	if err != nil {
+		return nil, d.fail(err)
+	}
+	d.check(true, "got an access, an ID and a refresh token")
+	aliceAccess := tok("alice access", alice.AccessToken)
+	aliceID := tok("alice ID", alice.IdToken)
+	res := d.expect(d.a, "GET", "/me", aliceAccess, 200)
+	d.say("      %s", strings.TrimSpace(res.body))
+	d.expect(d.b, "GET", "/me", aliceAccess, 200)
+	d.expect(d.a, "GET", "/me", aliceID, 200)
+	d.expect(d.b, "GET", "/me", aliceID, 200)
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+
+	// 2.
+	d.begin(2, "alice logs out on A (POST /logout: record in Redis, then Cognito GlobalSignOut)")
+	d.expect(d.a, "POST", "/logout", aliceAccess, 204)
+	signedOut := time.Now()
+	d.say("      A wrote the sign-out to Redis; B hears of it through pub/sub.")
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+
+	// 3.
+	d.begin(3, "alice's old tokens, still unexpired, after the sign-out")
+	for _, t := range []token{aliceAccess, aliceID} {
+		d.expectRevoked(d.a, t)
+		d.expectRevoked(d.b, t)
+	}
+	d.expect(d.p, "GET", "/me", aliceAccess, 200)
+	d.say("      P checks only the JWT, as plain Cognito setups do: it accepts the")
+	d.say("      token until it expires (1 hour by default, up to a day).")
+	d.say("      That is the hole cognitoguard closes.")
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+
+	// 4.
+	d.begin(4, "alice's old refresh token")
+	d.expectRefreshRevoked(ctx, alice.RefreshToken)
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+
+	// 5.
+	d.begin(5, "alice signs in again")
+	d.waitNextSecond(signedOut)
+	alice, err = d.signIn(ctx, "alice", "Alice-Passw0rd!")
+	if err != nil {
+		return nil, d.fail(err)
+	}
+	aliceAccess = tok("alice new access", alice.AccessToken)
+	d.expect(d.a, "GET", "/me", aliceAccess, 200)
+	d.expect(d.b, "GET", "/me", aliceAccess, 200)
+	d.expect(d.b, "GET", "/me", tok("alice new ID", alice.IdToken), 200)
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+
+	// 6.
+	d.begin(6, "an admin signs bob out (POST /admin/users/bob/signout: AdminUserGlobalSignOut)")
+	bob, err := d.signIn(ctx, "bob", "Bob-Passw0rd!")
+	if err != nil {
+		return nil, d.fail(err)
+	}
+	d.check(true, "bob signed in")
+	bobAccess := tok("bob access", bob.AccessToken)
+	bobID := tok("bob ID", bob.IdToken)
+	d.expect(d.a, "GET", "/me", bobAccess, 200)
+	d.expect(d.b, "GET", "/me", bobAccess, 200)
+	d.expectNote(d.a, "POST", "/admin/users/alice/signout", bobAccess, 403, "bob is not in group admin")
+	d.expect(d.b, "POST", "/admin/users/bob/signout", aliceAccess, 204)
+	for _, t := range []token{bobAccess, bobID} {
+		d.expectRevoked(d.a, t)
+		d.expectRevoked(d.b, t)
+	}
+	d.expectRefreshRevoked(ctx, bob.RefreshToken)
+	d.expectNote(d.a, "GET", "/me", aliceAccess, 200, "alice is not affected")
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	return alice, nil
+}
+
+// serve prints commands to try and waits for ctx.
+func (d *demo) serve(ctx context.Context, alice *types.AuthenticationResultType) error {
+	// bob was signed out in step 6: a new sign-in must fall in a later second.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	bob, err := d.signIn(ctx, "bob", "Bob-Passw0rd!")
+	if err != nil {
+		return fmt.Errorf("serve: signing bob in: %w", err)
+	}
+	a, b, p := d.a.srv.URL, d.b.srv.URL, d.p.srv.URL
+	d.say("")
+	d.say("Serving until Ctrl-C. Fresh access tokens (valid for 1 hour), for a shell:")
+	d.say("")
+	d.say("ALICE='%s'", *alice.AccessToken)
+	d.say("BOB='%s'", *bob.AccessToken)
+	d.say("")
+	d.say("Then try:")
+	d.say("")
+	d.say(`curl -i -H "Authorization: Bearer $BOB" %s/me                      # 200`, a)
+	d.say(`curl -i -X POST -H "Authorization: Bearer $BOB" %s/admin/users/alice/signout   # 403: not an admin`, a)
+	d.say(`curl -i -X POST -H "Authorization: Bearer $ALICE" %s/admin/users/bob/signout   # 204`, a)
+	d.say(`curl -i -H "Authorization: Bearer $BOB" %s/me                      # 401 on B too: revoked`, b)
+	d.say(`curl -i -H "Authorization: Bearer $BOB" %s/me                      # 200: plain JWT check`, p)
+	d.say(`curl -i -X POST -H "Authorization: Bearer $ALICE" %s/logout        # 204`, b)
+	d.say(`curl -i -H "Authorization: Bearer $ALICE" %s/me                    # 401`, a)
+	<-ctx.Done()
+	d.say("")
+	d.say("Stopped.")
+	return nil
+}
+
+// --- the API instances ---
+
+// instance is one API server with its own Verifier and store.
+type instance struct {
+	name   string
+	srv    *httptest.Server
+	v      *cognitoguard.Verifier
+	store  *revocation.Redis // nil for the plain instance
+	client *redis.Client
+}
+
+func (in *instance) close() {
+	in.srv.Close()
+	if in.store != nil {
+		in.store.Close()
+	}
+	in.v.Close()
+	if in.client != nil {
+		in.client.Close()
+	}
+}
+
+// newInstance starts one API instance. With store it has its own
+// revocation.Redis store on its own Redis client, used by its Verifier
+// (unless plain) and its sign-out routes; without, it only verifies JWTs.
+func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, plain bool) (*instance, error) {
+	in := &instance{name: name}
+	var rev cognitoguard.RevocationChecker
+	if store {
+		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
+		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{Logger: d.log})
+		if err != nil {
+			in.client.Close()
+			return nil, err
+		}
+		in.store = rs
+		if !plain {
+			rev = rs
+		}
+	}
+	v, err := cognitoguard.New([]cognitoguard.Pool{{
+		UserPoolID: d.pool.PoolID(),
+		Issuer:     d.pool.Issuer(),
+		ClientIDs:  []string{d.pool.ClientID()},
+	}}, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Revocation: rev, Logger: d.log})
+	if err != nil {
+		in.closeStore()
+		return nil, err
+	}
+	in.v = v
+	if err := v.Refresh(ctx); err != nil {
+		in.closeStore()
+		v.Close()
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		c, _ := cognitoguard.FromContext(r.Context())
+		groups := c.Groups
+		if groups == nil {
+			groups = []string{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"username": c.Username, "token_use": c.TokenUse, "groups": groups})
+	})
+	root := http.NewServeMux()
+	if in.store != nil {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := in.store.Ready(rctx)
+		cancel()
+		if err != nil {
+			in.closeStore()
+			v.Close()
+			return nil, err
+		}
+		so, err := revocation.NewSignOut(d.cognito, v, in.store, revocation.SignOutConfig{
+			UserPoolID: d.pool.PoolID(),
+			Issuer:     d.pool.Issuer(),
+			Logger:     d.log,
+		})
+		if err != nil {
+			in.closeStore()
+			v.Close()
+			return nil, err
+		}
+		root.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Logger: d.log}))
+		mux.Handle("POST /admin/users/{username}/signout", middleware.RequireGroups("admin")(
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := so.AdminSignOut(r.Context(), r.PathValue("username")); err != nil {
+					d.log.Warn("admin sign-out failed", slog.String("error", err.Error()))
+					http.Error(w, "sign-out failed", http.StatusBadGateway)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			})))
+	}
+	root.Handle("/", middleware.New(v, middleware.Config{Logger: d.log})(mux))
+	in.srv = httptest.NewServer(root)
+	return in, nil
+}
+
+func (in *instance) closeStore() {
+	if in.store != nil {
+		in.store.Close()
+	}
+	if in.client != nil {
+		in.client.Close()
+	}
+}
+
+// --- Cognito ---
+
+func (d *demo) signIn(ctx context.Context, user, password string) (*types.AuthenticationResultType, error) {
+	out, err := d.cognito.InitiateAuth(ctx, &cognitoidentityprovider.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
+		ClientId:       aws.String(d.pool.ClientID()),
+		AuthParameters: map[string]string{"USERNAME": user, "PASSWORD": password},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s signs in: %w", user, err)
+	}
+	r := out.AuthenticationResult
+	if r == nil || r.AccessToken == nil || r.IdToken == nil || r.RefreshToken == nil {
+		return nil, fmt.Errorf("%s signs in: incomplete AuthenticationResult", user)
+	}
+	return r, nil
+}
+
+// expectRefreshRevoked checks that Cognito refuses refreshToken.
+func (d *demo) expectRefreshRevoked(ctx context.Context, refreshToken *string) {
+	_, err := d.cognito.InitiateAuth(ctx, &cognitoidentityprovider.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
+		ClientId:       aws.String(d.pool.ClientID()),
+		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(refreshToken)},
+	})
+	var na *types.NotAuthorizedException
+	switch {
+	case errors.As(err, &na):
+		d.check(true, "Cognito REFRESH_TOKEN_AUTH → NotAuthorizedException")
+		d.say("      %q", na.ErrorMessage())
+	case err == nil:
+		d.check(false, "Cognito REFRESH_TOKEN_AUTH → new tokens (want NotAuthorizedException)")
+	default:
+		d.check(false, "Cognito REFRESH_TOKEN_AUTH → %v (want NotAuthorizedException)", err)
+	}
+}
+
+// waitNextSecond waits until the second after t, saying why.
+func (d *demo) waitNextSecond(t time.Time) {
+	wait := time.Until(t.Truncate(time.Second).Add(time.Second))
+	if wait <= 0 {
+		return
+	}
+	d.say("   auth_time has 1-second resolution and tokens with auth_time ≤ the sign-out")
+	d.say("   time stay revoked, so we wait %.1fs for the next whole second.", wait.Seconds())
+	time.Sleep(wait)
+}
+
+// --- HTTP checks and the transcript ---
+
+type token struct{ label, value string }
+
+func tok(label string, v *string) token { return token{label, aws.ToString(v)} }
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (d *demo) do(in *instance, method, path string, t token) (response, error) {
+	req, err := http.NewRequest(method, in.srv.URL+path, nil)
+	if err != nil {
+		return response{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.value)
+	res, err := d.http.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	return response{res.StatusCode, res.Header, string(b)}, err
+}
+
+// expect sends the request and checks its status, retrying for up to
+// propagation while it differs (a sign-out reaches the other instances
+// through Redis pub/sub).
+func (d *demo) expect(in *instance, method, path string, t token, want int) response {
+	return d.expectNote(in, method, path, t, want, "")
+}
+
+func (d *demo) expectNote(in *instance, method, path string, t token, want int, note string) response {
+	return d.expectWith(in, method, path, t, want, note, false)
+}
+
+// expectRevoked checks that GET /me with t is refused as revoked: 401 with
+// error_description="Access Token has been revoked".
+func (d *demo) expectRevoked(in *instance, t token) response {
+	return d.expectWith(in, "GET", "/me", t, http.StatusUnauthorized, "Access Token has been revoked", true)
+}
+
+func (d *demo) expectWith(in *instance, method, path string, t token, want int, note string, revoked bool) response {
+	deadline := time.Now().Add(d.wait)
+	for {
+		res, err := d.do(in, method, path, t)
+		what := fmt.Sprintf("%s  %-4s %-7s %-16s →", in.name, method, path, t.label)
+		if err != nil {
+			d.check(false, "%s %v", what, err)
+			return res
+		}
+		ok := res.status == want
+		if ok && revoked {
+			ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="Access Token has been revoked"`)
+		}
+		if ok || time.Now().After(deadline) {
+			line := fmt.Sprintf("%s %d", what, res.status)
+			switch {
+			case res.status != want:
+				line += fmt.Sprintf(" (want %d)", want)
+			case !ok:
+				line += fmt.Sprintf(" but WWW-Authenticate: %s (want the revoked description)", res.header.Get("WWW-Authenticate"))
+			case note != "":
+				line += "  " + note
+			}
+			d.check(ok, "%s", line)
+			return res
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }
+
+func (d *demo) begin(n int, title string) {
+	d.step, d.title, d.failures = n, title, nil
+	d.say("")
+	d.say("%d. %s", n, title)
+}
+
+func (d *demo) check(ok bool, format string, args ...any) {
+	mark := "✓"
+	if !ok {
+		mark = "✗"
+		d.failures = append(d.failures, strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
+	}
+	d.say("   %s %s", mark, fmt.Sprintf(format, args...))
+}
+
+// end returns an error naming the step if one of its checks failed.
+func (d *demo) end() error {
+	if len(d.failures) == 0 {
+		return nil
+	}
+	d.say("")
+	d.say("✗ Step %d did not behave as described.", d.step)
+	more := ""
+	if n := len(d.failures) - 1; n > 0 {
+		more = fmt.Sprintf(" (and %d more)", n)
+	}
+	return fmt.Errorf("%w: step %d (%s): %s%s", errStep, d.step, d.title, d.failures[0], more)
+}
+
+// fail reports an error that stopped the step.
+func (d *demo) fail(err error) error {
+	d.check(false, "%v", err)
+	return d.end()
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRun(t *testing.T) {
+	checkGoroutines(t)
+	var out bytes.Buffer
+	if err := run(t.Context(), &out, nil); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"1. alice signs in",
+		"✓ A  GET  /me     alice access     → 200",
+		"✓ B  GET  /me     alice ID         → 200",
+		"2. alice logs out on A",
+		"✓ A  POST /logout alice access     → 204",
+		"3. alice's old tokens",
+		"✓ A  GET  /me     alice access     → 401  Access Token has been revoked",
+		"✓ B  GET  /me     alice access     → 401  Access Token has been revoked",
+		"✓ A  GET  /me     alice ID         → 401  Access Token has been revoked",
+		"✓ B  GET  /me     alice ID         → 401  Access Token has been revoked",
+		"✓ P  GET  /me     alice access     → 200",
+		"That is the hole cognitoguard closes.",
+		"4. alice's old refresh token",
+		"✓ Cognito REFRESH_TOKEN_AUTH → NotAuthorizedException",
+		"5. alice signs in again",
+		"✓ B  GET  /me     alice new access → 200",
+		"6. an admin signs bob out",
+		"→ 403  bob is not in group admin",
+		"✓ B  POST /admin/users/bob/signout alice new access → 204",
+		"✓ B  GET  /me     bob access       → 401  Access Token has been revoked",
+		"✓ A  GET  /me     bob ID           → 401  Access Token has been revoked",
+		"alice is not affected",
+		"All 6 steps behaved as described.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if strings.Contains(got, "✗") || strings.Contains(got, "Warnings") {
+		t.Errorf("transcript reports a failure")
+	}
+	if t.Failed() {
+		t.Logf("transcript:\n%s", got)
+	}
+}
+
+// TestRunReportsFailure breaks the setup (Verifiers without their store):
+// the walkthrough must stop at step 3 with a non-nil error naming it.
+func TestRunReportsFailure(t *testing.T) {
+	var out bytes.Buffer
+	err := walkthrough(t.Context(), &out, options{plain: true, wait: 100 * time.Millisecond})
+	if !errors.Is(err, errStep) || !strings.Contains(err.Error(), "step 3 (alice's old tokens") {
+		t.Fatalf("err = %v, want a step 3 failure", err)
+	}
+	got := out.String()
+	t.Logf("error: %v\ntranscript:\n%s", err, got)
+	if !strings.Contains(got, "✗ A  GET  /me     alice access     → 200 (want 401)") || !strings.Contains(got, "✗ Step 3 did not behave as described.") {
+		t.Errorf("transcript lacks the failed check:\n%s", got)
+	}
+	if strings.Contains(got, "4. ") || strings.Contains(got, "All 6 steps") {
+		t.Errorf("walkthrough went on after a failed step:\n%s", got)
+	}
+}
+
+func TestServe(t *testing.T) {
+	checkGoroutines(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncBuffer{}
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, out, []string{"-serve"}) }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "# 401\n") {
+		select {
+		case err := <-errc:
+			t.Fatalf("run returned early: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no curl commands after 30s:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := out.String()
+	tokens := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(ALICE|BOB)='([A-Za-z0-9_.-]+)'$`).FindAllStringSubmatch(got, -1) {
+		tokens[m[1]] = m[2]
+	}
+	urls := regexp.MustCompile(`API instance (\w)\s+(http://127\.0\.0\.1:\d+)`).FindAllStringSubmatch(got, -1)
+	if len(tokens) != 2 || len(urls) != 3 {
+		t.Fatalf("tokens %d, urls %d in:\n%s", len(tokens), len(urls), got)
+	}
+	// The printed tokens work as advertised.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for _, who := range []string{"ALICE", "BOB"} {
+		for _, u := range urls {
+			req, _ := http.NewRequest("GET", u[2]+"/me", nil)
+			req.Header.Set("Authorization", "Bearer "+tokens[who])
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("%s on %s: %d, want 200", who, u[1], res.StatusCode)
+			}
+		}
+	}
+	client.CloseIdleConnections()
+
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("run after Ctrl-C: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	if !strings.HasSuffix(out.String(), "Stopped.\n") {
+		t.Errorf("output does not end with Stopped.")
+	}
+}
+
+func TestArgs(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"serve"}} {
+		var out bytes.Buffer
+		if err := run(t.Context(), &out, args); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
+
+// checkGoroutines fails the test if goroutines it started outlive it.
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
