@@ -59,21 +59,30 @@ func main() {
 	conc := flag.Int("c", 8, "concurrent clients")
 	viewUsers := flag.Int("view-users", 20_000, "first-seen users added to measure a local-view entry (0: skip)")
 	server := flag.String("redis-server", "redis-server", "redis-server binary")
+	check := flag.Bool("check", false, "exit with status 1 if the requests caused any Redis command")
 	flag.Parse()
-	if err := run(*dir, *requests, *conc, *viewUsers, *server); err != nil {
+	r, err := run(*dir, *requests, *conc, *viewUsers, *server)
+	if err != nil {
 		log.Fatal(err)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+		log.Fatal(err)
+	}
+	if *check && (r.RequestCommands != 0 || r.StoreDelta["lookups"] != 0) {
+		log.Fatalf("rediscount: %d requests of known users caused %d Redis commands (%d store lookups); want 0",
+			r.Requests, r.RequestCommands, r.StoreDelta["lookups"])
 	}
 }
 
-func run(dir string, requests, conc, viewUsers int, server string) error {
+func run(dir string, requests, conc, viewUsers int, server string) (*Result, error) {
 	ctx := context.Background()
 	f, _, err := fixture.Get(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	addr, stop, err := startRedis(server)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 
@@ -83,13 +92,13 @@ func run(dir string, requests, conc, viewUsers int, server string) error {
 	defer admin.Close()
 	store, err := revocation.NewRedis(rdb, revocation.RedisConfig{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer store.Close()
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := store.Ready(rctx); err != nil {
-		return err
+		return nil, err
 	}
 
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(f.JWKS) }))
@@ -98,7 +107,7 @@ func run(dir string, requests, conc, viewUsers int, server string) error {
 		JWKSURL: jwks.URL + "/jwks.json", Revocation: store,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer v.Close()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -122,17 +131,17 @@ func run(dir string, requests, conc, viewUsers int, server string) error {
 	// Warm-up: each user once (tokens[i] belongs to user i % Users).
 	for i := range fixture.Users {
 		if err := get(f.Tokens[i]); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
+			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 	r := Result{Users: fixture.Users, WarmupRequests: fixture.Users, Requests: requests, Concurrency: conc}
 	if r.RedisVersion, err = redisVersion(ctx, admin); err != nil {
-		return err
+		return nil, err
 	}
 
 	before, err := commandStats(ctx, admin)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s0 := store.Stats()
 	start := time.Now()
@@ -153,13 +162,13 @@ func run(dir string, requests, conc, viewUsers int, server string) error {
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
-		return err
+		return nil, err
 	}
 	r.WindowMillis = float64(time.Since(start).Microseconds()) / 1000
 	s1 := store.Stats()
 	after, err := commandStats(ctx, admin)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.CommandsDelta = map[string]int64{}
 	for cmd, n := range after {
@@ -202,7 +211,7 @@ func run(dir string, requests, conc, viewUsers int, server string) error {
 		r.ViewEntries = viewUsers
 		r.ViewEntryLookups = store.Stats().Lookups - s2.Lookups
 	}
-	return json.NewEncoder(os.Stdout).Encode(r)
+	return &r, nil
 }
 
 // startRedis runs redis-server on a free loopback port, without
