@@ -8,16 +8,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 )
+
+func TestMain(m *testing.M) {
+	// go-redis's process-wide logger (set by main to JSON on stderr):
+	// silence its connection-failure lines in the tests that kill Redis.
+	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
+	os.Exit(m.Run())
+}
 
 // isolateAWS makes the default credential chain find static credentials in
 // the environment and never look further (no shared files, no instance
@@ -315,6 +326,34 @@ func TestAPIRedisServerCluster(t *testing.T) {
 	b.shutdown(t)
 	if !strings.Contains(a.stderr.String(), `"store":"redis cluster `) {
 		t.Errorf("log does not name the cluster store:\n%s", a.stderr)
+	}
+}
+
+// TestAPIRedisServerUnreachable: with no Redis at -redis-addr the service
+// fails closed (503 with Retry-After) and says so on /healthz, and still
+// shuts down at once.
+func TestAPIRedisServerUnreachable(t *testing.T) {
+	isolateAWS(t)
+	checkGoroutines(t)
+	pool := newPool(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncBuffer{}}
+	addrc := make(chan string, 1)
+	go func() {
+		in.errc <- run(ctx, poolArgs(pool, "-redis-addr", "127.0.0.1:1"), io.Discard, in.stderr, func(a string) { addrc <- a })
+	}()
+	in.url = "http://" + <-addrc
+	res := expect(t, in, "GET", "/me", pool.AccessToken("alice"), http.StatusServiceUnavailable)
+	if res.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	expect(t, in, "GET", "/healthz", "", http.StatusServiceUnavailable)
+	expect(t, in, "POST", "/logout", pool.AccessToken("alice"), http.StatusServiceUnavailable)
+	t0 := time.Now()
+	in.shutdown(t)
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("shutdown took %v", d)
 	}
 }
 

@@ -107,14 +107,14 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		RetryMaxAttempts: 1,
 		HTTPClient:       d.http,
 	})
-	d.say("  Cognito user pool (fake)  %s   users: alice (group admin), bob", d.pool.URL())
+	d.say("  Cognito user pool (fake)   %s   users: alice (group admin), bob", d.pool.URL())
 
 	mr, err := miniredis.Run()
 	if err != nil {
 		return fmt.Errorf("setup: embedded Redis: %w", err)
 	}
 	defer mr.Close()
-	d.say("  Redis (embedded)          %s", mr.Addr())
+	d.say("  Redis (embedded miniredis) %s", mr.Addr())
 
 	for _, spec := range []struct {
 		name  string
@@ -138,7 +138,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		default:
 			d.p = in
 		}
-		d.say("  API instance %s            %s   %s", spec.name, in.srv.URL, spec.desc)
+		d.say("  API instance %s             %s   %s", spec.name, in.srv.URL, spec.desc)
 	}
 	d.say("  A, B and P accept access and ID tokens (Config.TokenUse = any).")
 	d.say("  Below: instance, request, token used → HTTP status.")
