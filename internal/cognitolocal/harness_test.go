@@ -90,16 +90,32 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// freePort returns a loopback port that was free a moment ago. cognito-local
-// writes its PORT into every iss, so PORT=0 cannot be used.
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{} // handed out by freePort in this process
+)
+
+// freePort returns a loopback port that was free a moment ago and that no
+// other test of this process was given (the tests run in parallel, and an
+// emulator that lost the race for its port must not be mistaken for the
+// one that won it). cognito-local writes its PORT into every iss, so
+// PORT=0 cannot be used.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // start runs a fresh cognito-local for t in a temporary directory and
@@ -159,6 +175,11 @@ func launch(t *testing.T, node, js string) (*emulator, error) {
 	if err := waitHealthy(t.Context(), url, exited); err != nil {
 		stop()
 		return nil, fmt.Errorf("%w\n--- cognito-local output ---\n%s", err, out.String())
+	}
+	select {
+	case <-exited: // someone else answered on our port
+		return nil, fmt.Errorf("cognito-local exited after %s answered\n--- cognito-local output ---\n%s", url, out.String())
+	default:
 	}
 	t.Cleanup(func() {
 		stop()
