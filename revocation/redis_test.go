@@ -2,8 +2,11 @@ package revocation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -31,7 +35,10 @@ func testLogger(t testing.TB) *slog.Logger {
 
 type tWriter struct{ t testing.TB }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
 
 // newRedisStore returns a ready store, closed at cleanup.
 func newRedisStore(t testing.TB, c redis.UniversalClient, cfg revocation.RedisConfig) *revocation.Redis {
@@ -96,4 +103,350 @@ func TestClusterContract(t *testing.T) {
 			return newRedisStore(t, c, revocation.RedisConfig{Now: now, Prefix: uniquePrefix()})
 		},
 	})
+}
+
+// hook makes chosen commands fail or stall.
+type hook struct {
+	fail  atomic.Pointer[string] // command name to fail
+	stall atomic.Pointer[string] // command name to delay by 2s
+}
+
+func (h *hook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if p := h.fail.Load(); p != nil && cmd.Name() == *p {
+			err := errors.New("injected failure")
+			cmd.SetErr(err)
+			return err
+		}
+		if p := h.stall.Load(); p != nil && cmd.Name() == *p {
+			time.Sleep(2 * time.Second) // ignores ctx, as a client without ContextTimeoutEnabled would
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// miniStore returns a store on a fresh miniredis, its client and the server.
+func miniStore(t *testing.T, cfg revocation.RedisConfig) (*revocation.Redis, *redis.Client, *miniredis.Miniredis) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return newRedisStore(t, c, cfg), c, mr
+}
+
+func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
+	s, _, _ := miniStore(t, revocation.RedisConfig{})
+	ctx := t.Context()
+	now := time.Now()
+	if err := s.RevokeUser(ctx, testIss, "sub-out", now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sub     string
+		revoked bool
+	}{
+		{"sub-out", true},   // has a record
+		{"sub-none", false}, // "no record" is cached too
+	} {
+		before := s.Stats()
+		for range 10 {
+			if r := mustRevoked(t, ctx, s, claims(testIss, tc.sub, now.Add(-time.Minute), "")); r != tc.revoked {
+				t.Fatalf("%s: revoked = %v", tc.sub, r)
+			}
+		}
+		after := s.Stats()
+		if d := after.Lookups - before.Lookups; d != 1 {
+			t.Errorf("%s: %d Redis lookups for 10 calls, want 1", tc.sub, d)
+		}
+		if d := after.MemoryHits - before.MemoryHits; d != 9 {
+			t.Errorf("%s: %d memory hits, want 9", tc.sub, d)
+		}
+	}
+}
+
+func TestRedisViewBounded(t *testing.T) {
+	s, _, _ := miniStore(t, revocation.RedisConfig{MaxEntries: 10})
+	ctx := t.Context()
+	for i := range 100 {
+		mustRevoked(t, ctx, s, claims(testIss, fmt.Sprint("sub-", i), time.Now(), ""))
+	}
+	if n := s.Stats().Entries; n != 10 {
+		t.Errorf("view holds %d entries, want 10", n)
+	}
+}
+
+func TestRedisKeyLayout(t *testing.T) {
+	s, _, mr := miniStore(t, revocation.RedisConfig{Prefix: "app:"})
+	ctx := t.Context()
+	// Hostile sub and issuer strings cannot change the key layout.
+	for _, sub := range []string{"plain", "{tag}", "a}b{c", "x:y", strings.Repeat("z", 1000)} {
+		if err := s.RevokeUser(ctx, testIss+"/{x}", sub, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeSession(ctx, testIss, "plain", "origin-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	keys := mr.Keys()
+	if len(keys) != 6 {
+		t.Fatalf("keys = %q, want 6", keys)
+	}
+	for _, k := range keys {
+		hexPart, ok := strings.CutPrefix(k, "app:{")
+		if !ok || len(hexPart) != 33 || hexPart[32] != '}' || strings.Trim(hexPart[:32], "0123456789abcdef") != "" {
+			t.Errorf("key %q is not app:{<32 hex>}", k)
+		}
+		if ttl := mr.TTL(k); ttl <= 24*time.Hour || ttl > revocation.DefaultTTL {
+			t.Errorf("key %q TTL %v, want about %v", k, ttl, revocation.DefaultTTL)
+		}
+	}
+}
+
+func TestRedisPublishFailure(t *testing.T) {
+	mr := miniredis.RunT(t)
+	h := new(hook)
+	ca := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	ca.AddHook(h)
+	t.Cleanup(func() { ca.Close() })
+	cb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { cb.Close() })
+	a := newRedisStore(t, ca, revocation.RedisConfig{})
+	b := newRedisStore(t, cb, revocation.RedisConfig{})
+	ctx := t.Context()
+	at := time.Now()
+	mustRevoked(t, ctx, b, claims(testIss, "sub-1", at, "")) // b caches "no record"
+
+	h.fail.Store(ptr("publish"))
+	err := a.RevokeUser(ctx, testIss, "sub-1", at)
+	if !errors.Is(err, revocation.ErrUnavailable) {
+		t.Fatalf("RevokeUser with a failing PUBLISH: %v, want ErrUnavailable", err)
+	}
+	// The record is in Redis (a fresh instance sees it) and a retry is safe.
+	if got, ok, err := b.SignedOutAt(ctx, testIss, "sub-1"); err != nil || !ok || !got.Equal(at.Truncate(time.Millisecond)) {
+		t.Errorf("SignedOutAt = %v, %v, %v", got, ok, err)
+	}
+	h.fail.Store(nil)
+	if err := a.RevokeUser(ctx, testIss, "sub-1", at.Add(-time.Hour)); err != nil { // retry, even with an older time
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "b sees the retried sign-out", func() bool {
+		return mustRevoked(t, ctx, b, claims(testIss, "sub-1", at.Add(-time.Minute), ""))
+	})
+}
+
+func TestRedisTimeoutBoundsCalls(t *testing.T) {
+	mr := miniredis.RunT(t)
+	h := new(hook)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()}) // ContextTimeoutEnabled false: ctx deadlines ignored
+	c.AddHook(h)
+	t.Cleanup(func() { c.Close() })
+	s := newRedisStore(t, c, revocation.RedisConfig{Timeout: 50 * time.Millisecond})
+	ctx := t.Context()
+	for _, tc := range []struct {
+		cmd  string
+		call func() error
+	}{
+		{"hgetall", func() error { _, err := revokedErr(ctx, s, "sub-slow"); return err }},
+		{"evalsha", func() error { return s.RevokeUser(ctx, testIss, "sub-slow", time.Now()) }},
+		{"hget", func() error { _, _, err := s.SignedOutAt(ctx, testIss, "sub-slow"); return err }},
+	} {
+		h.stall.Store(ptr(tc.cmd))
+		start := time.Now()
+		err := tc.call()
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("%s: took %v, want about Timeout (50ms)", tc.cmd, d)
+		}
+		if !errors.Is(err, revocation.ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUnavailable", tc.cmd, err)
+		}
+		h.stall.Store(nil)
+	}
+	// Close waits for the abandoned calls.
+}
+
+func TestRedisIgnoresForeignMessages(t *testing.T) {
+	s, c, _ := miniStore(t, revocation.RedisConfig{})
+	ctx := t.Context()
+	mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), ""))
+	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00"} {
+		if err := c.Publish(ctx, "cognitoguard:signouts", p).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= 4 })
+	if r := mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), "")); r {
+		t.Error("revoked by garbage")
+	}
+	if !s.Stats().Trusted {
+		t.Error("garbage made the view untrusted")
+	}
+}
+
+func TestRedisConfigErrors(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { c.Close() })
+	for _, tc := range []struct {
+		name string
+		cfg  revocation.RedisConfig
+	}{
+		{"prefix with a brace", revocation.RedisConfig{Prefix: "a{b}:"}},
+		{"tiny TTL", revocation.RedisConfig{TTL: time.Millisecond}},
+		{"negative timeout", revocation.RedisConfig{Timeout: -1}},
+		{"tiny staleness", revocation.RedisConfig{Staleness: time.Millisecond}},
+		{"negative max entries", revocation.RedisConfig{MaxEntries: -1}},
+	} {
+		if s, err := revocation.NewRedis(c, tc.cfg); err == nil {
+			s.Close()
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	if _, err := revocation.NewRedis(nil, revocation.RedisConfig{}); err == nil {
+		t.Error("nil client: no error")
+	}
+}
+
+func TestRedisReadyAndClose(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { c.Close() })
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+
+	s, err := revocation.NewRedis(c, revocation.RedisConfig{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 { // lookups (owned goroutines), writes, a stalled call
+		revokedErr(ctx, s, fmt.Sprint("sub-", i))
+	}
+	if err := s.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Errorf("Close closed the client: %v", err)
+	}
+	if _, err := revokedErr(ctx, s, "sub-1"); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Errorf("Revoked after Close: %v, want ErrUnavailable", err)
+	}
+	if err := s.Ready(ctx); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
+	}
+	eventually(t, time.Second, "goroutines back to the count before NewRedis", func() bool {
+		return runtime.NumGoroutine() <= before
+	})
+
+	// Ready honours its context while Redis is down.
+	mr.Close()
+	s2, err := revocation.NewRedis(c, revocation.RedisConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	rctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := s2.Ready(rctx); !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Ready with Redis down: %v", err)
+	}
+}
+
+func BenchmarkRevokedHit(b *testing.B) {
+	mr := miniredis.RunT(b)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	b.Cleanup(func() { c.Close() })
+	s := newRedisStore(b, c, revocation.RedisConfig{})
+	ctx := b.Context()
+	now := time.Now()
+	const sub = "3f2a1b4c-1111-2222-3333-444455556666"
+	// Claims strings as the Verifier hands them: not the ones stored.
+	c1 := claims(strings.Clone(testIss), strings.Clone(sub), now.Add(time.Second), "origin")
+	mustRevoked(b, ctx, s, c1) // first sight: one HGETALL
+	if err := s.RevokeUser(ctx, testIss, sub, now); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := s.Revoked(ctx, c1); r || err != nil {
+			b.Fatal(r, err)
+		}
+	}
+	if st := s.Stats(); st.Lookups != 1 {
+		b.Fatalf("%d lookups: %+v", st.Lookups, st)
+	}
+}
+
+func BenchmarkRevokedHitParallel(b *testing.B) {
+	mr := miniredis.RunT(b)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	b.Cleanup(func() { c.Close() })
+	s := newRedisStore(b, c, revocation.RedisConfig{})
+	ctx := b.Context()
+	now := time.Now()
+	c1 := claims(testIss, "3f2a1b4c-1111-2222-3333-444455556666", now, "origin")
+	mustRevoked(b, ctx, s, c1)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r, err := s.Revoked(ctx, c1); r || err != nil {
+				b.Fatal(r, err)
+			}
+		}
+	})
+}
+
+func ExampleNewRedis() {
+	mr, _ := miniredis.Run() // a real deployment passes its own client
+	defer mr.Close()
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
+	defer client.Close()
+
+	store, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	if err := store.Ready(ctx); err != nil { // subscribed to sign-outs
+		panic(err)
+	}
+	// Pass store as cognitoguard.Config.Revocation. Here we ask it directly,
+	// with the claims the Verifier would pass.
+	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
+	token := &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
+
+	revoked, err := store.Revoked(ctx, token) // first sight of alice: one HGETALL
+	fmt.Println("before the sign-out:", revoked, err)
+
+	if err := store.RevokeUser(ctx, iss, "sub-alice", time.Now()); err != nil {
+		panic(err) // every instance sharing the Redis now rejects the token
+	}
+	for range 2 {
+		revoked, err := store.Revoked(ctx, token) // from memory
+		fmt.Println("after the sign-out:", revoked, err)
+	}
+	st := store.Stats()
+	fmt.Println("Redis lookups:", st.Lookups, "memory hits:", st.MemoryHits)
+	// Output:
+	// before the sign-out: false <nil>
+	// after the sign-out: true <nil>
+	// after the sign-out: true <nil>
+	// Redis lookups: 1 memory hits: 2
 }

@@ -14,22 +14,37 @@ const maxInterned = 64
 // instance has seen. Redis is authoritative: any entry may be dropped at any
 // time (eviction, reset) and is then loaded again.
 //
-// Consistency: the subscriber applies every published sign-out to the
-// entry of its user if present (never creating one from a partial message)
-// and bumps epoch; a loader caches what it read from Redis only if epoch did
-// not move during its read (insert). So an entry read before a sign-out can
-// never shadow it: either the entry was present when the message was applied,
-// or the message moved epoch and the stale read is not cached.
+// Consistency. A sign-out message carries one field of a user's record, so
+// the subscriber applies it (keeping the maximum) to the user's entry if
+// present, and to the user's load in flight if any, but never creates an
+// entry from it. A load (HGETALL) registers itself before it reads Redis
+// (begin) and, when cached (finish), merges the messages applied to it
+// meanwhile. So every sign-out is either in what the load read, or merged
+// into it, or applied to the cached entry afterwards. A reset (after a gap
+// in the subscription, when messages may have been lost) drops every entry
+// and moves epoch, so that loads begun before it are not cached.
 type view struct {
 	mu      sync.RWMutex
 	m       map[userKey]entry
 	max     int
-	epoch   uint64            // guarded by mu
-	issuers map[string]string // interned issuers, guarded by mu
+	epoch   uint64               // moved by reset
+	pending map[userKey]*pending // loads in flight
+	issuers map[string]string    // interned issuers
+}
+
+// pending is a load in flight: the messages applied to its user meanwhile.
+type pending struct {
+	epoch uint64
+	e     entry // owned by the view until finish
 }
 
 func newView(max int) *view {
-	return &view{m: make(map[userKey]entry), max: max, issuers: make(map[string]string)}
+	return &view{
+		m:       make(map[userKey]entry),
+		max:     max,
+		pending: make(map[userKey]*pending),
+		issuers: make(map[string]string),
+	}
 }
 
 // get returns the entry of k. The entry's sessions map is never mutated
@@ -41,24 +56,33 @@ func (v *view) get(k userKey) (entry, bool) {
 	return e, ok
 }
 
-// currentEpoch returns the epoch a loader must present to insert.
-func (v *view) currentEpoch() uint64 {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.epoch
-}
-
-// insert caches e, read from Redis, if nothing was applied or reset since
-// epoch was taken. It evicts an arbitrary entry when full. It reports
-// whether e was cached.
-func (v *view) insert(k userKey, e entry, epoch uint64) bool {
+// begin registers a load of k, which MUST own its strings, before the read
+// is sent. At most one load per user may be in flight (callers share it).
+func (v *view) begin(k userKey) *pending {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.epoch != epoch {
-		return false
+	p := &pending{epoch: v.epoch}
+	v.pending[k] = p
+	return p
+}
+
+// finish ends the load p of k that read e, merging the messages applied to
+// it meanwhile. If cache is set and no reset happened since begin, the
+// result is cached, evicting an arbitrary entry when the view is full. It
+// returns the merged entry.
+func (v *view) finish(k userKey, p *pending, e entry, cache bool) entry {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.pending[k] == p {
+		delete(v.pending, k)
 	}
-	if _, ok := v.m[k]; ok {
-		return true // cached meanwhile by a concurrent load of the same epoch
+	e = merge(e, p.e)
+	if !cache || p.epoch != v.epoch {
+		return e
+	}
+	if cur, ok := v.m[k]; ok {
+		v.m[k] = merge(cur, e)
+		return e
 	}
 	if len(v.m) >= v.max {
 		for old := range v.m { // map iteration starts at a random place
@@ -66,8 +90,17 @@ func (v *view) insert(k userKey, e entry, epoch uint64) bool {
 			break
 		}
 	}
-	v.m[userKey{v.intern(k.iss), strings.Clone(k.sub)}] = e
-	return true
+	v.m[userKey{v.intern(k.iss), k.sub}] = e
+	return e
+}
+
+// abort ends a failed load.
+func (v *view) abort(k userKey, p *pending) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.pending[k] == p {
+		delete(v.pending, k)
+	}
 }
 
 // intern returns a copy of iss owned by the view, shared between entries.
@@ -83,30 +116,18 @@ func (v *view) intern(iss string) string {
 }
 
 // apply raises the record of a user (jti == "") or of one of its sessions
-// to t if the user's entry is present, and moves epoch in any case.
+// to t in the user's entry and load in flight, if any.
 func (v *view) apply(k userKey, jti string, t int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.epoch++
-	e, ok := v.m[k]
-	if !ok {
-		return
-	}
-	if jti == "" {
-		if t <= e.user {
-			return
+	if e, ok := v.m[k]; ok {
+		if e2, changed := raise(e, jti, t); changed {
+			v.m[k] = e2
 		}
-		e.user = t
-	} else {
-		if cur, ok := e.sessions[jti]; ok && cur >= t {
-			return
-		}
-		s := make(map[string]int64, len(e.sessions)+1)
-		maps.Copy(s, e.sessions)
-		s[strings.Clone(jti)] = t
-		e.sessions = s
 	}
-	v.m[k] = e
+	if p, ok := v.pending[k]; ok {
+		p.e, _ = raise(p.e, jti, t)
+	}
 }
 
 // reset drops every entry (after a gap in the subscription).
@@ -121,4 +142,33 @@ func (v *view) len() int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	return len(v.m)
+}
+
+// raise returns e with the user record (jti == "") or the session jti
+// raised to t. The sessions map is copied, never mutated.
+func raise(e entry, jti string, t int64) (entry, bool) {
+	if jti == "" {
+		if t <= e.user {
+			return e, false
+		}
+		e.user = t
+		return e, true
+	}
+	if cur, ok := e.sessions[jti]; ok && cur >= t {
+		return e, false
+	}
+	s := make(map[string]int64, len(e.sessions)+1)
+	maps.Copy(s, e.sessions)
+	s[strings.Clone(jti)] = t
+	e.sessions = s
+	return e, true
+}
+
+// merge returns the field-wise maximum of a and b.
+func merge(a, b entry) entry {
+	a.user = max(a.user, b.user)
+	for j, t := range b.sessions {
+		a, _ = raise(a, j, t)
+	}
+	return a
 }

@@ -1,0 +1,292 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// faultConfig is the configuration of the fault tests: a short staleness
+// bound so that failures show quickly.
+func faultConfig(prefix string) revocation.RedisConfig {
+	return revocation.RedisConfig{Prefix: prefix, Staleness: 300 * time.Millisecond, Timeout: 100 * time.Millisecond}
+}
+
+// revokedErr calls Revoked for a token of sub authenticated an hour ago.
+func revokedErr(ctx context.Context, s revocation.Store, sub string) (bool, error) {
+	return s.Revoked(ctx, claims(testIss, sub, time.Now().Add(-time.Hour), ""))
+}
+
+// propagation revokes sub through a and measures until b rejects it.
+func propagation(t *testing.T, a, b revocation.Store, sub string) time.Duration {
+	t.Helper()
+	ctx := t.Context()
+	start := time.Now()
+	if err := a.RevokeUser(ctx, testIss, sub, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := revokedErr(ctx, b, sub)
+		if err != nil {
+			t.Fatalf("%s: %v", sub, err)
+		}
+		if r {
+			return time.Since(start)
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Fatalf("%s: sign-out not seen by the other instance within 2s", sub)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func TestRedisServerPropagation(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	a := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
+	b := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
+	ctx := t.Context()
+	const n = 200
+	subs := make([]string, n)
+	for i := range subs {
+		subs[i] = "sub-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()
+		if r, err := revokedErr(ctx, b, subs[i]); r || err != nil {
+			t.Fatal(r, err) // warms b's view with "no record"
+		}
+	}
+	lookups := b.Stats().Lookups
+	ds := make([]time.Duration, n)
+	for i, sub := range subs {
+		ds[i] = propagation(t, a, b, sub)
+	}
+	if got := b.Stats().Lookups; got != lookups {
+		t.Errorf("b read Redis %d times; want every sign-out to arrive by pub/sub", got-lookups)
+	}
+	p50, p99 := percentile(ds, 0.50), percentile(ds, 0.99)
+	t.Logf("propagation A.RevokeUser start → B.Revoked true over %d sign-outs: p50 %v, p99 %v, max %v",
+		n, p50, p99, slices.Max(ds))
+	if p99 > 100*time.Millisecond {
+		t.Errorf("p99 %v above the 100ms bound of the design", p99)
+	}
+}
+
+func TestRedisServerZeroRoundTrips(t *testing.T) {
+	srv := startRedisServer(t)
+	c := srv.client(t)
+	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()})
+	ctx := t.Context()
+	now := time.Now()
+	if err := s.RevokeUser(ctx, testIss, "sub-0", now); err != nil {
+		t.Fatal(err)
+	}
+	const users = 50
+	for i := range users { // warm-up: one HGETALL per user at most
+		revokedErr(ctx, s, "sub-"+string(rune('0'+i)))
+	}
+	before := s.Stats()
+	counts := func() (n int64) {
+		for _, cmd := range []string{"hgetall", "hget", "evalsha", "eval", "publish", "spublish", "get"} {
+			n += commandCalls(t, c, cmd)
+		}
+		return n
+	}
+	serverBefore := counts()
+	for i := range 1000 {
+		sub := "sub-" + string(rune('0'+i%users))
+		r, err := s.Revoked(ctx, claims(testIss, sub, now.Add(-time.Minute), ""))
+		if err != nil || r != (i%users == 0) {
+			t.Fatalf("Revoked(%s) = %v, %v", sub, r, err)
+		}
+	}
+	after := s.Stats()
+	if d := after.RoundTrips - before.RoundTrips; d != 0 {
+		t.Errorf("Stats: %d round trips for 1000 known-user lookups, want 0", d)
+	}
+	if d := after.MemoryHits - before.MemoryHits; d != 1000 {
+		t.Errorf("Stats: %d memory hits, want 1000", d)
+	}
+	if d := counts() - serverBefore; d != 0 {
+		t.Errorf("INFO commandstats: %d data commands during 1000 known-user lookups, want 0", d)
+	}
+}
+
+func TestRedisServerSIGSTOP(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	s := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	ctx := t.Context()
+	if _, err := revokedErr(ctx, s, "sub-known"); err != nil {
+		t.Fatal(err)
+	}
+	srv.signal(syscall.SIGSTOP)
+	stopped := time.Now()
+	t.Cleanup(func() { srv.signal(syscall.SIGCONT) })
+	failed := eventually(t, 2*time.Second, "fail closed after SIGSTOP", func() bool {
+		_, err := revokedErr(ctx, s, "sub-known")
+		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
+			t.Fatalf("error %v does not match ErrUnavailable", err)
+		}
+		return err != nil
+	})
+	t.Logf("SIGSTOP: known user fails closed after %v (Staleness 300ms)", failed)
+	if failed > 300*time.Millisecond+150*time.Millisecond {
+		t.Errorf("failed closed after %v, want within Staleness (300ms) plus scheduling slack", failed)
+	}
+	// Unknown users fail at once too (no round trip to a dead server).
+	if _, err := revokedErr(ctx, s, "sub-unknown"); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Errorf("unknown user while stopped: %v, want ErrUnavailable", err)
+	}
+	// A Verifier turns it into its own ErrUnavailable (503).
+	if st := s.Stats(); st.Trusted || st.StaleRejections == 0 {
+		t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+	}
+	time.Sleep(time.Until(stopped.Add(500 * time.Millisecond)))
+	srv.signal(syscall.SIGCONT)
+	resumed := time.Now()
+	healthy := eventually(t, 3*time.Second, "healthy after SIGCONT", func() bool {
+		_, err := revokedErr(ctx, s, "sub-known")
+		return err == nil
+	})
+	t.Logf("SIGCONT: healthy again after %v", healthy)
+	if healthy > time.Second+200*time.Millisecond {
+		t.Errorf("healthy after %v, want about 1s at most", healthy)
+	}
+	_ = resumed
+	// And sign-outs flow again.
+	other := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	propagation(t, other, s, "sub-known")
+}
+
+func TestRedisServerPubSubKill(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	admin := srv.client(t)
+	a := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	b := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	ctx := t.Context()
+	for _, sub := range []string{"sub-1", "sub-2"} {
+		if _, err := revokedErr(ctx, b, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := b.Stats().Entries; n != 2 {
+		t.Fatalf("view holds %d entries, want 2", n)
+	}
+	// While b's subscription is down, a's sign-out of sub-1 is published
+	// to nobody: b must not keep its cached "no record" for sub-1.
+	killed, err := admin.ClientKillByFilter(ctx, "TYPE", "pubsub").Result()
+	if err != nil || killed < 2 {
+		t.Fatalf("CLIENT KILL TYPE pubsub: %d, %v", killed, err)
+	}
+	eventually(t, 2*time.Second, "view rebuilt", func() bool {
+		st := b.Stats()
+		return st.Rebuilds >= 1 && st.Trusted
+	})
+	if n := b.Stats().Entries; n != 0 {
+		t.Errorf("view holds %d entries after the rebuild, want 0", n)
+	}
+	if err := a.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := revokedErr(ctx, b, "sub-1"); !r || err != nil {
+		t.Fatalf("after rebuild: Revoked(sub-1) = %v, %v; want true", r, err)
+	}
+	// Messages after the reconnect are applied to the rebuilt view.
+	if _, err := revokedErr(ctx, b, "sub-2"); err != nil {
+		t.Fatal(err)
+	}
+	lookups := b.Stats().Lookups
+	propagation(t, a, b, "sub-2")
+	if got := b.Stats().Lookups; got != lookups {
+		t.Errorf("sub-2 reached b by %d reads, want by pub/sub", got-lookups)
+	}
+}
+
+func TestRedisServerRestart(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	a := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	b := newRedisStore(t, srv.client(t), faultConfig(prefix))
+	ctx := t.Context()
+	if _, err := revokedErr(ctx, b, "sub-1"); err != nil {
+		t.Fatal(err)
+	}
+	srv.kill()
+	eventually(t, 2*time.Second, "fail closed while Redis is down", func() bool {
+		_, err := revokedErr(ctx, b, "sub-1")
+		return errors.Is(err, revocation.ErrUnavailable)
+	})
+	if err := a.RevokeUser(ctx, testIss, "sub-1", time.Now()); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Errorf("RevokeUser while down: %v, want ErrUnavailable", err)
+	}
+	srv.restart()
+	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	for _, s := range []*revocation.Redis{a, b} {
+		if err := s.Ready(rctx); err != nil {
+			t.Fatalf("not ready after restart: %v", err)
+		}
+	}
+	if r, err := revokedErr(ctx, b, "sub-1"); r || err != nil {
+		t.Fatalf("after restart: %v, %v", r, err)
+	}
+	propagation(t, a, b, "sub-1")
+	if st := b.Stats(); st.Rebuilds == 0 {
+		t.Errorf("Stats = %+v, want a rebuild", st)
+	}
+}
+
+func TestClusterPropagation(t *testing.T) {
+	addrs := startCluster(t)
+	prefix := uniquePrefix()
+	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	ctx := t.Context()
+	// Both subscribers are on the shard owning the channel (sharded pub/sub).
+	var subscribers int64
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		m, err := c.PubSubShardNumSub(ctx, prefix+"signouts").Result()
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		subscribers += m[prefix+"signouts"]
+	}
+	if subscribers != 2 {
+		t.Errorf("PUBSUB SHARDNUMSUB: %d shard subscribers, want 2", subscribers)
+	}
+	// Users spread over the three masters.
+	var ds []time.Duration
+	for i := range 30 {
+		sub := "sub-cluster-" + time.Duration(i).String()
+		if _, err := revokedErr(ctx, b, sub); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, propagation(t, a, b, sub))
+	}
+	t.Logf("cluster propagation over %d sign-outs: p50 %v, max %v", len(ds), percentile(ds, 0.5), slices.Max(ds))
+	if st := b.Stats(); st.Messages < 30 {
+		t.Errorf("b received %d messages, want 30", st.Messages)
+	}
+	// And through a Verifier's eyes: the error class is revoked, not unavailable.
+	r, err := b.Revoked(ctx, &cognitoguard.Claims{Issuer: testIss, Subject: "sub-cluster-0s", AuthTime: time.Now().Add(-time.Hour)})
+	if !r || err != nil {
+		t.Errorf("Revoked = %v, %v", r, err)
+	}
+}
