@@ -103,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
 	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
-	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; comma-separated for a cluster; empty: in-process store (one instance only)")
+	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
