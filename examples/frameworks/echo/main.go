@@ -1,0 +1,70 @@
+// Command echo protects an Echo server with cognitoguard. echo.WrapMiddleware
+// runs net/http middleware (middleware.New, middleware.RequireGroups, …) and
+// hands the request carrying the claims to the next handler, which reads
+// them with cognitoguard.FromContext(c.Request().Context()).
+//
+//	go run ./echo -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789
+//
+// Routes: GET /healthz (public), GET /me (any valid access token), GET
+// /admin (group admin; 403 otherwise).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/examples/frameworks/internal/setup"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// newRouter returns the Echo server, verifying tokens with v.
+func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	auth := e.Group("", echo.WrapMiddleware(middleware.New(v, middleware.Config{Logger: log})))
+	auth.GET("/me", func(c echo.Context) error {
+		claims, _ := cognitoguard.FromContext(c.Request().Context())
+		return c.JSON(http.StatusOK, setup.MeOf(claims))
+	})
+	auth.GET("/admin", func(c echo.Context) error {
+		claims, _ := cognitoguard.FromContext(c.Request().Context())
+		return c.String(http.StatusOK, "hello, admin "+claims.Username+"\n")
+	}, echo.WrapMiddleware(middleware.RequireGroups("admin")))
+	return e
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(string)) error {
+	o, err := setup.Parse("echo", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := o.Logger(stderr)
+	v, err := setup.NewVerifier(o, revocation.NewMemory(revocation.MemoryConfig{}), log)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	return setup.Serve(ctx, o.Addr, newRouter(v, log), log, stdout, ready)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

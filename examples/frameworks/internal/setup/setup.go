@@ -1,0 +1,119 @@
+// Package setup holds what the three framework examples share: their flags,
+// the Verifier and the server's lifetime. The framework-specific code is in
+// each program's main.go.
+package setup
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// Options are the flags of every example.
+type Options struct {
+	Addr       string // -addr
+	UserPoolID string // -user-pool-id
+	ClientID   string // -client-id
+	Issuer     string // -issuer
+	Verbose    bool   // -v
+}
+
+// Parse parses args (without the program name).
+func Parse(name string, args []string, stderr io.Writer) (Options, error) {
+	var o Options
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.UserPoolID, "user-pool-id", "", "Cognito user pool id, such as eu-west-1_AbCdEf123 (required)")
+	fs.StringVar(&o.ClientID, "client-id", "", "app client id whose access tokens are accepted (required)")
+	fs.StringVar(&o.Issuer, "issuer", "", "accepted issuer (default: https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.BoolVar(&o.Verbose, "v", false, "debug logging (rejected requests)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
+	}
+	if o.UserPoolID == "" || o.ClientID == "" {
+		return o, fmt.Errorf("%s: -user-pool-id and -client-id are required", name)
+	}
+	return o, nil
+}
+
+// Logger returns the logger of the options: text on w.
+func (o Options) Logger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// NewVerifier returns a Verifier of access tokens for the options' pool and
+// client, honouring the sign-outs recorded in store.
+func NewVerifier(o Options, store revocation.Store, log *slog.Logger) (*cognitoguard.Verifier, error) {
+	return cognitoguard.NewVerifier(o.UserPoolID, []string{o.ClientID}, cognitoguard.Config{
+		Issuer:     o.Issuer,
+		Revocation: store,
+		Logger:     log,
+	})
+}
+
+// Serve serves h on addr until ctx is done, then shuts down gracefully.
+// ready, if not nil, gets the listening address once connections are
+// accepted.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, stdout io.Writer, ready func(string)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Me is the body of GET /me.
+type Me struct {
+	Sub      string   `json:"sub"`
+	Username string   `json:"username"`
+	TokenUse string   `json:"token_use"`
+	Groups   []string `json:"groups,omitempty"`
+}
+
+// MeOf returns the body of GET /me for c.
+func MeOf(c *cognitoguard.Claims) Me {
+	return Me{Sub: c.Subject, Username: c.Username, TokenUse: string(c.TokenUse), Groups: c.Groups}
+}
