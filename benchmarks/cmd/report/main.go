@@ -313,8 +313,10 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 	}
 	p("## Verifying one token (Go, one goroutine)")
 	p("")
-	p("Median of %d runs (± the largest deviation from it); the ratio is to `BenchmarkFloor`, run by run", len(floor.ns))
-	p("(the i-th run of each benchmark divided by the i-th run of the floor, median of those ratios).")
+	p("Median of %d rounds (± the largest deviation from it). Each round runs every benchmark once, back to", len(floor.ns))
+	p("back (`-count 1`), so that \"× floor\" divides each benchmark by `BenchmarkFloor` of the same round, a")
+	p("few seconds apart, and reports the median of those ratios: on a shared machine this ratio is far")
+	p("steadier than the absolute times.")
 	p("")
 	p("| benchmark | ns/op | time | ±%% | B/op | allocs/op | × floor | what it does |")
 	p("|---|---:|---:|---:|---:|---:|---:|---|")
