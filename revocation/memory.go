@@ -26,10 +26,12 @@ type MemoryConfig struct {
 	// lifetime ago would pass again.
 	TTL time.Duration
 
-	// MaxEntries bounds the number of live records (each user sign-out and
-	// each revoked session is one record; roughly 150 bytes plus the
-	// lengths of the issuer, sub and origin_jti). Default
-	// [DefaultMemoryMaxEntries]. When full, expired records are purged
+	// MaxEntries bounds the number of records (each user sign-out and each
+	// revoked session is one record). Default [DefaultMemoryMaxEntries]
+	// (1 000 000). Measured heap cost with 36-byte ids: about 130 bytes per
+	// user sign-out, about 300 more for a user's first revoked session and
+	// about 50 for each further one; so up to about 130 MB when full of
+	// user sign-outs at the default. When full, expired records are purged
 	// first; if none can be, the write fails with [ErrUnavailable]: a live
 	// sign-out is never dropped silently.
 	MaxEntries int
@@ -57,20 +59,22 @@ type Memory struct {
 
 	mu        sync.RWMutex
 	users     map[userKey]*entry
-	n         int   // records (user sign-outs + sessions), expired ones included until purged
-	minExp    int64 // lower bound of the earliest expiry (Unix ms) among records
-	lastPurge int64 // Unix ms
+	issuers   map[string]string // interned issuers
+	n         int               // records (user sign-outs + sessions), expired ones included until purged
+	minExp    int64             // lower bound of the earliest expiry (Unix ms) among records
+	lastPurge int64             // Unix ms
 }
 
 // NewMemory returns an in-process store.
 func NewMemory(cfg MemoryConfig) *Memory {
 	m := &Memory{
-		ttlMs:  cfg.TTL.Milliseconds(),
-		max:    cfg.MaxEntries,
-		now:    cfg.Now,
-		log:    cfg.Logger,
-		users:  make(map[userKey]*entry),
-		minExp: math.MaxInt64,
+		ttlMs:   cfg.TTL.Milliseconds(),
+		max:     cfg.MaxEntries,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+		users:   make(map[userKey]*entry),
+		issuers: make(map[string]string),
+		minExp:  math.MaxInt64,
 	}
 	if cfg.TTL <= 0 {
 		m.ttlMs = DefaultTTL.Milliseconds()
@@ -181,7 +185,14 @@ func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) er
 	}
 	if e == nil {
 		e = &entry{}
-		m.users[userKey{strings.Clone(issuer), strings.Clone(sub)}] = e
+		iss, ok := m.issuers[issuer]
+		if !ok {
+			iss = strings.Clone(issuer)
+			if len(m.issuers) < maxInterned {
+				m.issuers[iss] = iss
+			}
+		}
+		m.users[userKey{iss, strings.Clone(sub)}] = e
 	}
 	if jti == "" {
 		if e.user == 0 {

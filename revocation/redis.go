@@ -598,19 +598,30 @@ func (r *Redis) untrust(string) bool {
 	return true
 }
 
-// subscribe opens a new subscription, or returns nil once closed.
+// subscribe opens a new subscription, or returns nil once closed. The
+// network part runs outside psMu, so that Close can interrupt it.
 func (r *Redis) subscribe() *redis.PubSub {
 	r.psMu.Lock()
-	defer r.psMu.Unlock()
 	if r.ctx.Err() != nil {
+		r.psMu.Unlock()
 		return nil
 	}
+	var ps *redis.PubSub
 	if r.sharded {
-		r.ps = r.client.SSubscribe(r.ctx, r.channel)
+		ps = r.client.SSubscribe(r.ctx) // no channel yet: no network
 	} else {
-		r.ps = r.client.Subscribe(r.ctx, r.channel)
+		ps = r.client.Subscribe(r.ctx)
 	}
-	return r.ps
+	r.ps = ps
+	r.psMu.Unlock()
+	// A failure here is seen again by ReceiveTimeout, which reconnects and
+	// resubscribes (go-redis remembers the channel).
+	if r.sharded {
+		_ = ps.SSubscribe(r.ctx, r.channel)
+	} else {
+		_ = ps.Subscribe(r.ctx, r.channel)
+	}
+	return ps
 }
 
 func (r *Redis) closeSubscription(ps *redis.PubSub) {

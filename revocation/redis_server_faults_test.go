@@ -3,8 +3,8 @@ package revocation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -55,33 +55,46 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
+func sharded(b bool) *bool { return &b }
+
 func TestRedisServerPropagation(t *testing.T) {
 	srv := startRedisServer(t)
-	prefix := uniquePrefix()
-	a := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
-	b := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
-	ctx := t.Context()
-	const n = 200
-	subs := make([]string, n)
-	for i := range subs {
-		subs[i] = "sub-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()
-		if r, err := revokedErr(ctx, b, subs[i]); r || err != nil {
-			t.Fatal(r, err) // warms b's view with "no record"
-		}
-	}
-	lookups := b.Stats().Lookups
-	ds := make([]time.Duration, n)
-	for i, sub := range subs {
-		ds[i] = propagation(t, a, b, sub)
-	}
-	if got := b.Stats().Lookups; got != lookups {
-		t.Errorf("b read Redis %d times; want every sign-out to arrive by pub/sub", got-lookups)
-	}
-	p50, p99 := percentile(ds, 0.50), percentile(ds, 0.99)
-	t.Logf("propagation A.RevokeUser start → B.Revoked true over %d sign-outs: p50 %v, p99 %v, max %v",
-		n, p50, p99, slices.Max(ds))
-	if p99 > 100*time.Millisecond {
-		t.Errorf("p99 %v above the 100ms bound of the design", p99)
+	for _, tc := range []struct {
+		name    string
+		sharded *bool
+		n       int
+	}{
+		{"classic pub/sub", nil, 200},
+		{"sharded pub/sub on a standalone server", sharded(true), 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := uniquePrefix()
+			cfg := revocation.RedisConfig{Prefix: prefix, Sharded: tc.sharded}
+			a := newRedisStore(t, srv.client(t), cfg)
+			b := newRedisStore(t, srv.client(t), cfg)
+			ctx := t.Context()
+			subs := make([]string, tc.n)
+			for i := range subs {
+				subs[i] = fmt.Sprintf("sub-%04d", i)
+				if r, err := revokedErr(ctx, b, subs[i]); r || err != nil {
+					t.Fatal(r, err) // warms b's view with "no record"
+				}
+			}
+			lookups := b.Stats().Lookups
+			ds := make([]time.Duration, tc.n)
+			for i, sub := range subs {
+				ds[i] = propagation(t, a, b, sub)
+			}
+			if got := b.Stats().Lookups; got != lookups {
+				t.Errorf("b read Redis %d times; want every sign-out to arrive by pub/sub", got-lookups)
+			}
+			p50, p99 := percentile(ds, 0.50), percentile(ds, 0.99)
+			t.Logf("propagation, A.RevokeUser start → B.Revoked true, over %d sign-outs: p50 %v, p99 %v, max %v",
+				tc.n, p50, p99, slices.Max(ds))
+			if p99 > 100*time.Millisecond {
+				t.Errorf("p99 %v above the 100ms bound of the design", p99)
+			}
+		})
 	}
 }
 
@@ -129,47 +142,70 @@ func TestRedisServerSIGSTOP(t *testing.T) {
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
 	s := newRedisStore(t, srv.client(t), faultConfig(prefix))
-	ctx := t.Context()
-	if _, err := revokedErr(ctx, s, "sub-known"); err != nil {
-		t.Fatal(err)
-	}
-	srv.signal(syscall.SIGSTOP)
-	stopped := time.Now()
-	t.Cleanup(func() { srv.signal(syscall.SIGCONT) })
-	failed := eventually(t, 2*time.Second, "fail closed after SIGSTOP", func() bool {
-		_, err := revokedErr(ctx, s, "sub-known")
-		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
-			t.Fatalf("error %v does not match ErrUnavailable", err)
-		}
-		return err != nil
-	})
-	t.Logf("SIGSTOP: known user fails closed after %v (Staleness 300ms)", failed)
-	if failed > 300*time.Millisecond+150*time.Millisecond {
-		t.Errorf("failed closed after %v, want within Staleness (300ms) plus scheduling slack", failed)
-	}
-	// Unknown users fail at once too (no round trip to a dead server).
-	if _, err := revokedErr(ctx, s, "sub-unknown"); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Errorf("unknown user while stopped: %v, want ErrUnavailable", err)
-	}
-	// A Verifier turns it into its own ErrUnavailable (503).
-	if st := s.Stats(); st.Trusted || st.StaleRejections == 0 {
-		t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
-	}
-	time.Sleep(time.Until(stopped.Add(500 * time.Millisecond)))
-	srv.signal(syscall.SIGCONT)
-	resumed := time.Now()
-	healthy := eventually(t, 3*time.Second, "healthy after SIGCONT", func() bool {
-		_, err := revokedErr(ctx, s, "sub-known")
-		return err == nil
-	})
-	t.Logf("SIGCONT: healthy again after %v", healthy)
-	if healthy > time.Second+200*time.Millisecond {
-		t.Errorf("healthy after %v, want about 1s at most", healthy)
-	}
-	_ = resumed
-	// And sign-outs flow again.
 	other := newRedisStore(t, srv.client(t), faultConfig(prefix))
-	propagation(t, other, s, "sub-known")
+	ctx := t.Context()
+	for i, stop := range []time.Duration{
+		500 * time.Millisecond,  // the connection survives: a pong proves freshness again
+		1500 * time.Millisecond, // beyond the hung bound: the subscriber reconnects
+	} {
+		t.Run(stop.String(), func(t *testing.T) {
+			sub := fmt.Sprint("sub-known-", i)
+			if _, err := revokedErr(ctx, s, sub); err != nil {
+				t.Fatal(err)
+			}
+			srv.signal(syscall.SIGSTOP)
+			stopped := time.Now()
+			resumed := false
+			defer func() {
+				if !resumed {
+					srv.signal(syscall.SIGCONT)
+				}
+			}()
+			failed := eventually(t, 2*time.Second, "fail closed after SIGSTOP", func() bool {
+				_, err := revokedErr(ctx, s, sub)
+				if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
+					t.Fatalf("error %v does not match ErrUnavailable", err)
+				}
+				return err != nil
+			})
+			t.Logf("SIGSTOP: known user fails closed after %v (Staleness 300ms)", failed)
+			if failed > 300*time.Millisecond+150*time.Millisecond {
+				t.Errorf("failed closed after %v, want within Staleness (300ms) plus scheduling slack", failed)
+			}
+			// Unknown users fail at once too (no round trip to a stopped server).
+			start := time.Now()
+			if _, err := revokedErr(ctx, s, "sub-unknown"); !errors.Is(err, revocation.ErrUnavailable) {
+				t.Errorf("unknown user while stopped: %v, want ErrUnavailable", err)
+			}
+			if d := time.Since(start); d > 50*time.Millisecond {
+				t.Errorf("unknown user while stopped took %v, want an immediate failure", d)
+			}
+			if st := s.Stats(); st.Trusted || st.StaleRejections == 0 {
+				t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+			}
+			time.Sleep(time.Until(stopped.Add(stop)))
+			srv.signal(syscall.SIGCONT)
+			resumed = true
+			healthy := eventually(t, 3*time.Second, "healthy after SIGCONT", func() bool {
+				_, err := revokedErr(ctx, s, sub)
+				return err == nil
+			})
+			t.Logf("SIGCONT after %v stopped: healthy again after %v (rebuilds so far: %d)", stop, healthy, s.Stats().Rebuilds)
+			if healthy > time.Second+200*time.Millisecond {
+				t.Errorf("healthy after %v, want about 1s at most", healthy)
+			}
+			// And sign-outs flow again.
+			rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if err := other.Ready(rctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := revokedErr(ctx, s, sub); err != nil {
+				t.Fatal(err)
+			}
+			propagation(t, other, s, sub)
+		})
+	}
 }
 
 func TestRedisServerPubSubKill(t *testing.T) {
