@@ -205,9 +205,10 @@ func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) er
 		}
 		if _, ok := e.sessions[jti]; !ok {
 			m.n++
-			jti = strings.Clone(jti)
 		}
-		e.sessions[jti] = t
+		// A copy even for an existing key: assigning replaces the stored
+		// key, and jti may alias a caller's buffer.
+		e.sessions[strings.Clone(jti)] = t
 	}
 	m.minExp = min(m.minExp, exp)
 	return nil

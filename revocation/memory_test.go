@@ -1,11 +1,13 @@
 package revocation_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -116,17 +118,59 @@ func TestMemoryFull(t *testing.T) {
 }
 
 func TestMemoryOwnsItsKeys(t *testing.T) {
-	// Claim strings alias the token buffer; the store must copy them.
-	iss := []byte("https://iss.example/pool")
-	sub := []byte("sub-alice")
-	m := revocation.NewMemory(revocation.MemoryConfig{})
-	at := time.Now()
-	if err := m.RevokeUser(t.Context(), string(iss), string(sub), at); err != nil {
-		t.Fatal(err)
+	testOwnsKeys(t, func(t *testing.T) revocation.Store { return revocation.NewMemory(revocation.MemoryConfig{}) }, nil)
+}
+
+// testOwnsKeys checks that a store copies the strings it keeps: claim
+// strings alias the token buffer, which may be reused.
+// after, if set, runs at the end of each case.
+func testOwnsKeys(t *testing.T, newStore func(t *testing.T) revocation.Store, after func(t *testing.T, s revocation.Store)) {
+	const iss, sub, jti = "https://iss.example/pool", "sub-alice", "origin-1"
+	alias := func(s string) (string, func()) {
+		b := []byte(s)
+		return unsafe.String(&b[0], len(b)), func() { copy(b, bytes.Repeat([]byte("X"), len(b))) }
 	}
-	copy(sub, "sub-XXXXX")
-	if !mustRevoked(t, t.Context(), m, claims(string(iss), "sub-alice", at.Add(-time.Second), "")) {
-		t.Error("record lost")
+	at := time.Now()
+	for _, tc := range []struct {
+		name  string
+		write func(ctx context.Context, s revocation.Store, iss, sub string) error
+	}{
+		{"user", func(ctx context.Context, s revocation.Store, iss, sub string) error {
+			return s.RevokeUser(ctx, iss, sub, at)
+		}},
+		{"session", func(ctx context.Context, s revocation.Store, iss, sub string) error {
+			j, spoil := alias(jti)
+			defer spoil()
+			return s.RevokeSession(ctx, iss, sub, j, at)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			ctx := t.Context()
+			c := claims(iss, sub, at.Add(-time.Second), jti)
+			mustRevoked(t, ctx, s, claims(iss, sub, at, "")) // known user (Redis view)
+			// First write and an update of the same record, both from
+			// aliasing strings that are then overwritten.
+			for i := range 2 {
+				a, spoilA := alias(iss)
+				b, spoilB := alias(sub)
+				if err := tc.write(ctx, s, a, b); err != nil {
+					t.Fatal(err)
+				}
+				if i == 1 {
+					_ = tc.write(ctx, s, a, b) // same time again: no change
+				}
+				at = at.Add(time.Millisecond)
+				spoilA()
+				spoilB()
+			}
+			if !mustRevoked(t, ctx, s, c) {
+				t.Error("record lost after the caller's buffers changed")
+			}
+			if after != nil {
+				after(t, s)
+			}
+		})
 	}
 }
 

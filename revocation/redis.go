@@ -579,7 +579,7 @@ func (r *Redis) Close() error {
 func (r *Redis) trust() {
 	r.readyMu.Lock()
 	defer r.readyMu.Unlock()
-	if r.trusted.Load() {
+	if r.trusted.Load() || r.ctx.Err() != nil {
 		return
 	}
 	r.trusted.Store(true)

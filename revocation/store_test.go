@@ -286,6 +286,9 @@ func runContract(t *testing.T, env contractEnv) {
 			{"empty sub", store.RevokeUser(ctx, "https://iss", "", now)},
 			{"zero time", store.RevokeUser(ctx, "https://iss", "s", time.Time{})},
 			{"empty origin_jti", store.RevokeSession(ctx, "https://iss", "s", "", now)},
+			{"NUL in sub", store.RevokeUser(ctx, "https://iss", "s\x00t", now)},
+			{"NUL in origin_jti", store.RevokeSession(ctx, "https://iss", "s", "o\x00", now)},
+			{"before 1970", store.RevokeUser(ctx, "https://iss", "s", time.Unix(-5, 0))},
 		} {
 			if tc.err == nil {
 				t.Errorf("%s: no error", tc.name)

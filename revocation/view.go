@@ -122,7 +122,9 @@ func (v *view) apply(k userKey, jti string, t int64) {
 	defer v.mu.Unlock()
 	if e, ok := v.m[k]; ok {
 		if e2, changed := raise(e, jti, t); changed {
-			v.m[k] = e2
+			// Assigning to an existing string key also replaces the stored
+			// key with k, which may alias a caller's buffer: store a copy.
+			v.m[userKey{v.intern(k.iss), strings.Clone(k.sub)}] = e2
 		}
 	}
 	if p, ok := v.pending[k]; ok {
