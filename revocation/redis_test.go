@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -460,4 +461,49 @@ func ExampleNewRedis() {
 	// after the sign-out: true <nil>
 	// after the sign-out: true <nil>
 	// Redis lookups: 1 memory hits: 2
+}
+
+// TestRedisVerifierFailsClosed checks the whole chain: a Redis outage makes
+// the Verifier refuse tokens with its ErrUnavailable (503), never accept
+// them, and recovers when Redis is back.
+func TestRedisVerifierFailsClosed(t *testing.T) {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(pool.Close)
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond, Timeout: 50 * time.Millisecond})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{Issuer: pool.Issuer(), ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{Revocation: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	ctx := t.Context()
+	tok := pool.AccessToken("alice")
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	eventually(t, time.Second, "503 while Redis is down", func() bool {
+		_, err := v.Verify(ctx, tok)
+		if err != nil && !errors.Is(err, cognitoguard.ErrUnavailable) {
+			t.Fatalf("Verify = %v, want nil or ErrUnavailable", err)
+		}
+		return err != nil
+	})
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "accepted again after Redis is back", func() bool {
+		_, err := v.Verify(ctx, tok)
+		return err == nil
+	})
+	u, _ := pool.User("alice")
+	if err := s.RevokeUser(ctx, pool.Issuer(), u.Sub, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, cognitoguard.ErrRevoked) {
+		t.Errorf("after sign-out: %v, want ErrRevoked", err)
+	}
 }
