@@ -61,10 +61,12 @@ var b64token = func() (t [256]bool) {
 // The returned token is a substring of the header value: nothing is copied.
 // BearerToken never allocates on success. It is safe for concurrent use.
 func BearerToken(r *http.Request) (string, error) {
-	return bearerToken(r, cognitoguard.DefaultMaxTokenSize)
+	return bearerToken(r, cognitoguard.DefaultMaxTokenSize, true)
 }
 
-func bearerToken(r *http.Request, maxSize int) (string, error) {
+// bearerToken is BearerToken with a size limit; grammar false skips the
+// b64token scan, for verifiers that enforce a stricter alphabet themselves.
+func bearerToken(r *http.Request, maxSize int, grammar bool) (string, error) {
 	// Direct map access: "Authorization" is already canonical, and this
 	// avoids the canonicalisation of Header.Values.
 	vs := r.Header["Authorization"]
@@ -75,11 +77,11 @@ func bearerToken(r *http.Request, maxSize int) (string, error) {
 	default:
 		return "", invalidRequest("several Authorization headers")
 	}
-	return parseBearer(vs[0], maxSize)
+	return parseBearer(vs[0], maxSize, grammar)
 }
 
 // parseBearer extracts the token of one Authorization header value.
-func parseBearer(h string, maxSize int) (string, error) {
+func parseBearer(h string, maxSize int, grammar bool) (string, error) {
 	h = trimOWS(h)
 	if h == "" {
 		return "", noToken("empty Authorization header")
@@ -99,14 +101,18 @@ func parseBearer(h string, maxSize int) (string, error) {
 	if tok == "" {
 		return "", noToken("empty bearer token")
 	}
-	return checkToken(tok, maxSize)
+	return checkToken(tok, maxSize, grammar)
 }
 
-// checkToken bounds tok's size, then checks the b64token grammar. The size
-// is checked first so that an oversized value is never scanned.
-func checkToken(tok string, maxSize int) (string, error) {
+// checkToken bounds tok's size, then checks the b64token grammar unless
+// grammar is false. The size is checked first so that an oversized value is
+// never scanned.
+func checkToken(tok string, maxSize int, grammar bool) (string, error) {
 	if len(tok) > maxSize {
 		return "", malformed("token larger than the limit")
+	}
+	if !grammar {
+		return tok, nil
 	}
 	i := 0
 	for i < len(tok) && b64token[tok[i]] {
@@ -125,7 +131,7 @@ func checkToken(tok string, maxSize int) (string, error) {
 }
 
 // extractCookie returns the token of the cookie named name.
-func extractCookie(r *http.Request, name string, maxSize int) (string, error) {
+func extractCookie(r *http.Request, name string, maxSize int, grammar bool) (string, error) {
 	cs := r.CookiesNamed(name)
 	switch len(cs) {
 	case 0:
@@ -140,7 +146,7 @@ func extractCookie(r *http.Request, name string, maxSize int) (string, error) {
 	if v == "" {
 		return "", noToken("empty token cookie")
 	}
-	return checkToken(v, maxSize)
+	return checkToken(v, maxSize, grammar)
 }
 
 func trimOWS(s string) string {

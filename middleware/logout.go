@@ -194,9 +194,9 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
 			return
 		}
-		tok, err = extractCookie(r, h.cookie, cognitoguard.DefaultMaxTokenSize)
+		tok, err = extractCookie(r, h.cookie, cognitoguard.DefaultMaxTokenSize, true)
 	default:
-		tok, err = bearerToken(r, cognitoguard.DefaultMaxTokenSize)
+		tok, err = bearerToken(r, cognitoguard.DefaultMaxTokenSize, true)
 	}
 	for _, c := range h.clear {
 		hdr.Add("Set-Cookie", c)

@@ -142,6 +142,12 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 		s.errorHandler != nil || cfg.Logger != nil
 	extract := cfg.Extractor
 	cookie := cfg.Cookie
+	// The core Verifier accepts only base64url and '.', a subset of the
+	// b64token grammar, and rejects anything else as ErrMalformed: scanning
+	// the token here too would cost as much as the whole cached
+	// verification.
+	_, core := v.(*cognitoguard.Verifier)
+	grammar := !core
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			panic("middleware: nil next handler")
@@ -156,9 +162,9 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 					err = noToken("extractor found no token")
 				}
 			case cookie != "" && len(r.Header["Authorization"]) == 0:
-				tok, err = extractCookie(r, cookie, maxSize)
+				tok, err = extractCookie(r, cookie, maxSize, grammar)
 			default:
-				tok, err = bearerToken(r, maxSize)
+				tok, err = bearerToken(r, maxSize, grammar)
 			}
 			if err != nil {
 				s.reject(w, r, err)
