@@ -11,22 +11,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/examples/frameworks/internal/setup"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 // newRouter returns the Echo server, verifying tokens with v.
@@ -47,24 +40,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(string)) error {
-	o, err := setup.Parse("echo", args, stderr)
-	if err != nil {
-		return err
-	}
-	log := o.Logger(stderr)
-	v, err := setup.NewVerifier(o, revocation.NewMemory(revocation.MemoryConfig{}), log)
-	if err != nil {
-		return err
-	}
-	defer v.Close()
-	return setup.Serve(ctx, o.Addr, newRouter(v, log), log, stdout, ready)
+	return setup.Run(ctx, "echo", newRouter, args, stdout, stderr, ready)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { setup.Main("echo", newRouter) }

@@ -12,9 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -116,4 +120,35 @@ type Me struct {
 // MeOf returns the body of GET /me for c.
 func MeOf(c *cognitoguard.Claims) Me {
 	return Me{Sub: c.Subject, Username: c.Username, TokenUse: string(c.TokenUse), Groups: c.Groups}
+}
+
+// Router builds a framework's handler around the middleware.
+type Router func(v middleware.Verifier, log *slog.Logger) http.Handler
+
+// Run parses args, builds a Verifier honouring an in-process revocation
+// store, and serves newRouter's handler on the -addr address until ctx
+// ends. ready, if not nil, gets the bound address.
+func Run(ctx context.Context, name string, newRouter Router, args []string, stdout, stderr io.Writer, ready func(string)) error {
+	o, err := Parse(name, args, stderr)
+	if err != nil {
+		return err
+	}
+	log := o.Logger(stderr)
+	v, err := NewVerifier(o, revocation.NewMemory(revocation.MemoryConfig{}), log)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	return Serve(ctx, o.Addr, newRouter(v, log), log, stdout, ready)
+}
+
+// Main is the program's main: Run with the process's arguments until
+// SIGINT or SIGTERM; exit status 1 on error.
+func Main(name string, newRouter Router) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, name, newRouter, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
