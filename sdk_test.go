@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
@@ -14,12 +13,7 @@ import (
 // newSDK returns the real AWS SDK client pointed at the fake pool.
 func newSDK(t *testing.T, p *cognitotest.Pool) *cip.Client {
 	t.Helper()
-	return cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(p.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
-	})
+	return p.Client()
 }
 
 type sdkTokens struct{ access, id, refresh string }

@@ -53,7 +53,8 @@
 //
 // [Pool.URL] is an endpoint of the Cognito user pool API (the AWS JSON 1.1
 // protocol: POST / with X-Amz-Target AWSCognitoIdentityProviderService.<Op>).
-// Point the SDK at it:
+// [Pool.Client] returns the real SDK client pointed at it; to build your
+// own, set the SDK's BaseEndpoint:
 //
 //	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
 //		Region:           "us-east-1",

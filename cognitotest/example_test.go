@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
@@ -120,12 +119,7 @@ func Example_sdkSignIn() {
 	pool.AddUser(cognitotest.User{Username: "alice", Password: "correct horse"})
 
 	ctx := context.Background()
-	client := cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(pool.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := pool.Client()
 	out, err := client.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
 		ClientId:       aws.String(pool.ClientID()),
@@ -164,12 +158,7 @@ func ExamplePool_FailNext() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: "alice"})
-	client := cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(pool.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := pool.Client()
 
 	pool.FailNext("AdminUserGlobalSignOut", "TooManyRequestsException", http.StatusBadRequest, 1)
 	in := &cip.AdminUserGlobalSignOutInput{UserPoolId: aws.String(pool.PoolID()), Username: aws.String("alice")}

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
@@ -61,12 +59,7 @@ func newPool(t *testing.T, cfg cognitotest.Config) (*cognitotest.Pool, *fakeCloc
 
 // sdkClient is the real Cognito client pointed at the pool.
 func sdkClient(p *cognitotest.Pool) *cip.Client {
-	return cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(p.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	return p.Client()
 }
 
 // segment decodes part i (0 header, 1 payload) of a compact JWS.

@@ -6,10 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
@@ -28,11 +24,7 @@ func ExampleNewLogoutHandler() {
 
 	// With a real pool: cfg, _ := config.LoadDefaultConfig(ctx);
 	// client := cognitoidentityprovider.NewFromConfig(cfg).
-	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(pool.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
-	})
+	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{}) // revocation.NewRedis for several instances
 	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
 		Issuer:     pool.Issuer(),

@@ -10,10 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
@@ -65,12 +61,7 @@ func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	}
 	t.Cleanup(func() { v.Close() })
 	e.verifier = v
-	client := cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(e.pool.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := e.pool.Client()
 	var rec revocation.Recorder = e.store
 	if failStore {
 		rec = failingStore{e.store}

@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -25,11 +21,7 @@ func ExampleSignOut_GlobalSignOut() {
 	pool.AddUser(cognitotest.User{Username: "alice"})
 	tokens := pool.SignIn("alice")
 
-	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(pool.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
-	})
+	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
 	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
 		Issuer:     pool.Issuer(),
@@ -72,11 +64,7 @@ func ExampleSignOut_AdminSignOut() {
 	defer pool.Close()
 	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
 
-	client := cognitoidentityprovider.New(cognitoidentityprovider.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(pool.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
-	})
+	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
 	signOut, err := revocation.NewSignOut(client, nil, store, revocation.SignOutConfig{
 		UserPoolID: pool.PoolID(),

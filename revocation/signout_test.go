@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -116,12 +115,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 }
 
 func newClient(p *cognitotest.Pool) *cip.Client {
-	return cip.New(cip.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(p.URL()),
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	return p.Client()
 }
 
 // addUser adds a user with a password and returns it.
@@ -353,8 +347,10 @@ func TestGlobalSignOutRetryIsIdempotent(t *testing.T) {
 
 func TestGlobalSignOutAfterSessionRevocation(t *testing.T) {
 	// A token revoked through its session is not a retry of a global
-	// sign-out: the user's sign-out is recorded, and Cognito, which refuses
-	// the revoked token, makes the call fail.
+	// sign-out: the user's sign-out is recorded now. Cognito refuses the
+	// revoked token ("Access Token has been revoked"), which, the record
+	// being in place, counts as done (documented: AdminSignOut revokes the
+	// user's other refresh tokens in Cognito).
 	e := newEnv(t, envOptions{})
 	u := e.addUser("alice")
 	s := e.signIn(t, "alice")
@@ -362,13 +358,8 @@ func TestGlobalSignOutAfterSessionRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
-	err := e.so.GlobalSignOut(t.Context(), *s.AccessToken)
-	if !errors.Is(err, revocation.ErrNotAuthorized) {
-		t.Fatalf("GlobalSignOut = %v, want ErrNotAuthorized", err)
-	}
-	var soe *revocation.SignOutError
-	if !errors.As(err, &soe) || !soe.Recorded {
-		t.Fatalf("GlobalSignOut = %v, want recorded", err)
+	if err := e.so.GlobalSignOut(t.Context(), *s.AccessToken); err != nil {
+		t.Fatalf("GlobalSignOut = %v, want nil", err)
 	}
 	if at, ok := e.signedOutAt(t, u.Sub); !ok || !at.Equal(e.clock.Now()) {
 		t.Errorf("store.SignedOutAt = %v, %v; want %v", at, ok, e.clock.Now())

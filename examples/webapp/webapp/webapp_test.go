@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/examples/webapp/webapp"
@@ -46,12 +44,7 @@ func newApp(t *testing.T, mod func(*webapp.Config)) (*cognitotest.Pool, *webapp.
 		PublicURL:       publicURL,
 		// The SDK's own client, without retries: injected failures fail
 		// at once.
-		Cognito: cip.New(cip.Options{
-			Region:           "us-east-1",
-			BaseEndpoint:     aws.String(pool.URL()),
-			Credentials:      aws.AnonymousCredentials{},
-			RetryMaxAttempts: 1,
-		}),
+		Cognito: pool.Client(),
 	}
 	if mod != nil {
 		mod(&cfg)
