@@ -248,25 +248,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
-// Authenticate checks token like [Verifier.Verify] but skips the
-// authorization rules (RequiredScopes, RequiredGroups, Check) and reports
-// revocation apart: revoked is true, with the claims, when the token is
-// authentic but its user signed out since. It serves sign-out flows, which
-// must know whose token it is; it MUST NOT be used to let requests in.
-// A revocation store error is returned as [ErrUnavailable].
-func (v *Verifier) Authenticate(ctx context.Context, token string) (c *Claims, revoked bool, err error) {
-	c, err = v.authenticate(ctx, token, false)
-	if err != nil {
-		return nil, false, err
-	}
-	if v.rev != nil {
-		r, err := v.rev.Revoked(ctx, c)
-		if err != nil {
-			return nil, false, newError(ErrUnavailable, "revocation store", err)
-		}
-		revoked = r
-	}
-	return c, revoked, nil
+// Authenticate checks token like [Verifier.Verify] except the
+// authorization rules (RequiredScopes, RequiredGroups, Check) and
+// revocation: it proves whose token it is, not that it may be used. It
+// serves sign-out flows, which must identify the user of a token even when
+// that user already signed out or the revocation store is down. It MUST
+// NOT be used to let requests in.
+func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
+	return v.authenticate(ctx, token, false)
 }
 
 func (v *Verifier) revoked(ctx context.Context, c *Claims) error {

@@ -519,3 +519,31 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestAuthenticate: identity without authorization or revocation, for
+// sign-out flows; still every authenticity check.
+func TestAuthenticate(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool
+	v := f.verifier(t, cognitoguard.Config{
+		RequiredGroups: []string{"nobody"},
+		Revocation:     &fakeRevocation{err: errors.New("store down")},
+	})
+	tok := p.AccessToken("alice", cognitotest.WithClient("client-a"))
+	if _, err := v.Verify(t.Context(), tok); err == nil {
+		t.Fatal("Verify accepted a token failing the group rule with the store down")
+	}
+	c, err := v.Authenticate(t.Context(), tok)
+	if err != nil || c.Username != "alice" {
+		t.Fatalf("Authenticate = %+v, %v", c, err)
+	}
+	for name, bad := range map[string]string{
+		"foreign key":  p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithSigningKey(foreignKey(t))),
+		"other client": p.AccessToken("alice", cognitotest.WithClient("client-b")),
+		"expired":      p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithExpiry(f.clock.Now().Add(-time.Second))),
+	} {
+		if _, err := v.Authenticate(t.Context(), bad); !errors.Is(err, cognitoguard.ErrInvalidToken) {
+			t.Errorf("%s: Authenticate = %v, want ErrInvalidToken", name, err)
+		}
+	}
+}

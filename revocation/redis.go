@@ -452,6 +452,12 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return err
 	})
 	if err != nil {
+		// Redis failing a write is evidence that the view may be stale
+		// too: stop answering from memory until the subscriber proves
+		// Redis healthy again (the next pong), so that this instance fails
+		// closed rather than keep accepting the tokens of the user whose
+		// sign-out just failed.
+		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
 	r.view.apply(userKey{iss, sub}, jti, res)
@@ -466,6 +472,7 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 	if err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
 			slog.String("error", err.Error()))
+		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
 	}
 	return nil
@@ -773,6 +780,15 @@ func (r *Redis) untrustedToTrusted() bool {
 	was := r.trusted.Load()
 	r.trust()
 	return !was
+}
+
+// untrustAfterWriteFailure stops answering from the view after a failed
+// write, until the subscriber's next pong or subscription.
+func (r *Redis) untrustAfterWriteFailure(ctx context.Context, err error) {
+	if r.untrust("write failed") {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: Redis write failed; reading Redis directly until it answers again",
+			slog.String("error", err.Error()))
+	}
 }
 
 // lost records a failure of the subscription.

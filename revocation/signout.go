@@ -47,15 +47,15 @@ type Recorder interface {
 	SignedOutAt(ctx context.Context, issuer, sub string) (time.Time, bool, error)
 }
 
-// Authenticator verifies the token presented for a sign-out and reports
-// whether it is already revoked. *cognitoguard.Verifier implements it
-// with [cognitoguard.Verifier.Authenticate]; it SHOULD be wired to the
-// same store as the Recorder, so that a retried sign-out is recognised
-// (without a store, every retry records a new sign-out time). For
-// [SignOut.GlobalSignOut] it MUST accept access tokens
-// (cognitoguard.Config.TokenUse access, the default, or any).
+// Authenticator verifies the token presented for a sign-out: signature,
+// issuer, client, token use and expiry, but not revocation, so that a
+// retried sign-out, or one made while the store is down, still identifies
+// its user. *cognitoguard.Verifier implements it with
+// [cognitoguard.Verifier.Authenticate]. For [SignOut.GlobalSignOut] it MUST
+// accept access tokens (cognitoguard.Config.TokenUse access, the default,
+// or any).
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (*cognitoguard.Claims, bool, error)
+	Authenticate(ctx context.Context, token string) (*cognitoguard.Claims, error)
 }
 
 var _ Authenticator = (*cognitoguard.Verifier)(nil)
@@ -220,23 +220,23 @@ var errNoAuthenticator = errors.New("revocation: SignOut has no Authenticator: t
 
 // verify authenticates token, logging rejections at Debug. Its errors are
 // the Authenticator's.
-func (s *SignOut) verify(ctx context.Context, op, token string) (*cognitoguard.Claims, bool, error) {
+func (s *SignOut) verify(ctx context.Context, op, token string) (*cognitoguard.Claims, error) {
 	if s.auth == nil {
-		return nil, false, errNoAuthenticator
+		return nil, errNoAuthenticator
 	}
-	c, revoked, err := s.auth.Authenticate(ctx, token)
+	c, err := s.auth.Authenticate(ctx, token)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelDebug, "revocation: sign-out token rejected",
 			slog.String("op", op), slog.String("error", err.Error()))
-		return nil, false, err
+		return nil, err
 	}
 	if c == nil {
-		return nil, false, &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "authenticator returned no claims"}
+		return nil, &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "authenticator returned no claims"}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return c, revoked, nil
+	return c, nil
 }
 
 // step returns a context for one step of a sign-out that is under way:
@@ -265,14 +265,16 @@ func (s *SignOut) recordTime(c *cognitoguard.Claims) time.Time {
 //
 // The token is verified first; see [SignOut] for what happens on a bad
 // token, on failures and on retries. A token already revoked by a recorded
-// sign-out of its user is a retry: the record is kept as is and Cognito's
-// "Access Token has been revoked" counts as success. A token revoked only
-// through its session ([SignOut.RevokeSession]) is not: the user's
-// sign-out is recorded now, and Cognito, which refuses that token, makes
-// the call fail with [ErrNotAuthorized] (use AdminSignOut to finish).
+// sign-out of its user is a retry: the record is kept as is. Once the
+// sign-out is recorded, Cognito's answer "Access Token has been revoked"
+// counts as success: Cognito already signed the token out, on an earlier
+// attempt (whose record may have failed) or through
+// [SignOut.RevokeSession]. In the latter case only that session's refresh
+// token was revoked in Cognito: sign such a user out with AdminSignOut to
+// revoke the others.
 func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 	const op = "GlobalSignOut"
-	c, revoked, err := s.verify(ctx, op, accessToken)
+	c, err := s.verify(ctx, op, accessToken)
 	if err != nil {
 		return err
 	}
@@ -280,13 +282,10 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 		return &cognitoguard.Error{Kind: cognitoguard.ErrTokenUse, Reason: "GlobalSignOut needs an access token, got " + string(c.TokenUse)}
 	}
 	e := &SignOutError{Op: op, Sub: c.Subject}
-	var retry bool
 	at := s.recordTime(c)
-	if revoked {
-		var prev time.Time
-		if prev, retry = s.recordedSince(ctx, c); retry {
-			at = prev
-		}
+	prev, retry := s.recordedSince(ctx, c)
+	if retry {
+		at = prev
 	}
 	if retry {
 		e.Recorded = true
@@ -301,7 +300,11 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 	cancel()
 	if err != nil {
 		err = MapCognitoError(err)
-		if !(retry && tokenRevoked(err)) {
+		// "Access Token has been revoked": Cognito already signed this
+		// token's user (or session) out, on an earlier attempt whose
+		// record may have failed. With the record now in place there is
+		// nothing left to do.
+		if !(e.Recorded && tokenRevoked(err)) {
 			e.Cognito = err
 		}
 	}
@@ -451,7 +454,7 @@ func (s *SignOut) RevokeSession(ctx context.Context, token, refreshToken string)
 	if refreshToken == "" {
 		return errors.New("revocation: RevokeSession: empty refresh token")
 	}
-	c, revoked, err := s.verify(ctx, op, token)
+	c, err := s.verify(ctx, op, token)
 	if err != nil {
 		return err
 	}
@@ -463,11 +466,9 @@ func (s *SignOut) RevokeSession(ctx context.Context, token, refreshToken string)
 			return s.rec.RevokeSession(ctx, c.Issuer, c.Subject, c.OriginJTI, at)
 		})
 	} else {
-		if revoked {
-			var prev time.Time
-			if prev, retry = s.recordedSince(ctx, c); retry {
-				at = prev
-			}
+		var prev time.Time
+		if prev, retry = s.recordedSince(ctx, c); retry {
+			at = prev
 		}
 		if !retry {
 			e.Store = s.record(ctx, func(ctx context.Context) error {
