@@ -108,7 +108,14 @@
 //     a break, or at start-up before the first confirmation), Revoked reads
 //     Redis directly for every call, without caching.
 //   - A Redis call that fails or takes longer than Timeout (default 250ms)
-//     fails the call with [ErrUnavailable].
+//     fails the call with [ErrUnavailable]. A failed sign-out write also
+//     withdraws trust at once (until the next pong): the instance that
+//     could not record a sign-out reads Redis directly, and so fails closed,
+//     rather than keep accepting that user's tokens from memory.
+//   - The hot path reads a trust flag, not the clock (time.Now costs ~75 ns
+//     on small VMs); the subscriber withdraws trust on its own timer when
+//     Staleness passes without proof, so under extreme scheduling delay the
+//     bound can be exceeded by that delay.
 //
 // Sign-outs reach other instances in about the time of one Redis write and
 // one pub/sub delivery (measured on loopback: p50 ≈ 0.5 ms, p99 a few ms).
