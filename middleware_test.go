@@ -5,7 +5,6 @@ package cognitoguard_test
 // corpus of hostile tokens and requests.
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
@@ -21,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
@@ -33,32 +34,15 @@ type stack struct {
 	f       *fixture
 	store   *revocation.Memory
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 
 	mu      sync.Mutex
 	lastErr error
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newStack(t *testing.T, f *fixture, cfg cognitoguard.Config) *stack {
 	t.Helper()
-	s := &stack{f: f, logs: &syncBuffer{}}
+	s := &stack{f: f, logs: &syncbuf.Buffer{}}
 	s.store = revocation.NewMemory(revocation.MemoryConfig{Now: f.clock.Now})
 	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Revocation = s.store

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
@@ -145,7 +147,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // chromedp context of one tab.
 func newBrowser(t *testing.T, ctx context.Context, path string) context.Context {
 	t.Helper()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -174,23 +176,6 @@ func newBrowser(t *testing.T, ctx context.Context, path string) context.Context 
 		}
 	})
 	return bctx
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // browserCookies returns every cookie of the browser profile.

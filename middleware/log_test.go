@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,33 +10,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+
 	"github.com/cognitoguard/cognitoguard"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of the log
-// handler.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLogsNeverContainToken drives every kind of failure at Debug, in
 // parallel, and checks that neither the token nor its signature segment
 // appears in the logs, the response headers or the bodies.
 func TestLogsNeverContainToken(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	bearer := "Bearer " + testToken
 	verifierErrs := []error{

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -34,7 +36,7 @@ func TestContractRealTokens(t *testing.T) {
 	mallory := pool.AddUser(cognitotest.User{Username: "mallory"})
 
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newVerifier := func(t *testing.T, cfg cognitoguard.Config) *cognitoguard.Verifier {
 		cfg.Issuer = pool.Issuer()

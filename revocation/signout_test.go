@@ -1,7 +1,6 @@
 package revocation_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -52,24 +53,7 @@ type env struct {
 	store    *revocation.Memory
 	verifier *cognitoguard.Verifier
 	so       *revocation.SignOut
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs     *syncbuf.Buffer
 }
 
 // envOptions tune newEnv.
@@ -80,7 +64,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{clock: newClock(), logs: new(syncBuffer)}
+	e := &env{clock: newClock(), logs: new(syncbuf.Buffer)}
 	e.pool = cognitotest.NewPool(cognitotest.Config{Now: e.clock.Now})
 	t.Cleanup(e.pool.Close)
 	e.client = newClient(e.pool)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/redis/go-redis/v9"
 
@@ -67,14 +67,14 @@ type instance struct {
 	url    string
 	stop   context.CancelFunc
 	errc   chan error
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 }
 
 // start runs the api with args and waits until /healthz says 200.
 func start(t *testing.T, args ...string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncBuffer{}}
+	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	addrc := make(chan string, 1)
 	go func() {
 		in.errc <- run(ctx, args, io.Discard, in.stderr, func(addr string) { addrc <- addr })
@@ -338,7 +338,7 @@ func TestAPIRedisServerUnreachable(t *testing.T) {
 	pool := newPool(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncBuffer{}}
+	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	addrc := make(chan string, 1)
 	go func() {
 		in.errc <- run(ctx, poolArgs(pool, "-redis-addr", "127.0.0.1:1"), io.Discard, in.stderr, func(a string) { addrc <- a })
@@ -411,7 +411,7 @@ func TestAPIFlags(t *testing.T) {
 		{"bad listen address", append(ok[2:], "-addr", "127.0.0.1:99999"), "listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stderr syncBuffer
+			var stderr syncbuf.Buffer
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			err := run(ctx, tc.args, io.Discard, &stderr, func(string) { t.Error("ready called") })
@@ -517,23 +517,4 @@ func checkGoroutines(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's and the test's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

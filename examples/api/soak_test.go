@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 )
@@ -990,7 +992,7 @@ func startSoakInstance(t *testing.T, args []string) (*instance, *logTail) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	logs := &logTail{max: 64 << 10}
-	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncBuffer{}}
+	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	addrc := make(chan string, 1)
 	go func() {
 		in.errc <- run(ctx, args, io.Discard, logs, func(addr string) { addrc <- addr })

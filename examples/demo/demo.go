@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,7 +60,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 // demo holds the running pieces and the transcript.
 type demo struct {
 	out     io.Writer
-	logs    *syncBuffer // Warn records, shown if the walkthrough fails
+	logs    *syncbuf.Buffer // Warn records, shown if the walkthrough fails
 	log     *slog.Logger
 	pool    *cognitotest.Pool
 	cognito *cognitoidentityprovider.Client
@@ -77,7 +77,7 @@ type demo struct {
 // walkthrough sets everything up, runs the six steps and, with -serve,
 // serves until ctx is done.
 func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
-	d := &demo{out: out, logs: &syncBuffer{}, wait: propagation}
+	d := &demo{out: out, logs: &syncbuf.Buffer{}, wait: propagation}
 	if o.wait > 0 {
 		d.wait = o.wait
 	}
@@ -543,28 +543,4 @@ func (d *demo) end() error {
 func (d *demo) fail(err error) error {
 	d.check(false, "%v", err)
 	return d.end()
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
 func TestRun(t *testing.T) {
@@ -78,7 +80,7 @@ func TestServe(t *testing.T) {
 	checkGoroutines(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	errc := make(chan error, 1)
 	go func() { errc <- run(ctx, out, []string{"-serve"}) }()
 
