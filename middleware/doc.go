@@ -30,7 +30,11 @@
 // token. [Config.Cookie] names a cookie read when there is no Authorization
 // header; [Config.Extractor] replaces both. Extraction failures are
 // [*cognitoguard.Error] values, like the Verifier's, so that one
-// errors.Is serves both.
+// errors.Is serves both. In front of a [*cognitoguard.Verifier] the
+// middleware leaves the character check to the Verifier, whose parser
+// accepts only base64url and dots (a subset of b64token) and rejects the
+// rest as [cognitoguard.ErrMalformed]: scanning a 1 KiB token twice would
+// cost as much as a whole cached verification.
 //
 // # Responses
 //
