@@ -117,3 +117,48 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkColdVsFloor alternates, token by token, the floor (SHA-256 +
+// VerifyPKCS1v15) and a full cold Verify of the same token, and reports
+// their time ratio ("x-floor"): pairing cancels most of the drift of a
+// shared, noisy machine that separate benchmarks suffer from.
+func BenchmarkColdVsFloor(b *testing.B) {
+	const n = 256
+	env := newBenchEnv(b, n, DefaultCacheSize)
+	ctx := b.Context()
+	pub := &env.pool.SigningKey().PublicKey
+	type prepared struct {
+		input []byte
+		sig   []byte
+	}
+	floor := make([]prepared, n)
+	for i, tok := range env.tokens {
+		j := strings.LastIndexByte(tok, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(tok[j+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor[i] = prepared{[]byte(tok[:j]), sig}
+	}
+	var tFloor, tVerify time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%n == 0 && i > 0 {
+			env.v.cache = newTokenCache(DefaultCacheSize)
+		}
+		k := i % n
+		t0 := time.Now()
+		sum := sha256.Sum256(floor[k].input)
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], floor[k].sig); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := env.v.Verify(ctx, env.tokens[k]); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		tFloor += t1.Sub(t0)
+		tVerify += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(tVerify)/float64(tFloor), "x-floor")
+}

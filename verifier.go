@@ -372,11 +372,16 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	if key == nil {
 		return nil, newError(ErrUnknownKey, "key source returned no key", nil)
 	}
-	if len(p.sig) != key.Size() {
+	var sigBuf [maxSigLen]byte // on the stack; parseToken bounded the length
+	n, err := b64.Decode(sigBuf[:], []byte(p.sig))
+	if err != nil {
+		return nil, newError(ErrMalformed, "signature is not base64url", nil)
+	}
+	if n != key.Size() {
 		return nil, newError(ErrSignature, "signature length does not match the key", nil)
 	}
 	sum := sha256.Sum256([]byte(token[:p.signedLen]))
-	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], p.sig); err != nil {
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sigBuf[:n]); err != nil {
 		return nil, newError(ErrSignature, "", nil)
 	}
 	c := &p.claims
