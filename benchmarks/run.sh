@@ -21,6 +21,7 @@ BENCHTIME=${BENCHTIME:-1s}        # go test -benchtime
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-32}
 WRK_DURATION=${WRK_DURATION:-10s}
+WRK_ROUNDS=${WRK_ROUNDS:-3}       # rounds of wrk, the routes alternating
 NODE_SECONDS=${NODE_SECONDS:-1}   # seconds per node round
 PRELIMINARY=${PRELIMINARY:-}     # if set, printed as a warning at the top of the report
 REDIS_REQUESTS=${REDIS_REQUESTS:-1000}
@@ -109,12 +110,19 @@ if command -v wrk >/dev/null; then
 	tok=$(cat testdata/token.jwt)
 	wrkargs=(-t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency)
 	echo "wrk ${wrkargs[*]}" >"$R/wrk-args.txt"
-	log "wrk ${wrkargs[*]} -H 'Authorization: Bearer \$(cat testdata/token.jwt)' \$URL/bare > $R/wrk-bare.txt"
-	wrk "${wrkargs[@]}" -H "Authorization: Bearer $tok" "$url/bare" | tee "$R/wrk-bare.txt"
-	log "wrk ${wrkargs[*]} -H 'Authorization: Bearer \$(cat testdata/token.jwt)' \$URL/guarded > $R/wrk-guarded.txt"
-	wrk "${wrkargs[@]}" -H "Authorization: Bearer $tok" "$url/guarded" | tee "$R/wrk-guarded.txt"
-	log "wrk ${wrkargs[*]} -s cold.lua \$URL/cold -- testdata/tokens.txt > $R/wrk-cold.txt"
-	wrk "${wrkargs[@]}" -s cold.lua "$url/cold" -- testdata/tokens.txt | tee "$R/wrk-cold.txt"
+	: >"$R/wrk-bare.txt"
+	: >"$R/wrk-guarded.txt"
+	: >"$R/wrk-cold.txt"
+	log "for round in \$(seq $WRK_ROUNDS); do"
+	log "  wrk ${wrkargs[*]} -H 'Authorization: Bearer \$(cat testdata/token.jwt)' \$URL/bare >> $R/wrk-bare.txt"
+	log "  wrk ${wrkargs[*]} -H 'Authorization: Bearer \$(cat testdata/token.jwt)' \$URL/guarded >> $R/wrk-guarded.txt"
+	log "  wrk ${wrkargs[*]} -s cold.lua \$URL/cold -- testdata/tokens.txt >> $R/wrk-cold.txt"
+	log "done"
+	for _ in $(seq "$WRK_ROUNDS"); do
+		wrk "${wrkargs[@]}" -H "Authorization: Bearer $tok" "$url/bare" | tee -a "$R/wrk-bare.txt"
+		wrk "${wrkargs[@]}" -H "Authorization: Bearer $tok" "$url/guarded" | tee -a "$R/wrk-guarded.txt"
+		wrk "${wrkargs[@]}" -s cold.lua "$url/cold" -- testdata/tokens.txt | tee -a "$R/wrk-cold.txt"
+	done
 	kill "$hb"
 	wait "$hb" 2>/dev/null || true
 	trap - EXIT
@@ -137,6 +145,13 @@ fi
 log "go run ./cmd/memsize -testdata testdata -users $MEM_USERS > $R/memsize.json"
 go run ./cmd/memsize -testdata testdata -users "$MEM_USERS" >"$R/memsize.json"
 cat "$R/memsize.json"
+
+# 6. The main module's own benchmarks (the names issue tooling reads):
+# BenchmarkVerify/{cold,repeat}, BenchmarkRSAFloor, BenchmarkMiddleware and
+# BenchmarkColdVsFloor, which pairs the floor and a cold Verify token by
+# token and reports their ratio (x-floor), steady on a noisy machine.
+log "(cd .. && go test -run '^\$' -bench 'Verify|RSAFloor|Middleware|ColdVsFloor' -benchmem -count $COUNT -benchtime $BENCHTIME .) > $R/root.txt"
+(cd .. && go test -run '^$' -bench 'Verify|RSAFloor|Middleware|ColdVsFloor' -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) | tee "$R/root.txt"
 
 if command -v node >/dev/null; then version node "$(node --version)"; fi
 if [ -f "$R/node.json" ]; then version aws-jwt-verify "$AWS_JWT_VERIFY_VERSION"; fi

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -164,7 +165,8 @@ func goVersion() string {
 
 // wrkResult is what report reads from a wrk output.
 type wrkResult struct {
-	reqs    float64
+	reqs    float64   // median over the rounds
+	rounds  []float64 // req/s of each round, in order
 	latency string
 	errors  string
 }
@@ -184,11 +186,15 @@ func parseWrk(path string) (*wrkResult, error) {
 		return nil, err
 	}
 	s := string(b)
-	g := wrkReqs.FindStringSubmatch(s)
-	if g == nil {
+	all := wrkReqs.FindAllStringSubmatch(s, -1)
+	if all == nil {
 		return nil, fmt.Errorf("%s: no Requests/sec", path)
 	}
-	r := &wrkResult{reqs: num(g[1])}
+	r := &wrkResult{}
+	for _, g := range all {
+		r.rounds = append(r.rounds, num(g[1]))
+	}
+	r.reqs = median(r.rounds)
 	if g := wrkLatency.FindStringSubmatch(s); g != nil {
 		r.latency = fmt.Sprintf("avg %s, max %s", g[1], g[3])
 	}
@@ -380,10 +386,21 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 		p("`middleware.New` with a Verifier using the in-process revocation store. wrk (`%s`) runs on the", readText(path("wrk-args.txt")))
 		p("same machine, so the two share the CPUs: compare the ratios more than the absolute figures.")
 		p("")
+		p("Each route runs %d times, the routes alternating round by round; req/s is the median of the rounds and", len(bare.rounds))
+		p("\"× bare\" the median of the per-round ratios (latency: first round).")
+		p("")
 		p("| route | req/s | × bare | latency | errors |")
 		p("|---|---:|---:|---|---|")
 		row := func(name string, r *wrkResult) {
-			p("| %s | %.0f | %.2f | %s | %s |", name, r.reqs, r.reqs/bare.reqs, r.latency, firstNonEmpty(r.errors, "none"))
+			ratio := r.reqs / bare.reqs
+			if len(r.rounds) == len(bare.rounds) {
+				rs := make([]float64, len(r.rounds))
+				for i := range rs {
+					rs[i] = r.rounds[i] / bare.rounds[i]
+				}
+				ratio = median(rs)
+			}
+			p("| %s | %.0f | %.2f | %s | %s |", name, r.reqs, ratio, r.latency, firstNonEmpty(r.errors, "none"))
 		}
 		row("`/bare` — no verification (same `Authorization` header sent)", bare)
 		row("`/guarded` — middleware, one token repeated (cache hit)", guarded)
@@ -421,6 +438,11 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 	}
 	p("")
 
+	// The main module's benchmarks.
+	if err := writeRoot(p, path("root.txt")); err != nil {
+		return err
+	}
+
 	// Memory.
 	p("## Memory")
 	p("")
@@ -443,6 +465,51 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 	p("How: %s (package `internal/heap`). The figures include the map's share of buckets at that fill level", method)
 	p("and the copies each structure keeps of its keys; the caller's own strings are alive before and after, so")
 	p("they are not counted. A cache entry is dominated by the token it is keyed by: it grows with the token.")
+	return nil
+}
+
+var xFloorLine = regexp.MustCompile(`^BenchmarkColdVsFloor\S*\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) x-floor`)
+
+// writeRoot reports the main module's benchmarks: medians of each, and
+// the paired cold/floor ratio.
+func writeRoot(p func(string, ...any), file string) error {
+	m, order, err := parseBench(file)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var ratios []float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if g := xFloorLine.FindStringSubmatch(line); g != nil {
+			if r, err := strconv.ParseFloat(g[1], 64); err == nil {
+				ratios = append(ratios, r)
+			}
+		}
+	}
+	p("## The main module's benchmarks (`go test -bench` in the repository root)")
+	p("")
+	p("Same machine, run right after the tables above. `BenchmarkColdVsFloor` times the floor and a full cold")
+	p("`Verify` of the same token alternately, token by token, and divides the sums: pairing cancels the drift")
+	p("that separate benchmarks suffer from here.")
+	p("")
+	p("| benchmark | median ns/op | B/op | allocs/op | runs |")
+	p("|---|---:|---:|---:|---:|")
+	for _, name := range order {
+		s := m[name]
+		p("| %s | %s | %.0f | %.0f | %d |", name, fmtNs(median(s.ns)), median(s.bytes), median(s.allocs), len(s.ns))
+	}
+	if len(ratios) > 0 {
+		sort.Float64s(ratios)
+		p("")
+		p("**Cold verification / floor, paired: median %.3f× (min %.3f, max %.3f, %d runs).**", median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
+	}
+	p("")
 	return nil
 }
 
