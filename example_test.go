@@ -96,3 +96,43 @@ func ExampleNew() {
 	// anna <nil>
 	// bill <nil>
 }
+
+func ExampleVerifier_Authenticate() {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
+		cognitoguard.Config{Issuer: pool.Issuer(), RequiredGroups: []string{"admin"}})
+	if err != nil {
+		panic(err)
+	}
+	defer v.Close()
+	tok := pool.AccessToken("alice")
+
+	// Verify applies the authorization rules: alice is not an admin.
+	_, err = v.Verify(context.Background(), tok)
+	fmt.Println(errors.Is(err, cognitoguard.ErrInsufficientScope))
+
+	// Authenticate only proves whose token it is (for sign-out flows).
+	c, err := v.Authenticate(context.Background(), tok)
+	fmt.Println(c.Username, err)
+	// Output:
+	// true
+	// alice <nil>
+}
+
+func ExampleClass() {
+	for _, err := range []error{
+		cognitoguard.ErrExpired,
+		fmt.Errorf("wrapped: %w", cognitoguard.ErrRevoked),
+		cognitoguard.ErrInsufficientScope,
+		errors.New("redis: i/o timeout"),
+	} {
+		fmt.Println(cognitoguard.Class(err))
+	}
+	// Output:
+	// cognitoguard: invalid token
+	// cognitoguard: invalid token
+	// cognitoguard: insufficient scope
+	// cognitoguard: verification unavailable
+}

@@ -204,3 +204,32 @@ func ExamplePool_SetJWKSFailure() {
 	// 200 true
 	// hits: 3
 }
+
+func ExamplePool_Client() {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice", Password: "correct horse"})
+
+	// The real AWS SDK client, pointed at the fake pool.
+	out, err := pool.Client().InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
+		ClientId:       aws.String(pool.ClientID()),
+		AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": "correct horse"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(aws.ToString(out.AuthenticationResult.TokenType), out.AuthenticationResult.RefreshToken != nil)
+	// Output: Bearer true
+}
+
+func ExamplePool_SignIn() {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+
+	// A new session: access, ID and refresh token sharing one origin_jti.
+	s := pool.SignIn("alice")
+	fmt.Println(s.AccessToken != "", s.IDToken != "", s.RefreshToken != "")
+	// Output: true true true
+}

@@ -189,3 +189,42 @@ func ExampleWriteError() {
 	// 401 true
 	// Bearer realm="orders", error="invalid_token", error_description="The access token expired"
 }
+
+func ExampleBearerToken() {
+	for _, auth := range []string{"Bearer abc.def.ghi", "bearer   abc.def.ghi ", "Basic YWxpY2U6c2VjcmV0", "Bearer a b"} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", auth)
+		tok, err := middleware.BearerToken(req)
+		fmt.Printf("%q %v %v\n", tok, errors.Is(err, cognitoguard.ErrNoToken), errors.Is(err, cognitoguard.ErrMalformed))
+	}
+	// Output:
+	// "abc.def.ghi" false false
+	// "abc.def.ghi" false false
+	// "" true false
+	// "" false true
+}
+
+func ExampleRequire() {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	v := newVerifier(pool)
+	defer v.Close()
+
+	// Only example.com accounts, on top of the token checks.
+	corporate := middleware.Require(func(c *cognitoguard.Claims) error {
+		if !strings.HasSuffix(c.Username, "@example.com") {
+			return errors.New("not a corporate account")
+		}
+		return nil
+	})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "welcome") })
+	h := middleware.New(v, middleware.Config{})(corporate(ok))
+
+	get(h, "/", "Bearer "+pool.AccessToken("ann@example.com"))
+	get(h, "/", "Bearer "+pool.AccessToken("bob@elsewhere.org"))
+	// Output:
+	// 200
+	//   welcome
+	// 403 Bearer realm="api", error="insufficient_scope", error_description="The access token does not grant access to this resource"
+	//   {"error":"insufficient_scope","error_description":"The access token does not grant access to this resource"}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -97,4 +99,55 @@ func ExampleLogoutURL() {
 	fmt.Println(u)
 	// Output:
 	// https://myapp.auth.eu-west-1.amazoncognito.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
+}
+
+// Signing out one session (this browser) rather than the user everywhere:
+// RevokeToken in Cognito, and a record of the session's origin_jti, so that
+// the user's other sessions keep working.
+func ExampleSignOut_RevokeSession() {
+	ctx := context.Background()
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	laptop := pool.SignIn("alice")
+	phone := pool.SignIn("alice")
+
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
+		Issuer:     pool.Issuer(),
+		Revocation: store,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer verifier.Close()
+	signOut, err := revocation.NewSignOut(pool.Client(), verifier, store, revocation.SignOutConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := signOut.RevokeSession(ctx, laptop.AccessToken, laptop.RefreshToken); err != nil {
+		log.Fatal(err)
+	}
+	_, err = verifier.Verify(ctx, laptop.AccessToken)
+	fmt.Println("laptop revoked:", errors.Is(err, cognitoguard.ErrRevoked))
+	_, err = verifier.Verify(ctx, phone.AccessToken)
+	fmt.Println("phone still valid:", err == nil)
+	// Output:
+	// laptop revoked: true
+	// phone still valid: true
+}
+
+// MapCognitoError classifies the SDK's errors into this package's
+// sentinels, keeping the SDK error inside.
+func ExampleMapCognitoError() {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.FailNext("AdminUserGlobalSignOut", "TooManyRequestsException", 400, 1)
+	_, err := pool.Client().AdminUserGlobalSignOut(context.Background(), &cognitoidentityprovider.AdminUserGlobalSignOutInput{
+		UserPoolId: aws.String(pool.PoolID()),
+		Username:   aws.String("alice"),
+	})
+	err = revocation.MapCognitoError(err)
+	fmt.Println(errors.Is(err, revocation.ErrCognito), errors.Is(err, revocation.ErrTooManyRequests))
+	// Output: true true
 }
