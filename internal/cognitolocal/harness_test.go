@@ -192,6 +192,10 @@ func launch(t *testing.T, node, js string) (*emulator, error) {
 		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
 		RetryMaxAttempts: 1, // it answers unsupported calls with 500, which the SDK would retry
+		// One connection per call: a CI run once saw a response body cut
+		// off on a reused connection (node closing it, the non-idempotent
+		// POST not retried).
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	})
 	return &emulator{URL: url, Client: client}, nil
 }
