@@ -168,27 +168,43 @@ func TestCognitoLocalVerify(t *testing.T) {
 	})
 }
 
+// aliceSession is alice signed in to a fresh emulator, with access and ID
+// verifiers sharing an in-process store, both tokens checked valid.
+type aliceSession struct {
+	e          *emulator
+	p          pool
+	tok        *types.AuthenticationResultType
+	store      *revocation.Memory
+	access, id *cognitoguard.Verifier
+	claims     *cognitoguard.Claims // of the access token
+}
+
+func signedIn(t *testing.T) aliceSession {
+	t.Helper()
+	a := aliceSession{e: start(t), store: revocation.NewMemory(revocation.MemoryConfig{})}
+	a.p = a.e.createPool(t, "pool")
+	a.e.createUser(t, a.p, "alice", password)
+	a.tok = a.e.signIn(t, a.p, "alice", password)
+	a.access = verifier(t, a.e, a.p, cognitoguard.TokenUseAccess, a.store)
+	a.id = verifier(t, a.e, a.p, cognitoguard.TokenUseID, a.store)
+	var err error
+	if a.claims, err = a.access.Verify(t.Context(), aws.ToString(a.tok.AccessToken)); err != nil {
+		t.Fatalf("before sign-out: %v", err)
+	}
+	if _, err := a.id.Verify(t.Context(), aws.ToString(a.tok.IdToken)); err != nil {
+		t.Fatalf("before sign-out, ID token: %v", err)
+	}
+	return a
+}
+
 // TestCognitoLocalGlobalSignOut: cognito-local does not implement
 // GlobalSignOut; the helper reports the Cognito failure and the local
 // record still revokes the user's access and ID tokens.
 func TestCognitoLocalGlobalSignOut(t *testing.T) {
 	t.Parallel()
-	e := start(t)
-	p := e.createPool(t, "pool")
-	e.createUser(t, p, "alice", password)
-	tok := e.signIn(t, p, "alice", password)
+	a := signedIn(t)
+	e, p, tok, store, access, id, c := a.e, a.p, a.tok, a.store, a.access, a.id, a.claims
 	ctx := t.Context()
-
-	store := revocation.NewMemory(revocation.MemoryConfig{})
-	access := verifier(t, e, p, cognitoguard.TokenUseAccess, store)
-	id := verifier(t, e, p, cognitoguard.TokenUseID, store)
-	c, err := access.Verify(ctx, aws.ToString(tok.AccessToken))
-	if err != nil {
-		t.Fatalf("before sign-out: %v", err)
-	}
-	if _, err := id.Verify(ctx, aws.ToString(tok.IdToken)); err != nil {
-		t.Fatalf("before sign-out, ID token: %v", err)
-	}
 
 	so, err := revocation.NewSignOut(e.Client, access, store, revocation.SignOutConfig{UserPoolID: p.ID, Issuer: e.Issuer(p.ID)})
 	if err != nil {
@@ -236,19 +252,9 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 // helper records the user's sign-out instead of the session's.
 func TestCognitoLocalRevokeSession(t *testing.T) {
 	t.Parallel()
-	e := start(t)
-	p := e.createPool(t, "pool")
-	e.createUser(t, p, "alice", password)
-	tok := e.signIn(t, p, "alice", password)
+	a := signedIn(t)
+	e, p, tok, store, access, id, c := a.e, a.p, a.tok, a.store, a.access, a.id, a.claims
 	ctx := t.Context()
-
-	store := revocation.NewMemory(revocation.MemoryConfig{})
-	access := verifier(t, e, p, cognitoguard.TokenUseAccess, store)
-	id := verifier(t, e, p, cognitoguard.TokenUseID, store)
-	c, err := access.Verify(ctx, aws.ToString(tok.AccessToken))
-	if err != nil {
-		t.Fatalf("before sign-out: %v", err)
-	}
 	if c.OriginJTI != "" {
 		t.Logf("cognito-local now sets origin_jti (%q): the session path is exercised", c.OriginJTI)
 	}
