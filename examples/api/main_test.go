@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/awstest"
+
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/redis/go-redis/v9"
@@ -28,20 +30,6 @@ func TestMain(m *testing.M) {
 	// silence its connection-failure lines in the tests that kill Redis.
 	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
 	os.Exit(m.Run())
-}
-
-// isolateAWS makes the default credential chain find static credentials in
-// the environment and never look further (no shared files, no instance
-// metadata service: the only network is loopback).
-func isolateAWS(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 }
 
 func newPool(t *testing.T) *cognitotest.Pool {
@@ -271,7 +259,7 @@ func signedOut(pool *cognitotest.Pool, sub string) bool {
 }
 
 func TestAPIEmbedded(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	checkGoroutines(t)
 	pool := newPool(t)
 	a := start(t, poolArgs(pool)...)
@@ -284,7 +272,7 @@ func TestAPIEmbedded(t *testing.T) {
 
 // TestAPIRedisServer runs two instances sharing a real redis-server.
 func TestAPIRedisServer(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	addr, proc := redistest.Server(t)
 	checkGoroutines(t)
 	pool := newPool(t)
@@ -324,7 +312,7 @@ func TestAPIRedisServer(t *testing.T) {
 // TestAPIRedisServerCluster runs two instances sharing a real Redis
 // Cluster of three masters (comma-separated -redis-addr).
 func TestAPIRedisServerCluster(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	addrs := redistest.Cluster(t)
 	checkGoroutines(t)
 	pool := newPool(t)
@@ -342,7 +330,7 @@ func TestAPIRedisServerCluster(t *testing.T) {
 // fails closed (503 with Retry-After) and says so on /healthz, and still
 // shuts down at once.
 func TestAPIRedisServerUnreachable(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	checkGoroutines(t)
 	pool := newPool(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -367,7 +355,7 @@ func TestAPIRedisServerUnreachable(t *testing.T) {
 }
 
 func TestAPITokenUse(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	pool := newPool(t)
 	for _, tc := range []struct {
 		use        string
@@ -401,7 +389,7 @@ func TestAPITokenUse(t *testing.T) {
 }
 
 func TestAPIFlags(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	ok := []string{"-addr", "127.0.0.1:0", "-user-pool-id", "eu-west-1_AbC123", "-client-id", "c1"}
 	for _, tc := range []struct {
 		name string
@@ -458,7 +446,7 @@ func TestAPIDefaults(t *testing.T) {
 // the server gracefully: a request in flight completes, new connections are
 // refused, run returns nil and leaves no goroutine behind.
 func TestAPIShutdown(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	checkGoroutines(t)
 	pool := newPool(t)
 	in := start(t, poolArgs(pool)...)
@@ -497,7 +485,7 @@ func TestAPIShutdown(t *testing.T) {
 }
 
 func TestAPILogsJSON(t *testing.T) {
-	isolateAWS(t)
+	awstest.Isolate(t)
 	pool := newPool(t)
 	in := start(t, poolArgs(pool)...)
 	in.shutdown(t)

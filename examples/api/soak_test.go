@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/awstest"
+
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
@@ -103,7 +105,7 @@ func TestSoak(t *testing.T) {
 	if err != nil || dur < 2*time.Second {
 		t.Fatalf("%s=%q: want a duration of at least 2s", soakEnv, val)
 	}
-	isolateAWS(t)
+	awstest.Isolate(t)
 	addr, _ := redistest.Server(t)
 	checkGoroutines(t)
 	s := newSoak(t)
