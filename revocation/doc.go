@@ -120,6 +120,28 @@
 // Sign-outs reach other instances in about the time of one Redis write and
 // one pub/sub delivery (measured on loopback: p50 ≈ 0.5 ms, p99 a few ms).
 //
+// # Replicas and failover
+//
+// Redis replicates asynchronously: a master (standalone with replicas,
+// Sentinel, Cluster) acknowledges a write before any replica has it, so a
+// failover right after a sign-out can promote a replica without it, and
+// every instance, rebuilding its view from the new master, would accept
+// the user's tokens again. With [RedisConfig.WaitReplicas] set to 1 (or
+// more), each write is followed by WAIT on the same connection (the
+// master of the user's slot on a Cluster), and the sign-out succeeds only
+// once that many replicas hold it; a shortfall is returned wrapping
+// [ErrUnavailable] (the record stays on the master, in the local view and
+// published; retrying is safe). WAIT does not make Redis strongly
+// consistent: with several replicas, Sentinel may promote one that had not
+// acknowledged; WaitReplicas equal to the replica count closes that too,
+// at the price of failing sign-outs while a replica is down.
+//
+// A failover itself is handled like any broken subscription: the instances
+// fail closed, follow the client to the new master, clear their views and
+// trust again. Measured with a Sentinel (down-after-milliseconds 500,
+// TestSentinelFailover): both instances trusted again about 0.7 s after
+// the master was killed, the sign-out recorded before it still honoured.
+//
 // # Goroutines
 //
 // [NewRedis] starts one goroutine, the subscriber. Redis calls made for a

@@ -74,6 +74,19 @@ type RedisConfig struct {
 	// SUBSCRIBE/PUBLISH otherwise. Every instance MUST use the same mode.
 	Sharded *bool
 
+	// WaitReplicas, when positive, makes every write wait until at least
+	// that many replicas of the key's master have it (Redis WAIT, sent on
+	// the write's own connection, within Timeout). A write that fewer
+	// replicas acknowledged is still applied and published but returned as
+	// an error wrapping [ErrUnavailable] naming the count; retrying is safe.
+	// Redis replicates asynchronously, so without it a Sentinel or Cluster
+	// failover can lose a sign-out the old master acknowledged, and every
+	// instance would accept the user's tokens again once its view is
+	// rebuilt from the new master. Set it to 1 when the master has
+	// replicas; leave it 0 for a master without replicas (WAIT would never
+	// be satisfied). Not supported with *redis.Ring. Default 0.
+	WaitReplicas int
+
 	// Now is the clock deciding record expiry. Default time.Now. Freshness
 	// (Staleness) is measured with the monotonic clock, never with Now.
 	Now func() time.Time
@@ -115,6 +128,7 @@ type Redis struct {
 	timeout   time.Duration
 	staleness time.Duration
 	sharded   bool
+	replicas  int
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -203,6 +217,15 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		return nil, errors.New("revocation: negative MaxEntries")
 	}
 	r.view = newView(max)
+	switch {
+	case cfg.WaitReplicas < 0:
+		return nil, errors.New("revocation: negative WaitReplicas")
+	case cfg.WaitReplicas > 0:
+		if _, ok := client.(*redis.Ring); ok {
+			return nil, errors.New("revocation: WaitReplicas is not supported with *redis.Ring")
+		}
+	}
+	r.replicas = cfg.WaitReplicas
 	if cfg.Sharded != nil {
 		r.sharded = *cfg.Sharded
 	} else {
@@ -444,11 +467,15 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 	if jti != "" {
 		field = fieldSession + jti
 	}
-	var res int64
+	var res, acked int64
 	r.trips.Add(1)
 	err := r.call(ctx, func(ctx context.Context) error {
 		var err error
-		res, err = writeScript.Run(ctx, r.client, []string{r.key(iss, sub)}, field, t, r.ttlMs).Int64()
+		if r.replicas == 0 {
+			res, err = writeScript.Run(ctx, r.client, []string{r.key(iss, sub)}, field, t, r.ttlMs).Int64()
+		} else {
+			res, acked, err = r.writeAndWait(ctx, r.key(iss, sub), field, t)
+		}
 		return err
 	})
 	if err != nil {
@@ -475,7 +502,47 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
 	}
+	if acked < int64(r.replicas) {
+		return fmt.Errorf("%w: sign-out recorded on the master but acknowledged by %d of %d replicas (retry)",
+			ErrUnavailable, acked, r.replicas)
+	}
 	return nil
+}
+
+// writeAndWait runs writeScript and WAIT in one pipeline on the connection
+// of the key's master, so that WAIT counts the replicas that have this
+// write. It returns the script's result and the replicas acknowledging.
+func (r *Redis) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
+	var c interface{ Pipeline() redis.Pipeliner } = r.client
+	if cc, ok := r.client.(*redis.ClusterClient); ok {
+		m, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return 0, 0, err
+		}
+		c = m
+	}
+	// WAIT gets half the budget, and half the client's read timeout (a
+	// pipeline reads with it), so that its own answer (how many replicas)
+	// arrives before either deadline; 0 would block forever.
+	wait := r.timeout / 2
+	if o, ok := c.(interface{ Options() *redis.Options }); ok && o.Options().ReadTimeout > 0 {
+		wait = min(wait, o.Options().ReadTimeout/2)
+	}
+	wait = max(wait, time.Millisecond)
+	// EVAL, not EVALSHA: after a NOSCRIPT (a new or promoted master has an
+	// empty script cache) the retry would wait for replicas a second time.
+	// Sign-outs are rare; the script is a few hundred bytes.
+	p := c.Pipeline()
+	w := writeScript.Eval(ctx, p, []string{key}, field, t, r.ttlMs)
+	n := p.Do(ctx, "wait", r.replicas, wait.Milliseconds())
+	if _, err = p.Exec(ctx); err != nil {
+		return 0, 0, err
+	}
+	if res, err = w.Int64(); err != nil {
+		return 0, 0, err
+	}
+	acked, err = n.Int64()
+	return res, acked, err
 }
 
 // SignedOutAt implements [Store.SignedOutAt]; it always reads Redis.

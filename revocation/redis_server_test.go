@@ -23,6 +23,7 @@ type redisServer struct {
 	bin  string
 	dir  string
 	port int
+	conf string // config file, passed first (Sentinel needs one)
 	args []string
 	cmd  *exec.Cmd
 	exit chan error // receives cmd.Wait's result
@@ -57,7 +58,13 @@ func freePort(t testing.TB) int {
 // temporary directory, without persistence; it is killed at cleanup.
 func startRedisServer(t testing.TB, extra ...string) *redisServer {
 	t.Helper()
-	s := &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: t.TempDir(), args: extra}
+	return launch(t, &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: t.TempDir(), args: extra})
+}
+
+// launch starts s on a free port (retrying if another process takes the
+// port first) and kills it at cleanup.
+func launch(t testing.TB, s *redisServer) *redisServer {
+	t.Helper()
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		err := s.start()
@@ -75,8 +82,13 @@ func startRedisServer(t testing.TB, extra ...string) *redisServer {
 func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 func (s *redisServer) start() error {
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args, []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}...)
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
@@ -177,16 +189,29 @@ func commandCalls(t testing.TB, c redis.UniversalClient, cmd string) int64 {
 // cluster_state:ok. It returns the node addresses.
 func startCluster(t testing.TB) []string {
 	t.Helper()
-	cli := requireBinary(t, "redis-cli")
 	var addrs []string
-	for range 3 {
+	for _, s := range startClusterNodes(t, 0) {
+		addrs = append(addrs, s.Addr())
+	}
+	return addrs
+}
+
+// startClusterNodes starts a cluster of 3 masters with replicas replicas
+// each and waits until every node reports cluster_state:ok.
+func startClusterNodes(t testing.TB, replicas int) []*redisServer {
+	t.Helper()
+	cli := requireBinary(t, "redis-cli")
+	var nodes []*redisServer
+	var addrs []string
+	for range 3 * (1 + replicas) {
 		dir := t.TempDir()
 		s := startRedisServer(t, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
 			"--cluster-node-timeout", "2000")
+		nodes = append(nodes, s)
 		addrs = append(addrs, s.Addr())
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
@@ -206,7 +231,7 @@ func startCluster(t testing.TB) []string {
 		}
 		c.Close()
 	}
-	return addrs
+	return nodes
 }
 
 // clusterClient returns a ClusterClient of addrs, closed at cleanup.

@@ -313,6 +313,7 @@ func TestRedisConfigErrors(t *testing.T) {
 		{"negative timeout", revocation.RedisConfig{Timeout: -1}},
 		{"tiny staleness", revocation.RedisConfig{Staleness: time.Millisecond}},
 		{"negative max entries", revocation.RedisConfig{MaxEntries: -1}},
+		{"negative wait replicas", revocation.RedisConfig{WaitReplicas: -1}},
 	} {
 		if s, err := revocation.NewRedis(c, tc.cfg); err == nil {
 			s.Close()
@@ -321,6 +322,14 @@ func TestRedisConfigErrors(t *testing.T) {
 	}
 	if _, err := revocation.NewRedis(nil, revocation.RedisConfig{}); err == nil {
 		t.Error("nil client: no error")
+	}
+	// A Ring pipelines WAIT apart from the write: refused rather than
+	// counting another shard's replicas.
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr()}})
+	t.Cleanup(func() { ring.Close() })
+	if s, err := revocation.NewRedis(ring, revocation.RedisConfig{WaitReplicas: 1}); err == nil {
+		s.Close()
+		t.Error("Ring with WaitReplicas: no error")
 	}
 }
 

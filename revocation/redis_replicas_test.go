@@ -1,0 +1,277 @@
+package revocation_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// startReplica starts a redis-server replicating master and waits until
+// the link is up.
+func startReplica(t *testing.T, master *redisServer) *redisServer {
+	t.Helper()
+	r := startRedisServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	c := r.client(t)
+	eventually(t, 10*time.Second, "replica link up", func() bool {
+		info, err := c.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
+	return r
+}
+
+// startSentinel starts a Sentinel monitoring master as "m" (quorum 1,
+// down after 500ms) and waits until it knows the master's replicas.
+func startSentinel(t *testing.T, master *redisServer, replicas int) *redisServer {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := fmt.Sprintf("sentinel monitor m 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds m 500\n"+
+		"sentinel failover-timeout m 5000\n", master.port)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := launch(t, &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: dir, conf: conf, args: []string{"--sentinel"}})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: s.Addr()})
+	t.Cleanup(func() { sc.Close() })
+	eventually(t, 15*time.Second, "sentinel discovers the replicas", func() bool {
+		rs, err := sc.Replicas(context.Background(), "m").Result()
+		return err == nil && len(rs) == replicas
+	})
+	return s
+}
+
+// TestRedisWaitReplicas proves WaitReplicas on a real master with one
+// replica: the write reaches the replica before RevokeUser returns, a
+// shortfall is reported (the record kept and applied), and a master with an
+// empty script cache takes the write.
+func TestRedisWaitReplicas(t *testing.T) {
+	master := startRedisServer(t)
+	replica := startReplica(t, master)
+	mc, rc := master.client(t), replica.client(t)
+	ctx := t.Context()
+
+	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 1, Timeout: 2 * time.Second})
+	if err := one.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+		t.Fatalf("WaitReplicas 1 with one replica: %v", err)
+	}
+	// WAIT returned 1: the replica has the record now, not eventually.
+	keys, err := rc.Keys(ctx, "*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("replica keys = %v, %v; want the user's hash", keys, err)
+	}
+
+	// A master with an empty script cache (new, promoted or flushed)
+	// takes the write at once.
+	if err := mc.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.RevokeSession(ctx, testIss, "sub-1", "jti-1", time.Now()); err != nil {
+		t.Fatalf("after SCRIPT FLUSH: %v", err)
+	}
+	if n, err := rc.HLen(ctx, keys[0]).Result(); err != nil || n != 2 {
+		t.Fatalf("replica hash has %d fields (%v), want 2", n, err)
+	}
+
+	// A stopped replica acknowledges nothing: the write reports 0 of 1 at
+	// the WAIT bound; once it resumes, the retry succeeds.
+	replica.signal(syscall.SIGSTOP)
+	err = one.RevokeUser(ctx, testIss, "sub-3", time.Now())
+	replica.signal(syscall.SIGCONT)
+	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
+		t.Fatalf("with the replica stopped: %v, want ErrUnavailable naming 0 of 1", err)
+	}
+	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
+		return one.RevokeUser(ctx, testIss, "sub-3", time.Now()) == nil
+	})
+
+	two := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 2, Timeout: 400 * time.Millisecond})
+	start := time.Now()
+	err = two.RevokeUser(ctx, testIss, "sub-2", time.Now())
+	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 1 of 2 replicas") {
+		t.Fatalf("WaitReplicas 2 with one replica: %v, want ErrUnavailable naming 1 of 2", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shortfall reported after %v, want within Timeout (400ms) and some slack", d)
+	}
+	// The record is on the master and in the view: retrying is safe, and
+	// the user is rejected meanwhile.
+	if r, err := revokedErr(ctx, two, "sub-2"); !r || err != nil {
+		t.Fatalf("after a replica shortfall: Revoked = %v, %v; want true", r, err)
+	}
+	if at, ok, err := two.SignedOutAt(ctx, testIss, "sub-2"); !ok || err != nil || at.IsZero() {
+		t.Fatalf("SignedOutAt after a shortfall = %v, %v, %v", at, ok, err)
+	}
+}
+
+// TestClusterWaitReplicas: on a cluster of three masters with a replica
+// each, the WAIT must go to the master of the user's slot, on the write's
+// connection. With that master's replica stopped, the write reports 0 of 1
+// (a WAIT sent to any other master would find its own replica and report
+// 1); resumed, the retry succeeds.
+func TestClusterWaitReplicas(t *testing.T) {
+	nodes := startClusterNodes(t, 1)
+	byAddr := map[string]*redisServer{}
+	var addrs []string
+	for _, n := range nodes {
+		byAddr[n.Addr()] = n
+		addrs = append(addrs, n.Addr())
+	}
+	ctx := t.Context()
+	// The replicas join after cluster_state:ok: wait until all three
+	// replicate.
+	eventually(t, 15*time.Second, "three replicas in sync", func() bool {
+		up := 0
+		for _, n := range nodes {
+			info, err := n.client(t).Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "master_link_status:up") {
+				up++
+			}
+		}
+		return up == 3
+	})
+	c := clusterClient(t, addrs)
+	prefix := uniquePrefix()
+	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
+	if err := s.RevokeUser(ctx, testIss, "sub-0", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatalf("with every replica up: %v", err)
+	}
+
+	var slots []redis.ClusterSlot
+	var err error
+	eventually(t, 10*time.Second, "replicas listed in CLUSTER SLOTS", func() bool {
+		slots, err = c.ClusterSlots(ctx).Result()
+		if err != nil || len(slots) != 3 {
+			return false
+		}
+		for _, r := range slots {
+			if len(r.Nodes) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	// Stop the replica of the first shard and sign out five users whose
+	// keys (the documented layout) live there: each must report 0 of 1. A
+	// WAIT sent to a master picked at random would find its own replica,
+	// and all five would hit the right one with probability 1/243.
+	shard := slots[0]
+	replica := byAddr[shard.Nodes[1].Addr]
+	var subs []string
+	for i := 0; len(subs) < 5; i++ {
+		sub := fmt.Sprintf("sub-%d", i)
+		sum := sha256.Sum256([]byte(testIss + "\x00" + sub))
+		slot := c.ClusterKeySlot(ctx, prefix+"{"+hex.EncodeToString(sum[:16])+"}").Val()
+		if int64(shard.Start) <= slot && slot <= int64(shard.End) {
+			subs = append(subs, sub)
+		}
+	}
+	replica.signal(syscall.SIGSTOP)
+	for _, sub := range subs {
+		err := s.RevokeUser(ctx, testIss, sub, time.Now())
+		if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
+			replica.signal(syscall.SIGCONT)
+			t.Fatalf("%s with its shard's replica stopped: %v, want ErrUnavailable naming 0 of 1", sub, err)
+		}
+	}
+	replica.signal(syscall.SIGCONT)
+	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
+		return s.RevokeUser(ctx, testIss, subs[0], time.Now()) == nil
+	})
+	for _, sub := range subs {
+		if r, err := revokedErr(ctx, s, sub); !r || err != nil {
+			t.Errorf("%s: Revoked = %v, %v; want true (recorded despite the shortfall)", sub, r, err)
+		}
+	}
+}
+
+// TestSentinelFailover runs two instances on a Sentinel-managed master
+// with one replica (the UniversalClient a Sentinel user builds), kills the
+// master, and proves: requests fail closed while no master answers; both
+// instances recover on the promoted replica without a restart; a sign-out
+// recorded with WaitReplicas before the failover survives it; and new
+// sign-outs propagate between the instances again.
+func TestSentinelFailover(t *testing.T) {
+	requireBinary(t, "redis-server")
+	master := startRedisServer(t)
+	replica := startReplica(t, master)
+	sentinel := startSentinel(t, master, 1)
+
+	client := func() redis.UniversalClient {
+		c := redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: []string{sentinel.Addr()}, MasterName: "m", ContextTimeoutEnabled: true, MaxRetries: -1,
+			DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second,
+		})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	prefix := uniquePrefix()
+	cfg := faultConfig(prefix)
+	cfg.WaitReplicas = 1
+	cfg.Timeout = time.Second
+	a := newRedisStore(t, client(), cfg)
+	b := newRedisStore(t, client(), cfg)
+	ctx := t.Context()
+
+	if r, err := revokedErr(ctx, b, "sub-kept"); r || err != nil {
+		t.Fatalf("before: %v, %v", r, err)
+	}
+	propagation(t, a, b, "sub-kept")
+	if _, err := revokedErr(ctx, b, "sub-other"); err != nil {
+		t.Fatal(err)
+	}
+
+	master.kill()
+	eventually(t, 3*time.Second, "fail closed while the master is down", func() bool {
+		_, err := revokedErr(ctx, b, "sub-other")
+		return errors.Is(err, revocation.ErrUnavailable)
+	})
+
+	// Sentinel promotes the replica (down after 500ms, then failover).
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	for _, s := range []*revocation.Redis{a, b} {
+		if err := s.Ready(rctx); err != nil {
+			t.Fatalf("not ready after failover: %v", err)
+		}
+	}
+	t.Logf("both instances trusted again %v after the master was killed", time.Since(start).Round(time.Millisecond))
+	if role, err := replica.client(t).Do(ctx, "role").Slice(); err != nil || role[0] != "master" {
+		t.Fatalf("replica role = %v, %v; want master after failover", role, err)
+	}
+	for _, s := range []*revocation.Redis{a, b} {
+		if r, err := revokedErr(ctx, s, "sub-kept"); !r || err != nil {
+			t.Fatalf("sign-out recorded before the failover: Revoked = %v, %v; want true", r, err)
+		}
+		if st := s.Stats(); st.Rebuilds == 0 {
+			t.Errorf("Stats = %+v, want a rebuild after the failover", st)
+		}
+	}
+	if r, err := revokedErr(ctx, b, "sub-other"); r || err != nil {
+		t.Fatalf("sub-other after failover: %v, %v", r, err)
+	}
+	// The promoted master has no replica: WaitReplicas 1 reports it, and
+	// the record still reaches the other instance.
+	err := a.RevokeUser(ctx, testIss, "sub-other", time.Now())
+	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "0 of 1") {
+		t.Fatalf("sign-out on a master without replicas: %v, want ErrUnavailable naming 0 of 1", err)
+	}
+	eventually(t, 2*time.Second, "sign-out after failover reaches the other instance", func() bool {
+		r, err := revokedErr(ctx, b, "sub-other")
+		return r && err == nil
+	})
+}
