@@ -74,11 +74,31 @@ type LogoutConfig struct {
 	// rounded up. Default 1s.
 	RetryAfter time.Duration
 
+	// ErrorHandler, if set, writes the response of every refused or failed
+	// sign-out instead of the JSON and Bearer answers of the table in
+	// [NewLogoutHandler], for example an HTML page or a redirect in a web
+	// app. err tells the cases apart with errors.Is: [ErrCrossOrigin] (the
+	// cookies are kept); the cognitoguard classes [cognitoguard.ErrNoToken],
+	// [cognitoguard.ErrInvalidToken] and [cognitoguard.ErrUnavailable] for
+	// the token; revocation.ErrStore (not recorded: answer as unavailable)
+	// or else revocation.ErrCognito (recorded, Cognito failed) for the
+	// sign-out; any other error (from a SignOuter of your own) as
+	// unavailable. The cookies are already cleared in w's header (except for
+	// ErrCrossOrigin) and Cache-Control is no-store; the failure is logged
+	// as without ErrorHandler. It must not echo err's text: it may hold
+	// the user's sub. A 405 for another method is still answered by the
+	// handler.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
 	// Logger receives a Debug record for a request without a valid token
 	// and a Warn record for a failed sign-out (never the token). Nil
 	// discards.
 	Logger *slog.Logger
 }
+
+// ErrCrossOrigin is given to [LogoutConfig.ErrorHandler] for a sign-out
+// request, authenticated by cookie, that failed the cross-origin check.
+var ErrCrossOrigin = errors.New("middleware: cross-origin request refused")
 
 // signOutFailure is implemented by the errors of a failed sign-out, such
 // as *revocation.SignOutError: which of the two steps failed.
@@ -101,6 +121,9 @@ type signOutFailure interface {
 //	sign-out not recorded (store failure)      503     Retry-After (Cognito was still called)
 //	Cognito call failed, record kept           502     the user's tokens are already rejected
 //	signed out                                 204     or 303 to RedirectURL
+//
+// [LogoutConfig.ErrorHandler] replaces the answers of the failures (403,
+// 401, 503, 502), for example with pages for a browser.
 //
 // Cookies are cleared on every answer after the method and cross-origin
 // checks, failures included: the user asked to sign out, and on a shared
@@ -128,6 +151,7 @@ func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
 		cop:        cfg.CrossOrigin,
 		realm:      cfg.Realm,
 		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		onError:    cfg.ErrorHandler,
 		log:        cfg.Logger,
 	}
 	if h.cop == nil {
@@ -168,6 +192,7 @@ type logoutHandler struct {
 	realm      string // quoted
 	retryAfter string
 	clear      []string // Set-Cookie values
+	onError    func(http.ResponseWriter, *http.Request, error)
 	log        *slog.Logger
 }
 
@@ -191,6 +216,10 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if cerr := h.cop.Check(r); cerr != nil {
 			h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: cross-origin logout refused",
 				slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
+			if h.onError != nil {
+				h.onError(w, r, ErrCrossOrigin)
+				return
+			}
 			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
 			return
 		}
@@ -217,15 +246,24 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case failed && failure.StoreFailed():
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out not recorded", slog.String("error", err.Error()))
+		if h.onError != nil {
+			h.onError(w, r, err)
+			return
+		}
 		hdr.Set("Retry-After", h.retryAfter)
 		writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded; try again")
 	case failed && failure.CognitoFailed():
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out failed at the identity provider", slog.String("error", err.Error()))
+		if h.onError != nil {
+			h.onError(w, r, err)
+			return
+		}
 		writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The identity provider did not confirm the sign-out; try again")
 	default:
 		// A token missing, invalid or not checkable: the classes of
-		// cognitoguard, answered as the middleware does.
-		s := &settings{realm: h.realm, retryAfter: h.retryAfter, log: h.log}
+		// cognitoguard, answered as the middleware does (which also hands
+		// it to onError when set).
+		s := &settings{realm: h.realm, retryAfter: h.retryAfter, errorHandler: h.onError, log: h.log}
 		s.reject(w, r, err)
 	}
 }

@@ -1,6 +1,8 @@
 package middleware_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -67,4 +69,39 @@ func ExampleNewLogoutHandler() {
 	// __Host-access=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 	// __Host-refresh=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 	// cognitoguard: token revoked: user signed out or session revoked
+}
+
+// A web app answers a browser with pages, not the JSON of an API: the
+// ErrorHandler sees each failure's class. Here the request has no token
+// cookie (already signed out): the browser goes on as after a success.
+func ExampleLogoutConfig_errorHandler() {
+	// Any SignOuter; this one is never reached without a token.
+	var signOut middleware.SignOuter = signOuterFunc(func(context.Context, string) error { return nil })
+	h := middleware.NewLogoutHandler(signOut, middleware.LogoutConfig{
+		Cookie:      "__Host-access",
+		RedirectURL: "/signed-out",
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			switch {
+			case errors.Is(err, middleware.ErrCrossOrigin):
+				http.Error(w, "Sign out from this site's own page.", http.StatusForbidden)
+			case errors.Is(err, revocation.ErrStore):
+				http.Error(w, "Your sign-out could not be recorded; try again.", http.StatusServiceUnavailable)
+			case errors.Is(err, cognitoguard.ErrNoToken), errors.Is(err, cognitoguard.ErrInvalidToken),
+				errors.Is(err, revocation.ErrCognito): // Cognito failed, but the sign-out is recorded
+				http.Redirect(w, r, "/signed-out", http.StatusSeeOther)
+			default: // the token could not be checked
+				http.Error(w, "Try again shortly.", http.StatusServiceUnavailable)
+			}
+		},
+	})
+
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	fmt.Println(rec.Header().Get("Set-Cookie"))
+	// Output:
+	// 303 /signed-out
+	// __Host-access=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 }

@@ -73,62 +73,68 @@ func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	return e
 }
 
+// logoutWant is the expected outcome of a logout request.
+type logoutWant struct {
+	status      int
+	challenge   string // WWW-Authenticate prefix, if any
+	location    string
+	retryAfter  bool
+	cleared     bool // the cookies were expired
+	signedOut   bool // Cognito signed the user out (and the store recorded it, unless failStore)
+	cognitoCall bool
+	bodyHas     string
+	handled     error // what LogoutConfig.ErrorHandler receives (errors.Is); nil: not called
+}
+
+// logoutCase is a case of TestLogoutHandler.
+type logoutCase struct {
+	name      string
+	method    string
+	cfg       middleware.LogoutConfig
+	failStore bool
+	setup     func(e *logoutEnv)
+	auth      func(e *logoutEnv, tok string, r *http.Request)
+	want      logoutWant
+}
+
 func TestLogoutHandler(t *testing.T) {
 	const redirect = "https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F"
-	type want struct {
-		status      int
-		challenge   string // WWW-Authenticate prefix, if any
-		location    string
-		retryAfter  bool
-		cleared     bool // the cookies were expired
-		signedOut   bool // Cognito signed the user out (and the store recorded it, unless failStore)
-		cognitoCall bool
-		bodyHas     string
-	}
-	tests := []struct {
-		name      string
-		method    string
-		cfg       middleware.LogoutConfig
-		failStore bool
-		setup     func(e *logoutEnv)
-		auth      func(e *logoutEnv, tok string, r *http.Request)
-		want      want
-	}{
+	tests := []logoutCase{
 		{
 			name: "bearer token: 204",
 			auth: bearer,
-			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "redirect: 303",
 			cfg:  middleware.LogoutConfig{RedirectURL: redirect},
 			auth: bearer,
-			want: want{status: 303, location: redirect, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 303, location: redirect, cleared: true, signedOut: true, cognitoCall: true},
 		},
 		{
 			name:   "GET: 405",
 			method: http.MethodGet,
 			auth:   bearer,
-			want:   want{status: 405, bodyHas: "method_not_allowed"},
+			want:   logoutWant{status: 405, bodyHas: "method_not_allowed"},
 		},
 		{
 			name: "no token: 401",
 			auth: func(*logoutEnv, string, *http.Request) {},
-			want: want{status: 401, challenge: `Bearer realm="api"`, cleared: true},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api"`, cleared: true, handled: cognitoguard.ErrNoToken},
 		},
 		{
 			name: "forged token: 401, nobody signed out",
 			auth: func(e *logoutEnv, _ string, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+e.pool.AccessToken("alice", cognitotest.WithSigningKey(e.pool.IDSigningKey())))
 			},
-			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true, handled: cognitoguard.ErrInvalidToken},
 		},
 		{
 			name: "ID token: 401",
 			auth: func(e *logoutEnv, _ string, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+e.pool.IDToken("alice"))
 			},
-			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, cleared: true, handled: cognitoguard.ErrInvalidToken},
 		},
 		{
 			name: "Cognito fails: 502, record kept",
@@ -136,19 +142,19 @@ func TestLogoutHandler(t *testing.T) {
 				e.pool.FailNext("GlobalSignOut", "InternalErrorException", 500, 1)
 			},
 			auth: bearer,
-			want: want{status: 502, cleared: true, cognitoCall: true, bodyHas: "sign_out_incomplete"},
+			want: logoutWant{status: 502, cleared: true, cognitoCall: true, bodyHas: "sign_out_incomplete", handled: revocation.ErrCognito},
 		},
 		{
 			name:      "store fails: 503, Cognito called",
 			failStore: true,
 			auth:      bearer,
-			want:      want{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable"},
+			want:      logoutWant{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable", handled: revocation.ErrStore},
 		},
 		{
 			name:  "keys unavailable: 503",
 			setup: func(e *logoutEnv) { e.pool.SetJWKSFailure(http.StatusInternalServerError) },
 			auth:  bearer,
-			want:  want{status: 503, retryAfter: true, cleared: true},
+			want:  logoutWant{status: 503, retryAfter: true, cleared: true, handled: cognitoguard.ErrUnavailable},
 		},
 		{
 			name: "cookie, same origin: 204",
@@ -157,7 +163,7 @@ func TestLogoutHandler(t *testing.T) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.Header.Set("Sec-Fetch-Site", "same-origin")
 			},
-			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "cookie, not a browser: 204",
@@ -165,7 +171,7 @@ func TestLogoutHandler(t *testing.T) {
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 			},
-			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "cookie, cross-site: 403, nothing done",
@@ -175,7 +181,7 @@ func TestLogoutHandler(t *testing.T) {
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 				r.Header.Set("Origin", "https://evil.example")
 			},
-			want: want{status: 403, bodyHas: "cross_origin"},
+			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: middleware.ErrCrossOrigin},
 		},
 		{
 			name: "bearer, cross-site: no origin check",
@@ -184,7 +190,7 @@ func TestLogoutHandler(t *testing.T) {
 				r.Header.Set("Authorization", "Bearer "+tok)
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 			},
-			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "two cookies: 401",
@@ -193,7 +199,7 @@ func TestLogoutHandler(t *testing.T) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 			},
-			want: want{status: 401, challenge: `Bearer realm="api", error="invalid_request"`, cleared: true},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_request"`, cleared: true, handled: middleware.ErrInvalidRequest},
 		},
 		{
 			name: "custom extractor",
@@ -201,72 +207,107 @@ func TestLogoutHandler(t *testing.T) {
 				return r.Header.Get("X-Token"), nil
 			}},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) { r.Header.Set("X-Token", tok) },
-			want: want{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newLogoutEnv(t, tc.failStore)
-			u := e.pool.AddUser(cognitotest.User{Username: "alice"})
-			tok := e.pool.SignIn("alice").AccessToken
-			if tc.setup != nil {
-				tc.setup(e)
+		for _, custom := range []bool{false, true} {
+			name := tc.name
+			if custom {
+				name += "/ErrorHandler"
 			}
-			cfg := tc.cfg
-			cfg.ClearCookies = []string{"__Host-id", "__Host-refresh"}
-			h := middleware.NewLogoutHandler(e.so, cfg)
-			method := tc.method
-			if method == "" {
-				method = http.MethodPost
-			}
-			r := httptest.NewRequestWithContext(t.Context(), method, "https://app.example.com/logout", nil)
-			tc.auth(e, tok, r)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			t.Run(name, func(t *testing.T) {
+				testLogoutCase(t, tc, custom)
+			})
+		}
+	}
+}
 
-			res := rec.Result()
-			if res.StatusCode != tc.want.status {
-				t.Fatalf("status = %d, want %d (body %q)", res.StatusCode, tc.want.status, rec.Body.String())
-			}
-			if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, tc.want.challenge) || (tc.want.challenge == "") != (got == "") {
-				t.Errorf("WWW-Authenticate = %q, want prefix %q", got, tc.want.challenge)
-			}
-			if got := res.Header.Get("Location"); got != tc.want.location {
-				t.Errorf("Location = %q, want %q", got, tc.want.location)
-			}
-			if got := res.Header.Get("Retry-After"); (got != "") != tc.want.retryAfter {
-				t.Errorf("Retry-After = %q, want set: %v", got, tc.want.retryAfter)
-			}
-			if tc.want.status == 405 && res.Header.Get("Allow") != "POST" {
-				t.Errorf("Allow = %q, want POST", res.Header.Get("Allow"))
-			}
-			if got := res.Header.Get("Cache-Control"); got != "no-store" {
-				t.Errorf("Cache-Control = %q", got)
-			}
-			checkCleared(t, res, tc.want.cleared, append([]string{cfg.Cookie}, cfg.ClearCookies...))
-			if !strings.Contains(rec.Body.String(), tc.want.bodyHas) {
-				t.Errorf("body %q lacks %q", rec.Body.String(), tc.want.bodyHas)
-			}
-			if strings.Contains(rec.Body.String(), tok) || strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), tok) {
-				t.Error("the token was echoed")
-			}
-			if _, ok := e.pool.SignedOutAt(u.Sub); ok != tc.want.signedOut && tc.want.status != 502 {
-				t.Errorf("Cognito signed out: %v, want %v", ok, tc.want.signedOut)
-			}
-			if got := e.pool.Calls("GlobalSignOut") > 0; got != tc.want.cognitoCall {
-				t.Errorf("Cognito called: %v, want %v", got, tc.want.cognitoCall)
-			}
-			_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
-			wantRecorded := (tc.want.signedOut && !tc.failStore) || tc.want.status == 502
-			if recorded != wantRecorded {
-				t.Errorf("recorded: %v, want %v", recorded, wantRecorded)
-			}
-			if wantRecorded {
-				if _, err := e.verifier.Verify(t.Context(), tok); !errors.Is(err, cognitoguard.ErrRevoked) {
-					t.Errorf("token after logout: %v, want revoked", err)
-				}
-			}
-		})
+// testLogoutCase runs one case of TestLogoutHandler; with custom, through
+// an ErrorHandler that answers 599, which must see every failure (and
+// only failures), with the cookies already cleared.
+func testLogoutCase(t *testing.T, tc logoutCase, custom bool) {
+	want := tc.want
+	var handled error
+	calls := 0
+	if custom {
+		tc.cfg.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			calls++
+			handled = err
+			w.WriteHeader(599)
+		}
+		if want.handled != nil {
+			want = logoutWant{status: 599, cleared: want.cleared, signedOut: want.signedOut,
+				cognitoCall: want.cognitoCall, handled: want.handled}
+		}
+	}
+	e := newLogoutEnv(t, tc.failStore)
+	u := e.pool.AddUser(cognitotest.User{Username: "alice"})
+	tok := e.pool.SignIn("alice").AccessToken
+	if tc.setup != nil {
+		tc.setup(e)
+	}
+	cfg := tc.cfg
+	cfg.ClearCookies = []string{"__Host-id", "__Host-refresh"}
+	h := middleware.NewLogoutHandler(e.so, cfg)
+	method := tc.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	r := httptest.NewRequestWithContext(t.Context(), method, "https://app.example.com/logout", nil)
+	tc.auth(e, tok, r)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+
+	res := rec.Result()
+	if res.StatusCode != want.status {
+		t.Fatalf("status = %d, want %d (body %q)", res.StatusCode, want.status, rec.Body.String())
+	}
+	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, want.challenge) || (want.challenge == "") != (got == "") {
+		t.Errorf("WWW-Authenticate = %q, want prefix %q", got, want.challenge)
+	}
+	if got := res.Header.Get("Location"); got != want.location {
+		t.Errorf("Location = %q, want %q", got, want.location)
+	}
+	if got := res.Header.Get("Retry-After"); (got != "") != want.retryAfter {
+		t.Errorf("Retry-After = %q, want set: %v", got, want.retryAfter)
+	}
+	if want.status == 405 && res.Header.Get("Allow") != "POST" {
+		t.Errorf("Allow = %q, want POST", res.Header.Get("Allow"))
+	}
+	if got := res.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q", got)
+	}
+	checkCleared(t, res, want.cleared, append([]string{cfg.Cookie}, cfg.ClearCookies...))
+	if !strings.Contains(rec.Body.String(), want.bodyHas) {
+		t.Errorf("body %q lacks %q", rec.Body.String(), want.bodyHas)
+	}
+	if strings.Contains(rec.Body.String(), tok) || strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), tok) {
+		t.Error("the token was echoed")
+	}
+	if _, ok := e.pool.SignedOutAt(u.Sub); ok != tc.want.signedOut && tc.want.status != 502 { // 502: Cognito failed after the record
+		t.Errorf("Cognito signed out: %v, want %v", ok, want.signedOut)
+	}
+	if got := e.pool.Calls("GlobalSignOut") > 0; got != want.cognitoCall {
+		t.Errorf("Cognito called: %v, want %v", got, want.cognitoCall)
+	}
+	_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	wantRecorded := (tc.want.signedOut && !tc.failStore) || tc.want.status == 502 // the case, not the 599 stand-in
+	if recorded != wantRecorded {
+		t.Errorf("recorded: %v, want %v", recorded, wantRecorded)
+	}
+	if wantRecorded {
+		if _, err := e.verifier.Verify(t.Context(), tok); !errors.Is(err, cognitoguard.ErrRevoked) {
+			t.Errorf("token after logout: %v, want revoked", err)
+		}
+	}
+	if custom {
+		switch {
+		case want.handled == nil && calls != 0:
+			t.Errorf("ErrorHandler called with %v, want not called", handled)
+		case want.handled != nil && (calls != 1 || !errors.Is(handled, want.handled)):
+			t.Errorf("ErrorHandler called %d times with %v, want once with %v", calls, handled, want.handled)
+		}
 	}
 }
 

@@ -1,9 +1,12 @@
 package webapp
 
 import (
+	"errors"
 	"net/http"
 
+	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 // logoutHandler serves POST /logout with the library's handler
@@ -12,7 +15,8 @@ import (
 // cookie cleared, and a 303 to the logout target.
 //
 // The library answers its failures for API clients (JSON, 401/502/503).
-// A browser gets pages instead: the cookie is cleared in every case, so
+// A browser gets pages instead, through [middleware.LogoutConfig.ErrorHandler]
+// (a.logoutFailed); the cookie is cleared in every case but the last, so
 //
 //   - no usable token (none, expired, already revoked, forged) or a
 //     Cognito failure after the sign-out was recorded (the library logs
@@ -22,57 +26,40 @@ import (
 //     a 503 page says so;
 //   - a cross-origin POST: a 403 page (nothing was done).
 func (a *App) logoutHandler(cop *http.CrossOriginProtection) http.Handler {
-	h := middleware.NewLogoutHandler(a.signOut, middleware.LogoutConfig{
-		Cookie:      AccessCookie,
-		RedirectURL: a.logoutTarget,
-		CrossOrigin: cop,
-		Realm:       "webapp",
-		Logger:      a.log,
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&htmlErrors{ResponseWriter: w, a: a}, r)
+	return middleware.NewLogoutHandler(a.signOut, middleware.LogoutConfig{
+		Cookie:       AccessCookie,
+		RedirectURL:  a.logoutTarget,
+		CrossOrigin:  cop,
+		Realm:        "webapp",
+		Logger:       a.log,
+		ErrorHandler: a.logoutFailed,
 	})
 }
 
-// htmlErrors turns the logout handler's error responses into a redirect
-// or an HTML page, keeping its other headers (Set-Cookie).
-type htmlErrors struct {
-	http.ResponseWriter
-	a        *App
-	replaced bool // the handler's body is dropped
-}
-
-func (h *htmlErrors) WriteHeader(status int) {
-	if status < 400 || h.replaced {
-		h.ResponseWriter.WriteHeader(status)
-		return
-	}
-	h.replaced = true
-	hdr := h.Header()
-	for _, k := range []string{"Content-Length", "Content-Type", "WWW-Authenticate"} {
-		hdr.Del(k)
-	}
-	switch status {
-	case http.StatusUnauthorized, http.StatusBadGateway:
-		hdr.Set("Location", h.a.logoutTarget)
-		h.ResponseWriter.WriteHeader(http.StatusSeeOther)
-	case http.StatusForbidden:
-		h.a.render(h.ResponseWriter, status, messageTmpl, messageData{
+// logoutFailed answers a refused or failed sign-out for a browser; the
+// library has already cleared the cookies (except cross-origin) and logged
+// the failure.
+func (a *App) logoutFailed(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, middleware.ErrCrossOrigin):
+		a.render(w, http.StatusForbidden, messageTmpl, messageData{
 			Title: "Forbidden", Text: "Sign out from this site's own page.",
 		})
-	default:
-		h.a.render(h.ResponseWriter, http.StatusServiceUnavailable, messageTmpl, messageData{
-			Title: "Sign-out failed", Text: "Your sign-out could not be recorded. Please sign in and sign out again, or try again shortly.",
-		})
+	case errors.Is(err, revocation.ErrStore):
+		a.logoutUnavailable(w)
+	case errors.Is(err, cognitoguard.ErrNoToken), errors.Is(err, cognitoguard.ErrInvalidToken),
+		errors.Is(err, revocation.ErrCognito):
+		// No usable token (none, expired, already revoked, forged), or
+		// Cognito failed after the sign-out was recorded: this browser is
+		// signed out; go on as after a success.
+		http.Redirect(w, r, a.logoutTarget, http.StatusSeeOther)
+	default: // the token could not be checked (keys or store down)
+		a.logoutUnavailable(w)
 	}
 }
 
-func (h *htmlErrors) Write(p []byte) (int, error) {
-	if h.replaced {
-		return len(p), nil
-	}
-	return h.ResponseWriter.Write(p)
+func (a *App) logoutUnavailable(w http.ResponseWriter) {
+	a.render(w, http.StatusServiceUnavailable, messageTmpl, messageData{
+		Title: "Sign-out failed", Text: "Your sign-out could not be recorded. Please sign in and sign out again, or try again shortly.",
+	})
 }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (h *htmlErrors) Unwrap() http.ResponseWriter { return h.ResponseWriter }
