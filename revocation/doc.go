@@ -68,7 +68,9 @@
 // T) atomically, drops fields older than the newest minus TTL, refreshes
 // the key's TTL (PEXPIRE TTL) on change, and returns the resulting value.
 // That value is then published on channel Prefix + "signouts" as
-// "1 NUL kind NUL T NUL iss NUL sub NUL origin_jti" (kind "u" or "s"), with
+// "1 NUL kind NUL T NUL iss NUL sub NUL origin_jti" (kind "u" or "s";
+// followed by NUL nonce when the writer waits for acknowledgements, which
+// every instance sends as "a NUL nonce" after applying the message), with
 // SPUBLISH for a *redis.ClusterClient (sharded pub/sub, Redis 7) and
 // PUBLISH otherwise ([RedisConfig.Sharded] overrides). A publish failure
 // after a successful write is returned: the caller retries, which is
@@ -118,7 +120,17 @@
 //     bound can be exceeded by that delay.
 //
 // Sign-outs reach other instances in about the time of one Redis write and
-// one pub/sub delivery (measured on loopback: p50 ≈ 0.5 ms, p99 a few ms).
+// one pub/sub delivery (measured on loopback: p50 ≈ 1.3 ms, p99 ≈ 5 ms),
+// after the writer has returned. [RedisConfig.WaitInstances] closes that
+// window: the writer waits until as many instances as PUBLISH reached
+// have acknowledged applying the message (one more round trip and
+// delivery; each instance sends its acknowledgements from a goroutine of
+// its own, with a bounded queue), so that when RevokeUser returns nil no
+// instance subscribed at the time answers from a view without it; an
+// instance not subscribed then is not trusting its view (see above). The
+// price: one silent subscriber (an instance frozen but still connected,
+// or any other client subscribed to the channel) makes every sign-out
+// fail, recorded, until Redis drops it; the failure is loud, never silent.
 //
 // # Replicas and failover
 //
@@ -144,11 +156,13 @@
 //
 // # Goroutines
 //
-// [NewRedis] starts one goroutine, the subscriber. Redis calls made for a
-// caller run in short-lived goroutines owned by the store, so the caller
+// [NewRedis] starts two goroutines, the subscriber and the acknowledger
+// (which publishes the acknowledgements the subscriber queues). Redis
+// calls made for a caller run in short-lived goroutines owned by the
+// store, so the caller
 // gets its answer within Timeout even if the client ignores context
 // deadlines (set redis.Options.ContextTimeoutEnabled so that abandoned
-// calls end at Timeout too). [Redis.Close] stops the subscriber and waits
+// calls end at Timeout too). [Redis.Close] stops both goroutines and waits
 // for all of them; it does not close the client.
 //
 // # Security

@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -87,6 +88,21 @@ type RedisConfig struct {
 	// be satisfied). Not supported with *redis.Ring. Default 0.
 	WaitReplicas int
 
+	// WaitInstances makes every write of this instance wait until every
+	// instance subscribed to the channel when it was published (this one
+	// included) has applied it to its view: when RevokeUser returns nil,
+	// no instance answers from a view that lacks the sign-out. Each
+	// instance acknowledges on the channel after applying (all instances
+	// do, whatever their own setting); the publisher waits, within
+	// Timeout, for as many acknowledgements as PUBLISH counted receivers.
+	// A shortfall is returned wrapping [ErrUnavailable] naming the counts
+	// (the record is kept and published; retrying is safe). Any other
+	// subscriber of the channel (a redis-cli SUBSCRIBE) counts as an
+	// instance that never acknowledges. Without it, instances learn of a
+	// sign-out about one pub/sub delivery later (milliseconds; bounded by
+	// Staleness). Default false.
+	WaitInstances bool
+
 	// Now is the clock deciding record expiry. Default time.Now. Freshness
 	// (Staleness) is measured with the monotonic clock, never with Now.
 	Now func() time.Time
@@ -117,8 +133,9 @@ type RedisStats struct {
 // for a known user makes no network round trip; a first-seen user costs
 // one HGETALL. See the package documentation for the freshness guarantees.
 //
-// Redis owns one goroutine, the subscriber, started by [NewRedis] and
-// stopped by [Redis.Close]. It is safe for concurrent use.
+// Redis owns two goroutines, the subscriber and the acknowledger, started
+// by [NewRedis] and stopped by [Redis.Close]. It is safe for concurrent
+// use.
 type Redis struct {
 	client    redis.UniversalClient
 	prefix    string
@@ -129,6 +146,7 @@ type Redis struct {
 	staleness time.Duration
 	sharded   bool
 	replicas  int
+	instances bool // WaitInstances
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -153,8 +171,22 @@ type Redis struct {
 	flightMu sync.Mutex
 	flights  map[userKey]*flight
 
+	ackQ  chan string // nonces to acknowledge, sent by the acker goroutine
+	ackMu sync.Mutex
+	acks  map[string]*ackWait // this instance's writes awaiting acknowledgements
+
 	hits, lookups, trips, messages, rebuilds, stale atomic.Uint64
 }
+
+// ackWait counts the acknowledgements of one published write.
+type ackWait struct {
+	got, need int64 // need is -1 until PUBLISH has answered
+	done      chan struct{}
+}
+
+// ackQueue bounds the acknowledgements waiting to be sent; beyond it they
+// are dropped (the publisher then reports a shortfall: safe).
+const ackQueue = 1024
 
 // flight is one HGETALL shared by the concurrent lookups of a user.
 type flight struct {
@@ -181,6 +213,9 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		now:       cfg.Now,
 		log:       cfg.Logger,
 		flights:   make(map[userKey]*flight),
+		instances: cfg.WaitInstances,
+		ackQ:      make(chan string, ackQueue),
+		acks:      make(map[string]*ackWait),
 		readyCh:   make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -241,6 +276,8 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	r.start = time.Now()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run()
+	r.wg.Add(1)
+	go r.acker()
 	return r, nil
 }
 
@@ -488,13 +525,24 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
 	r.view.apply(userKey{iss, sub}, jti, res)
-	msg := encodeMessage(iss, sub, jti, res)
+	var nonce string
+	var aw *ackWait
+	if r.instances {
+		nonce = rand.Text()
+		aw = r.expectAcks(nonce)
+		defer r.dropAcks(nonce)
+	}
+	msg := encodeMessage(iss, sub, jti, res, nonce)
+	var receivers int64
 	r.trips.Add(1)
 	err = r.call(ctx, func(ctx context.Context) error {
+		var err error
 		if r.sharded {
-			return r.client.SPublish(ctx, r.channel, msg).Err()
+			receivers, err = r.client.SPublish(ctx, r.channel, msg).Result()
+		} else {
+			receivers, err = r.client.Publish(ctx, r.channel, msg).Result()
 		}
-		return r.client.Publish(ctx, r.channel, msg).Err()
+		return err
 	})
 	if err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
@@ -506,7 +554,89 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: sign-out recorded on the master but acknowledged by %d of %d replicas (retry)",
 			ErrUnavailable, acked, r.replicas)
 	}
+	if aw != nil {
+		if err := r.awaitAcks(ctx, nonce, aw, receivers); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// expectAcks registers a write about to be published with nonce.
+func (r *Redis) expectAcks(nonce string) *ackWait {
+	aw := &ackWait{need: -1, done: make(chan struct{})}
+	r.ackMu.Lock()
+	r.acks[nonce] = aw
+	r.ackMu.Unlock()
+	return aw
+}
+
+func (r *Redis) dropAcks(nonce string) {
+	r.ackMu.Lock()
+	delete(r.acks, nonce)
+	r.ackMu.Unlock()
+}
+
+// ackReceived counts an acknowledgement of nonce, if it is this
+// instance's.
+func (r *Redis) ackReceived(nonce string) {
+	r.ackMu.Lock()
+	defer r.ackMu.Unlock()
+	aw := r.acks[nonce]
+	if aw == nil {
+		return
+	}
+	aw.got++
+	if aw.got == aw.need {
+		close(aw.done)
+	}
+}
+
+// awaitAcks waits, within Timeout, until receivers instances have
+// acknowledged the write published with nonce.
+func (r *Redis) awaitAcks(ctx context.Context, nonce string, aw *ackWait, receivers int64) error {
+	r.ackMu.Lock()
+	aw.need = receivers
+	if aw.got >= receivers {
+		r.ackMu.Unlock()
+		return nil
+	}
+	r.ackMu.Unlock()
+	err := r.wait(ctx, aw.done)
+	if err == nil {
+		return nil
+	}
+	r.ackMu.Lock()
+	got := aw.got
+	r.ackMu.Unlock()
+	return fmt.Errorf("%w: sign-out recorded and published, but applied by %d of %d instances (retry): %w",
+		ErrUnavailable, got, receivers, err)
+}
+
+// acker publishes the acknowledgements queued by the subscriber, so that
+// a slow publish never delays the subscriber. It returns at Close.
+func (r *Redis) acker() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case nonce := <-r.ackQ:
+			msg := ackPrefix + nonce
+			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+			var err error
+			if r.sharded {
+				err = r.client.SPublish(ctx, r.channel, msg).Err()
+			} else {
+				err = r.client.Publish(ctx, r.channel, msg).Err()
+			}
+			cancel()
+			if err != nil && r.ctx.Err() == nil {
+				r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge a sign-out (the publisher will report it)",
+					slog.String("error", err.Error()))
+			}
+		}
+	}
 }
 
 // writeAndWait runs writeScript and WAIT in one pipeline on the connection
@@ -567,34 +697,51 @@ func (r *Redis) SignedOutAt(ctx context.Context, issuer, sub string) (time.Time,
 }
 
 // Message payload: version, kind, T, issuer, sub, origin_jti, separated by
-// NUL (which none of them may contain).
-const msgVersion = "1"
+// NUL (which none of them may contain), and, when the publisher waits for
+// acknowledgements (WaitInstances), a seventh field: its nonce. An
+// acknowledgement is ackPrefix + nonce.
+const (
+	msgVersion = "1"
+	ackPrefix  = "a\x00"
+	maxNonce   = 64
+)
 
-func encodeMessage(iss, sub, jti string, t int64) string {
+func encodeMessage(iss, sub, jti string, t int64, nonce string) string {
 	kind := "u"
 	if jti != "" {
 		kind = "s"
 	}
-	return strings.Join([]string{msgVersion, kind, strconv.FormatInt(t, 10), iss, sub, jti}, "\x00")
+	f := []string{msgVersion, kind, strconv.FormatInt(t, 10), iss, sub, jti}
+	if nonce != "" {
+		f = append(f, nonce)
+	}
+	return strings.Join(f, "\x00")
 }
 
-func decodeMessage(p string) (k userKey, jti string, t int64, err error) {
+func decodeMessage(p string) (k userKey, jti string, t int64, nonce string, err error) {
 	f := strings.Split(p, "\x00")
+	if len(f) == 7 {
+		nonce = f[6]
+		f = f[:6]
+		if nonce == "" || len(nonce) > maxNonce {
+			return k, "", 0, "", errors.New("malformed sign-out nonce")
+		}
+	}
 	if len(f) != 6 || f[0] != msgVersion || f[3] == "" || f[4] == "" {
-		return k, "", 0, errors.New("malformed sign-out message")
+		return k, "", 0, "", errors.New("malformed sign-out message")
 	}
 	t, err = strconv.ParseInt(f[2], 10, 64)
 	if err != nil || t <= 0 {
-		return k, "", 0, errors.New("malformed sign-out time")
+		return k, "", 0, "", errors.New("malformed sign-out time")
 	}
 	switch {
 	case f[1] == "u" && f[5] == "":
 	case f[1] == "s" && f[5] != "":
 		jti = f[5]
 	default:
-		return k, "", 0, errors.New("malformed sign-out kind")
+		return k, "", 0, "", errors.New("malformed sign-out kind")
 	}
-	return userKey{f[3], f[4]}, jti, t, nil
+	return userKey{f[3], f[4]}, jti, t, nonce, nil
 }
 
 // Ready waits until the view is trusted (subscribed and fresh), or ctx
@@ -824,14 +971,25 @@ func (r *Redis) run() {
 					}
 				}
 			case *redis.Message:
+				if nonce, ok := strings.CutPrefix(m.Payload, ackPrefix); ok {
+					r.ackReceived(nonce)
+					continue
+				}
 				r.messages.Add(1)
-				k, jti, t, err := decodeMessage(m.Payload)
+				k, jti, t, nonce, err := decodeMessage(m.Payload)
 				if err != nil {
 					r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
 						slog.String("channel", m.Channel), slog.String("error", err.Error()))
 					continue
 				}
 				r.view.apply(k, jti, t)
+				if nonce != "" {
+					select {
+					case r.ackQ <- nonce:
+					default:
+						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: acknowledgement queue full; dropping one (the publisher will report it)")
+					}
+				}
 			}
 		}
 		r.untrust("reconnect")

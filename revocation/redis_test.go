@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -286,12 +287,17 @@ func TestRedisIgnoresForeignMessages(t *testing.T) {
 	s, c, _ := miniStore(t, revocation.RedisConfig{})
 	ctx := t.Context()
 	mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), ""))
-	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00"} {
+	long := strings.Repeat("n", 65)
+	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00",
+		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00" + long, // nonce too long
+		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00",        // empty nonce
+		"a\x00unknown-nonce", // an acknowledgement of nobody's write
+	} {
 		if err := c.Publish(ctx, "cognitoguard:signouts", p).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= 4 })
+	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= 6 })
 	if r := mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), "")); r {
 		t.Error("revoked by garbage")
 	}

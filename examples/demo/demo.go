@@ -28,19 +28,12 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// propagation bounds how long a check waits for a sign-out to reach an
-// instance (Redis pub/sub; the design's bound is 100 ms p99, the margin is
-// for loaded machines and the race detector).
-const propagation = 2 * time.Second
-
 // options are the parsed arguments.
 type options struct {
 	serve bool
 	// plain wires the instances' Verifiers without their revocation store:
 	// the broken setup the tests use to check that a failure is reported.
 	plain bool
-	// wait overrides propagation (tests of failures).
-	wait time.Duration
 }
 
 func parseArgs(args []string, out io.Writer) (options, error) {
@@ -67,8 +60,6 @@ type demo struct {
 	http    *http.Client
 	a, b, p *instance
 
-	wait time.Duration // how long a check waits for its status
-
 	step     int
 	title    string
 	failures []string // of the current step
@@ -77,10 +68,7 @@ type demo struct {
 // walkthrough sets everything up, runs the six steps and, with -serve,
 // serves until ctx is done.
 func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
-	d := &demo{out: out, logs: &syncbuf.Buffer{}, wait: propagation}
-	if o.wait > 0 {
-		d.wait = o.wait
-	}
+	d := &demo{out: out, logs: &syncbuf.Buffer{}}
 	d.log = slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	defer func() {
 		if err != nil && d.logs.Len() > 0 {
@@ -179,7 +167,8 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	d.begin(2, "alice logs out on A (POST /logout: record in Redis, then Cognito GlobalSignOut)")
 	d.expect(d.a, "POST", "/logout", aliceAccess, 204)
 	signedOut := time.Now()
-	d.say("      A wrote the sign-out to Redis; B hears of it through pub/sub.")
+	d.say("      A wrote the sign-out to Redis and returned once B had it (pub/sub,")
+	d.say("      acknowledged: RedisConfig.WaitInstances); each check is made once.")
 	if err := d.end(); err != nil {
 		return nil, err
 	}
@@ -305,7 +294,9 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 	var rev cognitoguard.RevocationChecker
 	if store {
 		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
-		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{Logger: d.log})
+		// WaitInstances: a sign-out returns once every instance has it,
+		// so each check below is made once, right after, never retried.
+		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{WaitInstances: true, Logger: d.log})
 		if err != nil {
 			in.client.Close()
 			return nil, err
@@ -461,9 +452,9 @@ func (d *demo) do(in *instance, method, path string, t token) (response, error) 
 	return response{res.StatusCode, res.Header, string(b)}, err
 }
 
-// expect sends the request and checks its status, retrying for up to
-// propagation while it differs (a sign-out reaches the other instances
-// through Redis pub/sub).
+// expect sends the request once and checks its status: the stores wait
+// for every instance to apply a sign-out (WaitInstances), so there is
+// nothing to wait for.
 func (d *demo) expect(in *instance, method, path string, t token, want int) response {
 	return d.expectNote(in, method, path, t, want, "")
 }
@@ -479,33 +470,27 @@ func (d *demo) expectRevoked(in *instance, t token) response {
 }
 
 func (d *demo) expectWith(in *instance, method, path string, t token, want int, note string, revoked bool) response {
-	deadline := time.Now().Add(d.wait)
-	for {
-		res, err := d.do(in, method, path, t)
-		what := fmt.Sprintf("%s  %-4s %-7s %-16s →", in.name, method, path, t.label)
-		if err != nil {
-			d.check(false, "%s %v", what, err)
-			return res
-		}
-		ok := res.status == want
-		if ok && revoked {
-			ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="Access Token has been revoked"`)
-		}
-		if ok || time.Now().After(deadline) {
-			line := fmt.Sprintf("%s %d", what, res.status)
-			switch {
-			case res.status != want:
-				line += fmt.Sprintf(" (want %d)", want)
-			case !ok:
-				line += fmt.Sprintf(" but WWW-Authenticate: %s (want the revoked description)", res.header.Get("WWW-Authenticate"))
-			case note != "":
-				line += "  " + note
-			}
-			d.check(ok, "%s", line)
-			return res
-		}
-		time.Sleep(10 * time.Millisecond)
+	res, err := d.do(in, method, path, t)
+	what := fmt.Sprintf("%s  %-4s %-7s %-16s →", in.name, method, path, t.label)
+	if err != nil {
+		d.check(false, "%s %v", what, err)
+		return res
 	}
+	ok := res.status == want
+	if ok && revoked {
+		ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="Access Token has been revoked"`)
+	}
+	line := fmt.Sprintf("%s %d", what, res.status)
+	switch {
+	case res.status != want:
+		line += fmt.Sprintf(" (want %d)", want)
+	case !ok:
+		line += fmt.Sprintf(" but WWW-Authenticate: %s (want the revoked description)", res.header.Get("WWW-Authenticate"))
+	case note != "":
+		line += "  " + note
+	}
+	d.check(ok, "%s", line)
+	return res
 }
 
 func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }

@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 // the walkthrough must stop at step 3 with a non-nil error naming it.
 func TestRunReportsFailure(t *testing.T) {
 	var out bytes.Buffer
-	err := walkthrough(t.Context(), &out, options{plain: true, wait: 100 * time.Millisecond})
+	err := walkthrough(t.Context(), &out, options{plain: true})
 	if !errors.Is(err, errStep) || !strings.Contains(err.Error(), "step 3 (alice's old tokens") {
 		t.Fatalf("err = %v, want a step 3 failure", err)
 	}

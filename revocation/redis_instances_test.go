@@ -1,0 +1,140 @@
+package revocation_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// TestRedisWaitInstances: with WaitInstances, when RevokeUser returns,
+// every other instance already rejects the user from its view, checked at
+// once (no polling) for 100 users, with classic and sharded pub/sub and on
+// a Cluster. Without WaitInstances the check would race the pub/sub
+// delivery and fail.
+func TestRedisWaitInstances(t *testing.T) {
+	srv := startRedisServer(t)
+	var cluster []string
+	for _, tc := range []struct {
+		name    string
+		client  func(t *testing.T) redis.UniversalClient
+		sharded *bool
+	}{
+		{"standalone", func(t *testing.T) redis.UniversalClient { return srv.client(t) }, nil},
+		{"standalone sharded", func(t *testing.T) redis.UniversalClient { return srv.client(t) }, sharded(true)},
+		{"cluster", func(t *testing.T) redis.UniversalClient {
+			if cluster == nil {
+				cluster = startCluster(t)
+			}
+			return clusterClient(t, cluster)
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := revocation.RedisConfig{Prefix: uniquePrefix(), Sharded: tc.sharded}
+			wcfg := cfg
+			wcfg.WaitInstances = true
+			a := newRedisStore(t, tc.client(t), wcfg)
+			others := []*revocation.Redis{newRedisStore(t, tc.client(t), cfg), newRedisStore(t, tc.client(t), cfg)}
+			ctx := t.Context()
+			const users = 100
+			for i := range users {
+				sub := fmt.Sprintf("sub-%d", i)
+				for _, o := range others {
+					if r, err := revokedErr(ctx, o, sub); r || err != nil {
+						t.Fatalf("%s before: %v, %v", sub, r, err)
+					}
+				}
+				if err := a.RevokeUser(ctx, testIss, sub, time.Now()); err != nil {
+					t.Fatalf("%s: %v", sub, err)
+				}
+				for j, o := range others {
+					if r, err := revokedErr(ctx, o, sub); !r || err != nil {
+						t.Fatalf("instance %d: %s not rejected right after RevokeUser returned: %v, %v", j, sub, r, err)
+					}
+				}
+			}
+			for j, o := range others {
+				// The answers came from the views, not from Redis reads.
+				if st := o.Stats(); st.Lookups != users || st.MemoryHits != users {
+					t.Errorf("instance %d: Stats = %+v, want %d lookups (first sight) and %d memory hits", j, st, users, users)
+				}
+			}
+		})
+	}
+}
+
+// TestRedisWaitInstancesShortfall: a subscriber that never acknowledges
+// (here a bare SUBSCRIBE, as redis-cli would be) turns the write into an
+// error within Timeout naming the counts; the record is kept and applied
+// by the instances that did acknowledge, and once the silent subscriber is
+// gone the retry succeeds.
+func TestRedisWaitInstancesShortfall(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	a := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 300 * time.Millisecond})
+	b := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
+	ctx := t.Context()
+	if _, err := revokedErr(ctx, b, "sub-1"); err != nil {
+		t.Fatal(err)
+	}
+
+	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	if _, err := mute.Receive(ctx); err != nil { // the subscription's confirmation
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
+		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shortfall reported after %v, want about Timeout (300ms)", d)
+	}
+	if r, err := revokedErr(ctx, b, "sub-1"); !r || err != nil {
+		t.Fatalf("the acknowledging instance: Revoked = %v, %v; want true", r, err)
+	}
+
+	if err := mute.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "retry once the silent subscriber is gone", func() bool {
+		return a.RevokeUser(ctx, testIss, "sub-1", time.Now()) == nil
+	})
+}
+
+// TestRedisWaitInstancesClose: a store closed while its write waits for
+// acknowledgements returns an error, and Close ends every goroutine.
+func TestRedisWaitInstancesClose(t *testing.T) {
+	srv := startRedisServer(t)
+	prefix := uniquePrefix()
+	a, err := revocation.NewRedis(srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := a.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	t.Cleanup(func() { mute.Close() })
+	if _, err := mute.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.RevokeUser(ctx, testIss, "sub-1", time.Now()) }()
+	time.Sleep(100 * time.Millisecond) // the write is waiting for the silent subscriber
+	a.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, revocation.ErrUnavailable) {
+			t.Errorf("RevokeUser interrupted by Close: %v, want ErrUnavailable", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("RevokeUser still waiting 2s after Close")
+	}
+}
