@@ -172,7 +172,9 @@ type SignOutError struct {
 	// Recorded reports whether the local sign-out record is in place
 	// (written by this call or, for a retry, by an earlier one): the
 	// user's tokens are already rejected by every Verifier sharing the
-	// store, even though the sign-out as a whole failed.
+	// store, even though the sign-out as a whole failed. A Store error
+	// matching [ErrUnconfirmed] leaves it false although the record is in
+	// Redis: its confirmation (replicas, instances) is what failed.
 	Recorded bool
 	// Store is the store's error, nil if the record was written.
 	Store error

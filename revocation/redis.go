@@ -79,7 +79,8 @@ type RedisConfig struct {
 	// that many replicas of the key's master have it (Redis WAIT, sent on
 	// the write's own connection, within Timeout). A write that fewer
 	// replicas acknowledged is still applied and published but returned as
-	// an error wrapping [ErrUnavailable] naming the count; retrying is safe.
+	// an error wrapping [ErrUnavailable] and [ErrUnconfirmed] naming the
+	// count; retrying is safe.
 	// Redis replicates asynchronously, so without it a Sentinel or Cluster
 	// failover can lose a sign-out the old master acknowledged, and every
 	// instance would accept the user's tokens again once its view is
@@ -95,8 +96,9 @@ type RedisConfig struct {
 	// instance acknowledges on the channel after applying (all instances
 	// do, whatever their own setting); the publisher waits, within
 	// Timeout, for as many acknowledgements as PUBLISH counted receivers.
-	// A shortfall is returned wrapping [ErrUnavailable] naming the counts
-	// (the record is kept and published; retrying is safe). Any other
+	// A shortfall is returned wrapping [ErrUnavailable] and
+	// [ErrUnconfirmed], naming the counts (the record is kept and
+	// published; retrying is safe). Any other
 	// subscriber of the channel (a redis-cli SUBSCRIBE) counts as an
 	// instance that never acknowledges. Without it, instances learn of a
 	// sign-out about one pub/sub delivery later (milliseconds; bounded by
@@ -551,8 +553,8 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
 	}
 	if acked < int64(r.replicas) {
-		return fmt.Errorf("%w: sign-out recorded on the master but acknowledged by %d of %d replicas (retry)",
-			ErrUnavailable, acked, r.replicas)
+		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
+			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
 	}
 	if aw != nil {
 		if err := r.awaitAcks(ctx, nonce, aw, receivers); err != nil {
@@ -609,8 +611,8 @@ func (r *Redis) awaitAcks(ctx context.Context, nonce string, aw *ackWait, receiv
 	r.ackMu.Lock()
 	got := aw.got
 	r.ackMu.Unlock()
-	return fmt.Errorf("%w: sign-out recorded and published, but applied by %d of %d instances (retry): %w",
-		ErrUnavailable, got, receivers, err)
+	return fmt.Errorf("%w: %w: applied by %d of %d instances (retry): %w",
+		ErrUnavailable, ErrUnconfirmed, got, receivers, err)
 }
 
 // acker publishes the acknowledgements queued by the subscriber, so that

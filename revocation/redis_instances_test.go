@@ -93,7 +93,7 @@ func TestRedisWaitInstancesShortfall(t *testing.T) {
 	}
 	start := time.Now()
 	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
-	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
+	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
 		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
 	}
 	if d := time.Since(start); d > time.Second {

@@ -91,7 +91,7 @@ func TestRedisWaitReplicas(t *testing.T) {
 	replica.signal(syscall.SIGSTOP)
 	err = one.RevokeUser(ctx, testIss, "sub-3", time.Now())
 	replica.signal(syscall.SIGCONT)
-	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
+	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
 		t.Fatalf("with the replica stopped: %v, want ErrUnavailable naming 0 of 1", err)
 	}
 	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
@@ -101,7 +101,7 @@ func TestRedisWaitReplicas(t *testing.T) {
 	two := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 2, Timeout: 400 * time.Millisecond})
 	start := time.Now()
 	err = two.RevokeUser(ctx, testIss, "sub-2", time.Now())
-	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 1 of 2 replicas") {
+	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 1 of 2 replicas") {
 		t.Fatalf("WaitReplicas 2 with one replica: %v, want ErrUnavailable naming 1 of 2", err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -182,7 +182,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	replica.signal(syscall.SIGSTOP)
 	for _, sub := range subs {
 		err := s.RevokeUser(ctx, testIss, sub, time.Now())
-		if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
+		if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
 			replica.signal(syscall.SIGCONT)
 			t.Fatalf("%s with its shard's replica stopped: %v, want ErrUnavailable naming 0 of 1", sub, err)
 		}
@@ -267,7 +267,7 @@ func TestSentinelFailover(t *testing.T) {
 	// The promoted master has no replica: WaitReplicas 1 reports it, and
 	// the record still reaches the other instance.
 	err := a.RevokeUser(ctx, testIss, "sub-other", time.Now())
-	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "0 of 1") {
+	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "0 of 1") {
 		t.Fatalf("sign-out on a master without replicas: %v, want ErrUnavailable naming 0 of 1", err)
 	}
 	eventually(t, 2*time.Second, "sign-out after failover reaches the other instance", func() bool {

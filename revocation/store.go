@@ -50,6 +50,14 @@ type Store interface {
 // with it MAY have been applied; retrying is safe.
 var ErrUnavailable = errors.New("revocation: store unavailable")
 
+// ErrUnconfirmed is matched, together with [ErrUnavailable], by a write
+// that Redis recorded but that was not confirmed as asked:
+// [RedisConfig.WaitReplicas] replicas or [RedisConfig.WaitInstances]
+// instances did not acknowledge it within Timeout. The record is in Redis
+// and published, so every instance that read or received it rejects the
+// tokens; retrying is safe and completes the confirmation.
+var ErrUnconfirmed = errors.New("revocation: sign-out recorded, not confirmed")
+
 // DefaultTTL is how long a record lives after its time T: the longest
 // Cognito token lifetime (1 day) plus 5 minutes of leeway. Past T+TTL every
 // token authenticated at or before T has expired anyway.

@@ -14,6 +14,12 @@
 // prints the sub and the recorded time. It needs the IAM permissions
 // cognito-idp:AdminGetUser and cognito-idp:AdminUserGlobalSignOut.
 //
+// With -wait-replicas N, signout succeeds only once N Redis replicas hold
+// the record (use it with Sentinel or Cluster replicas: a failover cannot
+// lose it then); with -wait-instances, only once every service instance
+// subscribed to the store has applied it. Either shortfall is an error,
+// the record kept: run the command again.
+//
 // status prints the user's last sign-out recorded in Redis (records live
 // for a day). With -region or -endpoint it resolves the argument with
 // AdminGetUser; without, the argument is taken as the sub.
@@ -97,7 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type options struct {
 	region, poolID, issuer, endpoint string
 	redisAddr, redisMaster, prefix   string
-	redisTLS, verbose                bool
+	redisTLS, verbose, waitInstances bool
+	waitReplicas                     int
 	timeout                          time.Duration
 }
 
@@ -113,6 +120,8 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master name (with the Sentinels' addresses in -redis-addr)")
 	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
 	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS")
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
 	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
@@ -151,6 +160,10 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fmt.Fprintf(stderr, "cognitoguard %s: -timeout must be positive\n", fs.Name())
 		return "", 2
 	}
+	if o.waitReplicas < 0 {
+		fmt.Fprintf(stderr, "cognitoguard %s: -wait-replicas must not be negative\n", fs.Name())
+		return "", 2
+	}
 	return fs.Arg(0), -1
 }
 
@@ -179,9 +192,12 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		var soe *revocation.SignOutError
 		if errors.As(err, &soe) {
 			fmt.Fprintf(stdout, "sub %s\n", soe.Sub)
-			if soe.Recorded {
+			switch {
+			case errors.Is(err, revocation.ErrUnconfirmed):
+				fmt.Fprintln(stderr, "cognitoguard signout: the sign-out is recorded but not confirmed by every replica or instance asked for; run the command again")
+			case soe.Recorded:
 				fmt.Fprintln(stderr, "cognitoguard signout: the sign-out is recorded (the user's tokens are rejected); run the command again to complete it in Cognito")
-			} else {
+			default:
 				fmt.Fprintln(stderr, "cognitoguard signout: the sign-out is NOT recorded: the user's unexpired tokens are still accepted; run the command again")
 			}
 		}
@@ -305,7 +321,9 @@ func openStore(o options) (*revocation.Redis, func(), error) {
 		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	client := redis.NewUniversalClient(ro)
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{Prefix: o.prefix, Timeout: o.timeout})
+	store, err := revocation.NewRedis(client, revocation.RedisConfig{
+		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
+	})
 	if err != nil {
 		client.Close()
 		return nil, nil, err
@@ -343,6 +361,7 @@ func classes(err error) string {
 	}{
 		{revocation.ErrStore, "ErrStore"},
 		{revocation.ErrUnavailable, "ErrUnavailable"},
+		{revocation.ErrUnconfirmed, "ErrUnconfirmed"},
 		{revocation.ErrCognito, "ErrCognito"},
 		{revocation.ErrNotAuthorized, "ErrNotAuthorized"},
 		{revocation.ErrInvalidParameter, "ErrInvalidParameter"},

@@ -84,12 +84,14 @@ func field(out, key string) string {
 
 func TestSignOutCommand(t *testing.T) {
 	tests := []struct {
-		name string
-		arg  func(u cognitotest.User) string
+		name   string
+		arg    func(u cognitotest.User) string
+		atOnce bool // -wait-instances: the service rejects the tokens when the command exits
 	}{
-		{"username", func(u cognitotest.User) string { return u.Username }},
-		{"email", func(u cognitotest.User) string { return u.Email }},
-		{"sub", func(u cognitotest.User) string { return u.Sub }},
+		{"username", func(u cognitotest.User) string { return u.Username }, false},
+		{"email", func(u cognitotest.User) string { return u.Email }, false},
+		{"sub", func(u cognitotest.User) string { return u.Sub }, false},
+		{"username -wait-instances", func(u cognitotest.User) string { return u.Username }, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +103,11 @@ func TestSignOutCommand(t *testing.T) {
 			}
 			before := time.Now().Add(-time.Millisecond)
 
-			code, out, errOut := runCLI(t, e.args("signout", tc.arg(u))...)
+			var extra []string
+			if tc.atOnce {
+				extra = []string{"-wait-instances"}
+			}
+			code, out, errOut := runCLI(t, e.args("signout", append(extra, tc.arg(u))...)...)
 			if code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
@@ -121,8 +127,16 @@ func TestSignOutCommand(t *testing.T) {
 			if _, ok := e.pool.SignedOutAt(u.Sub); !ok {
 				t.Error("Cognito did not sign the user out")
 			}
-			// The service, which had seen the user, learns of the sign-out
-			// through pub/sub (within 100ms p99) and rejects the tokens.
+			// With -wait-instances the service, which had seen the user,
+			// has the sign-out already.
+			if tc.atOnce {
+				if _, err := e.service.Verify(t.Context(), tokens.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
+					t.Fatalf("service Verify right after signout -wait-instances: %v, want ErrRevoked", err)
+				}
+				return
+			}
+			// Otherwise it learns of it through pub/sub (within 100ms p99)
+			// and rejects the tokens.
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				_, err := e.service.Verify(t.Context(), tokens.AccessToken)
@@ -178,6 +192,23 @@ func TestSignOutCommandFailures(t *testing.T) {
 				return []string{"-redis-addr", closedPort(t), "-timeout", "2s"}
 			},
 			wantErr:    []string{"ErrStore ErrUnavailable", "NOT recorded"},
+			cognitoOut: true,
+		},
+		{
+			name: "-wait-instances, a silent subscriber: recorded, not confirmed",
+			user: "alice",
+			setup: func(t *testing.T, e *cliEnv) []string {
+				c := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
+				t.Cleanup(func() { c.Close() })
+				mute := c.Subscribe(t.Context(), revocation.DefaultRedisPrefix+"signouts")
+				t.Cleanup(func() { mute.Close() })
+				if _, err := mute.Receive(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				return []string{"-wait-instances", "-timeout", "300ms"}
+			},
+			wantErr:    []string{"ErrStore ErrUnavailable ErrUnconfirmed", "applied by 2 of 3 instances", "recorded but not confirmed"},
+			recorded:   true,
 			cognitoOut: true,
 		},
 		{
