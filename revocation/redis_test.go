@@ -522,3 +522,42 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 		t.Errorf("after sign-out: %v, want ErrRevoked", err)
 	}
 }
+
+// Two instances of a service share a Redis. With WaitInstances, A's
+// RevokeUser returns once B (and A itself) applied the sign-out, so B
+// rejects the token the moment A's logout answers, from memory.
+func ExampleRedisConfig_waitInstances() {
+	mr, _ := miniredis.Run()
+	defer mr.Close()
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
+	defer client.Close() // here both instances share it; each has its own in production
+	instance := func(cfg revocation.RedisConfig) *revocation.Redis {
+		store, err := revocation.NewRedis(client, cfg)
+		if err != nil {
+			panic(err)
+		}
+		if err := store.Ready(ctx); err != nil {
+			panic(err)
+		}
+		return store
+	}
+	a := instance(revocation.RedisConfig{WaitInstances: true})
+	defer a.Close()
+	b := instance(revocation.RedisConfig{})
+	defer b.Close()
+
+	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
+	token := &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
+	revoked, _ := b.Revoked(ctx, token)
+	fmt.Println("B before:", revoked)
+
+	if err := a.RevokeUser(ctx, iss, "sub-alice", time.Now()); err != nil {
+		panic(err) // errors.Is(err, revocation.ErrUnconfirmed): recorded, not confirmed; retry
+	}
+	revoked, _ = b.Revoked(ctx, token) // no waiting, no polling
+	fmt.Println("B right after A returned:", revoked)
+	// Output:
+	// B before: false
+	// B right after A returned: true
+}
