@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -30,28 +29,6 @@ func startReplica(t *testing.T, master *redisServer) *redisServer {
 		return err == nil && strings.Contains(info, "master_link_status:up")
 	})
 	return r
-}
-
-// startSentinel starts a Sentinel monitoring master as "m" (quorum 1,
-// down after 500ms) and waits until it knows the master's replicas.
-func startSentinel(t *testing.T, master *redisServer, replicas int) *redisServer {
-	t.Helper()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	text := fmt.Sprintf("sentinel monitor m 127.0.0.1 %d 1\n"+
-		"sentinel down-after-milliseconds m 500\n"+
-		"sentinel failover-timeout m 5000\n", master.port)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := launch(t, &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: dir, conf: conf, args: []string{"--sentinel"}})
-	sc := redis.NewSentinelClient(&redis.Options{Addr: s.Addr()})
-	t.Cleanup(func() { sc.Close() })
-	eventually(t, 15*time.Second, "sentinel discovers the replicas", func() bool {
-		rs, err := sc.Replicas(context.Background(), "m").Result()
-		return err == nil && len(rs) == replicas
-	})
-	return s
 }
 
 // TestRedisWaitReplicas proves WaitReplicas on a real master with one
@@ -208,11 +185,11 @@ func TestSentinelFailover(t *testing.T) {
 	requireBinary(t, "redis-server")
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
-	sentinel := startSentinel(t, master, 1)
+	sentinel := redistest.Sentinel(t, master.Addr(), "m", 1)
 
 	client := func() redis.UniversalClient {
 		c := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: []string{sentinel.Addr()}, MasterName: "m", ContextTimeoutEnabled: true, MaxRetries: -1,
+			Addrs: []string{sentinel}, MasterName: "m", ContextTimeoutEnabled: true, MaxRetries: -1,
 			DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second,
 		})
 		t.Cleanup(func() { c.Close() })

@@ -23,7 +23,6 @@ type redisServer struct {
 	bin  string
 	dir  string
 	port int
-	conf string // config file, passed first (Sentinel needs one)
 	args []string
 	cmd  *exec.Cmd
 	exit chan error // receives cmd.Wait's result
@@ -58,13 +57,7 @@ func freePort(t testing.TB) int {
 // temporary directory, without persistence; it is killed at cleanup.
 func startRedisServer(t testing.TB, extra ...string) *redisServer {
 	t.Helper()
-	return launch(t, &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: t.TempDir(), args: extra})
-}
-
-// launch starts s on a free port (retrying if another process takes the
-// port first) and kills it at cleanup.
-func launch(t testing.TB, s *redisServer) *redisServer {
-	t.Helper()
+	s := &redisServer{t: t, bin: requireBinary(t, "redis-server"), dir: t.TempDir(), args: extra}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		err := s.start()
@@ -82,13 +75,8 @@ func launch(t testing.TB, s *redisServer) *redisServer {
 func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 func (s *redisServer) start() error {
-	var args []string
-	if s.conf != "" {
-		args = append(args, s.conf)
-	}
-	args = append(args, []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}...)
-	args = append(args, s.args...)
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {

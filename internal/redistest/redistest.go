@@ -1,6 +1,7 @@
 // Package redistest starts real redis-server processes for tests: a
 // standalone server ([Server]) that can be restarted on the same port
-// ([Restart]), and a three-master cluster ([Cluster]).
+// ([Restart]), a three-master cluster ([Cluster]) and a Sentinel
+// ([Sentinel]).
 //
 // The servers listen on free loopback ports, keep their files in a test
 // temporary directory, persist nothing (--save "", --appendonly no) and are
@@ -47,7 +48,8 @@ const attempts = 5
 type server struct {
 	port  int
 	dir   string
-	extra []string // extra arguments (cluster mode)
+	conf  string   // configuration file, passed first (Sentinel needs one)
+	extra []string // extra arguments (cluster mode, --sentinel)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -193,6 +195,82 @@ func Cluster(t testing.TB) []string {
 	return addrs
 }
 
+// Sentinel starts a Redis Sentinel on a free 127.0.0.1 port monitoring the
+// master at masterAddr under the name master (quorum 1, the master deemed
+// down after 500ms, failover timeout 5s), and waits until it answers PING
+// and has replicas replicas of the master listed (Sentinel learns of them
+// from the master's INFO). It returns its address, for the Addrs of a
+// redis.UniversalOptions with MasterName master. It is killed in
+// t.Cleanup.
+func Sentinel(t testing.TB, masterAddr, master string, replicas int) string {
+	t.Helper()
+	bin := need(t, "redis-server")
+	host, port, err := net.SplitHostPort(masterAddr)
+	if err != nil {
+		t.Fatalf("redistest: Sentinel: master address %q: %v", masterAddr, err)
+		return ""
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := fmt.Sprintf("sentinel monitor %[1]s %[2]s %[3]s 1\n"+
+		"sentinel down-after-milliseconds %[1]s 500\n"+
+		"sentinel failover-timeout %[1]s 5000\n", master, host, port)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatalf("redistest: Sentinel: %v", err)
+		return ""
+	}
+	var last error
+	for range attempts {
+		p, err := freePort(false)
+		if err != nil {
+			last = err
+			continue
+		}
+		s := &server{port: p, dir: dir, conf: conf, extra: []string{"--sentinel"}}
+		if err := s.start(bin); err != nil {
+			last = err
+			continue
+		}
+		register(t, s.addr(), s)
+		deadline := time.Now().Add(StartTimeout)
+		for {
+			if n, ok := sentinelReplicas(s.addr(), master); ok && n == replicas {
+				return s.addr()
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("redistest: Sentinel at %s does not list %d replicas of %s after %v", s.addr(), replicas, master, StartTimeout)
+				return ""
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatalf("redistest: cannot start a Sentinel: %v", last)
+	return ""
+}
+
+// sentinelReplicas returns the number of replicas the Sentinel at addr
+// lists for master, from its INFO sentinel line
+// "master0:name=M,status=ok,address=H:P,slaves=N,sentinels=1".
+func sentinelReplicas(addr, master string) (int, bool) {
+	info, err := Do(addr, "INFO", "sentinel")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(info) {
+		_, fields, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(fields, "name="+master+",") {
+			continue
+		}
+		for f := range strings.SplitSeq(fields, ",") {
+			if v, ok := strings.CutPrefix(f, "slaves="); ok {
+				n, err := strconv.Atoi(v)
+				return n, err == nil && strings.Contains(fields, "status=ok")
+			}
+		}
+	}
+	return 0, false
+}
+
 // need returns the path of the binary name, or skips (or fails, under
 // COGNITOGUARD_INTEGRATION=1) the test when it is not on PATH.
 func need(t testing.TB, name string) string {
@@ -265,14 +343,18 @@ func (s *server) process() *os.Process {
 // never mistaken for ours). It fails if the process exits first (port
 // taken) or StartTimeout passes.
 func (s *server) start(bin string) error {
-	args := []string{
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
 		"--daemonize", "no",
-	}
+	)
 	args = append(args, s.extra...)
 	cmd := exec.Command(bin, args...)
 	out := &tailBuffer{max: 8 << 10}

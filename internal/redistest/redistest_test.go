@@ -190,6 +190,27 @@ func TestCluster(t *testing.T) {
 	}
 }
 
+func TestSentinel(t *testing.T) {
+	master, _ := Server(t)
+	sentinel := Sentinel(t, master, "m", 0)
+	if sentinel == master {
+		t.Fatal("the Sentinel has the master's address")
+	}
+	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: []string{sentinel}})
+	defer c.Close()
+	ctx := t.Context()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET through the Sentinel: %v", err)
+	}
+	// The write reached the monitored master.
+	if v, err := Do(master, "GET", "k"); err != nil || v != "v" {
+		t.Errorf("master GET k = %q, %v", v, err)
+	}
+	if n, ok := sentinelReplicas(sentinel, "other"); ok || n != 0 {
+		t.Errorf("replicas of an unknown master = %d, %v", n, ok)
+	}
+}
+
 func TestMissingBinary(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	for _, tc := range []struct {
