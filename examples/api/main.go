@@ -8,11 +8,17 @@
 //
 //	api -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789 \
 //	    [-region eu-west-1] [-issuer URL] [-cognito-endpoint URL] \
-//	    [-redis-addr host:6379[,host:6379,…]] [-token-use access|id|any] [-addr :8080]
+//	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
+//	    [-wait-replicas N] [-wait-instances] [-token-use access|id|any] [-addr :8080]
 //
 // Without -redis-addr the sign-outs are kept in process (one instance
 // only); with one address they go to that Redis, with several to a Redis
-// Cluster. AWS credentials (for AdminGetUser and AdminUserGlobalSignOut)
+// Cluster; with -redis-master the addresses are Sentinels and NAME the
+// master they watch. -wait-replicas N makes a sign-out succeed only once N
+// replicas hold it (so that a failover cannot lose it), -wait-instances
+// only once every instance has applied it (so that when the logout
+// answers, no instance accepts the old tokens); see revocation.RedisConfig.
+// AWS credentials (for AdminGetUser and AdminUserGlobalSignOut)
 // come from the default chain: environment, shared files, SSO, instance
 // role.
 //
@@ -86,6 +92,9 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 type options struct {
 	addr, region, poolID, issuer, endpoint string
 	clientIDs, redisAddrs                  []string
+	redisMaster                            string
+	waitReplicas                           int
+	waitInstances                          bool
 	tokenUse                               cognitoguard.TokenUse
 }
 
@@ -104,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
+	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "a sign-out succeeds only once this `many` Redis replicas hold it")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "a sign-out succeeds only once every instance has applied it")
 	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -119,6 +131,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-client-id is required")
 	}
 	o.redisAddrs = splitList(redisAddr)
+	switch {
+	case o.waitReplicas < 0:
+		return nil, errors.New("-wait-replicas must not be negative")
+	case len(o.redisAddrs) == 0 && (o.redisMaster != "" || o.waitReplicas > 0 || o.waitInstances):
+		return nil, errors.New("-redis-master, -wait-replicas and -wait-instances need -redis-addr")
+	}
 	switch cognitoguard.TokenUse(tokenUse) {
 	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:
 		o.tokenUse = cognitoguard.TokenUse(tokenUse)
@@ -190,9 +208,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if len(o.redisAddrs) == 0 {
 		store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
-		// One address: a standalone client; several: a cluster client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs})
-		rs, err := revocation.NewRedis(client, revocation.RedisConfig{Logger: log})
+		// One address: a standalone client; several: a cluster client;
+		// with a master name: a Sentinel-backed failover client.
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster})
+		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
+			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
+		})
 		if err != nil {
 			return err
 		}
@@ -264,7 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", o.issuer),
 		slog.Any("client_ids", o.clientIDs), slog.String("token_use", string(o.tokenUse)),
-		slog.String("store", storeName(o.redisAddrs)))
+		slog.String("store", storeName(o.redisAddrs, o.redisMaster)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -302,11 +323,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	return nil
 }
 
-func storeName(addrs []string) string {
-	switch len(addrs) {
-	case 0:
+func storeName(addrs []string, master string) string {
+	switch {
+	case len(addrs) == 0:
 		return "memory"
-	case 1:
+	case master != "":
+		return "redis sentinel " + master + " via " + strings.Join(addrs, ",")
+	case len(addrs) == 1:
 		return "redis " + addrs[0]
 	default:
 		return "redis cluster " + strings.Join(addrs, ",")

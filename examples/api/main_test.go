@@ -326,6 +326,62 @@ func TestAPIRedisServerCluster(t *testing.T) {
 	}
 }
 
+// TestAPIRedisSentinel runs two instances on a Sentinel-watched master
+// (-redis-addr lists the Sentinel, -redis-master names the master).
+func TestAPIRedisSentinel(t *testing.T) {
+	awstest.Isolate(t)
+	master, _ := redistest.Server(t)
+	sentinel := redistest.Sentinel(t, master, "m", 0)
+	checkGoroutines(t)
+	pool := newPool(t)
+	args := poolArgs(pool, "-redis-addr", sentinel, "-redis-master", "m")
+	a, b := start(t, args...), start(t, args...)
+	scenario(t, pool, a, b)
+	a.shutdown(t)
+	b.shutdown(t)
+	if !strings.Contains(a.stderr.String(), `"store":"redis sentinel m via `) {
+		t.Errorf("log does not name the Sentinel store:\n%s", a.stderr)
+	}
+	// The records went to the master the Sentinel names.
+	if n, err := redistest.Do(master, "DBSIZE"); err != nil || n == "0" {
+		t.Errorf("master DBSIZE = %q, %v; want the sign-out records", n, err)
+	}
+}
+
+// TestAPIWaitFlags: with -wait-instances a logout at A has reached B when
+// it answers (each check is made once, right after); -wait-replicas 1 on a
+// master without replicas turns a logout into 503 (recorded, unconfirmed).
+func TestAPIWaitFlags(t *testing.T) {
+	awstest.Isolate(t)
+	addr, _ := redistest.Server(t)
+	checkGoroutines(t)
+	pool := newPool(t)
+	a := start(t, poolArgs(pool, "-redis-addr", addr, "-wait-instances")...)
+	b := start(t, poolArgs(pool, "-redis-addr", addr)...)
+	for i := range 30 {
+		name := fmt.Sprintf("user%d", i)
+		pool.AddUser(cognitotest.User{Username: name})
+		tok := pool.SignIn(name).AccessToken
+		expect(t, b, "GET", "/me", tok, http.StatusOK) // B has seen the user
+		expect(t, a, "POST", "/logout", tok, http.StatusNoContent)
+		res := expect(t, b, "GET", "/me", tok, http.StatusUnauthorized) // at once, no retry
+		if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, "revoked") {
+			t.Errorf("%s: WWW-Authenticate = %q, want revoked", name, got)
+		}
+	}
+
+	c := start(t, poolArgs(pool, "-redis-addr", addr, "-wait-replicas", "1")...)
+	tok := pool.SignIn("bob").AccessToken
+	res := expect(t, c, "POST", "/logout", tok, http.StatusServiceUnavailable)
+	if res.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	expect(t, b, "GET", "/me", tok, http.StatusUnauthorized) // recorded all the same
+	for _, in := range []*instance{a, b, c} {
+		in.shutdown(t)
+	}
+}
+
 // TestAPIRedisServerUnreachable: with no Redis at -redis-addr the service
 // fails closed (503 with Retry-After) and says so on /healthz, and still
 // shuts down at once.
@@ -406,6 +462,9 @@ func TestAPIFlags(t *testing.T) {
 		{"help", []string{"-h"}, flag.ErrHelp.Error()},
 		{"bad issuer", append(ok, "-issuer", "not a url"), "issuer"},
 		{"bad listen address", append(ok[2:], "-addr", "127.0.0.1:99999"), "listen"},
+		{"negative wait replicas", append(ok, "-redis-addr", "127.0.0.1:1", "-wait-replicas", "-1"), "-wait-replicas must not be negative"},
+		{"wait instances without Redis", append(ok, "-wait-instances"), "need -redis-addr"},
+		{"Sentinel master without Redis", append(ok, "-redis-master", "m"), "need -redis-addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr syncbuf.Buffer
