@@ -61,6 +61,11 @@ const (
 	// its view fresh for that long fails closed. Lagged acceptances are
 	// counted and the longest is reported (stale_accept_max).
 	soakPropagationGrace = time.Second
+
+	// soakWaitEnv set to 1 runs both instances with -wait-instances: a
+	// sign-out returns once both instances have applied it, so the grace
+	// is zero and any acceptance after the return is a wrong answer.
+	soakWaitEnv = "COGNITOGUARD_SOAK_WAIT_INSTANCES"
 )
 
 // TestSoak drives two api instances sharing a real redis-server with a mix
@@ -110,8 +115,14 @@ func TestSoak(t *testing.T) {
 	checkGoroutines(t)
 	s := newSoak(t)
 	t.Cleanup(s.http.CloseIdleConnections) // before checkGoroutines' check
+	args := poolArgs(s.pool, "-redis-addr", addr)
+	if os.Getenv(soakWaitEnv) == "1" {
+		args = append(args, "-wait-instances")
+		s.grace = 0
+	}
+	t.Logf("soak: instances started with %q; cross-instance grace %v", args[len(poolArgs(s.pool)):], s.grace)
 	for i := range s.inst {
-		s.inst[i], s.logs[i] = startSoakInstance(t, poolArgs(s.pool, "-redis-addr", addr))
+		s.inst[i], s.logs[i] = startSoakInstance(t, args)
 	}
 
 	t0 := time.Now()
@@ -185,10 +196,11 @@ type soak struct {
 	me     histogram // GET /me
 	out    histogram // POST /logout and /admin/…/signout
 
-	staleMax   atomic.Int64 // ns: longest an instance accepted a token after its sign-out returned
-	lagged     atomic.Int64 // accepted by the other instance within soakPropagationGrace
-	wrongCross atomic.Int64 // accepted by the other instance than the one that signed out
-	wrongSame  atomic.Int64 // accepted by the instance that signed the user out
+	staleMax   atomic.Int64  // ns: longest an instance accepted a token after its sign-out returned
+	lagged     atomic.Int64  // accepted by the other instance within grace
+	grace      time.Duration // soakPropagationGrace, or 0 with -wait-instances
+	wrongCross atomic.Int64  // accepted by the other instance than the one that signed out
+	wrongSame  atomic.Int64  // accepted by the instance that signed the user out
 	wrongN     atomic.Int64
 	wrongMu    sync.Mutex
 	wrongEgs   []string // the first few wrong answers, for the failure message
@@ -315,6 +327,7 @@ func newSoak(t *testing.T) *soak {
 	s := &soak{
 		t:       t,
 		pool:    pool,
+		grace:   soakPropagationGrace,
 		revoked: make([]*soakToken, soakRevokedRing),
 		http: &http.Client{Transport: &http.Transport{
 			MaxIdleConns:        4 * soakWorkers,
@@ -782,7 +795,7 @@ func (s *soak) wrongAccepted(what string, a answer, tk *soakToken) {
 	}
 	cross := a.inst != at.inst
 	switch {
-	case cross && a.start.Sub(end) < soakPropagationGrace:
+	case cross && a.start.Sub(end) < s.grace:
 		s.lagged.Add(1)
 		return
 	case cross:
@@ -831,7 +844,7 @@ func (s *soak) report(elapsed time.Duration, samples []sample) {
 	t.Logf("soak: duration=%v workers=%d requests=%d rps=%.0f wrong=%d errors=%d error_rate=%.4f%% sign_ins=%d new_users=%d",
 		elapsed.Round(time.Millisecond), soakWorkers, total, float64(total)/elapsed.Seconds(), wrong, errs, 100*rate, s.signIns.Load(), s.newUsers.Load())
 	t.Logf("soak: wrong_same_instance=%d wrong_cross_instance=%d lagged_within_grace=%d grace=%v stale_accept_max=%v",
-		s.wrongSame.Load(), s.wrongCross.Load(), s.lagged.Load(), time.Duration(soakPropagationGrace),
+		s.wrongSame.Load(), s.wrongCross.Load(), s.lagged.Load(), s.grace,
 		time.Duration(s.staleMax.Load()).Round(time.Millisecond))
 	t.Logf("soak: latency me p50=%v p99=%v max=%v; signout p50=%v p99=%v max=%v",
 		s.me.quantile(0.50), s.me.quantile(0.99), s.me.max(), s.out.quantile(0.50), s.out.quantile(0.99), s.out.max())
