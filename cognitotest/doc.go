@@ -112,6 +112,10 @@
 // behaves as if EnableTokenRevocation were on). Error messages follow
 // Cognito's where known and are otherwise marked "cognitotest:".
 // Usernames are compared case-sensitively, emails case-insensitively.
+// It keeps every session it starts (a few hundred bytes each: the refresh
+// token, its origin_jti, revocation state) for the life of the Pool, so
+// that an old refresh token always gets Cognito's answer for it; a test
+// double, it is not meant for millions of sign-ins.
 //
 // # Concurrency
 //
