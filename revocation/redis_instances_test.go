@@ -35,7 +35,8 @@ func TestRedisWaitInstances(t *testing.T) {
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := revocation.RedisConfig{Prefix: uniquePrefix(), Sharded: tc.sharded}
+			// A generous Timeout: this test is about when, not how fast.
+			cfg := revocation.RedisConfig{Prefix: uniquePrefix(), Sharded: tc.sharded, Timeout: 2 * time.Second}
 			wcfg := cfg
 			wcfg.WaitInstances = true
 			a := newRedisStore(t, tc.client(t), wcfg)
