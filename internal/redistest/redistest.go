@@ -1,7 +1,7 @@
 // Package redistest starts real redis-server processes for tests: a
 // standalone server ([Server]) that can be restarted on the same port
-// ([Restart]), a three-master cluster ([Cluster]) and a Sentinel
-// ([Sentinel]).
+// ([Restart]), one that speaks only TLS ([TLSServer]), a three-master
+// cluster ([Cluster]) and a Sentinel ([Sentinel]).
 //
 // The servers listen on free loopback ports, keep their files in a test
 // temporary directory, persist nothing (--save "", --appendonly no) and are
@@ -17,6 +17,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,7 @@ type server struct {
 	port  int
 	dir   string
 	conf  string   // configuration file, passed first (Sentinel needs one)
+	tls   bool     // port is a TLS port (and the plain port is off)
 	extra []string // extra arguments (cluster mode, --sentinel)
 
 	mu   sync.Mutex
@@ -347,8 +349,12 @@ func (s *server) start(bin string) error {
 	if s.conf != "" {
 		args = append(args, s.conf)
 	}
+	port := []string{"--port", strconv.Itoa(s.port)}
+	if s.tls {
+		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.port)}
+	}
+	args = append(args, port...)
 	args = append(args,
-		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
@@ -378,7 +384,7 @@ func (s *server) start(bin string) error {
 			return fmt.Errorf("redis-server on port %d exited: %s", s.port, out.String())
 		default:
 		}
-		if info, err := Do(s.addr(), "INFO", "server"); err == nil {
+		if info, err := s.do("INFO", "server"); err == nil {
 			if infoField(info, "process_id") == pid {
 				break
 			}
@@ -421,6 +427,21 @@ func infoField(info, name string) string {
 	return ""
 }
 
+// do sends one command to s, over TLS for a TLS server (readiness only:
+// the certificate is not checked).
+func (s *server) do(args ...string) (string, error) {
+	if !s.tls {
+		return Do(s.addr(), args...)
+	}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}}
+	c, err := d.Dial("tcp", s.addr())
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return doConn(c, args)
+}
+
 // Do sends one command to the Redis server at addr over a fresh connection
 // and returns its reply: the text of a simple string, a bulk string or an
 // integer ("" for a nil bulk). An error reply is returned as an error. It
@@ -432,6 +453,10 @@ func Do(addr string, args ...string) (string, error) {
 		return "", err
 	}
 	defer c.Close()
+	return doConn(c, args)
+}
+
+func doConn(c net.Conn, args []string) (string, error) {
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "*%d\r\n", len(args))

@@ -2,6 +2,8 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"runtime"
@@ -208,6 +210,33 @@ func TestSentinel(t *testing.T) {
 	}
 	if n, ok := sentinelReplicas(sentinel, "other"); ok || n != 0 {
 		t.Errorf("replicas of an unknown master = %d, %v", n, ok)
+	}
+}
+
+func TestTLSServer(t *testing.T) {
+	addr, caFile := TLSServer(t)
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatal("no CA certificate in", caFile)
+	}
+	ctx := t.Context()
+	c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}})
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING over TLS with the test CA: %v", err)
+	}
+	// Without the CA the certificate is refused; without TLS nothing answers.
+	other := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12}, MaxRetries: -1})
+	defer other.Close()
+	if err := other.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("PING with system roots: %v, want a certificate error", err)
+	}
+	if _, err := Do(addr, "PING"); err == nil {
+		t.Error("a plain-text PING was answered")
 	}
 }
 
