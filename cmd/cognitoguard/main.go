@@ -28,7 +28,9 @@
 // (environment, shared files, IAM role); -region overrides the region,
 // which otherwise defaults to the user pool's. Redis credentials come from
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
-// flags. -redis-prefix MUST be the services' prefix, and -issuer their
+// flags; -redis-tls connects with TLS verified by the system's roots,
+// -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be the
+// services' prefix, and -issuer their
 // issuer when they set one (multi-Region issuers, emulators).
 //
 // Exit status: 0 on success, 1 when the operation failed (the error is
@@ -38,6 +40,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -103,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type options struct {
 	region, poolID, issuer, endpoint string
 	redisAddr, redisMaster, prefix   string
+	redisCA                          string
 	redisTLS, verbose, waitInstances bool
 	waitReplicas                     int
 	timeout                          time.Duration
@@ -119,7 +123,8 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port; several, comma-separated, for a Cluster or Sentinels (required)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master name (with the Sentinels' addresses in -redis-addr)")
 	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
-	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS")
+	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
+	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
 	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
 	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
 	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
@@ -317,8 +322,19 @@ func openStore(o options) (*revocation.Redis, func(), error) {
 		WriteTimeout: o.timeout,
 		MaxRetries:   1,
 	}
-	if o.redisTLS {
+	if o.redisTLS || o.redisCA != "" {
 		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if o.redisCA != "" {
+		pem, err := os.ReadFile(o.redisCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-redis-ca: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("-redis-ca: no PEM certificate in %s", o.redisCA)
+		}
+		ro.TLSConfig.RootCAs = roots
 	}
 	client := redis.NewUniversalClient(ro)
 	store, err := revocation.NewRedis(client, revocation.RedisConfig{

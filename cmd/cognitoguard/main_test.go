@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/awstest"
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -327,4 +330,51 @@ func TestUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRedisTLS runs the commands against a redis-server that speaks only
+// TLS, with a certificate of a private CA: -redis-ca trusts it; -redis-tls
+// alone (the system's roots) refuses it, and the sign-out still reaches
+// Cognito but is reported as not recorded.
+func TestRedisTLS(t *testing.T) {
+	e := newCLIEnv(t)
+	u := e.pool.AddUser(cognitotest.User{Username: "alice"})
+	addr, caFile := redistest.TLSServer(t)
+	args := func(cmd string, extra ...string) []string {
+		a := e.args(cmd, "-redis-addr", addr, "-timeout", "2s")
+		return append(a, extra...)
+	}
+
+	code, _, errOut := runCLI(t, args("signout", "-redis-tls", "alice")...)
+	if code != 1 || !strings.Contains(errOut, "certificate") || !strings.Contains(errOut, "NOT recorded") {
+		t.Errorf("-redis-tls with a private CA: exit %d, stderr %q; want 1, a certificate error, NOT recorded", code, errOut)
+	}
+	if _, ok := e.pool.SignedOutAt(u.Sub); !ok {
+		t.Error("Cognito was not called when Redis refused the connection")
+	}
+
+	code, out, errOut := runCLI(t, args("signout", "-redis-ca", caFile, "alice")...)
+	if code != 0 {
+		t.Fatalf("signout -redis-ca: exit %d, stderr %q", code, errOut)
+	}
+	at := field(out, "signed_out_at")
+	code, out, errOut = runCLI(t, args("status", "-redis-ca", caFile, "alice")...)
+	if code != 0 || field(out, "signed_out_at") != at {
+		t.Errorf("status -redis-ca: exit %d, stdout %q, stderr %q; want signed_out_at %s", code, out, errOut, at)
+	}
+
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.pem"), writeFile(t, "not a certificate")} {
+		code, _, errOut := runCLI(t, args("status", "-redis-ca", bad, u.Sub)...)
+		if code != 1 || !strings.Contains(errOut, "-redis-ca") {
+			t.Errorf("-redis-ca %s: exit %d, stderr %q; want 1 naming -redis-ca", bad, code, errOut)
+		}
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "f.pem")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
