@@ -86,7 +86,8 @@ type RedisConfig struct {
 	// instance would accept the user's tokens again once its view is
 	// rebuilt from the new master. Set it to 1 when the master has
 	// replicas; leave it 0 for a master without replicas (WAIT would never
-	// be satisfied). Not supported with *redis.Ring. Default 0.
+	// be satisfied). It needs a *redis.Client (standalone or Sentinel
+	// failover client) or a *redis.ClusterClient. Default 0.
 	WaitReplicas int
 
 	// WaitInstances makes every write of this instance wait until every
@@ -258,8 +259,10 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	case cfg.WaitReplicas < 0:
 		return nil, errors.New("revocation: negative WaitReplicas")
 	case cfg.WaitReplicas > 0:
-		if _, ok := client.(*redis.Ring); ok {
-			return nil, errors.New("revocation: WaitReplicas is not supported with *redis.Ring")
+		switch client.(type) {
+		case *redis.Client, *redis.ClusterClient: // standalone, Sentinel (failover), Cluster
+		default:
+			return nil, fmt.Errorf("revocation: WaitReplicas needs a *redis.Client or a *redis.ClusterClient, not %T", client)
 		}
 	}
 	r.replicas = cfg.WaitReplicas
@@ -641,39 +644,52 @@ func (r *Redis) acker() {
 	}
 }
 
-// writeAndWait runs writeScript and WAIT in one pipeline on the connection
-// of the key's master, so that WAIT counts the replicas that have this
-// write. It returns the script's result and the replicas acknowledging.
+// writeAndWait runs writeScript and WAIT on one connection to the key's
+// master, so that WAIT counts the replicas that have this write. It returns the script's result and the replicas acknowledging.
+// On a Cluster whose slot moved (MOVED: the client's slot map is stale,
+// as after resharding), it has the client reload its map and retries on
+// the new master, within ctx.
 func (r *Redis) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
-	var c interface{ Pipeline() redis.Pipeliner } = r.client
-	if cc, ok := r.client.(*redis.ClusterClient); ok {
+	cc, cluster := r.client.(*redis.ClusterClient)
+	if !cluster {
+		return r.writeAndWaitOn(ctx, r.client.(*redis.Client), key, field, t)
+	}
+	for attempt := 0; ; attempt++ {
 		m, err := cc.MasterForKey(ctx, key)
 		if err != nil {
 			return 0, 0, err
 		}
-		c = m
+		res, acked, err = r.writeAndWaitOn(ctx, m, key, field, t)
+		addr, moved := redis.IsMovedError(err)
+		if !moved || attempt == 2 {
+			return res, acked, err
+		}
+		cc.ReloadState(ctx) // asynchronous: wait until the map names addr
+		for {
+			if m, err := cc.MasterForKey(ctx, key); err == nil && m.Options().Addr == addr {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return 0, 0, fmt.Errorf("slot moved to %s: %w", addr, ctx.Err())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
 	}
-	// WAIT gets half the budget, and half the client's read timeout (a
-	// pipeline reads with it), so that its own answer (how many replicas)
-	// arrives before either deadline; 0 would block forever.
-	wait := r.timeout / 2
-	if o, ok := c.(interface{ Options() *redis.Options }); ok && o.Options().ReadTimeout > 0 {
-		wait = min(wait, o.Options().ReadTimeout/2)
-	}
-	wait = max(wait, time.Millisecond)
-	// EVAL, not EVALSHA: after a NOSCRIPT (a new or promoted master has an
-	// empty script cache) the retry would wait for replicas a second time.
-	// Sign-outs are rare; the script is a few hundred bytes.
-	p := c.Pipeline()
-	w := writeScript.Eval(ctx, p, []string{key}, field, t, r.ttlMs)
-	n := p.Do(ctx, "wait", r.replicas, wait.Milliseconds())
-	if _, err = p.Exec(ctx); err != nil {
+}
+
+// writeAndWaitOn is writeAndWait on c, the client of the key's master:
+// the script, then WAIT, on one connection, WAIT only if the write
+// succeeded.
+func (r *Redis) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field string, t int64) (res, acked int64, err error) {
+	conn := c.Conn()
+	defer conn.Close()
+	if res, err = writeScript.Run(ctx, conn, []string{key}, field, t, r.ttlMs).Int64(); err != nil {
 		return 0, 0, err
 	}
-	if res, err = w.Int64(); err != nil {
-		return 0, 0, err
-	}
-	acked, err = n.Int64()
+	// WAIT gets half the budget, so that its own answer (how many
+	// replicas) arrives before the call's deadline; 0 would block forever.
+	acked, err = conn.Wait(ctx, r.replicas, max(r.timeout/2, time.Millisecond)).Result()
 	return res, acked, err
 }
 

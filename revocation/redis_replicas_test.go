@@ -252,3 +252,72 @@ func TestSentinelFailover(t *testing.T) {
 		return r && err == nil
 	})
 }
+
+// TestClusterWaitReplicasSlotMoved: after a slot moved to another master
+// (resharding) the client's slot map is stale and the pipelined write on
+// the old master gets MOVED; the store has the map reloaded and writes on
+// the new master. (The cluster has no replicas: the write ends as "0 of 1
+// replicas", which proves it ran on the slot's master, not MOVED.)
+func TestClusterWaitReplicasSlotMoved(t *testing.T) {
+	addrs := startCluster(t)
+	c := clusterClient(t, addrs)
+	prefix := uniquePrefix()
+	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
+	ctx := t.Context()
+	unconfirmed := func(err error) bool {
+		return errors.Is(err, revocation.ErrUnconfirmed) && strings.Contains(err.Error(), "0 of 1 replicas")
+	}
+	if err := s.RevokeUser(ctx, testIss, "sub-warm", time.Now()); !unconfirmed(err) { // loads the slot map
+		t.Fatalf("warm-up write: %v", err)
+	}
+
+	const sub = "sub-moving"
+	sum := sha256.Sum256([]byte(testIss + "\x00" + sub))
+	key := prefix + "{" + hex.EncodeToString(sum[:16]) + "}"
+	slot := c.ClusterKeySlot(ctx, key).Val()
+	from, err := c.MasterForKey(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	var to string
+	for _, a := range addrs {
+		n := redis.NewClient(&redis.Options{Addr: a})
+		ids[a], err = n.ClusterMyID(ctx).Result()
+		n.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != from.Options().Addr && to == "" {
+			to = a
+		}
+	}
+	// Move the (empty) slot: IMPORTING on the target, MIGRATING on the
+	// source, then NODE everywhere, as redis-cli --cluster reshard does.
+	do := func(addr string, args ...any) {
+		n := redis.NewClient(&redis.Options{Addr: addr})
+		defer n.Close()
+		if err := n.Do(ctx, args...).Err(); err != nil {
+			t.Fatalf("%s %v: %v", addr, args, err)
+		}
+	}
+	src := from.Options().Addr
+	do(to, "cluster", "setslot", slot, "importing", ids[src])
+	do(src, "cluster", "setslot", slot, "migrating", ids[to])
+	for _, a := range append([]string{to, src}, addrs...) {
+		do(a, "cluster", "setslot", slot, "node", ids[to])
+	}
+	if m, _ := c.MasterForKey(ctx, key); m.Options().Addr != src {
+		t.Fatalf("the client already knows the slot moved (%s): the test would not exercise MOVED", m.Options().Addr)
+	}
+
+	err = s.RevokeUser(ctx, testIss, sub, time.Now())
+	if !unconfirmed(err) {
+		t.Fatalf("write after the slot moved: %v, want ErrUnconfirmed naming 0 of 1 (written on the new master)", err)
+	}
+	n := redis.NewClient(&redis.Options{Addr: to})
+	defer n.Close()
+	if got, err := n.Exists(ctx, key).Result(); err != nil || got != 1 {
+		t.Fatalf("new master holds the user's key: %d, %v; want 1", got, err)
+	}
+}
