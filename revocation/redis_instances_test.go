@@ -97,7 +97,7 @@ func TestRedisWaitInstancesShortfall(t *testing.T) {
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
 		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 3*time.Second { // bounded by Timeout; slack for loaded CI machines
 		t.Errorf("shortfall reported after %v, want about Timeout (300ms)", d)
 	}
 	if r, err := revokedErr(ctx, b, "sub-1"); !r || err != nil {
