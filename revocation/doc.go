@@ -151,7 +151,7 @@
 // A failover itself is handled like any broken subscription: the instances
 // fail closed, follow the client to the new master, clear their views and
 // trust again. Measured with a Sentinel (down-after-milliseconds 500,
-// TestSentinelFailover): both instances trusted again about 0.7 s after
+// TestRedisServerSentinelFailover): both instances trusted again about 0.7 s after
 // the master was killed, the sign-out recorded before it still honoured.
 //
 // # Goroutines

@@ -12,12 +12,12 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// TestRedisWaitInstances: with WaitInstances, when RevokeUser returns,
+// TestRedisServerWaitInstances: with WaitInstances, when RevokeUser returns,
 // every other instance already rejects the user from its view, checked at
 // once (no polling) for 100 users, with classic and sharded pub/sub and on
 // a Cluster. Without WaitInstances the check would race the pub/sub
 // delivery and fail.
-func TestRedisWaitInstances(t *testing.T) {
+func TestRedisServerWaitInstances(t *testing.T) {
 	srv := startRedisServer(t)
 	var cluster []string
 	for _, tc := range []struct {
@@ -73,12 +73,12 @@ func TestRedisWaitInstances(t *testing.T) {
 	}
 }
 
-// TestRedisWaitInstancesShortfall: a subscriber that never acknowledges
+// TestRedisServerWaitInstancesShortfall: a subscriber that never acknowledges
 // (here a bare SUBSCRIBE, as redis-cli would be) turns the write into an
 // error within Timeout naming the counts; the record is kept and applied
 // by the instances that did acknowledge, and once the silent subscriber is
 // gone the retry succeeds.
-func TestRedisWaitInstancesShortfall(t *testing.T) {
+func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
 	a := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 300 * time.Millisecond})
@@ -112,9 +112,9 @@ func TestRedisWaitInstancesShortfall(t *testing.T) {
 	})
 }
 
-// TestRedisWaitInstancesClose: a store closed while its write waits for
+// TestRedisServerWaitInstancesClose: a store closed while its write waits for
 // acknowledgements returns an error, and Close ends every goroutine.
-func TestRedisWaitInstancesClose(t *testing.T) {
+func TestRedisServerWaitInstancesClose(t *testing.T) {
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
 	a, err := revocation.NewRedis(srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 5 * time.Second})

@@ -31,11 +31,11 @@ func startReplica(t *testing.T, master *redisServer) *redisServer {
 	return r
 }
 
-// TestRedisWaitReplicas proves WaitReplicas on a real master with one
+// TestRedisServerWaitReplicas proves WaitReplicas on a real master with one
 // replica: the write reaches the replica before RevokeUser returns, a
 // shortfall is reported (the record kept and applied), and a master with an
 // empty script cache takes the write.
-func TestRedisWaitReplicas(t *testing.T) {
+func TestRedisServerWaitReplicas(t *testing.T) {
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
 	mc, rc := master.client(t), replica.client(t)
@@ -175,13 +175,13 @@ func TestClusterWaitReplicas(t *testing.T) {
 	}
 }
 
-// TestSentinelFailover runs two instances on a Sentinel-managed master
+// TestRedisServerSentinelFailover runs two instances on a Sentinel-managed master
 // with one replica (the UniversalClient a Sentinel user builds), kills the
 // master, and proves: requests fail closed while no master answers; both
 // instances recover on the promoted replica without a restart; a sign-out
 // recorded with WaitReplicas before the failover survives it; and new
 // sign-outs propagate between the instances again.
-func TestSentinelFailover(t *testing.T) {
+func TestRedisServerSentinelFailover(t *testing.T) {
 	requireBinary(t, "redis-server")
 	master := startRedisServer(t)
 	replica := startReplica(t, master)

@@ -332,11 +332,11 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestRedisTLS runs the commands against a redis-server that speaks only
+// TestRedisServerTLS runs the commands against a redis-server that speaks only
 // TLS, with a certificate of a private CA: -redis-ca trusts it; -redis-tls
 // alone (the system's roots) refuses it, and the sign-out still reaches
 // Cognito but is reported as not recorded.
-func TestRedisTLS(t *testing.T) {
+func TestRedisServerTLS(t *testing.T) {
 	e := newCLIEnv(t)
 	u := e.pool.AddUser(cognitotest.User{Username: "alice"})
 	addr, caFile := redistest.TLSServer(t)

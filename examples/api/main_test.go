@@ -326,9 +326,9 @@ func TestAPIRedisServerCluster(t *testing.T) {
 	}
 }
 
-// TestAPIRedisSentinel runs two instances on a Sentinel-watched master
+// TestAPIRedisServerSentinel runs two instances on a Sentinel-watched master
 // (-redis-addr lists the Sentinel, -redis-master names the master).
-func TestAPIRedisSentinel(t *testing.T) {
+func TestAPIRedisServerSentinel(t *testing.T) {
 	awstest.Isolate(t)
 	master, _ := redistest.Server(t)
 	sentinel := redistest.Sentinel(t, master, "m", 0)
@@ -348,10 +348,10 @@ func TestAPIRedisSentinel(t *testing.T) {
 	}
 }
 
-// TestAPIWaitFlags: with -wait-instances a logout at A has reached B when
+// TestAPIRedisServerWaitFlags: with -wait-instances a logout at A has reached B when
 // it answers (each check is made once, right after); -wait-replicas 1 on a
 // master without replicas turns a logout into 503 (recorded, unconfirmed).
-func TestAPIWaitFlags(t *testing.T) {
+func TestAPIRedisServerWaitFlags(t *testing.T) {
 	awstest.Isolate(t)
 	addr, _ := redistest.Server(t)
 	checkGoroutines(t)
