@@ -131,6 +131,11 @@
 // price: one silent subscriber (an instance frozen but still connected,
 // or any other client subscribed to the channel) makes every sign-out
 // fail, recorded, until Redis drops it; the failure is loud, never silent.
+// The cost grows with the square of the fleet: each such sign-out brings
+// one acknowledgement per instance, delivered to every instance (N²
+// messages: 100 for 10 instances, 10 000 for 100), which is nothing for
+// sign-outs at human rates in tens of instances and worth measuring for
+// hundreds.
 //
 // # Replicas and failover
 //

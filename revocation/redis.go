@@ -645,8 +645,8 @@ func (r *Redis) acker() {
 }
 
 // writeAndWait runs writeScript and WAIT on one connection to the key's
-// master, so that WAIT counts the replicas that have this write. It returns the script's result and the replicas acknowledging.
-// On a Cluster whose slot moved (MOVED: the client's slot map is stale,
+// master, so that WAIT counts the replicas that have this write. It
+// returns the script's result and the replicas acknowledging. On a Cluster whose slot moved (MOVED: the client's slot map is stale,
 // as after resharding), it has the client reload its map and retries on
 // the new master, within ctx.
 func (r *Redis) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
