@@ -69,8 +69,10 @@
 // the key's TTL (PEXPIRE TTL) on change, and returns the resulting value.
 // That value is then published on channel Prefix + "signouts" as
 // "1 NUL kind NUL T NUL iss NUL sub NUL origin_jti" (kind "u" or "s";
-// followed by NUL nonce when the writer waits for acknowledgements, which
-// every instance sends as "a NUL nonce" after applying the message), with
+// followed by NUL "id.nonce" when the writer waits for acknowledgements:
+// every instance, after applying the message, publishes "a NUL nonce" on
+// the writer's own channel "{" + Prefix + "signouts}:ack:" + id, whose
+// hash tag puts it in the sign-out channel's Cluster slot), with
 // SPUBLISH for a *redis.ClusterClient (sharded pub/sub, Redis 7) and
 // PUBLISH otherwise ([RedisConfig.Sharded] overrides). A publish failure
 // after a successful write is returned: the caller retries, which is
@@ -125,17 +127,13 @@
 // window: the writer waits until as many instances as PUBLISH reached
 // have acknowledged applying the message (one more round trip and
 // delivery; each instance sends its acknowledgements from a goroutine of
-// its own, with a bounded queue), so that when RevokeUser returns nil no
+// its own, with a bounded queue, to the writer's channel alone: N
+// messages for N instances), so that when RevokeUser returns nil no
 // instance subscribed at the time answers from a view without it; an
 // instance not subscribed then is not trusting its view (see above). The
 // price: one silent subscriber (an instance frozen but still connected,
 // or any other client subscribed to the channel) makes every sign-out
 // fail, recorded, until Redis drops it; the failure is loud, never silent.
-// The cost grows with the square of the fleet: each such sign-out brings
-// one acknowledgement per instance, delivered to every instance (N²
-// messages: 100 for 10 instances, 10 000 for 100), which is nothing for
-// sign-outs at human rates in tens of instances and worth measuring for
-// hundreds.
 //
 // # Replicas and failover
 //

@@ -94,13 +94,13 @@ type RedisConfig struct {
 	// instance subscribed to the channel when it was published (this one
 	// included) has applied it to its view: when RevokeUser returns nil,
 	// no instance answers from a view that lacks the sign-out. Each
-	// instance acknowledges on the channel after applying (all instances
-	// do, whatever their own setting); the publisher waits, within
-	// Timeout, for as many acknowledgements as PUBLISH counted receivers.
-	// A shortfall is returned wrapping [ErrUnavailable] and
-	// [ErrUnconfirmed], naming the counts (the record is kept and
-	// published; retrying is safe). Any other
-	// subscriber of the channel (a redis-cli SUBSCRIBE) counts as an
+	// instance acknowledges after applying, on this instance's own
+	// channel (all instances do, whatever their own setting: N messages
+	// for N instances); the publisher waits, within Timeout, for as many
+	// acknowledgements as PUBLISH counted receivers. A shortfall is
+	// returned wrapping [ErrUnavailable] and [ErrUnconfirmed], naming the
+	// counts (the record is kept and published; retrying is safe). Any
+	// other subscriber of the channel (a redis-cli SUBSCRIBE) counts as an
 	// instance that never acknowledges. Without it, instances learn of a
 	// sign-out about one pub/sub delivery later (milliseconds; bounded by
 	// Staleness). Default false.
@@ -174,12 +174,17 @@ type Redis struct {
 	flightMu sync.Mutex
 	flights  map[userKey]*flight
 
-	ackQ  chan string // nonces to acknowledge, sent by the acker goroutine
-	ackMu sync.Mutex
-	acks  map[string]*ackWait // this instance's writes awaiting acknowledgements
+	id         string       // this instance's random id, naming its acknowledgement channel
+	ackChannel string       // ackChannel(channel, id)
+	ackQ       chan ackSend // acknowledgements to send, by the acker goroutine
+	ackMu      sync.Mutex
+	acks       map[string]*ackWait // this instance's writes awaiting acknowledgements, by nonce
 
 	hits, lookups, trips, messages, rebuilds, stale atomic.Uint64
 }
+
+// ackSend is an acknowledgement to publish: nonce on channel.
+type ackSend struct{ channel, nonce string }
 
 // ackWait counts the acknowledgements of one published write.
 type ackWait struct {
@@ -217,7 +222,7 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		log:       cfg.Logger,
 		flights:   make(map[userKey]*flight),
 		instances: cfg.WaitInstances,
-		ackQ:      make(chan string, ackQueue),
+		ackQ:      make(chan ackSend, ackQueue),
 		acks:      make(map[string]*ackWait),
 		readyCh:   make(chan struct{}),
 		done:      make(chan struct{}),
@@ -272,6 +277,8 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		_, r.sharded = client.(*redis.ClusterClient)
 	}
 	r.channel = r.prefix + "signouts"
+	r.id = rand.Text()
+	r.ackChannel = ackChannel(r.channel, r.id)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -532,12 +539,14 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 	r.view.apply(userKey{iss, sub}, jti, res)
 	var nonce string
 	var aw *ackWait
+	var reply string
 	if r.instances {
 		nonce = rand.Text()
 		aw = r.expectAcks(nonce)
 		defer r.dropAcks(nonce)
+		reply = r.id + "." + nonce
 	}
-	msg := encodeMessage(iss, sub, jti, res, nonce)
+	msg := encodeMessage(iss, sub, jti, res, reply)
 	var receivers int64
 	r.trips.Add(1)
 	err = r.call(ctx, func(ctx context.Context) error {
@@ -626,14 +635,14 @@ func (r *Redis) acker() {
 		select {
 		case <-r.ctx.Done():
 			return
-		case nonce := <-r.ackQ:
-			msg := ackPrefix + nonce
+		case a := <-r.ackQ:
+			msg := ackPrefix + a.nonce
 			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 			var err error
 			if r.sharded {
-				err = r.client.SPublish(ctx, r.channel, msg).Err()
+				err = r.client.SPublish(ctx, a.channel, msg).Err()
 			} else {
-				err = r.client.Publish(ctx, r.channel, msg).Err()
+				err = r.client.Publish(ctx, a.channel, msg).Err()
 			}
 			cancel()
 			if err != nil && r.ctx.Err() == nil {
@@ -716,33 +725,43 @@ func (r *Redis) SignedOutAt(ctx context.Context, issuer, sub string) (time.Time,
 
 // Message payload: version, kind, T, issuer, sub, origin_jti, separated by
 // NUL (which none of them may contain), and, when the publisher waits for
-// acknowledgements (WaitInstances), a seventh field: its nonce. An
-// acknowledgement is ackPrefix + nonce.
+// acknowledgements (WaitInstances), a seventh field "ID.nonce": the
+// publisher's instance id and the write's nonce. An acknowledgement is
+// ackPrefix + nonce, published on the publisher's own channel
+// ackChannel(channel, ID), so that it reaches the publisher alone.
 const (
 	msgVersion = "1"
 	ackPrefix  = "a\x00"
-	maxNonce   = 64
+	maxReply   = 128
 )
 
-func encodeMessage(iss, sub, jti string, t int64, nonce string) string {
+// ackChannel is the acknowledgement channel of instance id: its hash tag
+// is the sign-out channel's name, so that on a Cluster both channels are
+// in the same slot (one sharded subscription holds both).
+func ackChannel(channel, id string) string { return "{" + channel + "}:ack:" + id }
+
+func encodeMessage(iss, sub, jti string, t int64, reply string) string {
 	kind := "u"
 	if jti != "" {
 		kind = "s"
 	}
 	f := []string{msgVersion, kind, strconv.FormatInt(t, 10), iss, sub, jti}
-	if nonce != "" {
-		f = append(f, nonce)
+	if reply != "" {
+		f = append(f, reply)
 	}
 	return strings.Join(f, "\x00")
 }
 
-func decodeMessage(p string) (k userKey, jti string, t int64, nonce string, err error) {
+// decodeMessage parses a sign-out message; reply is "ID.nonce" when the
+// publisher waits for an acknowledgement.
+func decodeMessage(p string) (k userKey, jti string, t int64, reply string, err error) {
 	f := strings.Split(p, "\x00")
 	if len(f) == 7 {
-		nonce = f[6]
+		reply = f[6]
 		f = f[:6]
-		if nonce == "" || len(nonce) > maxNonce {
-			return k, "", 0, "", errors.New("malformed sign-out nonce")
+		id, nonce, ok := strings.Cut(reply, ".")
+		if !ok || id == "" || nonce == "" || len(reply) > maxReply {
+			return k, "", 0, "", errors.New("malformed sign-out acknowledgement request")
 		}
 	}
 	if len(f) != 6 || f[0] != msgVersion || f[3] == "" || f[4] == "" {
@@ -759,7 +778,7 @@ func decodeMessage(p string) (k userKey, jti string, t int64, nonce string, err 
 	default:
 		return k, "", 0, "", errors.New("malformed sign-out kind")
 	}
-	return userKey{f[3], f[4]}, jti, t, nonce, nil
+	return userKey{f[3], f[4]}, jti, t, reply, nil
 }
 
 // Ready waits until the view is trusted (subscribed and fresh), or ctx
@@ -856,9 +875,9 @@ func (r *Redis) subscribe() *redis.PubSub {
 	// A failure here is seen again by ReceiveTimeout, which reconnects and
 	// resubscribes (go-redis remembers the channel).
 	if r.sharded {
-		_ = ps.SSubscribe(r.ctx, r.channel)
+		_ = ps.SSubscribe(r.ctx, r.channel, r.ackChannel)
 	} else {
-		_ = ps.Subscribe(r.ctx, r.channel)
+		_ = ps.Subscribe(r.ctx, r.channel, r.ackChannel)
 	}
 	return ps
 }
@@ -962,6 +981,9 @@ func (r *Redis) run() {
 			case *redis.Subscription:
 				switch m.Kind {
 				case "subscribe", "ssubscribe":
+					if m.Channel != r.channel {
+						continue // the acknowledgement channel
+					}
 					// Everything published from now on reaches us; what was
 					// published while we were away may not have: start over.
 					r.view.reset()
@@ -989,21 +1011,23 @@ func (r *Redis) run() {
 					}
 				}
 			case *redis.Message:
-				if nonce, ok := strings.CutPrefix(m.Payload, ackPrefix); ok {
-					r.ackReceived(nonce)
+				if m.Channel == r.ackChannel {
+					if nonce, ok := strings.CutPrefix(m.Payload, ackPrefix); ok {
+						r.ackReceived(nonce)
+					}
 					continue
 				}
 				r.messages.Add(1)
-				k, jti, t, nonce, err := decodeMessage(m.Payload)
+				k, jti, t, reply, err := decodeMessage(m.Payload)
 				if err != nil {
 					r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
 						slog.String("channel", m.Channel), slog.String("error", err.Error()))
 					continue
 				}
 				r.view.apply(k, jti, t)
-				if nonce != "" {
+				if id, nonce, ok := strings.Cut(reply, "."); ok {
 					select {
-					case r.ackQ <- nonce:
+					case r.ackQ <- ackSend{ackChannel(r.channel, id), nonce}:
 					default:
 						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: acknowledgement queue full; dropping one (the publisher will report it)")
 					}

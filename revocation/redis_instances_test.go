@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -141,5 +142,55 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("RevokeUser still waiting 2s after Close")
+	}
+}
+
+// TestRedisWaitInstancesAcksToPublisherOnly: the acknowledgements go to
+// the publisher's own channel, one per instance, never to the sign-out
+// channel that every instance reads (which would cost N² deliveries).
+func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
+	mr := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { client.Close() })
+	ctx := t.Context()
+	signouts := client.Subscribe(ctx, revocation.DefaultRedisPrefix+"signouts")
+	acks := client.PSubscribe(ctx, "{"+revocation.DefaultRedisPrefix+"signouts}:ack:*")
+	for _, ps := range []*redis.PubSub{signouts, acks} {
+		t.Cleanup(func() { ps.Close() })
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newRedisStore(t, client, revocation.RedisConfig{WaitInstances: true})
+	newRedisStore(t, client, revocation.RedisConfig{})
+	newRedisStore(t, client, revocation.RedisConfig{})
+
+	// The two raw subscribers count as instances that never acknowledge
+	// on the sign-out channel: 3 of 4 receivers acknowledge.
+	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 3 of 4 instances") {
+		t.Fatalf("RevokeUser: %v, want 3 of 4 (the raw subscriber of the sign-out channel never acknowledges)", err)
+	}
+	m, err := signouts.ReceiveMessage(ctx)
+	if err != nil || strings.Count(m.Payload, "\x00") != 6 {
+		t.Fatalf("sign-out message %q, %v; want 7 fields", m.Payload, err)
+	}
+	seen := map[string]int{}
+	for range 3 {
+		m, err := acks.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[m.Channel]++
+	}
+	if len(seen) != 1 {
+		t.Errorf("acknowledgements on %v, want all on the publisher's channel", seen)
+	}
+	// Nothing else arrives on either channel: no acknowledgement was sent
+	// to the sign-out channel.
+	for _, ps := range []*redis.PubSub{signouts, acks} {
+		if msg, err := ps.ReceiveTimeout(ctx, 200*time.Millisecond); err == nil {
+			t.Errorf("unexpected %v", msg)
+		}
 	}
 }
