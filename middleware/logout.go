@@ -118,7 +118,7 @@ type signOutFailure interface {
 //	no token                                   401     WWW-Authenticate: Bearer realm="…"
 //	invalid token (forged, expired, …)         401     error="invalid_token"; nobody signed out
 //	token not checkable (keys or store down)   503     Retry-After
-//	sign-out not recorded (store failure)      503     Retry-After (Cognito was still called)
+//	sign-out not recorded or not confirmed     503     Retry-After (Cognito was still called)
 //	Cognito call failed, record kept           502     the user's tokens are already rejected
 //	signed out                                 204     or 303 to RedirectURL
 //
@@ -251,7 +251,7 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		hdr.Set("Retry-After", h.retryAfter)
-		writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded; try again")
+		writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again")
 	case failed && failure.CognitoFailed():
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out failed at the identity provider", slog.String("error", err.Error()))
 		if h.onError != nil {

@@ -20,8 +20,10 @@ import (
 // as the [cognitoguard.Error] of the Authenticator (errors.Is(err,
 // cognitoguard.ErrInvalidToken), …), and nothing was recorded or called.
 var (
-	// ErrStore: the sign-out could not be recorded in the revocation store.
-	// The signed-out tokens may still be accepted by this library: retry.
+	// ErrStore: the sign-out could not be recorded in the revocation store,
+	// or was recorded but not confirmed as configured ([ErrUnconfirmed]:
+	// replicas or instances missing). The signed-out tokens may still be
+	// accepted by this library somewhere: retry.
 	ErrStore = errors.New("revocation: sign-out not recorded in the store")
 
 	// ErrCognito is the class of every failed Cognito call: an exception

@@ -444,7 +444,7 @@ func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
 			return
 		case errors.Is(err, revocation.ErrStore):
 			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "The sign-out could not be recorded; try again"))
+			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again"))
 		case errors.Is(err, revocation.ErrUserNotFound):
 			writeJSON(w, http.StatusNotFound, errBody("user_not_found", "No such user"))
 		case errors.Is(err, revocation.ErrCognito):
