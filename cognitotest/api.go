@@ -2,6 +2,7 @@ package cognitotest
 
 import (
 	"crypto"
+	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -265,6 +266,9 @@ func (p *Pool) passwordAuth(in initiateAuthInput) (any, *apiError) {
 	if password == "" {
 		return nil, errInvalidParameter("Missing required parameter PASSWORD")
 	}
+	if e := p.checkSecretHash(in, name); e != nil {
+		return nil, e
+	}
 	p.mu.Lock()
 	u := p.lookupLocked(name)
 	if u == nil || u.Password == "" || u.Password != password {
@@ -309,6 +313,9 @@ func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
 	case s == nil || u == nil:
 		p.mu.Unlock()
 		return nil, errNotAuthorized("Invalid Refresh Token")
+	case p.checkSecretHash(in, u.Username) != nil && p.checkSecretHash(in, u.Sub) != nil:
+		p.mu.Unlock()
+		return nil, p.checkSecretHash(in, u.Username)
 	case s.clientID != in.ClientId:
 		p.mu.Unlock()
 		return nil, errNotAuthorized("Refresh Token has different Client")
@@ -459,8 +466,9 @@ func (p *Pool) getUser(body []byte) (any, *apiError) {
 }
 
 type revokeTokenInput struct {
-	Token    string
-	ClientId string
+	Token        string
+	ClientId     string
+	ClientSecret string
 }
 
 var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-_=.]+$`)
@@ -485,6 +493,9 @@ func (p *Pool) revokeToken(body []byte) (any, *apiError) {
 	unauthorized := &apiError{http.StatusBadRequest, "UnauthorizedException", "Client is not authorized to revoke this token."}
 	if !p.isClient(in.ClientId) {
 		return nil, unauthorized
+	}
+	if secret, ok := p.secrets[in.ClientId]; ok && !hmac.Equal([]byte(in.ClientSecret), []byte(secret)) {
+		return nil, &apiError{http.StatusBadRequest, "UnauthorizedException", "Invalid client or secret"}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -600,4 +611,29 @@ func (p *Pool) knownOriginLocked(originJTI string) bool {
 		}
 	}
 	return false
+}
+
+// checkSecretHash checks InitiateAuth's SECRET_HASH for username when the
+// client has a secret, with Cognito's messages.
+func (p *Pool) checkSecretHash(in initiateAuthInput, username string) *apiError {
+	secret, ok := p.secrets[in.ClientId]
+	if !ok {
+		return nil
+	}
+	got := in.AuthParameters["SECRET_HASH"]
+	if got == "" {
+		return errNotAuthorized("Client " + in.ClientId + " is configured for secret but secret was not received")
+	}
+	if !hmac.Equal([]byte(got), []byte(SecretHash(secret, username, in.ClientId))) {
+		return errNotAuthorized("Unable to verify secret hash for client " + in.ClientId)
+	}
+	return nil
+}
+
+// SecretHash is the SECRET_HASH that Cognito expects from a client with a
+// secret: Base64(HMAC-SHA256(secret, username + clientID)).
+func SecretHash(secret, username, clientID string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(username + clientID))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

@@ -717,3 +717,80 @@ func TestAPIProtocol(t *testing.T) {
 		}
 	})
 }
+
+func TestSDKClientSecret(t *testing.T) {
+	const secret = "0123456789abcdefghijklmnopqrstuv"
+	p, _ := newPool(t, cognitotest.Config{ClientIDs: []string{"web", "public"}, ClientSecrets: map[string]string{"web": secret}})
+	alice := p.AddUser(cognitotest.User{Username: "alice", Password: "pw"})
+	c := sdkClient(p)
+	ctx := t.Context()
+	auth := func(flow types.AuthFlowType, client string, params map[string]string) (*types.AuthenticationResultType, error) {
+		out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{AuthFlow: flow, ClientId: aws.String(client), AuthParameters: params})
+		if err != nil {
+			return nil, err
+		}
+		return out.AuthenticationResult, nil
+	}
+	password := func(hash string) map[string]string {
+		m := map[string]string{"USERNAME": "alice", "PASSWORD": "pw"}
+		if hash != "" {
+			m["SECRET_HASH"] = hash
+		}
+		return m
+	}
+
+	_, err := auth(types.AuthFlowTypeUserPasswordAuth, "web", password(""))
+	wantAPIError(t, err, "NotAuthorizedException", "configured for secret but secret was not received")
+	_, err = auth(types.AuthFlowTypeUserPasswordAuth, "web", password(cognitotest.SecretHash("wrong", "alice", "web")))
+	wantAPIError(t, err, "NotAuthorizedException", "Unable to verify secret hash")
+	res, err := auth(types.AuthFlowTypeUserPasswordAuth, "web", password(cognitotest.SecretHash(secret, "alice", "web")))
+	if err != nil {
+		t.Fatalf("sign-in with the secret hash: %v", err)
+	}
+	if _, err := auth(types.AuthFlowTypeUserPasswordAuth, "public", password("")); err != nil {
+		t.Fatalf("a client without a secret needs no hash: %v", err)
+	}
+
+	refresh := func(hash string) error {
+		m := map[string]string{"REFRESH_TOKEN": aws.ToString(res.RefreshToken)}
+		if hash != "" {
+			m["SECRET_HASH"] = hash
+		}
+		_, err := auth(types.AuthFlowTypeRefreshTokenAuth, "web", m)
+		return err
+	}
+	wantAPIError(t, refresh(""), "NotAuthorizedException", "secret was not received")
+	for _, name := range []string{"alice", alice.Sub} {
+		if err := refresh(cognitotest.SecretHash(secret, name, "web")); err != nil {
+			t.Errorf("refresh with the hash of %q: %v", name, err)
+		}
+	}
+
+	revoke := func(s *string) error {
+		_, err := c.RevokeToken(ctx, &cip.RevokeTokenInput{Token: res.RefreshToken, ClientId: aws.String("web"), ClientSecret: s})
+		return err
+	}
+	for _, s := range []*string{nil, aws.String("wrong-secret-of-24-chars-min")} {
+		var ue *types.UnauthorizedException
+		if err := revoke(s); !errors.As(err, &ue) || !strings.Contains(aws.ToString(ue.Message), "Invalid client or secret") {
+			t.Errorf("RevokeToken with secret %v: %v, want UnauthorizedException", aws.ToString(s), err)
+		}
+	}
+	if err := revoke(aws.String(secret)); err != nil {
+		t.Fatalf("RevokeToken with the secret: %v", err)
+	}
+	wantAPIError(t, refresh(cognitotest.SecretHash(secret, "alice", "web")), "NotAuthorizedException", "Refresh Token has been revoked")
+}
+
+func TestNewPoolBadSecret(t *testing.T) {
+	for _, secrets := range []map[string]string{{"nope": "s"}, {cognitotest.DefaultClientID: ""}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("ClientSecrets %v: no panic", secrets)
+				}
+			}()
+			cognitotest.NewPool(cognitotest.Config{ClientSecrets: secrets}).Close()
+		}()
+	}
+}

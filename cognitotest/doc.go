@@ -88,6 +88,9 @@
 //     prescribes; a token of another client, or a client the pool does not
 //     have, gives UnauthorizedException; an access or ID token gives
 //     UnsupportedTokenTypeException.
+//   - Client secrets ([Config.ClientSecrets]): RevokeToken needs the
+//     client's ClientSecret and InitiateAuth its SECRET_HASH
+//     ([SecretHash]), with Cognito's errors.
 //
 // Any other operation gives UnknownOperationException. Errors take Cognito's
 // shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType and a JSON body
@@ -107,7 +110,7 @@
 //
 // # Differences from Cognito
 //
-// The fake has no MFA, challenges, SRP, hosted UI, client secrets, user
+// The fake has no MFA, challenges, SRP, hosted UI, user
 // states other than CONFIRMED, or token revocation settings (every client
 // behaves as if EnableTokenRevocation were on). Error messages follow
 // Cognito's where known and are otherwise marked "cognitotest:".

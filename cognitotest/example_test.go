@@ -233,3 +233,36 @@ func ExamplePool_SignIn() {
 	fmt.Println(s.AccessToken != "", s.IDToken != "", s.RefreshToken != "")
 	// Output: true true true
 }
+
+// A pool whose app client has a secret, as confidential (server-side)
+// clients do: sign-ins must carry SECRET_HASH, RevokeToken the secret.
+func ExampleSecretHash() {
+	const secret = "0123456789abcdefghijklmnopqrstuv"
+	pool := cognitotest.NewPool(cognitotest.Config{
+		ClientSecrets: map[string]string{cognitotest.DefaultClientID: secret},
+	})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice", Password: "Alice-pw-1"})
+
+	ctx := context.Background()
+	client := pool.Client()
+	out, err := client.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		ClientId: aws.String(pool.ClientID()),
+		AuthParameters: map[string]string{
+			"USERNAME":    "alice",
+			"PASSWORD":    "Alice-pw-1",
+			"SECRET_HASH": cognitotest.SecretHash(secret, "alice", pool.ClientID()),
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, err = client.RevokeToken(ctx, &cip.RevokeTokenInput{
+		Token:        out.AuthenticationResult.RefreshToken,
+		ClientId:     aws.String(pool.ClientID()),
+		ClientSecret: aws.String(secret),
+	})
+	fmt.Println("revoked:", err == nil)
+	// Output: revoked: true
+}

@@ -41,6 +41,16 @@ type Config struct {
 	// panics on an empty or duplicate ID.
 	ClientIDs []string
 
+	// ClientSecrets gives app clients (by ID, among ClientIDs) a client
+	// secret, as confidential clients have. The API then requires it as
+	// Cognito does: RevokeToken's ClientSecret (else UnauthorizedException
+	// "Invalid client or secret"), and InitiateAuth's SECRET_HASH,
+	// Base64(HMAC-SHA256(secret, username + client ID)), where for
+	// REFRESH_TOKEN_AUTH the username may also be the sub (else
+	// NotAuthorizedException). NewPool panics on a secret of an unknown
+	// client or an empty one.
+	ClientSecrets map[string]string
+
 	// Now is the clock used to mint tokens (iat, auth_time, exp) and by
 	// the API (expiry of access and refresh tokens, sign-out times).
 	// If nil, time.Now is used. It MUST be safe for concurrent use (the
@@ -71,6 +81,7 @@ type Config struct {
 type Pool struct {
 	poolID         string
 	clientIDs      []string
+	secrets        map[string]string // by client ID
 	now            func() time.Time
 	accessTTL      time.Duration
 	idTTL          time.Duration
@@ -158,6 +169,7 @@ func NewPool(cfg Config) *Pool {
 	p := &Pool{
 		poolID:         cfg.PoolID,
 		clientIDs:      slices.Clone(cfg.ClientIDs),
+		secrets:        maps.Clone(cfg.ClientSecrets),
 		now:            cfg.Now,
 		accessTTL:      cfg.AccessTokenTTL,
 		idTTL:          cfg.IDTokenTTL,
@@ -185,6 +197,11 @@ func NewPool(cfg Config) *Pool {
 			panic(fmt.Sprintf("cognitotest: empty or duplicate client ID %q", c))
 		}
 		seen[c] = true
+	}
+	for c, secret := range p.secrets {
+		if !seen[c] || secret == "" {
+			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, or empty", c))
+		}
 	}
 	if p.now == nil {
 		p.now = time.Now

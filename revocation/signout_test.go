@@ -54,18 +54,24 @@ type env struct {
 	verifier *cognitoguard.Verifier
 	so       *revocation.SignOut
 	logs     *syncbuf.Buffer
+	secret   string
 }
 
 // envOptions tune newEnv.
 type envOptions struct {
 	recorder func(*revocation.Memory) revocation.Recorder // default: the store
 	cfg      revocation.SignOutConfig
+	secret   string // the pool's client has this client secret
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{clock: newClock(), logs: new(syncbuf.Buffer)}
-	e.pool = cognitotest.NewPool(cognitotest.Config{Now: e.clock.Now})
+	e := &env{clock: newClock(), logs: new(syncbuf.Buffer), secret: o.secret}
+	pc := cognitotest.Config{Now: e.clock.Now}
+	if o.secret != "" {
+		pc.ClientSecrets = map[string]string{cognitotest.DefaultClientID: o.secret}
+	}
+	e.pool = cognitotest.NewPool(pc)
 	t.Cleanup(e.pool.Close)
 	e.client = newClient(e.pool)
 	e.store = revocation.NewMemory(revocation.MemoryConfig{Now: e.clock.Now})
@@ -113,12 +119,21 @@ func (e *env) signIn(t *testing.T, name string) *types.AuthenticationResultType 
 	out, err := e.client.InitiateAuth(t.Context(), &cip.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
 		ClientId:       aws.String(e.pool.ClientID()),
-		AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": "pw-" + name},
+		AuthParameters: e.secretHash(name, map[string]string{"USERNAME": name, "PASSWORD": "pw-" + name}),
 	})
 	if err != nil {
 		t.Fatalf("InitiateAuth %s: %v", name, err)
 	}
 	return out.AuthenticationResult
+}
+
+// secretHash adds SECRET_HASH for username to params when the client has
+// a secret.
+func (e *env) secretHash(username string, params map[string]string) map[string]string {
+	if e.secret != "" {
+		params["SECRET_HASH"] = cognitotest.SecretHash(e.secret, username, e.pool.ClientID())
+	}
+	return params
 }
 
 func (e *env) refresh(ctx context.Context, rt string) (*types.AuthenticationResultType, error) {
@@ -830,5 +845,55 @@ func TestSignOutWithoutAuthenticator(t *testing.T) {
 	}
 	if p.Calls("GlobalSignOut")+p.Calls("RevokeToken")+p.Calls("AdminGetUser") != 0 {
 		t.Error("Cognito was called")
+	}
+}
+
+// TestRevokeSessionClientSecret: an app client with a secret; RevokeToken
+// goes through the real SDK with SignOutConfig.ClientSecret. A wrong
+// secret is Cognito's UnauthorizedException, returned typed, the session
+// revocation recorded all the same; the right one revokes the refresh
+// token.
+func TestRevokeSessionClientSecret(t *testing.T) {
+	const secret = "0123456789abcdefghijklmnopqrstuv"
+	for _, tc := range []struct {
+		name, secret string
+		ok           bool
+	}{
+		{"right secret", secret, true},
+		{"wrong secret", "wrong-secret-of-24-chars-min", false},
+		{"no secret", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{secret: secret, cfg: revocation.SignOutConfig{ClientSecret: tc.secret}})
+			e.addUser("alice")
+			s := e.signIn(t, "alice")
+			err := e.so.RevokeSession(t.Context(), *s.AccessToken, *s.RefreshToken)
+			e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked) // recorded either way
+			_, rerr := e.client.InitiateAuth(t.Context(), &cip.InitiateAuthInput{
+				AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
+				ClientId:       aws.String(e.pool.ClientID()),
+				AuthParameters: e.secretHash("alice", map[string]string{"REFRESH_TOKEN": *s.RefreshToken}),
+			})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("RevokeSession: %v", err)
+				}
+				if rerr == nil {
+					t.Error("the refresh token still works after RevokeToken")
+				}
+				return
+			}
+			var soe *revocation.SignOutError
+			var ue *types.UnauthorizedException
+			if !errors.As(err, &soe) || !soe.Recorded || !errors.Is(err, revocation.ErrCognito) || !errors.As(err, &ue) {
+				t.Fatalf("RevokeSession = %v, want a recorded SignOutError wrapping UnauthorizedException", err)
+			}
+			if rerr != nil {
+				t.Errorf("refresh after a refused RevokeToken: %v, want it to work (Cognito revoked nothing)", rerr)
+			}
+			if strings.Contains(e.logs.String(), secret) || (tc.secret != "" && strings.Contains(e.logs.String(), tc.secret)) {
+				t.Error("a client secret was logged")
+			}
+		})
 	}
 }
