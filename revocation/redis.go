@@ -123,6 +123,9 @@ type RedisStats struct {
 	Messages        uint64 // sign-out messages received from pub/sub
 	Rebuilds        uint64 // view resets after a resubscription (lost connection)
 	StaleRejections uint64 // Revoked calls failed with ErrUnavailable because the view could be stale
+	Unconfirmed     uint64 // writes recorded but returned as ErrUnconfirmed (WaitReplicas, WaitInstances)
+	AcksSent        uint64 // acknowledgements published, of any writer's sign-out (see WaitInstances)
+	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
 	Entries         int    // users in the local view now
 	Trusted         bool   // the view is subscribed and fresh now
 }
@@ -181,6 +184,7 @@ type Redis struct {
 	acks       map[string]*ackWait // this instance's writes awaiting acknowledgements, by nonce
 
 	hits, lookups, trips, messages, rebuilds, stale atomic.Uint64
+	unconfirmed, acksSent, acksDropped              atomic.Uint64
 }
 
 // ackSend is an acknowledgement to publish: nonce on channel.
@@ -565,11 +569,13 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
 	}
 	if acked < int64(r.replicas) {
+		r.unconfirmed.Add(1)
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
 			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
 	}
 	if aw != nil {
 		if err := r.awaitAcks(ctx, nonce, aw, receivers); err != nil {
+			r.unconfirmed.Add(1)
 			return err
 		}
 	}
@@ -645,6 +651,11 @@ func (r *Redis) acker() {
 				err = r.client.Publish(ctx, a.channel, msg).Err()
 			}
 			cancel()
+			if err == nil {
+				r.acksSent.Add(1)
+			} else {
+				r.acksDropped.Add(1)
+			}
 			if err != nil && r.ctx.Err() == nil {
 				r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge a sign-out (the publisher will report it)",
 					slog.String("error", err.Error()))
@@ -810,6 +821,9 @@ func (r *Redis) Stats() RedisStats {
 		Messages:        r.messages.Load(),
 		Rebuilds:        r.rebuilds.Load(),
 		StaleRejections: r.stale.Load(),
+		Unconfirmed:     r.unconfirmed.Load(),
+		AcksSent:        r.acksSent.Load(),
+		AcksDropped:     r.acksDropped.Load(),
 		Entries:         r.view.len(),
 		Trusted:         r.trusted.Load(),
 	}
@@ -1029,6 +1043,7 @@ func (r *Redis) run() {
 					select {
 					case r.ackQ <- ackSend{ackChannel(r.channel, id), nonce}:
 					default:
+						r.acksDropped.Add(1)
 						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: acknowledgement queue full; dropping one (the publisher will report it)")
 					}
 				}

@@ -162,8 +162,8 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 		}
 	}
 	a := newRedisStore(t, client, revocation.RedisConfig{WaitInstances: true})
-	newRedisStore(t, client, revocation.RedisConfig{})
-	newRedisStore(t, client, revocation.RedisConfig{})
+	b := newRedisStore(t, client, revocation.RedisConfig{})
+	c := newRedisStore(t, client, revocation.RedisConfig{})
 
 	// The two raw subscribers count as instances that never acknowledge
 	// on the sign-out channel: 3 of 4 receivers acknowledge.
@@ -185,6 +185,15 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	}
 	if len(seen) != 1 {
 		t.Errorf("acknowledgements on %v, want all on the publisher's channel", seen)
+	}
+	for i, s := range []*revocation.Redis{a, b, c} {
+		wantUnconfirmed := map[bool]uint64{true: 1}[i == 0]
+		// The acker counts after its PUBLISH returns, which may be just
+		// after the subscriber above got the message.
+		eventually(t, time.Second, fmt.Sprintf("instance %d counters", i), func() bool {
+			st := s.Stats()
+			return st.AcksSent == 1 && st.AcksDropped == 0 && st.Unconfirmed == wantUnconfirmed
+		})
 	}
 	// Nothing else arrives on either channel: no acknowledgement was sent
 	// to the sign-out channel.
