@@ -68,11 +68,11 @@
 // T) atomically, drops fields older than the newest minus TTL, refreshes
 // the key's TTL (PEXPIRE TTL) on change, and returns the resulting value.
 // That value is then published on channel Prefix + "signouts" as
-// "1 NUL kind NUL T NUL iss NUL sub NUL origin_jti" (kind "u" or "s";
-// followed by NUL "id.nonce" when the writer waits for acknowledgements:
-// every instance, after applying the message, publishes "a NUL nonce" on
-// the writer's own channel "{" + Prefix + "signouts}:ack:" + id, whose
-// hash tag puts it in the sign-out channel's Cluster slot), with
+// "1 NUL kind NUL T NUL iss NUL sub NUL origin_jti" (kind "u" or "s"). A
+// writer with WaitInstances then publishes "r NUL id.nonce"; every
+// instance, having applied what came before, answers "a NUL nonce" on the
+// writer's own channel "{" + Prefix + "signouts}:ack:" + id, whose hash
+// tag puts it in the sign-out channel's Cluster slot. Both go out with
 // SPUBLISH for a *redis.ClusterClient (sharded pub/sub, Redis 7) and
 // PUBLISH otherwise ([RedisConfig.Sharded] overrides). A publish failure
 // after a successful write is returned: the caller retries, which is

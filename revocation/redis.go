@@ -541,25 +541,10 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
 	r.view.apply(userKey{iss, sub}, jti, res)
-	var nonce string
-	var aw *ackWait
-	var reply string
-	if r.instances {
-		nonce = rand.Text()
-		aw = r.expectAcks(nonce)
-		defer r.dropAcks(nonce)
-		reply = r.id + "." + nonce
-	}
-	msg := encodeMessage(iss, sub, jti, res, reply)
-	var receivers int64
+	msg := encodeMessage(iss, sub, jti, res)
 	r.trips.Add(1)
 	err = r.call(ctx, func(ctx context.Context) error {
-		var err error
-		if r.sharded {
-			receivers, err = r.client.SPublish(ctx, r.channel, msg).Result()
-		} else {
-			receivers, err = r.client.Publish(ctx, r.channel, msg).Result()
-		}
+		_, err := r.publish(ctx, r.channel, msg)
 		return err
 	})
 	if err != nil {
@@ -573,13 +558,45 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
 			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
 	}
-	if aw != nil {
-		if err := r.awaitAcks(ctx, nonce, aw, receivers); err != nil {
+	if r.instances {
+		if err := r.confirm(ctx); err != nil {
 			r.unconfirmed.Add(1)
 			return err
 		}
 	}
 	return nil
+}
+
+// publish publishes msg on channel, sharded or not, and returns the
+// number of subscribers that received it.
+func (r *Redis) publish(ctx context.Context, channel, msg string) (int64, error) {
+	if r.sharded {
+		return r.client.SPublish(ctx, channel, msg).Result()
+	}
+	return r.client.Publish(ctx, channel, msg).Result()
+}
+
+// confirm publishes an acknowledgement request after a sign-out message
+// and waits, within Timeout, until every subscriber it reached has
+// acknowledged it. A subscriber processes its messages in order, so one
+// that acknowledges the request has applied the sign-out published
+// before it (or subscribed after the write, and reads Redis).
+func (r *Redis) confirm(ctx context.Context) error {
+	nonce := rand.Text()
+	aw := r.expectAcks(nonce)
+	defer r.dropAcks(nonce)
+	var receivers int64
+	r.trips.Add(1)
+	err := r.call(ctx, func(ctx context.Context) error {
+		var err error
+		receivers, err = r.publish(ctx, r.channel, ackRequestPrefix+r.id+"."+nonce)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w: sign-out recorded and published, confirmation request not (retry): %w",
+			ErrUnavailable, ErrUnconfirmed, err)
+	}
+	return r.awaitAcks(ctx, aw, receivers)
 }
 
 // expectAcks registers a write about to be published with nonce.
@@ -613,8 +630,8 @@ func (r *Redis) ackReceived(nonce string) {
 }
 
 // awaitAcks waits, within Timeout, until receivers instances have
-// acknowledged the write published with nonce.
-func (r *Redis) awaitAcks(ctx context.Context, nonce string, aw *ackWait, receivers int64) error {
+// acknowledged the request registered as aw.
+func (r *Redis) awaitAcks(ctx context.Context, aw *ackWait, receivers int64) error {
 	r.ackMu.Lock()
 	aw.need = receivers
 	if aw.got >= receivers {
@@ -645,11 +662,7 @@ func (r *Redis) acker() {
 			msg := ackPrefix + a.nonce
 			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 			var err error
-			if r.sharded {
-				err = r.client.SPublish(ctx, a.channel, msg).Err()
-			} else {
-				err = r.client.Publish(ctx, a.channel, msg).Err()
-			}
+			_, err = r.publish(ctx, a.channel, msg)
 			cancel()
 			if err == nil {
 				r.acksSent.Add(1)
@@ -735,15 +748,17 @@ func (r *Redis) SignedOutAt(ctx context.Context, issuer, sub string) (time.Time,
 }
 
 // Message payload: version, kind, T, issuer, sub, origin_jti, separated by
-// NUL (which none of them may contain), and, when the publisher waits for
-// acknowledgements (WaitInstances), a seventh field "ID.nonce": the
-// publisher's instance id and the write's nonce. An acknowledgement is
-// ackPrefix + nonce, published on the publisher's own channel
-// ackChannel(channel, ID), so that it reaches the publisher alone.
+// NUL (which none of them may contain). An acknowledgement request
+// (WaitInstances) is ackRequestPrefix + "ID.nonce", published after the
+// sign-out; the acknowledgement is ackPrefix + nonce, published on the
+// requester's own channel ackChannel(channel, ID), so that it reaches the
+// requester alone. Readers that predate requests ignore them (and so
+// never acknowledge) but never miss a sign-out.
 const (
-	msgVersion = "1"
-	ackPrefix  = "a\x00"
-	maxReply   = 128
+	msgVersion       = "1"
+	ackRequestPrefix = "r\x00"
+	ackPrefix        = "a\x00"
+	maxAckRequest    = 128
 )
 
 // ackChannel is the acknowledgement channel of instance id: its hash tag
@@ -751,45 +766,40 @@ const (
 // in the same slot (one sharded subscription holds both).
 func ackChannel(channel, id string) string { return "{" + channel + "}:ack:" + id }
 
-func encodeMessage(iss, sub, jti string, t int64, reply string) string {
+func encodeMessage(iss, sub, jti string, t int64) string {
 	kind := "u"
 	if jti != "" {
 		kind = "s"
 	}
-	f := []string{msgVersion, kind, strconv.FormatInt(t, 10), iss, sub, jti}
-	if reply != "" {
-		f = append(f, reply)
-	}
-	return strings.Join(f, "\x00")
+	return strings.Join([]string{msgVersion, kind, strconv.FormatInt(t, 10), iss, sub, jti}, "\x00")
 }
 
-// decodeMessage parses a sign-out message; reply is "ID.nonce" when the
-// publisher waits for an acknowledgement.
-func decodeMessage(p string) (k userKey, jti string, t int64, reply string, err error) {
+func decodeMessage(p string) (k userKey, jti string, t int64, err error) {
 	f := strings.Split(p, "\x00")
-	if len(f) == 7 {
-		reply = f[6]
-		f = f[:6]
-		id, nonce, ok := strings.Cut(reply, ".")
-		if !ok || id == "" || nonce == "" || len(reply) > maxReply {
-			return k, "", 0, "", errors.New("malformed sign-out acknowledgement request")
-		}
-	}
 	if len(f) != 6 || f[0] != msgVersion || f[3] == "" || f[4] == "" {
-		return k, "", 0, "", errors.New("malformed sign-out message")
+		return k, "", 0, errors.New("malformed sign-out message")
 	}
 	t, err = strconv.ParseInt(f[2], 10, 64)
 	if err != nil || t <= 0 {
-		return k, "", 0, "", errors.New("malformed sign-out time")
+		return k, "", 0, errors.New("malformed sign-out time")
 	}
 	switch {
 	case f[1] == "u" && f[5] == "":
 	case f[1] == "s" && f[5] != "":
 		jti = f[5]
 	default:
-		return k, "", 0, "", errors.New("malformed sign-out kind")
+		return k, "", 0, errors.New("malformed sign-out kind")
 	}
-	return userKey{f[3], f[4]}, jti, t, reply, nil
+	return userKey{f[3], f[4]}, jti, t, nil
+}
+
+// decodeAckRequest parses the body of an acknowledgement request, "ID.nonce".
+func decodeAckRequest(p string) (id, nonce string, err error) {
+	id, nonce, ok := strings.Cut(p, ".")
+	if !ok || id == "" || nonce == "" || len(p) > maxAckRequest || strings.ContainsAny(p, "\x00{}") {
+		return "", "", errors.New("malformed acknowledgement request")
+	}
+	return id, nonce, nil
 }
 
 // Ready waits until the view is trusted (subscribed and fresh), or ctx
@@ -1031,22 +1041,30 @@ func (r *Redis) run() {
 					}
 					continue
 				}
+				if req, ok := strings.CutPrefix(m.Payload, ackRequestPrefix); ok {
+					// Every message before this one is applied.
+					id, nonce, err := decodeAckRequest(req)
+					if err != nil {
+						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
+							slog.String("channel", m.Channel), slog.String("error", err.Error()))
+						continue
+					}
+					select {
+					case r.ackQ <- ackSend{ackChannel(r.channel, id), nonce}:
+					default:
+						r.acksDropped.Add(1)
+						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: acknowledgement queue full; dropping one (the requester will report it)")
+					}
+					continue
+				}
 				r.messages.Add(1)
-				k, jti, t, reply, err := decodeMessage(m.Payload)
+				k, jti, t, err := decodeMessage(m.Payload)
 				if err != nil {
 					r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
 						slog.String("channel", m.Channel), slog.String("error", err.Error()))
 					continue
 				}
 				r.view.apply(k, jti, t)
-				if id, nonce, ok := strings.Cut(reply, "."); ok {
-					select {
-					case r.ackQ <- ackSend{ackChannel(r.channel, id), nonce}:
-					default:
-						r.acksDropped.Add(1)
-						r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: acknowledgement queue full; dropping one (the publisher will report it)")
-					}
-				}
 			}
 		}
 		r.untrust("reconnect")

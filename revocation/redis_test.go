@@ -291,7 +291,9 @@ func TestRedisIgnoresForeignMessages(t *testing.T) {
 	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00",
 		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00" + long, // nonce too long
 		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00",        // empty nonce
-		"a\x00unknown-nonce", // an acknowledgement of nobody's write
+		"a\x00unknown-nonce", // an acknowledgement, on the wrong channel
+		"r\x00no-dot",        // malformed acknowledgement requests: ignored, not counted
+		"r\x00{id}.nonce",
 	} {
 		if err := c.Publish(ctx, "cognitoguard:signouts", p).Err(); err != nil {
 			t.Fatal(err)
