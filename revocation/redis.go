@@ -93,11 +93,14 @@ type RedisConfig struct {
 	// WaitInstances makes every write of this instance wait until every
 	// instance subscribed to the channel when it was published (this one
 	// included) has applied it to its view: when RevokeUser returns nil,
-	// no instance answers from a view that lacks the sign-out. Each
-	// instance acknowledges after applying, on this instance's own
-	// channel (all instances do, whatever their own setting: N messages
-	// for N instances); the publisher waits, within Timeout, for as many
-	// acknowledgements as PUBLISH counted receivers. A shortfall is
+	// no instance answers from a view that lacks the sign-out. After the
+	// sign-out message the writer publishes an acknowledgement request;
+	// each instance answers it, having applied the messages before it, on
+	// this instance's own channel (all instances do, whatever their own
+	// setting: N messages for N instances); the writer waits, within
+	// Timeout, for as many acknowledgements as PUBLISH counted receivers
+	// of the request. Every instance must run a version that knows
+	// requests (older ones ignore them). A shortfall is
 	// returned wrapping [ErrUnavailable] and [ErrUnconfirmed], naming the
 	// counts (the record is kept and published; retrying is safe). Any
 	// other subscriber of the channel (a redis-cli SUBSCRIBE) counts as an
