@@ -216,11 +216,9 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if cerr := h.cop.Check(r); cerr != nil {
 			h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: cross-origin logout refused",
 				slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
-			if h.onError != nil {
-				h.onError(w, r, ErrCrossOrigin)
-				return
-			}
-			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
+			h.fail(w, r, ErrCrossOrigin, func() {
+				writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
+			})
 			return
 		}
 		tok, err = extractCookie(r, h.cookie, cognitoguard.DefaultMaxTokenSize, true)
@@ -246,19 +244,15 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case failed && failure.StoreFailed():
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out not recorded", slog.String("error", err.Error()))
-		if h.onError != nil {
-			h.onError(w, r, err)
-			return
-		}
-		hdr.Set("Retry-After", h.retryAfter)
-		writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again")
+		h.fail(w, r, err, func() {
+			hdr.Set("Retry-After", h.retryAfter)
+			writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again")
+		})
 	case failed && failure.CognitoFailed():
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out failed at the identity provider", slog.String("error", err.Error()))
-		if h.onError != nil {
-			h.onError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The identity provider did not confirm the sign-out; try again")
+		h.fail(w, r, err, func() {
+			writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The identity provider did not confirm the sign-out; try again")
+		})
 	default:
 		// A token missing, invalid or not checkable: the classes of
 		// cognitoguard, answered as the middleware does (which also hands
@@ -266,6 +260,16 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s := &settings{realm: h.realm, retryAfter: h.retryAfter, errorHandler: h.onError, log: h.log}
 		s.reject(w, r, err)
 	}
+}
+
+// fail answers a refused or failed sign-out: with the configured
+// ErrorHandler, else with answer.
+func (h *logoutHandler) fail(w http.ResponseWriter, r *http.Request, err error, answer func()) {
+	if h.onError != nil {
+		h.onError(w, r, err)
+		return
+	}
+	answer()
 }
 
 // writeJSON writes a fixed JSON error body. code and desc are constant

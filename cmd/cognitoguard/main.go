@@ -30,8 +30,8 @@
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
 // flags; -redis-tls connects with TLS verified by the system's roots,
 // -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be the
-// services' prefix, and -issuer their
-// issuer when they set one (multi-Region issuers, emulators).
+// services' prefix, and -issuer their issuer when they set one
+// (multi-Region issuers, emulators).
 //
 // Exit status: 0 on success, 1 when the operation failed (the error is
 // printed with its class), 2 on a usage error.
