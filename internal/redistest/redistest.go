@@ -74,8 +74,21 @@ var (
 // COGNITOGUARD_INTEGRATION=1).
 func Server(t testing.TB) (addr string, proc *os.Process) {
 	t.Helper()
-	bin := need(t, "redis-server")
 	dir := t.TempDir()
+	s := launch(t, "redis-server", func(port int) *server { return &server{port: port, dir: dir} })
+	if s == nil {
+		return "", nil
+	}
+	return s.addr(), s.process()
+}
+
+// launch starts the server made by mk on a free port (trying a few, for
+// the rare port taken between the probe and the bind), registers it for
+// Restart and cleanup, and returns it; it fails the test (and returns nil)
+// when none starts.
+func launch(t testing.TB, what string, mk func(port int) *server) *server {
+	t.Helper()
+	bin := need(t, "redis-server")
 	var last error
 	for range attempts {
 		port, err := freePort(false)
@@ -83,17 +96,16 @@ func Server(t testing.TB) (addr string, proc *os.Process) {
 			last = err
 			continue
 		}
-		s := &server{port: port, dir: dir}
+		s := mk(port)
 		if err := s.start(bin); err != nil {
 			last = err
 			continue
 		}
-		addr = s.addr()
-		register(t, addr, s)
-		return addr, s.process()
+		register(t, s.addr(), s)
+		return s
 	}
-	t.Fatalf("redistest: cannot start redis-server: %v", last)
-	return "", nil
+	t.Fatalf("redistest: cannot start %s: %v", what, last)
+	return nil
 }
 
 // Restart stops the server at addr, started by [Server] in this test, if it
@@ -206,7 +218,7 @@ func Cluster(t testing.TB) []string {
 // t.Cleanup.
 func Sentinel(t testing.TB, masterAddr, master string, replicas int) string {
 	t.Helper()
-	bin := need(t, "redis-server")
+	need(t, "redis-server")
 	host, port, err := net.SplitHostPort(masterAddr)
 	if err != nil {
 		t.Fatalf("redistest: Sentinel: master address %q: %v", masterAddr, err)
@@ -221,33 +233,23 @@ func Sentinel(t testing.TB, masterAddr, master string, replicas int) string {
 		t.Fatalf("redistest: Sentinel: %v", err)
 		return ""
 	}
-	var last error
-	for range attempts {
-		p, err := freePort(false)
-		if err != nil {
-			last = err
-			continue
-		}
-		s := &server{port: p, dir: dir, conf: conf, extra: []string{"--sentinel"}}
-		if err := s.start(bin); err != nil {
-			last = err
-			continue
-		}
-		register(t, s.addr(), s)
-		deadline := time.Now().Add(StartTimeout)
-		for {
-			if n, ok := sentinelReplicas(s.addr(), master); ok && n == replicas {
-				return s.addr()
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: Sentinel at %s does not list %d replicas of %s after %v", s.addr(), replicas, master, StartTimeout)
-				return ""
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+	s := launch(t, "a Sentinel", func(port int) *server {
+		return &server{port: port, dir: dir, conf: conf, extra: []string{"--sentinel"}}
+	})
+	if s == nil {
+		return ""
 	}
-	t.Fatalf("redistest: cannot start a Sentinel: %v", last)
-	return ""
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		if n, ok := sentinelReplicas(s.addr(), master); ok && n == replicas {
+			return s.addr()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: Sentinel at %s does not list %d replicas of %s after %v", s.addr(), replicas, master, StartTimeout)
+			return ""
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // sentinelReplicas returns the number of replicas the Sentinel at addr

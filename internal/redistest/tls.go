@@ -23,33 +23,23 @@ import (
 // [Server].
 func TLSServer(t testing.TB) (addr, caFile string) {
 	t.Helper()
-	bin := need(t, "redis-server")
+	need(t, "redis-server")
 	dir := t.TempDir()
 	caFile, certFile, keyFile, err := writeTestPKI(dir)
 	if err != nil {
 		t.Fatalf("redistest: TLSServer: %v", err)
 		return "", ""
 	}
-	var last error
-	for range attempts {
-		port, err := freePort(false)
-		if err != nil {
-			last = err
-			continue
-		}
-		s := &server{port: port, dir: dir, tls: true, extra: []string{
+	s := launch(t, "a TLS redis-server", func(port int) *server {
+		return &server{port: port, dir: dir, tls: true, extra: []string{
 			"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile,
 			"--tls-auth-clients", "no",
 		}}
-		if err := s.start(bin); err != nil {
-			last = err
-			continue
-		}
-		register(t, s.addr(), s)
-		return s.addr(), caFile
+	})
+	if s == nil {
+		return "", ""
 	}
-	t.Fatalf("redistest: cannot start a TLS redis-server: %v", last)
-	return "", ""
+	return s.addr(), caFile
 }
 
 // writeTestPKI writes a CA certificate and a server certificate and key
