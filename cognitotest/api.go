@@ -309,13 +309,15 @@ func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
 	if s != nil {
 		u = p.userBySubLocked(s.sub)
 	}
-	switch {
-	case s == nil || u == nil:
+	if s == nil || u == nil {
 		p.mu.Unlock()
 		return nil, errNotAuthorized("Invalid Refresh Token")
-	case p.checkSecretHash(in, u.Username) != nil && p.checkSecretHash(in, u.Sub) != nil:
+	}
+	if e := p.checkRefreshSecretHash(in, u); e != nil {
 		p.mu.Unlock()
-		return nil, p.checkSecretHash(in, u.Username)
+		return nil, e
+	}
+	switch {
 	case s.clientID != in.ClientId:
 		p.mu.Unlock()
 		return nil, errNotAuthorized("Refresh Token has different Client")
@@ -628,6 +630,16 @@ func (p *Pool) checkSecretHash(in initiateAuthInput, username string) *apiError 
 		return errNotAuthorized("Unable to verify secret hash for client " + in.ClientId)
 	}
 	return nil
+}
+
+// checkRefreshSecretHash checks a refresh's SECRET_HASH, which may be
+// computed with the username or the sub.
+func (p *Pool) checkRefreshSecretHash(in initiateAuthInput, u *userRecord) *apiError {
+	e := p.checkSecretHash(in, u.Username)
+	if e != nil && p.checkSecretHash(in, u.Sub) == nil {
+		return nil
+	}
+	return e
 }
 
 // SecretHash is the SECRET_HASH that Cognito expects from a client with a
