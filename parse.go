@@ -66,6 +66,8 @@ func memberError(what, key string, err error) error {
 	switch {
 	case errors.Is(err, jsonscan.ErrDuplicate):
 		return malformed(what + " " + quoteName(key) + " holds an object with two members whose names differ at most in case")
+	case errors.Is(err, jsonscan.ErrRange):
+		return malformed(what + " " + quoteName(key) + " holds a number beyond float64's range")
 	case errors.Is(err, errBadDate):
 		return malformed(what + " " + quoteName(key) + " is not a valid NumericDate")
 	case errors.Is(err, errCaseVariant):
@@ -147,6 +149,16 @@ func (p *parsed) parseHeader(src string) error {
 			// No extension is understood, so a critical one must fail
 			// (RFC 7515 §4.1.11).
 			return malformed("crit header not supported")
+		case "b64", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256":
+			// b64 changes what is signed (RFC 7797); the others name a
+			// key by other means than kid. Cognito sends none of them.
+			return malformed("header field " + key + " not supported")
+		case "typ", "cty":
+			if sc.Peek() == jsonscan.Null {
+				err = sc.Skip()
+			} else {
+				_, err = sc.String()
+			}
 		default:
 			err = sc.Skip()
 		}

@@ -5,7 +5,8 @@
 // returned as substrings of the input (no copy), so the input must not be
 // modified while results are in use. It rejects what RFC 8259 rejects
 // (control characters in strings, bad escapes, leading zeros, trailing
-// garbage), nests at most [MaxDepth] levels deep, and refuses two member
+// garbage) and numbers beyond float64's range ([ErrRange]), nests at most
+// [MaxDepth] levels deep, and refuses two member
 // names of one object that are equal under case folding ([ErrDuplicate]),
 // at every depth, so that encoding/json decodes what was scanned.
 package jsonscan
@@ -341,7 +342,8 @@ func (s *Scanner) number() error {
 			i++
 		}
 	}
-	if i < len(s.src) && (s.src[i] == 'e' || s.src[i] == 'E') {
+	exp := i < len(s.src) && (s.src[i] == 'e' || s.src[i] == 'E')
+	if exp {
 		i++
 		if i < len(s.src) && (s.src[i] == '+' || s.src[i] == '-') {
 			i++
@@ -353,9 +355,20 @@ func (s *Scanner) number() error {
 			i++
 		}
 	}
+	// Only an exponent or more than 300 digits can leave float64's range.
+	if exp || i-s.i > 300 {
+		if _, err := strconv.ParseFloat(s.src[s.i:i], 64); err != nil {
+			return ErrRange
+		}
+	}
 	s.i = i
 	return nil
 }
+
+// ErrRange is returned for a number that encoding/json cannot decode into
+// a float64 (such as 1e999): a payload that Claims.Decode into a map could
+// not read is refused.
+var ErrRange = errors.New("jsonscan: number out of float64 range")
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

@@ -107,6 +107,9 @@ func TestScanner(t *testing.T) {
 		{"nested duplicate", `{"o":{"x":1,"x":2}}`, nil},
 		{"nested in array", `{"o":[{"userId":"a","USERID":"b"}]}`, nil},
 		{"same name in sibling objects", `{"o":[{"x":1},{"x":2}],"p":{"x":3}}`, map[string]any{"o": "array", "p": "skipped"}},
+		{"number beyond float64", `{"x":1e999}`, nil},
+		{"negative beyond float64", `{"o":[-1e309]}`, nil},
+		{"tiny number rounds to zero", `{"x":1e-999}`, map[string]any{"x": "non-integer"}},
 		{"same name at two depths", `{"x":{"x":{"x":1}}}`, map[string]any{"x": "skipped"}},
 	}
 	for _, tt := range tests {
@@ -234,7 +237,8 @@ func foldDuplicate(src string) bool {
 }
 
 // FuzzScanner checks that the scanner never panics, never accepts what
-// encoding/json rejects, and refuses exactly the objects with member names
+// encoding/json rejects or cannot decode into an interface (numbers beyond
+// float64), and refuses exactly the objects with member names
 // equal up to case (judged by encoding/json's tokenizer and
 // strings.EqualFold).
 func FuzzScanner(f *testing.F) {
@@ -254,6 +258,10 @@ func FuzzScanner(f *testing.F) {
 		}
 		if foldDuplicate(src) {
 			t.Fatalf("scanner accepted %q, which has names equal up to case", src)
+		}
+		var anything any
+		if err := json.Unmarshal([]byte(src), &anything); err != nil {
+			t.Fatalf("scanner accepted %q, which encoding/json cannot decode into any: %v", src, err)
 		}
 		var raw map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(src), &raw); err != nil {
