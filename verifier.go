@@ -323,7 +323,7 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 	}
 	now := v.now()
 	if v.cache != nil {
-		if cached := v.cache.get(token); cached != nil {
+		if cached := v.cache.get(token); cached != nil && v.keyStillServed(ctx, token, cached) {
 			if !now.Before(cached.Expiry.Add(v.leeway)) {
 				v.cache.remove(token)
 				return nil, newError(ErrExpired, "exp "+cached.Expiry.UTC().Format(time.RFC3339), nil)
@@ -353,6 +353,18 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 		}
 	}
 	return c, nil
+}
+
+// keyStillServed reports whether the key that verified a cached token is
+// still the one its key source serves for that kid (no RSA operation).
+// When it is not (the key left the set, or the source fails), the token
+// is dropped from the cache and verified again from scratch.
+func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
+	if k, err := c.keys.Key(ctx, c.kid); err == nil && k == c.key {
+		return true
+	}
+	v.cache.remove(token)
+	return false
 }
 
 // authorize applies the scope and group rules and the Check hook.
@@ -429,6 +441,7 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	c := &p.claims
 	c.UserPoolID = pl.id
+	c.kid, c.key, c.keys = p.kid, key, is.keys
 	switch {
 	case c.TokenUse != TokenUseAccess && c.TokenUse != TokenUseID:
 		return nil, newError(ErrTokenUse, "token_use missing or unknown", nil)
@@ -457,6 +470,15 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	if !c.IssuedAt.IsZero() && c.IssuedAt.After(limit) {
 		return nil, newError(ErrNotYetValid, "iat in the future", nil)
+	}
+	// A sign-out rejects tokens authenticated at or before it: an auth_time
+	// in the future, or after the token was issued, would let a token
+	// outlive its user's sign-out.
+	if c.AuthTime.After(limit) {
+		return nil, newError(ErrNotYetValid, "auth_time in the future", nil)
+	}
+	if !c.IssuedAt.IsZero() && c.AuthTime.After(c.IssuedAt) {
+		return nil, newError(ErrMalformed, "auth_time after iat", nil)
 	}
 	if c.Subject == "" {
 		return nil, newError(ErrMalformed, "sub missing", nil)

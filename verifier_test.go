@@ -207,6 +207,18 @@ func TestVerifyContract(t *testing.T) {
 		{"iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithIssuedAt(now.Add(time.Second)))
 		}, nil, nil},
+		{"auth_time in the future", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Hour)), cognitotest.WithIssuedAt(now.Add(time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time in the future, iat now", cognitoguard.Config{Leeway: time.Minute}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(24*time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time after iat", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now), cognitotest.WithIssuedAt(now.Add(-time.Second)))
+		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
+		{"auth_time = iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Second)), cognitotest.WithIssuedAt(now.Add(time.Second)))
+		}, nil, nil},
 		{"nbf in the future", cognitoguard.Config{}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithClaims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))
 		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
@@ -392,6 +404,22 @@ func TestVerifyJWKS(t *testing.T) {
 		f.pool.SetJWKSFailure(503)
 		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
 			t.Fatalf("Verify during outage: %v", err)
+		}
+	})
+	t.Run("a cached token does not outlive its key", func(t *testing.T) {
+		f := newFixture(t)
+		v := f.verifier(t, cognitoguard.Config{})
+		old := f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))
+		if _, err := v.Verify(t.Context(), old); err != nil { // now cached
+			t.Fatal(err)
+		}
+		f.pool.RotateKeys() // the old key leaves the JWKS
+		f.clock.Advance(11 * time.Second)
+		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
+			t.Fatalf("token of the new key: %v", err) // the refetch dropped the old key
+		}
+		if _, err := v.Verify(t.Context(), old); !errors.Is(err, cognitoguard.ErrUnknownKey) {
+			t.Fatalf("cached token of a removed key: err = %v, want ErrUnknownKey", err)
 		}
 	})
 	t.Run("rotation picked up after cooldown", func(t *testing.T) {
