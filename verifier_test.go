@@ -17,18 +17,14 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 )
 
-// clock is a settable clock shared by the fake pool and the verifier.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock returns the settable clock shared by the fake pool and the
+// verifier.
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 var (
 	otherKeyOnce sync.Once
@@ -48,7 +44,7 @@ func foreignKey(t testing.TB) *rsa.PrivateKey {
 
 type fixture struct {
 	pool  *cognitotest.Pool
-	clock *clock
+	clock *clocktest.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
