@@ -31,6 +31,7 @@ type Verifier struct {
 	failOpen bool
 	now      func() time.Time
 	log      *slog.Logger
+	onVerify func(context.Context, VerifyEvent)
 	cache    *tokenCache
 	owned    []*jwks.Set
 	poolIDs  []string
@@ -78,6 +79,7 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		failOpen: cfg.RevocationFailOpen,
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		onVerify: cfg.OnVerify,
 	}
 	if err := v.applyDefaults(cfg); err != nil {
 		return nil, err
@@ -276,14 +278,30 @@ func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
 // sentinels of this package; a token is never accepted unless every check
 // ran and passed.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.authenticate(ctx, token, true)
-	if err != nil {
-		return nil, err
+	if v.onVerify != nil {
+		return v.observe(ctx, token, true)
+	}
+	c, _, err := v.verify(ctx, token, true)
+	return c, err
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*Claims, bool, error) {
+	c, cached, err := v.authenticate(ctx, token, authorize)
+	if err != nil || !authorize {
+		return c, cached, err
 	}
 	if err := v.revoked(ctx, c); err != nil {
-		return nil, err
+		return nil, cached, err
 	}
-	return c, nil
+	return c, cached, nil
+}
+
+// observe runs verify and reports it to Config.OnVerify.
+func (v *Verifier) observe(ctx context.Context, token string, authorize bool) (*Claims, error) {
+	start := time.Now()
+	c, cached, err := v.verify(ctx, token, authorize)
+	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: !authorize})
+	return c, err
 }
 
 // Authenticate checks token like [Verifier.Verify] except the
@@ -293,7 +311,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 // that user already signed out or the revocation store is down. It MUST
 // NOT be used to let requests in.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
-	return v.authenticate(ctx, token, false)
+	if v.onVerify != nil {
+		return v.observe(ctx, token, false)
+	}
+	c, _, err := v.authenticate(ctx, token, false)
+	return c, err
 }
 
 func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
@@ -314,32 +336,32 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
 	return nil
 }
 
-func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (*Claims, error) {
+func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (c *Claims, cached bool, err error) {
 	if token == "" {
-		return nil, newError(ErrNoToken, "", nil)
+		return nil, false, newError(ErrNoToken, "", nil)
 	}
 	if len(token) > v.maxSize {
-		return nil, newError(ErrMalformed, "token larger than the limit", nil)
+		return nil, false, newError(ErrMalformed, "token larger than the limit", nil)
 	}
 	now := v.now()
 	if v.cache != nil {
-		if cached := v.cache.get(token); cached != nil && v.keyStillServed(ctx, token, cached) {
-			if !now.Before(cached.Expiry.Add(v.leeway)) {
+		if hit := v.cache.get(token); hit != nil && v.keyStillServed(ctx, token, hit) {
+			if !now.Before(hit.Expiry.Add(v.leeway)) {
 				v.cache.remove(token)
-				return nil, newError(ErrExpired, "exp "+cached.Expiry.UTC().Format(time.RFC3339), nil)
+				return nil, true, newError(ErrExpired, "exp "+hit.Expiry.UTC().Format(time.RFC3339), nil)
 			}
-			c := *cached
+			c := *hit
 			if authorize {
 				if err := v.authorize(ctx, &c); err != nil {
-					return nil, err
+					return nil, true, err
 				}
 			}
-			return &c, nil
+			return &c, true, nil
 		}
 	}
-	c, err := v.parseAndCheck(ctx, token, now)
+	c, err = v.parseAndCheck(ctx, token, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if v.cache != nil {
 		// The cache holds authentic tokens; authorization and revocation
@@ -349,10 +371,10 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 	}
 	if authorize {
 		if err := v.authorize(ctx, c); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return c, nil
+	return c, false, nil
 }
 
 // keyStillServed reports whether the key that verified a cached token is
