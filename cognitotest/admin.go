@@ -108,9 +108,6 @@ func userAttributes(r *userRecord) []attribute {
 	}
 	if u.Email != "" {
 		attrs = append(attrs, attribute{"email", u.Email})
-		if _, ok := u.Attributes["email_verified"]; !ok {
-			attrs = append(attrs, attribute{"email_verified", "true"})
-		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
 		if k != "sub" && k != "email" && k != "identities" {

@@ -57,6 +57,15 @@
 // identity provider: username Provider_id, status EXTERNAL_PROVIDER, an
 // identities claim and the provider's group in its tokens.
 //
+// As in a Cognito pool, what names a user is configured:
+// [Config.AliasAttributes] (sign in with a verified email or phone number,
+// or a preferred username), [Config.UsernameAttributes] (an email or phone
+// number in place of a username) and [Config.CaseInsensitive]. By default,
+// as in a pool created through the API without them, only the exact
+// username signs a user in, and Admin* operations also accept a local
+// user's sub. No attribute is implied: email_verified is present only when
+// set.
+//
 // # The Cognito API
 //
 // [Pool.URL] is an endpoint of the Cognito user pool API (the AWS JSON 1.1
@@ -129,7 +138,6 @@
 // states other than those of [User.Status], or token revocation settings (every client
 // behaves as if EnableTokenRevocation were on). Error messages follow
 // Cognito's where known and are otherwise marked "cognitotest:".
-// Usernames are compared case-sensitively, emails case-insensitively.
 // It keeps every session it starts (a few hundred bytes each: the refresh
 // token, its origin_jti, revocation state) for the life of the Pool, so
 // that an old refresh token always gets Cognito's answer for it; a test

@@ -51,6 +51,29 @@ type Config struct {
 	// client or an empty one.
 	ClientSecrets map[string]string
 
+	// AliasAttributes are the attributes a user may sign in with besides
+	// the username, which the Admin* operations also accept for Username
+	// (Cognito's AliasAttributes): "email", "phone_number" and
+	// "preferred_username". An email or phone number serves only while
+	// verified (the attribute email_verified or phone_number_verified is
+	// "true"). If empty, as in a pool created without them, a user is
+	// named by its username only (or, in Admin* operations, a local
+	// user's sub). NewPool panics on another value or when both
+	// AliasAttributes and UsernameAttributes are set.
+	AliasAttributes []string
+
+	// UsernameAttributes make "email" and/or "phone_number" what users sign
+	// in with in place of a username, verified or not (Cognito's
+	// UsernameAttributes). AddUser then defaults a local user's Username
+	// to its sub, as Cognito generates one. NewPool panics on another value.
+	UsernameAttributes []string
+
+	// CaseInsensitive makes usernames, emails and preferred usernames
+	// match whatever their case, as Cognito's UsernameConfiguration with
+	// CaseSensitive false does. If false (the default, Cognito's
+	// CaseSensitive true), they match exactly.
+	CaseInsensitive bool
+
 	// Now is the clock used to mint tokens (iat, auth_time, exp) and by
 	// the API (expiry of access and refresh tokens, sign-out times).
 	// If nil, time.Now is used. It MUST be safe for concurrent use (the
@@ -86,6 +109,9 @@ type Pool struct {
 	accessTTL      time.Duration
 	idTTL          time.Duration
 	refreshTTL     time.Duration
+	signInAttrs    []signInAttr
+	usernameAttrs  bool
+	foldCase       bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -167,6 +193,8 @@ func NewPool(cfg Config) *Pool {
 			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, or empty", c))
 		}
 	}
+	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
+	p.foldCase = cfg.CaseInsensitive
 	if p.now == nil {
 		p.now = time.Now
 	}

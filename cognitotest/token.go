@@ -172,7 +172,7 @@ func (p *Pool) AccessToken(usernameOrSub string, opts ...TokenOption) string {
 
 // IDToken mints an ID token of the user's current session, as
 // [Pool.AccessToken] does. The claims are sub, cognito:groups (left out
-// when empty), email_verified (when Email is set or the attribute is),
+// when empty), email_verified (when the attribute is set),
 // iss, cognito:username, the user's other attributes (sorted by name),
 // origin_jti, aud, event_id, token_use ("id"), auth_time, exp, iat, jti,
 // email (when set). The key is the ID-token key.
@@ -292,8 +292,6 @@ func (in mintInput) id(o *tokenOptions) string {
 	}
 	if v, ok := attrs["email_verified"]; ok {
 		c.set("email_verified", attrValue("email_verified", v))
-	} else if in.user.Email != "" {
-		c.set("email_verified", true)
 	}
 	c.set("iss", in.issuer)
 	c.set("cognito:username", in.user.Username)
