@@ -762,10 +762,10 @@ func TestSDKClientSecret(t *testing.T) {
 		return err
 	}
 	wantAPIError(t, refresh(""), "NotAuthorizedException", "secret was not received")
-	for _, name := range []string{"alice", alice.Sub} {
-		if err := refresh(cognitotest.SecretHash(secret, name, "web")); err != nil {
-			t.Errorf("refresh with the hash of %q: %v", name, err)
-		}
+	// A refresh's SECRET_HASH is over the internal username only.
+	wantAPIError(t, refresh(cognitotest.SecretHash(secret, alice.Sub, "web")), "NotAuthorizedException", "Unable to verify secret hash")
+	if err := refresh(cognitotest.SecretHash(secret, "alice", "web")); err != nil {
+		t.Errorf("refresh with the hash of the username: %v", err)
 	}
 
 	revoke := func(s *string) error {

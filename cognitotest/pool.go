@@ -3,10 +3,8 @@ package cognitotest
 import (
 	"crypto/rand"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,20 +33,19 @@ type Config struct {
 	// If empty, DefaultPoolID ("us-east-1_cognitotest") is used.
 	PoolID string
 
-	// ClientIDs are the app clients of the pool. The first one is the
-	// default client of minted tokens ([Pool.ClientID]). If empty, one
+	// ClientIDs are app clients of the pool with the defaults of
+	// [AppClient]. The first one is the default client of minted tokens
+	// ([Pool.ClientID]). If ClientIDs and Clients are both empty, one
 	// client DefaultClientID ("cognitotest-client") is used. NewPool
 	// panics on an empty or duplicate ID.
 	ClientIDs []string
 
-	// ClientSecrets gives app clients (by ID, among ClientIDs) a client
-	// secret, as confidential clients have. The API then requires it as
-	// Cognito does: RevokeToken's ClientSecret (else UnauthorizedException
-	// "Invalid client or secret"), and InitiateAuth's SECRET_HASH,
-	// Base64(HMAC-SHA256(secret, username + client ID)), where for
-	// REFRESH_TOKEN_AUTH the username may also be the sub (else
-	// NotAuthorizedException). NewPool panics on a secret of an unknown
-	// client or an empty one.
+	// Clients are further app clients, configured (see [AppClient]).
+	Clients []AppClient
+
+	// ClientSecrets gives app clients (by ID, among ClientIDs and Clients)
+	// a client secret, as [AppClient.Secret] does. NewPool panics on a
+	// secret of an unknown client, an empty one or one set twice.
 	ClientSecrets map[string]string
 
 	// AliasAttributes are the attributes a user may sign in with besides
@@ -103,8 +100,7 @@ type Config struct {
 // with t.Cleanup(p.Close)).
 type Pool struct {
 	poolID         string
-	clientIDs      []string
-	secrets        map[string]string // by client ID
+	defaultClient  string
 	now            func() time.Time
 	accessTTL      time.Duration
 	idTTL          time.Duration
@@ -122,6 +118,7 @@ type Pool struct {
 	jwksHits       atomic.Int64
 
 	mu             sync.Mutex
+	clients        []*AppClient
 	accessKey      signingKey
 	idKey          signingKey
 	users          []*userRecord // in insertion order
@@ -158,8 +155,7 @@ type sessionKey struct{ sub, clientID string }
 func NewPool(cfg Config) *Pool {
 	p := &Pool{
 		poolID:         cfg.PoolID,
-		clientIDs:      slices.Clone(cfg.ClientIDs),
-		secrets:        maps.Clone(cfg.ClientSecrets),
+		clients:        configClients(cfg),
 		now:            cfg.Now,
 		accessTTL:      cfg.AccessTokenTTL,
 		idTTL:          cfg.IDTokenTTL,
@@ -178,21 +174,7 @@ func NewPool(cfg Config) *Pool {
 	if strings.ContainsAny(p.poolID, "/?#% ") {
 		panic(fmt.Sprintf("cognitotest: invalid pool ID %q", p.poolID))
 	}
-	if len(p.clientIDs) == 0 {
-		p.clientIDs = []string{DefaultClientID}
-	}
-	seen := make(map[string]bool)
-	for _, c := range p.clientIDs {
-		if c == "" || seen[c] {
-			panic(fmt.Sprintf("cognitotest: empty or duplicate client ID %q", c))
-		}
-		seen[c] = true
-	}
-	for c, secret := range p.secrets {
-		if !seen[c] || secret == "" {
-			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, or empty", c))
-		}
-	}
+	p.defaultClient = p.clients[0].ID
 	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
 	p.foldCase = cfg.CaseInsensitive
 	if p.now == nil {
@@ -243,15 +225,6 @@ func (p *Pool) JWKSURL() string { return p.issuer + "/.well-known/jwks.json" }
 
 // PoolID returns the user pool ID.
 func (p *Pool) PoolID() string { return p.poolID }
-
-// ClientID returns the default app client ID, the first of
-// [Config.ClientIDs].
-func (p *Pool) ClientID() string { return p.clientIDs[0] }
-
-// ClientIDs returns a copy of all the app client IDs of the pool.
-func (p *Pool) ClientIDs() []string { return slices.Clone(p.clientIDs) }
-
-func (p *Pool) isClient(id string) bool { return slices.Contains(p.clientIDs, id) }
 
 // newSessionLocked starts a sign-in session of r with clientID at now and
 // makes it the user's current session for that client.
