@@ -25,14 +25,15 @@ const (
 // slices (Scopes, Groups) and the raw payload may be shared with other
 // callers of the same token: treat them as read-only.
 type Claims struct {
-	Issuer   string   // iss, one of the configured issuers
-	Subject  string   // sub, the user's stable id
-	Username string   // username (access) or cognito:username (id)
-	TokenUse TokenUse // token_use: access or id
-	ClientID string   // client_id (access) or aud (id)
-	Scopes   []string // scope, split on spaces (access tokens)
-	Groups   []string // cognito:groups
-	Email    string   // email (id tokens)
+	Issuer     string   // iss, one of the configured issuers
+	UserPoolID string   // the configured pool whose issuer matched; never read from the token
+	Subject    string   // sub, the user's stable id
+	Username   string   // username (access) or cognito:username (id)
+	TokenUse   TokenUse // token_use: access or id
+	ClientID   string   // client_id (access) or aud (id)
+	Scopes     []string // scope, split on spaces (access tokens)
+	Groups     []string // cognito:groups
+	Email      string   // email (id tokens)
 
 	// EmailVerified is email_verified (id tokens).
 	EmailVerified bool

@@ -37,6 +37,7 @@ type Verifier struct {
 
 type pool struct {
 	issuer  string
+	id      string // user pool ID, the revocation records' key
 	keys    KeySource
 	clients map[string]struct{} // nil: any client
 }
@@ -151,7 +152,10 @@ func (v *Verifier) newPool(pc Pool, jc jwks.Config) (*pool, error) {
 	if strings.HasSuffix(iss, "/") {
 		return nil, fmt.Errorf("issuer %q ends with a slash; Cognito issuers never do", iss)
 	}
-	p := &pool{issuer: iss, keys: pc.Keys}
+	p := &pool{issuer: iss, id: pc.UserPoolID, keys: pc.Keys}
+	if p.id == "" { // an emulator pool named by its issuer alone
+		p.id = iss[strings.LastIndexByte(iss, '/')+1:]
+	}
 	if !pc.AnyClient {
 		if len(pc.ClientIDs) == 0 {
 			return nil, errors.New("no client ids (set AnyClient to accept every app client)")
@@ -362,6 +366,7 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	if !ok {
 		return nil, newError(ErrIssuer, "issuer not configured", nil)
 	}
+	p.claims.UserPoolID = pl.id
 	key, err := pl.keys.Key(ctx, p.kid)
 	if err != nil {
 		if errors.Is(err, jwks.ErrKeyNotFound) {
