@@ -67,13 +67,13 @@ type Memory struct {
 // NewMemory returns an in-process store.
 func NewMemory(cfg MemoryConfig) *Memory {
 	m := &Memory{
-		ttlMs:   cfg.TTL.Milliseconds(),
-		max:     cfg.MaxEntries,
-		now:     cfg.Now,
-		log:     cfg.Logger,
-		users:   make(map[userKey]*entry),
-		pools:   make(map[string]string),
-		minExp:  math.MaxInt64,
+		ttlMs:  cfg.TTL.Milliseconds(),
+		max:    cfg.MaxEntries,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+		users:  make(map[userKey]*entry),
+		pools:  make(map[string]string),
+		minExp: math.MaxInt64,
 	}
 	if cfg.TTL <= 0 {
 		m.ttlMs = DefaultTTL.Milliseconds()
