@@ -25,8 +25,10 @@ const (
 // slices (Scopes, Groups) and the raw payload may be shared with other
 // callers of the same token: treat them as read-only.
 type Claims struct {
-	Issuer     string   // iss, one of the configured issuers
-	UserPoolID string   // the configured pool whose issuer matched; never read from the token
+	Issuer string // iss, one of the configured issuers
+	// UserPoolID is the configured pool whose issuer matched iss, never a
+	// value read from the token. Sign-outs are keyed by (UserPoolID, Subject).
+	UserPoolID string
 	Subject    string   // sub, the user's stable id
 	Username   string   // username (access) or cognito:username (id)
 	TokenUse   TokenUse // token_use: access or id

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,11 +63,10 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) verifier(t *testing.T, cfg cognitoguard.Config) *cognitoguard.Verifier {
 	t.Helper()
-	cfg.Issuer = f.pool.Issuer()
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
-	v, err := cognitoguard.NewVerifier(f.pool.PoolID(), []string{"client-a"}, cfg)
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: f.pool.PoolID(), Issuers: []string{f.pool.Issuer()}, ClientIDs: []string{"client-a"}}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,8 +419,8 @@ func TestVerifyMultiplePools(t *testing.T) {
 		p.AddUser(cognitotest.User{Username: "u", Password: "pw"})
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{
-		{UserPoolID: a.PoolID(), Issuer: a.Issuer(), ClientIDs: []string{a.ClientID()}},
-		{UserPoolID: b.PoolID(), Issuer: b.Issuer(), ClientIDs: []string{b.ClientID()}},
+		{UserPoolID: a.PoolID(), Issuers: []string{a.Issuer()}, ClientIDs: []string{a.ClientID()}},
+		{UserPoolID: b.PoolID(), Issuers: []string{b.Issuer()}, ClientIDs: []string{b.ClientID()}},
 	}, cognitoguard.Config{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -440,30 +440,37 @@ func TestVerifyMultiplePools(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
+	const id = "us-east-1_AbC"
+	c := []string{"c"}
 	tests := []struct {
-		name    string
-		pool    string
-		clients []string
-		cfg     cognitoguard.Config
+		name  string
+		pools []cognitoguard.Pool
+		cfg   cognitoguard.Config
 	}{
-		{"empty pool id", "", []string{"c"}, cognitoguard.Config{}},
-		{"pool id without region", "AbCdEf", []string{"c"}, cognitoguard.Config{}},
-		{"no clients", "us-east-1_AbC", nil, cognitoguard.Config{}},
-		{"empty client", "us-east-1_AbC", []string{""}, cognitoguard.Config{}},
-		{"bad issuer", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "not a url"}},
-		{"issuer with slash", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC/"}},
-		{"plain http JWKS off loopback", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "http://idp.example.com/us-east-1_AbC"}},
-		{"bad token use", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{TokenUse: "refresh"}},
-		{"negative leeway", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Leeway: -time.Second}},
-		{"huge leeway", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Leeway: time.Hour}},
-		{"negative size", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{MaxTokenSize: -1}},
+		{"empty pool id", []cognitoguard.Pool{{ClientIDs: c}}, cognitoguard.Config{}},
+		{"pool id without region", []cognitoguard.Pool{{UserPoolID: "AbCdEf", ClientIDs: c}}, cognitoguard.Config{}},
+		{"bad replica region", []cognitoguard.Pool{{UserPoolID: id, Regions: []string{"mars"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"no clients", []cognitoguard.Pool{{UserPoolID: id}}, cognitoguard.Config{}},
+		{"empty client", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: []string{""}}}, cognitoguard.Config{}},
+		{"bad issuer", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"not a url"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"issuer with slash", []cognitoguard.Pool{{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC/"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"plain http JWKS off loopback", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"http://idp.example.com/us-east-1_AbC"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"non-AWS issuer without pool id", []cognitoguard.Pool{{Issuers: []string{"http://127.0.0.1:9229/local_x"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"AWS issuer of another pool", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"AWS issuers of two pools", []cognitoguard.Pool{{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"duplicate pool id", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}, {UserPoolID: id, Regions: []string{"eu-west-1"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"issuer in two pools", []cognitoguard.Pool{{UserPoolID: "local_a", Issuers: []string{"http://127.0.0.1:1/p"}, ClientIDs: c}, {UserPoolID: "local_b", Issuers: []string{"http://127.0.0.1:1/p"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"bad token use", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{TokenUse: "refresh"}},
+		{"negative leeway", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{Leeway: -time.Second}},
+		{"huge leeway", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{Leeway: time.Hour}},
+		{"negative size", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{MaxTokenSize: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := cognitoguard.NewVerifier(tt.pool, tt.clients, tt.cfg)
+			v, err := cognitoguard.New(tt.pools, tt.cfg)
 			if err == nil {
 				v.Close()
-				t.Fatal("NewVerifier succeeded")
+				t.Fatal("New succeeded")
 			}
 			if !strings.HasPrefix(err.Error(), "cognitoguard: ") {
 				t.Fatalf("error %q lacks the package prefix", err)
@@ -478,8 +485,9 @@ func TestNewErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if got := v.Issuers(); len(got) != 1 || got[0] != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC" {
-		t.Fatalf("derived issuer = %v", got)
+	want := []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"}
+	if got := v.Issuers(); !slices.Equal(got, want) {
+		t.Fatalf("derived issuers = %v, want %v", got, want)
 	}
 }
 
@@ -491,7 +499,7 @@ func FuzzVerify(f *testing.F) {
 	defer p.Close()
 	p.AddUser(cognitotest.User{Username: "alice", Password: "pw"})
 	good := p.AccessToken("alice")
-	v, err := cognitoguard.NewVerifier(p.PoolID(), []string{p.ClientID()}, cognitoguard.Config{Issuer: p.Issuer(), Now: c.Now})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}}}, cognitoguard.Config{Now: c.Now})
 	if err != nil {
 		f.Fatal(err)
 	}
