@@ -20,10 +20,10 @@
 // # What it offers
 //
 //   - [Helper]: GlobalSignOut (the user's own access token), RevokeSession
-//     (one sign-in, by its refresh token) and AdminSignOut (by username,
-//     with IAM credentials). Each records first, then calls Cognito; any
-//     failure is a typed error ([Error], [CognitoError]) and a retry is
-//     safe.
+//     (one sign-in, by its refresh token), and with IAM credentials
+//     AdminSignOut, AdminDisableUser and AdminDeleteUser (by username).
+//     Each records first, then calls Cognito; any failure is a typed error
+//     ([Error], [CognitoError]) and a retry is safe.
 //   - [NewLogoutHandler]: the HTTP "sign out" route of a web app or API.
 //   - [LogoutURL]: the hosted UI (managed login) logout address, the only
 //     way to end that session's cookie.

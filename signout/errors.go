@@ -166,8 +166,8 @@ func tokenRevoked(err error) bool {
 // It matches [ErrStore] when Store is set, and whatever Cognito matches
 // ([ErrCognito], [ErrNotAuthorized], …); Unwrap returns both causes.
 type Error struct {
-	// Op is the helper method: "GlobalSignOut", "AdminSignOut" or
-	// "RevokeSession".
+	// Op is the helper method: "GlobalSignOut", "RevokeSession",
+	// "AdminSignOut", "AdminDisableUser" or "AdminDeleteUser".
 	Op string
 	// Sub is the user whose sign-out failed.
 	Sub string

@@ -28,6 +28,8 @@ type CognitoAPI interface {
 	GlobalSignOut(ctx context.Context, params *cognitoidentityprovider.GlobalSignOutInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.GlobalSignOutOutput, error)
 	AdminUserGlobalSignOut(ctx context.Context, params *cognitoidentityprovider.AdminUserGlobalSignOutInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminUserGlobalSignOutOutput, error)
 	AdminGetUser(ctx context.Context, params *cognitoidentityprovider.AdminGetUserInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminGetUserOutput, error)
+	AdminDisableUser(ctx context.Context, params *cognitoidentityprovider.AdminDisableUserInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminDisableUserOutput, error)
+	AdminDeleteUser(ctx context.Context, params *cognitoidentityprovider.AdminDeleteUserInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminDeleteUserOutput, error)
 	RevokeToken(ctx context.Context, params *cognitoidentityprovider.RevokeTokenInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.RevokeTokenOutput, error)
 }
 
@@ -118,8 +120,9 @@ type Config struct {
 //     recorded keeps the earlier record (the time is not moved, so a
 //     sign-in made in between stays valid), and treats Cognito's answer
 //     "Access Token has been revoked" as success;
-//   - [Helper.AdminSignOut] records the time of the retry (a later time
-//     is a superset of the earlier sign-out);
+//   - [Helper.AdminSignOut] and [Helper.AdminDisableUser] record the time
+//     of the retry (a later time is a superset of the earlier sign-out);
+//     [Helper.AdminDeleteUser] deletes only once the record is in place;
 //   - [Helper.RevokeSession] records the same session again.
 //
 // Once the record has been attempted, the remaining step runs even if ctx
@@ -354,84 +357,6 @@ func (s *Helper) finish(ctx context.Context, e *Error, iss string, at time.Time,
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "signout: sign-out failed", attrs...)
 	return e
-}
-
-// AdminSignOut signs a user out by username, alias (such as the email) or
-// sub, with the IAM permissions cognito-idp:AdminGetUser and
-// cognito-idp:AdminUserGlobalSignOut on [Config.UserPoolID]. It
-// returns the user's sub.
-//
-// It resolves the sub with AdminGetUser first (Cognito accepts all three
-// forms there, so the call is made whatever the input). If that fails —
-// unknown user ([ErrUserNotFound]), throttling, … — nothing is recorded
-// and AdminUserGlobalSignOut is not called: there is no sub to record,
-// and signing out in Cognito alone would report half a sign-out. The
-// error is then a [*CognitoError] (not a Error) and the sub is
-// empty. Otherwise it records the sign-out of the sub at now under
-// [Config.Issuer] and calls AdminUserGlobalSignOut with the sub
-// (immutable, unlike a username), as described at [Helper].
-func (s *Helper) AdminSignOut(ctx context.Context, username string) (sub string, err error) {
-	const op = "AdminSignOut"
-	if s.poolID == "" {
-		return "", errors.New("signout: AdminSignOut: no UserPoolID configured")
-	}
-	if username == "" {
-		return "", errors.New("signout: AdminSignOut: empty username")
-	}
-	sub, err = s.resolveSub(ctx, username)
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "signout: sign-out failed: user not resolved",
-			slog.String("op", op), slog.String("error", err.Error()))
-		return "", err
-	}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	at := s.now()
-	e := &Error{Op: op, Sub: sub}
-	e.Store = s.record(ctx, func(ctx context.Context) error {
-		return s.rec.RevokeUser(ctx, s.issuer, sub, at)
-	})
-	e.Recorded = e.Store == nil
-	cctx, cancel := s.step(ctx)
-	_, err = s.api.AdminUserGlobalSignOut(cctx, &cognitoidentityprovider.AdminUserGlobalSignOutInput{
-		UserPoolId: &s.poolID,
-		Username:   &sub,
-	})
-	cancel()
-	e.Cognito = MapCognitoError(err)
-	return sub, s.finish(ctx, e, s.issuer, at, false)
-}
-
-// ResolveSub returns the sub of the user whose username, alias or sub is
-// username, with AdminGetUser on [Config.UserPoolID]. Errors are
-// [*CognitoError]s ([ErrUserNotFound], …).
-func (s *Helper) ResolveSub(ctx context.Context, username string) (string, error) {
-	if s.poolID == "" {
-		return "", errors.New("signout: ResolveSub: no UserPoolID configured")
-	}
-	if username == "" {
-		return "", errors.New("signout: ResolveSub: empty username")
-	}
-	return s.resolveSub(ctx, username)
-}
-
-func (s *Helper) resolveSub(ctx context.Context, username string) (string, error) {
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	out, err := s.api.AdminGetUser(cctx, &cognitoidentityprovider.AdminGetUserInput{
-		UserPoolId: &s.poolID,
-		Username:   &username,
-	})
-	if err != nil {
-		return "", MapCognitoError(err)
-	}
-	for _, a := range out.UserAttributes {
-		if a.Name != nil && *a.Name == "sub" && a.Value != nil && *a.Value != "" {
-			return *a.Value, nil
-		}
-	}
-	return "", &CognitoError{Err: errors.New("AdminGetUser answered without a sub attribute")}
 }
 
 // RevokeSession signs out one session (one sign-in) instead of the user:

@@ -249,9 +249,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	issuer = so.Issuer()
 	if resolve {
-		if sub, err = so.ResolveSub(ctx, user); err != nil {
+		u, err := so.Resolve(ctx, user)
+		if err != nil {
 			return fail(stderr, "status", err)
 		}
+		sub = u.Sub
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
