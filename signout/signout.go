@@ -137,9 +137,11 @@ type Config struct {
 // a forged, foreign, expired or malformed token fails with the
 // Authenticator's error (errors.Is(err, cognitoguard.ErrInvalidToken)),
 // nothing is recorded and Cognito is not called, so nobody can sign
-// another user out. The recorded time is the later of now and the token's
-// authentication time, so that the presented token is revoked even if
-// this host's clock is behind Cognito's.
+// another user out. The recorded time is now, or the token's
+// authentication time when later (this host's clock behind Cognito's),
+// bounded by the token's verified iat and by 5 minutes, so that the
+// presented token is revoked while a token claiming a future
+// authentication cannot lock out later sign-ins.
 //
 // Neither Cognito call clears the hosted UI (managed login) session
 // cookie: a browser must also be sent to [LogoutURL].
@@ -250,14 +252,33 @@ func (s *Helper) step(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 }
 
+// maxAhead bounds how far a token's auth_time may move a recorded
+// sign-out past the recorder's clock: the largest Leeway a
+// [cognitoguard.Verifier] accepts.
+const maxAhead = 5 * time.Minute
+
 // recordTime is the sign-out time for the user of c: now, or c's
-// authentication time if that is later (clock skew with Cognito).
+// authentication time if that is later (this host's clock behind
+// Cognito's), trusted only as far as the Verifier checked it: up to c's
+// iat (not in the future beyond its Leeway) and never beyond maxAhead.
+// A token that claims a later authentication cannot push the user's
+// sign-out time ahead and lock out the sign-ins that follow.
 func (s *Helper) recordTime(c *cognitoguard.Claims) time.Time {
-	t := s.now()
-	if a := c.AuthenticatedAt(); a.After(t) {
-		t = a
+	now := s.now()
+	a := c.AuthenticatedAt()
+	if !a.After(now) {
+		return now
 	}
-	return t
+	if c.IssuedAt.Before(a) {
+		a = c.IssuedAt // zero when absent: then now
+	}
+	if limit := now.Add(maxAhead); a.After(limit) {
+		a = limit
+	}
+	if a.After(now) {
+		return a
+	}
+	return now
 }
 
 // GlobalSignOut signs out the user of accessToken everywhere: it records
