@@ -29,8 +29,9 @@ var _ SignOuter = (*Helper)(nil)
 // cookie and answers 204.
 type LogoutConfig struct {
 	// Extractor, if set, reads the access token instead of the header and
-	// cookie extraction (Cookie is then only cleared, not read). CrossOrigin
-	// is not applied: if it reads a cookie, wrap the handler in an
+	// cookie extraction (Cookie is then only cleared, not read). A
+	// cross-origin request is then not refused, only its cookies are
+	// kept: if it reads a cookie, wrap the handler in an
 	// [http.CrossOriginProtection].
 	Extractor func(*http.Request) (string, error)
 
@@ -41,7 +42,7 @@ type LogoutConfig struct {
 	Cookie string
 
 	// ClearCookies names further cookies to expire in every response to a
-	// POST that passed the cross-origin check (the ID and refresh token
+	// same-origin POST (the ID and refresh token
 	// cookies, a session cookie, …), with Path=/, no Domain, Secure,
 	// HttpOnly, SameSite=Lax and Max-Age=0: the attributes of __Host-
 	// cookies. A cookie set with a Domain or another Path is a different
@@ -53,12 +54,14 @@ type LogoutConfig struct {
 	// UI session too. Default: 204 No Content.
 	RedirectURL string
 
-	// CrossOrigin checks the requests whose token comes from Cookie (not
-	// those with an Authorization header, which a browser does not send
-	// cross-site on its own): a cross-origin POST is answered 403 and
-	// nothing is done, so that another site cannot sign the user out.
-	// Default: http.NewCrossOriginProtection() (Sec-Fetch-Site and Origin
-	// checks); use its AddTrustedOrigin for a front end on another origin.
+	// CrossOrigin tells same-origin requests from cross-origin ones. A
+	// cross-origin POST never gets its cookies cleared (another site must
+	// not be able to end the user's session); without an Authorization
+	// header it is answered 403 and nothing is done; with one (an API
+	// client on another origin) it is answered as usual, by the token of
+	// that header only, never by the cookie. Default:
+	// http.NewCrossOriginProtection() (Sec-Fetch-Site and Origin checks);
+	// use its AddTrustedOrigin for a front end on another origin.
 	CrossOrigin *http.CrossOriginProtection
 
 	// Realm is the realm of the WWW-Authenticate challenges. Default
@@ -78,8 +81,8 @@ type LogoutConfig struct {
 	// the token; [ErrStore] (not recorded: answer as unavailable)
 	// or else [ErrCognito] (recorded, Cognito failed) for the
 	// sign-out; any other error (from a SignOuter of your own) as
-	// unavailable. The cookies are already cleared in w's header (except for
-	// ErrCrossOrigin) and Cache-Control is no-store; the failure is logged
+	// unavailable. For a same-origin request the cookies are already
+	// cleared in w's header; Cache-Control is no-store; the failure is logged
 	// as without ErrorHandler. It must not echo err's text: it may hold
 	// the user's sub. A 405 for another method is still answered by the
 	// handler.
@@ -103,7 +106,7 @@ var ErrCrossOrigin = errors.New("signout: cross-origin request refused")
 //
 //	request / outcome                          status  notes
 //	method other than POST                     405     Allow: POST; nothing done
-//	cookie token, cross-origin request         403     nothing done, cookies kept
+//	cross-origin, no Authorization header      403     nothing done, cookies kept
 //	no token                                   401     WWW-Authenticate: Bearer realm="…"
 //	invalid token (forged, expired, …)         401     error="invalid_token"; nobody signed out
 //	token not checkable (keys or store down)   503     Retry-After
@@ -114,10 +117,10 @@ var ErrCrossOrigin = errors.New("signout: cross-origin request refused")
 // [LogoutConfig.ErrorHandler] replaces the answers of the failures (403,
 // 401, 503, 502), for example with pages for a browser.
 //
-// Cookies are cleared on every answer after the method and cross-origin
-// checks, failures included: the user asked to sign out, and on a shared
-// computer a cookie left behind after a half-failed sign-out is the larger
-// risk. A failed sign-out is logged at Warn with the user's sub (by s) so
+// Cookies are cleared on every answer to a same-origin POST, failures
+// included: the user asked to sign out, and on a shared computer a cookie
+// left behind after a half-failed sign-out is the larger risk. A
+// cross-origin request never touches them, whatever its answer. A failed sign-out is logged at Warn with the user's sub (by s) so
 // that an operator can finish it (cognitoguard signout USERNAME). The
 // failure bodies are short fixed JSON texts, like [middleware.WriteError]'s;
 // no response contains the token or an error's text. Every response has
@@ -189,6 +192,10 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, "method_not_allowed", "Sign out with POST")
 		return
 	}
+	// A cross-origin request never touches cookies: clearing them is a
+	// forced sign-out another site could trigger. It may still sign out
+	// with a token of its own (an API client's Authorization header).
+	crossOrigin := h.cop.Check(r) != nil
 	var tok string
 	var err error
 	switch {
@@ -197,21 +204,20 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil && tok == "" {
 			err = &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "extractor found no token"}
 		}
-	case h.cookie != "" && len(r.Header["Authorization"]) == 0:
-		if cerr := h.cop.Check(r); cerr != nil {
-			h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: cross-origin logout refused",
-				slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
-			h.fail(w, r, ErrCrossOrigin, func() {
-				writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
-			})
-			return
-		}
-		tok, err = middleware.Extract(r, h.cookie)
+	case crossOrigin && len(r.Header["Authorization"]) == 0:
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: cross-origin logout refused",
+			slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
+		h.fail(w, r, ErrCrossOrigin, func() {
+			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
+		})
+		return
 	default:
-		tok, err = middleware.BearerToken(r)
+		tok, err = middleware.Extract(r, h.cookie)
 	}
-	for _, c := range h.clear {
-		hdr.Add("Set-Cookie", c)
+	if !crossOrigin {
+		for _, c := range h.clear {
+			hdr.Add("Set-Cookie", c)
+		}
 	}
 	if err == nil {
 		err = h.s.GlobalSignOut(r.Context(), tok)

@@ -185,13 +185,53 @@ func TestLogoutHandler(t *testing.T) {
 			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: signout.ErrCrossOrigin},
 		},
 		{
-			name: "bearer, cross-site: no origin check",
+			name: "bearer, cross-site: signed out, cookies kept",
 			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+tok)
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 			},
-			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "cookie and Basic header, cross-site: 401, cookies kept",
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				// A browser attaches cached Basic credentials by itself.
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Authorization", "Basic YWxpY2U6cHc=")
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.Header.Set("Origin", "https://evil.example")
+			},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api"`, handled: cognitoguard.ErrNoToken},
+		},
+		{
+			name: "cookie and forged bearer, cross-site: 401, cookies kept",
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(e *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Authorization", "Bearer "+e.pool.AccessToken("alice", cognitotest.WithSigningKey(e.pool.IDSigningKey())))
+				r.Header.Set("Origin", "https://evil.example")
+			},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, handled: cognitoguard.ErrInvalidToken},
+		},
+		{
+			name: "no cookie token configured, cross-site: 403, cookies kept",
+			auth: func(_ *logoutEnv, _ string, r *http.Request) {
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			},
+			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: signout.ErrCrossOrigin},
+		},
+		{
+			name: "custom extractor, cross-site: signed out, cookies kept",
+			cfg: signout.LogoutConfig{Extractor: func(r *http.Request) (string, error) {
+				return r.Header.Get("X-Token"), nil
+			}},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.Header.Set("X-Token", tok)
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			},
+			want: logoutWant{status: 204, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "two cookies: 401",
