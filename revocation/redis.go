@@ -308,19 +308,20 @@ func (r *Redis) mono() int64 { return int64(time.Since(r.start)) }
 // allocation or network. Otherwise it reads Redis (bounded by Timeout), or
 // fails with [ErrUnavailable] when the view may be stale.
 func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
-	if c == nil {
-		return false, errors.New("revocation: nil claims")
+	k, err := claimsKey(c)
+	if err != nil {
+		return false, err
 	}
 	if r.trusted.Load() {
-		if e, ok := r.view.get(userKey{c.Issuer, c.Subject}); ok {
+		if e, ok := r.view.get(k); ok {
 			r.hits.Add(1)
 			return e.revoked(c, r.now, r.ttlMs), nil
 		}
 	}
-	return r.revokedSlow(ctx, c)
+	return r.revokedSlow(ctx, k, c)
 }
 
-func (r *Redis) revokedSlow(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
+func (r *Redis) revokedSlow(ctx context.Context, k userKey, c *cognitoguard.Claims) (bool, error) {
 	if !r.trusted.Load() {
 		if r.ctx.Err() != nil {
 			return false, fmt.Errorf("%w: store closed", ErrUnavailable)
@@ -331,7 +332,7 @@ func (r *Redis) revokedSlow(ctx context.Context, c *cognitoguard.Claims) (bool, 
 				ErrUnavailable, age.Round(time.Millisecond), r.staleness)
 		}
 	}
-	e, err := r.load(ctx, userKey{c.Issuer, c.Subject})
+	e, err := r.load(ctx, k)
 	if err != nil {
 		return false, err
 	}
@@ -350,7 +351,7 @@ func (r *Redis) load(ctx context.Context, k userKey) (entry, error) {
 			r.flightMu.Unlock()
 			return entry{}, fmt.Errorf("%w: %d Redis lookups already in flight", ErrUnavailable, maxInflight)
 		}
-		k = userKey{strings.Clone(k.iss), strings.Clone(k.sub)}
+		k = userKey{strings.Clone(k.pool), strings.Clone(k.sub)}
 		f = &flight{done: make(chan struct{})}
 		r.flights[k] = f
 		p := r.view.begin(k)
@@ -420,7 +421,7 @@ func (r *Redis) call(ctx context.Context, fn func(ctx context.Context) error) er
 func (r *Redis) hgetall(k userKey) (entry, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
-	m, err := r.client.HGetAll(ctx, r.key(k.iss, k.sub)).Result()
+	m, err := r.client.HGetAll(ctx, r.key(k.pool, k.sub)).Result()
 	if err != nil {
 		return entry{}, err
 	}
@@ -452,9 +453,9 @@ const (
 // key is the user's hash: Prefix + "{" + hex(SHA-256(iss NUL sub)[:16]) + "}".
 // The hash tag keeps every key in one slot of its own, and no issuer or sub
 // can change the layout.
-func (r *Redis) key(iss, sub string) string {
+func (r *Redis) key(pool, sub string) string {
 	h := sha256.New()
-	h.Write([]byte(iss))
+	h.Write([]byte(pool))
 	h.Write([]byte{0})
 	h.Write([]byte(sub))
 	var sum [sha256.Size]byte
@@ -494,28 +495,28 @@ return cur
 // publishes it to the other instances. Any failure, including a failed
 // publish after a successful write, is returned wrapping [ErrUnavailable];
 // retrying is safe.
-func (r *Redis) RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error {
-	t, err := checkArgs(issuer, sub, at)
+func (r *Redis) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
-	return r.write(ctx, issuer, sub, "", t)
+	return r.write(ctx, poolID, sub, "", t)
 }
 
 // RevokeSession implements [Store.RevokeSession], as [Redis.RevokeUser]
 // does for a user.
-func (r *Redis) RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error {
-	t, err := checkArgs(issuer, sub, at)
+func (r *Redis) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
 	if err := checkSession(originJTI); err != nil {
 		return err
 	}
-	return r.write(ctx, issuer, sub, originJTI, t)
+	return r.write(ctx, poolID, sub, originJTI, t)
 }
 
-func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error {
+func (r *Redis) write(ctx context.Context, pool, sub, jti string, t int64) error {
 	if t+r.ttlMs < r.now().UnixMilli() {
 		return nil // already expired: every token it would reject has expired
 	}
@@ -528,9 +529,9 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 	err := r.call(ctx, func(ctx context.Context) error {
 		var err error
 		if r.replicas == 0 {
-			res, err = writeScript.Run(ctx, r.client, []string{r.key(iss, sub)}, field, t, r.ttlMs).Int64()
+			res, err = writeScript.Run(ctx, r.client, []string{r.key(pool, sub)}, field, t, r.ttlMs).Int64()
 		} else {
-			res, acked, err = r.writeAndWait(ctx, r.key(iss, sub), field, t)
+			res, acked, err = r.writeAndWait(ctx, r.key(pool, sub), field, t)
 		}
 		return err
 	})
@@ -543,8 +544,8 @@ func (r *Redis) write(ctx context.Context, iss, sub, jti string, t int64) error 
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
-	r.view.apply(userKey{iss, sub}, jti, res)
-	msg := encodeMessage(iss, sub, jti, res)
+	r.view.apply(userKey{pool, sub}, jti, res)
+	msg := encodeMessage(pool, sub, jti, res)
 	r.trips.Add(1)
 	err = r.call(ctx, func(ctx context.Context) error {
 		_, err := r.publish(ctx, r.channel, msg)
@@ -730,12 +731,12 @@ func (r *Redis) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field 
 }
 
 // SignedOutAt implements [Store.SignedOutAt]; it always reads Redis.
-func (r *Redis) SignedOutAt(ctx context.Context, issuer, sub string) (time.Time, bool, error) {
+func (r *Redis) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
 	var v string
 	r.trips.Add(1)
 	err := r.call(ctx, func(ctx context.Context) error {
 		var err error
-		v, err = r.client.HGet(ctx, r.key(issuer, sub), fieldUser).Result()
+		v, err = r.client.HGet(ctx, r.key(poolID, sub), fieldUser).Result()
 		if errors.Is(err, redis.Nil) {
 			v, err = "", nil
 		}

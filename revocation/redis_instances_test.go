@@ -53,7 +53,7 @@ func TestRedisServerWaitInstances(t *testing.T) {
 					}
 				}
 				start := time.Now()
-				if err := a.RevokeUser(ctx, testIss, sub, time.Now()); err != nil {
+				if err := a.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
 					t.Fatalf("%s: %v", sub, err)
 				}
 				took = append(took, time.Since(start))
@@ -94,7 +94,7 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	err := a.RevokeUser(ctx, testPool, "sub-1", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
 		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
 	}
@@ -109,7 +109,7 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 2*time.Second, "retry once the silent subscriber is gone", func() bool {
-		return a.RevokeUser(ctx, testIss, "sub-1", time.Now()) == nil
+		return a.RevokeUser(ctx, testPool, "sub-1", time.Now()) == nil
 	})
 }
 
@@ -132,7 +132,7 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- a.RevokeUser(ctx, testIss, "sub-1", time.Now()) }()
+	go func() { errc <- a.RevokeUser(ctx, testPool, "sub-1", time.Now()) }()
 	time.Sleep(100 * time.Millisecond) // the write is waiting for the silent subscriber
 	a.Close()
 	select {
@@ -167,7 +167,7 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 
 	// The two raw subscribers count as instances that never acknowledge
 	// on the sign-out channel: 3 of 4 receivers acknowledge.
-	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	err := a.RevokeUser(ctx, testPool, "sub-1", time.Now())
 	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 3 of 4 instances") {
 		t.Fatalf("RevokeUser: %v, want 3 of 4 (the raw subscriber of the sign-out channel never acknowledges)", err)
 	}

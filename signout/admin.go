@@ -100,7 +100,7 @@ func (s *Helper) admin(ctx context.Context, op, username string, onlyIfRecorded 
 	at := s.now()
 	e := &Error{Op: op, Sub: u.Sub}
 	e.Store = s.record(ctx, func(ctx context.Context) error {
-		return s.rec.RevokeUser(ctx, s.issuer, u.Sub, at)
+		return s.rec.RevokeUser(ctx, s.poolID, u.Sub, at)
 	})
 	e.Recorded = e.Store == nil
 	if e.Store == nil || !onlyIfRecorded {
@@ -108,7 +108,7 @@ func (s *Helper) admin(ctx context.Context, op, username string, onlyIfRecorded 
 		e.Cognito = MapCognitoError(call(cctx, adminInput{pool: &s.poolID, username: &u.Username}))
 		cancel()
 	}
-	return u.Sub, s.finish(ctx, e, s.issuer, at, false)
+	return u.Sub, s.finish(ctx, e, s.poolID, at, false)
 }
 
 // Resolve returns the user whose username, alias or (local users only)

@@ -69,8 +69,7 @@ func ExampleHelper_AdminSignOut() {
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
 	signOut, err := signout.New(client, nil, store, signout.Config{
-		UserPoolID: pool.PoolID(),
-		Issuer:     pool.Issuer(), // the issuer the Verifiers accept
+		UserPoolID: pool.PoolID(), // the pool the Verifiers are configured with
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -79,7 +78,7 @@ func ExampleHelper_AdminSignOut() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, recorded, _ := store.SignedOutAt(ctx, pool.Issuer(), sub)
+	_, recorded, _ := store.SignedOutAt(ctx, pool.PoolID(), sub)
 	fmt.Println(sub == u.Sub, recorded)
 
 	_, err = signOut.AdminSignOut(ctx, "nobody")

@@ -69,7 +69,7 @@ func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, at
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.v.Close() })
-	cfg.UserPoolID, cfg.Issuer, cfg.Logger = p.PoolID(), p.Issuer(), log
+	cfg.UserPoolID, cfg.Logger = p.PoolID(), log
 	s.so, err = signout.New(cip.New(cip.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(p.URL()),
@@ -154,7 +154,7 @@ func (s *outageService) waitVerify(t *testing.T, what, token string, want error,
 func (s *outageService) waitHealthy(t *testing.T, what string, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	probe := &cognitoguard.Claims{Issuer: "https://probe.example", Subject: "probe", AuthTime: time.Now()}
+	probe := &cognitoguard.Claims{UserPoolID: "us-east-1_probe", Subject: "probe", AuthTime: time.Now()}
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		err := s.store.Ready(ctx)
@@ -309,7 +309,7 @@ func TestSignOutRedisServerPaused(t *testing.T) {
 		}
 	}
 	for u := range toks {
-		if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, u)); !ok {
+		if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, u)); !ok {
 			t.Errorf("%s: no sign-out recorded in Redis after the retry", u)
 		}
 	}
@@ -498,7 +498,7 @@ func TestGlobalSignOutRedisServerRetryAfterStoreFailure(t *testing.T) {
 	svc.waitHealthy(t, "resumed", 3*time.Second)
 
 	err = svc.so.GlobalSignOut(t.Context(), tok)
-	if _, ok := svc.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+	if _, ok := svc.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 		t.Fatalf("retry: not recorded (err %v)", err)
 	}
 	svc.wantVerify(t, "after the retry", tok, cognitoguard.ErrRevoked)
@@ -614,7 +614,7 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 				// The record is kept: every service rejects the token now.
 				svc.wantVerify(t, "after the failed sign-out", tok, cognitoguard.ErrRevoked)
 				other.waitVerify(t, "other service, after the failed sign-out", tok, cognitoguard.ErrRevoked, 100*time.Millisecond)
-				if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+				if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 					t.Error("not recorded in Redis")
 				}
 
@@ -642,7 +642,7 @@ func slowSignOut(t *testing.T, p *cognitotest.Pool, svc *outageService, attempts
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
 		RetryMaxAttempts: attempts,
 	})
-	cfg.UserPoolID, cfg.Issuer = p.PoolID(), p.Issuer()
+	cfg.UserPoolID = p.PoolID()
 	so, err := signout.New(slowAdminSignOut{client, p, delay}, svc.v, svc.store, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"regexp"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -45,40 +43,38 @@ var _ CognitoAPI = (*cognitoidentityprovider.Client)(nil)
 // it only to tell a retried sign-out (already recorded) from a token
 // whose session alone was revoked.
 type Recorder interface {
-	RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error
-	RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error
-	SignedOutAt(ctx context.Context, issuer, sub string) (time.Time, bool, error)
+	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
+	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
+	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
 }
 
 // Authenticator verifies the token presented for a sign-out: signature,
 // issuer, client, token use and expiry, but not revocation, so that a
 // retried sign-out, or one made while the store is down, still identifies
-// its user. *cognitoguard.Verifier implements it with
-// [cognitoguard.Verifier.Authenticate]. For [Helper.GlobalSignOut] it MUST
-// accept access tokens (cognitoguard.Config.TokenUse access, the default,
-// or any).
+// its user. [*cognitoguard.Verifier] implements it. For
+// [Helper.GlobalSignOut] it MUST accept access tokens
+// (cognitoguard.Config.TokenUse access, the default, or any).
+//
+// The claims it returns MUST carry the UserPoolID of the configured pool
+// whose issuer matched: sign-outs are recorded under it, as the Verifier
+// reads them. UserPoolIDs lists those pools.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (*cognitoguard.Claims, error)
+	UserPoolIDs() []string
 }
 
 var _ Authenticator = (*cognitoguard.Verifier)(nil)
 
-// Config holds the settings of a [Helper]. Its zero value suits
-// [Helper.GlobalSignOut] and [Helper.RevokeSession] with a public app
-// client; [Helper.AdminSignOut] needs UserPoolID.
+// Config holds the settings of a [Helper]. Its zero value suits a
+// Verifier of one pool and a public app client.
 type Config struct {
-	// UserPoolID is the pool whose users AdminSignOut signs out, such as
-	// "eu-west-1_AbCdEf123". Required for AdminSignOut only.
+	// UserPoolID is the pool whose users the Admin methods address, such
+	// as "eu-west-1_AbCdEf123"; their sign-outs are recorded under it, as
+	// the Verifiers key them. Default: the Authenticator's pool when it
+	// has exactly one. With an Authenticator it MUST be one of its pools
+	// ([New] refuses any other). Token sign-outs record the pool of the
+	// verified token, whatever this says.
 	UserPoolID string
-
-	// Issuer is the iss recorded by AdminSignOut, which has no token to
-	// read it from. Default: https://cognito-idp.{region}.amazonaws.com/
-	// {UserPoolID}, as [cognitoguard.NewVerifier] derives it. It MUST be
-	// the issuer the Verifiers are configured with (set it for
-	// multi-Region issuers, emulators and tests), or their tokens will
-	// not match the record. GlobalSignOut and RevokeSession record the
-	// verified token's iss.
-	Issuer string
 
 	// ClientID and ClientSecret authenticate RevokeToken. ClientID
 	// defaults to the client of the verified token (client_id, or aud of
@@ -152,7 +148,6 @@ type Helper struct {
 	auth         Authenticator
 	rec          Recorder
 	poolID       string
-	issuer       string
 	clientID     string
 	clientSecret string
 	timeout      time.Duration
@@ -160,14 +155,12 @@ type Helper struct {
 	log          *slog.Logger
 }
 
-var poolIDRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
-
 // New returns a sign-out helper calling api and recording in rec.
 // api and rec are required. auth verifies the tokens of GlobalSignOut and
 // RevokeSession; it may be nil when only AdminSignOut is used (the token
-// methods then fail). It fails if UserPoolID is set but no issuer can be
-// derived from it, or Issuer is not an absolute http(s) URL without a
-// trailing slash.
+// methods then fail). It fails if auth is set and does not know
+// [Config.UserPoolID], so that a sign-out can never be recorded under a
+// pool the Verifiers do not read.
 func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper, error) {
 	if api == nil {
 		return nil, errors.New("signout: New: nil CognitoAPI")
@@ -180,7 +173,6 @@ func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper,
 		auth:         auth,
 		rec:          rec,
 		poolID:       cfg.UserPoolID,
-		issuer:       cfg.Issuer,
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
 		timeout:      cfg.Timeout,
@@ -199,26 +191,21 @@ func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper,
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.issuer == "" && s.poolID != "" {
-		m := poolIDRe.FindStringSubmatch(s.poolID)
-		if m == nil {
-			return nil, fmt.Errorf("signout: New: user pool id %q is not of the form region_id (set Issuer)", s.poolID)
-		}
-		s.issuer = "https://cognito-idp." + m[1] + ".amazonaws.com/" + s.poolID
-	}
-	if s.issuer != "" {
-		u, err := url.Parse(s.issuer)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") ||
-			u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s.issuer, "/") {
-			return nil, fmt.Errorf("signout: New: issuer %q is not an absolute http(s) URL without a trailing slash", s.issuer)
+	if auth != nil {
+		pools := auth.UserPoolIDs()
+		switch {
+		case s.poolID == "" && len(pools) == 1:
+			s.poolID = pools[0]
+		case s.poolID != "" && !slices.Contains(pools, s.poolID):
+			return nil, fmt.Errorf("signout: New: Config.UserPoolID %q is not one of the Verifier's pools %q", s.poolID, pools)
 		}
 	}
 	return s, nil
 }
 
-// Issuer returns the issuer AdminSignOut records, empty when no user pool
+// UserPoolID returns the pool the Admin methods address, empty when none
 // is configured.
-func (s *Helper) Issuer() string { return s.issuer }
+func (s *Helper) UserPoolID() string { return s.poolID }
 
 // errNoAuthenticator is returned by the token methods of a Helper built
 // without an Authenticator.
@@ -236,8 +223,9 @@ func (s *Helper) verify(ctx context.Context, op, token string) (*cognitoguard.Cl
 			slog.String("op", op), slog.String("error", err.Error()))
 		return nil, err
 	}
-	if c == nil {
-		return nil, &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "authenticator returned no claims"}
+	if c == nil || c.UserPoolID == "" {
+		// Nothing could be recorded where a Verifier reads it.
+		return nil, &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "authenticator returned no claims or no user pool ID"}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -316,7 +304,7 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 		e.Recorded = true
 	} else {
 		e.Store = s.record(ctx, func(ctx context.Context) error {
-			return s.rec.RevokeUser(ctx, c.Issuer, c.Subject, at)
+			return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
 		})
 		e.Recorded = e.Store == nil
 	}
@@ -333,7 +321,7 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 			e.Cognito = err
 		}
 	}
-	return s.finish(ctx, e, c.Issuer, at, retry)
+	return s.finish(ctx, e, c.UserPoolID, at, retry)
 }
 
 // recordedSince returns the user sign-out of c's user recorded in the
@@ -344,10 +332,10 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 func (s *Helper) recordedSince(ctx context.Context, c *cognitoguard.Claims) (time.Time, bool) {
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	t, ok, err := s.rec.SignedOutAt(rctx, c.Issuer, c.Subject)
+	t, ok, err := s.rec.SignedOutAt(rctx, c.UserPoolID, c.Subject)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "signout: reading the last sign-out failed",
-			slog.String("iss", c.Issuer), slog.String("sub", c.Subject), slog.String("error", err.Error()))
+			slog.String("pool", c.UserPoolID), slog.String("sub", c.Subject), slog.String("error", err.Error()))
 		return time.Time{}, false
 	}
 	return t, ok && !t.Before(c.AuthenticatedAt())
@@ -361,9 +349,9 @@ func (s *Helper) record(ctx context.Context, write func(context.Context) error) 
 }
 
 // finish logs the outcome of a sign-out and returns e if a step failed.
-func (s *Helper) finish(ctx context.Context, e *Error, iss string, at time.Time, retry bool) error {
+func (s *Helper) finish(ctx context.Context, e *Error, poolID string, at time.Time, retry bool) error {
 	attrs := []slog.Attr{
-		slog.String("op", e.Op), slog.String("iss", iss), slog.String("sub", e.Sub),
+		slog.String("op", e.Op), slog.String("pool", poolID), slog.String("sub", e.Sub),
 		slog.Time("at", at), slog.Bool("retry", retry), slog.Bool("recorded", e.Recorded),
 	}
 	if e.Store == nil && e.Cognito == nil {
@@ -410,7 +398,7 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 	var retry bool
 	if c.OriginJTI != "" {
 		e.Store = s.record(ctx, func(ctx context.Context) error {
-			return s.rec.RevokeSession(ctx, c.Issuer, c.Subject, c.OriginJTI, at)
+			return s.rec.RevokeSession(ctx, c.UserPoolID, c.Subject, c.OriginJTI, at)
 		})
 	} else {
 		var prev time.Time
@@ -419,7 +407,7 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 		}
 		if !retry {
 			e.Store = s.record(ctx, func(ctx context.Context) error {
-				return s.rec.RevokeUser(ctx, c.Issuer, c.Subject, at)
+				return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
 			})
 		}
 	}
@@ -436,7 +424,7 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 	_, err = s.api.RevokeToken(cctx, in)
 	cancel()
 	e.Cognito = MapCognitoError(err)
-	return s.finish(ctx, e, c.Issuer, at, retry)
+	return s.finish(ctx, e, c.UserPoolID, at, retry)
 }
 
 var _ Recorder = revocation.Store(nil)

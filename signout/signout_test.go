@@ -92,7 +92,6 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	cfg := o.cfg
 	cfg.UserPoolID = e.pool.PoolID()
-	cfg.Issuer = e.pool.Issuer()
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
 	}
@@ -150,7 +149,7 @@ func (e *env) refresh(ctx context.Context, rt string) (*types.AuthenticationResu
 
 func (e *env) signedOutAt(t *testing.T, sub string) (time.Time, bool) {
 	t.Helper()
-	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), sub)
+	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,13 +397,17 @@ func TestSignOutFutureAuthTime(t *testing.T) {
 				tok := e.pool.AccessToken("alice", future, cognitotest.WithClaims(map[string]any{"origin_jti": nil}))
 				err = e.so.RevokeSession(t.Context(), tok, s.RefreshToken)
 			}
-			if err != nil {
-				t.Fatalf("%s: %v", op, err)
-			}
-			if at, ok := e.signedOutAt(t, u.Sub); !ok || !at.Equal(e.clock.Now()) {
+			// The Verifier refuses such a token (nothing recorded); were it
+			// accepted, the sign-out would be recorded at now.
+			at, ok := e.signedOutAt(t, u.Sub)
+			switch {
+			case err != nil && !errors.Is(err, cognitoguard.ErrNotYetValid):
+				t.Fatalf("%s: %v, want nil or ErrNotYetValid", op, err)
+			case err != nil && ok:
+				t.Errorf("refused, but a sign-out was recorded at %v", at)
+			case err == nil && (!ok || !at.Equal(e.clock.Now())):
 				t.Errorf("store.SignedOutAt = %v, %v; want now, %v", at, ok, e.clock.Now())
 			}
-			e.wantVerify(t, "the token signed out", s.AccessToken, cognitoguard.ErrRevoked)
 			e.clock.Advance(time.Minute)
 			later := e.signIn(t, "alice")
 			e.wantVerify(t, "a sign-in a minute later", *later.AccessToken, nil)
@@ -412,12 +415,15 @@ func TestSignOutFutureAuthTime(t *testing.T) {
 	}
 }
 
-// authFunc adapts a function to signout.Authenticator.
+// authFunc adapts a function to signout.Authenticator of the pool
+// "us-east-1_Fake".
 type authFunc func(context.Context, string) (*cognitoguard.Claims, error)
 
 func (f authFunc) Authenticate(ctx context.Context, tok string) (*cognitoguard.Claims, error) {
 	return f(ctx, tok)
 }
+
+func (authFunc) UserPoolIDs() []string { return []string{"us-east-1_Fake"} }
 
 func TestSignOutAuthTimeBound(t *testing.T) {
 	// Whatever an Authenticator lets through, a token's authentication
@@ -441,7 +447,7 @@ func TestSignOutAuthTimeBound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := "sub-" + tc.name
 			auth := authFunc(func(context.Context, string) (*cognitoguard.Claims, error) {
-				return &cognitoguard.Claims{Subject: sub, TokenUse: cognitoguard.TokenUseAccess, Issuer: p.Issuer(),
+				return &cognitoguard.Claims{Subject: sub, TokenUse: cognitoguard.TokenUseAccess, UserPoolID: "us-east-1_Fake",
 					AuthTime: tc.authTime, IssuedAt: tc.issuedAt}, nil
 			})
 			so, err := signout.New(p.Client(), auth, store, signout.Config{Now: func() time.Time { return now }})
@@ -449,7 +455,7 @@ func TestSignOutAuthTimeBound(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = so.GlobalSignOut(t.Context(), "not-a-token") // Cognito refuses it; the record stays
-			at, ok, err := store.SignedOutAt(t.Context(), p.Issuer(), sub)
+			at, ok, err := store.SignedOutAt(t.Context(), "us-east-1_Fake", sub)
 			if err != nil || !ok || !at.Equal(now.Add(tc.wantAhead)) {
 				t.Errorf("recorded %v, %v, %v; want %v", at, ok, err, now.Add(tc.wantAhead))
 			}
@@ -870,37 +876,80 @@ func TestNewSignOut(t *testing.T) {
 	t.Cleanup(p.Close)
 	api := newClient(p)
 	store := revocation.NewMemory(revocation.MemoryConfig{})
+	one := newVerifier(t, p.PoolID())
+	two := newVerifier(t, p.PoolID(), "eu-west-1_Other1")
 	tests := []struct {
-		name       string
-		api        signout.CognitoAPI
-		rec        signout.Recorder
-		cfg        signout.Config
-		wantIssuer string
-		wantErr    bool
+		name     string
+		api      signout.CognitoAPI
+		auth     signout.Authenticator
+		rec      signout.Recorder
+		cfg      signout.Config
+		wantPool string
+		wantErr  []string // substrings of the error; nil: no error
 	}{
-		{"zero config", api, store, signout.Config{}, "", false},
-		{"issuer from pool id", api, store, signout.Config{UserPoolID: "eu-west-1_AbC123"},
-			"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123", false},
-		{"explicit issuer", api, store, signout.Config{UserPoolID: "local_x", Issuer: "http://127.0.0.1:9229/local_x"},
-			"http://127.0.0.1:9229/local_x", false},
-		{"emulator pool id without issuer", api, store, signout.Config{UserPoolID: "local_x"}, "", true},
-		{"issuer with trailing slash", api, store, signout.Config{Issuer: "https://example.com/p/"}, "", true},
-		{"relative issuer", api, store, signout.Config{Issuer: "example.com/p"}, "", true},
-		{"negative timeout", api, store, signout.Config{Timeout: -1}, "", true},
-		{"nil api", nil, store, signout.Config{}, "", true},
-		{"nil recorder", api, nil, signout.Config{}, "", true},
+		{"zero config", api, nil, store, signout.Config{}, "", nil},
+		{"pool without Verifier", api, nil, store, signout.Config{UserPoolID: "local_x"}, "local_x", nil},
+		{"pool of the Verifier by default", api, one, store, signout.Config{}, p.PoolID(), nil},
+		{"pool of the Verifier", api, two, store, signout.Config{UserPoolID: "eu-west-1_Other1"}, "eu-west-1_Other1", nil},
+		{"Verifier of two pools, none chosen", api, two, store, signout.Config{}, "", nil},
+		{"pool the Verifier does not know", api, one, store, signout.Config{UserPoolID: "eu-west-1_Other1"}, "",
+			[]string{"eu-west-1_Other1", p.PoolID()}},
+		{"negative timeout", api, nil, store, signout.Config{Timeout: -1}, "", []string{"Timeout"}},
+		{"nil api", nil, nil, store, signout.Config{}, "", []string{"CognitoAPI"}},
+		{"nil recorder", api, nil, nil, signout.Config{}, "", []string{"Recorder"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := signout.New(tc.api, nil, tc.rec, tc.cfg)
-			if (err != nil) != tc.wantErr {
+			s, err := signout.New(tc.api, tc.auth, tc.rec, tc.cfg)
+			if (err != nil) != (tc.wantErr != nil) {
 				t.Fatalf("New: %v, want error %v", err, tc.wantErr)
 			}
-			if err == nil && s.Issuer() != tc.wantIssuer {
-				t.Errorf("Issuer = %q, want %q", s.Issuer(), tc.wantIssuer)
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+			if err == nil && s.UserPoolID() != tc.wantPool {
+				t.Errorf("UserPoolID = %q, want %q", s.UserPoolID(), tc.wantPool)
 			}
 		})
 	}
+}
+
+// newVerifier is a Verifier of the pools (with explicit issuers, so that
+// nothing is fetched).
+func newVerifier(t *testing.T, poolIDs ...string) *cognitoguard.Verifier {
+	t.Helper()
+	var pools []cognitoguard.Pool
+	for _, id := range poolIDs {
+		pools = append(pools, cognitoguard.Pool{UserPoolID: id, Issuers: []string{"https://issuer.example/" + id}, AnyClient: true})
+	}
+	v, err := cognitoguard.New(pools, cognitoguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+func TestAdminSignOutRecordsWhereVerifierReads(t *testing.T) {
+	// A Verifier of an emulator pool (explicit issuer) and a helper given
+	// no issuer at all: the sign-out is recorded under the pool, which is
+	// where the Verifier reads it, whatever issuer minted the token. On
+	// 6ce98be the helper recorded under the default AWS issuer and the
+	// user's tokens stayed accepted.
+	e := newEnv(t, envOptions{})
+	e.addUser("alice")
+	s := e.signIn(t, "alice")
+	so, err := signout.New(e.client, e.verifier, e.store, signout.Config{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := so.AdminSignOut(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked)
 }
 
 func TestSignOutWithoutAuthenticator(t *testing.T) {

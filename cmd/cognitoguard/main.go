@@ -30,8 +30,8 @@
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
 // flags; -redis-tls connects with TLS verified by the system's roots,
 // -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be the
-// services' prefix, and -issuer their issuer when they set one
-// (multi-Region issuers, emulators).
+// services' prefix. Sign-outs are recorded under the user pool ID, as the
+// services' Verifiers read them, whatever issuers they accept.
 //
 // Exit status: 0 on success, 1 when the operation failed (the error is
 // printed with its class), 2 on a usage error.
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // options are the flags shared by the commands.
 type options struct {
-	region, poolID, issuer, endpoint string
+	region, poolID, endpoint         string
 	redisAddr, redisMaster, prefix   string
 	redisCA                          string
 	redisTLS, verbose, waitInstances bool
@@ -128,7 +128,6 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
 	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
 	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
-	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
 	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis write and Cognito call")
@@ -210,7 +209,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, "signout", err)
 	}
 	fmt.Fprintf(stdout, "sub %s\n", sub)
-	at, ok, err := store.SignedOutAt(ctx, so.Issuer(), sub)
+	at, ok, err := store.SignedOutAt(ctx, o.poolID, sub)
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "cognitoguard signout: signed out, but reading the recorded time failed: %v\n", err)
@@ -233,9 +232,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer closeStore()
 	sub := user
-	var issuer string
-	// newSignOut derives the issuer; the Cognito client is only built, and
-	// called, when the user is to be resolved.
+	// The Cognito client is only built, and called, when the user is to be
+	// resolved.
 	var api signout.CognitoAPI = noCognito{}
 	resolve := o.region != "" || o.endpoint != ""
 	if resolve {
@@ -247,7 +245,6 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
-	issuer = so.Issuer()
 	if resolve {
 		u, err := so.Resolve(ctx, user)
 		if err != nil {
@@ -257,7 +254,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	at, ok, err := store.SignedOutAt(sctx, issuer, sub)
+	at, ok, err := store.SignedOutAt(sctx, o.poolID, sub)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
@@ -305,7 +302,6 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 	}
 	return signout.New(api, nil, store, signout.Config{
 		UserPoolID: o.poolID,
-		Issuer:     o.issuer,
 		Timeout:    o.timeout,
 		Logger:     log,
 	})

@@ -247,7 +247,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	})
 	so, err := signout.New(cognito, auth, store, signout.Config{
 		UserPoolID: o.poolID,
-		Issuer:     v.Issuers()[0],
 		Logger:     log,
 	})
 	if err != nil {

@@ -345,7 +345,6 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 		}
 		so, err := signout.New(d.cognito, v, in.store, signout.Config{
 			UserPoolID: d.pool.PoolID(),
-			Issuer:     d.pool.Issuer(),
 			Logger:     d.log,
 		})
 		if err != nil {

@@ -206,7 +206,7 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 	e, p, tok, store, access, id, c := a.e, a.p, a.tok, a.store, a.access, a.id, a.claims
 	ctx := t.Context()
 
-	so, err := signout.New(e.Client, access, store, signout.Config{UserPoolID: p.ID, Issuer: e.Issuer(p.ID)})
+	so, err := signout.New(e.Client, access, store, signout.Config{UserPoolID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 		t.Errorf("err = %v, want cognito-local's CognitoLocal#Unsupported", err)
 	}
 
-	if at, ok, err := store.SignedOutAt(ctx, c.Issuer, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
+	if at, ok, err := store.SignedOutAt(ctx, c.UserPoolID, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
 		t.Errorf("SignedOutAt = %v, %v, %v; want a record at or after auth_time %v", at, ok, err, c.AuthenticatedAt())
 	}
 	if _, err := access.Verify(ctx, aws.ToString(tok.AccessToken)); !errors.Is(err, cognitoguard.ErrRevoked) {
