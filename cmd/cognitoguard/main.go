@@ -33,6 +33,10 @@
 // services' prefix. Sign-outs are recorded under the user pool ID, as the
 // services' Verifiers read them, whatever issuers they accept.
 //
+// Each command takes only the flags it reads ("cognitoguard status -h"
+// lists them), before or after the user argument; a user argument that
+// starts with "-" goes after "--".
+//
 // Exit status: 0 on success, 1 when the operation failed (the error is
 // printed with its class), 2 on a usage error.
 package main
@@ -103,7 +107,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// options are the flags shared by the commands.
+// options are the flags of the commands; each command defines only those
+// it reads.
 type options struct {
 	region, poolID, endpoint         string
 	redisAddr, redisMaster, prefix   string
@@ -113,6 +118,8 @@ type options struct {
 	timeout                          time.Duration
 }
 
+// newFlagSet returns the flag set of a command with the flags every
+// command reads: the pool, Cognito and Redis.
 func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -126,23 +133,34 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
 	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
 	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
-	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
-	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
-	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis write and Cognito call")
-	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
+	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis call and Cognito call")
 	return fs
 }
 
-// parse parses args and returns the single positional argument, or the
-// exit status of a usage error.
+// parse parses args, flags before and after the user argument alike (as
+// "signout alice -wait-instances" reads), and returns the single
+// positional argument, or the exit status of a usage error. After "--"
+// every argument is positional.
 func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (string, int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", 0
+	var users []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", 0
+			}
+			return "", 2
 		}
-		return "", 2
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			users = append(users, rest...)
+			break
+		}
+		users, args = append(users, rest[0]), rest[1:]
 	}
 	var missing []string
 	if o.poolID == "" {
@@ -156,9 +174,8 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fs.Usage()
 		return "", 2
 	}
-	if fs.NArg() != 1 || fs.Arg(0) == "" {
-		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument\n", fs.Name())
-		fs.Usage()
+	if len(users) != 1 || users[0] == "" {
+		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument, got %d (a user starting with \"-\" goes after --)\n", fs.Name(), len(users))
 		return "", 2
 	}
 	if o.timeout <= 0 {
@@ -169,12 +186,15 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fmt.Fprintf(stderr, "cognitoguard %s: -wait-replicas must not be negative\n", fs.Name())
 		return "", 2
 	}
-	return fs.Arg(0), -1
+	return users[0], -1
 }
 
 func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := newFlagSet("signout", "USERNAME", stderr, &o)
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
+	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
 	user, code := parse(fs, args, &o, stderr)
 	if code >= 0 {
 		return code
