@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/awstest"
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+)
+
+func TestMain(m *testing.M) {
+	// go-redis's process-wide logger: silence the connection failures of
+	// the tests that kill Redis.
+	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
+	os.Exit(m.Run())
+}
+
+func newPool(t testing.TB) *cognitotest.Pool {
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(pool.Close)
+	pool.AddUser(cognitotest.User{Username: "alice", Groups: []string{"admin", "staff"}, Password: "Alice-pw-1"})
+	pool.AddUser(cognitotest.User{Username: "bob", Password: "Bob-pw-1"})
+	return pool
+}
+
+func poolArgs(pool *cognitotest.Pool, extra ...string) []string {
+	return append([]string{
+		"-addr", "127.0.0.1:0",
+		"-user-pool-id", pool.PoolID(),
+		"-client-id", pool.ClientID(),
+		"-issuer", pool.Issuer(),
+		"-cognito-endpoint", pool.URL(),
+	}, extra...)
+}
+
+// instance is one cognitoguard-forwardauth running in-process.
+type instance struct {
+	check, signout string // host:port
+	stop           context.CancelFunc
+	errc           chan error
+	stderr         *syncbuf.Buffer
+}
+
+// start runs the command with args; with a sign-out listener it waits
+// until /healthz says 200.
+func start(t testing.TB, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{stop: cancel, errc: make(chan error, 1), stderr: &syncbuf.Buffer{}}
+	type bound struct{ check, signout string }
+	addrc := make(chan bound, 1)
+	go func() {
+		in.errc <- run(ctx, args, in.stderr, func(c, s string) { addrc <- bound{c, s} })
+	}()
+	select {
+	case b := <-addrc:
+		in.check, in.signout = b.check, b.signout
+	case err := <-in.errc:
+		cancel()
+		t.Fatalf("run: %v\n%s", err, in.stderr)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("did not listen\n%s", in.stderr)
+	}
+	t.Cleanup(func() { in.shutdown(t) })
+	if in.signout != "" {
+		waitHealthy(t, in)
+	}
+	return in
+}
+
+func waitHealthy(t testing.TB, in *instance) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + in.signout + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz not 200 after 10s (%v)\n%s", err, in.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// shutdown cancels the context and checks that run returns nil.
+func (in *instance) shutdown(t testing.TB) {
+	t.Helper()
+	if in.stop == nil {
+		return
+	}
+	in.stop()
+	in.stop = nil
+	select {
+	case err := <-in.errc:
+		if err != nil {
+			t.Errorf("run returned %v after cancel\n%s", err, in.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Errorf("run did not return after cancel\n%s", in.stderr)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	pool := []string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "c1, c2"}
+	o, err := parseFlags(append(pool, "-require-group", "staff,ops", "-header-sub", "X-User"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.region != "eu-west-1" || len(o.clientIDs) != 2 || o.clientIDs[1] != "c2" || len(o.groups) != 2 ||
+		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != ":9091" || o.signoutAddr != "" {
+		t.Errorf("options = %+v", o)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-client-id", "c"}, "-user-pool-id is required"},
+		{[]string{"-user-pool-id", "eu-west-1_AbC123"}, "-client-id is required"},
+		{append(pool, "-token-use", "refresh"), "-token-use"},
+		{append(pool, "-redis-master", "m"), "-redis-master needs -redis-addr"},
+		{[]string{"-user-pool-id", "nounderscore", "-client-id", "c"}, "-region is required"},
+		{append(pool, "extra"), "unexpected arguments"},
+	} {
+		if _, err := parseFlags(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("parseFlags(%q) = %v, want %q", tt.args, err, tt.want)
+		}
+	}
+	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+}
+
+func TestRunRefusesBadHeaderName(t *testing.T) {
+	pool := newPool(t)
+	err := run(t.Context(), poolArgs(pool, "-header-groups", "X Groups"), io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a token") {
+		t.Errorf("run = %v", err)
+	}
+}
+
+// TestCheckListenerAnswersEveryPath: the check listener has no route of
+// its own, not even /healthz or /logout, which a client's path through
+// Envoy could otherwise reach.
+func TestCheckListenerAnswersEveryPath(t *testing.T) {
+	awstest.Isolate(t)
+	pool := newPool(t)
+	in := start(t, poolArgs(pool, "-signout-addr", "127.0.0.1:0")...)
+	tok := pool.AccessToken("alice")
+	for _, path := range []string{"/healthz", "/logout", "/admin/users/bob/signout", "/check/anything"} {
+		for _, method := range []string{"GET", "POST"} {
+			req, _ := http.NewRequestWithContext(t.Context(), method, "http://"+in.check+path, nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s without token = %d, want 401", method, path, res.StatusCode)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if res, err = http.DefaultClient.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || res.Header.Get("X-Auth-Username") != "alice" {
+				t.Errorf("%s %s = %d %q, want 200 alice", method, path, res.StatusCode, res.Header.Get("X-Auth-Username"))
+			}
+		}
+	}
+	// alice was not signed out by POST /logout on the check listener.
+	alice, _ := pool.User("alice")
+	if _, ok := pool.SignedOutAt(alice.Sub); ok {
+		t.Error("a check signed a user out")
+	}
+}
