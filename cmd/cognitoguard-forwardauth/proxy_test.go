@@ -47,9 +47,15 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// proc is a started program: its output, and done closed when it exited.
+type proc struct {
+	out  *syncbuf.Buffer
+	done chan struct{}
+}
+
 // startProcess starts cmd with its output in a buffer shown on failure,
 // killed with the test (and with this process: see sysProcAttr).
-func startProcess(t testing.TB, cmd *exec.Cmd) *syncbuf.Buffer {
+func startProcess(t testing.TB, cmd *exec.Cmd) *proc {
 	t.Helper()
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -66,11 +72,11 @@ func startProcess(t testing.TB, cmd *exec.Cmd) *syncbuf.Buffer {
 			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), out)
 		}
 	})
-	return out
+	return &proc{out, done}
 }
 
 // waitListening waits until addr accepts connections.
-func waitListening(t testing.TB, addr string, out *syncbuf.Buffer) {
+func waitListening(t testing.TB, addr string, p *proc) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -80,9 +86,13 @@ func waitListening(t testing.TB, addr string, out *syncbuf.Buffer) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening after 15s: %v\n%s", addr, err, out)
+			t.Fatalf("%s not listening after 15s: %v", addr, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-p.done:
+			t.Fatalf("exited before listening on %s", addr)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
@@ -213,7 +223,7 @@ func startCaddy(t testing.TB, a addrs) string {
 	site := readExample(t, "Caddyfile",
 		":8000 {", fmt.Sprintf("http://127.0.0.1:%d {\n\tbind 127.0.0.1", port),
 		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
-	conf := "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n}\n\n" + site
+	conf := "{\n\tadmin off\n\tauto_https off\n}\n\n" + site
 	file := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
