@@ -124,15 +124,17 @@ func identity(names [5]string) http.Handler {
 			middleware.WriteError(w, r, nil, "")
 			return
 		}
+		// One backing array for the seven values; direct assignment, as
+		// the names are canonical already.
+		v := [...]string{c.Subject, c.Username, strings.Join(c.Groups, " "), strings.Join(c.Scopes, " "),
+			string(c.TokenUse), "no-store", "0"}
+		vs := v[:]
 		h := w.Header()
-		// Direct assignment: the names are canonical already.
-		h[names[0]] = []string{c.Subject}
-		h[names[1]] = []string{c.Username}
-		h[names[2]] = []string{strings.Join(c.Groups, " ")}
-		h[names[3]] = []string{strings.Join(c.Scopes, " ")}
-		h[names[4]] = []string{string(c.TokenUse)}
-		h["Cache-Control"] = []string{"no-store"}
-		h["Content-Length"] = []string{"0"}
+		for i, n := range names {
+			h[n] = vs[i : i+1 : i+1]
+		}
+		h["Cache-Control"] = vs[5:6:6]
+		h["Content-Length"] = vs[6:7:7]
 		w.WriteHeader(http.StatusOK)
 	})
 }

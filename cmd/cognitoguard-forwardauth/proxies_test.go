@@ -139,7 +139,7 @@ func TestRedisServerProxies(t *testing.T) {
 	args := poolArgs(pool, "-redis-addr", redisAddr, "-signout-addr", "127.0.0.1:0")
 	a, b := start(t, args...), start(t, args...)
 	proxies := []struct{ name, url string }{
-		{"nginx", startNginx(t, addrs{a.check, a.signout, upstream}, "")},
+		{"nginx", startNginx(t, addrs{a.check, a.signout, upstream}, "", "")},
 		{"caddy", startCaddy(t, addrs{b.check, b.signout, upstream})},
 	}
 	alice, _ := pool.User("alice")

@@ -175,15 +175,16 @@ type addrs struct {
 	check, signout, upstream string
 }
 
-// startNginx runs examples/forwardauth/nginx.conf (plus extra server
-// directives) and returns the proxy's base URL.
-func startNginx(t testing.TB, a addrs, extra string) string {
+// startNginx runs examples/forwardauth/nginx.conf, with extraServer
+// added to its server block and extraHTTP to the http block, and returns
+// the proxy's base URL.
+func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 	t.Helper()
 	bin := need(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	port := freePort(t)
 	site := readExample(t, "nginx.conf",
-		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;\n%s", port, extra),
+		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;\n%s", port, extraServer),
 		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
 	if err := os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600); err != nil {
 		t.Fatal(err)
@@ -192,8 +193,8 @@ func startNginx(t testing.TB, a addrs, extra string) string {
 	for _, k := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
 		fmt.Fprintf(&temps, "    %s_temp_path %s;\n", k, filepath.Join(dir, k))
 	}
-	main := fmt.Sprintf("worker_processes 1;\nevents { worker_connections 1024; }\nhttp {\n    access_log off;\n%s    include %s;\n}\n",
-		temps.String(), filepath.Join(dir, "site.conf"))
+	main := fmt.Sprintf("worker_processes 1;\nevents { worker_connections 1024; }\nhttp {\n    access_log off;\n%s    include %s;\n%s\n}\n",
+		temps.String(), filepath.Join(dir, "site.conf"), extraHTTP)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o600); err != nil {
 		t.Fatal(err)
 	}
