@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,25 @@ func (in *instance) shutdown(t testing.TB) {
 	}
 }
 
+// checkGoroutines fails the test if goroutines started during it are still
+// running when it ends (after its other cleanups, registered later, ran).
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections()
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
 func TestParseFlags(t *testing.T) {
 	pool := []string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "c1, c2"}
 	o, err := parseFlags(append(pool, "-require-group", "staff,ops", "-header-sub", "X-User"), io.Discard)
@@ -158,6 +178,7 @@ func TestRunRefusesBadHeaderName(t *testing.T) {
 // its own, not even /healthz or /logout, which a client's path through
 // Envoy could otherwise reach.
 func TestCheckListenerAnswersEveryPath(t *testing.T) {
+	checkGoroutines(t)
 	awstest.Isolate(t)
 	pool := newPool(t)
 	in := start(t, poolArgs(pool, "-signout-addr", "127.0.0.1:0")...)

@@ -132,6 +132,7 @@ func waitStatus(t *testing.T, method, url, token string, status int) answer {
 // Caddy, both in front of a node upstream, with the documented
 // configurations.
 func TestRedisServerProxies(t *testing.T) {
+	checkGoroutines(t)
 	awstest.Isolate(t)
 	pool := newPool(t)
 	redisAddr, redisProc := redistest.Server(t)
