@@ -16,7 +16,8 @@ func ExampleNew() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: "alice", Sub: "0f3c1d2e-aaaa-4bbb-8ccc-123456789abc", Groups: []string{"admin"}})
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{Issuer: pool.Issuer()})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -43,8 +43,8 @@ func newFixture(t *testing.T, use cognitoguard.TokenUse) *fixture {
 	pool.AddUser(cognitotest.User{Username: "alice", Groups: []string{"admin", "staff"}})
 	pool.AddUser(cognitotest.User{Username: "bob"})
 	st := &store{}
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
-		cognitoguard.Config{Issuer: pool.Issuer(), TokenUse: use, Revocation: st})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{TokenUse: use, Revocation: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,25 +75,25 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // options are the parsed flags.
 type options struct {
-	addr, signoutAddr, region, poolID, issuer, endpoint string
-	clientIDs, redisAddrs                               []string
-	redisMaster, cookie, realm, adminGroup              string
-	scopes, groups                                      []string
-	tokenUse                                            cognitoguard.TokenUse
-	headers                                             forwardauth.Headers
+	addr, signoutAddr, region, poolID, endpoint string
+	clientIDs, issuers, redisAddrs              []string
+	redisMaster, cookie, realm, adminGroup      string
+	scopes, groups                              []string
+	tokenUse                                    cognitoguard.TokenUse
+	headers                                     forwardauth.Headers
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("cognitoguard-forwardauth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var clients, redisAddr, tokenUse, scopes, groups string
+	var clients, issuers, redisAddr, tokenUse, scopes, groups string
 	fs.StringVar(&o.addr, "addr", ":9091", "check endpoint listen `address`")
 	fs.StringVar(&o.signoutAddr, "signout-addr", "", "sign-out routes and /healthz listen `address` (empty: none)")
 	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
 	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
 	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
-	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.StringVar(&issuers, "issuer", "", "the pool's accepted token issuer `URLs`, comma-separated; replaces the defaults (the original and updated Cognito issuer formats of the pool's region)")
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
@@ -131,13 +131,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
 	}
 	if o.region == "" {
-		region, _, ok := strings.Cut(o.poolID, "_")
-		if !ok || region == "" {
-			return nil, fmt.Errorf("-region is required: it cannot be read from user pool id %q", o.poolID)
+		region, err := cognitoguard.PoolRegion(o.poolID)
+		if err != nil {
+			return nil, fmt.Errorf("-region is required: %w", err)
 		}
 		o.region = region
 	}
-	o.issuer = strings.TrimSuffix(o.issuer, "/")
+	for _, iss := range splitList(issuers) {
+		o.issuers = append(o.issuers, strings.TrimSuffix(iss, "/"))
+	}
 	return &o, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +29,6 @@ const shutdownTimeout = 10 * time.Second
 type app struct {
 	log        *slog.Logger
 	store      revocation.Store
-	storeReady func(context.Context) error
 	closeStore func() error
 	client     redis.UniversalClient
 	v, auth    *cognitoguard.Verifier // auth verifies access tokens for /logout
@@ -54,7 +52,7 @@ func (a *app) close() {
 
 // build creates the store and the Verifiers.
 func build(o *options, log *slog.Logger) (*app, error) {
-	a := &app{log: log, storeReady: func(context.Context) error { return nil }, closeStore: func() error { return nil }}
+	a := &app{log: log, closeStore: func() error { return nil }}
 	if len(o.redisAddrs) == 0 {
 		a.store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
@@ -67,9 +65,9 @@ func build(o *options, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		a.store, a.storeReady, a.closeStore = rs, rs.Ready, rs.Close
+		a.store, a.closeStore = rs, rs.Close
 	}
-	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuer: o.issuer, ClientIDs: o.clientIDs}
+	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
 	var err error
 	if a.v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{TokenUse: o.tokenUse, Revocation: a.store, Logger: log}); err != nil {
 		a.close()
@@ -110,17 +108,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 	if err != nil {
 		return err
 	}
-	var isReady atomic.Bool
 	servers := []*server{{name: "check", addr: o.addr, h: check}}
 	if o.signoutAddr != "" {
-		h, err := a.signoutRoutes(ctx, o, func(ctx context.Context) bool {
-			if !isReady.Load() {
-				return false
-			}
-			ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-			defer cancel()
-			return a.storeReady(ctx) == nil
-		})
+		h, err := a.signoutRoutes(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -139,12 +129,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 		ready(servers[0].ln.Addr().String(), servers[len(servers)-1].boundIfSignout())
 	}
 
+	// Warm up: keys fetched and the store's view subscribed, retried with
+	// backoff (checks are answered meanwhile, fetching keys on first use).
 	wctx, stopWarm := context.WithCancel(ctx)
 	warm := make(chan struct{})
 	go func() {
 		defer close(warm)
-		if warmUp(wctx, log, a) {
-			isReady.Store(true)
+		err := a.v.WarmUp(wctx)
+		if err == nil && a.auth != a.v {
+			err = a.auth.WarmUp(wctx)
+		}
+		if err == nil {
 			log.Info("ready")
 		}
 	}()
@@ -155,7 +150,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	isReady.Store(false)
 	if serr := shutdown(servers); err == nil {
 		err = serr
 	}
@@ -163,7 +157,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 }
 
 // signoutRoutes builds the handler of the sign-out listener.
-func (a *app) signoutRoutes(ctx context.Context, o *options, ready func(context.Context) bool) (http.Handler, error) {
+func (a *app) signoutRoutes(ctx context.Context, o *options) (http.Handler, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.region))
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
@@ -174,42 +168,12 @@ func (a *app) signoutRoutes(ctx context.Context, o *options, ready func(context.
 		}
 	})
 	so, err := revocation.NewSignOut(cognito, a.auth, a.store, revocation.SignOutConfig{
-		UserPoolID: o.poolID, Issuer: o.issuer, Logger: a.log,
+		UserPoolID: o.poolID, Issuer: a.v.Issuers()[0], Logger: a.log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return signoutHandler(a.v, so, o.realm, o.adminGroup, a.log, ready), nil
-}
-
-// warmUp fetches the keys and waits for the store, retrying with backoff
-// from 250ms to 10s until both work or ctx ends. It reports whether they did.
-func warmUp(ctx context.Context, log *slog.Logger, a *app) bool {
-	backoff := 250 * time.Millisecond
-	for {
-		err := a.v.Refresh(ctx)
-		if err == nil && a.auth != a.v {
-			err = a.auth.Refresh(ctx)
-		}
-		if err == nil {
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err = a.storeReady(rctx)
-			cancel()
-		}
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		log.Warn("not ready yet", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
+	return signoutHandler(a.v, so, o.realm, o.adminGroup, a.log), nil
 }
 
 // server is one listener and its http.Server.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,20 +12,11 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// signoutHandler builds the routes of the sign-out listener. ready reports
-// whether /healthz says 200.
-func signoutHandler(v *cognitoguard.Verifier, so *revocation.SignOut, realm, adminGroup string, log *slog.Logger, ready func(context.Context) bool) http.Handler {
+// signoutHandler builds the routes of the sign-out listener.
+func signoutHandler(v *cognitoguard.Verifier, so *revocation.SignOut, realm, adminGroup string, log *slog.Logger) http.Handler {
 	auth := middleware.New(v, middleware.Config{Realm: realm, Logger: log})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		if !ready(r.Context()) {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, `{"status":"starting"}`)
-			return
-		}
-		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
-	})
+	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, log))
 	// The logout handler verifies the token itself (a retried sign-out,
 	// whose token is already revoked, must still succeed); it answers 405
 	// to other methods.
