@@ -26,6 +26,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // stack is one API: verifier, store and middleware around a handler that
@@ -395,7 +396,7 @@ func TestSignOutEndToEnd(t *testing.T) {
 	b := f.verifier(t, cognitoguard.Config{Revocation: store, TokenUse: cognitoguard.TokenUseAny})
 	plain := f.verifier(t, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny})
 	api := newSDK(t, p)
-	so, err := revocation.NewSignOut(api, a, store, revocation.SignOutConfig{UserPoolID: p.PoolID(), Issuer: p.Issuer(), Now: f.clock.Now})
+	so, err := signout.New(api, a, store, signout.Config{UserPoolID: p.PoolID(), Issuer: p.Issuer(), Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

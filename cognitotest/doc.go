@@ -49,6 +49,14 @@
 // keys. [Pool.SetJWKSFailure] and [Pool.SetJWKSHandler] make the endpoint
 // fail, and [Pool.JWKSHits] counts its requests.
 //
+// # Users
+//
+// [Pool.AddUser] adds a local user (a username, a password, attributes,
+// groups, a status, enabled or not) or, with [User.Identity], a federated
+// user as Cognito creates one at its first sign-in through a third-party
+// identity provider: username Provider_id, status EXTERNAL_PROVIDER, an
+// identities claim and the provider's group in its tokens.
+//
 // # The Cognito API
 //
 // [Pool.URL] is an endpoint of the Cognito user pool API (the AWS JSON 1.1
@@ -79,10 +87,17 @@
 //     its session must not be revoked ("Access Token has been revoked");
 //     then every refresh token of the user is revoked.
 //   - AdminUserGlobalSignOut: the same by UserPoolId (ResourceNotFoundException
-//     if it is not this pool's) and Username, which may be the username, the
-//     sub or the email; an unknown user gives UserNotFoundException.
-//   - AdminGetUser and GetUser: the user's attributes (sub, email,
-//     email_verified, the others); every user is enabled and CONFIRMED.
+//     if it is not this pool's) and Username; an unknown user gives
+//     UserNotFoundException. As in Cognito, Username is the username, the
+//     sub of a local user (never of a federated one) or an alias; see
+//     [Pool.User]. Every Admin* operation resolves Username so.
+//   - AdminDisableUser revokes every session of the user, as GlobalSignOut
+//     does, and then refuses its sign-ins and refreshes ("User is
+//     disabled."); AdminEnableUser lets it sign in again (revoked tokens
+//     stay revoked). AdminDeleteUser removes the user: its access tokens
+//     then get UserNotFoundException "User does not exist.".
+//   - AdminGetUser and GetUser: the user's attributes (sub, identities
+//     for a federated user, email, the others), Enabled and UserStatus.
 //   - RevokeToken: revokes one refresh token and the tokens minted from it
 //     (same origin_jti). A token the pool does not know succeeds, as RFC 7009
 //     prescribes; a token of another client, or a client the pool does not
@@ -111,7 +126,7 @@
 // # Differences from Cognito
 //
 // The fake has no MFA, challenges, SRP, hosted UI, user
-// states other than CONFIRMED, or token revocation settings (every client
+// states other than those of [User.Status], or token revocation settings (every client
 // behaves as if EnableTokenRevocation were on). Error messages follow
 // Cognito's where known and are otherwise marked "cognitotest:".
 // Usernames are compared case-sensitively, emails case-insensitively.

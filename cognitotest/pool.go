@@ -110,42 +110,6 @@ type Pool struct {
 	apiDelay       time.Duration
 }
 
-// User is a user of a [Pool].
-type User struct {
-	// Username is the user name (cognito:username, username). Required.
-	Username string
-	// Sub is the user's immutable ID. If empty, AddUser generates one in
-	// UUID version 4 format, as Cognito does.
-	Sub string
-	// Email is the email attribute, also usable as a sign-in alias by the
-	// API. Emails SHOULD be unique within a pool; on a clash the earliest
-	// added user wins. If empty, the email claims are left out.
-	Email string
-	// Password is what the API's password flows accept. A user with an
-	// empty Password cannot sign in through the API (SignIn still works).
-	Password string
-	// Groups are the user's groups (cognito:groups), in order. If empty,
-	// the claim is left out, as Cognito does.
-	Groups []string
-	// Attributes are further user attributes, such as "custom:tenant",
-	// "name" or "phone_number". They appear as string claims of ID tokens
-	// (except "email_verified" and "phone_number_verified", which are
-	// booleans) and in AdminGetUser and GetUser. "email_verified" defaults
-	// to "true" when Email is set.
-	Attributes map[string]string
-}
-
-type userRecord struct {
-	User
-	created time.Time
-}
-
-func (u User) clone() User {
-	u.Groups = slices.Clone(u.Groups)
-	u.Attributes = maps.Clone(u.Attributes)
-	return u
-}
-
 // session is one sign-in: a refresh token and the origin_jti of every
 // token minted from it.
 type session struct {
@@ -261,100 +225,6 @@ func (p *Pool) ClientIDs() []string { return slices.Clone(p.clientIDs) }
 
 func (p *Pool) isClient(id string) bool { return slices.Contains(p.clientIDs, id) }
 
-// AddUser adds u to the pool and returns the stored user. If u.Sub is
-// empty a new one is generated (UUID version 4 format). If a user with the
-// same Username exists it is replaced, keeping its Sub unless u.Sub is set.
-// AddUser panics if u.Username is empty or u.Sub is another user's.
-func (p *Pool) AddUser(u User) User {
-	if u.Username == "" {
-		panic("cognitotest: AddUser: empty Username")
-	}
-	u = u.clone()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var existing *userRecord
-	for _, r := range p.users {
-		if r.Username == u.Username {
-			existing = r
-		}
-	}
-	if u.Sub == "" {
-		if existing != nil {
-			u.Sub = existing.Sub
-		} else {
-			u.Sub = newUUID()
-		}
-	}
-	for _, r := range p.users {
-		if r.Sub == u.Sub && r != existing {
-			panic(fmt.Sprintf("cognitotest: AddUser: sub %q already belongs to %q", u.Sub, r.Username))
-		}
-	}
-	if existing != nil {
-		existing.User = u
-		return u.clone()
-	}
-	p.users = append(p.users, &userRecord{User: u, created: p.now()})
-	return u.clone()
-}
-
-// User returns the user whose username, sub or email (compared
-// case-insensitively), tried in that order, is usernameOrSub.
-func (p *Pool) User(usernameOrSub string) (User, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r := p.lookupLocked(usernameOrSub)
-	if r == nil {
-		return User{}, false
-	}
-	return r.User.clone(), true
-}
-
-func (p *Pool) lookupLocked(name string) *userRecord {
-	if name == "" {
-		return nil
-	}
-	for _, r := range p.users {
-		if r.Username == name {
-			return r
-		}
-	}
-	for _, r := range p.users {
-		if r.Sub == name {
-			return r
-		}
-	}
-	for _, r := range p.users {
-		if r.Email != "" && strings.EqualFold(r.Email, name) {
-			return r
-		}
-	}
-	return nil
-}
-
-func (p *Pool) userBySubLocked(sub string) *userRecord {
-	for _, r := range p.users {
-		if r.Sub == sub {
-			return r
-		}
-	}
-	return nil
-}
-
-// userForMintLocked resolves name like User does and adds a user with
-// that username when there is none.
-func (p *Pool) userForMintLocked(name string) *userRecord {
-	if r := p.lookupLocked(name); r != nil {
-		return r
-	}
-	if name == "" {
-		panic("cognitotest: empty username")
-	}
-	r := &userRecord{User: User{Username: name, Sub: newUUID()}, created: p.now()}
-	p.users = append(p.users, r)
-	return r
-}
-
 // newSessionLocked starts a sign-in session of r with clientID at now and
 // makes it the user's current session for that client.
 func (p *Pool) newSessionLocked(r *userRecord, clientID string, now time.Time) *session {
@@ -387,8 +257,9 @@ func (p *Pool) revokeSessionLocked(s *session) {
 	p.revokedOrigins[s.originJTI] = struct{}{}
 }
 
-// globalSignOutLocked revokes every session of sub and records the time.
-func (p *Pool) globalSignOutLocked(sub string, now time.Time) {
+// revokeAllLocked revokes every session of sub and records the time, as
+// a global sign-out, AdminDisableUser or AdminDeleteUser does.
+func (p *Pool) revokeAllLocked(sub string, now time.Time) {
 	for _, s := range p.sessions {
 		if s.sub == sub && !s.revoked {
 			p.revokeSessionLocked(s)
@@ -397,9 +268,10 @@ func (p *Pool) globalSignOutLocked(sub string, now time.Time) {
 	p.signedOut[sub] = now
 }
 
-// SignedOutAt reports the time of the latest global sign-out (GlobalSignOut
-// or AdminUserGlobalSignOut through the API, or [Pool.GlobalSignOut]) of the
-// user with that sub, read from the pool's clock. It is an oracle for tests
+// SignedOutAt reports the time of the latest revocation of every session
+// of the user with that sub (GlobalSignOut, AdminUserGlobalSignOut,
+// AdminDisableUser or AdminDeleteUser through the API, or
+// [Pool.AdminUserGlobalSignOut]), read from the pool's clock. It is an oracle for tests
 // of revocation: real Cognito offers no such query.
 func (p *Pool) SignedOutAt(sub string) (time.Time, bool) {
 	p.mu.Lock()
@@ -415,22 +287,6 @@ func (p *Pool) OriginRevoked(originJTI string) bool {
 	defer p.mu.Unlock()
 	_, ok := p.revokedOrigins[originJTI]
 	return ok
-}
-
-// GlobalSignOut signs the user out as the API's AdminUserGlobalSignOut
-// does, without an HTTP round trip: every refresh token of the user is
-// revoked, and so are the access tokens of those sessions as far as the
-// pool's own API is concerned. usernameOrSub is resolved as by [Pool.User].
-// It reports whether the user exists.
-func (p *Pool) GlobalSignOut(usernameOrSub string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r := p.lookupLocked(usernameOrSub)
-	if r == nil {
-		return false
-	}
-	p.globalSignOutLocked(r.Sub, p.now())
-	return true
 }
 
 // newUUID returns a random UUID in version 4 format.

@@ -412,7 +412,7 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("a revoked session is replaced", func(t *testing.T) {
-		p.GlobalSignOut("alice")
+		p.AdminUserGlobalSignOut("alice")
 		if !p.OriginRevoked(s["origin_jti"].(string)) {
 			t.Fatal("origin_jti not revoked by GlobalSignOut")
 		}

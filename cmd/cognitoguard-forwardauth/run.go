@@ -20,6 +20,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/forwardauth"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // shutdownTimeout bounds the graceful shutdown.
@@ -167,7 +168,7 @@ func (a *app) signoutRoutes(ctx context.Context, o *options) (http.Handler, erro
 			opt.BaseEndpoint = aws.String(o.endpoint)
 		}
 	})
-	so, err := revocation.NewSignOut(cognito, a.auth, a.store, revocation.SignOutConfig{
+	so, err := signout.New(cognito, a.auth, a.store, signout.Config{
 		UserPoolID: o.poolID, Issuer: a.v.Issuers()[0], Logger: a.log,
 	})
 	if err != nil {

@@ -9,18 +9,18 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // signoutHandler builds the routes of the sign-out listener.
-func signoutHandler(v *cognitoguard.Verifier, so *revocation.SignOut, realm, adminGroup string, log *slog.Logger) http.Handler {
+func signoutHandler(v *cognitoguard.Verifier, so *signout.Helper, realm, adminGroup string, log *slog.Logger) http.Handler {
 	auth := middleware.New(v, middleware.Config{Realm: realm, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, log))
 	// The logout handler verifies the token itself (a retried sign-out,
 	// whose token is already revoked, must still succeed); it answers 405
 	// to other methods.
-	mux.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Realm: realm, Logger: log}))
+	mux.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Realm: realm, Logger: log}))
 	mux.Handle("POST /admin/users/{username}/signout",
 		auth(middleware.RequireGroups(adminGroup)(adminSignOut(so, log))))
 	return mux
@@ -30,7 +30,7 @@ func signoutHandler(v *cognitoguard.Verifier, so *revocation.SignOut, realm, adm
 // done; 404 no such user (nothing done); 503 not recorded in the store
 // (retry); 502 Cognito failed (the record is kept: the user's tokens are
 // already rejected; retry to revoke the refresh tokens).
-func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
+func adminSignOut(so *signout.Helper, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		username := r.PathValue("username")
@@ -42,9 +42,9 @@ func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "admin sign-out", attrs...)
 			w.WriteHeader(http.StatusNoContent)
 			return
-		case errors.Is(err, revocation.ErrUserNotFound) && !errors.Is(err, revocation.ErrStore):
+		case errors.Is(err, signout.ErrUserNotFound) && !errors.Is(err, signout.ErrStore):
 			writeJSON(w, http.StatusNotFound, errBody("user_not_found", "No such user"))
-		case errors.Is(err, revocation.ErrCognito) && !errors.Is(err, revocation.ErrStore):
+		case errors.Is(err, signout.ErrCognito) && !errors.Is(err, signout.ErrStore):
 			writeJSON(w, http.StatusBadGateway, errBody("sign_out_incomplete", "The identity provider did not confirm the sign-out; try again"))
 		default:
 			w.Header().Set("Retry-After", "1")

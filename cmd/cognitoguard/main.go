@@ -58,6 +58,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 func main() {
@@ -130,7 +131,7 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
-	fs.DurationVar(&o.timeout, "timeout", revocation.DefaultSignOutTimeout, "bound of each Redis write and Cognito call")
+	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis write and Cognito call")
 	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
 	return fs
 }
@@ -194,7 +195,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	sub, err := so.AdminSignOut(ctx, user)
 	if err != nil {
-		var soe *revocation.SignOutError
+		var soe *signout.Error
 		if errors.As(err, &soe) {
 			fmt.Fprintf(stdout, "sub %s\n", soe.Sub)
 			switch {
@@ -235,7 +236,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var issuer string
 	// newSignOut derives the issuer; the Cognito client is only built, and
 	// called, when the user is to be resolved.
-	var api revocation.CognitoAPI = noCognito{}
+	var api signout.CognitoAPI = noCognito{}
 	resolve := o.region != "" || o.endpoint != ""
 	if resolve {
 		if api, err = cognitoClient(ctx, o); err != nil {
@@ -248,9 +249,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	issuer = so.Issuer()
 	if resolve {
-		if sub, err = so.ResolveSub(ctx, user); err != nil {
+		u, err := so.Resolve(ctx, user)
+		if err != nil {
 			return fail(stderr, "status", err)
 		}
+		sub = u.Sub
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -295,12 +298,12 @@ func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Cli
 	}), nil
 }
 
-func newSignOut(api revocation.CognitoAPI, store revocation.Recorder, o options, stderr io.Writer) (*revocation.SignOut, error) {
+func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stderr io.Writer) (*signout.Helper, error) {
 	log := slog.New(slog.DiscardHandler)
 	if o.verbose {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return revocation.NewSignOut(api, nil, store, revocation.SignOutConfig{
+	return signout.New(api, nil, store, signout.Config{
 		UserPoolID: o.poolID,
 		Issuer:     o.issuer,
 		Timeout:    o.timeout,
@@ -357,7 +360,7 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // noCognito is the Cognito client of a status command that resolves no
 // user: it is never called.
-type noCognito struct{ revocation.CognitoAPI }
+type noCognito struct{ signout.CognitoAPI }
 
 // fail prints err with its class and returns 1.
 func fail(stderr io.Writer, cmd string, err error) int {
@@ -375,16 +378,16 @@ func classes(err error) string {
 		err  error
 		name string
 	}{
-		{revocation.ErrStore, "ErrStore"},
+		{signout.ErrStore, "ErrStore"},
 		{revocation.ErrUnavailable, "ErrUnavailable"},
 		{revocation.ErrUnconfirmed, "ErrUnconfirmed"},
-		{revocation.ErrCognito, "ErrCognito"},
-		{revocation.ErrNotAuthorized, "ErrNotAuthorized"},
-		{revocation.ErrInvalidParameter, "ErrInvalidParameter"},
-		{revocation.ErrResourceNotFound, "ErrResourceNotFound"},
-		{revocation.ErrTooManyRequests, "ErrTooManyRequests"},
-		{revocation.ErrUserNotFound, "ErrUserNotFound"},
-		{revocation.ErrCognitoInternal, "ErrCognitoInternal"},
+		{signout.ErrCognito, "ErrCognito"},
+		{signout.ErrNotAuthorized, "ErrNotAuthorized"},
+		{signout.ErrInvalidParameter, "ErrInvalidParameter"},
+		{signout.ErrResourceNotFound, "ErrResourceNotFound"},
+		{signout.ErrTooManyRequests, "ErrTooManyRequests"},
+		{signout.ErrUserNotFound, "ErrUserNotFound"},
+		{signout.ErrCognitoInternal, "ErrCognitoInternal"},
 		{context.DeadlineExceeded, "DeadlineExceeded"},
 		{context.Canceled, "Canceled"},
 	} {
