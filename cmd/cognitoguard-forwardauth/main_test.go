@@ -210,3 +210,101 @@ func TestCheckListenerAnswersEveryPath(t *testing.T) {
 		t.Error("a check signed a user out")
 	}
 }
+
+// post sends POST url with a bearer token (if any) and returns the status.
+func post(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// checkStatus asks the check listener about token.
+func checkStatus(t *testing.T, in *instance, token string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+in.check+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestSignOutRoutes(t *testing.T) {
+	checkGoroutines(t)
+	awstest.Isolate(t)
+	pool := newPool(t)
+	pool.AddUser(cognitotest.User{Username: "carol"})
+	pool.AddUser(cognitotest.User{Username: "dave"})
+	in := start(t, poolArgs(pool, "-signout-addr", "127.0.0.1:0", "-admin-group", "staff")...)
+	base := "http://" + in.signout
+	alice, bob, carol, dave := pool.AccessToken("alice"), pool.AccessToken("bob"), pool.AccessToken("carol"), pool.AccessToken("dave")
+
+	for _, tt := range []struct {
+		name, path, token string
+		want              int
+	}{
+		{"admin route without token", "/admin/users/bob/signout", "", 401},
+		{"admin route, caller not in -admin-group", "/admin/users/carol/signout", bob, 403},
+		{"admin route, no such user", "/admin/users/nobody/signout", alice, 404},
+		{"admin route", "/admin/users/bob/signout", alice, 204},
+		{"logout without token", "/logout", "", 401},
+		{"logout", "/logout", carol, 204},
+	} {
+		if got := post(t, base+tt.path, tt.token); got != tt.want {
+			t.Errorf("%s: POST %s = %d, want %d", tt.name, tt.path, got, tt.want)
+		}
+	}
+	// The signed-out users are refused by the check, the others are not.
+	for _, tt := range []struct {
+		user, token string
+		want        int
+	}{{"bob", bob, 401}, {"carol", carol, 401}, {"alice", alice, 200}, {"dave", dave, 200}} {
+		if got := checkStatus(t, in, tt.token); got != tt.want {
+			t.Errorf("check of %s after the sign-outs = %d, want %d", tt.user, got, tt.want)
+		}
+	}
+	bobUser, _ := pool.User("bob")
+	if _, ok := pool.SignedOutAt(bobUser.Sub); !ok {
+		t.Error("Cognito did not sign bob out")
+	}
+}
+
+func TestRequireAndHeaderFlags(t *testing.T) {
+	pool := newPool(t)
+	in := start(t, poolArgs(pool, "-require-group", "ops,staff", "-require-scope", "orders/read", "-header-sub", "X-User-Id", "-realm", "shop")...)
+	for _, tt := range []struct {
+		name, token string
+		want        int
+	}{
+		{"group and scope", pool.AccessToken("alice", cognitotest.WithScopes("orders/read")), 200},
+		{"scope missing", pool.AccessToken("alice"), 403},
+		{"group missing", pool.AccessToken("bob", cognitotest.WithScopes("orders/read")), 403},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+in.check+"/", nil)
+		req.Header.Set("Authorization", "Bearer "+tt.token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, res.StatusCode, tt.want)
+		}
+		if res.StatusCode == 200 && res.Header.Get("X-User-Id") == "" {
+			t.Errorf("%s: no X-User-Id", tt.name)
+		}
+		if res.StatusCode == 403 && !strings.Contains(res.Header.Get("WWW-Authenticate"), `realm="shop"`) {
+			t.Errorf("%s: WWW-Authenticate %q", tt.name, res.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
