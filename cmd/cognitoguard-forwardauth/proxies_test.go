@@ -127,6 +127,40 @@ func waitStatus(t *testing.T, method, url, token string, status int) answer {
 	}
 }
 
+// checkThrough sends valid, forged, missing, bad, expired and
+// unforwardable tokens through the proxy at url.
+func checkThrough(t *testing.T, url string, pool *cognitotest.Pool) {
+	alice, _ := pool.User("alice")
+	bob, _ := pool.User("bob")
+	t.Run("valid token: the upstream sees the identity, not the forged headers", func(t *testing.T) {
+		r := send(t, "POST", url+"/orders/42?x=1", pool.AccessToken("alice", cognitotest.WithScopes("openid", "orders/read")), forged...)
+		wantIdentity(t, r, map[string]string{"X-Auth-Sub": alice.Sub, "X-Auth-Username": "alice",
+			"X-Auth-Groups": "admin staff", "X-Auth-Scope": "openid orders/read", "X-Auth-Token-Use": "access"})
+		if r.seen.Method != "POST" || r.seen.URL != "/orders/42?x=1" {
+			t.Errorf("upstream saw %s %s", r.seen.Method, r.seen.URL)
+		}
+	})
+	t.Run("user without groups: forged groups do not reach the upstream", func(t *testing.T) {
+		r := send(t, "GET", url+"/", pool.AccessToken("bob", cognitotest.WithScopes()), forged...)
+		wantIdentity(t, r, map[string]string{"X-Auth-Sub": bob.Sub, "X-Auth-Username": "bob",
+			"X-Auth-Groups": "", "X-Auth-Scope": "", "X-Auth-Token-Use": "access"})
+	})
+	t.Run("no token: 401", func(t *testing.T) {
+		wantRefused(t, send(t, "GET", url+"/", "", forged...), 401, `Bearer realm="api"`, "")
+	})
+	t.Run("bad token: 401", func(t *testing.T) {
+		wantRefused(t, send(t, "GET", url+"/", "eyJ.bad.token"), 401, `error="invalid_token"`, "")
+	})
+	t.Run("expired token: 401", func(t *testing.T) {
+		tok := pool.AccessToken("alice", cognitotest.WithExpiry(time.Now().Add(-time.Minute)))
+		wantRefused(t, send(t, "GET", url+"/", tok), 401, `error_description="The access token expired"`, "")
+	})
+	t.Run("unforwardable group: 403", func(t *testing.T) {
+		tok := pool.AccessToken("alice", cognitotest.WithGroups("a b"))
+		wantRefused(t, send(t, "GET", url+"/", tok), 403, `error="insufficient_scope"`, "")
+	})
+}
+
 // TestRedisServerProxies drives two cognitoguard-forwardauth instances
 // sharing a real redis-server, one behind real nginx, one behind real
 // Caddy, both in front of a node upstream, with the documented
@@ -143,40 +177,10 @@ func TestRedisServerProxies(t *testing.T) {
 		{"nginx", startNginx(t, addrs{a.check, a.signout, upstream}, "", "")},
 		{"caddy", startCaddy(t, addrs{b.check, b.signout, upstream})},
 	}
-	alice, _ := pool.User("alice")
-	bob, _ := pool.User("bob")
 	pool.AddUser(cognitotest.User{Username: "carol"}) // never signed out
 
 	for _, p := range proxies {
-		t.Run(p.name, func(t *testing.T) {
-			t.Run("valid token: the upstream sees the identity, not the forged headers", func(t *testing.T) {
-				r := send(t, "POST", p.url+"/orders/42?x=1", pool.AccessToken("alice", cognitotest.WithScopes("openid", "orders/read")), forged...)
-				wantIdentity(t, r, map[string]string{"X-Auth-Sub": alice.Sub, "X-Auth-Username": "alice",
-					"X-Auth-Groups": "admin staff", "X-Auth-Scope": "openid orders/read", "X-Auth-Token-Use": "access"})
-				if r.seen.Method != "POST" || r.seen.URL != "/orders/42?x=1" {
-					t.Errorf("upstream saw %s %s", r.seen.Method, r.seen.URL)
-				}
-			})
-			t.Run("user without groups: forged groups do not reach the upstream", func(t *testing.T) {
-				r := send(t, "GET", p.url+"/", pool.AccessToken("bob", cognitotest.WithScopes()), forged...)
-				wantIdentity(t, r, map[string]string{"X-Auth-Sub": bob.Sub, "X-Auth-Username": "bob",
-					"X-Auth-Groups": "", "X-Auth-Scope": "", "X-Auth-Token-Use": "access"})
-			})
-			t.Run("no token: 401", func(t *testing.T) {
-				wantRefused(t, send(t, "GET", p.url+"/", "", forged...), 401, `Bearer realm="api"`, "")
-			})
-			t.Run("bad token: 401", func(t *testing.T) {
-				wantRefused(t, send(t, "GET", p.url+"/", "eyJ.bad.token"), 401, `error="invalid_token"`, "")
-			})
-			t.Run("expired token: 401", func(t *testing.T) {
-				tok := pool.AccessToken("alice", cognitotest.WithExpiry(time.Now().Add(-time.Minute)))
-				wantRefused(t, send(t, "GET", p.url+"/", tok), 401, `error_description="The access token expired"`, "")
-			})
-			t.Run("unforwardable group: 403", func(t *testing.T) {
-				tok := pool.AccessToken("alice", cognitotest.WithGroups("a b"))
-				wantRefused(t, send(t, "GET", p.url+"/", tok), 403, `error="insufficient_scope"`, "")
-			})
-		})
+		t.Run(p.name, func(t *testing.T) { checkThrough(t, p.url, pool) })
 	}
 
 	// A sign-out through one proxy is honoured through the other at once.

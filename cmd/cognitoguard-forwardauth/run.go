@@ -130,21 +130,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 		ready(servers[0].ln.Addr().String(), servers[len(servers)-1].boundIfSignout())
 	}
 
-	// Warm up: keys fetched and the store's view subscribed, retried with
-	// backoff (checks are answered meanwhile, fetching keys on first use).
-	wctx, stopWarm := context.WithCancel(ctx)
-	warm := make(chan struct{})
-	go func() {
-		defer close(warm)
-		err := a.v.WarmUp(wctx)
-		if err == nil && a.auth != a.v {
-			err = a.auth.WarmUp(wctx)
-		}
-		if err == nil {
-			log.Info("ready")
-		}
-	}()
-	defer func() { stopWarm(); <-warm }()
+	defer a.warmUp(ctx)()
 
 	select {
 	case err = <-serveErr:
@@ -155,6 +141,25 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 		err = serr
 	}
 	return err
+}
+
+// warmUp fetches the keys and subscribes the store's view in the
+// background, retrying with backoff (checks are answered meanwhile,
+// fetching keys on first use). The returned function stops it and waits.
+func (a *app) warmUp(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := a.v.WarmUp(ctx)
+		if err == nil && a.auth != a.v {
+			err = a.auth.WarmUp(ctx)
+		}
+		if err == nil {
+			a.log.Info("ready")
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // signoutRoutes builds the handler of the sign-out listener.
