@@ -308,3 +308,26 @@ func TestRequireAndHeaderFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestCookieFlag(t *testing.T) {
+	pool := newPool(t)
+	in := start(t, poolArgs(pool, "-cookie", "__Host-access")...)
+	for _, tt := range []struct {
+		name, cookie string
+		want         int
+	}{
+		{"token in the cookie", pool.AccessToken("bob"), 200},
+		{"garbage in the cookie", "x.y.z", 401},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+in.check+"/", nil)
+		req.AddCookie(&http.Cookie{Name: "__Host-access", Value: tt.cookie})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tt.want || (tt.want == 200 && res.Header.Get("X-Auth-Username") != "bob") {
+			t.Errorf("%s: %d %q, want %d", tt.name, res.StatusCode, res.Header.Get("X-Auth-Username"), tt.want)
+		}
+	}
+}
