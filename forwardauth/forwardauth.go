@@ -74,8 +74,9 @@ type Config struct {
 // 200 onto the upstream request and delete those the client sent: only the
 // proxy can, as the client's headers never reach this handler's answer.
 //
-// New returns an error if a header name is not an RFC 9110 token or two
-// are the same; it panics as middleware.New, RequireScopes and
+// New returns an error if a header name is not an RFC 9110 token, is one
+// with a meaning of its own (Content-Length, Set-Cookie, Authorization, …)
+// or two are the same; it panics as middleware.New, RequireScopes and
 // RequireGroups do on their invalid inputs (nil v, an empty scope). The
 // handler is safe for concurrent use.
 func New(v middleware.Verifier, cfg Config) (http.Handler, error) {
@@ -107,6 +108,9 @@ func (hs Headers) resolve() ([5]string, error) {
 			return names, fmt.Errorf("forwardauth: header name %q is not a token", names[i])
 		}
 		names[i] = http.CanonicalHeaderKey(names[i])
+		if reserved[names[i]] {
+			return names, fmt.Errorf("forwardauth: header name %s is reserved", names[i])
+		}
 		for j := range i {
 			if names[j] == names[i] {
 				return names, fmt.Errorf("forwardauth: header %s named twice", names[i])
@@ -114,6 +118,14 @@ func (hs Headers) resolve() ([5]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// reserved are header names an identity header must not take: the
+// answer's own, and those with a meaning to the proxy or the client.
+var reserved = map[string]bool{
+	"Cache-Control": true, "Content-Length": true, "Content-Type": true, "Transfer-Encoding": true,
+	"Connection": true, "Www-Authenticate": true, "Retry-After": true, "Set-Cookie": true,
+	"Location": true, "Authorization": true, "Cookie": true, "Host": true,
 }
 
 // identity answers 200 with the identity headers of the verified claims.

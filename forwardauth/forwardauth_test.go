@@ -262,6 +262,9 @@ func TestNewRefusesBadHeaderNames(t *testing.T) {
 		{Groups: "X-Ü"},
 		{Subject: "x-auth-username"}, // the default of Username, in another case
 		{Scope: "X-A", TokenUse: "x-a"},
+		{Subject: "content-length"},
+		{Groups: "Set-Cookie"},
+		{Username: "authorization"},
 	} {
 		if _, err := forwardauth.New(f.v, forwardauth.Config{Headers: hs}); err == nil {
 			t.Errorf("New accepted %+v", hs)
