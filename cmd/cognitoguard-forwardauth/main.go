@@ -10,6 +10,7 @@
 //	cognitoguard-forwardauth -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789 \
 //	    [-region eu-west-1] [-issuer URL] [-cognito-endpoint URL] \
 //	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
+//	    [-wait-replicas N] [-wait-instances] \
 //	    [-token-use access|id|any] [-addr :9091] [-signout-addr 127.0.0.1:9092] \
 //	    [-cookie NAME] [-realm api] [-require-scope S,…] [-require-group G,…] \
 //	    [-header-sub X-Auth-Sub] [-header-username …] [-header-groups …] \
@@ -79,6 +80,8 @@ type options struct {
 	clientIDs, issuers, redisAddrs              []string
 	redisMaster, cookie, realm, adminGroup      string
 	scopes, groups                              []string
+	waitReplicas                                int
+	waitInstances                               bool
 	tokenUse                                    cognitoguard.TokenUse
 	headers                                     forwardauth.Headers
 }
@@ -97,6 +100,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "a sign-out succeeds only once this `many` Redis replicas hold it")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "a sign-out succeeds only once every instance has applied it")
 	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
 	fs.StringVar(&o.cookie, "cookie", "", "cookie `name` holding the token when the request has no Authorization header")
 	fs.StringVar(&o.realm, "realm", "api", "`realm` of the WWW-Authenticate challenges")
@@ -121,8 +126,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-client-id is required")
 	}
 	o.redisAddrs, o.scopes, o.groups = splitList(redisAddr), splitList(scopes), splitList(groups)
-	if len(o.redisAddrs) == 0 && o.redisMaster != "" {
-		return nil, errors.New("-redis-master needs -redis-addr")
+	switch {
+	case o.waitReplicas < 0:
+		return nil, errors.New("-wait-replicas must not be negative")
+	case len(o.redisAddrs) == 0 && (o.redisMaster != "" || o.waitReplicas > 0 || o.waitInstances):
+		return nil, errors.New("-redis-master, -wait-replicas and -wait-instances need -redis-addr")
 	}
 	switch cognitoguard.TokenUse(tokenUse) {
 	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:

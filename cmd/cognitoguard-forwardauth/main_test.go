@@ -153,7 +153,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-client-id", "c"}, "-user-pool-id is required"},
 		{[]string{"-user-pool-id", "eu-west-1_AbC123"}, "-client-id is required"},
 		{append(pool, "-token-use", "refresh"), "-token-use"},
-		{append(pool, "-redis-master", "m"), "-redis-master needs -redis-addr"},
+		{append(pool, "-redis-master", "m"), "need -redis-addr"},
+		{append(pool, "-wait-instances"), "need -redis-addr"},
+		{append(pool, "-redis-addr", "h:1", "-wait-replicas", "-1"), "must not be negative"},
 		{[]string{"-user-pool-id", "nounderscore", "-client-id", "c"}, "-region is required"},
 		{append(pool, "extra"), "unexpected arguments"},
 	} {

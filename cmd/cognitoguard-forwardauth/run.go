@@ -61,7 +61,9 @@ func build(o *options, log *slog.Logger) (*app, error) {
 			Addrs: o.redisAddrs, MasterName: o.redisMaster,
 			Username: os.Getenv("REDIS_USERNAME"), Password: os.Getenv("REDIS_PASSWORD"),
 		})
-		rs, err := revocation.NewRedis(a.client, revocation.RedisConfig{Logger: log})
+		rs, err := revocation.NewRedis(a.client, revocation.RedisConfig{
+			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
+		})
 		if err != nil {
 			a.close()
 			return nil, err
