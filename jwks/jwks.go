@@ -38,6 +38,16 @@ const (
 // keys yet. It doubles with each further failure, up to the cooldown.
 const initialBackoff = 250 * time.Millisecond
 
+// StatusError is the cause of a fetch answered with a status other than
+// 200 OK. It is wrapped in [ErrUnavailable]; errors.As finds it.
+type StatusError struct {
+	Code int // the HTTP status code
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("unexpected HTTP status %d %s", e.Code, http.StatusText(e.Code))
+}
+
 var discardLogger = slog.New(slog.DiscardHandler)
 
 // errClosed is the cause given to fetches and lookups of a closed Set.
@@ -400,7 +410,7 @@ func (s *Set) fetch(ctx context.Context, prev map[string]*rsa.PublicKey) (map[st
 	if resp.StatusCode != http.StatusOK {
 		// Drain a little so that the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("unexpected HTTP status %q", resp.Status)
+		return nil, &StatusError{Code: resp.StatusCode}
 	}
 	if resp.ContentLength > s.maxBody {
 		return nil, fmt.Errorf("body of %d bytes exceeds limit of %d", resp.ContentLength, s.maxBody)

@@ -28,8 +28,7 @@ func ExampleNewLogoutHandler() {
 	// client := cognitoidentityprovider.NewFromConfig(cfg).
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{}) // revocation.NewRedis for several instances
-	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
-		Issuer:     pool.Issuer(),
+	verifier, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}}, cognitoguard.Config{
 		Revocation: store,
 	})
 	if err != nil {

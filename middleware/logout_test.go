@@ -53,9 +53,7 @@ func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	e.pool = cognitotest.NewPool(cognitotest.Config{Now: clk.Now})
 	t.Cleanup(e.pool.Close)
 	e.store = revocation.NewMemory(revocation.MemoryConfig{Now: clk.Now})
-	v, err := cognitoguard.NewVerifier(e.pool.PoolID(), []string{e.pool.ClientID()}, cognitoguard.Config{
-		Issuer: e.pool.Issuer(), Revocation: e.store, Now: clk.Now,
-	})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: e.pool.PoolID(), Issuers: []string{e.pool.Issuer()}, ClientIDs: []string{e.pool.ClientID()}}}, cognitoguard.Config{Revocation: e.store, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

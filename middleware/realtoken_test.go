@@ -39,9 +39,8 @@ func TestContractRealTokens(t *testing.T) {
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newVerifier := func(t *testing.T, cfg cognitoguard.Config) *cognitoguard.Verifier {
-		cfg.Issuer = pool.Issuer()
 		cfg.Logger = logger
-		v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{"app"}, cfg)
+		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{"app"}}}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,8 +61,7 @@ func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, at
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.store.Close() }) // before the client's Close
-	s.v, err = cognitoguard.NewVerifier(p.PoolID(), []string{p.ClientID()}, cognitoguard.Config{
-		Issuer:     p.Issuer(),
+	s.v, err = cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}}}, cognitoguard.Config{
 		Revocation: s.store,
 	})
 	if err != nil {

@@ -490,7 +490,7 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
 	t.Cleanup(func() { c.Close() })
 	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond, Timeout: 50 * time.Millisecond})
-	v, err := cognitoguard.New([]cognitoguard.Pool{{Issuer: pool.Issuer(), ClientIDs: []string{pool.ClientID()}}},
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
 		cognitoguard.Config{Revocation: s})
 	if err != nil {
 		t.Fatal(err)

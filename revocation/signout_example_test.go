@@ -25,8 +25,7 @@ func ExampleSignOut_GlobalSignOut() {
 
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
-		Issuer:     pool.Issuer(),
+	verifier, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}}, cognitoguard.Config{
 		Revocation: store,
 	})
 	if err != nil {
@@ -113,8 +112,7 @@ func ExampleSignOut_RevokeSession() {
 	phone := pool.SignIn("alice")
 
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	verifier, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{
-		Issuer:     pool.Issuer(),
+	verifier, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}}, cognitoguard.Config{
 		Revocation: store,
 	})
 	if err != nil {

@@ -75,8 +75,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(e.pool.Close)
 	e.client = newClient(e.pool)
 	e.store = revocation.NewMemory(revocation.MemoryConfig{Now: e.clock.Now})
-	v, err := cognitoguard.NewVerifier(e.pool.PoolID(), []string{e.pool.ClientID()}, cognitoguard.Config{
-		Issuer:     e.pool.Issuer(),
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: e.pool.PoolID(), Issuers: []string{e.pool.Issuer()}, ClientIDs: []string{e.pool.ClientID()}}}, cognitoguard.Config{
 		TokenUse:   cognitoguard.TokenUseAny,
 		Revocation: e.store,
 		Now:        e.clock.Now,

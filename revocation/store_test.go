@@ -176,8 +176,8 @@ func runContract(t *testing.T, env contractEnv) {
 			clock.ns.Store(base.Add(time.Minute).UnixNano())
 			store := env.newStore(t, clock.Now)
 			v, err := cognitoguard.New([]cognitoguard.Pool{
-				{Issuer: p1.Issuer(), ClientIDs: []string{p1.ClientID()}},
-				{Issuer: p2.Issuer(), ClientIDs: []string{p2.ClientID()}},
+				{UserPoolID: p1.PoolID(), Issuers: []string{p1.Issuer()}, ClientIDs: []string{p1.ClientID()}},
+				{UserPoolID: p2.PoolID(), Issuers: []string{p2.Issuer()}, ClientIDs: []string{p2.ClientID()}},
 			}, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Revocation: store, Now: clock.Now})
 			if err != nil {
 				t.Fatal(err)

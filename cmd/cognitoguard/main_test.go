@@ -48,8 +48,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.store.Close() })
-	e.service, err = cognitoguard.NewVerifier(e.pool.PoolID(), []string{e.pool.ClientID()},
-		cognitoguard.Config{Issuer: e.pool.Issuer(), Revocation: e.store})
+	e.service, err = cognitoguard.New([]cognitoguard.Pool{{UserPoolID: e.pool.PoolID(), Issuers: []string{e.pool.Issuer()}, ClientIDs: []string{e.pool.ClientID()}}},
+		cognitoguard.Config{Revocation: e.store})
 	if err != nil {
 		t.Fatal(err)
 	}

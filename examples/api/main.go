@@ -45,7 +45,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -90,27 +89,25 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // options are the parsed flags.
 type options struct {
-	addr, region, poolID, issuer, endpoint string
-	clientIDs, redisAddrs                  []string
-	redisMaster                            string
-	waitReplicas                           int
-	waitInstances                          bool
-	tokenUse                               cognitoguard.TokenUse
+	addr, region, poolID, endpoint string
+	clientIDs, issuers, redisAddrs []string
+	redisMaster                    string
+	waitReplicas                   int
+	waitInstances                  bool
+	tokenUse                       cognitoguard.TokenUse
 }
-
-var regionRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
 
 // parseFlags parses and checks args.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var clients, redisAddr, tokenUse string
+	var clients, issuers, redisAddr, tokenUse string
 	fs.StringVar(&o.addr, "addr", ":8080", "listen `address`")
 	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
 	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
 	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
-	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.StringVar(&issuers, "issuer", "", "the pool's accepted token issuer `URLs`, comma-separated; replaces the defaults (the original and updated Cognito issuer formats of the pool's region)")
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
@@ -144,16 +141,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
 	}
 	if o.region == "" {
-		m := regionRe.FindStringSubmatch(o.poolID)
-		if m == nil {
-			return nil, fmt.Errorf("-region is required: it cannot be read from user pool id %q", o.poolID)
+		region, err := cognitoguard.PoolRegion(o.poolID)
+		if err != nil {
+			return nil, fmt.Errorf("-region is required: %w", err)
 		}
-		o.region = m[1]
+		o.region = region
 	}
-	if o.issuer == "" {
-		o.issuer = "https://cognito-idp." + o.region + ".amazonaws.com/" + o.poolID
+	for _, iss := range splitList(issuers) {
+		o.issuers = append(o.issuers, strings.TrimSuffix(iss, "/"))
 	}
-	o.issuer = strings.TrimSuffix(o.issuer, "/")
 	return &o, nil
 }
 
@@ -220,7 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		store, storeReady, closeStore = rs, rs.Ready, rs.Close
 	}
 
-	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuer: o.issuer, ClientIDs: o.clientIDs}
+	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
 	v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
 		TokenUse:   o.tokenUse,
 		Revocation: store,
@@ -250,7 +246,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	})
 	so, err := revocation.NewSignOut(cognito, auth, store, revocation.SignOutConfig{
 		UserPoolID: o.poolID,
-		Issuer:     o.issuer,
+		Issuer:     v.Issuers()[0],
 		Logger:     log,
 	})
 	if err != nil {
@@ -283,7 +279,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", o.issuer),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", v.Issuers()),
 		slog.Any("client_ids", o.clientIDs), slog.String("token_use", string(o.tokenUse)),
 		slog.String("store", storeName(o.redisAddrs, o.redisMaster)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())

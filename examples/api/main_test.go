@@ -486,16 +486,16 @@ func TestAPIDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.addr != ":8080" || o.region != "eu-west-1" || o.issuer != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" ||
+	if o.addr != ":8080" || o.region != "eu-west-1" || o.issuers != nil ||
 		fmt.Sprint(o.clientIDs) != "[a b]" || o.tokenUse != "access" || o.redisAddrs != nil || o.endpoint != "" {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseFlags([]string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "a", "-region", "us-east-2",
-		"-redis-addr", "r1:6379,r2:6379", "-issuer", "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/"}, io.Discard)
+		"-redis-addr", "r1:6379,r2:6379", "-issuer", "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/, https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.region != "us-east-2" || o.issuer != "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" ||
+	if o.region != "us-east-2" || fmt.Sprint(o.issuers) != "[https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123 https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123]" ||
 		fmt.Sprint(o.redisAddrs) != "[r1:6379 r2:6379]" {
 		t.Errorf("overrides: %+v", o)
 	}

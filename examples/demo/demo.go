@@ -308,7 +308,7 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{{
 		UserPoolID: d.pool.PoolID(),
-		Issuer:     d.pool.Issuer(),
+		Issuers:    []string{d.pool.Issuer()},
 		ClientIDs:  []string{d.pool.ClientID()},
 	}}, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Revocation: rev, Logger: d.log})
 	if err != nil {

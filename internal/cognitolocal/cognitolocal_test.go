@@ -27,8 +27,7 @@ const password = "Secret-pa55word!"
 // explicitly (cognito-local's host), keys fetched from the emulator.
 func verifier(t *testing.T, e *emulator, p pool, use cognitoguard.TokenUse, rev cognitoguard.RevocationChecker) *cognitoguard.Verifier {
 	t.Helper()
-	v, err := cognitoguard.NewVerifier(p.ID, []string{p.ClientID}, cognitoguard.Config{
-		Issuer:     e.Issuer(p.ID),
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.ID, Issuers: []string{e.Issuer(p.ID)}, ClientIDs: []string{p.ClientID}}}, cognitoguard.Config{
 		TokenUse:   use,
 		Revocation: rev,
 	})
@@ -157,7 +156,7 @@ func TestCognitoLocalVerify(t *testing.T) {
 		}
 		// Even with b's iss written in, a's client list keeps b's token out
 		// of a verifier that trusts b's issuer but only a's client.
-		v, err := cognitoguard.NewVerifier(b.ID, []string{a.ClientID}, cognitoguard.Config{Issuer: e.Issuer(b.ID)})
+		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: b.ID, Issuers: []string{e.Issuer(b.ID)}, ClientIDs: []string{a.ClientID}}}, cognitoguard.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}

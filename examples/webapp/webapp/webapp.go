@@ -177,8 +177,11 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := cognitoguard.NewVerifier(cfg.UserPoolID, []string{cfg.ClientID}, cognitoguard.Config{
-		Issuer:     cfg.Issuer,
+	pool := cognitoguard.Pool{UserPoolID: cfg.UserPoolID, ClientIDs: []string{cfg.ClientID}}
+	if cfg.Issuer != "" {
+		pool.Issuers = []string{cfg.Issuer}
+	}
+	v, err := cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
 		Revocation: store,
 		HTTPClient: hc,
 		Logger:     log,
