@@ -26,9 +26,8 @@ func Example() {
 	alice := pool.AddUser(cognitotest.User{Username: "alice"})
 
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	cv, err := cognitoguard.NewVerifier(pool.PoolID(), pool.ClientIDs(), cognitoguard.Config{
-		Issuer: pool.Issuer(), JWKSURL: pool.JWKSURL(), Revocation: store,
-	})
+	cv, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: pool.ClientIDs()}},
+		cognitoguard.Config{Revocation: store})
 	if err != nil {
 		panic(err)
 	}

@@ -28,9 +28,8 @@ type albApp struct {
 func newALBApp(t *testing.T) *albApp {
 	t.Helper()
 	a := &albApp{fixture: newFixture(t, alb.Config{}), store: revocation.NewMemory(revocation.MemoryConfig{})}
-	cv, err := cognitoguard.NewVerifier(a.pool.PoolID(), a.pool.ClientIDs(), cognitoguard.Config{
-		Issuer: a.pool.Issuer(), JWKSURL: a.pool.JWKSURL(), Revocation: a.store,
-	})
+	cv, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: a.pool.PoolID(), Issuers: []string{a.pool.Issuer()}, ClientIDs: a.pool.ClientIDs()}},
+		cognitoguard.Config{Revocation: a.store})
 	if err != nil {
 		t.Fatal(err)
 	}

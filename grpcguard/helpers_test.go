@@ -129,8 +129,7 @@ func withToken(ctx context.Context, tok string) context.Context {
 // newVerifier returns a Verifier of pool's tokens with cfg's settings.
 func newVerifier(t *testing.T, pool *cognitotest.Pool, cfg cognitoguard.Config) *cognitoguard.Verifier {
 	t.Helper()
-	cfg.Issuer, cfg.JWKSURL = pool.Issuer(), pool.JWKSURL()
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), pool.ClientIDs(), cfg)
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: pool.ClientIDs()}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
