@@ -2,7 +2,6 @@ package grpcguard
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,8 +25,9 @@ type stream struct {
 	cancel context.CancelCauseFunc
 	last   atomic.Int64 // g.now() of the last successful check, Unix ns
 
-	mu  sync.Mutex
-	err error // status error of the first failed check, then returned for ever
+	// err holds the status error of the first failed check, then returned
+	// for ever.
+	err atomic.Pointer[error]
 }
 
 func newStream(g *Guard, ss grpc.ServerStream, method, token string, c *cognitoguard.Claims) *stream {
@@ -101,19 +101,17 @@ func (s *stream) check() error {
 // fail records the first failure and cancels the handler's context.
 func (s *stream) fail(err error) error {
 	st := s.g.reject(s.ServerStream.Context(), s.method, err)
-	s.mu.Lock()
-	if s.err == nil {
-		s.err = st
+	if !s.err.CompareAndSwap(nil, &st) {
+		st = *s.err.Load()
 	}
-	st = s.err
-	s.mu.Unlock()
 	s.cancel(st)
 	return st
 }
 
 // failed returns the status error of the first failed check, or nil.
 func (s *stream) failed() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+	if p := s.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
