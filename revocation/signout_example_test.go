@@ -61,9 +61,10 @@ func ExampleSignOut_GlobalSignOut() {
 // An administrator signs a user out by username, email or sub.
 func ExampleSignOut_AdminSignOut() {
 	ctx := context.Background()
-	pool := cognitotest.NewPool(cognitotest.Config{})
+	pool := cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	defer pool.Close()
-	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
+	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
@@ -78,7 +79,7 @@ func ExampleSignOut_AdminSignOut() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, recorded, _ := store.SignedOutAt(ctx, pool.Issuer(), sub)
+	_, recorded, _ := store.SignedOutAt(ctx, pool.PoolID(), sub)
 	fmt.Println(sub == u.Sub, recorded)
 
 	_, err = signOut.AdminSignOut(ctx, "nobody")

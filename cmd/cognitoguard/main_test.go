@@ -37,7 +37,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Setenv("REDIS_PASSWORD", "")
 
 	e := &cliEnv{}
-	e.pool = cognitotest.NewPool(cognitotest.Config{})
+	e.pool = cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	t.Cleanup(e.pool.Close)
 	e.redis = miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
@@ -99,7 +99,8 @@ func TestSignOutCommand(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCLIEnv(t)
-			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+				Attributes: map[string]string{"email_verified": "true"}})
 			tokens := e.pool.SignIn("alice")
 			if _, err := e.service.Verify(t.Context(), tokens.AccessToken); err != nil {
 				t.Fatalf("before: %v", err)
@@ -122,7 +123,7 @@ func TestSignOutCommand(t *testing.T) {
 				t.Errorf("printed time %q: %v", field(out, "signed_out_at"), err)
 			}
 			// Recorded in the shared store, with the printed time.
-			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || !ok || !got.Equal(at) {
 				t.Errorf("store: %v %v %v, want %v", got, ok, err, at)
 			}
@@ -243,7 +244,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
-			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || ok != tc.recorded {
 				t.Errorf("recorded = %v (%v), want %v", ok, err, tc.recorded)
 			}
@@ -256,7 +257,8 @@ func TestSignOutCommandFailures(t *testing.T) {
 
 func TestStatusCommand(t *testing.T) {
 	e := newCLIEnv(t)
-	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-issuer", e.pool.Issuer(), "-redis-addr", e.redis.Addr()}
 
 	code, out, errOut := runCLI(t, append(redisOnly, u.Sub)...)
@@ -266,7 +268,7 @@ func TestStatusCommand(t *testing.T) {
 	if code, _, errOut := runCLI(t, e.args("signout", "alice")...); code != 0 {
 		t.Fatalf("signout: exit %d, %s", code, errOut)
 	}
-	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 	tests := []struct {
 		name string
 		args []string
