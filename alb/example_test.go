@@ -52,7 +52,7 @@ func Example() {
 		fmt.Println(w.Code, w.Body.String())
 	}
 	serve()
-	if err := store.RevokeUser(context.Background(), pool.Issuer(), alice.Sub, time.Now()); err != nil {
+	if err := store.RevokeUser(context.Background(), pool.PoolID(), alice.Sub, time.Now()); err != nil {
 		panic(err)
 	}
 	serve()

@@ -121,7 +121,7 @@ func TestMiddlewareBehindALB(t *testing.T) {
 	}
 
 	t.Run("signed out", func(t *testing.T) {
-		if err := a.store.RevokeUser(t.Context(), a.pool.Issuer(), alice.Sub, time.Now()); err != nil {
+		if err := a.store.RevokeUser(t.Context(), a.pool.PoolID(), alice.Sub, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		res, _ := a.get(t, func(h http.Header) { a.lb.SetHeaders(h, a.pool, "alice") })

@@ -64,7 +64,7 @@ func Example() {
 	res, err := client.UnaryCall(ctx, &testgrpc.SimpleRequest{})
 	fmt.Println(res.GetUsername(), status.Code(err))
 
-	if err := store.RevokeUser(ctx, pool.Issuer(), alice.Sub, time.Now()); err != nil {
+	if err := store.RevokeUser(ctx, pool.PoolID(), alice.Sub, time.Now()); err != nil {
 		panic(err)
 	}
 	_, err = client.UnaryCall(ctx, &testgrpc.SimpleRequest{})

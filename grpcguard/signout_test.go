@@ -76,7 +76,7 @@ func TestSignOutTwoServers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := storeA.RevokeUser(ctx, pool.Issuer(), sub(t, pool, "alice"), time.Now()); err != nil {
+	if err := storeA.RevokeUser(ctx, pool.PoolID(), sub(t, pool, "alice"), time.Now()); err != nil {
 		t.Fatalf("RevokeUser: %v", err)
 	}
 
