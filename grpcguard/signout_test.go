@@ -37,8 +37,8 @@ func newStore(t *testing.T, addr string, cfg revocation.RedisConfig) *revocation
 }
 
 // TestSignOutTwoServers: two gRPC servers, each with its own Verifier and
-// store on one real redis-server. A sign-out recorded through server A's
-// store stops alice's open streams on both servers at their next message,
+// store on one real redis-server. A sign-out through the sign-out helper
+// on server A's store stops alice's open streams on both servers at their next message,
 // in either direction, and her new calls, while bob's stream goes on. When
 // Redis goes away, new calls fail closed with Unavailable.
 func TestSignOutTwoServers(t *testing.T) {
@@ -52,7 +52,8 @@ func TestSignOutTwoServers(t *testing.T) {
 	waitCfg.WaitInstances = true // RevokeUser returns once B has applied it too
 	storeA, storeB := newStore(t, addr, waitCfg), newStore(t, addr, cfg)
 	gcfg := grpcguard.Config{RecheckInterval: -1}
-	clientA, svcA := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{Revocation: storeA}), gcfg))
+	verifierA := newVerifier(t, pool, cognitoguard.Config{Revocation: storeA})
+	clientA, svcA := startServer(t, grpcguard.New(verifierA, gcfg))
 	clientB, _ := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{Revocation: storeB}), gcfg))
 	alice, bob := pool.AccessToken("alice"), pool.AccessToken("bob")
 	ctx := t.Context()
@@ -76,8 +77,18 @@ func TestSignOutTwoServers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := storeA.RevokeUser(ctx, pool.PoolID(), sub(t, pool, "alice"), time.Now()); err != nil {
-		t.Fatalf("RevokeUser: %v", err)
+	// An admin signs alice out through the helper on A's side: recorded
+	// in the store, then sent to Cognito.
+	so, err := revocation.NewSignOut(pool.Client(), verifierA, storeA,
+		revocation.SignOutConfig{UserPoolID: pool.PoolID(), Issuer: pool.Issuer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := so.AdminSignOut(ctx, "alice"); err != nil {
+		t.Fatalf("AdminSignOut: %v", err)
+	}
+	if _, ok := pool.SignedOutAt(sub(t, pool, "alice")); !ok {
+		t.Fatal("Cognito was not told")
 	}
 
 	// Client to server on B: the next message is refused.
