@@ -50,6 +50,6 @@
 //	data := alb.NewMiddleware(av, alb.MiddlewareConfig{})
 //	http.ListenAndServe(addr, access(data(app)))
 //
-// Tests need no AWS: [cognitotest.ALB] mints data tokens and serves its
+// Tests need no AWS: cognitotest.ALB mints data tokens and serves its
 // keys (set [Config.KeyURL] to its KeyURL).
 package alb

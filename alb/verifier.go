@@ -65,7 +65,7 @@ type Config struct {
 	// fetched from KeyURL + "/" + kid. Default [DefaultKeyURL]. It must be
 	// https, or http to a loopback host (tests). Set it for partitions
 	// whose endpoint differs (GovCloud) and for tests
-	// ([cognitotest.ALB.KeyURL]).
+	// (cognitotest.ALB.KeyURL).
 	KeyURL string
 
 	// ClientIDs, if set, are the app clients accepted in the header's

@@ -156,7 +156,7 @@ func TestNewVerifierErrors(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{arn, "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/my-app/50dc6c495c0c9188"} {
+	for _, s := range []string{arn, "arn:aws:elasticloadbalancing:eu-west-1:083589282917:loadbalancer/app/Web-DMZ-ALB/9fc6c0992b74af07", "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/my-app/50dc6c495c0c9188"} {
 		if _, err := alb.NewVerifier([]string{s}, alb.Config{}); err != nil {
 			t.Errorf("%s: %v", s, err)
 		}
