@@ -19,7 +19,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	b.Cleanup(p.Close)
 	p.AddUser(cognitotest.User{Username: "alice"})
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	v, err := cognitoguard.NewVerifier(p.PoolID(), []string{p.ClientID()}, cognitoguard.Config{Issuer: p.Issuer(), Revocation: store})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}}}, cognitoguard.Config{Revocation: store})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func newBenchEnv(b *testing.B, n int, cacheSize int) *benchEnv {
 	b.Cleanup(p.Close)
 	p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Password: "pw", Groups: []string{"admin"}})
 	rev := &benchRevocation{m: map[string]int64{"someone-else": time.Now().Unix()}}
-	v, err := NewVerifier(p.PoolID(), []string{p.ClientID()}, Config{Issuer: p.Issuer(), Revocation: rev, CacheSize: cacheSize})
+	v, err := New([]Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}}}, Config{Revocation: rev, CacheSize: cacheSize})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package cognitoguard
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -29,14 +30,17 @@ const (
 // slices (Scopes, Groups) and the raw payload may be shared with other
 // callers of the same token: treat them as read-only.
 type Claims struct {
-	Issuer   string   // iss, one of the configured issuers
-	Subject  string   // sub, the user's stable id
-	Username string   // username (access) or cognito:username (id)
-	TokenUse TokenUse // token_use: access or id
-	ClientID string   // client_id (access) or aud (id)
-	Scopes   []string // scope, split on spaces (access tokens)
-	Groups   []string // cognito:groups
-	Email    string   // email (id tokens)
+	Issuer string // iss, one of the configured issuers
+	// UserPoolID is the configured pool whose issuer matched iss, never a
+	// value read from the token. Sign-outs are keyed by (UserPoolID, Subject).
+	UserPoolID string
+	Subject    string   // sub, the user's stable id
+	Username   string   // username (access) or cognito:username (id)
+	TokenUse   TokenUse // token_use: access or id
+	ClientID   string   // client_id (access) or aud (id)
+	Scopes     []string // scope, split on spaces (access tokens)
+	Groups     []string // cognito:groups
+	Email      string   // email (id tokens)
 
 	// EmailVerified is email_verified (id tokens).
 	EmailVerified bool
@@ -51,6 +55,12 @@ type Claims struct {
 	EventID   string // event_id; empty if absent
 
 	raw []byte // the payload JSON
+
+	// The key that verified the signature and where it came from: a cached
+	// token is accepted only while its key source still serves that key.
+	kid  string
+	key  *rsa.PublicKey
+	keys KeySource
 }
 
 // HasScope reports whether the token carries scope s.

@@ -43,23 +43,35 @@ type RevocationChecker interface {
 }
 
 // Pool describes one Cognito user pool whose tokens a [Verifier] accepts.
+// A user is identified by (UserPoolID, sub) whichever of the pool's
+// issuers minted the token: a sign-out recorded through one issuer rejects
+// the user's tokens of all of them.
 type Pool struct {
-	// UserPoolID is the pool id, such as "eu-west-1_AbCdEf123". Its
-	// region prefix gives the default Issuer.
+	// UserPoolID is the pool ID, such as "eu-west-1_AbCdEf123". Sign-outs
+	// are keyed by it. It is required, except when Issuers are given in
+	// AWS format and all end with the same pool ID (it is then derived).
+	// Two Pools of a Verifier must not share it.
 	UserPoolID string
 
-	// Issuer is the exact iss value accepted. Default:
-	// https://cognito-idp.{region}.amazonaws.com/{UserPoolID}. Set it for
-	// multi-Region issuers (issuer-cognito-idp…), emulators and tests. It
-	// is never read from the token. It must not end with a slash.
-	Issuer string
+	// Regions lists the replica regions of multi-Region replication: the
+	// original-format issuer of each is accepted too (see
+	// [DefaultIssuers]). Ignored when Issuers is set.
+	Regions []string
 
-	// JWKSURL is where the keys are fetched. Default: Issuer +
-	// "/.well-known/jwks.json". It must be https, or http to a loopback
-	// host (tests, emulators).
-	JWKSURL string
+	// Issuers, if set, replaces the default issuers ([DefaultIssuers] of
+	// UserPoolID and Regions), for emulators and tests: then nothing is
+	// fetched from AWS hosts. Each issuer is an exact iss value, never read
+	// from the token, without a trailing slash; the first is the home
+	// issuer (warmed by [Verifier.Refresh]).
+	Issuers []string
 
-	// Keys, if set, replaces the JWKS fetcher (JWKSURL is then ignored).
+	// Keys, if set, serves the keys of every issuer of the pool (nothing is
+	// fetched). Otherwise each issuer's keys are fetched lazily from
+	// issuer + "/.well-known/jwks.json", which must be https or http to a
+	// loopback host. A default issuer other than the home one whose key
+	// endpoint answers 4xx (a pool not opted into the updated issuer
+	// format answers 403) makes its tokens invalid ([ErrUnknownKey]), not
+	// unavailable.
 	Keys KeySource
 
 	// ClientIDs are the app clients whose tokens are accepted: client_id
@@ -77,11 +89,6 @@ type Pool struct {
 // the secure default: access tokens only, no leeway, 16 KiB token limit,
 // no revocation store, fail closed.
 type Config struct {
-	// Issuer and JWKSURL override the defaults of the pool built by
-	// [NewVerifier] (see [Pool]). [New] rejects them: set them per Pool.
-	Issuer  string
-	JWKSURL string
-
 	// TokenUse is the accepted token_use. Zero means [TokenUseAccess].
 	TokenUse TokenUse
 
@@ -136,6 +143,23 @@ type Config struct {
 	// fields above.
 	JWKS jwks.Config
 
-	// Logger receives Warn records for fail-open acceptances. Nil discards.
+	// Logger receives Warn records for fail-open acceptances and the key
+	// fetchers' records. Nil discards.
 	Logger *slog.Logger
+
+	// OnVerify, if set, is called after every Verify and Authenticate with
+	// its outcome, for metrics and traces (see the otelguard module). It
+	// runs on the caller's goroutine and MUST be fast and safe for
+	// concurrent use. Nil costs nothing: no clock is read.
+	OnVerify func(ctx context.Context, ev VerifyEvent)
+}
+
+// VerifyEvent describes one completed [Verifier.Verify] or
+// [Verifier.Authenticate] call. It never carries the token.
+type VerifyEvent struct {
+	Claims       *Claims       // the verified claims; nil when Err is set
+	Err          error         // nil: accepted; else an [*Error] ([Class] gives its class)
+	Cached       bool          // answered from the token cache (no signature check)
+	Authenticate bool          // the call was Authenticate, not Verify
+	Duration     time.Duration // wall time of the call
 }

@@ -17,8 +17,8 @@ func ExampleNewVerifier() {
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: "alice", Groups: []string{"admin"}})
 
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
-		cognitoguard.Config{Issuer: pool.Issuer()})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{})
 	if err != nil {
 		panic(err)
 	}
@@ -36,8 +36,8 @@ func ExampleVerifier_Verify_errors() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: "alice"})
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
-		cognitoguard.Config{Issuer: pool.Issuer()})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{})
 	if err != nil {
 		panic(err)
 	}
@@ -81,8 +81,8 @@ func ExampleNew() {
 	us.AddUser(cognitotest.User{Username: "bill"})
 
 	v, err := cognitoguard.New([]cognitoguard.Pool{
-		{UserPoolID: eu.PoolID(), Issuer: eu.Issuer(), ClientIDs: []string{eu.ClientID()}},
-		{UserPoolID: us.PoolID(), Issuer: us.Issuer(), ClientIDs: []string{us.ClientID()}},
+		{UserPoolID: eu.PoolID(), Issuers: []string{eu.Issuer()}, ClientIDs: []string{eu.ClientID()}},
+		{UserPoolID: us.PoolID(), Issuers: []string{us.Issuer()}, ClientIDs: []string{us.ClientID()}},
 	}, cognitoguard.Config{})
 	if err != nil {
 		panic(err)
@@ -101,8 +101,8 @@ func ExampleVerifier_Authenticate() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: "alice"})
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
-		cognitoguard.Config{Issuer: pool.Issuer(), RequiredGroups: []string{"admin"}})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{RequiredGroups: []string{"admin"}})
 	if err != nil {
 		panic(err)
 	}

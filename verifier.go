@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
-	"regexp"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/jwks"
@@ -20,7 +20,7 @@ import (
 // Verifier checks Cognito access and ID tokens. It is safe for concurrent
 // use. Close releases the key fetchers it created.
 type Verifier struct {
-	pools    map[string]*pool // by issuer
+	issuers  map[string]*issuer // by iss
 	tokenUse TokenUse
 	leeway   time.Duration
 	maxSize  int
@@ -31,31 +31,34 @@ type Verifier struct {
 	failOpen bool
 	now      func() time.Time
 	log      *slog.Logger
+	onVerify func(context.Context, VerifyEvent)
 	cache    *tokenCache
 	owned    []*jwks.Set
+	poolIDs  []string
+	home     []KeySource // each pool's home issuer's keys, for Refresh
 }
 
 type pool struct {
-	issuer  string
-	keys    KeySource
+	id      string
 	clients map[string]struct{} // nil: any client
 }
 
-var (
-	poolIDRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
-	// loosePoolIDRe accepts emulator pool ids such as local_AbC123 when the
-	// issuer is explicit.
-	loosePoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9A-Za-z]+$`)
-)
+// issuer is one accepted iss value and where its keys come from.
+type issuer struct {
+	pool *pool
+	keys KeySource
+	// optional marks a default issuer other than the home one: a pool may
+	// not be reachable through it (4xx from its key endpoint).
+	optional bool
+}
 
-// NewVerifier returns a Verifier for one user pool and its allowed app
-// clients. userPoolID looks like "us-east-1_AbCdEf123"; cfg.Issuer
-// overrides the issuer derived from it. clientIDs must not be empty: use
-// [New] with [Pool.AnyClient] to accept every client of the pool.
+// NewVerifier returns a Verifier for one Amazon Cognito user pool and its
+// allowed app clients, accepting the pool's default issuers
+// ([DefaultIssuers]). userPoolID looks like "us-east-1_AbCdEf123".
+// clientIDs must not be empty. Use [New] for several pools, replica
+// regions, explicit issuers (emulators, tests) or [Pool.AnyClient].
 func NewVerifier(userPoolID string, clientIDs []string, cfg Config) (*Verifier, error) {
-	p := Pool{UserPoolID: userPoolID, Issuer: cfg.Issuer, JWKSURL: cfg.JWKSURL, ClientIDs: clientIDs}
-	cfg.Issuer, cfg.JWKSURL = "", ""
-	return New([]Pool{p}, cfg)
+	return New([]Pool{{UserPoolID: userPoolID, ClientIDs: clientIDs}}, cfg)
 }
 
 // New returns a Verifier accepting tokens of any of pools. A token's
@@ -64,11 +67,8 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 	if len(pools) == 0 {
 		return nil, errors.New("cognitoguard: no user pool configured")
 	}
-	if cfg.Issuer != "" || cfg.JWKSURL != "" {
-		return nil, errors.New("cognitoguard: Config.Issuer and Config.JWKSURL are for NewVerifier; set Pool.Issuer and Pool.JWKSURL")
-	}
 	v := &Verifier{
-		pools:    make(map[string]*pool, len(pools)),
+		issuers:  make(map[string]*issuer),
 		tokenUse: cfg.TokenUse,
 		leeway:   cfg.Leeway,
 		maxSize:  cfg.MaxTokenSize,
@@ -79,22 +79,54 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		failOpen: cfg.RevocationFailOpen,
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		onVerify: cfg.OnVerify,
 	}
+	if err := v.applyDefaults(cfg); err != nil {
+		return nil, err
+	}
+	jc := cfg.JWKS
+	if jc.HTTPClient == nil {
+		jc.HTTPClient = cfg.HTTPClient
+	}
+	if jc.Now == nil {
+		jc.Now = cfg.Now
+	}
+	if jc.Logger == nil {
+		jc.Logger = cfg.Logger
+	}
+	ids := make(map[string]int, len(pools))
+	for i, pc := range pools {
+		err := v.addPool(pc, jc)
+		if err == nil {
+			if j, dup := ids[v.lastPoolID()]; dup {
+				err = fmt.Errorf("user pool ID %q is also pool %d's", v.lastPoolID(), j)
+			}
+			ids[v.lastPoolID()] = i
+		}
+		if err != nil {
+			v.Close()
+			return nil, fmt.Errorf("cognitoguard: pool %d: %w", i, err)
+		}
+	}
+	return v, nil
+}
+
+func (v *Verifier) applyDefaults(cfg Config) error {
 	switch v.tokenUse {
 	case "":
 		v.tokenUse = TokenUseAccess
 	case TokenUseAccess, TokenUseID, TokenUseAny:
 	default:
-		return nil, fmt.Errorf("cognitoguard: TokenUse %q is not access, id or any", cfg.TokenUse)
+		return fmt.Errorf("cognitoguard: TokenUse %q is not access, id or any", cfg.TokenUse)
 	}
 	if v.leeway < 0 || v.leeway > 5*time.Minute {
-		return nil, fmt.Errorf("cognitoguard: Leeway %v is outside [0, 5m]", v.leeway)
+		return fmt.Errorf("cognitoguard: Leeway %v is outside [0, 5m]", v.leeway)
 	}
 	if v.maxSize == 0 {
 		v.maxSize = DefaultMaxTokenSize
 	}
 	if v.maxSize < 0 {
-		return nil, errors.New("cognitoguard: MaxTokenSize is negative")
+		return errors.New("cognitoguard: MaxTokenSize is negative")
 	}
 	if v.now == nil {
 		v.now = time.Now
@@ -108,78 +140,83 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize)
 	}
-	jc := cfg.JWKS
-	if jc.HTTPClient == nil {
-		jc.HTTPClient = cfg.HTTPClient
-	}
-	if jc.Now == nil {
-		jc.Now = cfg.Now
-	}
-	if jc.Logger == nil {
-		jc.Logger = cfg.Logger
-	}
-	for i, pc := range pools {
-		p, err := v.newPool(pc, jc)
-		if err != nil {
-			v.Close()
-			return nil, fmt.Errorf("cognitoguard: pool %d: %w", i, err)
-		}
-		if _, dup := v.pools[p.issuer]; dup {
-			v.Close()
-			return nil, fmt.Errorf("cognitoguard: pool %d: issuer %q configured twice", i, p.issuer)
-		}
-		v.pools[p.issuer] = p
-	}
-	return v, nil
+	return nil
 }
 
-func (v *Verifier) newPool(pc Pool, jc jwks.Config) (*pool, error) {
-	iss := pc.Issuer
-	if iss == "" {
-		m := poolIDRe.FindStringSubmatch(pc.UserPoolID)
-		if m == nil {
-			return nil, fmt.Errorf("user pool id %q is not of the form region_id (set Issuer for emulators)", pc.UserPoolID)
-		}
-		iss = "https://cognito-idp." + m[1] + ".amazonaws.com/" + pc.UserPoolID
-	} else if pc.UserPoolID != "" && !loosePoolIDRe.MatchString(pc.UserPoolID) {
-		return nil, fmt.Errorf("user pool id %q is malformed", pc.UserPoolID)
+// lastPoolID is the ID of the pool addPool added last.
+func (v *Verifier) lastPoolID() string { return v.poolIDs[len(v.poolIDs)-1] }
+
+// addPool validates pc and registers its issuers.
+func (v *Verifier) addPool(pc Pool, jc jwks.Config) error {
+	id, issuers, err := poolIssuers(pc)
+	if err != nil {
+		return err
 	}
-	u, err := url.Parse(iss)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("issuer %q is not an absolute http(s) URL", iss)
-	}
-	if strings.HasSuffix(iss, "/") {
-		return nil, fmt.Errorf("issuer %q ends with a slash; Cognito issuers never do", iss)
-	}
-	p := &pool{issuer: iss, keys: pc.Keys}
+	p := &pool{id: id}
 	if !pc.AnyClient {
 		if len(pc.ClientIDs) == 0 {
-			return nil, errors.New("no client ids (set AnyClient to accept every app client)")
+			return errors.New("no client IDs (set AnyClient to accept every app client)")
 		}
 		p.clients = make(map[string]struct{}, len(pc.ClientIDs))
 		for _, c := range pc.ClientIDs {
 			if c == "" {
-				return nil, errors.New("empty client id")
+				return errors.New("empty client ID")
 			}
 			p.clients[c] = struct{}{}
 		}
 	}
-	if p.keys == nil {
-		ju := pc.JWKSURL
-		if ju == "" {
-			ju = iss + "/.well-known/jwks.json"
+	v.poolIDs = append(v.poolIDs, id)
+	for i, iss := range issuers {
+		if _, dup := v.issuers[iss]; dup {
+			return fmt.Errorf("issuer %q configured twice", iss)
 		}
-		if err := checkKeyURL(ju); err != nil {
-			return nil, err
+		keys := pc.Keys
+		if keys == nil {
+			ju := iss + "/.well-known/jwks.json"
+			if err := checkKeyURL(ju); err != nil {
+				return err
+			}
+			set, err := jwks.New(ju, jc)
+			if err != nil {
+				return err
+			}
+			v.owned = append(v.owned, set)
+			keys = set
 		}
-		set, err := jwks.New(ju, jc)
-		if err != nil {
-			return nil, err
+		if i == 0 {
+			v.home = append(v.home, keys)
 		}
-		v.owned = append(v.owned, set)
-		p.keys = set
+		v.issuers[iss] = &issuer{pool: p, keys: keys, optional: i > 0 && len(pc.Issuers) == 0}
 	}
-	return p, nil
+	return nil
+}
+
+// poolIssuers returns the pool ID and the issuers of pc, home first.
+func poolIssuers(pc Pool) (string, []string, error) {
+	if len(pc.Issuers) == 0 {
+		issuers, err := DefaultIssuers(pc.UserPoolID, pc.Regions...)
+		return pc.UserPoolID, issuers, err
+	}
+	id := pc.UserPoolID
+	for _, iss := range pc.Issuers {
+		if err := checkIssuer(iss); err != nil {
+			return "", nil, err
+		}
+		aws := poolIDOfIssuer(iss)
+		switch {
+		case aws != "" && id == "":
+			id = aws
+		case aws != "" && aws != id:
+			return "", nil, fmt.Errorf("issuer %q is not of user pool %q", iss, id)
+		}
+	}
+	switch {
+	case id == "":
+		return "", nil, errors.New("no user pool ID (required with non-AWS issuers)")
+	case !loosePoolIDRe.MatchString(id):
+		return "", nil, fmt.Errorf("%w: %q", ErrPoolID, id)
+	}
+	return id, pc.Issuers, nil
 }
 
 // checkKeyURL requires https, or http to a loopback host: keys fetched in
@@ -201,13 +238,16 @@ func checkKeyURL(s string) error {
 	return fmt.Errorf("JWKS URL %q must be https (http only to a loopback host)", s)
 }
 
-// Refresh fetches every pool's key set now (for an eager start). It is
-// optional: keys are fetched on first use otherwise.
+// Refresh fetches the key set of each pool's home issuer now (for an eager
+// start or a readiness check); other issuers' keys are fetched on first
+// use. It is optional: keys are fetched on first use otherwise.
 func (v *Verifier) Refresh(ctx context.Context) error {
 	var errs []error
-	for _, s := range v.owned {
-		if err := s.Refresh(ctx); err != nil {
-			errs = append(errs, err)
+	for _, k := range v.home {
+		if s, ok := k.(*jwks.Set); ok {
+			if err := s.Refresh(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -222,14 +262,14 @@ func (v *Verifier) Close() error {
 	return errors.Join(errs...)
 }
 
-// Issuers returns the configured issuers.
+// Issuers returns the accepted issuers, sorted.
 func (v *Verifier) Issuers() []string {
-	out := make([]string, 0, len(v.pools))
-	for iss := range v.pools {
-		out = append(out, iss)
-	}
-	return out
+	return slices.Sorted(maps.Keys(v.issuers))
 }
+
+// UserPoolIDs returns the IDs of the configured pools, in configuration
+// order.
+func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
 
 // Verify checks token and returns its claims. It enforces, in order: size
 // and shape (compact JWS, alg RS256, kid), issuer, signature by a key of
@@ -238,14 +278,31 @@ func (v *Verifier) Issuers() []string {
 // sentinels of this package; a token is never accepted unless every check
 // ran and passed.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.authenticate(ctx, token, true)
-	if err != nil {
-		return nil, err
+	if v.onVerify != nil {
+		return v.observe(ctx, token, true)
+	}
+	c, _, err := v.verify(ctx, token, true)
+	return c, err
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*Claims, bool, error) {
+	c, cached, err := v.authenticate(ctx, token, authorize)
+	if err != nil || !authorize {
+		return c, cached, err
 	}
 	if err := v.revoked(ctx, c); err != nil {
-		return nil, err
+		err.Subject = c.Subject
+		return nil, cached, err
 	}
-	return c, nil
+	return c, cached, nil
+}
+
+// observe runs verify and reports it to Config.OnVerify.
+func (v *Verifier) observe(ctx context.Context, token string, authorize bool) (*Claims, error) {
+	start := time.Now()
+	c, cached, err := v.verify(ctx, token, authorize)
+	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: !authorize})
+	return c, err
 }
 
 // Authenticate checks token like [Verifier.Verify] except the
@@ -255,10 +312,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 // that user already signed out or the revocation store is down. It MUST
 // NOT be used to let requests in.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
-	return v.authenticate(ctx, token, false)
+	if v.onVerify != nil {
+		return v.observe(ctx, token, false)
+	}
+	c, _, err := v.authenticate(ctx, token, false)
+	return c, err
 }
 
-func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
+func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	if v.rev == nil {
 		return nil
 	}
@@ -276,32 +337,34 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
 	return nil
 }
 
-func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (*Claims, error) {
+func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (c *Claims, cached bool, err error) {
 	if token == "" {
-		return nil, newError(ErrNoToken, "", nil)
+		return nil, false, newError(ErrNoToken, "", nil)
 	}
 	if len(token) > v.maxSize {
-		return nil, newError(ErrMalformed, "token larger than the limit", nil)
+		return nil, false, newError(ErrMalformed, "token larger than the limit", nil)
 	}
 	now := v.now()
 	if v.cache != nil {
-		if cached := v.cache.get(token); cached != nil {
-			if !now.Before(cached.Expiry.Add(v.leeway)) {
+		if hit := v.cache.get(token); hit != nil && v.keyStillServed(ctx, token, hit) {
+			if !now.Before(hit.Expiry.Add(v.leeway)) {
 				v.cache.remove(token)
-				return nil, newError(ErrExpired, "exp "+cached.Expiry.UTC().Format(time.RFC3339), nil)
+				e := newError(ErrExpired, "exp "+hit.Expiry.UTC().Format(time.RFC3339), nil)
+				e.Subject = hit.Subject
+				return nil, true, e
 			}
-			c := *cached
+			c := *hit
 			if authorize {
 				if err := v.authorize(ctx, &c); err != nil {
-					return nil, err
+					return nil, true, err
 				}
 			}
-			return &c, nil
+			return &c, true, nil
 		}
 	}
-	c, err := v.parseAndCheck(ctx, token, now)
+	c, err = v.parseAndCheck(ctx, token, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if v.cache != nil {
 		// The cache holds authentic tokens; authorization and revocation
@@ -311,15 +374,28 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 	}
 	if authorize {
 		if err := v.authorize(ctx, c); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return c, nil
+	return c, false, nil
+}
+
+// keyStillServed reports whether the key that verified a cached token is
+// still the one its key source serves for that kid (no RSA operation).
+// When it is not (the key left the set, or the source fails), the token
+// is dropped from the cache and verified again from scratch.
+func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
+	if k, err := c.keys.Key(ctx, c.kid); err == nil && k == c.key {
+		return true
+	}
+	v.cache.remove(token)
+	return false
 }
 
 // authorize applies the scope and group rules and the Check hook.
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 	if err := v.authorizeStatic(c); err != nil {
+		err.Subject = c.Subject
 		return err
 	}
 	if v.check != nil {
@@ -329,13 +405,15 @@ func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 				errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNoToken) {
 				return err
 			}
-			return newError(ErrInsufficientScope, "check refused the token", err)
+			e = newError(ErrInsufficientScope, "check refused the token", err)
+			e.Subject = c.Subject
+			return e
 		}
 	}
 	return nil
 }
 
-func (v *Verifier) authorizeStatic(c *Claims) error {
+func (v *Verifier) authorizeStatic(c *Claims) *Error {
 	for _, s := range v.scopes {
 		if !c.HasScope(s) {
 			return newError(ErrInsufficientScope, "missing scope "+s, nil)
@@ -358,14 +436,19 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	pl, ok := v.pools[p.claims.Issuer]
+	is, ok := v.issuers[p.claims.Issuer]
 	if !ok {
 		return nil, newError(ErrIssuer, "issuer not configured", nil)
 	}
-	key, err := pl.keys.Key(ctx, p.kid)
+	pl := is.pool
+	key, err := is.keys.Key(ctx, p.kid)
 	if err != nil {
-		if errors.Is(err, jwks.ErrKeyNotFound) {
+		var se *jwks.StatusError
+		switch {
+		case errors.Is(err, jwks.ErrKeyNotFound):
 			return nil, newError(ErrUnknownKey, "kid not in the issuer's key set", err)
+		case is.optional && errors.As(err, &se) && se.Code >= 400 && se.Code < 500:
+			return nil, newError(ErrUnknownKey, "issuer's key endpoint refused (pool not reachable through this issuer)", err)
 		}
 		return nil, newError(ErrUnavailable, "keys", err)
 	}
@@ -385,11 +468,22 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 		return nil, newError(ErrSignature, "", nil)
 	}
 	c := &p.claims
+	c.UserPoolID = pl.id
+	c.kid, c.key, c.keys = p.kid, key, is.keys
+	if err := v.checkClaims(c, p, pl, now); err != nil {
+		err.Subject = c.Subject // the signature verified: the sub is authentic
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkClaims applies the claim rules to a token whose signature verified.
+func (v *Verifier) checkClaims(c *Claims, p *parsed, pl *pool, now time.Time) *Error {
 	switch {
 	case c.TokenUse != TokenUseAccess && c.TokenUse != TokenUseID:
-		return nil, newError(ErrTokenUse, "token_use missing or unknown", nil)
+		return newError(ErrTokenUse, "token_use missing or unknown", nil)
 	case v.tokenUse != TokenUseAny && c.TokenUse != v.tokenUse:
-		return nil, newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
+		return newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
 	}
 	if c.TokenUse == TokenUseAccess {
 		c.ClientID = p.clientID
@@ -398,24 +492,33 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	if pl.clients != nil {
 		if _, ok := pl.clients[c.ClientID]; !ok {
-			return nil, newError(ErrClient, "client not allowed", nil)
+			return newError(ErrClient, "client not allowed", nil)
 		}
 	}
 	if !p.hasExp {
-		return nil, newError(ErrExpired, "exp missing", nil)
+		return newError(ErrExpired, "exp missing", nil)
 	}
 	if !now.Before(c.Expiry.Add(v.leeway)) {
-		return nil, newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
+		return newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
 	}
 	limit := now.Add(v.leeway)
 	if !c.NotBefore.IsZero() && c.NotBefore.After(limit) {
-		return nil, newError(ErrNotYetValid, "nbf in the future", nil)
+		return newError(ErrNotYetValid, "nbf in the future", nil)
 	}
 	if !c.IssuedAt.IsZero() && c.IssuedAt.After(limit) {
-		return nil, newError(ErrNotYetValid, "iat in the future", nil)
+		return newError(ErrNotYetValid, "iat in the future", nil)
+	}
+	// A sign-out rejects tokens authenticated at or before it: an auth_time
+	// in the future, or after the token was issued, would let a token
+	// outlive its user's sign-out.
+	if c.AuthTime.After(limit) {
+		return newError(ErrNotYetValid, "auth_time in the future", nil)
+	}
+	if !c.IssuedAt.IsZero() && c.AuthTime.After(c.IssuedAt) {
+		return newError(ErrMalformed, "auth_time after iat", nil)
 	}
 	if c.Subject == "" {
-		return nil, newError(ErrMalformed, "sub missing", nil)
+		return newError(ErrMalformed, "sub missing", nil)
 	}
-	return c, nil
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,18 +17,14 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 )
 
-// clock is a settable clock shared by the fake pool and the verifier.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock returns the settable clock shared by the fake pool and the
+// verifier.
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 var (
 	otherKeyOnce sync.Once
@@ -47,7 +44,7 @@ func foreignKey(t testing.TB) *rsa.PrivateKey {
 
 type fixture struct {
 	pool  *cognitotest.Pool
-	clock *clock
+	clock *clocktest.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -62,11 +59,10 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) verifier(t *testing.T, cfg cognitoguard.Config) *cognitoguard.Verifier {
 	t.Helper()
-	cfg.Issuer = f.pool.Issuer()
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
-	v, err := cognitoguard.NewVerifier(f.pool.PoolID(), []string{"client-a"}, cfg)
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: f.pool.PoolID(), Issuers: []string{f.pool.Issuer()}, ClientIDs: []string{"client-a"}}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +202,18 @@ func TestVerifyContract(t *testing.T) {
 		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
 		{"iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithIssuedAt(now.Add(time.Second)))
+		}, nil, nil},
+		{"auth_time in the future", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Hour)), cognitotest.WithIssuedAt(now.Add(time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time in the future, iat now", cognitoguard.Config{Leeway: time.Minute}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(24*time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time after iat", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now), cognitotest.WithIssuedAt(now.Add(-time.Second)))
+		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
+		{"auth_time = iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Second)), cognitotest.WithIssuedAt(now.Add(time.Second)))
 		}, nil, nil},
 		{"nbf in the future", cognitoguard.Config{}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithClaims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))
@@ -394,6 +402,22 @@ func TestVerifyJWKS(t *testing.T) {
 			t.Fatalf("Verify during outage: %v", err)
 		}
 	})
+	t.Run("a cached token does not outlive its key", func(t *testing.T) {
+		f := newFixture(t)
+		v := f.verifier(t, cognitoguard.Config{})
+		old := f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))
+		if _, err := v.Verify(t.Context(), old); err != nil { // now cached
+			t.Fatal(err)
+		}
+		f.pool.RotateKeys() // the old key leaves the JWKS
+		f.clock.Advance(11 * time.Second)
+		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
+			t.Fatalf("token of the new key: %v", err) // the refetch dropped the old key
+		}
+		if _, err := v.Verify(t.Context(), old); !errors.Is(err, cognitoguard.ErrUnknownKey) {
+			t.Fatalf("cached token of a removed key: err = %v, want ErrUnknownKey", err)
+		}
+	})
 	t.Run("rotation picked up after cooldown", func(t *testing.T) {
 		f := newFixture(t)
 		v := f.verifier(t, cognitoguard.Config{})
@@ -419,8 +443,8 @@ func TestVerifyMultiplePools(t *testing.T) {
 		p.AddUser(cognitotest.User{Username: "u", Password: "pw"})
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{
-		{UserPoolID: a.PoolID(), Issuer: a.Issuer(), ClientIDs: []string{a.ClientID()}},
-		{UserPoolID: b.PoolID(), Issuer: b.Issuer(), ClientIDs: []string{b.ClientID()}},
+		{UserPoolID: a.PoolID(), Issuers: []string{a.Issuer()}, ClientIDs: []string{a.ClientID()}},
+		{UserPoolID: b.PoolID(), Issuers: []string{b.Issuer()}, ClientIDs: []string{b.ClientID()}},
 	}, cognitoguard.Config{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -440,30 +464,37 @@ func TestVerifyMultiplePools(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
+	const id = "us-east-1_AbC"
+	c := []string{"c"}
 	tests := []struct {
-		name    string
-		pool    string
-		clients []string
-		cfg     cognitoguard.Config
+		name  string
+		pools []cognitoguard.Pool
+		cfg   cognitoguard.Config
 	}{
-		{"empty pool id", "", []string{"c"}, cognitoguard.Config{}},
-		{"pool id without region", "AbCdEf", []string{"c"}, cognitoguard.Config{}},
-		{"no clients", "us-east-1_AbC", nil, cognitoguard.Config{}},
-		{"empty client", "us-east-1_AbC", []string{""}, cognitoguard.Config{}},
-		{"bad issuer", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "not a url"}},
-		{"issuer with slash", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC/"}},
-		{"plain http JWKS off loopback", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Issuer: "http://idp.example.com/us-east-1_AbC"}},
-		{"bad token use", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{TokenUse: "refresh"}},
-		{"negative leeway", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Leeway: -time.Second}},
-		{"huge leeway", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{Leeway: time.Hour}},
-		{"negative size", "us-east-1_AbC", []string{"c"}, cognitoguard.Config{MaxTokenSize: -1}},
+		{"empty pool id", []cognitoguard.Pool{{ClientIDs: c}}, cognitoguard.Config{}},
+		{"pool id without region", []cognitoguard.Pool{{UserPoolID: "AbCdEf", ClientIDs: c}}, cognitoguard.Config{}},
+		{"bad replica region", []cognitoguard.Pool{{UserPoolID: id, Regions: []string{"mars"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"no clients", []cognitoguard.Pool{{UserPoolID: id}}, cognitoguard.Config{}},
+		{"empty client", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: []string{""}}}, cognitoguard.Config{}},
+		{"bad issuer", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"not a url"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"issuer with slash", []cognitoguard.Pool{{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC/"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"plain http JWKS off loopback", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"http://idp.example.com/us-east-1_AbC"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"non-AWS issuer without pool id", []cognitoguard.Pool{{Issuers: []string{"http://127.0.0.1:9229/local_x"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"AWS issuer of another pool", []cognitoguard.Pool{{UserPoolID: id, Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"AWS issuers of two pools", []cognitoguard.Pool{{Issuers: []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"duplicate pool id", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}, {UserPoolID: id, Regions: []string{"eu-west-1"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"issuer in two pools", []cognitoguard.Pool{{UserPoolID: "local_a", Issuers: []string{"http://127.0.0.1:1/p"}, ClientIDs: c}, {UserPoolID: "local_b", Issuers: []string{"http://127.0.0.1:1/p"}, ClientIDs: c}}, cognitoguard.Config{}},
+		{"bad token use", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{TokenUse: "refresh"}},
+		{"negative leeway", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{Leeway: -time.Second}},
+		{"huge leeway", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{Leeway: time.Hour}},
+		{"negative size", []cognitoguard.Pool{{UserPoolID: id, ClientIDs: c}}, cognitoguard.Config{MaxTokenSize: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := cognitoguard.NewVerifier(tt.pool, tt.clients, tt.cfg)
+			v, err := cognitoguard.New(tt.pools, tt.cfg)
 			if err == nil {
 				v.Close()
-				t.Fatal("NewVerifier succeeded")
+				t.Fatal("New succeeded")
 			}
 			if !strings.HasPrefix(err.Error(), "cognitoguard: ") {
 				t.Fatalf("error %q lacks the package prefix", err)
@@ -478,8 +509,9 @@ func TestNewErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if got := v.Issuers(); len(got) != 1 || got[0] != "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC" {
-		t.Fatalf("derived issuer = %v", got)
+	want := []string{"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"}
+	if got := v.Issuers(); !slices.Equal(got, want) {
+		t.Fatalf("derived issuers = %v, want %v", got, want)
 	}
 }
 
@@ -491,7 +523,7 @@ func FuzzVerify(f *testing.F) {
 	defer p.Close()
 	p.AddUser(cognitotest.User{Username: "alice", Password: "pw"})
 	good := p.AccessToken("alice")
-	v, err := cognitoguard.NewVerifier(p.PoolID(), []string{p.ClientID()}, cognitoguard.Config{Issuer: p.Issuer(), Now: c.Now})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}}}, cognitoguard.Config{Now: c.Now})
 	if err != nil {
 		f.Fatal(err)
 	}

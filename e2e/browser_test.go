@@ -366,7 +366,7 @@ func TestBrowserLogout(t *testing.T) {
 	// Nothing else is wrong with the token: a Verifier without the
 	// revocation store still accepts it, so the refusal above is the
 	// recorded sign-out.
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()}, cognitoguard.Config{Issuer: pool.Issuer()})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}}, cognitoguard.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func ExampleSet_Key() {
 		fmt.Println("verify the signature")
 	}
 	// Output:
-	// 503: jwks: key set unavailable: unexpected HTTP status "503 Service Unavailable"
+	// 503: jwks: key set unavailable: unexpected HTTP status 503 Service Unavailable
 }
 
 // Refresh fetches the key set eagerly, for example at start-up, so that the

@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -37,6 +38,16 @@ const (
 // initialBackoff is the wait after the first failed fetch of a Set that has no
 // keys yet. It doubles with each further failure, up to the cooldown.
 const initialBackoff = 250 * time.Millisecond
+
+// StatusError is the cause of a fetch answered with a status other than
+// 200 OK. It is wrapped in [ErrUnavailable]; errors.As finds it.
+type StatusError struct {
+	Code int // the HTTP status code
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("unexpected HTTP status %d %s", e.Code, http.StatusText(e.Code))
+}
 
 var discardLogger = slog.New(slog.DiscardHandler)
 
@@ -168,10 +179,10 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	s := &Set{
 		url:      u.String(),
 		client:   cfg.HTTPClient,
-		timeout:  cmpOr(cfg.FetchTimeout, DefaultFetchTimeout),
-		cooldown: cmpOr(cfg.Cooldown, DefaultCooldown),
-		maxBody:  cmpOr(cfg.MaxBodySize, DefaultMaxBodySize),
-		maxKeys:  cmpOr(cfg.MaxKeys, DefaultMaxKeys),
+		timeout:  cmp.Or(cfg.FetchTimeout, DefaultFetchTimeout),
+		cooldown: cmp.Or(cfg.Cooldown, DefaultCooldown),
+		maxBody:  cmp.Or(cfg.MaxBodySize, DefaultMaxBodySize),
+		maxKeys:  cmp.Or(cfg.MaxKeys, DefaultMaxKeys),
 		now:      cfg.Now,
 		log:      cfg.Logger,
 	}
@@ -188,14 +199,6 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	}
 	s.life, s.cancel = context.WithCancel(context.Background())
 	return s, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Key returns the RSA public key with key ID kid.
@@ -404,7 +407,7 @@ func (s *Set) fetch(ctx context.Context, prev map[string]*rsa.PublicKey) (map[st
 	if resp.StatusCode != http.StatusOK {
 		// Drain a little so that the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("unexpected HTTP status %q", resp.Status)
+		return nil, &StatusError{Code: resp.StatusCode}
 	}
 	if resp.ContentLength > s.maxBody {
 		return nil, fmt.Errorf("body of %d bytes exceeds limit of %d", resp.ContentLength, s.maxBody)

@@ -17,8 +17,8 @@ import (
 // newVerifier returns a Verifier of the fake pool, as production code
 // would build one for a real pool with only the pool id and client ids.
 func newVerifier(pool *cognitotest.Pool) *cognitoguard.Verifier {
-	v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{pool.ClientID()},
-		cognitoguard.Config{Issuer: pool.Issuer()})
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -39,9 +39,8 @@ func TestContractRealTokens(t *testing.T) {
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newVerifier := func(t *testing.T, cfg cognitoguard.Config) *cognitoguard.Verifier {
-		cfg.Issuer = pool.Issuer()
 		cfg.Logger = logger
-		v, err := cognitoguard.NewVerifier(pool.PoolID(), []string{"app"}, cfg)
+		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{"app"}}}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +51,7 @@ func TestContractRealTokens(t *testing.T) {
 
 	// mallory signed out after signing in: her tokens are revoked.
 	malloryToken := pool.AccessToken("mallory")
-	if err := store.RevokeUser(t.Context(), pool.Issuer(), mallory.Sub, time.Now()); err != nil {
+	if err := store.RevokeUser(t.Context(), pool.PoolID(), mallory.Sub, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -45,7 +45,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -59,6 +58,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // shutdownTimeout bounds the graceful shutdown: requests still running
@@ -90,27 +90,25 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // options are the parsed flags.
 type options struct {
-	addr, region, poolID, issuer, endpoint string
-	clientIDs, redisAddrs                  []string
-	redisMaster                            string
-	waitReplicas                           int
-	waitInstances                          bool
-	tokenUse                               cognitoguard.TokenUse
+	addr, region, poolID, endpoint string
+	clientIDs, issuers, redisAddrs []string
+	redisMaster                    string
+	waitReplicas                   int
+	waitInstances                  bool
+	tokenUse                       cognitoguard.TokenUse
 }
-
-var regionRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
 
 // parseFlags parses and checks args.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var clients, redisAddr, tokenUse string
+	var clients, issuers, redisAddr, tokenUse string
 	fs.StringVar(&o.addr, "addr", ":8080", "listen `address`")
 	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
 	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
 	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
-	fs.StringVar(&o.issuer, "issuer", "", "accepted token issuer `URL` (default https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.StringVar(&issuers, "issuer", "", "the pool's accepted token issuer `URLs`, comma-separated; replaces the defaults (the original and updated Cognito issuer formats of the pool's region)")
 	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
@@ -144,16 +142,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
 	}
 	if o.region == "" {
-		m := regionRe.FindStringSubmatch(o.poolID)
-		if m == nil {
-			return nil, fmt.Errorf("-region is required: it cannot be read from user pool id %q", o.poolID)
+		region, err := cognitoguard.PoolRegion(o.poolID)
+		if err != nil {
+			return nil, fmt.Errorf("-region is required: %w", err)
 		}
-		o.region = m[1]
+		o.region = region
 	}
-	if o.issuer == "" {
-		o.issuer = "https://cognito-idp." + o.region + ".amazonaws.com/" + o.poolID
+	for _, iss := range splitList(issuers) {
+		o.issuers = append(o.issuers, strings.TrimSuffix(iss, "/"))
 	}
-	o.issuer = strings.TrimSuffix(o.issuer, "/")
 	return &o, nil
 }
 
@@ -210,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	} else {
 		// One address: a standalone client; several: a cluster client;
 		// with a master name: a Sentinel-backed failover client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster})
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster, ContextTimeoutEnabled: true})
 		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
 			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
 		})
@@ -220,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		store, storeReady, closeStore = rs, rs.Ready, rs.Close
 	}
 
-	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuer: o.issuer, ClientIDs: o.clientIDs}
+	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
 	v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
 		TokenUse:   o.tokenUse,
 		Revocation: store,
@@ -248,9 +245,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			opt.BaseEndpoint = aws.String(o.endpoint)
 		}
 	})
-	so, err := revocation.NewSignOut(cognito, auth, store, revocation.SignOutConfig{
+	so, err := signout.New(cognito, auth, store, signout.Config{
 		UserPoolID: o.poolID,
-		Issuer:     o.issuer,
 		Logger:     log,
 	})
 	if err != nil {
@@ -283,7 +279,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", o.issuer),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", v.Issuers()),
 		slog.Any("client_ids", o.clientIDs), slog.String("token_use", string(o.tokenUse)),
 		slog.String("store", storeName(o.redisAddrs, o.redisMaster)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
@@ -368,13 +364,13 @@ func warmUp(ctx context.Context, log *slog.Logger, v, auth *cognitoguard.Verifie
 }
 
 // newHandler builds the routes. ready reports whether /healthz says 200.
-func newHandler(v *cognitoguard.Verifier, so *revocation.SignOut, log *slog.Logger, ready func(context.Context) bool) http.Handler {
+func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, ready func(context.Context) bool) http.Handler {
 	auth := middleware.New(v, middleware.Config{Logger: log})
 
 	app := http.NewServeMux()
 	app.HandleFunc("GET /me", me)
 	app.Handle("POST /admin/users/{username}/signout",
-		middleware.RequireGroups("admin")(adminSignOut(so, log)))
+		signout.NewAdminHandler(so, signout.AdminConfig{Groups: []string{"admin"}, Logger: log}))
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -389,7 +385,7 @@ func newHandler(v *cognitoguard.Verifier, so *revocation.SignOut, log *slog.Logg
 	// The logout handler verifies the token itself (a retried sign-out, with
 	// a token already revoked, must still succeed), so it is not behind auth;
 	// it answers 405 to methods other than POST.
-	root.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Logger: log}))
+	root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Logger: log}))
 	root.Handle("/", auth(app))
 	return root
 }
@@ -424,41 +420,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// adminSignOut signs the user of the path out everywhere. Statuses: 204
-// done; 404 no such user (nothing done); 503 sign-out not recorded in the
-// store (retry); 502 Cognito failed (the record is kept: the user's tokens
-// are already rejected; retry to revoke the refresh tokens).
-func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		username := r.PathValue("username")
-		caller, _ := cognitoguard.FromContext(r.Context())
-		sub, err := so.AdminSignOut(r.Context(), username)
-		attrs := []slog.Attr{slog.String("admin_sub", caller.Subject), slog.String("username", username), slog.String("sub", sub)}
-		switch {
-		case err == nil:
-			log.LogAttrs(r.Context(), slog.LevelInfo, "admin sign-out", attrs...)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		case errors.Is(err, revocation.ErrStore):
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again"))
-		case errors.Is(err, revocation.ErrUserNotFound):
-			writeJSON(w, http.StatusNotFound, errBody("user_not_found", "No such user"))
-		case errors.Is(err, revocation.ErrCognito):
-			writeJSON(w, http.StatusBadGateway, errBody("sign_out_incomplete", "The identity provider did not confirm the sign-out; try again"))
-		default:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "Try again"))
-		}
-		log.LogAttrs(r.Context(), slog.LevelWarn, "admin sign-out failed", append(attrs, slog.String("error", err.Error()))...)
-	})
-}
-
-func errBody(code, desc string) map[string]string {
-	return map[string]string{"error": code, "error_description": desc}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

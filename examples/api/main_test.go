@@ -242,6 +242,15 @@ func scenario(t *testing.T, pool *cognitotest.Pool, a, b *instance) {
 	expectRevoked(t, a, bob.AccessToken)
 	expectRevoked(t, b, bob.AccessToken)
 	expect(t, a, "GET", "/me", alice.AccessToken, http.StatusOK) // the admin is untouched
+	// A federated user, named by the username Cognito gave it: 204 and
+	// signed out in Cognito too (on 6ce98be: 404, refresh tokens alive).
+	fed := pool.AddUser(cognitotest.User{Identity: &cognitotest.Identity{ProviderName: "Google", UserID: "104752981234567890123"}})
+	fedTokens := pool.SignIn(fed.Username)
+	expect(t, a, "POST", "/admin/users/"+fed.Username+"/signout", alice.AccessToken, http.StatusNoContent)
+	if !signedOut(pool, fed.Sub) {
+		t.Error("Cognito did not see the federated user's sign-out")
+	}
+	expectRevoked(t, b, fedTokens.AccessToken)
 
 	// Alice logs out on a: her token is rejected on a and b.
 	expect(t, a, "POST", "/logout", alice.AccessToken, http.StatusNoContent)
@@ -486,16 +495,16 @@ func TestAPIDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.addr != ":8080" || o.region != "eu-west-1" || o.issuer != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" ||
+	if o.addr != ":8080" || o.region != "eu-west-1" || o.issuers != nil ||
 		fmt.Sprint(o.clientIDs) != "[a b]" || o.tokenUse != "access" || o.redisAddrs != nil || o.endpoint != "" {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseFlags([]string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "a", "-region", "us-east-2",
-		"-redis-addr", "r1:6379,r2:6379", "-issuer", "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/"}, io.Discard)
+		"-redis-addr", "r1:6379,r2:6379", "-issuer", "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/, https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.region != "us-east-2" || o.issuer != "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123" ||
+	if o.region != "us-east-2" || fmt.Sprint(o.issuers) != "[https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123 https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123]" ||
 		fmt.Sprint(o.redisAddrs) != "[r1:6379 r2:6379]" {
 		t.Errorf("overrides: %+v", o)
 	}

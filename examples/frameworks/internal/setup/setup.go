@@ -65,8 +65,11 @@ func (o Options) Logger(w io.Writer) *slog.Logger {
 // NewVerifier returns a Verifier of access tokens for the options' pool and
 // client, honouring the sign-outs recorded in store.
 func NewVerifier(o Options, store revocation.Store, log *slog.Logger) (*cognitoguard.Verifier, error) {
-	return cognitoguard.NewVerifier(o.UserPoolID, []string{o.ClientID}, cognitoguard.Config{
-		Issuer:     o.Issuer,
+	pool := cognitoguard.Pool{UserPoolID: o.UserPoolID, ClientIDs: []string{o.ClientID}}
+	if o.Issuer != "" {
+		pool.Issuers = []string{o.Issuer}
+	}
+	return cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
 		Revocation: store,
 		Logger:     log,
 	})
