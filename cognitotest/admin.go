@@ -108,9 +108,6 @@ func userAttributes(r *userRecord) []attribute {
 	}
 	if u.Email != "" {
 		attrs = append(attrs, attribute{"email", u.Email})
-		if _, ok := u.Attributes["email_verified"]; !ok {
-			attrs = append(attrs, attribute{"email_verified", "true"})
-		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
 		if k != "sub" && k != "email" && k != "identities" {
@@ -119,10 +116,6 @@ func userAttributes(r *userRecord) []attribute {
 	}
 	return attrs
 }
-
-// epochSeconds is t as the AWS JSON protocol's timestamps: seconds since
-// the epoch, with milliseconds.
-func epochSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 type adminGetUserOutput struct {
 	Username             string
@@ -179,34 +172,39 @@ type revokeTokenInput struct {
 	ClientSecret string
 }
 
-var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-_=.]+$`)
+// refreshTokenPattern is the shape of Cognito's refresh tokens: a JWE
+// compact serialization, five base64url parts.
+var refreshTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 
-// revokeToken follows RFC 7009 as Cognito does: a token the pool does not
-// know (or already revoked) is not an error; a token of another client is
-// refused.
+// revokeToken follows RFC 7009 as Cognito does: a well-formed token the
+// pool does not know (or already revoked) is not an error; a token of
+// another client is refused, and so is every token of a client without
+// token revocation.
 func (p *Pool) revokeToken(body []byte) (any, *apiError) {
 	var in revokeTokenInput
 	if e := decode(body, &in); e != nil {
 		return nil, e
 	}
-	if in.Token == "" || !tokenPattern.MatchString(in.Token) {
+	switch {
+	case in.ClientId == "":
+		return nil, errInvalidParameter("ClientId is required.")
+	case strings.Count(in.Token, ".") == 2:
+		return nil, &apiError{http.StatusBadRequest, "UnsupportedTokenTypeException", "Unsupported token type."}
+	case !refreshTokenPattern.MatchString(in.Token):
 		return nil, errInvalidParameter("Invalid token.")
 	}
-	if in.ClientId == "" {
-		return nil, errInvalidParameter("ClientId is required.")
-	}
-	if strings.Count(in.Token, ".") == 2 {
-		return nil, &apiError{http.StatusBadRequest, "UnsupportedTokenTypeException", "Unsupported token type."}
-	}
 	unauthorized := &apiError{http.StatusBadRequest, "UnauthorizedException", "Client is not authorized to revoke this token."}
-	if !p.isClient(in.ClientId) {
-		return nil, unauthorized
-	}
-	if secret, ok := p.secrets[in.ClientId]; ok && !hmac.Equal([]byte(in.ClientSecret), []byte(secret)) {
-		return nil, &apiError{http.StatusBadRequest, "UnauthorizedException", "Invalid client or secret"}
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	c := p.clientLocked(in.ClientId)
+	switch {
+	case c == nil:
+		return nil, unauthorized
+	case c.Secret != "" && !hmac.Equal([]byte(in.ClientSecret), []byte(c.Secret)):
+		return nil, &apiError{http.StatusBadRequest, "UnauthorizedException", "Invalid client or secret"}
+	case c.DisableTokenRevocation:
+		return nil, &apiError{http.StatusBadRequest, "UnsupportedOperationException", "cognitotest: token revocation is not enabled for the client"}
+	}
 	s := p.sessions[in.Token]
 	if s == nil {
 		return struct{}{}, nil
@@ -246,7 +244,7 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 	}
 	var c accessClaims
 	if json.Unmarshal(pb, &c) != nil || c.Iss != p.issuer || c.TokenUse != "access" ||
-		!p.isClient(c.ClientID) || c.Exp == nil {
+		p.clientLocked(c.ClientID) == nil || c.Exp == nil {
 		return nil, invalid
 	}
 	if now.Unix() >= *c.Exp {

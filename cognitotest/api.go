@@ -101,6 +101,7 @@ var apiHandlers = map[string]apiHandler{
 	"AdminDisableUser":       (*Pool).adminDisableUser,
 	"AdminEnableUser":        (*Pool).adminEnableUser,
 	"AdminDeleteUser":        (*Pool).adminDeleteUser,
+	"CreateUserPoolClient":   (*Pool).createUserPoolClient,
 }
 
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {

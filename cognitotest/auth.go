@@ -35,7 +35,7 @@ func (p *Pool) initiateAuth(body []byte) (any, *apiError) {
 	}
 	switch in.AuthFlow {
 	case "USER_PASSWORD_AUTH":
-		return p.passwordAuth(in)
+		return p.passwordAuth(in, AllowUserPasswordAuth)
 	case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
 		return p.refreshAuth(in)
 	case "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "ADMIN_USER_SRP_AUTH":
@@ -54,7 +54,7 @@ func (p *Pool) adminInitiateAuth(body []byte) (any, *apiError) {
 	}
 	switch in.AuthFlow {
 	case "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH":
-		return p.passwordAuth(in)
+		return p.passwordAuth(in, AllowAdminUserPasswordAuth)
 	case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
 		return p.refreshAuth(in)
 	case "USER_PASSWORD_AUTH", "USER_SRP_AUTH":
@@ -63,9 +63,27 @@ func (p *Pool) adminInitiateAuth(body []byte) (any, *apiError) {
 	return nil, errInvalidParameter("cognitotest: unsupported AuthFlow " + in.AuthFlow)
 }
 
-func (p *Pool) passwordAuth(in initiateAuthInput) (any, *apiError) {
-	if !p.isClient(in.ClientId) {
+// authClient returns the client of an InitiateAuth request if it allows
+// flow.
+func (p *Pool) authClient(in initiateAuthInput, flow string) (*AppClient, *apiError) {
+	c, ok := p.client(in.ClientId)
+	switch {
+	case !ok:
 		return nil, errNoClient(in.ClientId)
+	case c.allows(flow):
+		return c, nil
+	case flow == AllowUserPasswordAuth:
+		return nil, errInvalidParameter("USER_PASSWORD_AUTH flow not enabled for this client")
+	case flow == AllowAdminUserPasswordAuth:
+		return nil, errInvalidParameter("Auth flow not enabled for this client")
+	}
+	return nil, errInvalidParameter("cognitotest: " + in.AuthFlow + " flow not enabled for this client")
+}
+
+func (p *Pool) passwordAuth(in initiateAuthInput, flow string) (any, *apiError) {
+	c, e := p.authClient(in, flow)
+	if e != nil {
+		return nil, e
 	}
 	name, password := in.AuthParameters["USERNAME"], in.AuthParameters["PASSWORD"]
 	if name == "" {
@@ -74,7 +92,7 @@ func (p *Pool) passwordAuth(in initiateAuthInput) (any, *apiError) {
 	if password == "" {
 		return nil, errInvalidParameter("Missing required parameter PASSWORD")
 	}
-	if e := p.checkSecretHash(in, name); e != nil {
+	if e := checkSecretHash(c, in, name); e != nil {
 		return nil, e
 	}
 	p.mu.Lock()
@@ -121,8 +139,9 @@ func signInStatus(u *userRecord) *apiError {
 }
 
 func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
-	if !p.isClient(in.ClientId) {
-		return nil, errNoClient(in.ClientId)
+	c, e := p.authClient(in, AllowRefreshTokenAuth)
+	if e != nil {
+		return nil, e
 	}
 	rt := in.AuthParameters["REFRESH_TOKEN"]
 	if rt == "" {
@@ -139,7 +158,9 @@ func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
 		p.mu.Unlock()
 		return nil, errNotAuthorized("Invalid Refresh Token")
 	}
-	if e := p.checkRefreshSecretHash(in, u); e != nil {
+	// The SECRET_HASH of a refresh is over the user's internal username,
+	// whatever the user signed in with.
+	if e := checkSecretHash(c, in, u.Username); e != nil {
 		p.mu.Unlock()
 		return nil, e
 	}
@@ -171,31 +192,20 @@ func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
 	}, nil
 }
 
-// checkSecretHash checks InitiateAuth's SECRET_HASH for username when the
-// client has a secret, with Cognito's messages.
-func (p *Pool) checkSecretHash(in initiateAuthInput, username string) *apiError {
-	secret, ok := p.secrets[in.ClientId]
-	if !ok {
+// checkSecretHash checks InitiateAuth's SECRET_HASH for username when
+// the client has a secret, with Cognito's messages.
+func checkSecretHash(c *AppClient, in initiateAuthInput, username string) *apiError {
+	if c.Secret == "" {
 		return nil
 	}
 	got := in.AuthParameters["SECRET_HASH"]
 	if got == "" {
 		return errNotAuthorized("Client " + in.ClientId + " is configured for secret but secret was not received")
 	}
-	if !hmac.Equal([]byte(got), []byte(SecretHash(secret, username, in.ClientId))) {
+	if !hmac.Equal([]byte(got), []byte(SecretHash(c.Secret, username, in.ClientId))) {
 		return errNotAuthorized("Unable to verify secret hash for client " + in.ClientId)
 	}
 	return nil
-}
-
-// checkRefreshSecretHash checks a refresh's SECRET_HASH, which may be
-// computed with the username or the sub.
-func (p *Pool) checkRefreshSecretHash(in initiateAuthInput, u *userRecord) *apiError {
-	e := p.checkSecretHash(in, u.Username)
-	if e != nil && p.checkSecretHash(in, u.Sub) == nil {
-		return nil
-	}
-	return e
 }
 
 // SecretHash is the SECRET_HASH that Cognito expects from a client with a

@@ -3,10 +3,8 @@ package cognitotest
 import (
 	"crypto/rand"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,21 +33,43 @@ type Config struct {
 	// If empty, DefaultPoolID ("us-east-1_cognitotest") is used.
 	PoolID string
 
-	// ClientIDs are the app clients of the pool. The first one is the
-	// default client of minted tokens ([Pool.ClientID]). If empty, one
+	// ClientIDs are app clients of the pool with the defaults of
+	// [AppClient]. The first one is the default client of minted tokens
+	// ([Pool.ClientID]). If ClientIDs and Clients are both empty, one
 	// client DefaultClientID ("cognitotest-client") is used. NewPool
 	// panics on an empty or duplicate ID.
 	ClientIDs []string
 
-	// ClientSecrets gives app clients (by ID, among ClientIDs) a client
-	// secret, as confidential clients have. The API then requires it as
-	// Cognito does: RevokeToken's ClientSecret (else UnauthorizedException
-	// "Invalid client or secret"), and InitiateAuth's SECRET_HASH,
-	// Base64(HMAC-SHA256(secret, username + client ID)), where for
-	// REFRESH_TOKEN_AUTH the username may also be the sub (else
-	// NotAuthorizedException). NewPool panics on a secret of an unknown
-	// client or an empty one.
+	// Clients are further app clients, configured (see [AppClient]).
+	Clients []AppClient
+
+	// ClientSecrets gives app clients (by ID, among ClientIDs and Clients)
+	// a client secret, as [AppClient.Secret] does. NewPool panics on a
+	// secret of an unknown client, an empty one or one set twice.
 	ClientSecrets map[string]string
+
+	// AliasAttributes are the attributes a user may sign in with besides
+	// the username, which the Admin* operations also accept for Username
+	// (Cognito's AliasAttributes): "email", "phone_number" and
+	// "preferred_username". An email or phone number serves only while
+	// verified (the attribute email_verified or phone_number_verified is
+	// "true"). If empty, as in a pool created without them, a user is
+	// named by its username only (or, in Admin* operations, a local
+	// user's sub). NewPool panics on another value or when both
+	// AliasAttributes and UsernameAttributes are set.
+	AliasAttributes []string
+
+	// UsernameAttributes make "email" and/or "phone_number" what users sign
+	// in with in place of a username, verified or not (Cognito's
+	// UsernameAttributes). AddUser then defaults a local user's Username
+	// to its sub, as Cognito generates one. NewPool panics on another value.
+	UsernameAttributes []string
+
+	// CaseInsensitive makes usernames, emails and preferred usernames
+	// match whatever their case, as Cognito's UsernameConfiguration with
+	// CaseSensitive false does. If false (the default, Cognito's
+	// CaseSensitive true), they match exactly.
+	CaseInsensitive bool
 
 	// Now is the clock used to mint tokens (iat, auth_time, exp) and by
 	// the API (expiry of access and refresh tokens, sign-out times).
@@ -80,12 +100,14 @@ type Config struct {
 // with t.Cleanup(p.Close)).
 type Pool struct {
 	poolID         string
-	clientIDs      []string
-	secrets        map[string]string // by client ID
+	defaultClient  string
 	now            func() time.Time
 	accessTTL      time.Duration
 	idTTL          time.Duration
 	refreshTTL     time.Duration
+	signInAttrs    []signInAttr
+	usernameAttrs  bool
+	foldCase       bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -96,6 +118,7 @@ type Pool struct {
 	jwksHits       atomic.Int64
 
 	mu             sync.Mutex
+	clients        []*AppClient
 	accessKey      signingKey
 	idKey          signingKey
 	users          []*userRecord // in insertion order
@@ -132,8 +155,7 @@ type sessionKey struct{ sub, clientID string }
 func NewPool(cfg Config) *Pool {
 	p := &Pool{
 		poolID:         cfg.PoolID,
-		clientIDs:      slices.Clone(cfg.ClientIDs),
-		secrets:        maps.Clone(cfg.ClientSecrets),
+		clients:        configClients(cfg),
 		now:            cfg.Now,
 		accessTTL:      cfg.AccessTokenTTL,
 		idTTL:          cfg.IDTokenTTL,
@@ -152,21 +174,9 @@ func NewPool(cfg Config) *Pool {
 	if strings.ContainsAny(p.poolID, "/?#% ") {
 		panic(fmt.Sprintf("cognitotest: invalid pool ID %q", p.poolID))
 	}
-	if len(p.clientIDs) == 0 {
-		p.clientIDs = []string{DefaultClientID}
-	}
-	seen := make(map[string]bool)
-	for _, c := range p.clientIDs {
-		if c == "" || seen[c] {
-			panic(fmt.Sprintf("cognitotest: empty or duplicate client ID %q", c))
-		}
-		seen[c] = true
-	}
-	for c, secret := range p.secrets {
-		if !seen[c] || secret == "" {
-			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, or empty", c))
-		}
-	}
+	p.defaultClient = p.clients[0].ID
+	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
+	p.foldCase = cfg.CaseInsensitive
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -215,15 +225,6 @@ func (p *Pool) JWKSURL() string { return p.issuer + "/.well-known/jwks.json" }
 
 // PoolID returns the user pool ID.
 func (p *Pool) PoolID() string { return p.poolID }
-
-// ClientID returns the default app client ID, the first of
-// [Config.ClientIDs].
-func (p *Pool) ClientID() string { return p.clientIDs[0] }
-
-// ClientIDs returns a copy of all the app client IDs of the pool.
-func (p *Pool) ClientIDs() []string { return slices.Clone(p.clientIDs) }
-
-func (p *Pool) isClient(id string) bool { return slices.Contains(p.clientIDs, id) }
 
 // newSessionLocked starts a sign-in session of r with clientID at now and
 // makes it the user's current session for that client.

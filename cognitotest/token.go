@@ -172,7 +172,7 @@ func (p *Pool) AccessToken(usernameOrSub string, opts ...TokenOption) string {
 
 // IDToken mints an ID token of the user's current session, as
 // [Pool.AccessToken] does. The claims are sub, cognito:groups (left out
-// when empty), email_verified (when Email is set or the attribute is),
+// when empty), email_verified (when the attribute is set),
 // iss, cognito:username, the user's other attributes (sorted by name),
 // origin_jti, aud, event_id, token_use ("id"), auth_time, exp, iat, jti,
 // email (when set). The key is the ID-token key.
@@ -203,6 +203,7 @@ type mintInput struct {
 	user      User
 	created   time.Time // the user's
 	poolID    string
+	noRevoke  bool // the client has token revocation off
 	s         session
 	now       time.Time
 	issuer    string
@@ -213,10 +214,12 @@ type mintInput struct {
 }
 
 func (p *Pool) mintInputLocked(u *userRecord, s *session, now time.Time) mintInput {
+	c := p.clientLocked(s.clientID)
 	return mintInput{
 		user:      u.User.clone(),
 		created:   u.created,
 		poolID:    p.poolID,
+		noRevoke:  c != nil && c.DisableTokenRevocation,
 		s:         *s,
 		now:       now,
 		issuer:    p.issuer,
@@ -268,7 +271,9 @@ func (in mintInput) access(o *tokenOptions) string {
 	c.set("iss", in.issuer)
 	c.set("version", 2)
 	c.set("client_id", in.s.clientID)
-	c.set("origin_jti", in.s.originJTI)
+	if !in.noRevoke {
+		c.set("origin_jti", in.s.originJTI)
+	}
 	c.set("event_id", in.s.eventID)
 	c.set("token_use", "access")
 	if !o.scopesSet || len(o.scopes) > 0 {
@@ -292,8 +297,6 @@ func (in mintInput) id(o *tokenOptions) string {
 	}
 	if v, ok := attrs["email_verified"]; ok {
 		c.set("email_verified", attrValue("email_verified", v))
-	} else if in.user.Email != "" {
-		c.set("email_verified", true)
 	}
 	c.set("iss", in.issuer)
 	c.set("cognito:username", in.user.Username)
@@ -304,7 +307,9 @@ func (in mintInput) id(o *tokenOptions) string {
 		}
 		c.set(k, attrValue(k, attrs[k]))
 	}
-	c.set("origin_jti", in.s.originJTI)
+	if !in.noRevoke {
+		c.set("origin_jti", in.s.originJTI)
+	}
 	c.set("aud", in.s.clientID)
 	if id := in.user.Identity; id != nil {
 		c.set("identities", identitiesClaim(id, in.created))
@@ -314,7 +319,9 @@ func (in mintInput) id(o *tokenOptions) string {
 	c.set("auth_time", authTime)
 	c.set("exp", exp)
 	c.set("iat", iat)
-	c.set("jti", newUUID())
+	if !in.noRevoke {
+		c.set("jti", newUUID())
+	}
 	if in.user.Email != "" {
 		c.set("email", in.user.Email)
 	}

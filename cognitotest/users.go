@@ -153,6 +153,12 @@ func (u *User) normalize() {
 // invalid (see [User] and [Identity]) or u.Sub is another user's.
 func (p *Pool) AddUser(u User) User {
 	u = u.clone()
+	if p.usernameAttrs && u.Username == "" && u.Identity == nil {
+		if u.Sub == "" {
+			u.Sub = newUUID()
+		}
+		u.Username = u.Sub
+	}
 	u.normalize()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -182,7 +188,9 @@ func (p *Pool) AddUser(u User) User {
 // User returns the user that the API's Admin* operations (AdminGetUser,
 // AdminUserGlobalSignOut, …) find by name, as Cognito does: the username,
 // else the sub of a local user (never of a federated one), else an alias
-// ([Config.AliasAttributes]).
+// or username attribute ([Config.AliasAttributes],
+// [Config.UsernameAttributes]), with the pool's case sensitivity
+// ([Config.CaseInsensitive]).
 func (p *Pool) User(name string) (User, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -193,9 +201,51 @@ func (p *Pool) User(name string) (User, bool) {
 	return r.User.clone(), true
 }
 
+// signInAttr is an attribute that names a user besides its username.
+type signInAttr struct {
+	name     string
+	verified bool // only a verified value names the user
+}
+
+// signInAttrs checks Config's AliasAttributes and UsernameAttributes.
+func signInAttrs(alias, username []string) (attrs []signInAttr, usernameAttrs bool) {
+	if len(alias) > 0 && len(username) > 0 {
+		panic("cognitotest: both AliasAttributes and UsernameAttributes")
+	}
+	for _, a := range alias {
+		if a != "email" && a != "phone_number" && a != "preferred_username" {
+			panic(fmt.Sprintf("cognitotest: invalid alias attribute %q", a))
+		}
+		attrs = append(attrs, signInAttr{a, a != "preferred_username"})
+	}
+	for _, a := range username {
+		if a != "email" && a != "phone_number" {
+			panic(fmt.Sprintf("cognitotest: invalid username attribute %q", a))
+		}
+		attrs = append(attrs, signInAttr{a, false})
+	}
+	return attrs, len(username) > 0
+}
+
+// attr returns the value of attribute name, the Email field for "email".
+func (u User) attr(name string) string {
+	if name == "email" {
+		return u.Email
+	}
+	return u.Attributes[name]
+}
+
+// sameName compares sign-in names with the pool's case sensitivity.
+func (p *Pool) sameName(a, b string) bool {
+	if p.foldCase {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
 func (p *Pool) userByUsernameLocked(name string) *userRecord {
 	for _, r := range p.users {
-		if r.Username == name {
+		if p.sameName(r.Username, name) {
 			return r
 		}
 	}
@@ -217,11 +267,20 @@ func (p *Pool) lookupLocked(name string) *userRecord {
 	return p.userByAliasLocked(name)
 }
 
-// userByAliasLocked finds a user by email, case-insensitively.
+// userByAliasLocked finds a user by one of the pool's alias or username
+// attributes. A phone number is compared exactly, as Cognito stores it
+// in E.164 format. When several users share a value, the earliest added
+// wins (Cognito refuses the clash).
 func (p *Pool) userByAliasLocked(name string) *userRecord {
-	for _, r := range p.users {
-		if r.Email != "" && strings.EqualFold(r.Email, name) {
-			return r
+	for _, a := range p.signInAttrs {
+		for _, r := range p.users {
+			v := r.attr(a.name)
+			if v == "" || a.verified && r.Attributes[a.name+"_verified"] != "true" {
+				continue
+			}
+			if v == name || a.name != "phone_number" && p.sameName(v, name) {
+				return r
+			}
 		}
 	}
 	return nil

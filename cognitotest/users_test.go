@@ -238,3 +238,106 @@ func TestSDKSignInStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInIdentifiers checks which names sign a user in and name it in
+// Admin* operations, per the pool's alias, username-attribute and case
+// settings.
+func TestSignInIdentifiers(t *testing.T) {
+	verified := map[string]string{"email_verified": "true", "phone_number": "+15550100", "phone_number_verified": "true", "preferred_username": "Ally"}
+	unverified := map[string]string{"email_verified": "false", "phone_number": "+15550100", "preferred_username": "Ally"}
+	tests := []struct {
+		name  string
+		cfg   cognitotest.Config
+		attrs map[string]string
+		ok    []string
+		notOK []string
+	}{
+		{"default: username only", cognitotest.Config{}, verified,
+			[]string{"Alice"}, []string{"alice", "alice@example.com", "+15550100", "Ally"}},
+		{"email alias, verified", cognitotest.Config{AliasAttributes: []string{"email"}}, verified,
+			[]string{"Alice", "alice@example.com"}, []string{"ALICE@example.com", "alice", "+15550100", "Ally"}},
+		{"email alias, unverified", cognitotest.Config{AliasAttributes: []string{"email"}}, unverified,
+			[]string{"Alice"}, []string{"alice@example.com"}},
+		{"all aliases, case-insensitive", cognitotest.Config{
+			AliasAttributes: []string{"email", "phone_number", "preferred_username"}, CaseInsensitive: true}, verified,
+			[]string{"alice", "ALICE@example.com", "+15550100", "ally"}, []string{"15550100", "bob"}},
+		{"preferred_username needs no verification", cognitotest.Config{AliasAttributes: []string{"preferred_username"}}, unverified,
+			[]string{"Ally"}, []string{"ally", "+15550100"}},
+		{"email as username, unverified", cognitotest.Config{UsernameAttributes: []string{"email"}}, unverified,
+			[]string{"alice@example.com"}, []string{"+15550100"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newPool(t, tt.cfg)
+			username := "Alice"
+			if tt.cfg.UsernameAttributes != nil {
+				username = ""
+			}
+			u := p.AddUser(cognitotest.User{Username: username, Email: "alice@example.com", Password: "pw", Attributes: tt.attrs})
+			c := sdkClient(p)
+			for _, name := range tt.ok {
+				if _, err := signInSDK(t.Context(), c, p, name, "pw"); err != nil {
+					t.Errorf("sign-in as %q: %v", name, err)
+				}
+				if err := adminCall(t, c, p, "AdminGetUser", name); err != nil {
+					t.Errorf("AdminGetUser(%q): %v", name, err)
+				}
+			}
+			for _, name := range tt.notOK {
+				_, err := signInSDK(t.Context(), c, p, name, "pw")
+				wantAPIError(t, err, "NotAuthorizedException", "Incorrect username or password.")
+				var unf *types.UserNotFoundException
+				if err := adminCall(t, c, p, "AdminGetUser", name); !errors.As(err, &unf) {
+					t.Errorf("AdminGetUser(%q) = %v, want UserNotFoundException", name, err)
+				}
+			}
+			if tt.cfg.UsernameAttributes != nil && u.Username != u.Sub {
+				t.Errorf("username %q, want the sub %q", u.Username, u.Sub)
+			}
+		})
+	}
+}
+
+func TestSignInConfigInvalid(t *testing.T) {
+	for name, cfg := range map[string]cognitotest.Config{
+		"unknown alias":      {AliasAttributes: []string{"name"}},
+		"username alias":     {UsernameAttributes: []string{"preferred_username"}},
+		"alias and username": {AliasAttributes: []string{"email"}, UsernameAttributes: []string{"email"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("NewPool did not panic")
+				}
+			}()
+			cognitotest.NewPool(cfg).Close()
+		})
+	}
+}
+
+// TestEmailVerifiedOnlyWhenSet checks that email_verified is never
+// implied by an email.
+func TestEmailVerifiedOnlyWhenSet(t *testing.T) {
+	p, _ := newPool(t, cognitotest.Config{})
+	p.AddUser(cognitotest.User{Username: "plain", Email: "plain@example.com"})
+	p.AddUser(cognitotest.User{Username: "no", Email: "no@example.com", Attributes: map[string]string{"email_verified": "false"}})
+	c := sdkClient(p)
+	for user, want := range map[string]any{"plain": nil, "no": false} {
+		if got := claims(t, p.IDToken(user))["email_verified"]; got != want {
+			t.Errorf("%s: ID token email_verified = %v, want %v", user, got, want)
+		}
+		out, err := c.AdminGetUser(t.Context(), &cip.AdminGetUserInput{UserPoolId: aws.String(p.PoolID()), Username: aws.String(user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got any
+		for _, a := range out.UserAttributes {
+			if aws.ToString(a.Name) == "email_verified" {
+				got = aws.ToString(a.Value) == "true"
+			}
+		}
+		if got != want {
+			t.Errorf("%s: AdminGetUser email_verified = %v, want %v", user, got, want)
+		}
+	}
+}

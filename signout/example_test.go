@@ -62,9 +62,10 @@ func ExampleHelper_GlobalSignOut() {
 // An administrator signs a user out by username, email or sub.
 func ExampleHelper_AdminSignOut() {
 	ctx := context.Background()
-	pool := cognitotest.NewPool(cognitotest.Config{})
+	pool := cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	defer pool.Close()
-	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
+	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})

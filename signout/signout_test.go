@@ -68,7 +68,7 @@ type envOptions struct {
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{clock: newClock(), logs: new(syncbuf.Buffer), secret: o.secret}
-	pc := cognitotest.Config{Now: e.clock.Now}
+	pc := cognitotest.Config{Now: e.clock.Now, AliasAttributes: []string{"email"}, CaseInsensitive: true}
 	if o.secret != "" {
 		pc.ClientSecrets = map[string]string{cognitotest.DefaultClientID: o.secret}
 	}
@@ -109,7 +109,8 @@ func newClient(p *cognitotest.Pool) *cip.Client {
 
 // addUser adds a user with a password and returns it.
 func (e *env) addUser(name string) cognitotest.User {
-	return e.pool.AddUser(cognitotest.User{Username: name, Password: "pw-" + name, Email: name + "@example.com"})
+	return e.pool.AddUser(cognitotest.User{Username: name, Password: "pw-" + name, Email: name + "@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 }
 
 // signIn signs in through the API with the user's password.

@@ -37,7 +37,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Setenv("REDIS_PASSWORD", "")
 
 	e := &cliEnv{}
-	e.pool = cognitotest.NewPool(cognitotest.Config{})
+	e.pool = cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	t.Cleanup(e.pool.Close)
 	e.redis = miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
@@ -101,7 +101,8 @@ func TestSignOutCommand(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCLIEnv(t)
-			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+				Attributes: map[string]string{"email_verified": "true"}})
 			tokens := e.pool.SignIn("alice")
 			if _, err := e.service.Verify(t.Context(), tokens.AccessToken); err != nil {
 				t.Fatalf("before: %v", err)
@@ -258,7 +259,8 @@ func TestSignOutCommandFailures(t *testing.T) {
 
 func TestStatusCommand(t *testing.T) {
 	e := newCLIEnv(t)
-	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr()}
 
 	code, out, errOut := runCLI(t, append(redisOnly, u.Sub)...)
