@@ -397,7 +397,7 @@ func TestSignOutCompletesWhenCallerGoesAway(t *testing.T) {
 	}
 }
 
-func TestNewSignOut(t *testing.T) {
+func TestNew(t *testing.T) {
 	p := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(p.Close)
 	api := newClient(p)
