@@ -173,9 +173,9 @@ func TestAttackCorpus(t *testing.T) {
 		invalid("kid not a string", func(*testing.T) []string { return bearer(withHeader(map[string]any{"kid": 7})) }, cognitoguard.ErrMalformed),
 		invalid("kid unknown", func(*testing.T) []string { return bearer(withHeader(map[string]any{"kid": "unknown-kid"})) }, cognitoguard.ErrUnknownKey),
 		invalid("kid path-like", func(*testing.T) []string { return bearer(withHeader(map[string]any{"kid": "../../../etc/passwd"})) }, cognitoguard.ErrUnknownKey),
-		invalid("jku header pointing elsewhere is ignored, foreign key fails", func(*testing.T) []string {
+		invalid("jku header pointing elsewhere is refused", func(*testing.T) []string {
 			return bearer(good(cognitotest.WithSigningKey(other), cognitotest.WithHeader(map[string]any{"jku": "http://127.0.0.1:1/jwks.json"})))
-		}, cognitoguard.ErrSignature),
+		}, cognitoguard.ErrMalformed),
 		invalid("crit header", func(*testing.T) []string {
 			return bearer(withHeader(map[string]any{"crit": []string{"b64"}, "b64": false}))
 		}, cognitoguard.ErrMalformed),

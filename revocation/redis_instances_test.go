@@ -89,7 +89,7 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
 	if _, err := mute.Receive(ctx); err != nil { // the subscription's confirmation
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 	if err := a.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
 	t.Cleanup(func() { mute.Close() })
 	if _, err := mute.Receive(ctx); err != nil {
 		t.Fatal(err)
@@ -153,8 +153,8 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { client.Close() })
 	ctx := t.Context()
-	signouts := client.Subscribe(ctx, revocation.DefaultRedisPrefix+"signouts")
-	acks := client.PSubscribe(ctx, "{"+revocation.DefaultRedisPrefix+"signouts}:ack:*")
+	signouts := client.Subscribe(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"))
+	acks := client.PSubscribe(ctx, revocation.DefaultRedisPrefix+"2:ack:*")
 	for _, ps := range []*redis.PubSub{signouts, acks} {
 		t.Cleanup(func() { ps.Close() })
 		if _, err := ps.Receive(ctx); err != nil {
@@ -171,14 +171,13 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 3 of 4 instances") {
 		t.Fatalf("RevokeUser: %v, want 3 of 4 (the raw subscriber of the sign-out channel never acknowledges)", err)
 	}
-	// The sign-out message keeps its format (6 fields: readers that know
-	// nothing of acknowledgements still apply it), then the request.
+	// The sign-out message, then the request, on the user's channel.
 	m, err := signouts.ReceiveMessage(ctx)
-	if err != nil || strings.Count(m.Payload, "\x00") != 5 || !strings.HasPrefix(m.Payload, "1\x00u\x00") {
-		t.Fatalf("sign-out message %q, %v; want the 6-field format", m.Payload, err)
+	if err != nil || strings.Count(m.Payload, "\x00") != 4 || !strings.HasPrefix(m.Payload, "2\x00u\x00") {
+		t.Fatalf("sign-out message %q, %v; want the 5-field format", m.Payload, err)
 	}
 	m, err = signouts.ReceiveMessage(ctx)
-	if err != nil || !strings.HasPrefix(m.Payload, "r\x00") {
+	if err != nil || !strings.HasPrefix(m.Payload, "2\x00r\x00") {
 		t.Fatalf("second message %q, %v; want the acknowledgement request", m.Payload, err)
 	}
 	seen := map[string]int{}

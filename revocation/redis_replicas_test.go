@@ -2,8 +2,6 @@ package revocation_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -150,8 +148,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	var subs []string
 	for i := 0; len(subs) < 5; i++ {
 		sub := fmt.Sprintf("sub-%d", i)
-		sum := sha256.Sum256([]byte(testPool + "\x00" + sub))
-		slot := c.ClusterKeySlot(ctx, prefix+"{"+hex.EncodeToString(sum[:16])+"}").Val()
+		slot := c.ClusterKeySlot(ctx, revocation.KeyForTest(prefix, testPool, sub)).Val()
 		if int64(shard.Start) <= slot && slot <= int64(shard.End) {
 			subs = append(subs, sub)
 		}
@@ -272,8 +269,7 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 	}
 
 	const sub = "sub-moving"
-	sum := sha256.Sum256([]byte(testPool + "\x00" + sub))
-	key := prefix + "{" + hex.EncodeToString(sum[:16]) + "}"
+	key := revocation.KeyForTest(prefix, testPool, sub)
 	slot := c.ClusterKeySlot(ctx, key).Val()
 	from, err := c.MasterForKey(ctx, key)
 	if err != nil {

@@ -293,19 +293,31 @@ func TestClusterPropagation(t *testing.T) {
 	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
 	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
 	ctx := t.Context()
-	// Both subscribers are on the shard owning the channel (sharded pub/sub).
-	var subscribers int64
-	for _, addr := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		m, err := c.PubSubShardNumSub(ctx, prefix+"signouts").Result()
-		c.Close()
-		if err != nil {
-			t.Fatal(err)
+	// Both instances subscribe to every channel (sharded pub/sub), and the
+	// channels spread over the three masters, two on each.
+	perNode := map[string]int{}
+	for i := range revocation.DefaultRedisChannels {
+		ch := revocation.ChannelNameForTest(prefix, i)
+		for _, addr := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			m, err := c.PubSubShardNumSub(ctx, ch).Result()
+			c.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := m[ch]; n > 0 {
+				perNode[addr]++
+				if n != 2 {
+					t.Errorf("PUBSUB SHARDNUMSUB %s on %s: %d subscribers, want 2", ch, addr, n)
+				}
+			}
 		}
-		subscribers += m[prefix+"signouts"]
 	}
-	if subscribers != 2 {
-		t.Errorf("PUBSUB SHARDNUMSUB: %d shard subscribers, want 2", subscribers)
+	for _, addr := range addrs {
+		if perNode[addr] != revocation.DefaultRedisChannels/3 {
+			t.Errorf("sign-out channels per master: %v, want %d on each", perNode, revocation.DefaultRedisChannels/3)
+			break
+		}
 	}
 	// Users spread over the three masters.
 	var ds []time.Duration

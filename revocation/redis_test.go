@@ -211,9 +211,9 @@ func TestRedisKeyLayout(t *testing.T) {
 		t.Fatalf("keys = %q, want 6", keys)
 	}
 	for _, k := range keys {
-		hexPart, ok := strings.CutPrefix(k, "app:{")
+		hexPart, ok := strings.CutPrefix(k, "app:2:{")
 		if !ok || len(hexPart) != 33 || hexPart[32] != '}' || strings.Trim(hexPart[:32], "0123456789abcdef") != "" {
-			t.Errorf("key %q is not app:{<32 hex>}", k)
+			t.Errorf("key %q is not app:2:{<32 hex>}", k)
 		}
 		if ttl := mr.TTL(k); ttl <= 24*time.Hour || ttl > revocation.DefaultTTL {
 			t.Errorf("key %q TTL %v, want about %v", k, ttl, revocation.DefaultTTL)
@@ -288,18 +288,22 @@ func TestRedisIgnoresForeignMessages(t *testing.T) {
 	ctx := t.Context()
 	mustRevoked(t, ctx, s, claims(testPool, "sub-1", time.Now(), ""))
 	long := strings.Repeat("n", 65)
-	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00",
-		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testPool + "\x00sub-1\x00\x00" + long, // nonce too long
-		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testPool + "\x00sub-1\x00\x00",        // empty nonce
-		"a\x00unknown-nonce", // an acknowledgement, on the wrong channel
-		"r\x00no-dot",        // malformed acknowledgement requests: ignored, not counted
-		"r\x00{id}.nonce",
-	} {
-		if err := c.Publish(ctx, "cognitoguard:signouts", p).Err(); err != nil {
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	payloads := []string{"", "garbage", "2\x00u\x00notanumber\x00pool\x00sub", "9\x00u\x00" + now + "\x00" + testPool + "\x00sub-1",
+		"1\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // version 1
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // a field too many
+		"2\x00s\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // empty origin_jti
+		"2\x00u\x00" + now + "\x00\x00sub-1",                     // empty pool
+		"2\x00r\x00id",                                           // malformed acknowledgement requests
+		"2\x00r\x00{id}\x00nonce",
+		"2\x00r\x00id\x00" + long,
+	}
+	for _, p := range payloads {
+		if err := c.Publish(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"), p).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= 6 })
+	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= uint64(len(payloads)) })
 	if r := mustRevoked(t, ctx, s, claims(testPool, "sub-1", time.Now(), "")); r {
 		t.Error("revoked by garbage")
 	}

@@ -228,7 +228,8 @@ func TestSignOutCommandFailures(t *testing.T) {
 			setup: func(t *testing.T, e *cliEnv) []string {
 				c := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
 				t.Cleanup(func() { c.Close() })
-				mute := c.Subscribe(t.Context(), revocation.DefaultRedisPrefix+"signouts")
+				// Subscribed to every sign-out channel, never acknowledging.
+				mute := c.PSubscribe(t.Context(), revocation.DefaultRedisPrefix+"*signouts*")
 				t.Cleanup(func() { mute.Close() })
 				if _, err := mute.Receive(t.Context()); err != nil {
 					t.Fatal(err)
