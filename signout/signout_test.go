@@ -463,3 +463,28 @@ func TestSignOutWithoutAuthenticator(t *testing.T) {
 		t.Error("Cognito was called")
 	}
 }
+
+func TestSignOutClaimsWithoutPool(t *testing.T) {
+	// Claims without a pool could only be recorded where no Verifier
+	// reads: the sign-out is refused, nothing recorded, Cognito not called.
+	p := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(p.Close)
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	auth := authFunc(func(context.Context, string) (*cognitoguard.Claims, error) {
+		return &cognitoguard.Claims{Subject: "s1", TokenUse: cognitoguard.TokenUseAccess}, nil
+	})
+	so, err := signout.New(p.Client(), auth, store, signout.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = so.GlobalSignOut(t.Context(), "a.b.c")
+	if !errors.Is(err, cognitoguard.ErrUnavailable) {
+		t.Errorf("GlobalSignOut = %v, want ErrUnavailable", err)
+	}
+	if _, ok, _ := store.SignedOutAt(t.Context(), "", "s1"); ok {
+		t.Error("a sign-out was recorded under an empty pool")
+	}
+	if n := p.Calls("GlobalSignOut"); n != 0 {
+		t.Errorf("GlobalSignOut calls = %d, want 0", n)
+	}
+}
