@@ -53,11 +53,16 @@ type injectedFailure struct {
 // FailNext makes the next n calls of API operation op (such as
 // "GlobalSignOut") fail with error type errType (such as
 // "TooManyRequestsException" or "InternalErrorException") and HTTP status
-// (400 if 0) before doing anything else. Calls to FailNext for the same op
+// (if 0: 500 for InternalErrorException, as Cognito answers it, else 400)
+// before doing anything else. Calls to FailNext for the same op
 // queue up, served in order; n <= 0 cancels the pending failures of op.
 // Failed calls count in [Pool.Calls].
 func (p *Pool) FailNext(op, errType string, status, n int) {
-	if status == 0 {
+	switch {
+	case status != 0:
+	case errType == "InternalErrorException":
+		status = http.StatusInternalServerError
+	default:
 		status = http.StatusBadRequest
 	}
 	p.mu.Lock()
@@ -183,6 +188,9 @@ func setHeaders(w http.ResponseWriter) {
 func writeError(w http.ResponseWriter, e *apiError) {
 	setHeaders(w)
 	w.Header().Set("X-Amzn-Errortype", e.errType+":")
+	if e.message != "" {
+		w.Header().Set("X-Amzn-Errormessage", e.message)
+	}
 	w.WriteHeader(e.status)
 	body := map[string]string{"__type": e.errType}
 	if e.message != "" {

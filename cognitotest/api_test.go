@@ -550,7 +550,7 @@ func TestSDKFailNext(t *testing.T) {
 		as      func(error) bool
 	}{
 		{"TooManyRequestsException", 400, func(err error) bool { var e *types.TooManyRequestsException; return errors.As(err, &e) }},
-		{"InternalErrorException", 500, func(err error) bool { var e *types.InternalErrorException; return errors.As(err, &e) }},
+		{"InternalErrorException", 0, func(err error) bool { var e *types.InternalErrorException; return errors.As(err, &e) }}, // 500 by default
 		{"NotAuthorizedException", 400, func(err error) bool { var e *types.NotAuthorizedException; return errors.As(err, &e) }},
 		{"InvalidParameterException", 0, func(err error) bool { var e *types.InvalidParameterException; return errors.As(err, &e) }},
 		{"ResourceNotFoundException", 400, func(err error) bool { var e *types.ResourceNotFoundException; return errors.As(err, &e) }},
@@ -567,7 +567,11 @@ func TestSDKFailNext(t *testing.T) {
 				}
 				var re interface{ HTTPStatusCode() int }
 				want := tt.status
-				if want == 0 {
+				switch {
+				case want != 0:
+				case tt.errType == "InternalErrorException":
+					want = 500
+				default:
 					want = 400
 				}
 				if errors.As(err, &re) && re.HTTPStatusCode() != want {
@@ -676,6 +680,7 @@ func TestAPIProtocol(t *testing.T) {
 		{"malformed body", "AWSCognitoIdentityProviderService.AdminGetUser", []byte(`{`), 400, "SerializationException"},
 		{"body too large", "AWSCognitoIdentityProviderService.AdminGetUser", bytes.Repeat([]byte(" "), 1<<20+1), 413, "SerializationException"},
 		{"not authorized", "AWSCognitoIdentityProviderService.GlobalSignOut", []byte(`{"AccessToken":"x.y.z"}`), 400, "NotAuthorizedException"},
+		{"message header", "AWSCognitoIdentityProviderService.AdminGetUser", []byte(`{"UserPoolId":"` + p.PoolID() + `","Username":"nobody"}`), 400, "UserNotFoundException"},
 		{"success", "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut", []byte(`{"UserPoolId":"` + p.PoolID() + `","Username":"` + p.AddUser(cognitotest.User{Username: "u"}).Sub + `"}`), 200, ""},
 	}
 	for _, tt := range tests {
@@ -698,6 +703,9 @@ func TestAPIProtocol(t *testing.T) {
 			}
 			if m["__type"] != tt.wantType {
 				t.Errorf("body __type = %q, want %q", m["__type"], tt.wantType)
+			}
+			if got := resp.Header.Get("X-Amzn-ErrorMessage"); got != m["message"] {
+				t.Errorf("X-Amzn-ErrorMessage = %q, want the body's message %q", got, m["message"])
 			}
 		})
 	}

@@ -76,7 +76,7 @@ func ExamplePool_AccessToken() {
 	if err := d.Decode(&claims); err != nil {
 		panic(err)
 	}
-	for _, k := range []string{"sub", "username", "token_use", "client_id", "scope", "cognito:groups", "auth_time", "iat", "exp", "version"} {
+	for _, k := range []string{"sub", "username", "token_use", "client_id", "scope", "cognito:groups", "auth_time", "iat", "exp"} {
 		fmt.Printf("%s: %v\n", k, claims[k])
 	}
 	fmt.Println("iss is the pool:", claims["iss"] == pool.Issuer())
@@ -90,7 +90,6 @@ func ExamplePool_AccessToken() {
 	// auth_time: 1735787045
 	// iat: 1735787045
 	// exp: 1735790645
-	// version: 2
 	// iss is the pool: true
 }
 

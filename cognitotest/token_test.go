@@ -129,7 +129,7 @@ func TestAccessTokenClaims(t *testing.T) {
 	u := p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admin", "staff"}})
 	tok := p.AccessToken("alice")
 
-	wantOrder := []string{"sub", "cognito:groups", "iss", "version", "client_id", "origin_jti", "event_id",
+	wantOrder := []string{"sub", "cognito:groups", "iss", "client_id", "origin_jti", "event_id",
 		"token_use", "scope", "auth_time", "exp", "iat", "jti", "username"}
 	if got := keyOrder(t, segment(t, tok, 1)); !slices.Equal(got, wantOrder) {
 		t.Errorf("claims order = %v, want %v", got, wantOrder)
@@ -146,7 +146,6 @@ func TestAccessTokenClaims(t *testing.T) {
 		"sub":            u.Sub,
 		"cognito:groups": []any{"admin", "staff"},
 		"iss":            p.Issuer(),
-		"version":        json.Number("2"),
 		"client_id":      p.ClientID(),
 		"token_use":      "access",
 		"scope":          "aws.cognito.signin.user.admin",
