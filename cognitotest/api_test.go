@@ -320,7 +320,7 @@ func TestSDKAccessTokenChecks(t *testing.T) {
 		tok  string
 		msg  string
 	}{
-		{"other pool's key", p.AccessToken("alice", cognitotest.WithSigningKey(other.SigningKey())), "Invalid Access Token"},
+		{"other pool's key", p.AccessToken("alice", cognitotest.WithSigningKey(other.AccessSigningKey())), "Invalid Access Token"},
 		{"expired", p.AccessToken("alice", cognitotest.WithExpiry(clock.Now())), "Access Token has expired"},
 		{"ID token", p.IDToken("alice"), "Invalid Access Token"},
 		{"wrong issuer", p.AccessToken("alice", cognitotest.WithClaims(map[string]any{"iss": other.Issuer()})), "Invalid Access Token"},

@@ -46,7 +46,7 @@
 // public halves at [Pool.JWKSURL] (Issuer() + "/.well-known/jwks.json"), in
 // Cognito's format; an OpenID configuration document is served at Issuer()
 // + "/.well-known/openid-configuration". [Pool.RotateKeys] replaces both
-// keys. [Pool.SetJWKSFailure] and [Pool.SetJWKSHandler] make the endpoint
+// keys. [Pool.SetJWKSHandler] makes the endpoint
 // fail, and [Pool.JWKSHits] counts its requests.
 //
 // # Users

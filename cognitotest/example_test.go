@@ -174,7 +174,7 @@ func ExamplePool_FailNext() {
 }
 
 // Making the JWKS endpoint fail, then serve garbage, then recover.
-func ExamplePool_SetJWKSFailure() {
+func ExamplePool_SetJWKSHandler() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	get := func() {
@@ -187,9 +187,10 @@ func ExamplePool_SetJWKSFailure() {
 		fmt.Println(resp.StatusCode, strings.HasPrefix(string(b), `{"keys":[`))
 	}
 
-	pool.SetJWKSFailure(http.StatusServiceUnavailable)
+	pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
 	get()
-	pool.SetJWKSFailure(0)
 	pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<html>")
 	}))

@@ -126,7 +126,6 @@ type Pool struct {
 	current        map[sessionKey]*session
 	revokedOrigins map[string]struct{}
 	signedOut      map[string]time.Time // by sub
-	jwksStatus     int
 	jwksHandler    http.Handler
 	failures       map[string][]*injectedFailure
 	calls          map[string]int

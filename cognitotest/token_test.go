@@ -36,10 +36,10 @@ func TestNewPoolDefaults(t *testing.T) {
 			t.Errorf("%s() = %q, want %q", c.name, c.got, c.want)
 		}
 	}
-	if p.AccessKeyID() == p.IDKeyID() || p.SigningKey().Equal(p.IDSigningKey()) {
+	if p.AccessKeyID() == p.IDKeyID() || p.AccessSigningKey().Equal(p.IDSigningKey()) {
 		t.Error("access and ID tokens share a key")
 	}
-	if n := p.SigningKey().N.BitLen(); n != 2048 {
+	if n := p.AccessSigningKey().N.BitLen(); n != 2048 {
 		t.Errorf("key size %d, want 2048", n)
 	}
 	p.Close() // a second Close (from Cleanup) must be harmless
@@ -366,7 +366,7 @@ func TestTokenOptions(t *testing.T) {
 				}
 			}
 			// Whatever the header says, the signature is RS256 over the bytes.
-			key := p.SigningKey()
+			key := p.AccessSigningKey()
 			if tt.signer != nil {
 				key = tt.signer
 			}
@@ -481,9 +481,10 @@ func TestJWKSEndpoint(t *testing.T) {
 		wantBody   string // substring
 	}{
 		{"healthy", func() {}, http.MethodGet, 200, `"kty":"RSA"`},
-		{"failure 503", func() { p.SetJWKSFailure(503) }, http.MethodGet, 503, "injected"},
-		{"failure wins over handler", func() { p.SetJWKSFailure(500); p.SetJWKSHandler(garbage) }, http.MethodGet, 500, "injected"},
-		{"garbage handler", func() { p.SetJWKSFailure(0); p.SetJWKSHandler(garbage) }, http.MethodGet, 200, "not json"},
+		{"failing handler", func() {
+			p.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "injected", 503) }))
+		}, http.MethodGet, 503, "injected"},
+		{"garbage handler", func() { p.SetJWKSHandler(garbage) }, http.MethodGet, 200, "not json"},
 		{"restored", func() { p.SetJWKSHandler(nil) }, http.MethodGet, 200, `"use":"sig"`},
 		{"POST refused", func() {}, http.MethodPost, 405, ""},
 	}

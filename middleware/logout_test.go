@@ -150,7 +150,7 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name:  "keys unavailable: 503",
-			setup: func(e *logoutEnv) { e.pool.SetJWKSFailure(http.StatusInternalServerError) },
+			setup: func(e *logoutEnv) { e.pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })) },
 			auth:  bearer,
 			want:  logoutWant{status: 503, retryAfter: true, cleared: true, handled: cognitoguard.ErrUnavailable},
 		},
