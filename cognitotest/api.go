@@ -96,17 +96,18 @@ func (p *Pool) SetAPIDelay(d time.Duration) {
 type apiHandler func(p *Pool, body []byte) (any, *apiError)
 
 var apiHandlers = map[string]apiHandler{
-	"InitiateAuth":           (*Pool).initiateAuth,
-	"AdminInitiateAuth":      (*Pool).adminInitiateAuth,
-	"GlobalSignOut":          (*Pool).globalSignOut,
-	"AdminUserGlobalSignOut": (*Pool).adminUserGlobalSignOut,
-	"AdminGetUser":           (*Pool).adminGetUser,
-	"GetUser":                (*Pool).getUser,
-	"RevokeToken":            (*Pool).revokeToken,
-	"AdminDisableUser":       (*Pool).adminDisableUser,
-	"AdminEnableUser":        (*Pool).adminEnableUser,
-	"AdminDeleteUser":        (*Pool).adminDeleteUser,
-	"CreateUserPoolClient":   (*Pool).createUserPoolClient,
+	"InitiateAuth":              (*Pool).initiateAuth,
+	"AdminInitiateAuth":         (*Pool).adminInitiateAuth,
+	"GlobalSignOut":             (*Pool).globalSignOut,
+	"AdminUserGlobalSignOut":    (*Pool).adminUserGlobalSignOut,
+	"AdminGetUser":              (*Pool).adminGetUser,
+	"GetUser":                   (*Pool).getUser,
+	"RevokeToken":               (*Pool).revokeToken,
+	"AdminDisableUser":          (*Pool).adminDisableUser,
+	"AdminEnableUser":           (*Pool).adminEnableUser,
+	"AdminDeleteUser":           (*Pool).adminDeleteUser,
+	"CreateUserPoolClient":      (*Pool).createUserPoolClient,
+	"GetTokensFromRefreshToken": (*Pool).getTokensFromRefreshToken,
 }
 
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {

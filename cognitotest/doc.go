@@ -94,6 +94,11 @@
 //     another client "Refresh Token has different Client". A client with a
 //     secret needs SECRET_HASH ([SecretHash]): over the name signed in
 //     with, and for a refresh over the user's username.
+//   - GetTokensFromRefreshToken: a refresh as above (ClientSecret in
+//     place of SECRET_HASH) that, for a client with
+//     [AppClient.RefreshTokenRotation], also returns a new refresh token and
+//     retires the one presented after the client's grace period; such a
+//     client refuses REFRESH_TOKEN_AUTH.
 //   - CreateUserPoolClient adds an app client with Cognito's defaults (no
 //     password flow unless ExplicitAuthFlows says so; token revocation on
 //     unless EnableTokenRevocation is false; a secret if GenerateSecret).

@@ -219,7 +219,7 @@ func (p *Pool) mintInputLocked(u *userRecord, s *session, now time.Time) mintInp
 		user:      u.User.clone(),
 		created:   u.created,
 		poolID:    p.poolID,
-		noRevoke:  c != nil && c.DisableTokenRevocation,
+		noRevoke:  c != nil && c.DisableTokenRevocation && !c.RefreshTokenRotation,
 		s:         *s,
 		now:       now,
 		issuer:    p.issuer,
