@@ -110,6 +110,45 @@ var apiHandlers = map[string]apiHandler{
 	"GetTokensFromRefreshToken": (*Pool).getTokensFromRefreshToken,
 }
 
+// countCall counts a call of op and returns the delay to apply and the
+// injected failure to answer with, if any.
+func (p *Pool) countCall(op string) (time.Duration, *apiError) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[op]++
+	q := p.failures[op]
+	if len(q) == 0 {
+		return p.apiDelay, nil
+	}
+	f := q[0]
+	if f.remaining--; f.remaining == 0 {
+		p.failures[op] = q[1:]
+	}
+	if len(p.failures[op]) == 0 {
+		delete(p.failures, op)
+	}
+	return p.apiDelay, &apiError{f.status, f.errType, "cognitotest: injected " + f.errType}
+}
+
+// wait sleeps d, or drops the connection unanswered when the client gives
+// up or the pool closes first.
+func (p *Pool) wait(r *http.Request, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		panic(http.ErrAbortHandler) // no answer: the client is gone
+	case <-p.done:
+		// Drop the connection rather than let net/http send an empty
+		// 200, which the SDK would take for success.
+		panic(http.ErrAbortHandler)
+	}
+}
+
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	if !ok || op == "" {
@@ -127,36 +166,8 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p.mu.Lock()
-	p.calls[op]++
-	delay := p.apiDelay
-	var injected *apiError
-	if q := p.failures[op]; len(q) > 0 {
-		f := q[0]
-		injected = &apiError{f.status, f.errType, "cognitotest: injected " + f.errType}
-		if f.remaining--; f.remaining == 0 {
-			p.failures[op] = q[1:]
-		}
-		if len(p.failures[op]) == 0 {
-			delete(p.failures, op)
-		}
-	}
-	p.mu.Unlock()
-
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			panic(http.ErrAbortHandler) // no answer: the client is gone
-		case <-p.done:
-			t.Stop()
-			// Drop the connection rather than let net/http send an
-			// empty 200, which the SDK would take for success.
-			panic(http.ErrAbortHandler)
-		}
-	}
+	delay, injected := p.countCall(op)
+	p.wait(r, delay)
 	if injected != nil {
 		writeError(w, injected)
 		return
