@@ -2,6 +2,7 @@ package cognitoguard
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"slices"
 	"time"
@@ -50,6 +51,12 @@ type Claims struct {
 	EventID   string // event_id; empty if absent
 
 	raw []byte // the payload JSON
+
+	// The key that verified the signature and where it came from: a cached
+	// token is accepted only while its key source still serves that key.
+	kid  string
+	key  *rsa.PublicKey
+	keys KeySource
 }
 
 // HasScope reports whether the token carries scope s.

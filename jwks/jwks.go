@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -176,10 +177,10 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	s := &Set{
 		url:      u.String(),
 		client:   cfg.HTTPClient,
-		timeout:  cmpOr(cfg.FetchTimeout, DefaultFetchTimeout),
-		cooldown: cmpOr(cfg.Cooldown, DefaultCooldown),
-		maxBody:  cmpOr(cfg.MaxBodySize, DefaultMaxBodySize),
-		maxKeys:  cmpOr(cfg.MaxKeys, DefaultMaxKeys),
+		timeout:  cmp.Or(cfg.FetchTimeout, DefaultFetchTimeout),
+		cooldown: cmp.Or(cfg.Cooldown, DefaultCooldown),
+		maxBody:  cmp.Or(cfg.MaxBodySize, DefaultMaxBodySize),
+		maxKeys:  cmp.Or(cfg.MaxKeys, DefaultMaxKeys),
 		now:      cfg.Now,
 		log:      cfg.Logger,
 	}
@@ -194,14 +195,6 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	}
 	s.life, s.cancel = context.WithCancel(context.Background())
 	return s, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Key returns the RSA public key with key ID kid.

@@ -291,7 +291,7 @@ func testLogoutCase(t *testing.T, tc logoutCase, custom bool) {
 	if got := e.pool.Calls("GlobalSignOut") > 0; got != want.cognitoCall {
 		t.Errorf("Cognito called: %v, want %v", got, want.cognitoCall)
 	}
-	_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 	wantRecorded := (tc.want.signedOut && !tc.failStore) || tc.want.status == 502 // the case, not the 599 stand-in
 	if recorded != wantRecorded {
 		t.Errorf("recorded: %v, want %v", recorded, wantRecorded)

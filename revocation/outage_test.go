@@ -153,7 +153,7 @@ func (s *outageService) waitVerify(t *testing.T, what, token string, want error,
 func (s *outageService) waitHealthy(t *testing.T, what string, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	probe := &cognitoguard.Claims{Issuer: "https://probe.example", Subject: "probe", AuthTime: time.Now()}
+	probe := &cognitoguard.Claims{UserPoolID: "us-east-1_probe", Subject: "probe", AuthTime: time.Now()}
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		err := s.store.Ready(ctx)
@@ -308,7 +308,7 @@ func TestSignOutRedisServerPaused(t *testing.T) {
 		}
 	}
 	for u := range toks {
-		if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, u)); !ok {
+		if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, u)); !ok {
 			t.Errorf("%s: no sign-out recorded in Redis after the retry", u)
 		}
 	}
@@ -497,7 +497,7 @@ func TestGlobalSignOutRedisServerRetryAfterStoreFailure(t *testing.T) {
 	svc.waitHealthy(t, "resumed", 3*time.Second)
 
 	err = svc.so.GlobalSignOut(t.Context(), tok)
-	if _, ok := svc.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+	if _, ok := svc.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 		t.Fatalf("retry: not recorded (err %v)", err)
 	}
 	svc.wantVerify(t, "after the retry", tok, cognitoguard.ErrRevoked)
@@ -613,7 +613,7 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 				// The record is kept: every service rejects the token now.
 				svc.wantVerify(t, "after the failed sign-out", tok, cognitoguard.ErrRevoked)
 				other.waitVerify(t, "other service, after the failed sign-out", tok, cognitoguard.ErrRevoked, 100*time.Millisecond)
-				if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+				if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 					t.Error("not recorded in Redis")
 				}
 

@@ -42,9 +42,9 @@ var _ CognitoAPI = (*cognitoidentityprovider.Client)(nil)
 // it only to tell a retried sign-out (already recorded) from a token
 // whose session alone was revoked.
 type Recorder interface {
-	RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error
-	RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error
-	SignedOutAt(ctx context.Context, issuer, sub string) (time.Time, bool, error)
+	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
+	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
+	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
 }
 
 // Authenticator verifies the token presented for a sign-out: signature,
@@ -291,7 +291,7 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 		e.Recorded = true
 	} else {
 		e.Store = s.record(ctx, func(ctx context.Context) error {
-			return s.rec.RevokeUser(ctx, c.Issuer, c.Subject, at)
+			return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
 		})
 		e.Recorded = e.Store == nil
 	}
@@ -319,7 +319,7 @@ func (s *SignOut) GlobalSignOut(ctx context.Context, accessToken string) error {
 func (s *SignOut) recordedSince(ctx context.Context, c *cognitoguard.Claims) (time.Time, bool) {
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	t, ok, err := s.rec.SignedOutAt(rctx, c.Issuer, c.Subject)
+	t, ok, err := s.rec.SignedOutAt(rctx, c.UserPoolID, c.Subject)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "revocation: reading the last sign-out failed",
 			slog.String("iss", c.Issuer), slog.String("sub", c.Subject), slog.String("error", err.Error()))
@@ -389,7 +389,7 @@ func (s *SignOut) AdminSignOut(ctx context.Context, username string) (sub string
 	at := s.now()
 	e := &SignOutError{Op: op, Sub: sub}
 	e.Store = s.record(ctx, func(ctx context.Context) error {
-		return s.rec.RevokeUser(ctx, s.issuer, sub, at)
+		return s.rec.RevokeUser(ctx, s.poolID, sub, at)
 	})
 	e.Recorded = e.Store == nil
 	cctx, cancel := s.step(ctx)
@@ -463,7 +463,7 @@ func (s *SignOut) RevokeSession(ctx context.Context, token, refreshToken string)
 	var retry bool
 	if c.OriginJTI != "" {
 		e.Store = s.record(ctx, func(ctx context.Context) error {
-			return s.rec.RevokeSession(ctx, c.Issuer, c.Subject, c.OriginJTI, at)
+			return s.rec.RevokeSession(ctx, c.UserPoolID, c.Subject, c.OriginJTI, at)
 		})
 	} else {
 		var prev time.Time
@@ -472,7 +472,7 @@ func (s *SignOut) RevokeSession(ctx context.Context, token, refreshToken string)
 		}
 		if !retry {
 			e.Store = s.record(ctx, func(ctx context.Context) error {
-				return s.rec.RevokeUser(ctx, c.Issuer, c.Subject, at)
+				return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
 			})
 		}
 	}

@@ -79,7 +79,7 @@ func ExampleSignOut_AdminSignOut() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, recorded, _ := store.SignedOutAt(ctx, pool.Issuer(), sub)
+	_, recorded, _ := store.SignedOutAt(ctx, pool.PoolID(), sub)
 	fmt.Println(sub == u.Sub, recorded)
 
 	_, err = signOut.AdminSignOut(ctx, "nobody")

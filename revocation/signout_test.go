@@ -150,7 +150,7 @@ func (e *env) refresh(ctx context.Context, rt string) (*types.AuthenticationResu
 
 func (e *env) signedOutAt(t *testing.T, sub string) (time.Time, bool) {
 	t.Helper()
-	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), sub)
+	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), sub)
 	if err != nil {
 		t.Fatal(err)
 	}

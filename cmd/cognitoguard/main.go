@@ -209,7 +209,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, "signout", err)
 	}
 	fmt.Fprintf(stdout, "sub %s\n", sub)
-	at, ok, err := store.SignedOutAt(ctx, so.Issuer(), sub)
+	at, ok, err := store.SignedOutAt(ctx, o.poolID, sub)
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "cognitoguard signout: signed out, but reading the recorded time failed: %v\n", err)
@@ -232,9 +232,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer closeStore()
 	sub := user
-	var issuer string
-	// newSignOut derives the issuer; the Cognito client is only built, and
-	// called, when the user is to be resolved.
+	// The Cognito client is only built, and called, when the user is to be
+	// resolved.
 	var api revocation.CognitoAPI = noCognito{}
 	resolve := o.region != "" || o.endpoint != ""
 	if resolve {
@@ -246,7 +245,6 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
-	issuer = so.Issuer()
 	if resolve {
 		if sub, err = so.ResolveSub(ctx, user); err != nil {
 			return fail(stderr, "status", err)
@@ -254,7 +252,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	at, ok, err := store.SignedOutAt(sctx, issuer, sub)
+	at, ok, err := store.SignedOutAt(sctx, o.poolID, sub)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}

@@ -123,7 +123,7 @@ func TestSignOutCommand(t *testing.T) {
 				t.Errorf("printed time %q: %v", field(out, "signed_out_at"), err)
 			}
 			// Recorded in the shared store, with the printed time.
-			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || !ok || !got.Equal(at) {
 				t.Errorf("store: %v %v %v, want %v", got, ok, err, at)
 			}
@@ -244,7 +244,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
-			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || ok != tc.recorded {
 				t.Errorf("recorded = %v (%v), want %v", ok, err, tc.recorded)
 			}
@@ -268,7 +268,7 @@ func TestStatusCommand(t *testing.T) {
 	if code, _, errOut := runCLI(t, e.args("signout", "alice")...); code != 0 {
 		t.Fatalf("signout: exit %d, %s", code, errOut)
 	}
-	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 	tests := []struct {
 		name string
 		args []string

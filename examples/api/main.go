@@ -206,7 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	} else {
 		// One address: a standalone client; several: a cluster client;
 		// with a master name: a Sentinel-backed failover client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster})
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster, ContextTimeoutEnabled: true})
 		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
 			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
 		})

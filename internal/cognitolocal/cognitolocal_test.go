@@ -229,7 +229,7 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 		t.Errorf("err = %v, want cognito-local's CognitoLocal#Unsupported", err)
 	}
 
-	if at, ok, err := store.SignedOutAt(ctx, c.Issuer, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
+	if at, ok, err := store.SignedOutAt(ctx, c.UserPoolID, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
 		t.Errorf("SignedOutAt = %v, %v, %v; want a record at or after auth_time %v", at, ok, err, c.AuthenticatedAt())
 	}
 	if _, err := access.Verify(ctx, aws.ToString(tok.AccessToken)); !errors.Is(err, cognitoguard.ErrRevoked) {

@@ -261,28 +261,28 @@ func TestAttackCorpus(t *testing.T) {
 		invalid("sub missing", func(*testing.T) []string { return bearer(withClaims(map[string]any{"sub": nil})) }, cognitoguard.ErrMalformed),
 		{name: "revoked user",
 			setup: func(t *testing.T, s *stack) {
-				if err := s.store.RevokeUser(t.Context(), p.Issuer(), alice.Sub, now); err != nil {
+				if err := s.store.RevokeUser(t.Context(), p.PoolID(), alice.Sub, now); err != nil {
 					t.Fatal(err)
 				}
 			},
 			authz: func(*testing.T) []string { return bearer(good(cognitotest.WithAuthTime(now.Add(-time.Minute)))) }, status: 401, code: "invalid_token", want: cognitoguard.ErrRevoked},
 		{name: "revoked origin_jti",
 			setup: func(t *testing.T, s *stack) {
-				if err := s.store.RevokeSession(t.Context(), p.Issuer(), alice.Sub, "session-1", now); err != nil {
+				if err := s.store.RevokeSession(t.Context(), p.PoolID(), alice.Sub, "session-1", now); err != nil {
 					t.Fatal(err)
 				}
 			},
 			authz: func(*testing.T) []string { return bearer(withClaims(map[string]any{"origin_jti": "session-1"})) }, status: 401, code: "invalid_token", want: cognitoguard.ErrRevoked},
 		{name: "other session of a user with a revoked session passes",
 			setup: func(t *testing.T, s *stack) {
-				if err := s.store.RevokeSession(t.Context(), p.Issuer(), alice.Sub, "session-1", now); err != nil {
+				if err := s.store.RevokeSession(t.Context(), p.PoolID(), alice.Sub, "session-1", now); err != nil {
 					t.Fatal(err)
 				}
 			},
 			authz: func(*testing.T) []string { return bearer(withClaims(map[string]any{"origin_jti": "session-2"})) }, status: 200},
 		{name: "token refreshed after the sign-out from an earlier session",
 			setup: func(t *testing.T, s *stack) {
-				if err := s.store.RevokeUser(t.Context(), p.Issuer(), alice.Sub, now.Add(-30*time.Minute)); err != nil {
+				if err := s.store.RevokeUser(t.Context(), p.PoolID(), alice.Sub, now.Add(-30*time.Minute)); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -292,7 +292,7 @@ func TestAttackCorpus(t *testing.T) {
 			}, status: 401, code: "invalid_token", want: cognitoguard.ErrRevoked},
 		{name: "sign-in after the sign-out passes",
 			setup: func(t *testing.T, s *stack) {
-				if err := s.store.RevokeUser(t.Context(), p.Issuer(), alice.Sub, now.Add(-30*time.Minute)); err != nil {
+				if err := s.store.RevokeUser(t.Context(), p.PoolID(), alice.Sub, now.Add(-30*time.Minute)); err != nil {
 					t.Fatal(err)
 				}
 			},
