@@ -143,6 +143,12 @@
 // error type and status, [Pool.SetAPIDelay] slows every call down, and
 // [Pool.Calls] counts the calls per operation.
 //
+// # Application Load Balancer
+//
+// [NewALB] fakes an ALB with Cognito authentication: it serves its ES256
+// public key as the ALB's key endpoint does and mints the
+// x-amzn-oidc-data tokens an ALB forwards to its targets.
+//
 // # Differences from Cognito
 //
 // The fake fails where Cognito fails for everything it serves; what it
