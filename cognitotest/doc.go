@@ -151,8 +151,8 @@
 //
 // # Differences from Cognito
 //
-// The fake fails where Cognito fails for everything it serves; what it
-// cannot or does not model is listed here, with why.
+// In what it serves, the fake fails where Cognito fails, as far as public
+// sources show; what it cannot or does not model is listed here, with why.
 //
 //   - Issuer and endpoints: http://127.0.0.1:port/<pool ID>, not
 //     https://cognito-idp.<region>.amazonaws.com/<pool ID> nor the updated
