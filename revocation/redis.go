@@ -166,7 +166,7 @@ type Redis struct {
 // makes no call itself: call [Redis.Ready] to wait for the subscriptions.
 // Until they are confirmed, and for at most Staleness, Revoked reads Redis
 // directly. It refuses a client whose timeouts could block a subscription
-// forever (ReadTimeout or WriteTimeout below zero). The caller MUST call
+// forever (ReadTimeout or WriteTimeout -1 or -2: none). The caller MUST call
 // [Redis.Close]; it does not close client.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if client == nil {
@@ -249,8 +249,8 @@ func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
 			return fmt.Errorf("revocation: WaitReplicas needs a *redis.Client or a *redis.ClusterClient, not %T", client)
 		}
 	}
-	if read < 0 || write < 0 {
-		return fmt.Errorf("revocation: client ReadTimeout %v / WriteTimeout %v: a negative timeout could block a subscription forever", read, write)
+	if read <= 0 || write <= 0 { // as normalised by go-redis: 0 or less is no timeout
+		return fmt.Errorf("revocation: client without a read or write timeout (ReadTimeout %v, WriteTimeout %v): a subscription could block forever", read, write)
 	}
 	return nil
 }

@@ -335,6 +335,21 @@ func TestRedisConfigErrors(t *testing.T) {
 	if _, err := revocation.NewRedis(nil, revocation.RedisConfig{}); err == nil {
 		t.Error("nil client: no error")
 	}
+	// Timeouts that could block a subscription, and Close, forever.
+	for _, o := range []*redis.Options{{Addr: mr.Addr(), ReadTimeout: -1}, {Addr: mr.Addr(), WriteTimeout: -2}} {
+		unbounded := redis.NewClient(o)
+		t.Cleanup(func() { unbounded.Close() })
+		if s, err := revocation.NewRedis(unbounded, revocation.RedisConfig{}); err == nil {
+			s.Close()
+			t.Errorf("ReadTimeout %v, WriteTimeout %v: no error", o.ReadTimeout, o.WriteTimeout)
+		}
+	}
+	cro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{mr.Addr()}, ReadOnly: true})
+	t.Cleanup(func() { cro.Close() })
+	if s, err := revocation.NewRedis(cro, revocation.RedisConfig{WaitInstances: true}); err == nil {
+		s.Close()
+		t.Error("WaitInstances with a ReadOnly Cluster client: no error")
+	}
 	// A Ring pipelines WAIT apart from the write: refused rather than
 	// counting another shard's replicas.
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr()}})
