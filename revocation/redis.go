@@ -82,6 +82,13 @@ type RedisConfig struct {
 	// Default 0.
 	WaitReplicas int
 
+	// AllowEviction accepts a Redis that may evict keys (maxmemory set and
+	// maxmemory-policy other than noeviction). By default such a Redis is
+	// refused: lookups fail with ErrUnavailable naming maxmemory-policy and
+	// writes are returned as ErrUnconfirmed, since an evicted record
+	// un-revokes its user. Set it only if Redis can never fill up.
+	AllowEviction bool
+
 	// WaitInstances makes every write wait, within Timeout, until every
 	// instance subscribed to the user's channel (this one included) has
 	// applied it: when RevokeUser returns nil, no instance answers from a
@@ -113,8 +120,19 @@ type RedisStats struct {
 	Unconfirmed     uint64 // writes recorded but returned as ErrUnconfirmed (WaitReplicas, WaitInstances)
 	AcksSent        uint64 // acknowledgements published, of any writer's sign-out (WaitInstances)
 	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
+	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
+	Restored        uint64 // sign-outs re-written from the journal after a data loss
 	Entries         int    // users in the local view now
 	Trusted         bool   // the view answers lookups now
+
+	// EvictionPolicy is what the last check found: "noeviction", the
+	// evicting masters' policies, or "unknown" (INFO refused or incomplete:
+	// trusted, and logged at Warn once). Empty before the first check.
+	EvictionPolicy string
+
+	// Floor, when not zero, rejects every token authenticated at or before
+	// it: the time of a data loss the journal could not prove restored.
+	Floor time.Time
 }
 
 // Redis is a [Store] shared by every instance using the same Redis
@@ -150,6 +168,14 @@ type Redis struct {
 	acks         *acks
 	wasFresh     atomic.Bool // for warnIfStale
 
+	allowEviction  bool
+	health         *health
+	kick           chan struct{} // asks the health goroutine for a check
+	checks         atomic.Uint64 // rechecks asked
+	journal        *journal
+	floor          atomic.Int64 // Unix ms; see RedisStats.Floor
+	restoreStagger time.Duration
+
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -159,7 +185,7 @@ type Redis struct {
 	flightMu sync.Mutex
 	flights  map[userKey]*flight
 
-	hits, lookups, trips, messages, rebuilds, stale, unconfirmed atomic.Uint64
+	hits, lookups, trips, messages, rebuilds, stale, unconfirmed, losses, restored atomic.Uint64
 }
 
 // NewRedis returns a store using client, and starts its subscriptions. It
@@ -173,7 +199,9 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		return nil, errors.New("revocation: nil Redis client")
 	}
 	r := &Redis{client: client, now: cfg.Now, log: cfg.Logger, instances: cfg.WaitInstances,
-		flights: make(map[userKey]*flight), acks: newAcks(), id: rand.Text()}
+		flights: make(map[userKey]*flight), acks: newAcks(), id: rand.Text(),
+		allowEviction: cfg.AllowEviction, health: &health{gens: make(map[string]string)},
+		kick: make(chan struct{}, 1)}
 	if err := r.configure(cfg); err != nil {
 		return nil, err
 	}
@@ -188,8 +216,10 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.startSubscriptions()
-	r.wg.Add(1)
+	r.trust.refuse(refuseUnchecked, errUnchecked)
+	r.wg.Add(2)
 	go r.runAcker()
+	go r.runHealth()
 	return r, nil
 }
 
@@ -218,6 +248,8 @@ func (r *Redis) configure(cfg RedisConfig) error {
 	r.ttlMs = r.ttl.Milliseconds()
 	r.replicas = cfg.WaitReplicas
 	r.view = newView(maxEntries)
+	r.journal = &journal{max: maxEntries}
+	r.restoreStagger = min(2*r.staleness, 5*time.Second)
 	r.wire = newWire(prefix, channels)
 	if cfg.Sharded != nil {
 		r.sharded = *cfg.Sharded
@@ -299,7 +331,7 @@ func (r *Redis) Ready(ctx context.Context) error {
 		if r.trust.fresh(r.trust.now()) {
 			return nil
 		}
-		if err := r.trust.refusal("closed"); err != nil {
+		if err := r.trust.refusal(refuseClosed); err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		select {
@@ -322,6 +354,10 @@ func (r *Redis) Stats() RedisStats {
 		Unconfirmed:     r.unconfirmed.Load(),
 		AcksSent:        r.acks.sent.Load(),
 		AcksDropped:     r.acks.dropped.Load(),
+		DataLosses:      r.losses.Load(),
+		Restored:        r.restored.Load(),
+		EvictionPolicy:  r.health.policySummary(),
+		Floor:           r.floorTime(),
 		Entries:         r.view.len(),
 		Trusted:         r.trust.fresh(r.trust.now()),
 	}
@@ -335,7 +371,7 @@ var errClosed = errors.New("store closed")
 // It is idempotent and does not close the client.
 func (r *Redis) Close() error {
 	r.once.Do(func() {
-		r.trust.refuse("closed", errClosed)
+		r.trust.refuse(refuseClosed, errClosed)
 		r.cancel()
 		r.psMu.Lock()
 		for _, s := range r.subs {
@@ -348,4 +384,12 @@ func (r *Redis) Close() error {
 	})
 	r.wg.Wait()
 	return nil
+}
+
+// floorTime is the live floor, or zero.
+func (r *Redis) floorTime() time.Time {
+	if f := r.floor.Load(); f != 0 && f+r.ttlMs >= r.now().UnixMilli() {
+		return time.UnixMilli(f)
+	}
+	return time.Time{}
 }

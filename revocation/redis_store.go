@@ -38,7 +38,7 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 	if r.trust.fresh(r.trust.now()) {
 		if e, ok := r.view.get(k); ok {
 			r.hits.Add(1)
-			return e.revoked(c, r.now, r.ttlMs), nil
+			return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
 		}
 	} else if err := r.trust.check(r.trust.now()); err != nil {
 		r.stale.Add(1)
@@ -48,7 +48,7 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return e.revoked(c, r.now, r.ttlMs), nil
+	return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
 }
 
 // load reads the user's hash, sharing one read between concurrent callers,
@@ -212,8 +212,13 @@ func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked
 }
 
 // confirmWrite checks the confirmations asked for of a published write:
-// replicas (WaitReplicas), instances (WaitInstances), and a trusted Redis.
+// replicas (WaitReplicas), instances (WaitInstances), and a Redis that
+// does not evict.
 func (r *Redis) confirmWrite(ctx context.Context, ch int, acked int64) error {
+	if err := r.trust.refusal(refuseEviction); err != nil {
+		r.unconfirmed.Add(1)
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUnconfirmed, err)
+	}
 	if acked < int64(r.replicas) {
 		r.unconfirmed.Add(1)
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",

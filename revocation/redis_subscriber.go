@@ -265,6 +265,10 @@ func (s *subscription) confirmed(channel string) {
 	reset, subscribed := s.state.confirm(now, channel)
 	if reset {
 		r.view.reset()
+		r.journal.gap(r.now().UnixMilli())
+	}
+	if subscribed {
+		r.recheck() // eviction policy and markers, before trusting again
 	}
 	if subscribed && s.everSubscribed {
 		r.rebuilds.Add(1)
@@ -292,6 +296,7 @@ func (r *Redis) handleMessage(channel, payload string) {
 	switch m.kind {
 	case kindUser, kindSession:
 		r.view.apply(m.key, m.jti, m.t)
+		r.journal.add(m.key, m.jti, m.t, r.now().UnixMilli())
 	case kindAckRequest:
 		// Every message of the channel before this one is applied.
 		r.acks.queue(r.wire.ackChannel(r.channelIndex[channel], m.id), m.nonce)

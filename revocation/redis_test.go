@@ -207,10 +207,14 @@ func TestRedisKeyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := mr.Keys()
-	if len(keys) != 6 {
-		t.Fatalf("keys = %q, want 6", keys)
+	// The records, and the data-loss marker (no TTL).
+	if len(keys) != 7 || keys[0] != "app:2:marker{0}" {
+		t.Fatalf("keys = %q, want the marker and 6 records", keys)
 	}
-	for _, k := range keys {
+	if ttl := mr.TTL(keys[0]); ttl != 0 {
+		t.Errorf("marker TTL %v, want none", ttl)
+	}
+	for _, k := range keys[1:] {
 		hexPart, ok := strings.CutPrefix(k, "app:2:{")
 		if !ok || len(hexPart) != 33 || hexPart[32] != '}' || strings.Trim(hexPart[:32], "0123456789abcdef") != "" {
 			t.Errorf("key %q is not app:2:{<32 hex>}", k)
@@ -398,7 +402,7 @@ func TestRedisReadyAndClose(t *testing.T) {
 	if err := s.Ready(ctx); !errors.Is(err, revocation.ErrUnavailable) {
 		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
 	}
-	eventually(t, time.Second, "goroutines back to the count before NewRedis", func() bool {
+	eventually(t, 5*time.Second, "goroutines back to the count before NewRedis", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 

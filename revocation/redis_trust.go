@@ -68,7 +68,7 @@ func (t *trust) fresh(now int64) bool { return now < t.until.Load() }
 func (t *trust) check(now int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, reason := range []string{"closed", "eviction", "loss"} {
+	for _, reason := range []string{refuseClosed, refuseEviction, refuseLoss, refuseUnchecked} {
 		if err := t.refused[reason]; err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}

@@ -39,6 +39,12 @@ import (
 // in the same slot, so that one (sharded) subscription per slot carries
 // both. Messages go out with SPUBLISH when sharded, PUBLISH otherwise.
 //
+// Markers. Each master holds a hash Prefix + "2:marker{" + tag + "}" (a
+// tag in one of its slots): field "g" a random generation, created when
+// absent; an instance that finds it absent or changed knows the master
+// lost its data. Field "f" is the floor: Unix ms of a detected loss at or
+// before which every token is rejected (see markerScript).
+//
 // Messages. NUL-separated fields, the first the version "2", the second
 // the kind:
 //
@@ -121,6 +127,11 @@ func (w wire) channel(i int) string {
 // ackChannel is instance id's acknowledgement channel in channel i's slot.
 func (w wire) ackChannel(i int, id string) string {
 	return w.prefix + wireVersion + ":ack:" + id + "{" + w.tags[i] + "}"
+}
+
+// marker is the data-loss marker key with hash tag tag.
+func (w wire) marker(tag string) string {
+	return w.prefix + wireVersion + ":marker{" + tag + "}"
 }
 
 // slot is the Redis Cluster slot of a key whose hash tag is tag.
