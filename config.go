@@ -125,8 +125,10 @@ type Config struct {
 
 	// CacheSize bounds the cache of verified tokens, which makes a repeat
 	// token cost a map lookup instead of an RSA verification. Default
-	// [DefaultCacheSize]; negative disables the cache. A cached token is
-	// still checked for expiry, Check and revocation on every call.
+	// [DefaultCacheSize]; negative disables the cache. It also bounds the
+	// cache's memory to CacheSize × 4 KiB, whatever the token sizes. A
+	// cached token is still checked for expiry, Check and revocation on
+	// every call.
 	CacheSize int
 
 	// Now is the clock. Default time.Now.
@@ -141,6 +143,23 @@ type Config struct {
 	// fields above.
 	JWKS jwks.Config
 
-	// Logger receives Warn records for fail-open acceptances. Nil discards.
+	// Logger receives Warn records for fail-open acceptances and the key
+	// fetchers' records. Nil discards.
 	Logger *slog.Logger
+
+	// OnVerify, if set, is called after every Verify and Authenticate with
+	// its outcome, for metrics and traces (see the otelguard module). It
+	// runs on the caller's goroutine and MUST be fast and safe for
+	// concurrent use. Nil costs nothing: no clock is read.
+	OnVerify func(ctx context.Context, ev VerifyEvent)
+}
+
+// VerifyEvent describes one completed [Verifier.Verify] or
+// [Verifier.Authenticate] call. It never carries the token.
+type VerifyEvent struct {
+	Claims       *Claims       // the verified claims; nil when Err is set
+	Err          error         // nil: accepted; else an [*Error] ([Class] gives its class)
+	Cached       bool          // answered from the token cache (no signature check)
+	Authenticate bool          // the call was Authenticate, not Verify
+	Duration     time.Duration // wall time of the call
 }

@@ -41,7 +41,7 @@ var (
 	ErrClient = errors.New("cognitoguard: wrong client")
 	// ErrExpired: exp is missing or not in the future (after leeway).
 	ErrExpired = errors.New("cognitoguard: token expired")
-	// ErrNotYetValid: nbf or iat is in the future (after leeway).
+	// ErrNotYetValid: nbf, iat or auth_time is in the future (after leeway).
 	ErrNotYetValid = errors.New("cognitoguard: token not yet valid")
 	// ErrRevoked: the user signed out after the token's authentication, or
 	// the token's session (origin_jti) was revoked.
@@ -66,6 +66,10 @@ type Error struct {
 	Kind   error
 	Reason string
 	Err    error // underlying cause, if any
+	// Subject is the sub of a token whose signature verified before the
+	// failure (expired, wrong client, revoked, …), for logs; empty when the
+	// token was not authentic. It is not part of Error().
+	Subject string
 }
 
 func (e *Error) Error() string {

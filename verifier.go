@@ -31,6 +31,7 @@ type Verifier struct {
 	failOpen bool
 	now      func() time.Time
 	log      *slog.Logger
+	onVerify func(context.Context, VerifyEvent)
 	cache    *tokenCache
 	owned    []*jwks.Set
 	poolIDs  []string
@@ -78,6 +79,7 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		failOpen: cfg.RevocationFailOpen,
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		onVerify: cfg.OnVerify,
 	}
 	if err := v.applyDefaults(cfg); err != nil {
 		return nil, err
@@ -276,14 +278,31 @@ func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
 // sentinels of this package; a token is never accepted unless every check
 // ran and passed.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.authenticate(ctx, token, true)
-	if err != nil {
-		return nil, err
+	if v.onVerify != nil {
+		return v.observe(ctx, token, true)
+	}
+	c, _, err := v.verify(ctx, token, true)
+	return c, err
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*Claims, bool, error) {
+	c, cached, err := v.authenticate(ctx, token, authorize)
+	if err != nil || !authorize {
+		return c, cached, err
 	}
 	if err := v.revoked(ctx, c); err != nil {
-		return nil, err
+		err.Subject = c.Subject
+		return nil, cached, err
 	}
-	return c, nil
+	return c, cached, nil
+}
+
+// observe runs verify and reports it to Config.OnVerify.
+func (v *Verifier) observe(ctx context.Context, token string, authorize bool) (*Claims, error) {
+	start := time.Now()
+	c, cached, err := v.verify(ctx, token, authorize)
+	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: !authorize})
+	return c, err
 }
 
 // Authenticate checks token like [Verifier.Verify] except the
@@ -293,10 +312,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 // that user already signed out or the revocation store is down. It MUST
 // NOT be used to let requests in.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
-	return v.authenticate(ctx, token, false)
+	if v.onVerify != nil {
+		return v.observe(ctx, token, false)
+	}
+	c, _, err := v.authenticate(ctx, token, false)
+	return c, err
 }
 
-func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
+func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	if v.rev == nil {
 		return nil
 	}
@@ -314,32 +337,34 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
 	return nil
 }
 
-func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (*Claims, error) {
+func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (c *Claims, cached bool, err error) {
 	if token == "" {
-		return nil, newError(ErrNoToken, "", nil)
+		return nil, false, newError(ErrNoToken, "", nil)
 	}
 	if len(token) > v.maxSize {
-		return nil, newError(ErrMalformed, "token larger than the limit", nil)
+		return nil, false, newError(ErrMalformed, "token larger than the limit", nil)
 	}
 	now := v.now()
 	if v.cache != nil {
-		if cached := v.cache.get(token); cached != nil {
-			if !now.Before(cached.Expiry.Add(v.leeway)) {
+		if hit := v.cache.get(token); hit != nil && v.keyStillServed(ctx, token, hit) {
+			if !now.Before(hit.Expiry.Add(v.leeway)) {
 				v.cache.remove(token)
-				return nil, newError(ErrExpired, "exp "+cached.Expiry.UTC().Format(time.RFC3339), nil)
+				e := newError(ErrExpired, "exp "+hit.Expiry.UTC().Format(time.RFC3339), nil)
+				e.Subject = hit.Subject
+				return nil, true, e
 			}
-			c := *cached
+			c := *hit
 			if authorize {
 				if err := v.authorize(ctx, &c); err != nil {
-					return nil, err
+					return nil, true, err
 				}
 			}
-			return &c, nil
+			return &c, true, nil
 		}
 	}
-	c, err := v.parseAndCheck(ctx, token, now)
+	c, err = v.parseAndCheck(ctx, token, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if v.cache != nil {
 		// The cache holds authentic tokens; authorization and revocation
@@ -349,15 +374,28 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 	}
 	if authorize {
 		if err := v.authorize(ctx, c); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return c, nil
+	return c, false, nil
+}
+
+// keyStillServed reports whether the key that verified a cached token is
+// still the one its key source serves for that kid (no RSA operation).
+// When it is not (the key left the set, or the source fails), the token
+// is dropped from the cache and verified again from scratch.
+func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
+	if k, err := c.keys.Key(ctx, c.kid); err == nil && k == c.key {
+		return true
+	}
+	v.cache.remove(token)
+	return false
 }
 
 // authorize applies the scope and group rules and the Check hook.
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 	if err := v.authorizeStatic(c); err != nil {
+		err.Subject = c.Subject
 		return err
 	}
 	if v.check != nil {
@@ -367,13 +405,15 @@ func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 				errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNoToken) {
 				return err
 			}
-			return newError(ErrInsufficientScope, "check refused the token", err)
+			e = newError(ErrInsufficientScope, "check refused the token", err)
+			e.Subject = c.Subject
+			return e
 		}
 	}
 	return nil
 }
 
-func (v *Verifier) authorizeStatic(c *Claims) error {
+func (v *Verifier) authorizeStatic(c *Claims) *Error {
 	for _, s := range v.scopes {
 		if !c.HasScope(s) {
 			return newError(ErrInsufficientScope, "missing scope "+s, nil)
@@ -429,11 +469,21 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	c := &p.claims
 	c.UserPoolID = pl.id
+	c.kid, c.key, c.keys = p.kid, key, is.keys
+	if err := v.checkClaims(c, p, pl, now); err != nil {
+		err.Subject = c.Subject // the signature verified: the sub is authentic
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkClaims applies the claim rules to a token whose signature verified.
+func (v *Verifier) checkClaims(c *Claims, p *parsed, pl *pool, now time.Time) *Error {
 	switch {
 	case c.TokenUse != TokenUseAccess && c.TokenUse != TokenUseID:
-		return nil, newError(ErrTokenUse, "token_use missing or unknown", nil)
+		return newError(ErrTokenUse, "token_use missing or unknown", nil)
 	case v.tokenUse != TokenUseAny && c.TokenUse != v.tokenUse:
-		return nil, newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
+		return newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
 	}
 	if c.TokenUse == TokenUseAccess {
 		c.ClientID = p.clientID
@@ -442,24 +492,33 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	if pl.clients != nil {
 		if _, ok := pl.clients[c.ClientID]; !ok {
-			return nil, newError(ErrClient, "client not allowed", nil)
+			return newError(ErrClient, "client not allowed", nil)
 		}
 	}
 	if !p.hasExp {
-		return nil, newError(ErrExpired, "exp missing", nil)
+		return newError(ErrExpired, "exp missing", nil)
 	}
 	if !now.Before(c.Expiry.Add(v.leeway)) {
-		return nil, newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
+		return newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
 	}
 	limit := now.Add(v.leeway)
 	if !c.NotBefore.IsZero() && c.NotBefore.After(limit) {
-		return nil, newError(ErrNotYetValid, "nbf in the future", nil)
+		return newError(ErrNotYetValid, "nbf in the future", nil)
 	}
 	if !c.IssuedAt.IsZero() && c.IssuedAt.After(limit) {
-		return nil, newError(ErrNotYetValid, "iat in the future", nil)
+		return newError(ErrNotYetValid, "iat in the future", nil)
+	}
+	// A sign-out rejects tokens authenticated at or before it: an auth_time
+	// in the future, or after the token was issued, would let a token
+	// outlive its user's sign-out.
+	if c.AuthTime.After(limit) {
+		return newError(ErrNotYetValid, "auth_time in the future", nil)
+	}
+	if !c.IssuedAt.IsZero() && c.AuthTime.After(c.IssuedAt) {
+		return newError(ErrMalformed, "auth_time after iat", nil)
 	}
 	if c.Subject == "" {
-		return nil, newError(ErrMalformed, "sub missing", nil)
+		return newError(ErrMalformed, "sub missing", nil)
 	}
-	return c, nil
+	return nil
 }

@@ -17,18 +17,14 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 )
 
-// clock is a settable clock shared by the fake pool and the verifier.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock returns the settable clock shared by the fake pool and the
+// verifier.
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 var (
 	otherKeyOnce sync.Once
@@ -48,7 +44,7 @@ func foreignKey(t testing.TB) *rsa.PrivateKey {
 
 type fixture struct {
 	pool  *cognitotest.Pool
-	clock *clock
+	clock *clocktest.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -206,6 +202,18 @@ func TestVerifyContract(t *testing.T) {
 		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
 		{"iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithIssuedAt(now.Add(time.Second)))
+		}, nil, nil},
+		{"auth_time in the future", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Hour)), cognitotest.WithIssuedAt(now.Add(time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time in the future, iat now", cognitoguard.Config{Leeway: time.Minute}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(24*time.Hour)))
+		}, cognitoguard.ErrNotYetValid, cognitoguard.ErrInvalidToken},
+		{"auth_time after iat", cognitoguard.Config{}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now), cognitotest.WithIssuedAt(now.Add(-time.Second)))
+		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
+		{"auth_time = iat 1s in the future, leeway 2s", cognitoguard.Config{Leeway: 2 * time.Second}, func(*testing.T) string {
+			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithAuthTime(now.Add(time.Second)), cognitotest.WithIssuedAt(now.Add(time.Second)))
 		}, nil, nil},
 		{"nbf in the future", cognitoguard.Config{}, func(*testing.T) string {
 			return p.AccessToken("alice", cognitotest.WithClient("client-a"), cognitotest.WithClaims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))
@@ -392,6 +400,22 @@ func TestVerifyJWKS(t *testing.T) {
 		f.pool.SetJWKSFailure(503)
 		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
 			t.Fatalf("Verify during outage: %v", err)
+		}
+	})
+	t.Run("a cached token does not outlive its key", func(t *testing.T) {
+		f := newFixture(t)
+		v := f.verifier(t, cognitoguard.Config{})
+		old := f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))
+		if _, err := v.Verify(t.Context(), old); err != nil { // now cached
+			t.Fatal(err)
+		}
+		f.pool.RotateKeys() // the old key leaves the JWKS
+		f.clock.Advance(11 * time.Second)
+		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
+			t.Fatalf("token of the new key: %v", err) // the refetch dropped the old key
+		}
+		if _, err := v.Verify(t.Context(), old); !errors.Is(err, cognitoguard.ErrUnknownKey) {
+			t.Fatalf("cached token of a removed key: err = %v, want ErrUnknownKey", err)
 		}
 	})
 	t.Run("rotation picked up after cooldown", func(t *testing.T) {

@@ -32,7 +32,7 @@
 //		cognitoguard.Config{Revocation: store})
 //
 // A sign-out is recorded with [Store.RevokeUser] (or [Store.RevokeSession]);
-// the sign-out helper of this package does it before calling Cognito.
+// the sign-out helper of package signout does it before calling Cognito.
 //
 // # Rule
 //

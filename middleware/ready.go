@@ -1,0 +1,43 @@
+package middleware
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Readier is what [NewReadyHandler] asks; *cognitoguard.Verifier
+// implements it with [cognitoguard.Verifier.Ready].
+type Readier interface {
+	Ready(ctx context.Context) error
+}
+
+// ReadyTimeout bounds one readiness check of [NewReadyHandler].
+const ReadyTimeout = 2 * time.Second
+
+// NewReadyHandler returns the handler of a readiness (or health) route
+// such as GET /healthz or /readyz: 200 "ok" once r is ready, else 503 with
+// Retry-After: 1 and "not ready", the cause logged at Warn on logger (nil
+// discards) and never sent to the client. Each request checks r anew,
+// within [ReadyTimeout]. Mount it outside the authenticating middleware.
+func NewReadyHandler(r Readier, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), ReadyTimeout)
+		err := r.Ready(ctx)
+		cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err != nil {
+			logger.LogAttrs(req.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}
