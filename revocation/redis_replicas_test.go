@@ -39,12 +39,13 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	mc, rc := master.client(t), replica.client(t)
 	ctx := t.Context()
 
-	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 1, Timeout: 2 * time.Second})
+	prefix := uniquePrefix()
+	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: 2 * time.Second})
 	if err := one.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatalf("WaitReplicas 1 with one replica: %v", err)
 	}
 	// WAIT returned 1: the replica has the record now, not eventually.
-	keys, err := rc.Keys(ctx, "*").Result()
+	keys, err := rc.Keys(ctx, revocation.KeyForTest(prefix, testPool, "sub-1")).Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("replica keys = %v, %v; want the user's hash", keys, err)
 	}

@@ -40,7 +40,7 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 			r.hits.Add(1)
 			return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
 		}
-	} else if err := r.trust.check(r.trust.now()); err != nil {
+	} else if err := r.awaitCheck(ctx); err != nil {
 		r.stale.Add(1)
 		return false, err
 	}
@@ -49,6 +49,29 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 		return false, err
 	}
 	return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
+}
+
+// awaitCheck returns nil when Redis may be read directly. While the only
+// obstacle is a health check in progress (at start, after a
+// resubscription), it waits for it, within Timeout and ctx, rather than
+// read a Redis that may just have lost its data.
+func (r *Redis) awaitCheck(ctx context.Context) error {
+	t := time.NewTimer(r.timeout)
+	defer t.Stop()
+	for {
+		ch := r.trust.wait()
+		err := r.trust.check(r.trust.now())
+		if err == nil || !errors.Is(err, errUnchecked) {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return err
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // load reads the user's hash, sharing one read between concurrent callers,

@@ -229,7 +229,10 @@ func (s *subscription) lost(err error, maxBackoff time.Duration) {
 	}
 }
 
+// untrust withholds trust until resubscribed, and direct reads until
+// Redis is checked again (it may be a new, empty server).
 func (s *subscription) untrust(why string) {
+	s.r.recheck()
 	if s.r.trust.lost(s.i) {
 		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "revocation: Redis subscription lost; reading Redis directly until resubscribed",
 			slog.String("error", why))
