@@ -45,6 +45,9 @@ func (l *recordLog) count(lv slog.Level, s string) int {
 }
 
 func TestRedisServerEvictionRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	addr, _ := redistest.Server(t)
 	for _, kv := range [][2]string{{"maxmemory", "4mb"}, {"maxmemory-policy", "volatile-lru"}} {
 		if _, err := redistest.Do(addr, "CONFIG", "SET", kv[0], kv[1]); err != nil {

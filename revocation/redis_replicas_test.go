@@ -34,6 +34,9 @@ func startReplica(t *testing.T, master *redisServer) *redisServer {
 // shortfall is reported (the record kept and applied), and a master with an
 // empty script cache takes the write.
 func TestRedisServerWaitReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
 	mc, rc := master.client(t), replica.client(t)
@@ -99,6 +102,9 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 // (a WAIT sent to any other master would find its own replica and report
 // 1); resumed, the retry succeeds.
 func TestClusterWaitReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	nodes := startClusterNodes(t, 1)
 	byAddr := map[string]*redisServer{}
 	var addrs []string
@@ -180,6 +186,9 @@ func TestClusterWaitReplicas(t *testing.T) {
 // recorded with WaitReplicas before the failover survives it; and new
 // sign-outs propagate between the instances again.
 func TestRedisServerSentinelFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	requireBinary(t, "redis-server")
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
@@ -257,6 +266,9 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 // the new master. (The cluster has no replicas: the write ends as "0 of 1
 // replicas", which proves it ran on the slot's master, not MOVED.)
 func TestClusterWaitReplicasSlotMoved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	addrs := startCluster(t)
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()

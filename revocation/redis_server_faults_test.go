@@ -139,6 +139,9 @@ func TestRedisServerZeroRoundTrips(t *testing.T) {
 }
 
 func TestRedisServerSIGSTOP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
 	s := newRedisStore(t, srv.client(t), faultConfig(prefix))
