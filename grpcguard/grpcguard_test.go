@@ -3,10 +3,13 @@ package grpcguard_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
@@ -24,7 +27,7 @@ func TestUnary(t *testing.T) {
 	client, svc := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{}), grpcguard.Config{}))
 	scoped, scopedSvc := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{RequiredScopes: []string{"orders/write"}}), grpcguard.Config{}))
 	down := newPool(t, cognitotest.Config{})
-	down.SetJWKSFailure(503)
+	down.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 	unavailable, downSvc := startServer(t, grpcguard.New(newVerifier(t, down, cognitoguard.Config{}), grpcguard.Config{}))
 
 	good := pool.AccessToken("alice")
@@ -45,7 +48,7 @@ func TestUnary(t *testing.T) {
 		{"not a JWT", client, []string{"Bearer abc.def"}, codes.Unauthenticated},
 		{"outside b64token", client, []string{"Bearer " + good + "!"}, codes.Unauthenticated},
 		{"expired", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithExpiry(time.Now().Add(-time.Minute)))}, codes.Unauthenticated},
-		{"foreign key", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithSigningKey(foreign.SigningKey()))}, codes.Unauthenticated},
+		{"foreign key", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithSigningKey(foreign.AccessSigningKey()))}, codes.Unauthenticated},
 		{"ID token", client, []string{"Bearer " + pool.IDToken("alice")}, codes.Unauthenticated},
 		{"other client", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithClient("intruder"))}, codes.Unauthenticated},
 		{"scope missing", scoped, []string{"Bearer " + good}, codes.PermissionDenied},
@@ -250,5 +253,45 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// revokingVerifier accepts a token once, then reports it revoked.
+type revokingVerifier struct{ calls atomic.Int64 }
+
+func (v *revokingVerifier) Verify(context.Context, string) (*cognitoguard.Claims, error) {
+	if v.calls.Add(1) > 1 {
+		return nil, &cognitoguard.Error{Kind: cognitoguard.ErrRevoked}
+	}
+	return &cognitoguard.Claims{Subject: "s", Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+// TestStreamFailureLatched: after a failed re-check every message fails
+// with the same status without another Verify, the handler's context is
+// cancelled, and a handler that swallows the error still ends the call
+// Unauthenticated, not OK.
+func TestStreamFailureLatched(t *testing.T) {
+	v := &revokingVerifier{}
+	g := grpcguard.New(v, grpcguard.Config{RecheckInterval: -1})
+	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer a.b.c"))
+	info := &grpc.StreamServerInfo{FullMethod: "/test/Stream"}
+	err := g.Stream(nil, memStream{ctx}, info, func(_ any, ss grpc.ServerStream) error {
+		if c, ok := cognitoguard.FromContext(ss.Context()); !ok || c.Subject != "s" {
+			t.Error("no claims in the stream's context")
+		}
+		var m struct{}
+		first := ss.RecvMsg(&m)
+		wantCode(t, first, codes.Unauthenticated, "")
+		if err := ss.SendMsg(&m); err != first {
+			t.Errorf("SendMsg after a failure: %v", err)
+		}
+		if ss.Context().Err() == nil {
+			t.Error("handler context not cancelled")
+		}
+		return nil // swallowed
+	})
+	wantCode(t, err, codes.Unauthenticated, "")
+	if n := v.calls.Load(); n != 2 {
+		t.Fatalf("Verify called %d times, want 2 (open, first re-check)", n)
 	}
 }

@@ -42,7 +42,7 @@ func newFixture(tb testing.TB) *fixture {
 	p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admin", "staff"},
 		Attributes: map[string]string{"custom:tenant": "acme"}})
 	p.AddUser(cognitotest.User{Username: "bob"})
-	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuer: p.Issuer(), ClientIDs: []string{allowedClient}}},
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{allowedClient}}},
 		cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Now: now})
 	if err != nil {
 		tb.Fatal(err)
@@ -54,10 +54,10 @@ func newFixture(tb testing.TB) *fixture {
 		}
 	})
 	f := &fixture{pool: p, cg: v}
-	f.sign = [3]*rsa.PrivateKey{p.SigningKey(), p.IDSigningKey(), foreign}
+	f.sign = [3]*rsa.PrivateKey{p.AccessSigningKey(), p.IDSigningKey(), foreign}
 	f.kids = [3]string{p.AccessKeyID(), p.IDKeyID(), "unknown-kid"}
 	f.pol = &policy{issuer: p.Issuer(), client: allowedClient, now: judgeNow, keys: map[string]*rsa.PublicKey{
-		p.AccessKeyID(): &p.SigningKey().PublicKey,
+		p.AccessKeyID(): &p.AccessSigningKey().PublicKey,
 		p.IDKeyID():     &p.IDSigningKey().PublicKey,
 	}}
 	return f
