@@ -26,13 +26,10 @@ type MemoryConfig struct {
 	TTL time.Duration
 
 	// MaxEntries bounds the number of records (each user sign-out and each
-	// revoked session is one record). Default [DefaultMemoryMaxEntries]
-	// (1 000 000). Measured heap cost with 36-byte ids: about 130 bytes per
-	// user sign-out, about 300 more for a user's first revoked session and
-	// about 50 for each further one; so up to about 130 MB when full of
-	// user sign-outs at the default. When full, expired records are purged
-	// first; if none can be, the write fails with [ErrUnavailable]: a live
-	// sign-out is never dropped silently.
+	// revoked session is one record). Default [DefaultMemoryMaxEntries];
+	// BENCHMARKS.md gives the bytes per record. When full, expired records
+	// are purged first; if none can be, the write fails with
+	// [ErrUnavailable]: a live sign-out is never dropped silently.
 	MaxEntries int
 
 	// Now is the clock. Default time.Now.
