@@ -174,6 +174,7 @@ type Redis struct {
 	checks         atomic.Uint64 // rechecks asked
 	journal        *journal
 	floor          atomic.Int64 // Unix ms; see RedisStats.Floor
+	floorDue       atomic.Int64 // Unix ms of a floor to record on every master; 0: none
 	restoreStagger time.Duration
 
 	ctx    context.Context // cancelled by Close

@@ -191,3 +191,43 @@ func TestRedisServerDataLoss(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisServerDataLossCompleteJournal: an instance subscribed without a
+// gap for a whole TTL holds every live sign-out: after a FLUSHALL it
+// restores them and records no floor, so no one has to sign in again.
+func TestRedisServerDataLossCompleteJournal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits one TTL")
+	}
+	revocation.SetHealthEveryForTest(t, 100*time.Millisecond)
+	addr, _ := redistest.Server(t)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { c.Close() })
+	const ttl = 5 * time.Second
+	cfg := revocation.RedisConfig{Prefix: uniquePrefix(), TTL: ttl}
+	s := newRedisStore(t, c, cfg)
+	ctx := t.Context()
+	time.Sleep(ttl + 200*time.Millisecond) // subscribed for a whole TTL
+	before := time.Now().Add(-time.Second)
+	if err := s.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the sign-out received", func() bool { return s.Stats().Messages >= 1 })
+	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "loss detected and restored", func() bool {
+		st := s.Stats()
+		return st.DataLosses == 1 && st.Restored >= 1
+	})
+	if st := s.Stats(); !st.Floor.IsZero() {
+		t.Errorf("floor %v recorded although the journal was complete", st.Floor)
+	}
+	fresh := newRedisStore(t, c, cfg)
+	if r, err := revokedErr(ctx, fresh, "bob"); r || err != nil {
+		t.Errorf("bob (never signed out) on a new store: %v, %v; want accepted", r, err)
+	}
+	if r, err := fresh.Revoked(ctx, claims(testPool, "alice", before, "")); !r || err != nil {
+		t.Errorf("alice on a new store: %v, %v; want revoked (restored)", r, err)
+	}
+}

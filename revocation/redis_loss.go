@@ -42,6 +42,9 @@ return {gen, tostring(f), created}
 // fails closed, restores and, when it cannot prove the restore complete,
 // records the floor (see [Redis.lost]).
 func (r *Redis) checkMarkers(ctx context.Context, ms []master) error {
+	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
+		return err
+	}
 	for _, m := range ms {
 		gen, floor, err := r.readMarker(ctx, m, 0)
 		if err != nil {
@@ -88,9 +91,10 @@ func (r *Redis) belowFloor(c *cognitoguard.Claims) bool {
 	return f != 0 && authMillis(c) <= f && f+r.ttlMs >= r.now().UnixMilli()
 }
 
-// lost handles a data loss of master m detected now at L: it fails closed,
-// records the floor L on every master unless the journal proves complete,
-// restores the journal, and trusts again.
+// lost handles a data loss of master m detected now, at L: it fails
+// closed, restores the journal in the background and, unless the journal
+// proves complete, records the floor L on every master (retried by later
+// checks until done) before trusting again.
 func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
 	lossAt := r.now().UnixMilli()
 	r.losses.Add(1)
@@ -99,30 +103,50 @@ func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
 	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
 		slog.String("master", cmpOrAddr(m.addr)), slog.Bool("journal_complete", complete))
 	if !complete {
-		for _, each := range ms {
-			if _, _, err := r.readMarker(ctx, each, lossAt); err != nil {
-				return fmt.Errorf("recording the floor after a data loss: %w", err)
-			}
-		}
-		r.raiseFloor(lossAt)
-		r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
-			slog.Time("floor", time.UnixMilli(lossAt)))
+		r.dueFloor(lossAt)
 	}
 	r.wg.Add(1)
-	go r.restore(complete)
+	go r.restore(complete, lossAt)
+	return r.recordFloor(ctx, ms)
+}
+
+// dueFloor schedules floor f to be recorded on every master.
+func (r *Redis) dueFloor(f int64) {
+	for {
+		cur := r.floorDue.Load()
+		if f <= cur || r.floorDue.CompareAndSwap(cur, f) {
+			return
+		}
+	}
+}
+
+// recordFloor records the floor due, if any, on every master, then lifts
+// the loss refusal.
+func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
+	f := r.floorDue.Load()
+	if f == 0 {
+		return nil
+	}
+	for _, each := range ms {
+		if _, _, err := r.readMarker(ctx, each, f); err != nil {
+			return fmt.Errorf("recording the floor after a data loss: %w", err)
+		}
+	}
+	r.raiseFloor(f)
+	r.floorDue.CompareAndSwap(f, 0)
+	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
+		slog.Time("floor", time.UnixMilli(f)))
+	r.trust.refuse(refuseLoss, nil)
 	return nil
 }
 
-// restore re-writes and re-publishes the journal after a random delay
-// (so that many instances do not all write to a Redis that just
-// restarted at once), then lifts the loss refusal. Without a complete
-// journal the floor already covers every lost sign-out, so trust returns
-// at once and the journal is restored in the background.
-func (r *Redis) restore(complete bool) {
+// restore re-writes and re-publishes the journal after a random delay (so
+// that many instances do not all write at once to a Redis that just
+// restarted). With a complete journal it then lifts the loss refusal, or,
+// if some writes failed, falls back to the floor; without one, the floor
+// covers every lost sign-out and the restore only adds what it can.
+func (r *Redis) restore(complete bool, lossAt int64) {
 	defer r.wg.Done()
-	if !complete {
-		r.trust.refuse(refuseLoss, nil)
-	}
 	t := time.NewTimer(time.Duration(mrand.Int64N(int64(r.restoreStagger) + 1)))
 	defer t.Stop()
 	select {
@@ -144,8 +168,12 @@ func (r *Redis) restore(complete bool) {
 	r.restored.Add(uint64(n))
 	r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: sign-outs restored after the data loss",
 		slog.Int("restored", n), slog.Int("failed", failed))
-	if failed == 0 || !complete {
+	switch {
+	case complete && failed == 0:
 		r.trust.refuse(refuseLoss, nil)
+	case complete:
+		r.dueFloor(lossAt)
+		r.recheck()
 	}
 }
 
