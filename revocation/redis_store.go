@@ -216,13 +216,16 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 // store runs the write script (and WAIT, with WaitReplicas) for field jti
 // ("" for the user) of key, returning the stored time and the replicas
 // that acknowledged it.
-func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked int64, err error) {
+// The results are read only once the call has returned: an abandoned call
+// (Timeout) may still write them.
+func (r *Redis) store(ctx context.Context, key, jti string, t int64) (int64, int64, error) {
 	field := fieldUser
 	if jti != "" {
 		field = fieldSession + jti
 	}
+	var res, acked int64
 	r.trips.Add(1)
-	err = r.call(ctx, func(ctx context.Context) error {
+	err := r.call(ctx, func(ctx context.Context) error {
 		var err error
 		if r.replicas == 0 {
 			res, err = writeScript.Run(ctx, r.client, []string{key}, field, t, r.ttlMs).Int64()
@@ -231,7 +234,10 @@ func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked
 		}
 		return err
 	})
-	return res, acked, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return res, acked, nil
 }
 
 // confirmWrite checks the confirmations asked for of a published write:
