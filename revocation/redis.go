@@ -338,6 +338,9 @@ func (r *Redis) Ready(ctx context.Context) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			if err := r.trust.check(r.trust.now()); err != nil {
+				return fmt.Errorf("%w (%w)", err, ctx.Err())
+			}
 			return fmt.Errorf("%w: not subscribed: %w", ErrUnavailable, ctx.Err())
 		}
 	}
