@@ -70,7 +70,7 @@ func TestJWKSEndpoint(t *testing.T) {
 	}{
 		{"healthy", func() {}, http.MethodGet, 200, `"kty":"RSA"`},
 		{"failing handler", func() {
-			p.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "injected", 503) }))
+			p.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "injected", http.StatusServiceUnavailable) }))
 		}, http.MethodGet, 503, "injected"},
 		{"garbage handler", func() { p.SetJWKSHandler(garbage) }, http.MethodGet, 200, "not json"},
 		{"restored", func() { p.SetJWKSHandler(nil) }, http.MethodGet, 200, `"use":"sig"`},
