@@ -337,7 +337,17 @@ func TestClusterPropagation(t *testing.T) {
 			break
 		}
 	}
-	// Users spread over the three masters.
+	// Users spread over the three masters, and so do their messages.
+	spublish := func() (per []int64, total int64) {
+		for _, addr := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			n := commandCalls(t, c, "spublish")
+			c.Close()
+			per, total = append(per, n), total+n
+		}
+		return per, total
+	}
+	before, _ := spublish()
 	var ds []time.Duration
 	for i := range 30 {
 		sub := "sub-cluster-" + time.Duration(i).String()
@@ -347,6 +357,19 @@ func TestClusterPropagation(t *testing.T) {
 		ds = append(ds, propagation(t, a, b, sub))
 	}
 	t.Logf("cluster propagation over %d sign-outs: p50 %v, max %v", len(ds), percentile(ds, 0.5), slices.Max(ds))
+	after, _ := spublish()
+	var total int64
+	for i := range after {
+		after[i] -= before[i]
+		total += after[i]
+	}
+	t.Logf("SPUBLISH per master for 30 sign-outs: %v", after)
+	for _, n := range after {
+		if n == 0 || n > total*2/3 {
+			t.Errorf("SPUBLISH per master %v: want the sign-outs spread over every master", after)
+			break
+		}
+	}
 	if st := b.Stats(); st.Messages < 30 {
 		t.Errorf("b received %d messages, want 30", st.Messages)
 	}
