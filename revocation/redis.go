@@ -55,8 +55,9 @@ type RedisConfig struct {
 
 	// MaxEntries bounds the users held in the local view (an arbitrary
 	// entry is evicted to make room; Redis stays authoritative, so an
-	// evicted user costs one more round trip). Default
-	// [DefaultRedisMaxEntries]. BENCHMARKS.md gives the bytes per entry.
+	// evicted user costs one more round trip), and the sign-outs kept to
+	// restore Redis after a data loss. Default [DefaultRedisMaxEntries].
+	// BENCHMARKS.md gives the bytes per entry.
 	MaxEntries int
 
 	// Channels is the number of sign-out channels, K: a user's sign-outs

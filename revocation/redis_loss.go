@@ -99,6 +99,7 @@ func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
 	lossAt := r.now().UnixMilli()
 	r.losses.Add(1)
 	r.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
+	r.view.reset() // entries read from the emptied Redis may lack sign-outs
 	complete := r.journal.complete(lossAt, r.ttlMs)
 	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
 		slog.String("master", cmpOrAddr(m.addr)), slog.Bool("journal_complete", complete))
@@ -140,7 +141,7 @@ func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
 	return nil
 }
 
-// restore re-writes and re-publishes the journal after a random delay (so
+// restore re-writes the journal after a random delay (so
 // that many instances do not all write at once to a Redis that just
 // restarted). With a complete journal it then lifts the loss refusal, or,
 // if some writes failed, falls back to the floor; without one, the floor
@@ -177,17 +178,12 @@ func (r *Redis) restore(complete bool, lossAt int64) {
 	}
 }
 
-// rewrite writes and publishes a journal entry again.
+// rewrite writes a journal entry again. It is not published: every view
+// was reset at the loss and reloads from Redis.
 func (r *Redis) rewrite(j journalEntry) error {
-	key, ch := r.wire.key(j.k.pool, j.k.sub)
-	res, _, err := r.store(r.ctx, key, j.jti, j.t)
-	if err != nil {
-		return err
-	}
-	return r.call(r.ctx, func(ctx context.Context) error {
-		_, err := r.publish(ctx, r.wire.channel(ch), encodeSignOut(j.k, j.jti, res))
-		return err
-	})
+	key, _ := r.wire.key(j.k.pool, j.k.sub)
+	_, _, err := r.store(r.ctx, key, j.jti, j.t)
+	return err
 }
 
 // journal is a bounded record of the sign-out messages received, kept
