@@ -93,3 +93,34 @@ func ready(t *testing.T, stores ...*revocation.Redis) {
 		}
 	}
 }
+
+// TestClusterWaitInstances: with WaitInstances on a Cluster, the
+// acknowledgements of each user's channel come back in that channel's slot,
+// and when a sign-out returns every instance already rejects the user.
+func TestClusterWaitInstances(t *testing.T) {
+	addrs := startCluster(t)
+	prefix := uniquePrefix()
+	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 2 * time.Second})
+	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	c := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	ctx := t.Context()
+	for i := range 12 { // users on every channel, so every slot
+		sub := fmt.Sprint("sub-wait-", i)
+		for _, s := range []*revocation.Redis{b, c} {
+			if _, err := revokedErr(ctx, s, sub); err != nil { // cached "no record"
+				t.Fatal(err)
+			}
+		}
+		if err := a.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
+			t.Fatalf("%s: %v", sub, err)
+		}
+		for _, s := range []*revocation.Redis{b, c} {
+			if r, err := revokedErr(ctx, s, sub); !r || err != nil {
+				t.Fatalf("%s right after RevokeUser returned: %v, %v; want revoked", sub, r, err)
+			}
+		}
+	}
+	// The acker counts once its PUBLISH has returned, maybe just after the
+	// writer got the acknowledgement.
+	eventually(t, time.Second, "b counted 12 acknowledgements", func() bool { return b.Stats().AcksSent == 12 })
+}
