@@ -134,11 +134,12 @@ func (s *subscription) run() {
 		}
 		s.state.open(s.r.trust.now())
 		s.receive(ps)
-		s.untrust("reconnecting")
-		s.close(ps)
-		if s.r.ctx.Err() != nil {
+		if s.r.ctx.Err() != nil { // closed
+			s.close(ps)
 			return
 		}
+		s.untrust("reconnecting")
+		s.close(ps)
 	}
 }
 
