@@ -167,7 +167,6 @@ type Redis struct {
 	subs         []*subscription
 	channelIndex map[string]int // sign-out channel name → index
 	acks         *acks
-	wasFresh     atomic.Bool // for warnIfStale
 
 	allowEviction  bool
 	health         *health

@@ -92,8 +92,9 @@ func (r *Redis) checkHealth() {
 		}
 		return
 	}
-	if r.checks.Load() == seq {
-		r.trust.refuse(refuseUnchecked, nil)
+	if r.checks.Load() == seq && r.trust.refuse(refuseUnchecked, nil) {
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs and Redis checked; view trusted",
+			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
 	}
 }
 

@@ -2,6 +2,7 @@ package revocation_test
 
 import (
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -35,7 +36,8 @@ func TestRedisServerHangingReconnectFailsClosed(t *testing.T) {
 			const staleness = time.Second
 			pc := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ReadTimeout: tc.readTimeout})
 			t.Cleanup(func() { pc.Close() })
-			proxied := newRedisStore(t, pc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness})
+			logs := new(recordLog)
+			proxied := newRedisStore(t, pc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness, Logger: slog.New(logs)})
 			dc := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { dc.Close() })
 			direct := newRedisStore(t, dc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness})
@@ -61,6 +63,10 @@ func TestRedisServerHangingReconnectFailsClosed(t *testing.T) {
 			t.Logf("failed closed %v after the sign-out (bound %v)", closedAt.Round(time.Millisecond), staleness*3/2)
 			if closedAt > staleness*3/2 {
 				t.Errorf("failed closed %v after the sign-out, want within 1.5 × Staleness", closedAt)
+			}
+			// Logged when it happens, not when the blocked subscription resumes.
+			if n := logs.count(slog.LevelWarn, "no proof of freshness"); n != 1 {
+				t.Errorf("%d Warn records of the lapse, want 1", n)
 			}
 
 			start := time.Now()

@@ -42,6 +42,7 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 		}
 	} else if err := r.awaitCheck(ctx); err != nil {
 		r.stale.Add(1)
+		r.warnIfStale() // now, not when a blocked subscription resumes
 		return false, err
 	}
 	e, err := r.load(ctx, k)

@@ -307,11 +307,13 @@ func (r *Redis) handleMessage(channel, payload string) {
 	}
 }
 
-// warnIfStale logs when the view stopped being fresh since the last call.
+// warnIfStale logs, once per lapse, that the proof of freshness expired
+// while nothing else withdrew trust (pub/sub silent, a subscription
+// blocked). Other causes log where they happen.
 func (r *Redis) warnIfStale() {
-	fresh := r.trust.fresh(r.trust.now())
-	if r.wasFresh.Swap(fresh) && !fresh {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: the revocation view is not fresh; failing closed until it is",
+	until := r.trust.until.Load()
+	if until > 0 && r.trust.now() >= until && r.trust.staleWarned.CompareAndSwap(false, true) {
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: no proof of freshness within the staleness bound; failing closed",
 			slog.Duration("staleness", r.staleness))
 	}
 }
