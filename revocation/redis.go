@@ -249,7 +249,7 @@ func (r *Redis) configure(cfg RedisConfig) error {
 	r.ttlMs = r.ttl.Milliseconds()
 	r.replicas = cfg.WaitReplicas
 	r.view = newView(maxEntries)
-	r.journal = &journal{max: maxEntries}
+	r.journal = &journal{max: maxEntries, ttlMs: r.ttl.Milliseconds()}
 	r.restoreStagger = min(2*r.staleness, 5*time.Second)
 	r.wire = newWire(prefix, channels)
 	if cfg.Sharded != nil {

@@ -191,6 +191,7 @@ func (r *Redis) rewrite(j journalEntry) error {
 type journal struct {
 	mu            sync.Mutex
 	max           int
+	ttlMs         int64
 	entries       []journalEntry // oldest first
 	completeSince int64          // Unix ms since which no message can have been missed; 0: none
 }
@@ -201,13 +202,20 @@ type journalEntry struct {
 	t   int64
 }
 
-// add records a received sign-out, dropping the oldest beyond max.
+// add records a received sign-out. When full it drops the oldest entries,
+// expired ones first (which loses nothing); dropping a live one means the
+// journal is complete only from now on.
 func (j *journal) add(k userKey, jti string, t, nowMs int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.entries) >= j.max {
+		for len(j.entries) > 0 && j.entries[0].t+j.ttlMs < nowMs {
+			j.entries = j.entries[1:]
+		}
+	}
+	if len(j.entries) >= j.max {
 		j.entries = j.entries[1:]
-		j.completeSince = max(j.completeSince, nowMs) // what was dropped is missing
+		j.completeSince = max(j.completeSince, nowMs)
 	}
 	j.entries = append(j.entries, journalEntry{userKey{strings.Clone(k.pool), strings.Clone(k.sub)}, strings.Clone(jti), t})
 }
