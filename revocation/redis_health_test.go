@@ -169,26 +169,34 @@ func TestRedisServerDataLoss(t *testing.T) {
 			}
 
 			c := newRedisStore(t, newClient(), cfg) // started after the loss
-			if st := c.Stats(); st.Floor.IsZero() {
-				t.Error("an instance started after the loss does not apply the floor")
-			}
-			for _, tc := range []struct {
-				sub  string
-				auth time.Time
-				want bool
-			}{
-				{"alice", before, true},                              // her sign-out, restored
-				{"bob", before, true},                                // authenticated before the loss: the floor
-				{"bob", c.Stats().Floor.Add(2 * time.Second), false}, // signed in after it
-			} {
-				for _, s := range []*revocation.Redis{a, b, c} {
-					r, err := s.Revoked(ctx, claims(testPool, tc.sub, tc.auth, ""))
-					if r != tc.want || err != nil {
-						t.Errorf("%s authenticated %v: Revoked = %v, %v; want %v", tc.sub, tc.auth.Format(time.TimeOnly), r, err, tc.want)
-					}
-				}
-			}
+			wantFloor(t, before, a, b, c)
 		})
+	}
+}
+
+// wantFloor checks, on every store, that alice's sign-out was restored and
+// the floor rejects what was authenticated before the loss, not after.
+func wantFloor(t *testing.T, before time.Time, stores ...*revocation.Redis) {
+	t.Helper()
+	floor := stores[len(stores)-1].Stats().Floor
+	if floor.IsZero() {
+		t.Fatal("the last store (started after the loss) does not apply the floor")
+	}
+	for _, tc := range []struct {
+		sub  string
+		auth time.Time
+		want bool
+	}{
+		{"alice", before, true},                    // her sign-out, restored
+		{"bob", before, true},                      // authenticated before the loss: the floor
+		{"bob", floor.Add(2 * time.Second), false}, // signed in after it
+	} {
+		for _, s := range stores {
+			r, err := s.Revoked(t.Context(), claims(testPool, tc.sub, tc.auth, ""))
+			if r != tc.want || err != nil {
+				t.Errorf("%s authenticated %v: Revoked = %v, %v; want %v", tc.sub, tc.auth.Format(time.TimeOnly), r, err, tc.want)
+			}
+		}
 	}
 }
 
