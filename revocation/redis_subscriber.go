@@ -288,7 +288,9 @@ func (s *subscription) confirmed(channel string) {
 func (r *Redis) handleMessage(channel, payload string) {
 	m, err := decodeMessage(payload)
 	if err == nil && m.kind == kindAck {
-		r.acks.received(m.nonce)
+		for _, n := range m.nonces {
+			r.acks.received(n)
+		}
 		return
 	}
 	r.messages.Add(1)

@@ -52,7 +52,8 @@ import (
 //	2 s T poolID sub jti      a session revocation
 //	2 r id nonce              acknowledgement request (WaitInstances), sent
 //	                          after the sign-out on the same channel
-//	2 a nonce                 acknowledgement, on the requester's channel
+//	2 a nonce [nonce…]        acknowledgements (up to maxAcksPerMessage),
+//	                          on the requester's channel
 //
 // Readers ignore (and log) anything else. Messages can only raise times.
 
@@ -73,8 +74,12 @@ const (
 	kindAck        = "a"
 )
 
-// maxAckField bounds the id and nonce of acknowledgement messages.
-const maxAckField = 64
+// maxAckField bounds the id and nonce of acknowledgement messages, and
+// maxAcksPerMessage the nonces one acknowledgement message carries.
+const (
+	maxAckField       = 64
+	maxAcksPerMessage = 64
+)
 
 // clusterSlots is the number of Redis Cluster hash slots.
 const clusterSlots = 16384
@@ -205,10 +210,11 @@ func parseRecord(m map[string]string) entry {
 // message is a decoded message of the sign-out or acknowledgement channels.
 type message struct {
 	kind      string
-	key       userKey // sign-outs
-	jti       string  // session revocations
-	t         int64   // sign-outs
-	id, nonce string  // acknowledgement requests and acknowledgements
+	key       userKey  // sign-outs
+	jti       string   // session revocations
+	t         int64    // sign-outs
+	id, nonce string   // acknowledgement requests
+	nonces    []string // acknowledgements
 }
 
 func encodeSignOut(k userKey, jti string, t int64) string {
@@ -227,7 +233,10 @@ func encodeAckRequest(id, nonce string) string {
 	return wireVersion + "\x00" + kindAckRequest + "\x00" + id + "\x00" + nonce
 }
 
-func encodeAck(nonce string) string { return wireVersion + "\x00" + kindAck + "\x00" + nonce }
+// encodeAck encodes the acknowledgements of nonces (1 to maxAcksPerMessage).
+func encodeAck(nonces []string) string {
+	return wireVersion + "\x00" + kindAck + "\x00" + strings.Join(nonces, "\x00")
+}
 
 var errMalformed = errors.New("malformed message")
 
@@ -254,9 +263,12 @@ func decodeMessage(p string) (message, error) {
 		if !ackField(m.id) || !ackField(m.nonce) {
 			return message{}, errMalformed
 		}
-	case m.kind == kindAck && len(f) == 3:
-		if m.nonce = f[2]; !ackField(m.nonce) {
-			return message{}, errMalformed
+	case m.kind == kindAck && len(f) <= 2+maxAcksPerMessage:
+		m.nonces = f[2:]
+		for _, n := range m.nonces {
+			if !ackField(n) {
+				return message{}, errMalformed
+			}
 		}
 	default:
 		return message{}, errMalformed
