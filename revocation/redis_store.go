@@ -194,8 +194,11 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 	res, acked, err := r.store(ctx, key, jti, t)
 	if err != nil {
 		// A failed write is evidence that the view may be stale too: fail
-		// closed until the next proof rather than keep accepting, from
-		// memory, the tokens of the user whose sign-out just failed.
+		// closed until the next proof. The write may still land, later
+		// and unpublished: the view applies it now, so that this instance
+		// never accepts the tokens of the user whose sign-out it was asked
+		// to record.
+		r.view.apply(k, jti, t)
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}

@@ -110,6 +110,7 @@ func TestClusterContract(t *testing.T) {
 // hook makes chosen commands fail or stall.
 type hook struct {
 	fail  atomic.Pointer[string] // command name to fail
+	lose  atomic.Pointer[string] // command name to run, then fail (the answer lost)
 	stall atomic.Pointer[string] // command name to delay by 400ms
 }
 
@@ -126,6 +127,12 @@ func (h *hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		}
 		if p := h.stall.Load(); p != nil && cmd.Name() == *p {
 			time.Sleep(400 * time.Millisecond) // ignores ctx, as a client without ContextTimeoutEnabled would
+		}
+		if p := h.lose.Load(); p != nil && cmd.Name() == *p {
+			_ = next(ctx, cmd)
+			err := errors.New("injected loss of the answer")
+			cmd.SetErr(err)
+			return err
 		}
 		return next(ctx, cmd)
 	}
@@ -255,6 +262,33 @@ func TestRedisPublishFailure(t *testing.T) {
 	eventually(t, time.Second, "b sees the retried sign-out", func() bool {
 		return mustRevoked(t, ctx, b, claims(testPool, "sub-1", at.Add(-time.Minute), ""))
 	})
+}
+
+// TestRedisWriteAppliedButFailed: a sign-out whose write reached Redis but
+// whose answer was lost is never published; the instance that was asked
+// to record it must still reject the user's tokens, even from a view that
+// had cached "no record".
+func TestRedisWriteAppliedButFailed(t *testing.T) {
+	mr := miniredis.RunT(t)
+	h := new(hook)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	c.AddHook(h)
+	t.Cleanup(func() { c.Close() })
+	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond})
+	ctx := t.Context()
+	at := time.Now()
+	mustRevoked(t, ctx, s, claims(testPool, "sub-1", at, "")) // caches "no record"
+	h.lose.Store(ptr("evalsha"))
+	if err := s.RevokeUser(ctx, testPool, "sub-1", at); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Fatalf("RevokeUser with its answer lost: %v, want ErrUnavailable", err)
+	}
+	h.lose.Store(nil)
+	if err := s.Ready(ctx); err != nil { // trusted again at the next proof
+		t.Fatal(err)
+	}
+	if r := mustRevoked(t, ctx, s, claims(testPool, "sub-1", at.Add(-time.Minute), "")); !r {
+		t.Error("the recording instance accepts the user's token after its failed sign-out")
+	}
 }
 
 func TestRedisTimeoutBoundsCalls(t *testing.T) {
