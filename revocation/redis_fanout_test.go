@@ -3,6 +3,7 @@ package revocation_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,9 +20,21 @@ import (
 // (where the K channels spread the fan-out over the masters): busiest
 // node and all nodes, from INFO cpu deltas. Run with a fixed count, e.g.
 // -bench Fanout -benchtime 300x.
+// COGNITOGUARD_FANOUT_N overrides the instance counts (e.g. "10,50,200").
 func BenchmarkFanout(b *testing.B) {
+	ns := []int{10, 50}
+	if env := os.Getenv("COGNITOGUARD_FANOUT_N"); env != "" {
+		ns = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("COGNITOGUARD_FANOUT_N=%q", env)
+			}
+			ns = append(ns, n)
+		}
+	}
 	for _, topo := range []string{"standalone", "cluster"} {
-		for _, n := range []int{10, 50} {
+		for _, n := range ns {
 			b.Run(fmt.Sprintf("%s/N=%d", topo, n), func(b *testing.B) { benchFanout(b, topo, n) })
 		}
 	}
