@@ -189,10 +189,11 @@ type Redis struct {
 	hits, lookups, trips, messages, rebuilds, stale, unconfirmed, losses, restored atomic.Uint64
 }
 
-// NewRedis returns a store using client, and starts its subscriptions. It
-// makes no call itself: call [Redis.Ready] to wait for the subscriptions.
-// Until they are confirmed, and for at most Staleness, Revoked reads Redis
-// directly. It refuses a client whose timeouts could block a subscription
+// NewRedis returns a store using client, and starts its subscriptions and
+// health check. It makes no call itself: call [Redis.Ready] to wait until
+// the store is trusted. Until then, and for at most Staleness, Revoked
+// reads Redis directly once it has been checked (waiting, within Timeout,
+// for the first check). It refuses a client whose timeouts could block a subscription
 // forever (ReadTimeout or WriteTimeout -1 or -2: none). The caller MUST call
 // [Redis.Close]; it does not close client.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
