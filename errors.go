@@ -66,6 +66,10 @@ type Error struct {
 	Kind   error
 	Reason string
 	Err    error // underlying cause, if any
+	// Subject is the sub of a token whose signature verified before the
+	// failure (expired, wrong client, revoked, …), for logs; empty when the
+	// token was not authentic. It is not part of Error().
+	Subject string
 }
 
 func (e *Error) Error() string {

@@ -291,6 +291,7 @@ func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*C
 		return c, cached, err
 	}
 	if err := v.revoked(ctx, c); err != nil {
+		err.Subject = c.Subject
 		return nil, cached, err
 	}
 	return c, cached, nil
@@ -318,7 +319,7 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, err
 	return c, err
 }
 
-func (v *Verifier) revoked(ctx context.Context, c *Claims) error {
+func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	if v.rev == nil {
 		return nil
 	}
@@ -348,7 +349,9 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 		if hit := v.cache.get(token); hit != nil && v.keyStillServed(ctx, token, hit) {
 			if !now.Before(hit.Expiry.Add(v.leeway)) {
 				v.cache.remove(token)
-				return nil, true, newError(ErrExpired, "exp "+hit.Expiry.UTC().Format(time.RFC3339), nil)
+				e := newError(ErrExpired, "exp "+hit.Expiry.UTC().Format(time.RFC3339), nil)
+				e.Subject = hit.Subject
+				return nil, true, e
 			}
 			c := *hit
 			if authorize {
@@ -392,6 +395,7 @@ func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) 
 // authorize applies the scope and group rules and the Check hook.
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 	if err := v.authorizeStatic(c); err != nil {
+		err.Subject = c.Subject
 		return err
 	}
 	if v.check != nil {
@@ -401,13 +405,15 @@ func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 				errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNoToken) {
 				return err
 			}
-			return newError(ErrInsufficientScope, "check refused the token", err)
+			e = newError(ErrInsufficientScope, "check refused the token", err)
+			e.Subject = c.Subject
+			return e
 		}
 	}
 	return nil
 }
 
-func (v *Verifier) authorizeStatic(c *Claims) error {
+func (v *Verifier) authorizeStatic(c *Claims) *Error {
 	for _, s := range v.scopes {
 		if !c.HasScope(s) {
 			return newError(ErrInsufficientScope, "missing scope "+s, nil)
@@ -464,11 +470,20 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	c := &p.claims
 	c.UserPoolID = pl.id
 	c.kid, c.key, c.keys = p.kid, key, is.keys
+	if err := v.checkClaims(c, p, pl, now); err != nil {
+		err.Subject = c.Subject // the signature verified: the sub is authentic
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkClaims applies the claim rules to a token whose signature verified.
+func (v *Verifier) checkClaims(c *Claims, p *parsed, pl *pool, now time.Time) *Error {
 	switch {
 	case c.TokenUse != TokenUseAccess && c.TokenUse != TokenUseID:
-		return nil, newError(ErrTokenUse, "token_use missing or unknown", nil)
+		return newError(ErrTokenUse, "token_use missing or unknown", nil)
 	case v.tokenUse != TokenUseAny && c.TokenUse != v.tokenUse:
-		return nil, newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
+		return newError(ErrTokenUse, "token_use is "+string(c.TokenUse)+", want "+string(v.tokenUse), nil)
 	}
 	if c.TokenUse == TokenUseAccess {
 		c.ClientID = p.clientID
@@ -477,33 +492,33 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	if pl.clients != nil {
 		if _, ok := pl.clients[c.ClientID]; !ok {
-			return nil, newError(ErrClient, "client not allowed", nil)
+			return newError(ErrClient, "client not allowed", nil)
 		}
 	}
 	if !p.hasExp {
-		return nil, newError(ErrExpired, "exp missing", nil)
+		return newError(ErrExpired, "exp missing", nil)
 	}
 	if !now.Before(c.Expiry.Add(v.leeway)) {
-		return nil, newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
+		return newError(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339), nil)
 	}
 	limit := now.Add(v.leeway)
 	if !c.NotBefore.IsZero() && c.NotBefore.After(limit) {
-		return nil, newError(ErrNotYetValid, "nbf in the future", nil)
+		return newError(ErrNotYetValid, "nbf in the future", nil)
 	}
 	if !c.IssuedAt.IsZero() && c.IssuedAt.After(limit) {
-		return nil, newError(ErrNotYetValid, "iat in the future", nil)
+		return newError(ErrNotYetValid, "iat in the future", nil)
 	}
 	// A sign-out rejects tokens authenticated at or before it: an auth_time
 	// in the future, or after the token was issued, would let a token
 	// outlive its user's sign-out.
 	if c.AuthTime.After(limit) {
-		return nil, newError(ErrNotYetValid, "auth_time in the future", nil)
+		return newError(ErrNotYetValid, "auth_time in the future", nil)
 	}
 	if !c.IssuedAt.IsZero() && c.AuthTime.After(c.IssuedAt) {
-		return nil, newError(ErrMalformed, "auth_time after iat", nil)
+		return newError(ErrMalformed, "auth_time after iat", nil)
 	}
 	if c.Subject == "" {
-		return nil, newError(ErrMalformed, "sub missing", nil)
+		return newError(ErrMalformed, "sub missing", nil)
 	}
-	return c, nil
+	return nil
 }

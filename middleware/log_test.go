@@ -27,7 +27,7 @@ func TestLogsNeverContainToken(t *testing.T) {
 		cgErr(cognitoguard.ErrUnknownKey, "kid not in the issuer's key set"),
 		cgErr(cognitoguard.ErrSignature, ""),
 		cgErr(cognitoguard.ErrExpired, "exp 2025-01-01T00:00:00Z"),
-		cgErr(cognitoguard.ErrRevoked, "user signed out or session revoked"),
+		&cognitoguard.Error{Kind: cognitoguard.ErrRevoked, Reason: "user signed out or session revoked", Subject: "sub-123"},
 		cgErr(cognitoguard.ErrInsufficientScope, "missing scope admin"),
 		cgErr(cognitoguard.ErrUnavailable, "keys"),
 		cognitoguard.ErrClient,
@@ -68,7 +68,7 @@ func TestLogsNeverContainToken(t *testing.T) {
 				if rq.mw != nil {
 					next = rq.mw(next)
 				}
-				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				r := httptest.NewRequest(http.MethodGet, "/orders/7?access_token="+testToken, nil)
 				for _, h := range rq.headers {
 					r.Header.Add("Authorization", h)
 				}
@@ -98,13 +98,13 @@ func TestLogsNeverContainToken(t *testing.T) {
 		t.Errorf("%d log records, want one per request (%d)", lines, want)
 	}
 	for _, want := range []string{
-		`"level":"DEBUG","msg":"middleware: request rejected","class":"invalid_token","kind":"expired","reason":"exp 2025-01-01T00:00:00Z"`,
-		`"level":"DEBUG","msg":"middleware: request rejected","class":"invalid_token","kind":"revoked"`,
-		`"level":"DEBUG","msg":"middleware: request rejected","class":"no_token","kind":"invalid_request","reason":"several Authorization headers"`,
-		`"level":"DEBUG","msg":"middleware: request rejected","class":"insufficient_scope","kind":"insufficient_scope","reason":"missing scope admin"`,
-		`"level":"DEBUG","msg":"middleware: request rejected","class":"insufficient_scope","kind":"insufficient_scope","reason":"check refused the request"`,
-		`"level":"WARN","msg":"middleware: token verification unavailable","class":"unavailable","kind":"unavailable","reason":"keys"`,
-		`"level":"WARN","msg":"middleware: token verification unavailable","class":"unavailable","kind":"unavailable","reason":"","error":"opaque"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"invalid_token","kind":"expired","reason":"exp 2025-01-01T00:00:00Z"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"invalid_token","kind":"revoked","reason":"user signed out or session revoked","sub":"sub-123"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"no_token","kind":"invalid_request","reason":"several Authorization headers"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"insufficient_scope","kind":"insufficient_scope","reason":"missing scope admin"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"insufficient_scope","kind":"insufficient_scope","reason":"check refused the request"`,
+		`"level":"WARN","msg":"middleware: token verification unavailable","method":"GET","path":"/orders/7","class":"unavailable","kind":"unavailable","reason":"keys"`,
+		`"level":"WARN","msg":"middleware: token verification unavailable","method":"GET","path":"/orders/7","class":"unavailable","kind":"unavailable","reason":"","error":"opaque"`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s", want)

@@ -67,10 +67,22 @@ type Config struct {
 	// equal to the Verifier's own bound.
 	MaxTokenSize int
 
-	// Logger receives a Debug record for every rejected request (class,
-	// kind and reason of the error, never the token nor the header) and a
-	// Warn record when verification is unavailable (with the error text,
-	// which comes from the key source or revocation store). Nil discards.
+	// Optional lets a request that carries no credential at all (no
+	// Authorization header and no Cookie) through, without claims in its
+	// context; handlers then MUST check [cognitoguard.FromContext]. A
+	// request with a credential is checked as usual: a malformed one (two
+	// Authorization headers, an empty Bearer, another scheme) and a bad,
+	// expired or revoked token are still rejected. With an Extractor, "no
+	// credential" is the Extractor returning "" and a nil error.
+	Optional bool
+
+	// Logger receives a Debug record for every rejected request (method,
+	// path, class, kind and reason of the error, and the sub once the
+	// token's signature verified; never the token, the header or the query)
+	// and a Warn record when verification is unavailable (with the error
+	// text, which comes from the key source or revocation store). Nil: the
+	// Verifier's logger when it has a Logger method (as
+	// [cognitoguard.Verifier.Logger]), else nothing is logged.
 	Logger *slog.Logger
 }
 
@@ -133,13 +145,17 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 		errorHandler: cfg.ErrorHandler,
 		log:          cfg.Logger,
 	}
+	if l, ok := v.(interface{ Logger() *slog.Logger }); ok && s.log == nil {
+		s.log = l.Logger()
+	}
 	if s.log == nil {
 		s.log = defaultSettings.log
 	}
 	// The Require functions find the settings in the context; the default
 	// ones need no context value (and no allocation).
 	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
-		s.errorHandler != nil || cfg.Logger != nil
+		s.errorHandler != nil || s.log != defaultSettings.log
+	optional := cfg.Optional
 	extract := cfg.Extractor
 	cookie := cfg.Cookie
 	// The core Verifier accepts only base64url and '.', a subset of the
@@ -155,16 +171,24 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var tok string
 			var err error
+			none := false // no credential at all
 			switch {
 			case extract != nil:
 				tok, err = extract(r)
 				if err == nil && tok == "" {
+					none = true
 					err = noToken("extractor found no token")
 				}
 			case cookie != "" && len(r.Header["Authorization"]) == 0:
+				none = !hasCookie(r, cookie)
 				tok, err = extractCookie(r, cookie, maxSize, grammar)
 			default:
+				none = len(r.Header["Authorization"]) == 0
 				tok, err = bearerToken(r, maxSize, grammar)
+			}
+			if none && optional {
+				next.ServeHTTP(w, r)
+				return
 			}
 			if err != nil {
 				s.reject(w, r, err)
@@ -187,6 +211,9 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// hasCookie reports whether r carries a cookie named name.
+func hasCookie(r *http.Request, name string) bool { return len(r.CookiesNamed(name)) > 0 }
 
 // reject logs err and writes the response.
 func (s *settings) reject(w http.ResponseWriter, r *http.Request, err error) {
@@ -216,16 +243,21 @@ func (s *settings) logRejection(r *http.Request, err error) {
 	if errors.As(err, &e) {
 		reason = e.Reason
 	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("class", class), slog.String("kind", kind), slog.String("reason", reason),
+	}
+	if e != nil && e.Subject != "" {
+		attrs = append(attrs, slog.String("sub", e.Subject))
+	}
 	if unavailable {
 		errText := "<nil>"
 		if err != nil {
 			errText = err.Error()
 		}
-		s.log.LogAttrs(ctx, level, "middleware: token verification unavailable",
-			slog.String("class", class), slog.String("kind", kind), slog.String("reason", reason),
-			slog.String("error", errText))
+		attrs = append(attrs, slog.String("error", errText))
+		s.log.LogAttrs(ctx, level, "middleware: token verification unavailable", attrs...)
 		return
 	}
-	s.log.LogAttrs(ctx, level, "middleware: request rejected",
-		slog.String("class", class), slog.String("kind", kind), slog.String("reason", reason))
+	s.log.LogAttrs(ctx, level, "middleware: request rejected", attrs...)
 }
