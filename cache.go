@@ -1,39 +1,91 @@
 package cognitoguard
 
 import (
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 const cacheShards = 16
 
+// cacheBytesPerEntry is the memory budget of the cache per entry of
+// CacheSize: the cache charges each entry what it keeps alive and never
+// holds more than CacheSize × cacheBytesPerEntry bytes (16 MiB by default),
+// whatever the size of the tokens. Cognito's access and ID tokens are
+// charged less than that, so for them the entry bound is the one that binds.
+const cacheBytesPerEntry = 4 << 10
+
+// cacheEntryOverhead is charged per entry beyond the token and payload:
+// the Claims struct, the map slot and the entry's pointers.
+const cacheEntryOverhead = int(unsafe.Sizeof(Claims{})) + 96
+
 // tokenCache remembers authentic tokens (signature, issuer, token_use,
 // client and time checks passed), keyed by the whole token string: a hit
 // requires byte-for-byte equality, so it cannot be poisoned by a crafted
-// collision. Entries are bounded in number; an entry is dropped when its
-// token expires (checked on every hit) or to make room.
-//
-// Memory per entry: the token string (≈ 1.1 KiB for a Cognito access
-// token), its decoded payload (≈ 0.6 KiB), the Claims struct (≈ 300 B) and
-// map overhead (≈ 50 B): about 2.1 KiB, so the default 4096 entries hold
-// at most ≈ 9 MiB (tokens are at most MaxTokenSize, 16 KiB, each).
+// collision. It is bounded in entries and in bytes; an entry is dropped
+// when its token expires (checked on every hit) or to make room.
 type tokenCache struct {
-	perShard int
-	shards   [cacheShards]cacheShard
+	perShard      int
+	perShardBytes int
+	shards        [cacheShards]cacheShard
 }
 
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*Claims
+	mu    sync.RWMutex
+	m     map[string]cacheEntry
+	bytes int // sum of the entries' costs
+}
+
+type cacheEntry struct {
+	claims *Claims
+	cost   int
 }
 
 func newTokenCache(size int) *tokenCache {
 	per := (size + cacheShards - 1) / cacheShards
-	c := &tokenCache{perShard: per}
+	c := &tokenCache{perShard: per, perShardBytes: per * cacheBytesPerEntry}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*Claims)
+		c.shards[i].m = make(map[string]cacheEntry)
 	}
 	return c
+}
+
+// entryCost is what caching token with claims keeps alive: the key (a
+// copy of the token), the decoded header and payload buffer the claims'
+// strings alias, the strings that had escapes and were copied, with 1/8
+// added for the allocator's size classes; the Scopes and Groups slices; and
+// the fixed overhead.
+func entryCost(token string, c *Claims) int {
+	hdr := b64.DecodedLen(strings.IndexByte(token, '.'))
+	data := len(token) + hdr + cap(c.raw) + copiedBytes(c)
+	return data + data/8 + int(unsafe.Sizeof(""))*(cap(c.Scopes)+cap(c.Groups)) + cacheEntryOverhead
+}
+
+// copiedBytes sums the lengths of the claims' strings that do not alias
+// the payload buffer (those decoded from escapes).
+func copiedBytes(c *Claims) int {
+	var lo, hi uintptr
+	if cap(c.raw) > 0 {
+		lo = uintptr(unsafe.Pointer(unsafe.SliceData(c.raw[:1])))
+		hi = lo + uintptr(cap(c.raw))
+	}
+	n := 0
+	add := func(s string) {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); s != "" && (p < lo || p >= hi) {
+			n += len(s)
+		}
+	}
+	for _, s := range [...]string{c.Issuer, c.Subject, c.Username, string(c.TokenUse), c.ClientID, c.Email, c.JTI, c.OriginJTI, c.EventID} {
+		add(s)
+	}
+	for _, s := range c.Scopes {
+		add(s)
+	}
+	for _, s := range c.Groups {
+		add(s)
+	}
+	return n
 }
 
 // shard picks a shard from a signature character: cheap, and spreading
@@ -51,10 +103,14 @@ func (c *tokenCache) get(token string) *Claims {
 	s.mu.RLock()
 	v := s.m[token]
 	s.mu.RUnlock()
-	return v
+	return v.claims
 }
 
 func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
+	cost := entryCost(token, claims)
+	if cost > c.perShardBytes {
+		return // larger than a shard's budget: not worth evicting for
+	}
 	s := c.shard(token)
 	key := string([]byte(token)) // own copy: token may alias a larger buffer
 	s.mu.Lock()
@@ -62,27 +118,33 @@ func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
 	if _, ok := s.m[token]; ok {
 		return
 	}
-	if len(s.m) >= c.perShard {
+	if len(s.m) >= c.perShard || s.bytes+cost > c.perShardBytes {
 		// Drop expired entries first, then arbitrary ones (map order is
-		// random), visiting a bounded number.
+		// random) until the new entry fits, visiting at least 8.
 		visited := 0
 		for k, v := range s.m {
-			if len(s.m) < c.perShard && visited >= 8 {
+			full := len(s.m) >= c.perShard || s.bytes+cost > c.perShardBytes
+			if !full && visited >= 8 {
 				break
 			}
-			if !now.Before(v.Expiry) || len(s.m) >= c.perShard {
+			if full || !now.Before(v.claims.Expiry) {
 				delete(s.m, k)
+				s.bytes -= v.cost
 			}
 			visited++
 		}
 	}
-	s.m[key] = claims
+	s.m[key] = cacheEntry{claims: claims, cost: cost}
+	s.bytes += cost
 }
 
 func (c *tokenCache) remove(token string) {
 	s := c.shard(token)
 	s.mu.Lock()
-	delete(s.m, token)
+	if v, ok := s.m[token]; ok {
+		delete(s.m, token)
+		s.bytes -= v.cost
+	}
 	s.mu.Unlock()
 }
 
@@ -92,6 +154,18 @@ func (c *tokenCache) len() int {
 		s := &c.shards[i]
 		s.mu.RLock()
 		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// size returns the bytes charged to the cache's entries.
+func (c *tokenCache) size() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += s.bytes
 		s.mu.RUnlock()
 	}
 	return n

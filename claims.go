@@ -5,7 +5,11 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
 )
 
 // TokenUse is the Cognito token_use claim: "access" or "id".
@@ -74,25 +78,44 @@ func (c *Claims) AuthenticatedAt() time.Time {
 	return c.IssuedAt
 }
 
-// Decode unmarshals the whole verified payload into v, for claims the
-// struct does not carry (custom:* attributes, identities, …).
+// Decode unmarshals the whole verified payload into v with encoding/json,
+// for claims the struct does not carry (custom:* attributes, identities,
+// …). encoding/json matches member names to struct fields ignoring case;
+// the Verifier refuses every token in which two member names of one object
+// (at any depth) differ at most in case, and every member named like a
+// claim it reads in another case ("SUB"), so each field receives the one
+// member the Verifier saw. Decode of a Claims not made by a Verifier fails.
 func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
 
 // Raw returns a copy of the verified payload JSON.
 func (c *Claims) Raw() []byte { return slices.Clone(c.raw) }
 
 // Custom returns the string value of custom attribute name (with or
-// without its "custom:" prefix) and whether it is present.
+// without its "custom:" prefix) and whether it is present as a string. The
+// name is matched exactly (case included); a verified token holds at most
+// one member of that name.
 func (c *Claims) Custom(name string) (string, bool) {
-	if len(name) < 7 || name[:7] != "custom:" {
+	if !strings.HasPrefix(name, "custom:") {
 		name = "custom:" + name
 	}
-	var m map[string]any
-	if err := json.Unmarshal(c.raw, &m); err != nil {
-		return "", false
+	var sc jsonscan.Scanner
+	sc.Reset(unsafe.String(unsafe.SliceData(c.raw), len(c.raw)))
+	for {
+		key, ok, err := sc.Next()
+		if err != nil || !ok {
+			return "", false
+		}
+		if key == name {
+			if sc.Peek() != jsonscan.String {
+				return "", false
+			}
+			s, err := sc.String()
+			return strings.Clone(s), err == nil
+		}
+		if sc.Skip() != nil {
+			return "", false
+		}
 	}
-	s, ok := m[name].(string)
-	return s, ok
 }
 
 type ctxKey struct{}

@@ -125,8 +125,10 @@ type Config struct {
 
 	// CacheSize bounds the cache of verified tokens, which makes a repeat
 	// token cost a map lookup instead of an RSA verification. Default
-	// [DefaultCacheSize]; negative disables the cache. A cached token is
-	// still checked for expiry, Check and revocation on every call.
+	// [DefaultCacheSize]; negative disables the cache. It also bounds the
+	// cache's memory to CacheSize × 4 KiB, whatever the token sizes. A
+	// cached token is still checked for expiry, Check and revocation on
+	// every call.
 	CacheSize int
 
 	// Now is the clock. Default time.Now.

@@ -3,8 +3,10 @@ package cognitoguard
 import (
 	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
@@ -31,6 +33,48 @@ type parsed struct {
 }
 
 func malformed(reason string) error { return newError(ErrMalformed, reason, nil) }
+
+// maxQuoted bounds how much of a client-chosen name an error reason shows.
+const maxQuoted = 32
+
+// quoteName renders a member name taken from a token for an error reason:
+// at most maxQuoted bytes (on a rune boundary), quoted with every
+// non-ASCII or control character escaped, so a name can forge neither log
+// lines nor terminal escapes.
+func quoteName(s string) string {
+	if len(s) > maxQuoted {
+		i := maxQuoted
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		return strconv.QuoteToASCII(s[:i]) + "…"
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// objectError turns a scanner error from Next into a reason.
+func objectError(what string, err error) error {
+	if errors.Is(err, jsonscan.ErrDuplicate) {
+		return malformed(what + " has two members whose names differ at most in case")
+	}
+	return malformed(what + " is not a JSON object")
+}
+
+// memberError turns an error reading the value of member key into a
+// reason, the name quoted.
+func memberError(what, key string, err error) error {
+	switch {
+	case errors.Is(err, jsonscan.ErrDuplicate):
+		return malformed(what + " " + quoteName(key) + " holds an object with two members whose names differ at most in case")
+	case errors.Is(err, jsonscan.ErrRange):
+		return malformed(what + " " + quoteName(key) + " holds a number beyond float64's range")
+	case errors.Is(err, errBadDate):
+		return malformed(what + " " + quoteName(key) + " is not a valid NumericDate")
+	case errors.Is(err, errCaseVariant):
+		return malformed(what + " " + quoteName(key) + " differs from a known claim only in case")
+	}
+	return malformed(what + " " + quoteName(key) + " has the wrong type")
+}
 
 // parseToken splits a compact JWS and decodes its header and claims. It
 // checks shape only; the caller decodes and checks the signature (once the
@@ -88,37 +132,39 @@ func (p *parsed) parseHeader(src string) error {
 	var sc jsonscan.Scanner
 	sc.Reset(src)
 	var alg string
-	var seen uint8
 	for {
 		key, ok, err := sc.Next()
 		if err != nil {
-			return malformed("header is not a JSON object")
+			return objectError("header", err)
 		}
 		if !ok {
 			break
 		}
-		var bit uint8
 		switch key {
 		case "alg":
-			bit = 1
 			alg, err = sc.String()
 		case "kid":
-			bit = 2
 			p.kid, err = sc.String()
 		case "crit":
 			// No extension is understood, so a critical one must fail
 			// (RFC 7515 §4.1.11).
 			return malformed("crit header not supported")
+		case "b64", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256":
+			// b64 changes what is signed (RFC 7797); the others name a
+			// key by other means than kid. Cognito sends none of them.
+			return malformed("header field " + key + " not supported")
+		case "typ", "cty":
+			if sc.Peek() == jsonscan.Null {
+				err = sc.Skip()
+			} else {
+				_, err = sc.String()
+			}
 		default:
 			err = sc.Skip()
 		}
 		if err != nil {
-			return malformed("header field " + key + " has the wrong type")
+			return memberError("header field", key, err)
 		}
-		if seen&bit != 0 {
-			return malformed("duplicate header field " + key)
-		}
-		seen |= bit
 	}
 	if alg != "RS256" {
 		return malformed("alg is not RS256")
@@ -129,123 +175,109 @@ func (p *parsed) parseHeader(src string) error {
 	return nil
 }
 
-// claim bits, for duplicate detection.
-const (
-	cIss = 1 << iota
-	cSub
-	cTokenUse
-	cClientID
-	cAud
-	cScope
-	cUsername
-	cCognitoUsername
-	cGroups
-	cEmail
-	cEmailVerified
-	cAuthTime
-	cIat
-	cExp
-	cNbf
-	cJTI
-	cOriginJTI
-	cEventID
-)
+// knownClaims are the payload members the verifier reads. A member whose
+// name differs from one of them only in case is refused: encoding/json
+// (Claims.Decode) would match it to the same struct field.
+var knownClaims = [...]string{
+	"iss", "sub", "token_use", "client_id", "aud", "scope", "username",
+	"cognito:username", "cognito:groups", "email", "email_verified",
+	"auth_time", "iat", "exp", "nbf", "jti", "origin_jti", "event_id",
+}
+
+func caseVariantOfKnown(key string) bool {
+	for _, k := range knownClaims {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// claimText holds the string claims parseClaims combines after the loop.
+type claimText struct{ username, cognitoUsername, scope string }
 
 func (p *parsed) parseClaims(src string) error {
 	var sc jsonscan.Scanner
 	sc.Reset(src)
-	c := &p.claims
-	var seen uint32
-	var username, cognitoUsername, scope string
+	var txt claimText
 	for {
 		key, ok, err := sc.Next()
 		if err != nil {
-			return malformed("payload is not a JSON object")
+			return objectError("payload", err)
 		}
 		if !ok {
 			break
 		}
-		var bit uint32
-		switch key {
-		case "iss":
-			bit = cIss
-			c.Issuer, err = sc.String()
-		case "sub":
-			bit = cSub
-			c.Subject, err = sc.String()
-		case "token_use":
-			bit = cTokenUse
-			var s string
-			s, err = sc.String()
-			c.TokenUse = TokenUse(s)
-		case "client_id":
-			bit = cClientID
-			p.clientID, err = sc.String()
-		case "aud":
-			bit = cAud
-			p.aud, err = sc.String()
-		case "scope":
-			bit = cScope
-			scope, err = sc.String()
-		case "username":
-			bit = cUsername
-			username, err = sc.String()
-		case "cognito:username":
-			bit = cCognitoUsername
-			cognitoUsername, err = sc.String()
-		case "cognito:groups":
-			bit = cGroups
-			c.Groups, err = sc.Strings(nil)
-		case "email":
-			bit = cEmail
-			c.Email, err = sc.String()
-		case "email_verified":
-			bit = cEmailVerified
-			c.EmailVerified, err = boolish(&sc)
-		case "auth_time":
-			bit = cAuthTime
-			c.AuthTime, err = numericDate(&sc)
-		case "iat":
-			bit = cIat
-			c.IssuedAt, err = numericDate(&sc)
-		case "exp":
-			bit = cExp
-			c.Expiry, err = numericDate(&sc)
-			p.hasExp = err == nil
-		case "nbf":
-			bit = cNbf
-			c.NotBefore, err = numericDate(&sc)
-		case "jti":
-			bit = cJTI
-			c.JTI, err = sc.String()
-		case "origin_jti":
-			bit = cOriginJTI
-			c.OriginJTI, err = sc.String()
-		case "event_id":
-			bit = cEventID
-			c.EventID, err = sc.String()
-		default:
-			err = sc.Skip()
+		if err := p.claim(&sc, key, &txt); err != nil {
+			return memberError("claim", key, err)
 		}
-		if err != nil {
-			if errors.Is(err, errBadDate) {
-				return malformed("claim " + key + " is not a valid NumericDate")
-			}
-			return malformed("claim " + key + " has the wrong type")
-		}
-		if seen&bit != 0 {
-			return malformed("duplicate claim " + key)
-		}
-		seen |= bit
 	}
-	c.Username = username
+	c := &p.claims
+	c.Username = txt.username
 	if c.Username == "" {
-		c.Username = cognitoUsername
+		c.Username = txt.cognitoUsername
 	}
-	if scope != "" {
-		c.Scopes = strings.Fields(scope)
+	if txt.scope != "" {
+		c.Scopes = strings.Fields(txt.scope)
 	}
 	return nil
+}
+
+// errCaseVariant marks a member named like a known claim in another case.
+var errCaseVariant = errors.New("case variant of a known claim")
+
+// claim reads the value of member key. Duplicates were refused by the
+// scanner, so each known claim is set at most once.
+func (p *parsed) claim(sc *jsonscan.Scanner, key string, txt *claimText) error {
+	c := &p.claims
+	var err error
+	switch key {
+	case "iss":
+		c.Issuer, err = sc.String()
+	case "sub":
+		c.Subject, err = sc.String()
+	case "token_use":
+		var s string
+		s, err = sc.String()
+		c.TokenUse = TokenUse(s)
+	case "client_id":
+		p.clientID, err = sc.String()
+	case "aud":
+		p.aud, err = sc.String()
+	case "scope":
+		txt.scope, err = sc.String()
+	case "username":
+		txt.username, err = sc.String()
+	case "cognito:username":
+		txt.cognitoUsername, err = sc.String()
+	case "cognito:groups":
+		c.Groups, err = sc.Strings(nil)
+	case "email":
+		c.Email, err = sc.String()
+	case "email_verified":
+		c.EmailVerified, err = boolish(sc)
+	case "auth_time":
+		c.AuthTime, err = numericDate(sc)
+	case "iat":
+		c.IssuedAt, err = numericDate(sc)
+	case "exp":
+		c.Expiry, err = numericDate(sc)
+		p.hasExp = err == nil
+	case "nbf":
+		c.NotBefore, err = numericDate(sc)
+	case "jti":
+		c.JTI, err = sc.String()
+	case "origin_jti":
+		c.OriginJTI, err = sc.String()
+	case "event_id":
+		c.EventID, err = sc.String()
+	default:
+		if caseVariantOfKnown(key) {
+			return errCaseVariant
+		}
+		err = sc.Skip()
+	}
+	return err
 }
 
 var errBadDate = errors.New("bad NumericDate")

@@ -102,7 +102,7 @@ func (c *cognitoClaims) Validate(context.Context) error { return c.check() }
 func newCognitoguard(tb testing.TB, f *fixture.Fixture, keys cognitoguard.KeySource) *cognitoguard.Verifier {
 	tb.Helper()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	if err := store.RevokeUser(tb.Context(), fixture.Issuer, "someone-else", time.Now()); err != nil {
+	if err := store.RevokeUser(tb.Context(), fixture.PoolID, "someone-else", time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{{

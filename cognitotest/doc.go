@@ -49,6 +49,23 @@
 // keys. [Pool.SetJWKSFailure] and [Pool.SetJWKSHandler] make the endpoint
 // fail, and [Pool.JWKSHits] counts its requests.
 //
+// # Users
+//
+// [Pool.AddUser] adds a local user (a username, a password, attributes,
+// groups, a status, enabled or not) or, with [User.Identity], a federated
+// user as Cognito creates one at its first sign-in through a third-party
+// identity provider: username Provider_id, status EXTERNAL_PROVIDER, an
+// identities claim and the provider's group in its tokens.
+//
+// As in a Cognito pool, what names a user is configured:
+// [Config.AliasAttributes] (sign in with a verified email or phone number,
+// or a preferred username), [Config.UsernameAttributes] (an email or phone
+// number in place of a username) and [Config.CaseInsensitive]. By default,
+// as in a pool created through the API without them, only the exact
+// username signs a user in, and Admin* operations also accept a local
+// user's sub. No attribute is implied: email_verified is present only when
+// set.
+//
 // # The Cognito API
 //
 // [Pool.URL] is an endpoint of the Cognito user pool API (the AWS JSON 1.1
@@ -68,29 +85,42 @@
 //
 //   - InitiateAuth with USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH or
 //     REFRESH_TOKEN; AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH (or
-//     ADMIN_NO_SRP_AUTH), REFRESH_TOKEN_AUTH or REFRESH_TOKEN. A password
-//     sign-in starts a session; a refresh returns new access and ID tokens
-//     and no refresh token. A wrong password or unknown user gives
-//     NotAuthorizedException "Incorrect username or password."; a revoked
-//     refresh token "Refresh Token has been revoked"; one of another client
-//     "Refresh Token has different Client".
+//     ADMIN_NO_SRP_AUTH), REFRESH_TOKEN_AUTH or REFRESH_TOKEN, each only
+//     if the app client allows it ([AppClient.ExplicitAuthFlows]). A
+//     password sign-in starts a session; a refresh returns new access and
+//     ID tokens and no refresh token. A wrong password or unknown user
+//     gives NotAuthorizedException "Incorrect username or password."; a
+//     revoked refresh token "Refresh Token has been revoked"; one of
+//     another client "Refresh Token has different Client". A client with a
+//     secret needs SECRET_HASH ([SecretHash]): over the name signed in
+//     with, and for a refresh over the user's username.
+//   - CreateUserPoolClient adds an app client with Cognito's defaults (no
+//     password flow unless ExplicitAuthFlows says so; token revocation on
+//     unless EnableTokenRevocation is false; a secret if GenerateSecret).
 //   - GlobalSignOut: the access token must verify against the pool (current
 //     keys, issuer, client, expiry, scope aws.cognito.signin.user.admin) and
 //     its session must not be revoked ("Access Token has been revoked");
 //     then every refresh token of the user is revoked.
 //   - AdminUserGlobalSignOut: the same by UserPoolId (ResourceNotFoundException
-//     if it is not this pool's) and Username, which may be the username, the
-//     sub or the email; an unknown user gives UserNotFoundException.
-//   - AdminGetUser and GetUser: the user's attributes (sub, email,
-//     email_verified, the others); every user is enabled and CONFIRMED.
+//     if it is not this pool's) and Username; an unknown user gives
+//     UserNotFoundException. As in Cognito, Username is the username, the
+//     sub of a local user (never of a federated one) or an alias; see
+//     [Pool.User]. Every Admin* operation resolves Username so.
+//   - AdminDisableUser revokes every session of the user, as GlobalSignOut
+//     does, and then refuses its sign-ins and refreshes ("User is
+//     disabled."); AdminEnableUser lets it sign in again (revoked tokens
+//     stay revoked). AdminDeleteUser removes the user: its access tokens
+//     then get UserNotFoundException "User does not exist.".
+//   - AdminGetUser and GetUser: the user's attributes (sub, identities
+//     for a federated user, email, the others), Enabled and UserStatus.
 //   - RevokeToken: revokes one refresh token and the tokens minted from it
-//     (same origin_jti). A token the pool does not know succeeds, as RFC 7009
-//     prescribes; a token of another client, or a client the pool does not
-//     have, gives UnauthorizedException; an access or ID token gives
-//     UnsupportedTokenTypeException.
-//   - Client secrets ([Config.ClientSecrets]): RevokeToken needs the
-//     client's ClientSecret and InitiateAuth its SECRET_HASH
-//     ([SecretHash]), with Cognito's errors.
+//     (same origin_jti). A well-formed token the pool does not know
+//     succeeds, as RFC 7009 prescribes; a malformed one gives
+//     InvalidParameterException; a token of another client, a client the
+//     pool does not have or a wrong ClientSecret gives
+//     UnauthorizedException; an access or ID token
+//     UnsupportedTokenTypeException; a client without token revocation
+//     UnsupportedOperationException.
 //
 // Any other operation gives UnknownOperationException. Errors take Cognito's
 // shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType and a JSON body
@@ -110,11 +140,9 @@
 //
 // # Differences from Cognito
 //
-// The fake has no MFA, challenges, SRP, hosted UI, user
-// states other than CONFIRMED, or token revocation settings (every client
-// behaves as if EnableTokenRevocation were on). Error messages follow
+// The fake has no MFA, challenges, SRP, hosted UI, or user states other
+// than those of [User.Status]. Error messages follow
 // Cognito's where known and are otherwise marked "cognitotest:".
-// Usernames are compared case-sensitively, emails case-insensitively.
 // It keeps every session it starts (a few hundred bytes each: the refresh
 // token, its origin_jti, revocation state) for the life of the Pool, so
 // that an old refresh token always gets Cognito's answer for it; a test

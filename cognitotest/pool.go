@@ -3,11 +3,9 @@ package cognitotest
 import (
 	"crypto/rand"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,21 +34,43 @@ type Config struct {
 	// If empty, DefaultPoolID ("us-east-1_cognitotest") is used.
 	PoolID string
 
-	// ClientIDs are the app clients of the pool. The first one is the
-	// default client of minted tokens ([Pool.ClientID]). If empty, one
+	// ClientIDs are app clients of the pool with the defaults of
+	// [AppClient]. The first one is the default client of minted tokens
+	// ([Pool.ClientID]). If ClientIDs and Clients are both empty, one
 	// client DefaultClientID ("cognitotest-client") is used. NewPool
 	// panics on an empty or duplicate ID.
 	ClientIDs []string
 
-	// ClientSecrets gives app clients (by ID, among ClientIDs) a client
-	// secret, as confidential clients have. The API then requires it as
-	// Cognito does: RevokeToken's ClientSecret (else UnauthorizedException
-	// "Invalid client or secret"), and InitiateAuth's SECRET_HASH,
-	// Base64(HMAC-SHA256(secret, username + client ID)), where for
-	// REFRESH_TOKEN_AUTH the username may also be the sub (else
-	// NotAuthorizedException). NewPool panics on a secret of an unknown
-	// client or an empty one.
+	// Clients are further app clients, configured (see [AppClient]).
+	Clients []AppClient
+
+	// ClientSecrets gives app clients (by ID, among ClientIDs and Clients)
+	// a client secret, as [AppClient.Secret] does. NewPool panics on a
+	// secret of an unknown client, an empty one or one set twice.
 	ClientSecrets map[string]string
+
+	// AliasAttributes are the attributes a user may sign in with besides
+	// the username, which the Admin* operations also accept for Username
+	// (Cognito's AliasAttributes): "email", "phone_number" and
+	// "preferred_username". An email or phone number serves only while
+	// verified (the attribute email_verified or phone_number_verified is
+	// "true"). If empty, as in a pool created without them, a user is
+	// named by its username only (or, in Admin* operations, a local
+	// user's sub). NewPool panics on another value or when both
+	// AliasAttributes and UsernameAttributes are set.
+	AliasAttributes []string
+
+	// UsernameAttributes make "email" and/or "phone_number" what users sign
+	// in with in place of a username, verified or not (Cognito's
+	// UsernameAttributes). AddUser then defaults a local user's Username
+	// to its sub, as Cognito generates one. NewPool panics on another value.
+	UsernameAttributes []string
+
+	// CaseInsensitive makes usernames, emails and preferred usernames
+	// match whatever their case, as Cognito's UsernameConfiguration with
+	// CaseSensitive false does. If false (the default, Cognito's
+	// CaseSensitive true), they match exactly.
+	CaseInsensitive bool
 
 	// Now is the clock used to mint tokens (iat, auth_time, exp) and by
 	// the API (expiry of access and refresh tokens, sign-out times).
@@ -86,12 +106,14 @@ type Config struct {
 // with t.Cleanup(p.Close)).
 type Pool struct {
 	poolID         string
-	clientIDs      []string
-	secrets        map[string]string // by client ID
+	defaultClient  string
 	now            func() time.Time
 	accessTTL      time.Duration
 	idTTL          time.Duration
 	refreshTTL     time.Duration
+	signInAttrs    []signInAttr
+	usernameAttrs  bool
+	foldCase       bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -102,6 +124,7 @@ type Pool struct {
 	jwksHits       atomic.Int64
 
 	mu             sync.Mutex
+	clients        []*AppClient
 	accessKey      signingKey
 	idKey          signingKey
 	users          []*userRecord // in insertion order
@@ -114,42 +137,6 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
-}
-
-// User is a user of a [Pool].
-type User struct {
-	// Username is the user name (cognito:username, username). Required.
-	Username string
-	// Sub is the user's immutable ID. If empty, AddUser generates one in
-	// UUID version 4 format, as Cognito does.
-	Sub string
-	// Email is the email attribute, also usable as a sign-in alias by the
-	// API. Emails SHOULD be unique within a pool; on a clash the earliest
-	// added user wins. If empty, the email claims are left out.
-	Email string
-	// Password is what the API's password flows accept. A user with an
-	// empty Password cannot sign in through the API (SignIn still works).
-	Password string
-	// Groups are the user's groups (cognito:groups), in order. If empty,
-	// the claim is left out, as Cognito does.
-	Groups []string
-	// Attributes are further user attributes, such as "custom:tenant",
-	// "name" or "phone_number". They appear as string claims of ID tokens
-	// (except "email_verified" and "phone_number_verified", which are
-	// booleans) and in AdminGetUser and GetUser. "email_verified" defaults
-	// to "true" when Email is set.
-	Attributes map[string]string
-}
-
-type userRecord struct {
-	User
-	created time.Time
-}
-
-func (u User) clone() User {
-	u.Groups = slices.Clone(u.Groups)
-	u.Attributes = maps.Clone(u.Attributes)
-	return u
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every
@@ -174,8 +161,7 @@ type sessionKey struct{ sub, clientID string }
 func NewPool(cfg Config) *Pool {
 	p := &Pool{
 		poolID:         cfg.PoolID,
-		clientIDs:      slices.Clone(cfg.ClientIDs),
-		secrets:        maps.Clone(cfg.ClientSecrets),
+		clients:        configClients(cfg),
 		now:            cfg.Now,
 		accessTTL:      cfg.AccessTokenTTL,
 		idTTL:          cfg.IDTokenTTL,
@@ -194,21 +180,9 @@ func NewPool(cfg Config) *Pool {
 	if strings.ContainsAny(p.poolID, "/?#% ") {
 		panic(fmt.Sprintf("cognitotest: invalid pool ID %q", p.poolID))
 	}
-	if len(p.clientIDs) == 0 {
-		p.clientIDs = []string{DefaultClientID}
-	}
-	seen := make(map[string]bool)
-	for _, c := range p.clientIDs {
-		if c == "" || seen[c] {
-			panic(fmt.Sprintf("cognitotest: empty or duplicate client ID %q", c))
-		}
-		seen[c] = true
-	}
-	for c, secret := range p.secrets {
-		if !seen[c] || secret == "" {
-			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, or empty", c))
-		}
-	}
+	p.defaultClient = p.clients[0].ID
+	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
+	p.foldCase = cfg.CaseInsensitive
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -265,109 +239,6 @@ func (p *Pool) JWKSURL() string { return p.issuer + "/.well-known/jwks.json" }
 // PoolID returns the user pool ID.
 func (p *Pool) PoolID() string { return p.poolID }
 
-// ClientID returns the default app client ID, the first of
-// [Config.ClientIDs].
-func (p *Pool) ClientID() string { return p.clientIDs[0] }
-
-// ClientIDs returns a copy of all the app client IDs of the pool.
-func (p *Pool) ClientIDs() []string { return slices.Clone(p.clientIDs) }
-
-func (p *Pool) isClient(id string) bool { return slices.Contains(p.clientIDs, id) }
-
-// AddUser adds u to the pool and returns the stored user. If u.Sub is
-// empty a new one is generated (UUID version 4 format). If a user with the
-// same Username exists it is replaced, keeping its Sub unless u.Sub is set.
-// AddUser panics if u.Username is empty or u.Sub is another user's.
-func (p *Pool) AddUser(u User) User {
-	if u.Username == "" {
-		panic("cognitotest: AddUser: empty Username")
-	}
-	u = u.clone()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var existing *userRecord
-	for _, r := range p.users {
-		if r.Username == u.Username {
-			existing = r
-		}
-	}
-	if u.Sub == "" {
-		if existing != nil {
-			u.Sub = existing.Sub
-		} else {
-			u.Sub = newUUID()
-		}
-	}
-	for _, r := range p.users {
-		if r.Sub == u.Sub && r != existing {
-			panic(fmt.Sprintf("cognitotest: AddUser: sub %q already belongs to %q", u.Sub, r.Username))
-		}
-	}
-	if existing != nil {
-		existing.User = u
-		return u.clone()
-	}
-	p.users = append(p.users, &userRecord{User: u, created: p.now()})
-	return u.clone()
-}
-
-// User returns the user whose username, sub or email (compared
-// case-insensitively), tried in that order, is usernameOrSub.
-func (p *Pool) User(usernameOrSub string) (User, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r := p.lookupLocked(usernameOrSub)
-	if r == nil {
-		return User{}, false
-	}
-	return r.User.clone(), true
-}
-
-func (p *Pool) lookupLocked(name string) *userRecord {
-	if name == "" {
-		return nil
-	}
-	for _, r := range p.users {
-		if r.Username == name {
-			return r
-		}
-	}
-	for _, r := range p.users {
-		if r.Sub == name {
-			return r
-		}
-	}
-	for _, r := range p.users {
-		if r.Email != "" && strings.EqualFold(r.Email, name) {
-			return r
-		}
-	}
-	return nil
-}
-
-func (p *Pool) userBySubLocked(sub string) *userRecord {
-	for _, r := range p.users {
-		if r.Sub == sub {
-			return r
-		}
-	}
-	return nil
-}
-
-// userForMintLocked resolves name like User does and adds a user with
-// that username when there is none.
-func (p *Pool) userForMintLocked(name string) *userRecord {
-	if r := p.lookupLocked(name); r != nil {
-		return r
-	}
-	if name == "" {
-		panic("cognitotest: empty username")
-	}
-	r := &userRecord{User: User{Username: name, Sub: newUUID()}, created: p.now()}
-	p.users = append(p.users, r)
-	return r
-}
-
 // newSessionLocked starts a sign-in session of r with clientID at now and
 // makes it the user's current session for that client.
 func (p *Pool) newSessionLocked(r *userRecord, clientID string, now time.Time) *session {
@@ -400,8 +271,9 @@ func (p *Pool) revokeSessionLocked(s *session) {
 	p.revokedOrigins[s.originJTI] = struct{}{}
 }
 
-// globalSignOutLocked revokes every session of sub and records the time.
-func (p *Pool) globalSignOutLocked(sub string, now time.Time) {
+// revokeAllLocked revokes every session of sub and records the time, as
+// a global sign-out, AdminDisableUser or AdminDeleteUser does.
+func (p *Pool) revokeAllLocked(sub string, now time.Time) {
 	for _, s := range p.sessions {
 		if s.sub == sub && !s.revoked {
 			p.revokeSessionLocked(s)
@@ -410,9 +282,10 @@ func (p *Pool) globalSignOutLocked(sub string, now time.Time) {
 	p.signedOut[sub] = now
 }
 
-// SignedOutAt reports the time of the latest global sign-out (GlobalSignOut
-// or AdminUserGlobalSignOut through the API, or [Pool.GlobalSignOut]) of the
-// user with that sub, read from the pool's clock. It is an oracle for tests
+// SignedOutAt reports the time of the latest revocation of every session
+// of the user with that sub (GlobalSignOut, AdminUserGlobalSignOut,
+// AdminDisableUser or AdminDeleteUser through the API, or
+// [Pool.AdminUserGlobalSignOut]), read from the pool's clock. It is an oracle for tests
 // of revocation: real Cognito offers no such query.
 func (p *Pool) SignedOutAt(sub string) (time.Time, bool) {
 	p.mu.Lock()
@@ -428,22 +301,6 @@ func (p *Pool) OriginRevoked(originJTI string) bool {
 	defer p.mu.Unlock()
 	_, ok := p.revokedOrigins[originJTI]
 	return ok
-}
-
-// GlobalSignOut signs the user out as the API's AdminUserGlobalSignOut
-// does, without an HTTP round trip: every refresh token of the user is
-// revoked, and so are the access tokens of those sessions as far as the
-// pool's own API is concerned. usernameOrSub is resolved as by [Pool.User].
-// It reports whether the user exists.
-func (p *Pool) GlobalSignOut(usernameOrSub string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r := p.lookupLocked(usernameOrSub)
-	if r == nil {
-		return false
-	}
-	p.globalSignOutLocked(r.Sub, p.now())
-	return true
 }
 
 // newUUID returns a random UUID in version 4 format.

@@ -136,8 +136,11 @@ func WithSigningKey(k *rsa.PrivateKey) TokenOption {
 // current one for its client. The options apply to both tokens (use
 // [WithClient] to sign in with another client).
 //
-// usernameOrSub is resolved as by [Pool.User]; if no user matches, a user
-// with that username and no password is added first.
+// usernameOrSub is a username, else the sub of any user (federated ones
+// too: minting is no API call), else an alias as [Pool.User] resolves it;
+// if no user matches, a local user with that username and no password is
+// added first. A disabled or unconfirmed user's tokens are minted all the
+// same (the API refuses them).
 func (p *Pool) SignIn(usernameOrSub string, opts ...TokenOption) Tokens {
 	o := buildOptions(opts)
 	p.mu.Lock()
@@ -169,7 +172,7 @@ func (p *Pool) AccessToken(usernameOrSub string, opts ...TokenOption) string {
 
 // IDToken mints an ID token of the user's current session, as
 // [Pool.AccessToken] does. The claims are sub, cognito:groups (left out
-// when empty), email_verified (when Email is set or the attribute is),
+// when empty), email_verified (when the attribute is set),
 // iss, cognito:username, the user's other attributes (sorted by name),
 // origin_jti, aud, event_id, token_use ("id"), auth_time, exp, iat, jti,
 // email (when set). The key is the ID-token key.
@@ -198,6 +201,9 @@ func (p *Pool) clientFor(o *tokenOptions) string {
 // signing runs unlocked.
 type mintInput struct {
 	user      User
+	created   time.Time // the user's
+	poolID    string
+	noRevoke  bool // the client has token revocation off
 	s         session
 	now       time.Time
 	issuer    string
@@ -208,8 +214,12 @@ type mintInput struct {
 }
 
 func (p *Pool) mintInputLocked(u *userRecord, s *session, now time.Time) mintInput {
+	c := p.clientLocked(s.clientID)
 	return mintInput{
 		user:      u.User.clone(),
+		created:   u.created,
+		poolID:    p.poolID,
+		noRevoke:  c != nil && c.DisableTokenRevocation,
 		s:         *s,
 		now:       now,
 		issuer:    p.issuer,
@@ -234,11 +244,17 @@ func (in mintInput) times(o *tokenOptions, ttl time.Duration) (authTime, iat, ex
 	return a.Unix(), i.Unix(), e.Unix()
 }
 
+// groups is cognito:groups: the option's, or the user's and, for a
+// federated user, the group Cognito adds for its identity provider.
 func (in mintInput) groups(o *tokenOptions) []string {
 	if o.groupsSet {
 		return o.groups
 	}
-	return in.user.Groups
+	g := in.user.Groups
+	if id := in.user.Identity; id != nil {
+		g = append(slices.Clip(g), in.poolID+"_"+id.ProviderName)
+	}
+	return g
 }
 
 func (in mintInput) access(o *tokenOptions) string {
@@ -255,7 +271,9 @@ func (in mintInput) access(o *tokenOptions) string {
 	c.set("iss", in.issuer)
 	c.set("version", 2)
 	c.set("client_id", in.s.clientID)
-	c.set("origin_jti", in.s.originJTI)
+	if !in.noRevoke {
+		c.set("origin_jti", in.s.originJTI)
+	}
 	c.set("event_id", in.s.eventID)
 	c.set("token_use", "access")
 	if !o.scopesSet || len(o.scopes) > 0 {
@@ -279,26 +297,31 @@ func (in mintInput) id(o *tokenOptions) string {
 	}
 	if v, ok := attrs["email_verified"]; ok {
 		c.set("email_verified", attrValue("email_verified", v))
-	} else if in.user.Email != "" {
-		c.set("email_verified", true)
 	}
 	c.set("iss", in.issuer)
 	c.set("cognito:username", in.user.Username)
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		switch k {
-		case "sub", "email", "email_verified":
+		case "sub", "email", "email_verified", "identities":
 			continue
 		}
 		c.set(k, attrValue(k, attrs[k]))
 	}
-	c.set("origin_jti", in.s.originJTI)
+	if !in.noRevoke {
+		c.set("origin_jti", in.s.originJTI)
+	}
 	c.set("aud", in.s.clientID)
+	if id := in.user.Identity; id != nil {
+		c.set("identities", identitiesClaim(id, in.created))
+	}
 	c.set("event_id", in.s.eventID)
 	c.set("token_use", "id")
 	c.set("auth_time", authTime)
 	c.set("exp", exp)
 	c.set("iat", iat)
-	c.set("jti", newUUID())
+	if !in.noRevoke {
+		c.set("jti", newUUID())
+	}
 	if in.user.Email != "" {
 		c.set("email", in.user.Email)
 	}

@@ -68,8 +68,9 @@ func TestNewPoolInvalidConfig(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
-	p, _ := newPool(t, cognitotest.Config{})
-	alice := p.AddUser(cognitotest.User{Username: "alice", Email: "Alice@example.com", Groups: []string{"admin"}})
+	p, _ := newPool(t, cognitotest.Config{AliasAttributes: []string{"email"}, CaseInsensitive: true})
+	alice := p.AddUser(cognitotest.User{Username: "alice", Email: "Alice@example.com", Groups: []string{"admin"},
+		Attributes: map[string]string{"email_verified": "true"}})
 	if !uuidV4.MatchString(alice.Sub) {
 		t.Errorf("generated sub %q is not a UUID v4", alice.Sub)
 	}
@@ -185,7 +186,7 @@ func TestIDTokenClaims(t *testing.T) {
 		Username:   "alice",
 		Email:      "alice@example.com",
 		Groups:     []string{"admin"},
-		Attributes: map[string]string{"custom:tenant": "acme", "name": "Alice", "phone_number_verified": "false"},
+		Attributes: map[string]string{"custom:tenant": "acme", "name": "Alice", "phone_number_verified": "false", "email_verified": "true"},
 	})
 	tok := p.IDToken("alice")
 
@@ -412,7 +413,7 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("a revoked session is replaced", func(t *testing.T) {
-		p.GlobalSignOut("alice")
+		p.AdminUserGlobalSignOut("alice")
 		if !p.OriginRevoked(s["origin_jti"].(string)) {
 			t.Fatal("origin_jti not revoked by GlobalSignOut")
 		}

@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -59,8 +60,10 @@ type Config struct {
 	// HTTPClient fetches the key set. If nil, a client with Timeout =
 	// FetchTimeout and http.DefaultTransport is used (never
 	// http.DefaultClient, which has no timeout); it follows at most 3
-	// redirects and never one from https to http. Each fetch is bounded by
-	// FetchTimeout whatever client is used.
+	// redirects. Whatever the client, a redirect from https to anything
+	// else is refused (a given client is copied, not modified, and its
+	// own CheckRedirect still applies), and each fetch is bounded by
+	// FetchTimeout.
 	HTTPClient *http.Client
 
 	// FetchTimeout bounds every fetch: connecting, waiting for the response
@@ -176,15 +179,17 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	s := &Set{
 		url:      u.String(),
 		client:   cfg.HTTPClient,
-		timeout:  cmpOr(cfg.FetchTimeout, DefaultFetchTimeout),
-		cooldown: cmpOr(cfg.Cooldown, DefaultCooldown),
-		maxBody:  cmpOr(cfg.MaxBodySize, DefaultMaxBodySize),
-		maxKeys:  cmpOr(cfg.MaxKeys, DefaultMaxKeys),
+		timeout:  cmp.Or(cfg.FetchTimeout, DefaultFetchTimeout),
+		cooldown: cmp.Or(cfg.Cooldown, DefaultCooldown),
+		maxBody:  cmp.Or(cfg.MaxBodySize, DefaultMaxBodySize),
+		maxKeys:  cmp.Or(cfg.MaxKeys, DefaultMaxKeys),
 		now:      cfg.Now,
 		log:      cfg.Logger,
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: s.timeout, CheckRedirect: noDowngrade}
+	} else {
+		s.client = refuseDowngrades(s.client)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -194,14 +199,6 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	}
 	s.life, s.cancel = context.WithCancel(context.Background())
 	return s, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Key returns the RSA public key with key ID kid.
@@ -460,8 +457,39 @@ func noDowngrade(req *http.Request, via []*http.Request) error {
 	if len(via) >= 3 {
 		return errors.New("jwks: too many redirects")
 	}
-	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return errors.New("jwks: redirect from https to " + req.URL.Scheme + " refused")
+	return downgrade(req, via)
+}
+
+// downgrade refuses a redirect to anything but https once a hop was https.
+func downgrade(req *http.Request, via []*http.Request) error {
+	if req.URL.Scheme == "https" {
+		return nil
+	}
+	for _, v := range via {
+		if v.URL.Scheme == "https" {
+			return errors.New("jwks: redirect from https to " + req.URL.Scheme + " refused")
+		}
 	}
 	return nil
+}
+
+// refuseDowngrades returns a copy of the caller's client (which is left
+// untouched) whose redirect policy refuses https→http before applying the
+// client's own policy, or net/http's default (at most 10 redirects).
+func refuseDowngrades(c *http.Client) *http.Client {
+	cc := *c
+	own := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := downgrade(req, via); err != nil {
+			return err
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("jwks: stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cc
 }

@@ -70,13 +70,15 @@ func TestNewDefaults(t *testing.T) {
 		t.Error("nil clock or logger")
 	}
 
-	custom := &http.Client{}
+	custom := &http.Client{Transport: &http.Transport{}, Timeout: 3 * time.Second}
 	s2, err := New("https://example.com/jwks", Config{HTTPClient: custom, FetchTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s2.Close() })
-	if s2.client != custom || s2.timeout != time.Second {
+	// A copy of the custom client (its redirect policy wrapped), not the
+	// client itself.
+	if s2.client == custom || s2.client.Transport != custom.Transport || s2.client.Timeout != custom.Timeout || s2.timeout != time.Second {
 		t.Errorf("custom client not used or timeout not set")
 	}
 }

@@ -64,6 +64,20 @@ func BearerToken(r *http.Request) (string, error) {
 	return bearerToken(r, cognitoguard.DefaultMaxTokenSize, true)
 }
 
+// Extract returns the token of r as [New] reads it when [Config.Extractor]
+// is nil and [Config.MaxTokenSize] is the default: the Authorization header
+// (see [BearerToken]), or, when cookie is not empty and r has no
+// Authorization header at all, the cookie of that name, with the same
+// rules (several cookies of that name: [ErrInvalidRequest]). Handlers
+// beside the middleware (package signout's) use it to read tokens the same
+// way. It is safe for concurrent use.
+func Extract(r *http.Request, cookie string) (string, error) {
+	if cookie != "" && len(r.Header["Authorization"]) == 0 {
+		return extractCookie(r, cookie, cognitoguard.DefaultMaxTokenSize, true)
+	}
+	return bearerToken(r, cognitoguard.DefaultMaxTokenSize, true)
+}
+
 // bearerToken is BearerToken with a size limit; grammar false skips the
 // b64token scan, for verifiers that enforce a stricter alphabet themselves.
 func bearerToken(r *http.Request, maxSize int, grammar bool) (string, error) {

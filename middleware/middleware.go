@@ -228,7 +228,7 @@ func (s *settings) reject(w http.ResponseWriter, r *http.Request, err error) {
 func (s *settings) logRejection(r *http.Request, err error) {
 	ctx := r.Context()
 	level := slog.LevelDebug
-	unavailable := classOf(err) == cognitoguard.ErrUnavailable
+	unavailable := cognitoguard.Class(err) == cognitoguard.ErrUnavailable
 	if unavailable && ctx.Err() == nil {
 		// A request whose client went away fails for that reason: that
 		// is no outage.

@@ -51,7 +51,7 @@ func TestContractRealTokens(t *testing.T) {
 
 	// mallory signed out after signing in: her tokens are revoked.
 	malloryToken := pool.AccessToken("mallory")
-	if err := store.RevokeUser(t.Context(), pool.Issuer(), mallory.Sub, time.Now()); err != nil {
+	if err := store.RevokeUser(t.Context(), pool.PoolID(), mallory.Sub, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -123,9 +123,9 @@ func require(check func(*cognitoguard.Claims) error) func(http.Handler) http.Han
 }
 
 // isClassified reports whether err belongs to a class of package
-// cognitoguard (as [classOf] sees it: bare specific sentinels count).
+// cognitoguard (bare specific sentinels count).
 func isClassified(err error) bool {
-	return classOf(err) != cognitoguard.ErrUnavailable || errors.Is(err, cognitoguard.ErrUnavailable)
+	return cognitoguard.Class(err) != cognitoguard.ErrUnavailable || errors.Is(err, cognitoguard.ErrUnavailable)
 }
 
 // isScopeToken reports whether s is an RFC 6749 §3.3 scope-token:

@@ -64,7 +64,7 @@ const (
 // log), the RFC 6750 error code (empty for a bare challenge), the kind's
 // log name and the fixed description.
 func classify(err error) (class, code, kind, desc string) {
-	switch classOf(err) {
+	switch cognitoguard.Class(err) {
 	case cognitoguard.ErrNoToken:
 		if errors.Is(err, ErrInvalidRequest) {
 			return "no_token", "invalid_request", "invalid_request", descInvalidRequest
@@ -88,37 +88,16 @@ func classify(err error) (class, code, kind, desc string) {
 	}
 }
 
-// classOf is [cognitoguard.Class], except that an error matching a
-// specific ErrInvalidToken sentinel but not its class (a bare
-// cognitoguard.ErrExpired returned by a fake Verifier or an Extractor, or
-// wrapped with fmt.Errorf) is classed ErrInvalidToken, not ErrUnavailable.
-func classOf(err error) error {
-	c := cognitoguard.Class(err)
-	if c == cognitoguard.ErrUnavailable && !errors.Is(err, cognitoguard.ErrUnavailable) {
-		for i := range invalidKinds {
-			if errors.Is(err, invalidKinds[i].kind) {
-				return cognitoguard.ErrInvalidToken
-			}
-		}
-	}
-	return c
-}
-
 // WriteError writes the default response for err, the one [New] writes
 // when [Config.ErrorHandler] is nil. It is exported for custom error
 // handlers that add to it (a header, a metric) or fall back to it.
 //
-//	class of err ([cognitoguard.Class]¹)   status  WWW-Authenticate
+//	class of err ([cognitoguard.Class])    status  WWW-Authenticate
 //	ErrNoToken                             401     Bearer realm="api"
 //	ErrNoToken and ErrInvalidRequest       401     Bearer realm="api", error="invalid_request", error_description="…"
 //	ErrInvalidToken                        401     Bearer realm="api", error="invalid_token", error_description="…"
 //	ErrInsufficientScope                   403     Bearer realm="api", error="insufficient_scope", error_description="…"[, scope="…"]
 //	ErrUnavailable, any other error, nil   503     (none); Retry-After
-//
-// ¹ An error that matches a specific sentinel such as
-// [cognitoguard.ErrExpired] without being a [*cognitoguard.Error] (a bare
-// or fmt.Errorf-wrapped sentinel) is classed ErrInvalidToken here, where
-// Class would report ErrUnavailable.
 //
 // The description is fixed text chosen by the error's sentinel (for
 // [cognitoguard.ErrRevoked], exactly "Access Token has been revoked");

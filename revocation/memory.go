@@ -2,7 +2,6 @@ package revocation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -59,7 +58,7 @@ type Memory struct {
 
 	mu        sync.RWMutex
 	users     map[userKey]*entry
-	issuers   map[string]string // interned issuers
+	pools     map[string]string // interned pool IDs
 	n         int               // records (user sign-outs + sessions), expired ones included until purged
 	minExp    int64             // lower bound of the earliest expiry (Unix ms) among records
 	lastPurge int64             // Unix ms
@@ -68,13 +67,13 @@ type Memory struct {
 // NewMemory returns an in-process store.
 func NewMemory(cfg MemoryConfig) *Memory {
 	m := &Memory{
-		ttlMs:   cfg.TTL.Milliseconds(),
-		max:     cfg.MaxEntries,
-		now:     cfg.Now,
-		log:     cfg.Logger,
-		users:   make(map[userKey]*entry),
-		issuers: make(map[string]string),
-		minExp:  math.MaxInt64,
+		ttlMs:  cfg.TTL.Milliseconds(),
+		max:    cfg.MaxEntries,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+		users:  make(map[userKey]*entry),
+		pools:  make(map[string]string),
+		minExp: math.MaxInt64,
 	}
 	if cfg.TTL <= 0 {
 		m.ttlMs = DefaultTTL.Milliseconds()
@@ -94,11 +93,12 @@ func NewMemory(cfg MemoryConfig) *Memory {
 // Revoked reports whether c's user signed out, or c's session was revoked,
 // at or after c's authentication time. It never fails for a non-nil c.
 func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error) {
-	if c == nil {
-		return false, errors.New("revocation: nil claims")
+	k, err := claimsKey(c)
+	if err != nil {
+		return false, err
 	}
 	m.mu.RLock()
-	e := m.users[userKey{c.Issuer, c.Subject}]
+	e := m.users[k]
 	r := e != nil && e.revoked(c, m.now, m.ttlMs)
 	m.mu.RUnlock()
 	return r, nil
@@ -106,33 +106,33 @@ func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error
 
 // RevokeUser implements [Store.RevokeUser]. It fails with [ErrUnavailable]
 // only when the store is full of live records.
-func (m *Memory) RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error {
-	t, err := checkArgs(issuer, sub, at)
+func (m *Memory) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
-	return m.write(ctx, issuer, sub, "", t)
+	return m.write(ctx, poolID, sub, "", t)
 }
 
 // RevokeSession implements [Store.RevokeSession]. It fails with
 // [ErrUnavailable] only when the store is full of live records.
-func (m *Memory) RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error {
-	t, err := checkArgs(issuer, sub, at)
+func (m *Memory) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
 	if err := checkSession(originJTI); err != nil {
 		return err
 	}
-	return m.write(ctx, issuer, sub, originJTI, t)
+	return m.write(ctx, poolID, sub, originJTI, t)
 }
 
 // SignedOutAt implements [Store.SignedOutAt]; it never fails.
-func (m *Memory) SignedOutAt(_ context.Context, issuer, sub string) (time.Time, bool, error) {
+func (m *Memory) SignedOutAt(_ context.Context, poolID, sub string) (time.Time, bool, error) {
 	nowMs := m.now().UnixMilli()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if e := m.users[userKey{issuer, sub}]; e != nil {
+	if e := m.users[userKey{poolID, sub}]; e != nil {
 		t, ok := e.signedOut(nowMs, m.ttlMs)
 		return t, ok, nil
 	}
@@ -148,7 +148,7 @@ func (m *Memory) Len() int {
 }
 
 // write records T (Unix ms) for the user (jti == "") or the session jti.
-func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) error {
+func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) error {
 	nowMs := m.now().UnixMilli()
 	exp := t + m.ttlMs
 	if exp < nowMs {
@@ -159,7 +159,7 @@ func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) er
 	if nowMs >= m.minExp && nowMs-m.lastPurge >= m.ttlMs/8 {
 		m.purgeLocked(nowMs)
 	}
-	e := m.users[userKey{issuer, sub}]
+	e := m.users[userKey{poolID, sub}]
 	var cur int64
 	var exists bool
 	if e != nil {
@@ -175,7 +175,7 @@ func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) er
 	if !exists && m.n >= m.max {
 		if nowMs >= m.minExp {
 			m.purgeLocked(nowMs)
-			e = m.users[userKey{issuer, sub}]
+			e = m.users[userKey{poolID, sub}]
 		}
 		if m.n >= m.max {
 			m.log.LogAttrs(ctx, slog.LevelWarn, "revocation: in-memory store full; sign-out not recorded",
@@ -185,14 +185,14 @@ func (m *Memory) write(ctx context.Context, issuer, sub, jti string, t int64) er
 	}
 	if e == nil {
 		e = &entry{}
-		iss, ok := m.issuers[issuer]
+		pool, ok := m.pools[poolID]
 		if !ok {
-			iss = strings.Clone(issuer)
-			if len(m.issuers) < maxInterned {
-				m.issuers[iss] = iss
+			pool = strings.Clone(poolID)
+			if len(m.pools) < maxInterned {
+				m.pools[pool] = pool
 			}
 		}
-		m.users[userKey{iss, strings.Clone(sub)}] = e
+		m.users[userKey{pool, strings.Clone(sub)}] = e
 	}
 	if jti == "" {
 		if e.user == 0 {

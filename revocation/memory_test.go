@@ -203,9 +203,9 @@ func ExampleNewMemory() {
 		panic(err)
 	}
 
-	old, _ := store.Revoked(ctx, &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: signOut.Add(-time.Hour)})
-	fresh, _ := store.Revoked(ctx, &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: signOut.Add(time.Minute)})
-	bob, _ := store.Revoked(ctx, &cognitoguard.Claims{Issuer: iss, Subject: "sub-bob", AuthTime: signOut.Add(-time.Hour)})
+	old, _ := store.Revoked(ctx, &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: signOut.Add(-time.Hour)})
+	fresh, _ := store.Revoked(ctx, &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: signOut.Add(time.Minute)})
+	bob, _ := store.Revoked(ctx, &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-bob", AuthTime: signOut.Add(-time.Hour)})
 	fmt.Println("alice's token from before the sign-out revoked:", old)
 	fmt.Println("alice's token from a later sign-in revoked:", fresh)
 	fmt.Println("bob's token revoked:", bob)

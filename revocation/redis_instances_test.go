@@ -53,7 +53,7 @@ func TestRedisServerWaitInstances(t *testing.T) {
 					}
 				}
 				start := time.Now()
-				if err := a.RevokeUser(ctx, testIss, sub, time.Now()); err != nil {
+				if err := a.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
 					t.Fatalf("%s: %v", sub, err)
 				}
 				took = append(took, time.Since(start))
@@ -89,12 +89,12 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
 	if _, err := mute.Receive(ctx); err != nil { // the subscription's confirmation
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	err := a.RevokeUser(ctx, testPool, "sub-1", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
 		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
 	}
@@ -109,7 +109,7 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 2*time.Second, "retry once the silent subscriber is gone", func() bool {
-		return a.RevokeUser(ctx, testIss, "sub-1", time.Now()) == nil
+		return a.RevokeUser(ctx, testPool, "sub-1", time.Now()) == nil
 	})
 }
 
@@ -126,13 +126,13 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 	if err := a.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mute := srv.client(t).Subscribe(ctx, prefix+"signouts")
+	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
 	t.Cleanup(func() { mute.Close() })
 	if _, err := mute.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- a.RevokeUser(ctx, testIss, "sub-1", time.Now()) }()
+	go func() { errc <- a.RevokeUser(ctx, testPool, "sub-1", time.Now()) }()
 	time.Sleep(100 * time.Millisecond) // the write is waiting for the silent subscriber
 	a.Close()
 	select {
@@ -153,8 +153,8 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { client.Close() })
 	ctx := t.Context()
-	signouts := client.Subscribe(ctx, revocation.DefaultRedisPrefix+"signouts")
-	acks := client.PSubscribe(ctx, "{"+revocation.DefaultRedisPrefix+"signouts}:ack:*")
+	signouts := client.Subscribe(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"))
+	acks := client.PSubscribe(ctx, revocation.DefaultRedisPrefix+"2:ack:*")
 	for _, ps := range []*redis.PubSub{signouts, acks} {
 		t.Cleanup(func() { ps.Close() })
 		if _, err := ps.Receive(ctx); err != nil {
@@ -167,18 +167,17 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 
 	// The two raw subscribers count as instances that never acknowledge
 	// on the sign-out channel: 3 of 4 receivers acknowledge.
-	err := a.RevokeUser(ctx, testIss, "sub-1", time.Now())
+	err := a.RevokeUser(ctx, testPool, "sub-1", time.Now())
 	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 3 of 4 instances") {
 		t.Fatalf("RevokeUser: %v, want 3 of 4 (the raw subscriber of the sign-out channel never acknowledges)", err)
 	}
-	// The sign-out message keeps its format (6 fields: readers that know
-	// nothing of acknowledgements still apply it), then the request.
+	// The sign-out message, then the request, on the user's channel.
 	m, err := signouts.ReceiveMessage(ctx)
-	if err != nil || strings.Count(m.Payload, "\x00") != 5 || !strings.HasPrefix(m.Payload, "1\x00u\x00") {
-		t.Fatalf("sign-out message %q, %v; want the 6-field format", m.Payload, err)
+	if err != nil || strings.Count(m.Payload, "\x00") != 4 || !strings.HasPrefix(m.Payload, "2\x00u\x00") {
+		t.Fatalf("sign-out message %q, %v; want the 5-field format", m.Payload, err)
 	}
 	m, err = signouts.ReceiveMessage(ctx)
-	if err != nil || !strings.HasPrefix(m.Payload, "r\x00") {
+	if err != nil || !strings.HasPrefix(m.Payload, "2\x00r\x00") {
 		t.Fatalf("second message %q, %v; want the acknowledgement request", m.Payload, err)
 	}
 	seen := map[string]int{}

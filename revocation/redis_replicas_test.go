@@ -2,8 +2,6 @@ package revocation_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,7 +40,7 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	ctx := t.Context()
 
 	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 1, Timeout: 2 * time.Second})
-	if err := one.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+	if err := one.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatalf("WaitReplicas 1 with one replica: %v", err)
 	}
 	// WAIT returned 1: the replica has the record now, not eventually.
@@ -56,7 +54,7 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	if err := mc.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := one.RevokeSession(ctx, testIss, "sub-1", "jti-1", time.Now()); err != nil {
+	if err := one.RevokeSession(ctx, testPool, "sub-1", "jti-1", time.Now()); err != nil {
 		t.Fatalf("after SCRIPT FLUSH: %v", err)
 	}
 	if n, err := rc.HLen(ctx, keys[0]).Result(); err != nil || n != 2 {
@@ -66,18 +64,18 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	// A stopped replica acknowledges nothing: the write reports 0 of 1 at
 	// the WAIT bound; once it resumes, the retry succeeds.
 	replica.signal(syscall.SIGSTOP)
-	err = one.RevokeUser(ctx, testIss, "sub-3", time.Now())
+	err = one.RevokeUser(ctx, testPool, "sub-3", time.Now())
 	replica.signal(syscall.SIGCONT)
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
 		t.Fatalf("with the replica stopped: %v, want ErrUnavailable naming 0 of 1", err)
 	}
 	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
-		return one.RevokeUser(ctx, testIss, "sub-3", time.Now()) == nil
+		return one.RevokeUser(ctx, testPool, "sub-3", time.Now()) == nil
 	})
 
 	two := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 2, Timeout: 400 * time.Millisecond})
 	start := time.Now()
-	err = two.RevokeUser(ctx, testIss, "sub-2", time.Now())
+	err = two.RevokeUser(ctx, testPool, "sub-2", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 1 of 2 replicas") {
 		t.Fatalf("WaitReplicas 2 with one replica: %v, want ErrUnavailable naming 1 of 2", err)
 	}
@@ -89,7 +87,7 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	if r, err := revokedErr(ctx, two, "sub-2"); !r || err != nil {
 		t.Fatalf("after a replica shortfall: Revoked = %v, %v; want true", r, err)
 	}
-	if at, ok, err := two.SignedOutAt(ctx, testIss, "sub-2"); !ok || err != nil || at.IsZero() {
+	if at, ok, err := two.SignedOutAt(ctx, testPool, "sub-2"); !ok || err != nil || at.IsZero() {
 		t.Fatalf("SignedOutAt after a shortfall = %v, %v, %v", at, ok, err)
 	}
 }
@@ -123,7 +121,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()
 	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
-	if err := s.RevokeUser(ctx, testIss, "sub-0", time.Now().Add(-time.Minute)); err != nil {
+	if err := s.RevokeUser(ctx, testPool, "sub-0", time.Now().Add(-time.Minute)); err != nil {
 		t.Fatalf("with every replica up: %v", err)
 	}
 
@@ -150,15 +148,14 @@ func TestClusterWaitReplicas(t *testing.T) {
 	var subs []string
 	for i := 0; len(subs) < 5; i++ {
 		sub := fmt.Sprintf("sub-%d", i)
-		sum := sha256.Sum256([]byte(testIss + "\x00" + sub))
-		slot := c.ClusterKeySlot(ctx, prefix+"{"+hex.EncodeToString(sum[:16])+"}").Val()
+		slot := c.ClusterKeySlot(ctx, revocation.KeyForTest(prefix, testPool, sub)).Val()
 		if int64(shard.Start) <= slot && slot <= int64(shard.End) {
 			subs = append(subs, sub)
 		}
 	}
 	replica.signal(syscall.SIGSTOP)
 	for _, sub := range subs {
-		err := s.RevokeUser(ctx, testIss, sub, time.Now())
+		err := s.RevokeUser(ctx, testPool, sub, time.Now())
 		if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
 			replica.signal(syscall.SIGCONT)
 			t.Fatalf("%s with its shard's replica stopped: %v, want ErrUnavailable naming 0 of 1", sub, err)
@@ -166,7 +163,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	}
 	replica.signal(syscall.SIGCONT)
 	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
-		return s.RevokeUser(ctx, testIss, subs[0], time.Now()) == nil
+		return s.RevokeUser(ctx, testPool, subs[0], time.Now()) == nil
 	})
 	for _, sub := range subs {
 		if r, err := revokedErr(ctx, s, sub); !r || err != nil {
@@ -243,7 +240,7 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 	}
 	// The promoted master has no replica: WaitReplicas 1 reports it, and
 	// the record still reaches the other instance.
-	err := a.RevokeUser(ctx, testIss, "sub-other", time.Now())
+	err := a.RevokeUser(ctx, testPool, "sub-other", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "0 of 1") {
 		t.Fatalf("sign-out on a master without replicas: %v, want ErrUnavailable naming 0 of 1", err)
 	}
@@ -267,13 +264,12 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 	unconfirmed := func(err error) bool {
 		return errors.Is(err, revocation.ErrUnconfirmed) && strings.Contains(err.Error(), "0 of 1 replicas")
 	}
-	if err := s.RevokeUser(ctx, testIss, "sub-warm", time.Now()); !unconfirmed(err) { // loads the slot map
+	if err := s.RevokeUser(ctx, testPool, "sub-warm", time.Now()); !unconfirmed(err) { // loads the slot map
 		t.Fatalf("warm-up write: %v", err)
 	}
 
 	const sub = "sub-moving"
-	sum := sha256.Sum256([]byte(testIss + "\x00" + sub))
-	key := prefix + "{" + hex.EncodeToString(sum[:16]) + "}"
+	key := revocation.KeyForTest(prefix, testPool, sub)
 	slot := c.ClusterKeySlot(ctx, key).Val()
 	from, err := c.MasterForKey(ctx, key)
 	if err != nil {
@@ -311,7 +307,7 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 		t.Fatalf("the client already knows the slot moved (%s): the test would not exercise MOVED", m.Options().Addr)
 	}
 
-	err = s.RevokeUser(ctx, testIss, sub, time.Now())
+	err = s.RevokeUser(ctx, testPool, sub, time.Now())
 	if !unconfirmed(err) {
 		t.Fatalf("write after the slot moved: %v, want ErrUnconfirmed naming 0 of 1 (written on the new master)", err)
 	}

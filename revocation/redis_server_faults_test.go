@@ -23,7 +23,7 @@ func faultConfig(prefix string) revocation.RedisConfig {
 
 // revokedErr calls Revoked for a token of sub authenticated an hour ago.
 func revokedErr(ctx context.Context, s revocation.Store, sub string) (bool, error) {
-	return s.Revoked(ctx, claims(testIss, sub, time.Now().Add(-time.Hour), ""))
+	return s.Revoked(ctx, claims(testPool, sub, time.Now().Add(-time.Hour), ""))
 }
 
 // propagation revokes sub through a and measures until b rejects it.
@@ -31,7 +31,7 @@ func propagation(t *testing.T, a, b revocation.Store, sub string) time.Duration 
 	t.Helper()
 	ctx := t.Context()
 	start := time.Now()
-	if err := a.RevokeUser(ctx, testIss, sub, time.Now()); err != nil {
+	if err := a.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -104,7 +104,7 @@ func TestRedisServerZeroRoundTrips(t *testing.T) {
 	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()})
 	ctx := t.Context()
 	now := time.Now()
-	if err := s.RevokeUser(ctx, testIss, "sub-0", now); err != nil {
+	if err := s.RevokeUser(ctx, testPool, "sub-0", now); err != nil {
 		t.Fatal(err)
 	}
 	const users = 50
@@ -121,7 +121,7 @@ func TestRedisServerZeroRoundTrips(t *testing.T) {
 	serverBefore := counts()
 	for i := range 1000 {
 		sub := "sub-" + string(rune('0'+i%users))
-		r, err := s.Revoked(ctx, claims(testIss, sub, now.Add(-time.Minute), ""))
+		r, err := s.Revoked(ctx, claims(testPool, sub, now.Add(-time.Minute), ""))
 		if err != nil || r != (i%users == 0) {
 			t.Fatalf("Revoked(%s) = %v, %v", sub, r, err)
 		}
@@ -236,7 +236,7 @@ func TestRedisServerPubSubKill(t *testing.T) {
 	if n := b.Stats().Entries; n != 0 {
 		t.Errorf("view holds %d entries after the rebuild, want 0", n)
 	}
-	if err := a.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+	if err := a.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := revokedErr(ctx, b, "sub-1"); !r || err != nil {
@@ -267,7 +267,7 @@ func TestRedisServerRestart(t *testing.T) {
 		_, err := revokedErr(ctx, b, "sub-1")
 		return errors.Is(err, revocation.ErrUnavailable)
 	})
-	if err := a.RevokeUser(ctx, testIss, "sub-1", time.Now()); !errors.Is(err, revocation.ErrUnavailable) {
+	if err := a.RevokeUser(ctx, testPool, "sub-1", time.Now()); !errors.Is(err, revocation.ErrUnavailable) {
 		t.Errorf("RevokeUser while down: %v, want ErrUnavailable", err)
 	}
 	srv.restart()
@@ -293,19 +293,31 @@ func TestClusterPropagation(t *testing.T) {
 	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
 	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
 	ctx := t.Context()
-	// Both subscribers are on the shard owning the channel (sharded pub/sub).
-	var subscribers int64
-	for _, addr := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		m, err := c.PubSubShardNumSub(ctx, prefix+"signouts").Result()
-		c.Close()
-		if err != nil {
-			t.Fatal(err)
+	// Both instances subscribe to every channel (sharded pub/sub), and the
+	// channels spread over the three masters, two on each.
+	perNode := map[string]int{}
+	for i := range revocation.DefaultRedisChannels {
+		ch := revocation.ChannelNameForTest(prefix, i)
+		for _, addr := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			m, err := c.PubSubShardNumSub(ctx, ch).Result()
+			c.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := m[ch]; n > 0 {
+				perNode[addr]++
+				if n != 2 {
+					t.Errorf("PUBSUB SHARDNUMSUB %s on %s: %d subscribers, want 2", ch, addr, n)
+				}
+			}
 		}
-		subscribers += m[prefix+"signouts"]
 	}
-	if subscribers != 2 {
-		t.Errorf("PUBSUB SHARDNUMSUB: %d shard subscribers, want 2", subscribers)
+	for _, addr := range addrs {
+		if perNode[addr] != revocation.DefaultRedisChannels/3 {
+			t.Errorf("sign-out channels per master: %v, want %d on each", perNode, revocation.DefaultRedisChannels/3)
+			break
+		}
 	}
 	// Users spread over the three masters.
 	var ds []time.Duration
@@ -321,7 +333,7 @@ func TestClusterPropagation(t *testing.T) {
 		t.Errorf("b received %d messages, want 30", st.Messages)
 	}
 	// And through a Verifier's eyes: the error class is revoked, not unavailable.
-	r, err := b.Revoked(ctx, &cognitoguard.Claims{Issuer: testIss, Subject: "sub-cluster-0s", AuthTime: time.Now().Add(-time.Hour)})
+	r, err := b.Revoked(ctx, &cognitoguard.Claims{UserPoolID: testPool, Subject: "sub-cluster-0s", AuthTime: time.Now().Add(-time.Hour)})
 	if !r || err != nil {
 		t.Errorf("Revoked = %v, %v", r, err)
 	}

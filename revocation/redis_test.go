@@ -20,7 +20,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-const testIss = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test"
+const testPool = "us-east-1_test"
 
 var prefixSeq atomic.Int64
 
@@ -146,7 +146,7 @@ func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
 	s, _, _ := miniStore(t, revocation.RedisConfig{})
 	ctx := t.Context()
 	now := time.Now()
-	if err := s.RevokeUser(ctx, testIss, "sub-out", now); err != nil {
+	if err := s.RevokeUser(ctx, testPool, "sub-out", now); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -158,7 +158,7 @@ func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
 	} {
 		before := s.Stats()
 		for range 10 {
-			if r := mustRevoked(t, ctx, s, claims(testIss, tc.sub, now.Add(-time.Minute), "")); r != tc.revoked {
+			if r := mustRevoked(t, ctx, s, claims(testPool, tc.sub, now.Add(-time.Minute), "")); r != tc.revoked {
 				t.Fatalf("%s: revoked = %v", tc.sub, r)
 			}
 		}
@@ -187,7 +187,7 @@ func TestRedisViewBounded(t *testing.T) {
 	s, _, _ := miniStore(t, revocation.RedisConfig{MaxEntries: 10})
 	ctx := t.Context()
 	for i := range 100 {
-		mustRevoked(t, ctx, s, claims(testIss, fmt.Sprint("sub-", i), time.Now(), ""))
+		mustRevoked(t, ctx, s, claims(testPool, fmt.Sprint("sub-", i), time.Now(), ""))
 	}
 	if n := s.Stats().Entries; n != 10 {
 		t.Errorf("view holds %d entries, want 10", n)
@@ -199,11 +199,11 @@ func TestRedisKeyLayout(t *testing.T) {
 	ctx := t.Context()
 	// Hostile sub and issuer strings cannot change the key layout.
 	for _, sub := range []string{"plain", "{tag}", "a}b{c", "x:y", strings.Repeat("z", 1000)} {
-		if err := s.RevokeUser(ctx, testIss+"/{x}", sub, time.Now()); err != nil {
+		if err := s.RevokeUser(ctx, testPool+"/{x}", sub, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.RevokeSession(ctx, testIss, "plain", "origin-1", time.Now()); err != nil {
+	if err := s.RevokeSession(ctx, testPool, "plain", "origin-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	keys := mr.Keys()
@@ -211,9 +211,9 @@ func TestRedisKeyLayout(t *testing.T) {
 		t.Fatalf("keys = %q, want 6", keys)
 	}
 	for _, k := range keys {
-		hexPart, ok := strings.CutPrefix(k, "app:{")
+		hexPart, ok := strings.CutPrefix(k, "app:2:{")
 		if !ok || len(hexPart) != 33 || hexPart[32] != '}' || strings.Trim(hexPart[:32], "0123456789abcdef") != "" {
-			t.Errorf("key %q is not app:{<32 hex>}", k)
+			t.Errorf("key %q is not app:2:{<32 hex>}", k)
 		}
 		if ttl := mr.TTL(k); ttl <= 24*time.Hour || ttl > revocation.DefaultTTL {
 			t.Errorf("key %q TTL %v, want about %v", k, ttl, revocation.DefaultTTL)
@@ -233,23 +233,23 @@ func TestRedisPublishFailure(t *testing.T) {
 	b := newRedisStore(t, cb, revocation.RedisConfig{})
 	ctx := t.Context()
 	at := time.Now()
-	mustRevoked(t, ctx, b, claims(testIss, "sub-1", at, "")) // b caches "no record"
+	mustRevoked(t, ctx, b, claims(testPool, "sub-1", at, "")) // b caches "no record"
 
 	h.fail.Store(ptr("publish"))
-	err := a.RevokeUser(ctx, testIss, "sub-1", at)
+	err := a.RevokeUser(ctx, testPool, "sub-1", at)
 	if !errors.Is(err, revocation.ErrUnavailable) {
 		t.Fatalf("RevokeUser with a failing PUBLISH: %v, want ErrUnavailable", err)
 	}
 	// The record is in Redis (a fresh instance sees it) and a retry is safe.
-	if got, ok, err := b.SignedOutAt(ctx, testIss, "sub-1"); err != nil || !ok || !got.Equal(at.Truncate(time.Millisecond)) {
+	if got, ok, err := b.SignedOutAt(ctx, testPool, "sub-1"); err != nil || !ok || !got.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("SignedOutAt = %v, %v, %v", got, ok, err)
 	}
 	h.fail.Store(nil)
-	if err := a.RevokeUser(ctx, testIss, "sub-1", at.Add(-time.Hour)); err != nil { // retry, even with an older time
+	if err := a.RevokeUser(ctx, testPool, "sub-1", at.Add(-time.Hour)); err != nil { // retry, even with an older time
 		t.Fatal(err)
 	}
 	eventually(t, time.Second, "b sees the retried sign-out", func() bool {
-		return mustRevoked(t, ctx, b, claims(testIss, "sub-1", at.Add(-time.Minute), ""))
+		return mustRevoked(t, ctx, b, claims(testPool, "sub-1", at.Add(-time.Minute), ""))
 	})
 }
 
@@ -266,8 +266,8 @@ func TestRedisTimeoutBoundsCalls(t *testing.T) {
 		call func() error
 	}{
 		{"hgetall", func() error { _, err := revokedErr(ctx, s, "sub-slow"); return err }},
-		{"evalsha", func() error { return s.RevokeUser(ctx, testIss, "sub-slow", time.Now()) }},
-		{"hget", func() error { _, _, err := s.SignedOutAt(ctx, testIss, "sub-slow"); return err }},
+		{"evalsha", func() error { return s.RevokeUser(ctx, testPool, "sub-slow", time.Now()) }},
+		{"hget", func() error { _, _, err := s.SignedOutAt(ctx, testPool, "sub-slow"); return err }},
 	} {
 		h.stall.Store(ptr(tc.cmd))
 		start := time.Now()
@@ -286,21 +286,25 @@ func TestRedisTimeoutBoundsCalls(t *testing.T) {
 func TestRedisIgnoresForeignMessages(t *testing.T) {
 	s, c, _ := miniStore(t, revocation.RedisConfig{})
 	ctx := t.Context()
-	mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), ""))
+	mustRevoked(t, ctx, s, claims(testPool, "sub-1", time.Now(), ""))
 	long := strings.Repeat("n", 65)
-	for _, p := range []string{"", "garbage", "1\x00u\x00notanumber\x00iss\x00sub\x00", "9\x00u\x001\x00iss\x00sub\x00",
-		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00" + long, // nonce too long
-		"1\x00u\x00" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "\x00" + testIss + "\x00sub-1\x00\x00",        // empty nonce
-		"a\x00unknown-nonce", // an acknowledgement, on the wrong channel
-		"r\x00no-dot",        // malformed acknowledgement requests: ignored, not counted
-		"r\x00{id}.nonce",
-	} {
-		if err := c.Publish(ctx, "cognitoguard:signouts", p).Err(); err != nil {
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	payloads := []string{"", "garbage", "2\x00u\x00notanumber\x00pool\x00sub", "9\x00u\x00" + now + "\x00" + testPool + "\x00sub-1",
+		"1\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // version 1
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // a field too many
+		"2\x00s\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // empty origin_jti
+		"2\x00u\x00" + now + "\x00\x00sub-1",                     // empty pool
+		"2\x00r\x00id",                                           // malformed acknowledgement requests
+		"2\x00r\x00{id}\x00nonce",
+		"2\x00r\x00id\x00" + long,
+	}
+	for _, p := range payloads {
+		if err := c.Publish(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"), p).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= 6 })
-	if r := mustRevoked(t, ctx, s, claims(testIss, "sub-1", time.Now(), "")); r {
+	eventually(t, time.Second, "messages received", func() bool { return s.Stats().Messages >= uint64(len(payloads)) })
+	if r := mustRevoked(t, ctx, s, claims(testPool, "sub-1", time.Now(), "")); r {
 		t.Error("revoked by garbage")
 	}
 	if !s.Stats().Trusted {
@@ -361,7 +365,7 @@ func TestRedisReadyAndClose(t *testing.T) {
 	for i := range 20 { // lookups (owned goroutines), writes, a stalled call
 		revokedErr(ctx, s, fmt.Sprint("sub-", i))
 	}
-	if err := s.RevokeUser(ctx, testIss, "sub-1", time.Now()); err != nil {
+	if err := s.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -406,9 +410,9 @@ func BenchmarkRevokedHit(b *testing.B) {
 	now := time.Now()
 	const sub = "3f2a1b4c-1111-2222-3333-444455556666"
 	// Claims strings as the Verifier hands them: not the ones stored.
-	c1 := claims(strings.Clone(testIss), strings.Clone(sub), now.Add(time.Second), "origin")
+	c1 := claims(strings.Clone(testPool), strings.Clone(sub), now.Add(time.Second), "origin")
 	mustRevoked(b, ctx, s, c1) // first sight: one HGETALL
-	if err := s.RevokeUser(ctx, testIss, sub, now); err != nil {
+	if err := s.RevokeUser(ctx, testPool, sub, now); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -429,7 +433,7 @@ func BenchmarkRevokedHitParallel(b *testing.B) {
 	s := newRedisStore(b, c, revocation.RedisConfig{})
 	ctx := b.Context()
 	now := time.Now()
-	c1 := claims(testIss, "3f2a1b4c-1111-2222-3333-444455556666", now, "origin")
+	c1 := claims(testPool, "3f2a1b4c-1111-2222-3333-444455556666", now, "origin")
 	mustRevoked(b, ctx, s, c1)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -459,7 +463,7 @@ func ExampleNewRedis() {
 	// Pass store as cognitoguard.Config.Revocation. Here we ask it directly,
 	// with the claims the Verifier would pass.
 	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
-	token := &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
+	token := &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
 
 	revoked, err := store.Revoked(ctx, token) // first sight of alice: one HGETALL
 	fmt.Println("before the sign-out:", revoked, err)
@@ -517,7 +521,7 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 		return err == nil
 	})
 	u, _ := pool.User("alice")
-	if err := s.RevokeUser(ctx, pool.Issuer(), u.Sub, time.Now()); err != nil {
+	if err := s.RevokeUser(ctx, pool.PoolID(), u.Sub, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, cognitoguard.ErrRevoked) {
@@ -550,7 +554,7 @@ func ExampleRedisConfig_waitInstances() {
 	defer b.Close()
 
 	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
-	token := &cognitoguard.Claims{Issuer: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
+	token := &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
 	revoked, _ := b.Revoked(ctx, token)
 	fmt.Println("B before:", revoked)
 

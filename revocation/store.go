@@ -25,22 +25,24 @@ import (
 type Store interface {
 	cognitoguard.RevocationChecker
 
-	// RevokeUser records that the user sub of pool issuer signed out at
-	// at: every token of that user (access and ID, refreshed ones too)
-	// authenticated at or before at is revoked. The latest at wins: an
-	// older at never lowers a recorded one. It is idempotent.
-	RevokeUser(ctx context.Context, issuer, sub string, at time.Time) error
+	// RevokeUser records that the user sub of the user pool poolID (e.g.
+	// "eu-west-1_AbCdEf123", [cognitoguard.Claims.UserPoolID]) signed out
+	// at at: every token of that user, from any issuer of the pool (access
+	// and ID, refreshed ones too), authenticated at or before at is
+	// revoked. The latest at wins: an older at never lowers a recorded one.
+	// It is idempotent.
+	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
 
 	// RevokeSession records that the session originJTI (the origin_jti
 	// claim, one sign-in and its refreshes) of user sub was revoked at at:
 	// tokens carrying that origin_jti and authenticated at or before at are
 	// revoked. Tokens without origin_jti are not affected. Idempotent,
 	// latest at wins.
-	RevokeSession(ctx context.Context, issuer, sub, originJTI string, at time.Time) error
+	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
 
 	// SignedOutAt returns the latest live user sign-out of sub (session
 	// revocations excluded), and false if there is none.
-	SignedOutAt(ctx context.Context, issuer, sub string) (time.Time, bool, error)
+	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
 }
 
 // ErrUnavailable is matched (errors.Is) by every error a store returns
@@ -65,7 +67,18 @@ const DefaultTTL = 24*time.Hour + 5*time.Minute
 
 // userKey identifies a user across pools. Stored keys MUST own their
 // strings (strings.Clone): claim strings alias the token payload.
-type userKey struct{ iss, sub string }
+type userKey struct{ pool, sub string }
+
+// claimsKey is the key of c's user, or an error when c names no pool.
+func claimsKey(c *cognitoguard.Claims) (userKey, error) {
+	switch {
+	case c == nil:
+		return userKey{}, errors.New("revocation: nil claims")
+	case c.UserPoolID == "":
+		return userKey{}, errors.New("revocation: claims without a user pool ID")
+	}
+	return userKey{c.UserPoolID, c.Subject}, nil
+}
 
 // authMillis is the token's authentication time in Unix milliseconds,
 // truncated to the second as the claims are.
@@ -74,14 +87,14 @@ func authMillis(c *cognitoguard.Claims) int64 {
 }
 
 // checkArgs validates the arguments of a write.
-func checkArgs(issuer, sub string, at time.Time) (int64, error) {
+func checkArgs(poolID, sub string, at time.Time) (int64, error) {
 	switch {
-	case issuer == "":
-		return 0, errors.New("revocation: empty issuer")
+	case poolID == "":
+		return 0, errors.New("revocation: empty user pool ID")
 	case sub == "":
 		return 0, errors.New("revocation: empty sub")
-	case strings.IndexByte(issuer, 0) >= 0 || strings.IndexByte(sub, 0) >= 0:
-		return 0, errors.New("revocation: NUL byte in issuer or sub")
+	case strings.IndexByte(poolID, 0) >= 0 || strings.IndexByte(sub, 0) >= 0:
+		return 0, errors.New("revocation: NUL byte in user pool ID or sub")
 	}
 	ms := at.UnixMilli()
 	if at.IsZero() || ms <= 0 {

@@ -188,9 +188,9 @@ func runContract(t *testing.T, env contractEnv) {
 				p, sub := resolve(o.user)
 				var err error
 				if o.session == "" {
-					err = store.RevokeUser(ctx, p.Issuer(), sub, base.Add(o.at))
+					err = store.RevokeUser(ctx, p.PoolID(), sub, base.Add(o.at))
 				} else {
-					err = store.RevokeSession(ctx, p.Issuer(), sub, o.session, base.Add(o.at))
+					err = store.RevokeSession(ctx, p.PoolID(), sub, o.session, base.Add(o.at))
 				}
 				if err != nil {
 					t.Fatalf("write %+v: %v", o, err)
@@ -233,7 +233,7 @@ func runContract(t *testing.T, env contractEnv) {
 			if tc.signed != nil {
 				for _, user := range []string{"alice", "bob", "2:alice"} {
 					p, sub := resolve(user)
-					at, ok, err := store.SignedOutAt(ctx, p.Issuer(), sub)
+					at, ok, err := store.SignedOutAt(ctx, p.PoolID(), sub)
 					if err != nil {
 						t.Fatalf("SignedOutAt(%s): %v", user, err)
 					}
@@ -255,11 +255,11 @@ func runContract(t *testing.T, env contractEnv) {
 			wg.Go(func() {
 				for j := range 20 {
 					at := base.Add(time.Duration((j*8+i)%160) * time.Second)
-					if err := store.RevokeUser(ctx, p1.Issuer(), "sub-carol", at); err != nil {
+					if err := store.RevokeUser(ctx, p1.PoolID(), "sub-carol", at); err != nil {
 						t.Error(err)
 						return
 					}
-					c := &cognitoguard.Claims{Issuer: p1.Issuer(), Subject: "sub-carol", AuthTime: base}
+					c := &cognitoguard.Claims{UserPoolID: p1.PoolID(), Subject: "sub-carol", AuthTime: base}
 					if _, err := store.Revoked(ctx, c); err != nil {
 						t.Error(err)
 						return
@@ -268,9 +268,34 @@ func runContract(t *testing.T, env contractEnv) {
 			})
 		}
 		wg.Wait()
-		at, ok, err := store.SignedOutAt(ctx, p1.Issuer(), "sub-carol")
+		at, ok, err := store.SignedOutAt(ctx, p1.PoolID(), "sub-carol")
 		if err != nil || !ok || !at.Equal(base.Add(159*time.Second)) {
 			t.Errorf("SignedOutAt = %v, %v, %v; want %v", at, ok, err, base.Add(159*time.Second))
+		}
+	})
+
+	t.Run("a sign-out covers every issuer of the pool", func(t *testing.T) {
+		store := env.newStore(t, clock.Now)
+		ctx := t.Context()
+		if err := store.RevokeUser(ctx, p1.PoolID(), "sub-dave", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		for _, iss := range []string{
+			"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_poolOne",
+			"https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_poolOne",
+			"https://cognito-idp.us-west-2.amazonaws.com/us-east-1_poolOne",
+		} {
+			c := claims(p1.PoolID(), "sub-dave", base, "")
+			c.Issuer = iss
+			if !mustRevoked(t, ctx, store, c) {
+				t.Errorf("token of issuer %s accepted after the user's sign-out", iss)
+			}
+		}
+		if c := claims(p2.PoolID(), "sub-dave", base, ""); mustRevoked(t, ctx, store, c) {
+			t.Error("the same sub in another pool is revoked")
+		}
+		if _, err := store.Revoked(ctx, &cognitoguard.Claims{Issuer: p1.Issuer(), Subject: "sub-dave", AuthTime: base}); err == nil {
+			t.Error("Revoked of claims without a user pool ID: no error")
 		}
 	})
 
@@ -282,13 +307,13 @@ func runContract(t *testing.T, env contractEnv) {
 			name string
 			err  error
 		}{
-			{"empty issuer", store.RevokeUser(ctx, "", "s", now)},
-			{"empty sub", store.RevokeUser(ctx, "https://iss", "", now)},
-			{"zero time", store.RevokeUser(ctx, "https://iss", "s", time.Time{})},
-			{"empty origin_jti", store.RevokeSession(ctx, "https://iss", "s", "", now)},
-			{"NUL in sub", store.RevokeUser(ctx, "https://iss", "s\x00t", now)},
-			{"NUL in origin_jti", store.RevokeSession(ctx, "https://iss", "s", "o\x00", now)},
-			{"before 1970", store.RevokeUser(ctx, "https://iss", "s", time.Unix(-5, 0))},
+			{"empty pool ID", store.RevokeUser(ctx, "", "s", now)},
+			{"empty sub", store.RevokeUser(ctx, "us-east-1_x", "", now)},
+			{"zero time", store.RevokeUser(ctx, "us-east-1_x", "s", time.Time{})},
+			{"empty origin_jti", store.RevokeSession(ctx, "us-east-1_x", "s", "", now)},
+			{"NUL in sub", store.RevokeUser(ctx, "us-east-1_x", "s\x00t", now)},
+			{"NUL in origin_jti", store.RevokeSession(ctx, "us-east-1_x", "s", "o\x00", now)},
+			{"before 1970", store.RevokeUser(ctx, "us-east-1_x", "s", time.Unix(-5, 0))},
 		} {
 			if tc.err == nil {
 				t.Errorf("%s: no error", tc.name)
@@ -303,8 +328,8 @@ func runContract(t *testing.T, env contractEnv) {
 }
 
 // claims builds the claims the Verifier would hand the store.
-func claims(iss, sub string, auth time.Time, origin string) *cognitoguard.Claims {
-	return &cognitoguard.Claims{Issuer: iss, Subject: sub, AuthTime: auth, IssuedAt: auth, OriginJTI: origin}
+func claims(pool, sub string, auth time.Time, origin string) *cognitoguard.Claims {
+	return &cognitoguard.Claims{UserPoolID: pool, Subject: sub, AuthTime: auth, IssuedAt: auth, OriginJTI: origin}
 }
 
 // mustRevoked calls Revoked and fails the test on error.

@@ -6,8 +6,8 @@ import (
 	"sync"
 )
 
-// maxInterned bounds the issuer strings a view shares between its entries
-// (a process verifies tokens of a handful of pools).
+// maxInterned bounds the pool IDs a view or a Memory shares between its
+// entries (a process verifies tokens of a handful of pools).
 const maxInterned = 64
 
 // view is the local, bounded copy of the Redis records of the users this
@@ -29,7 +29,7 @@ type view struct {
 	max     int
 	epoch   uint64               // moved by reset
 	pending map[userKey]*pending // loads in flight
-	issuers map[string]string    // interned issuers
+	pools   map[string]string    // interned pool IDs
 }
 
 // pending is a load in flight: the messages applied to its user meanwhile.
@@ -43,7 +43,7 @@ func newView(max int) *view {
 		m:       make(map[userKey]entry),
 		max:     max,
 		pending: make(map[userKey]*pending),
-		issuers: make(map[string]string),
+		pools:   make(map[string]string),
 	}
 }
 
@@ -90,7 +90,7 @@ func (v *view) finish(k userKey, p *pending, e entry, cache bool) entry {
 			break
 		}
 	}
-	v.m[userKey{v.intern(k.iss), k.sub}] = e
+	v.m[userKey{v.intern(k.pool), k.sub}] = e
 	return e
 }
 
@@ -103,14 +103,14 @@ func (v *view) abort(k userKey, p *pending) {
 	}
 }
 
-// intern returns a copy of iss owned by the view, shared between entries.
-func (v *view) intern(iss string) string {
-	if s, ok := v.issuers[iss]; ok {
+// intern returns a copy of pool owned by the view, shared between entries.
+func (v *view) intern(pool string) string {
+	if s, ok := v.pools[pool]; ok {
 		return s
 	}
-	s := strings.Clone(iss)
-	if len(v.issuers) < maxInterned {
-		v.issuers[s] = s
+	s := strings.Clone(pool)
+	if len(v.pools) < maxInterned {
+		v.pools[s] = s
 	}
 	return s
 }
@@ -124,7 +124,7 @@ func (v *view) apply(k userKey, jti string, t int64) {
 		if e2, changed := raise(e, jti, t); changed {
 			// Assigning to an existing string key also replaces the stored
 			// key with k, which may alias a caller's buffer: store a copy.
-			v.m[userKey{v.intern(k.iss), strings.Clone(k.sub)}] = e2
+			v.m[userKey{v.intern(k.pool), strings.Clone(k.sub)}] = e2
 		}
 	}
 	if p, ok := v.pending[k]; ok {

@@ -30,8 +30,12 @@
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
 // flags; -redis-tls connects with TLS verified by the system's roots,
 // -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be the
-// services' prefix, and -issuer their issuer when they set one
-// (multi-Region issuers, emulators).
+// services' prefix. Sign-outs are recorded under the user pool ID, as the
+// services' Verifiers read them, whatever issuers they accept.
+//
+// Each command takes only the flags it reads ("cognitoguard status -h"
+// lists them), before or after the user argument; a user argument that
+// starts with "-" goes after "--".
 //
 // Exit status: 0 on success, 1 when the operation failed (the error is
 // printed with its class), 2 on a usage error.
@@ -58,6 +62,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 func main() {
@@ -102,9 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// options are the flags shared by the commands.
+// options are the flags of the commands; each command defines only those
+// it reads.
 type options struct {
-	region, poolID, issuer, endpoint string
+	region, poolID, endpoint         string
 	redisAddr, redisMaster, prefix   string
 	redisCA                          string
 	redisTLS, verbose, waitInstances bool
@@ -112,6 +118,8 @@ type options struct {
 	timeout                          time.Duration
 }
 
+// newFlagSet returns the flag set of a command with the flags every
+// command reads: the pool, Cognito and Redis.
 func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -125,24 +133,34 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
 	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
 	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
-	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
-	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
-	fs.StringVar(&o.issuer, "issuer", "", "issuer the services accept (default https://cognito-idp.REGION.amazonaws.com/POOL)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
-	fs.DurationVar(&o.timeout, "timeout", revocation.DefaultSignOutTimeout, "bound of each Redis write and Cognito call")
-	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
+	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis call and Cognito call")
 	return fs
 }
 
-// parse parses args and returns the single positional argument, or the
-// exit status of a usage error.
+// parse parses args, flags before and after the user argument alike (as
+// "signout alice -wait-instances" reads), and returns the single
+// positional argument, or the exit status of a usage error. After "--"
+// every argument is positional.
 func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (string, int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", 0
+	var users []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", 0
+			}
+			return "", 2
 		}
-		return "", 2
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			users = append(users, rest...)
+			break
+		}
+		users, args = append(users, rest[0]), rest[1:]
 	}
 	var missing []string
 	if o.poolID == "" {
@@ -156,9 +174,8 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fs.Usage()
 		return "", 2
 	}
-	if fs.NArg() != 1 || fs.Arg(0) == "" {
-		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument\n", fs.Name())
-		fs.Usage()
+	if len(users) != 1 || users[0] == "" {
+		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument, got %d (a user starting with \"-\" goes after --)\n", fs.Name(), len(users))
 		return "", 2
 	}
 	if o.timeout <= 0 {
@@ -169,12 +186,15 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fmt.Fprintf(stderr, "cognitoguard %s: -wait-replicas must not be negative\n", fs.Name())
 		return "", 2
 	}
-	return fs.Arg(0), -1
+	return users[0], -1
 }
 
 func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := newFlagSet("signout", "USERNAME", stderr, &o)
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
+	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
 	user, code := parse(fs, args, &o, stderr)
 	if code >= 0 {
 		return code
@@ -194,7 +214,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	sub, err := so.AdminSignOut(ctx, user)
 	if err != nil {
-		var soe *revocation.SignOutError
+		var soe *signout.Error
 		if errors.As(err, &soe) {
 			fmt.Fprintf(stdout, "sub %s\n", soe.Sub)
 			switch {
@@ -209,7 +229,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, "signout", err)
 	}
 	fmt.Fprintf(stdout, "sub %s\n", sub)
-	at, ok, err := store.SignedOutAt(ctx, so.Issuer(), sub)
+	at, ok, err := store.SignedOutAt(ctx, o.poolID, sub)
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "cognitoguard signout: signed out, but reading the recorded time failed: %v\n", err)
@@ -232,10 +252,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer closeStore()
 	sub := user
-	var issuer string
-	// newSignOut derives the issuer; the Cognito client is only built, and
-	// called, when the user is to be resolved.
-	var api revocation.CognitoAPI = noCognito{}
+	// The Cognito client is only built, and called, when the user is to be
+	// resolved.
+	var api signout.CognitoAPI = noCognito{}
 	resolve := o.region != "" || o.endpoint != ""
 	if resolve {
 		if api, err = cognitoClient(ctx, o); err != nil {
@@ -246,15 +265,16 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
-	issuer = so.Issuer()
 	if resolve {
-		if sub, err = so.ResolveSub(ctx, user); err != nil {
+		u, err := so.Resolve(ctx, user)
+		if err != nil {
 			return fail(stderr, "status", err)
 		}
+		sub = u.Sub
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	at, ok, err := store.SignedOutAt(sctx, issuer, sub)
+	at, ok, err := store.SignedOutAt(sctx, o.poolID, sub)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
@@ -295,14 +315,13 @@ func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Cli
 	}), nil
 }
 
-func newSignOut(api revocation.CognitoAPI, store revocation.Recorder, o options, stderr io.Writer) (*revocation.SignOut, error) {
+func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stderr io.Writer) (*signout.Helper, error) {
 	log := slog.New(slog.DiscardHandler)
 	if o.verbose {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return revocation.NewSignOut(api, nil, store, revocation.SignOutConfig{
+	return signout.New(api, nil, store, signout.Config{
 		UserPoolID: o.poolID,
-		Issuer:     o.issuer,
 		Timeout:    o.timeout,
 		Logger:     log,
 	})
@@ -357,7 +376,7 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // noCognito is the Cognito client of a status command that resolves no
 // user: it is never called.
-type noCognito struct{ revocation.CognitoAPI }
+type noCognito struct{ signout.CognitoAPI }
 
 // fail prints err with its class and returns 1.
 func fail(stderr io.Writer, cmd string, err error) int {
@@ -375,16 +394,16 @@ func classes(err error) string {
 		err  error
 		name string
 	}{
-		{revocation.ErrStore, "ErrStore"},
+		{signout.ErrStore, "ErrStore"},
 		{revocation.ErrUnavailable, "ErrUnavailable"},
 		{revocation.ErrUnconfirmed, "ErrUnconfirmed"},
-		{revocation.ErrCognito, "ErrCognito"},
-		{revocation.ErrNotAuthorized, "ErrNotAuthorized"},
-		{revocation.ErrInvalidParameter, "ErrInvalidParameter"},
-		{revocation.ErrResourceNotFound, "ErrResourceNotFound"},
-		{revocation.ErrTooManyRequests, "ErrTooManyRequests"},
-		{revocation.ErrUserNotFound, "ErrUserNotFound"},
-		{revocation.ErrCognitoInternal, "ErrCognitoInternal"},
+		{signout.ErrCognito, "ErrCognito"},
+		{signout.ErrNotAuthorized, "ErrNotAuthorized"},
+		{signout.ErrInvalidParameter, "ErrInvalidParameter"},
+		{signout.ErrResourceNotFound, "ErrResourceNotFound"},
+		{signout.ErrTooManyRequests, "ErrTooManyRequests"},
+		{signout.ErrUserNotFound, "ErrUserNotFound"},
+		{signout.ErrCognitoInternal, "ErrCognitoInternal"},
 		{context.DeadlineExceeded, "DeadlineExceeded"},
 		{context.Canceled, "Canceled"},
 	} {

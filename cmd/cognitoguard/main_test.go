@@ -37,7 +37,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Setenv("REDIS_PASSWORD", "")
 
 	e := &cliEnv{}
-	e.pool = cognitotest.NewPool(cognitotest.Config{})
+	e.pool = cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	t.Cleanup(e.pool.Close)
 	e.redis = miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
@@ -57,12 +57,14 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	return e
 }
 
-// flags are the flags every test passes, then extra.
+// args are the flags every test passes, then extra. There is no -issuer:
+// the services accept the fake pool's own issuer, and a sign-out recorded
+// by the command must reach them all the same (on 6ce98be it was
+// recorded under the default AWS issuer and revoked nothing).
 func (e *cliEnv) args(cmd string, extra ...string) []string {
 	return append([]string{cmd,
 		"-region", "us-east-1",
 		"-user-pool-id", e.pool.PoolID(),
-		"-issuer", e.pool.Issuer(),
 		"-endpoint", e.pool.URL(),
 		"-redis-addr", e.redis.Addr(),
 	}, extra...)
@@ -99,7 +101,8 @@ func TestSignOutCommand(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCLIEnv(t)
-			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+			u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+				Attributes: map[string]string{"email_verified": "true"}})
 			tokens := e.pool.SignIn("alice")
 			if _, err := e.service.Verify(t.Context(), tokens.AccessToken); err != nil {
 				t.Fatalf("before: %v", err)
@@ -122,7 +125,7 @@ func TestSignOutCommand(t *testing.T) {
 				t.Errorf("printed time %q: %v", field(out, "signed_out_at"), err)
 			}
 			// Recorded in the shared store, with the printed time.
-			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			got, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || !ok || !got.Equal(at) {
 				t.Errorf("store: %v %v %v, want %v", got, ok, err, at)
 			}
@@ -203,7 +206,8 @@ func TestSignOutCommandFailures(t *testing.T) {
 			setup: func(t *testing.T, e *cliEnv) []string {
 				c := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
 				t.Cleanup(func() { c.Close() })
-				mute := c.Subscribe(t.Context(), revocation.DefaultRedisPrefix+"signouts")
+				// Subscribed to every sign-out channel, never acknowledging.
+				mute := c.PSubscribe(t.Context(), revocation.DefaultRedisPrefix+"*signouts*")
 				t.Cleanup(func() { mute.Close() })
 				if _, err := mute.Receive(t.Context()); err != nil {
 					t.Fatal(err)
@@ -218,7 +222,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 			name: "wrong pool: ResourceNotFound",
 			user: "alice",
 			setup: func(t *testing.T, e *cliEnv) []string {
-				return []string{"-user-pool-id", "us-east-1_other", "-issuer", e.pool.Issuer()}
+				return []string{"-user-pool-id", "us-east-1_other"}
 			},
 			wantErr: []string{"ErrResourceNotFound"},
 		},
@@ -243,7 +247,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
-			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || ok != tc.recorded {
 				t.Errorf("recorded = %v (%v), want %v", ok, err, tc.recorded)
 			}
@@ -256,8 +260,9 @@ func TestSignOutCommandFailures(t *testing.T) {
 
 func TestStatusCommand(t *testing.T) {
 	e := newCLIEnv(t)
-	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
-	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-issuer", e.pool.Issuer(), "-redis-addr", e.redis.Addr()}
+	u := e.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
+	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr()}
 
 	code, out, errOut := runCLI(t, append(redisOnly, u.Sub)...)
 	if code != 0 || field(out, "sub") != u.Sub || field(out, "signed_out_at") != "none" {
@@ -266,7 +271,7 @@ func TestStatusCommand(t *testing.T) {
 	if code, _, errOut := runCLI(t, e.args("signout", "alice")...); code != 0 {
 		t.Fatalf("signout: exit %d, %s", code, errOut)
 	}
-	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	want, _, _ := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 	tests := []struct {
 		name string
 		args []string
@@ -302,33 +307,68 @@ func TestStatusCommand(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	pool := []string{"-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1"}
 	tests := []struct {
-		name string
-		args []string
-		code int
-		out  string // in stdout or stderr
+		name  string
+		args  []string
+		code  int
+		out   string   // in stdout or stderr
+		notIn []string // in neither
 	}{
-		{"no command", nil, 2, "usage:"},
-		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{"help", []string{"help"}, 0, "usage:"},
-		{"signout -h", []string{"signout", "-h"}, 0, "-user-pool-id"},
-		{"missing flags", []string{"signout", "alice"}, 2, "missing -user-pool-id, -redis-addr"},
-		{"no user", []string{"signout", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1"}, 2, "exactly one user"},
-		{"two users", []string{"status", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1", "a", "b"}, 2, "exactly one user"},
-		{"bad flag", []string{"status", "-nope"}, 2, "flag provided but not defined"},
-		{"bad timeout", []string{"status", "-user-pool-id", "eu-west-1_x", "-redis-addr", "127.0.0.1:1", "-timeout", "0s", "a"}, 2, "-timeout"},
-		{"emulator pool without issuer", []string{"status", "-user-pool-id", "local_x", "-redis-addr", "127.0.0.1:1", "a"}, 1, "set Issuer"},
+		{"no command", nil, 2, "usage:", nil},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, nil},
+		{"help", []string{"help"}, 0, "usage:", nil},
+		{"signout -h", []string{"signout", "-h"}, 0, "-wait-instances", nil},
+		// status reads; the flags of writes are not its own.
+		{"status -h", []string{"status", "-h"}, 0, "-redis-addr", []string{"-wait-instances", "-wait-replicas", "  -v\t"}},
+		{"status -wait-instances", []string{"status", "-wait-instances"}, 2, "flag provided but not defined", nil},
+		{"missing flags", []string{"signout", "alice"}, 2, "missing -user-pool-id, -redis-addr", nil},
+		{"no user", append([]string{"signout"}, pool...), 2, "exactly one user", nil},
+		{"two users", append(append([]string{"status"}, pool...), "a", "b"), 2, "exactly one user", nil},
+		{"bad flag", []string{"status", "-nope"}, 2, "flag provided but not defined", nil},
+		{"bad flag after the user", append(append([]string{"status"}, pool...), "a", "-nope"), 2, "flag provided but not defined", nil},
+		{"bad timeout", append(append([]string{"status"}, pool...), "-timeout", "0s", "a"), 2, "-timeout", nil},
+		{"timeout after the user", append(append([]string{"status"}, pool...), "a", "-timeout", "0s"), 2, "-timeout", nil},
+		{"a user named like a flag, after --", append(append([]string{"status"}, pool...), "--", "-a", "b"), 2, "exactly one user", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.args...)
 			if code != tc.code {
-				t.Errorf("exit %d, want %d", code, tc.code)
+				t.Errorf("exit %d, want %d (%q)", code, tc.code, out+errOut)
 			}
 			if !strings.Contains(out+errOut, tc.out) {
 				t.Errorf("output %q lacks %q", out+errOut, tc.out)
 			}
+			for _, n := range tc.notIn {
+				if strings.Contains(out+errOut, n) {
+					t.Errorf("output %q has %q", out+errOut, n)
+				}
+			}
 		})
+	}
+}
+
+func TestFlagsAfterUser(t *testing.T) {
+	// "cognitoguard signout alice -wait-instances" does what it says: a
+	// flag after the user is a flag, not a second user.
+	e := newCLIEnv(t)
+	u := e.pool.AddUser(cognitotest.User{Username: "alice"})
+	tokens := e.pool.SignIn("alice")
+	if _, err := e.service.Verify(t.Context(), tokens.AccessToken); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	code, out, errOut := runCLI(t, e.args("signout", "alice", "-wait-instances", "-timeout", "3s")...)
+	if code != 0 || field(out, "sub") != u.Sub {
+		t.Fatalf("signout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// -wait-instances took effect: the service has the sign-out already.
+	if _, err := e.service.Verify(t.Context(), tokens.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
+		t.Errorf("service Verify right after signout: %v, want ErrRevoked", err)
+	}
+	code, out, errOut = runCLI(t, "status", u.Sub, "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr())
+	if code != 0 || field(out, "signed_out_at") == "none" {
+		t.Errorf("status: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

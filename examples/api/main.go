@@ -58,6 +58,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // shutdownTimeout bounds the graceful shutdown: requests still running
@@ -206,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	} else {
 		// One address: a standalone client; several: a cluster client;
 		// with a master name: a Sentinel-backed failover client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster})
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster, ContextTimeoutEnabled: true})
 		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
 			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
 		})
@@ -244,9 +245,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			opt.BaseEndpoint = aws.String(o.endpoint)
 		}
 	})
-	so, err := revocation.NewSignOut(cognito, auth, store, revocation.SignOutConfig{
+	so, err := signout.New(cognito, auth, store, signout.Config{
 		UserPoolID: o.poolID,
-		Issuer:     v.Issuers()[0],
 		Logger:     log,
 	})
 	if err != nil {
@@ -364,13 +364,13 @@ func warmUp(ctx context.Context, log *slog.Logger, v, auth *cognitoguard.Verifie
 }
 
 // newHandler builds the routes. ready reports whether /healthz says 200.
-func newHandler(v *cognitoguard.Verifier, so *revocation.SignOut, log *slog.Logger, ready func(context.Context) bool) http.Handler {
+func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, ready func(context.Context) bool) http.Handler {
 	auth := middleware.New(v, middleware.Config{Logger: log})
 
 	app := http.NewServeMux()
 	app.HandleFunc("GET /me", me)
 	app.Handle("POST /admin/users/{username}/signout",
-		middleware.RequireGroups("admin")(adminSignOut(so, log)))
+		signout.NewAdminHandler(so, signout.AdminConfig{Groups: []string{"admin"}, Logger: log}))
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -385,7 +385,7 @@ func newHandler(v *cognitoguard.Verifier, so *revocation.SignOut, log *slog.Logg
 	// The logout handler verifies the token itself (a retried sign-out, with
 	// a token already revoked, must still succeed), so it is not behind auth;
 	// it answers 405 to methods other than POST.
-	root.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Logger: log}))
+	root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Logger: log}))
 	root.Handle("/", auth(app))
 	return root
 }
@@ -420,41 +420,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// adminSignOut signs the user of the path out everywhere. Statuses: 204
-// done; 404 no such user (nothing done); 503 sign-out not recorded in the
-// store (retry); 502 Cognito failed (the record is kept: the user's tokens
-// are already rejected; retry to revoke the refresh tokens).
-func adminSignOut(so *revocation.SignOut, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		username := r.PathValue("username")
-		caller, _ := cognitoguard.FromContext(r.Context())
-		sub, err := so.AdminSignOut(r.Context(), username)
-		attrs := []slog.Attr{slog.String("admin_sub", caller.Subject), slog.String("username", username), slog.String("sub", sub)}
-		switch {
-		case err == nil:
-			log.LogAttrs(r.Context(), slog.LevelInfo, "admin sign-out", attrs...)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		case errors.Is(err, revocation.ErrStore):
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again"))
-		case errors.Is(err, revocation.ErrUserNotFound):
-			writeJSON(w, http.StatusNotFound, errBody("user_not_found", "No such user"))
-		case errors.Is(err, revocation.ErrCognito):
-			writeJSON(w, http.StatusBadGateway, errBody("sign_out_incomplete", "The identity provider did not confirm the sign-out; try again"))
-		default:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, errBody("temporarily_unavailable", "Try again"))
-		}
-		log.LogAttrs(r.Context(), slog.LevelWarn, "admin sign-out failed", append(attrs, slog.String("error", err.Error()))...)
-	})
-}
-
-func errBody(code, desc string) map[string]string {
-	return map[string]string{"error": code, "error_description": desc}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -242,6 +242,15 @@ func scenario(t *testing.T, pool *cognitotest.Pool, a, b *instance) {
 	expectRevoked(t, a, bob.AccessToken)
 	expectRevoked(t, b, bob.AccessToken)
 	expect(t, a, "GET", "/me", alice.AccessToken, http.StatusOK) // the admin is untouched
+	// A federated user, named by the username Cognito gave it: 204 and
+	// signed out in Cognito too (on 6ce98be: 404, refresh tokens alive).
+	fed := pool.AddUser(cognitotest.User{Identity: &cognitotest.Identity{ProviderName: "Google", UserID: "104752981234567890123"}})
+	fedTokens := pool.SignIn(fed.Username)
+	expect(t, a, "POST", "/admin/users/"+fed.Username+"/signout", alice.AccessToken, http.StatusNoContent)
+	if !signedOut(pool, fed.Sub) {
+		t.Error("Cognito did not see the federated user's sign-out")
+	}
+	expectRevoked(t, b, fedTokens.AccessToken)
 
 	// Alice logs out on a: her token is rejected on a and b.
 	expect(t, a, "POST", "/logout", alice.AccessToken, http.StatusNoContent)

@@ -26,6 +26,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // options are the parsed arguments.
@@ -357,9 +358,8 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 			v.Close()
 			return nil, err
 		}
-		so, err := revocation.NewSignOut(d.cognito, v, in.store, revocation.SignOutConfig{
+		so, err := signout.New(d.cognito, v, in.store, signout.Config{
 			UserPoolID: d.pool.PoolID(),
-			Issuer:     d.pool.Issuer(),
 			Logger:     d.log,
 		})
 		if err != nil {
@@ -367,7 +367,7 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 			v.Close()
 			return nil, err
 		}
-		root.Handle("/logout", middleware.NewLogoutHandler(so, middleware.LogoutConfig{Logger: d.log}))
+		root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Logger: d.log}))
 		mux.Handle("POST /admin/users/{username}/signout", middleware.RequireGroups("admin")(
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if _, err := so.AdminSignOut(r.Context(), r.PathValue("username")); err != nil {

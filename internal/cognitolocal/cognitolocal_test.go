@@ -19,6 +19,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 const password = "Secret-pa55word!"
@@ -205,7 +206,7 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 	e, p, tok, store, access, id, c := a.e, a.p, a.tok, a.store, a.access, a.id, a.claims
 	ctx := t.Context()
 
-	so, err := revocation.NewSignOut(e.Client, access, store, revocation.SignOutConfig{UserPoolID: p.ID, Issuer: e.Issuer(p.ID)})
+	so, err := signout.New(e.Client, access, store, signout.Config{UserPoolID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +214,10 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 	if err == nil {
 		t.Fatal("GlobalSignOut succeeded; cognito-local 5.3.0 does not implement it (has it changed?)")
 	}
-	if !errors.Is(err, revocation.ErrCognito) || errors.Is(err, revocation.ErrStore) {
+	if !errors.Is(err, signout.ErrCognito) || errors.Is(err, signout.ErrStore) {
 		t.Errorf("err = %v, want ErrCognito and not ErrStore", err)
 	}
-	var se *revocation.SignOutError
+	var se *signout.Error
 	if !errors.As(err, &se) || !se.Recorded || se.Sub != c.Subject {
 		t.Errorf("err = %#v, want a *SignOutError with Recorded and Sub %q", err, c.Subject)
 	}
@@ -229,7 +230,7 @@ func TestCognitoLocalGlobalSignOut(t *testing.T) {
 		t.Errorf("err = %v, want cognito-local's CognitoLocal#Unsupported", err)
 	}
 
-	if at, ok, err := store.SignedOutAt(ctx, c.Issuer, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
+	if at, ok, err := store.SignedOutAt(ctx, c.UserPoolID, c.Subject); err != nil || !ok || at.Before(c.AuthenticatedAt()) {
 		t.Errorf("SignedOutAt = %v, %v, %v; want a record at or after auth_time %v", at, ok, err, c.AuthenticatedAt())
 	}
 	if _, err := access.Verify(ctx, aws.ToString(tok.AccessToken)); !errors.Is(err, cognitoguard.ErrRevoked) {
@@ -258,7 +259,7 @@ func TestCognitoLocalRevokeSession(t *testing.T) {
 		t.Logf("cognito-local now sets origin_jti (%q): the session path is exercised", c.OriginJTI)
 	}
 
-	so, err := revocation.NewSignOut(e.Client, access, store, revocation.SignOutConfig{})
+	so, err := signout.New(e.Client, access, store, signout.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

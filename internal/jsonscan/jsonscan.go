@@ -5,7 +5,10 @@
 // returned as substrings of the input (no copy), so the input must not be
 // modified while results are in use. It rejects what RFC 8259 rejects
 // (control characters in strings, bad escapes, leading zeros, trailing
-// garbage) and nests at most [MaxDepth] levels deep.
+// garbage) and numbers beyond float64's range ([ErrRange]), nests at most
+// [MaxDepth] levels deep, and refuses two member
+// names of one object that are equal under case folding ([ErrDuplicate]),
+// at every depth, so that encoding/json decodes what was scanned.
 package jsonscan
 
 import (
@@ -38,9 +41,11 @@ const (
 
 // Scanner reads the members of one JSON object.
 type Scanner struct {
-	src string
-	i   int
-	n   int // members read
+	src   string
+	i     int
+	n     int // members read
+	names nameSet
+	first [smallNames]string // the first member names, for ErrDuplicate
 }
 
 // New returns a Scanner over src, which must hold one JSON object.
@@ -61,8 +66,10 @@ func (s *Scanner) ws() {
 }
 
 // Next advances to the next member and returns its key. ok is false at the
-// end of the object; err is set on a syntax error. After Next the caller
-// MUST consume the value with one of the value methods or [Scanner.Skip].
+// end of the object; err is set on a syntax error, or is [ErrDuplicate]
+// when the key folds to the same string as an earlier one. After Next the
+// caller MUST consume the value with one of the value methods or
+// [Scanner.Skip].
 func (s *Scanner) Next() (key string, ok bool, err error) {
 	s.ws()
 	if s.n == 0 {
@@ -105,6 +112,9 @@ func (s *Scanner) Next() (key string, ok bool, err error) {
 	s.i++
 	s.ws()
 	s.n++
+	if !s.names.add(s.first[:], key) {
+		return "", false, ErrDuplicate
+	}
 	return key, true, nil
 }
 
@@ -208,7 +218,8 @@ func (s *Scanner) Strings(dst []string) ([]string, error) {
 	}
 }
 
-// Skip consumes one value of any kind, checking its syntax.
+// Skip consumes one value of any kind, checking its syntax and refusing
+// duplicate member names in the objects it holds ([ErrDuplicate]).
 func (s *Scanner) Skip() error { return s.skip(0) }
 
 func (s *Scanner) skip(depth int) error {
@@ -257,42 +268,52 @@ func (s *Scanner) skip(depth int) error {
 			}
 		}
 	case Object:
-		s.i++
-		s.ws()
-		if s.i < len(s.src) && s.src[s.i] == '}' {
-			s.i++
-			return nil
-		}
-		for {
-			if _, err := s.str(); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.src) || s.src[s.i] != ':' {
-				return ErrSyntax
-			}
-			s.i++
-			s.ws()
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.src) {
-				return ErrSyntax
-			}
-			switch s.src[s.i] {
-			case ',':
-				s.i++
-				s.ws()
-			case '}':
-				s.i++
-				return nil
-			default:
-				return ErrSyntax
-			}
-		}
+		return s.skipObject(depth)
 	}
 	return ErrSyntax
+}
+
+func (s *Scanner) skipObject(depth int) error {
+	s.i++
+	s.ws()
+	if s.i < len(s.src) && s.src[s.i] == '}' {
+		s.i++
+		return nil
+	}
+	var first [8]string
+	var names nameSet
+	for {
+		k, err := s.str()
+		if err != nil {
+			return err
+		}
+		if !names.add(first[:], k) {
+			return ErrDuplicate
+		}
+		s.ws()
+		if s.i >= len(s.src) || s.src[s.i] != ':' {
+			return ErrSyntax
+		}
+		s.i++
+		s.ws()
+		if err := s.skip(depth + 1); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.src) {
+			return ErrSyntax
+		}
+		switch s.src[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			return nil
+		default:
+			return ErrSyntax
+		}
+	}
 }
 
 func (s *Scanner) number() error {
@@ -321,7 +342,8 @@ func (s *Scanner) number() error {
 			i++
 		}
 	}
-	if i < len(s.src) && (s.src[i] == 'e' || s.src[i] == 'E') {
+	exp := i < len(s.src) && (s.src[i] == 'e' || s.src[i] == 'E')
+	if exp {
 		i++
 		if i < len(s.src) && (s.src[i] == '+' || s.src[i] == '-') {
 			i++
@@ -333,9 +355,20 @@ func (s *Scanner) number() error {
 			i++
 		}
 	}
+	// Only an exponent or more than 300 digits can leave float64's range.
+	if exp || i-s.i > 300 {
+		if _, err := strconv.ParseFloat(s.src[s.i:i], 64); err != nil {
+			return ErrRange
+		}
+	}
 	s.i = i
 	return nil
 }
+
+// ErrRange is returned for a number that encoding/json cannot decode into
+// a float64 (such as 1e999): a payload that Claims.Decode into a map could
+// not read is refused.
+var ErrRange = errors.New("jsonscan: number out of float64 range")
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

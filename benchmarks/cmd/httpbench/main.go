@@ -60,7 +60,7 @@ func run(addr, dir string, coldCache int) error {
 	jwksPath := "/" + fixture.PoolID + "/.well-known/jwks.json"
 
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	if err := store.RevokeUser(ctx, fixture.Issuer, "someone-else", time.Now()); err != nil {
+	if err := store.RevokeUser(ctx, fixture.PoolID, "someone-else", time.Now()); err != nil {
 		return err
 	}
 	newVerifier := func(cacheSize int) (*cognitoguard.Verifier, error) {

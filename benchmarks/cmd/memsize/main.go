@@ -85,7 +85,7 @@ func main() {
 	now := time.Now()
 	r.MemoryRecordBytes = heap.PerEntry(len(subs), func() {
 		for _, s := range subs {
-			if err := store.RevokeUser(ctx, fixture.Issuer, s, now); err != nil {
+			if err := store.RevokeUser(ctx, fixture.PoolID, s, now); err != nil {
 				log.Fatal(err)
 			}
 		}

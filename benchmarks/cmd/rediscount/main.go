@@ -201,7 +201,7 @@ func run(dir string, requests, conc, viewUsers int, server string) (*Result, err
 		s2 := store.Stats()
 		r.ViewEntryBytes = heap.PerEntry(viewUsers, func() {
 			for _, s := range subs {
-				c := &cognitoguard.Claims{Issuer: fixture.Issuer, Subject: s, AuthTime: at, IssuedAt: at}
+				c := &cognitoguard.Claims{UserPoolID: fixture.PoolID, Subject: s, AuthTime: at, IssuedAt: at}
 				if _, err := store.Revoked(ctx, c); err != nil {
 					log.Fatal(err)
 				}

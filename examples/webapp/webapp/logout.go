@@ -5,17 +5,16 @@ import (
 	"net/http"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // logoutHandler serves POST /logout with the library's handler
-// ([middleware.NewLogoutHandler]): a verified GlobalSignOut of the
+// ([signout.NewLogoutHandler]): a verified GlobalSignOut of the
 // cookie's access token (recorded in the store, then in Cognito), the
 // cookie cleared, and a 303 to the logout target.
 //
 // The library answers its failures for API clients (JSON, 401/502/503).
-// A browser gets pages instead, through [middleware.LogoutConfig.ErrorHandler]
+// A browser gets pages instead, through [signout.LogoutConfig.ErrorHandler]
 // (a.logoutFailed); the cookie is cleared in every case but the last, so
 //
 //   - no usable token (none, expired, already revoked, forged) or a
@@ -26,7 +25,7 @@ import (
 //     a 503 page says so;
 //   - a cross-origin POST: a 403 page (nothing was done).
 func (a *App) logoutHandler(cop *http.CrossOriginProtection) http.Handler {
-	return middleware.NewLogoutHandler(a.signOut, middleware.LogoutConfig{
+	return signout.NewLogoutHandler(a.signOut, signout.LogoutConfig{
 		Cookie:       AccessCookie,
 		RedirectURL:  a.logoutTarget,
 		CrossOrigin:  cop,
@@ -41,14 +40,14 @@ func (a *App) logoutHandler(cop *http.CrossOriginProtection) http.Handler {
 // the failure.
 func (a *App) logoutFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, middleware.ErrCrossOrigin):
+	case errors.Is(err, signout.ErrCrossOrigin):
 		a.render(w, http.StatusForbidden, messageTmpl, messageData{
 			Title: "Forbidden", Text: "Sign out from this site's own page.",
 		})
-	case errors.Is(err, revocation.ErrStore):
+	case errors.Is(err, signout.ErrStore):
 		a.logoutUnavailable(w)
 	case errors.Is(err, cognitoguard.ErrNoToken), errors.Is(err, cognitoguard.ErrInvalidToken),
-		errors.Is(err, revocation.ErrCognito):
+		errors.Is(err, signout.ErrCognito):
 		// No usable token (none, expired, already revoked, forged), or
 		// Cognito failed after the sign-out was recorded: this browser is
 		// signed out; go on as after a success.

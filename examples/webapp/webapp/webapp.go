@@ -14,7 +14,7 @@
 //	POST /login     InitiateAuth USER_PASSWORD_AUTH; sets the cookie; 303 to /app
 //	GET  /app       protected page; without a valid cookie: 303 to /login
 //	GET  /api/me    the same claims as JSON; without a valid token: RFC 6750 401
-//	POST /logout    middleware.NewLogoutHandler: GlobalSignOut (recorded in the
+//	POST /logout    signout.NewLogoutHandler: GlobalSignOut (recorded in the
 //	                store, then in Cognito), cookie cleared, 303 to the hosted
 //	                UI logout endpoint
 //	GET  /healthz   ok
@@ -58,6 +58,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // AccessCookie is the name of the cookie that holds the user's access
@@ -69,7 +70,7 @@ const AccessCookie = "__Host-cognitoguard-access"
 // the calls of the sign-out helper. *cognitoidentityprovider.Client
 // implements it.
 type CognitoAPI interface {
-	revocation.CognitoAPI
+	signout.CognitoAPI
 	InitiateAuth(ctx context.Context, params *cip.InitiateAuthInput, optFns ...func(*cip.Options)) (*cip.InitiateAuthOutput, error)
 }
 
@@ -102,7 +103,7 @@ type Config struct {
 	// HostedUIDomain is the pool's hosted UI (managed login) domain, such
 	// as "myapp.auth.eu-west-1.amazoncognito.com". When set, the logout
 	// redirects the browser to https://{domain}/logout so that Cognito also
-	// ends the hosted UI session (see [revocation.LogoutURL]).
+	// ends the hosted UI session (see [signout.LogoutURL]).
 	HostedUIDomain string
 	// LogoutEndpoint replaces https://{HostedUIDomain}/logout (a stand-in
 	// page in tests); client_id and logout_uri are added to its query.
@@ -126,7 +127,7 @@ type App struct {
 	handler      http.Handler
 	verifier     *cognitoguard.Verifier
 	idp          CognitoAPI
-	signOut      *revocation.SignOut
+	signOut      *signout.Helper
 	clientID     string
 	logoutTarget string // where the browser goes after POST /logout
 	log          *slog.Logger
@@ -189,7 +190,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, err := revocation.NewSignOut(idp, v, store, revocation.SignOutConfig{Logger: log})
+	so, err := signout.New(idp, v, store, signout.Config{Logger: log})
 	if err != nil {
 		v.Close()
 		return nil, err
@@ -256,7 +257,7 @@ func logoutTarget(cfg Config) (target, formOrigin string, err error) {
 	}
 	logoutURI := strings.TrimSuffix(cfg.PublicURL, "/") + "/login"
 	if cfg.LogoutEndpoint == "" {
-		target, err = revocation.LogoutURL(cfg.HostedUIDomain, cfg.ClientID, logoutURI)
+		target, err = signout.LogoutURL(cfg.HostedUIDomain, cfg.ClientID, logoutURI)
 		if err != nil {
 			return "", "", err
 		}

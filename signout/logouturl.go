@@ -1,4 +1,4 @@
-package revocation
+package signout
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 // browser must be redirected to end its Cognito session: no API call
 // clears the session cookie of the hosted UI, so without this redirect
 // the next "sign in" goes through without a password even after
-// [SignOut.GlobalSignOut]. Cognito then redirects the browser to
+// [Helper.GlobalSignOut]. Cognito then redirects the browser to
 // logoutURI, which MUST be one of the app client's allowed sign-out URLs.
 //
 // domain is the pool's domain, host name only: a prefix domain such as
@@ -27,10 +27,10 @@ func LogoutURL(domain, clientID, logoutURI string) (string, error) {
 		return "", err
 	}
 	if clientID == "" {
-		return "", errors.New("revocation: LogoutURL: empty client id")
+		return "", errors.New("signout: LogoutURL: empty client id")
 	}
 	if strings.ContainsAny(clientID, " \t\r\n/?#&=") {
-		return "", fmt.Errorf("revocation: LogoutURL: client id %q is malformed", clientID)
+		return "", fmt.Errorf("signout: LogoutURL: client id %q is malformed", clientID)
 	}
 	if err := checkLogoutURI(logoutURI); err != nil {
 		return "", err
@@ -48,7 +48,7 @@ func LogoutURL(domain, clientID, logoutURI string) (string, error) {
 // digits and hyphens, at most 63 bytes each and 253 in all.
 func checkDomain(d string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("revocation: LogoutURL: domain %q %s (want a host name such as myapp.auth.eu-west-1.amazoncognito.com)", d, why)
+		return fmt.Errorf("signout: LogoutURL: domain %q %s (want a host name such as myapp.auth.eu-west-1.amazoncognito.com)", d, why)
 	}
 	if d == "" {
 		return bad("is empty")
@@ -81,7 +81,7 @@ func checkDomain(d string) error {
 
 func checkLogoutURI(s string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("revocation: LogoutURL: logout URI %q %s", s, why)
+		return fmt.Errorf("signout: LogoutURL: logout URI %q %s", s, why)
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -1,4 +1,4 @@
-package revocation_test
+package signout_test
 
 // Sign-outs during a Redis outage, on a real redis-server started by
 // internal/redistest, with the real AWS SDK client against a fake pool
@@ -26,6 +26,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // outageStaleness is the Staleness of the stores of these tests: long
@@ -41,13 +42,13 @@ type outageService struct {
 	client *redis.Client
 	store  *revocation.Redis
 	v      *cognitoguard.Verifier
-	so     *revocation.SignOut
+	so     *signout.Helper
 }
 
 // newOutageService builds a service on the Redis at addr, sharing prefix,
 // whose SDK client makes at most attempts attempts per call (1: no retry;
 // 3: the SDK's default). It waits until the store is ready.
-func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, attempts int, cfg revocation.SignOutConfig) *outageService {
+func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, attempts int, cfg signout.Config) *outageService {
 	t.Helper()
 	s := &outageService{client: redis.NewClient(&redis.Options{Addr: addr})}
 	t.Cleanup(func() { s.client.Close() })
@@ -68,8 +69,8 @@ func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, at
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.v.Close() })
-	cfg.UserPoolID, cfg.Issuer, cfg.Logger = p.PoolID(), p.Issuer(), log
-	s.so, err = revocation.NewSignOut(cip.New(cip.Options{
+	cfg.UserPoolID, cfg.Logger = p.PoolID(), log
+	s.so, err = signout.New(cip.New(cip.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(p.URL()),
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
@@ -153,7 +154,7 @@ func (s *outageService) waitVerify(t *testing.T, what, token string, want error,
 func (s *outageService) waitHealthy(t *testing.T, what string, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	probe := &cognitoguard.Claims{Issuer: "https://probe.example", Subject: "probe", AuthTime: time.Now()}
+	probe := &cognitoguard.Claims{UserPoolID: "us-east-1_probe", Subject: "probe", AuthTime: time.Now()}
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		err := s.store.Ready(ctx)
@@ -201,14 +202,14 @@ func pause(t *testing.T, proc *os.Process) (resume func()) {
 // operation op called exactly once more than before.
 func wantStoreFailure(t *testing.T, what string, err error, p *cognitotest.Pool, op string, before int) {
 	t.Helper()
-	var soe *revocation.SignOutError
+	var soe *signout.Error
 	switch {
-	case !errors.Is(err, revocation.ErrStore):
+	case !errors.Is(err, signout.ErrStore):
 		t.Errorf("%s: err = %v, want ErrStore", what, err)
 	case !errors.Is(err, revocation.ErrUnavailable):
 		t.Errorf("%s: err = %v, want the store's ErrUnavailable inside", what, err)
 	case !errors.As(err, &soe) || soe.Recorded || soe.Cognito != nil:
-		t.Errorf("%s: err = %#v, want a SignOutError not recorded, Cognito fine", what, err)
+		t.Errorf("%s: err = %#v, want a Error not recorded, Cognito fine", what, err)
 	}
 	if got := p.Calls(op); got != before+1 {
 		t.Errorf("%s: Cognito %s calls = %d, want %d (Cognito is called whatever the store does)", what, op, got, before+1)
@@ -224,8 +225,8 @@ func TestSignOutRedisServerPaused(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	p := outagePool(t, "alice", "bob", "carol", "dave", "erin")
 	prefix := outagePrefix()
-	svc := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
-	other := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+	svc := newOutageService(t, p, addr, prefix, 1, signout.Config{})
+	other := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 	ctx := t.Context()
 	toks := map[string]string{}
 	for _, u := range []string{"alice", "bob", "carol", "erin"} {
@@ -308,7 +309,7 @@ func TestSignOutRedisServerPaused(t *testing.T) {
 		}
 	}
 	for u := range toks {
-		if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, u)); !ok {
+		if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, u)); !ok {
 			t.Errorf("%s: no sign-out recorded in Redis after the retry", u)
 		}
 	}
@@ -318,7 +319,7 @@ func TestSignOutRedisServerPaused(t *testing.T) {
 		}
 	}
 	// A service started now, on its own client, agrees.
-	fresh := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+	fresh := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 	for u, tok := range toks {
 		fresh.wantVerify(t, "new service, "+u, tok, cognitoguard.ErrRevoked)
 	}
@@ -336,8 +337,8 @@ func TestSignOutRedisServerRestart(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	p := outagePool(t, "alice", "bob", "carol")
 	prefix := outagePrefix()
-	svc := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
-	other := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+	svc := newOutageService(t, p, addr, prefix, 1, signout.Config{})
+	other := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 	ctx := t.Context()
 	alice, bob := p.SignIn("alice"), p.SignIn("bob")
 	for _, s := range []*outageService{svc, other} {
@@ -390,7 +391,7 @@ func TestSignOutRedisServerRestart(t *testing.T) {
 			s.waitVerify(t, fmt.Sprintf("service %d, %s after the retry", i, u), tok, cognitoguard.ErrRevoked, 100*time.Millisecond)
 		}
 	}
-	fresh := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+	fresh := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 	fresh.wantVerify(t, "new service, alice", alice.AccessToken, cognitoguard.ErrRevoked)
 	fresh.wantVerify(t, "new service, bob", bob.AccessToken, cognitoguard.ErrRevoked)
 	// A sign-in after the sign-out (a later second) passes everywhere.
@@ -402,7 +403,7 @@ func TestSignOutRedisServerRestart(t *testing.T) {
 
 // TestGlobalSignOutRedisServerDownCallsCognito: a user's own sign-out
 // while Redis is down must still reach Cognito (revoking the refresh
-// tokens) and report ErrStore, as AdminSignOut does and as [SignOut]
+// tokens) and report ErrStore, as AdminSignOut does and as [Helper]
 // documents ("a store failure still calls Cognito"). The token's signature
 // can be checked without the store; only whether it is a retry cannot.
 func TestGlobalSignOutRedisServerDownCallsCognito(t *testing.T) {
@@ -420,7 +421,7 @@ func TestGlobalSignOutRedisServerDownCallsCognito(t *testing.T) {
 		{"killed", func(t *testing.T) { proc.Kill() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+			svc := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 			tok := p.SignIn("alice").AccessToken
 			svc.wantVerify(t, "before the outage", tok, nil)
 			tc.down(t)
@@ -444,7 +445,7 @@ func TestGlobalSignOutRedisServerDownCallsCognito(t *testing.T) {
 func TestSignOutRedisServerPausedFailsClosed(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	p := outagePool(t, "alice", "bob")
-	svc := newOutageService(t, p, addr, outagePrefix(), 1, revocation.SignOutConfig{})
+	svc := newOutageService(t, p, addr, outagePrefix(), 1, signout.Config{})
 	alice, bob := p.SignIn("alice"), p.SignIn("bob")
 	svc.wantVerify(t, "before the outage", alice.AccessToken, nil)
 	svc.wantVerify(t, "before the outage", bob.AccessToken, nil)
@@ -453,7 +454,7 @@ func TestSignOutRedisServerPausedFailsClosed(t *testing.T) {
 	stopped := time.Now()
 	errG := svc.so.GlobalSignOut(t.Context(), alice.AccessToken)
 	_, errA := svc.so.AdminSignOut(t.Context(), "bob")
-	if !errors.Is(errG, revocation.ErrStore) || !errors.Is(errA, revocation.ErrStore) {
+	if !errors.Is(errG, signout.ErrStore) || !errors.Is(errA, signout.ErrStore) {
 		t.Fatalf("sign-outs while paused: %v; %v, want ErrStore", errG, errA)
 	}
 	returned := time.Since(stopped)
@@ -480,13 +481,13 @@ func TestSignOutRedisServerPausedFailsClosed(t *testing.T) {
 // out) and is retried once Redis is back has done everything there is to
 // do: the retry records the sign-out and MUST report success, although
 // Cognito now answers "Access Token has been revoked" (it was revoked by
-// the first attempt), as the [revocation.SignOut] documentation promises
+// the first attempt), as the [signout.Helper] documentation promises
 // for retries. Otherwise a logout handler answers 502 to a retry that
 // completed the sign-out, and the client has to retry once more.
 func TestGlobalSignOutRedisServerRetryAfterStoreFailure(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	p := outagePool(t, "alice")
-	svc := newOutageService(t, p, addr, outagePrefix(), 1, revocation.SignOutConfig{})
+	svc := newOutageService(t, p, addr, outagePrefix(), 1, signout.Config{})
 	tok := p.SignIn("alice").AccessToken
 	svc.wantVerify(t, "before the outage", tok, nil)
 	resume := pause(t, proc)
@@ -497,7 +498,7 @@ func TestGlobalSignOutRedisServerRetryAfterStoreFailure(t *testing.T) {
 	svc.waitHealthy(t, "resumed", 3*time.Second)
 
 	err = svc.so.GlobalSignOut(t.Context(), tok)
-	if _, ok := svc.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+	if _, ok := svc.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 		t.Fatalf("retry: not recorded (err %v)", err)
 	}
 	svc.wantVerify(t, "after the retry", tok, cognitoguard.ErrRevoked)
@@ -526,7 +527,7 @@ func (s slowAdminSignOut) AdminUserGlobalSignOut(ctx context.Context, in *cip.Ad
 
 // TestSignOutRedisServerCognitoFaults: with the store healthy, Cognito
 // throttles (TooManyRequestsException), fails (InternalErrorException,
-// 500) or does not answer within SignOutConfig.Timeout. The SDK's default
+// 500) or does not answer within Config.Timeout. The SDK's default
 // retryer (3 attempts) retries the first two within bounds; the sign-out
 // returns the typed error, and the record is kept: every service rejects
 // the user's tokens at once. A retry once Cognito is back succeeds.
@@ -538,7 +539,7 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 		errType string
 		status  int
 		delay   time.Duration
-		timeout time.Duration // SignOutConfig.Timeout
+		timeout time.Duration // Config.Timeout
 		want    error
 		calls   int // Cognito calls of the operation, at most
 		within  time.Duration
@@ -546,8 +547,8 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 		// Backoff between attempts: up to 2s, then up to 4s (legacy
 		// standard retryer: rand × 2^attempt s); the step Timeout is above
 		// their sum so that all three attempts are made.
-		{"throttled", "TooManyRequestsException", 400, 0, 8 * time.Second, revocation.ErrTooManyRequests, attempts, 7500 * time.Millisecond},
-		{"internal error", "InternalErrorException", 500, 0, 8 * time.Second, revocation.ErrCognitoInternal, attempts, 7500 * time.Millisecond},
+		{"throttled", "TooManyRequestsException", 400, 0, 8 * time.Second, signout.ErrTooManyRequests, attempts, 7500 * time.Millisecond},
+		{"internal error", "InternalErrorException", 500, 0, 8 * time.Second, signout.ErrCognitoInternal, attempts, 7500 * time.Millisecond},
 		{"no answer within the timeout", "", 0, 5 * time.Second, 300 * time.Millisecond, context.DeadlineExceeded, 1, 2 * time.Second},
 	}
 	ops := []struct {
@@ -568,9 +569,9 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 				t.Parallel()
 				p := outagePool(t, "alice")
 				prefix := outagePrefix()
-				cfg := revocation.SignOutConfig{Timeout: f.timeout}
+				cfg := signout.Config{Timeout: f.timeout}
 				svc := newOutageService(t, p, addr, prefix, attempts, cfg)
-				other := newOutageService(t, p, addr, prefix, 1, revocation.SignOutConfig{})
+				other := newOutageService(t, p, addr, prefix, 1, signout.Config{})
 				normal := svc.so
 				if f.delay > 0 && op.op == "AdminUserGlobalSignOut" {
 					// AdminGetUser must answer (no sub, no record otherwise).
@@ -595,14 +596,14 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 				calls := p.Calls(op.op) - before
 				t.Logf("%s: %d Cognito calls in %v: %v", op.op, calls, took.Round(time.Millisecond), err)
 
-				var soe *revocation.SignOutError
+				var soe *signout.Error
 				switch {
-				case !errors.Is(err, f.want) || !errors.Is(err, revocation.ErrCognito):
+				case !errors.Is(err, f.want) || !errors.Is(err, signout.ErrCognito):
 					t.Errorf("err = %v, want %v and ErrCognito", err, f.want)
-				case errors.Is(err, revocation.ErrStore):
+				case errors.Is(err, signout.ErrStore):
 					t.Errorf("err = %v matches ErrStore", err)
 				case !errors.As(err, &soe) || !soe.Recorded:
-					t.Errorf("err = %#v, want a recorded SignOutError", err)
+					t.Errorf("err = %#v, want a recorded Error", err)
 				}
 				if calls < 1 || calls > f.calls {
 					t.Errorf("%d Cognito %s calls, want 1 to %d", calls, op.op, f.calls)
@@ -613,7 +614,7 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 				// The record is kept: every service rejects the token now.
 				svc.wantVerify(t, "after the failed sign-out", tok, cognitoguard.ErrRevoked)
 				other.waitVerify(t, "other service, after the failed sign-out", tok, cognitoguard.ErrRevoked, 100*time.Millisecond)
-				if _, ok := other.recorded(t, p.Issuer(), outageSub(t, p, "alice")); !ok {
+				if _, ok := other.recorded(t, p.PoolID(), outageSub(t, p, "alice")); !ok {
 					t.Error("not recorded in Redis")
 				}
 
@@ -633,7 +634,7 @@ func TestSignOutRedisServerCognitoFaults(t *testing.T) {
 
 // slowSignOut is a sign-out helper of svc whose AdminUserGlobalSignOut
 // calls are answered after delay.
-func slowSignOut(t *testing.T, p *cognitotest.Pool, svc *outageService, attempts int, cfg revocation.SignOutConfig, delay time.Duration) *revocation.SignOut {
+func slowSignOut(t *testing.T, p *cognitotest.Pool, svc *outageService, attempts int, cfg signout.Config, delay time.Duration) *signout.Helper {
 	t.Helper()
 	client := cip.New(cip.Options{
 		Region:           "us-east-1",
@@ -641,8 +642,8 @@ func slowSignOut(t *testing.T, p *cognitotest.Pool, svc *outageService, attempts
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
 		RetryMaxAttempts: attempts,
 	})
-	cfg.UserPoolID, cfg.Issuer = p.PoolID(), p.Issuer()
-	so, err := revocation.NewSignOut(slowAdminSignOut{client, p, delay}, svc.v, svc.store, cfg)
+	cfg.UserPoolID = p.PoolID()
+	so, err := signout.New(slowAdminSignOut{client, p, delay}, svc.v, svc.store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package revocation_test
+package signout_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 func TestMapCognitoError(t *testing.T) {
@@ -30,29 +30,29 @@ func TestMapCognitoError(t *testing.T) {
 		err  error
 		want error // nil: ErrCognito only
 	}{
-		{"NotAuthorizedException", opErr(&types.NotAuthorizedException{Message: msg}), revocation.ErrNotAuthorized},
-		{"InvalidParameterException", opErr(&types.InvalidParameterException{Message: msg}), revocation.ErrInvalidParameter},
-		{"ResourceNotFoundException", opErr(&types.ResourceNotFoundException{Message: msg}), revocation.ErrResourceNotFound},
-		{"TooManyRequestsException", opErr(&types.TooManyRequestsException{Message: msg}), revocation.ErrTooManyRequests},
-		{"UserNotFoundException", opErr(&types.UserNotFoundException{Message: msg}), revocation.ErrUserNotFound},
-		{"InternalErrorException", opErr(&types.InternalErrorException{Message: msg}), revocation.ErrCognitoInternal},
-		{"typed, unwrapped", &types.UserNotFoundException{}, revocation.ErrUserNotFound},
-		{"generic code", opErr(generic("TooManyRequestsException")), revocation.ErrTooManyRequests},
-		{"generic qualified code", opErr(generic("com.amazonaws.cognito#UserNotFoundException")), revocation.ErrUserNotFound},
-		{"generic code with suffix", opErr(generic("NotAuthorizedException:http://internal.amazon.com/")), revocation.ErrNotAuthorized},
-		{"generic internal", generic("InternalErrorException"), revocation.ErrCognitoInternal},
+		{"NotAuthorizedException", opErr(&types.NotAuthorizedException{Message: msg}), signout.ErrNotAuthorized},
+		{"InvalidParameterException", opErr(&types.InvalidParameterException{Message: msg}), signout.ErrInvalidParameter},
+		{"ResourceNotFoundException", opErr(&types.ResourceNotFoundException{Message: msg}), signout.ErrResourceNotFound},
+		{"TooManyRequestsException", opErr(&types.TooManyRequestsException{Message: msg}), signout.ErrTooManyRequests},
+		{"UserNotFoundException", opErr(&types.UserNotFoundException{Message: msg}), signout.ErrUserNotFound},
+		{"InternalErrorException", opErr(&types.InternalErrorException{Message: msg}), signout.ErrCognitoInternal},
+		{"typed, unwrapped", &types.UserNotFoundException{}, signout.ErrUserNotFound},
+		{"generic code", opErr(generic("TooManyRequestsException")), signout.ErrTooManyRequests},
+		{"generic qualified code", opErr(generic("com.amazonaws.cognito#UserNotFoundException")), signout.ErrUserNotFound},
+		{"generic code with suffix", opErr(generic("NotAuthorizedException:http://internal.amazon.com/")), signout.ErrNotAuthorized},
+		{"generic internal", generic("InternalErrorException"), signout.ErrCognitoInternal},
 		{"unmodelled exception", opErr(&types.UnsupportedTokenTypeException{Message: msg}), nil},
 		{"unknown code", opErr(generic("SomethingNewException")), nil},
 		{"empty code", opErr(generic("")), nil},
 		{"timeout", opErr(context.DeadlineExceeded), nil},
 		{"plain error", errors.New("connection refused"), nil},
 	}
-	kinds := []error{revocation.ErrNotAuthorized, revocation.ErrInvalidParameter, revocation.ErrResourceNotFound,
-		revocation.ErrTooManyRequests, revocation.ErrUserNotFound, revocation.ErrCognitoInternal}
+	kinds := []error{signout.ErrNotAuthorized, signout.ErrInvalidParameter, signout.ErrResourceNotFound,
+		signout.ErrTooManyRequests, signout.ErrUserNotFound, signout.ErrCognitoInternal}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := revocation.MapCognitoError(tc.err)
-			if !errors.Is(got, revocation.ErrCognito) {
+			got := signout.MapCognitoError(tc.err)
+			if !errors.Is(got, signout.ErrCognito) {
 				t.Errorf("%v does not match ErrCognito", got)
 			}
 			for _, k := range kinds {
@@ -63,40 +63,40 @@ func TestMapCognitoError(t *testing.T) {
 			if !errors.Is(got, tc.err) {
 				t.Errorf("the SDK error is not reachable from %v", got)
 			}
-			if errors.Is(got, revocation.ErrStore) {
+			if errors.Is(got, signout.ErrStore) {
 				t.Errorf("%v matches ErrStore", got)
 			}
-			if again := revocation.MapCognitoError(got); again != got {
+			if again := signout.MapCognitoError(got); again != got {
 				t.Errorf("mapping twice changed %v into %v", got, again)
 			}
-			if wrapped := fmt.Errorf("ctx: %w", got); revocation.MapCognitoError(wrapped) != wrapped {
+			if wrapped := fmt.Errorf("ctx: %w", got); signout.MapCognitoError(wrapped) != wrapped {
 				t.Error("a wrapped CognitoError was mapped again")
 			}
 		})
 	}
-	if revocation.MapCognitoError(nil) != nil {
+	if signout.MapCognitoError(nil) != nil {
 		t.Error("MapCognitoError(nil) != nil")
 	}
 }
 
 func TestSignOutError(t *testing.T) {
 	storeErr := errors.New("redis: connection refused")
-	cog := revocation.MapCognitoError(&types.TooManyRequestsException{Message: aws.String("Rate exceeded")})
+	cog := signout.MapCognitoError(&types.TooManyRequestsException{Message: aws.String("Rate exceeded")})
 	tests := []struct {
 		name      string
-		err       *revocation.SignOutError
+		err       *signout.Error
 		is, isNot []error
 		text      string
 	}{
-		{"store", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s1", Store: storeErr},
-			[]error{revocation.ErrStore, storeErr}, []error{revocation.ErrCognito},
-			"revocation: GlobalSignOut of s1 (not recorded): store: redis: connection refused"},
-		{"cognito", &revocation.SignOutError{Op: "AdminSignOut", Sub: "s2", Recorded: true, Cognito: cog},
-			[]error{revocation.ErrCognito, revocation.ErrTooManyRequests}, []error{revocation.ErrStore, revocation.ErrNotAuthorized},
-			"revocation: AdminSignOut of s2 (recorded): cognito: TooManyRequestsException: Rate exceeded"},
-		{"both", &revocation.SignOutError{Op: "RevokeSession", Sub: "s3", Store: storeErr, Cognito: cog},
-			[]error{revocation.ErrStore, storeErr, revocation.ErrCognito, revocation.ErrTooManyRequests}, nil,
-			"revocation: RevokeSession of s3 (not recorded): store: redis: connection refused: cognito: TooManyRequestsException: Rate exceeded"},
+		{"store", &signout.Error{Op: "GlobalSignOut", Sub: "s1", Store: storeErr},
+			[]error{signout.ErrStore, storeErr}, []error{signout.ErrCognito},
+			"signout: GlobalSignOut of s1 (not recorded): store: redis: connection refused"},
+		{"cognito", &signout.Error{Op: "AdminSignOut", Sub: "s2", Recorded: true, Cognito: cog},
+			[]error{signout.ErrCognito, signout.ErrTooManyRequests}, []error{signout.ErrStore, signout.ErrNotAuthorized},
+			"signout: AdminSignOut of s2 (recorded): cognito: TooManyRequestsException: Rate exceeded"},
+		{"both", &signout.Error{Op: "RevokeSession", Sub: "s3", Store: storeErr, Cognito: cog},
+			[]error{signout.ErrStore, storeErr, signout.ErrCognito, signout.ErrTooManyRequests}, nil,
+			"signout: RevokeSession of s3 (not recorded): store: redis: connection refused: cognito: TooManyRequestsException: Rate exceeded"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,13 +166,13 @@ func FuzzMapCognitoError(f *testing.F) {
 		if sdkErr == nil {
 			t.Fatalf("status %d gave no error", st)
 		}
-		err := revocation.MapCognitoError(sdkErr)
-		if !errors.Is(err, revocation.ErrCognito) || !errors.Is(err, sdkErr) {
+		err := signout.MapCognitoError(sdkErr)
+		if !errors.Is(err, signout.ErrCognito) || !errors.Is(err, sdkErr) {
 			t.Fatalf("MapCognitoError(%v) = %v", sdkErr, err)
 		}
 		_ = err.Error()
 		var api smithy.APIError
-		var ce *revocation.CognitoError
+		var ce *signout.CognitoError
 		if !errors.As(err, &ce) {
 			t.Fatalf("%v is not a *CognitoError", err)
 		}

@@ -1,4 +1,4 @@
-package middleware_test
+package signout_test
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
-var _ middleware.SignOuter = (*revocation.SignOut)(nil)
+var _ signout.SignOuter = (*signout.Helper)(nil)
 
 // logoutClock is a settable clock shared by the pool, the Verifier, the
 // store and the sign-out helper.
@@ -36,7 +37,7 @@ type logoutEnv struct {
 	pool     *cognitotest.Pool
 	store    *revocation.Memory
 	verifier *cognitoguard.Verifier
-	so       *revocation.SignOut
+	so       *signout.Helper
 }
 
 // failingStore fails every write.
@@ -60,11 +61,11 @@ func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	t.Cleanup(func() { v.Close() })
 	e.verifier = v
 	client := e.pool.Client()
-	var rec revocation.Recorder = e.store
+	var rec signout.Recorder = e.store
 	if failStore {
 		rec = failingStore{e.store}
 	}
-	e.so, err = revocation.NewSignOut(client, v, rec, revocation.SignOutConfig{Now: clk.Now})
+	e.so, err = signout.New(client, v, rec, signout.Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ type logoutWant struct {
 type logoutCase struct {
 	name      string
 	method    string
-	cfg       middleware.LogoutConfig
+	cfg       signout.LogoutConfig
 	failStore bool
 	setup     func(e *logoutEnv)
 	auth      func(e *logoutEnv, tok string, r *http.Request)
@@ -105,7 +106,7 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name: "redirect: 303",
-			cfg:  middleware.LogoutConfig{RedirectURL: redirect},
+			cfg:  signout.LogoutConfig{RedirectURL: redirect},
 			auth: bearer,
 			want: logoutWant{status: 303, location: redirect, cleared: true, signedOut: true, cognitoCall: true},
 		},
@@ -140,13 +141,13 @@ func TestLogoutHandler(t *testing.T) {
 				e.pool.FailNext("GlobalSignOut", "InternalErrorException", 500, 1)
 			},
 			auth: bearer,
-			want: logoutWant{status: 502, cleared: true, cognitoCall: true, bodyHas: "sign_out_incomplete", handled: revocation.ErrCognito},
+			want: logoutWant{status: 502, cleared: true, cognitoCall: true, bodyHas: "sign_out_incomplete", handled: signout.ErrCognito},
 		},
 		{
 			name:      "store fails: 503, Cognito called",
 			failStore: true,
 			auth:      bearer,
-			want:      logoutWant{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable", handled: revocation.ErrStore},
+			want:      logoutWant{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable", handled: signout.ErrStore},
 		},
 		{
 			name:  "keys unavailable: 503",
@@ -156,7 +157,7 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name: "cookie, same origin: 204",
-			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -165,7 +166,7 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name: "cookie, not a browser: 204",
-			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 			},
@@ -173,26 +174,66 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name: "cookie, cross-site: 403, nothing done",
-			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 				r.Header.Set("Origin", "https://evil.example")
 			},
-			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: middleware.ErrCrossOrigin},
+			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: signout.ErrCrossOrigin},
 		},
 		{
-			name: "bearer, cross-site: no origin check",
-			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			name: "bearer, cross-site: signed out, cookies kept",
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+tok)
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 			},
-			want: logoutWant{status: 204, cleared: true, signedOut: true, cognitoCall: true},
+			want: logoutWant{status: 204, signedOut: true, cognitoCall: true},
+		},
+		{
+			name: "cookie and Basic header, cross-site: 401, cookies kept",
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				// A browser attaches cached Basic credentials by itself.
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Authorization", "Basic YWxpY2U6cHc=")
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.Header.Set("Origin", "https://evil.example")
+			},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api"`, handled: cognitoguard.ErrNoToken},
+		},
+		{
+			name: "cookie and forged bearer, cross-site: 401, cookies kept",
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
+			auth: func(e *logoutEnv, tok string, r *http.Request) {
+				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
+				r.Header.Set("Authorization", "Bearer "+e.pool.AccessToken("alice", cognitotest.WithSigningKey(e.pool.IDSigningKey())))
+				r.Header.Set("Origin", "https://evil.example")
+			},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_token"`, handled: cognitoguard.ErrInvalidToken},
+		},
+		{
+			name: "no cookie token configured, cross-site: 403, cookies kept",
+			auth: func(_ *logoutEnv, _ string, r *http.Request) {
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			},
+			want: logoutWant{status: 403, bodyHas: "cross_origin", handled: signout.ErrCrossOrigin},
+		},
+		{
+			name: "custom extractor, cross-site: signed out, cookies kept",
+			cfg: signout.LogoutConfig{Extractor: func(r *http.Request) (string, error) {
+				return r.Header.Get("X-Token"), nil
+			}},
+			auth: func(_ *logoutEnv, tok string, r *http.Request) {
+				r.Header.Set("X-Token", tok)
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			},
+			want: logoutWant{status: 204, signedOut: true, cognitoCall: true},
 		},
 		{
 			name: "two cookies: 401",
-			cfg:  middleware.LogoutConfig{Cookie: "__Host-access"},
+			cfg:  signout.LogoutConfig{Cookie: "__Host-access"},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
@@ -201,7 +242,7 @@ func TestLogoutHandler(t *testing.T) {
 		},
 		{
 			name: "custom extractor",
-			cfg: middleware.LogoutConfig{Extractor: func(r *http.Request) (string, error) {
+			cfg: signout.LogoutConfig{Extractor: func(r *http.Request) (string, error) {
 				return r.Header.Get("X-Token"), nil
 			}},
 			auth: func(_ *logoutEnv, tok string, r *http.Request) { r.Header.Set("X-Token", tok) },
@@ -247,7 +288,7 @@ func testLogoutCase(t *testing.T, tc logoutCase, custom bool) {
 	}
 	cfg := tc.cfg
 	cfg.ClearCookies = []string{"__Host-id", "__Host-refresh"}
-	h := middleware.NewLogoutHandler(e.so, cfg)
+	h := signout.NewLogoutHandler(e.so, cfg)
 	method := tc.method
 	if method == "" {
 		method = http.MethodPost
@@ -289,7 +330,7 @@ func testLogoutCase(t *testing.T, tc logoutCase, custom bool) {
 	if got := e.pool.Calls("GlobalSignOut") > 0; got != want.cognitoCall {
 		t.Errorf("Cognito called: %v, want %v", got, want.cognitoCall)
 	}
-	_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), u.Sub)
+	_, recorded, _ := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 	wantRecorded := (tc.want.signedOut && !tc.failStore) || tc.want.status == 502 // the case, not the 599 stand-in
 	if recorded != wantRecorded {
 		t.Errorf("recorded: %v, want %v", recorded, wantRecorded)
@@ -349,7 +390,7 @@ func TestLogoutHandlerRetry(t *testing.T) {
 	e := newLogoutEnv(t, false)
 	e.pool.AddUser(cognitotest.User{Username: "alice"})
 	tok := e.pool.SignIn("alice").AccessToken
-	h := middleware.NewLogoutHandler(e.so, middleware.LogoutConfig{})
+	h := signout.NewLogoutHandler(e.so, signout.LogoutConfig{})
 	for i := range 2 {
 		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/logout", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)
@@ -376,13 +417,13 @@ func TestLogoutHandlerErrorClasses(t *testing.T) {
 		err    error
 		status int
 	}{
-		{"store", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x")}, 503},
-		{"store and Cognito", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x"),
-			Cognito: revocation.MapCognitoError(errors.New("y"))}, 503},
-		{"Cognito", &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s", Recorded: true,
-			Cognito: revocation.MapCognitoError(errors.New("y"))}, 502},
-		{"wrapped Cognito", errorsJoin(errors.New("ctx"), &revocation.SignOutError{Op: "GlobalSignOut", Sub: "s",
-			Cognito: revocation.MapCognitoError(errors.New("y"))}), 502},
+		{"store", &signout.Error{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x")}, 503},
+		{"store and Cognito", &signout.Error{Op: "GlobalSignOut", Sub: "s", Store: errors.New("x"),
+			Cognito: signout.MapCognitoError(errors.New("y"))}, 503},
+		{"Cognito", &signout.Error{Op: "GlobalSignOut", Sub: "s", Recorded: true,
+			Cognito: signout.MapCognitoError(errors.New("y"))}, 502},
+		{"wrapped Cognito", errorsJoin(errors.New("ctx"), &signout.Error{Op: "GlobalSignOut", Sub: "s",
+			Cognito: signout.MapCognitoError(errors.New("y"))}), 502},
 		{"revoked token", &cognitoguard.Error{Kind: cognitoguard.ErrRevoked}, 401},
 		{"unavailable", &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable}, 503},
 		{"unknown error", errors.New("boom"), 503},
@@ -390,8 +431,8 @@ func TestLogoutHandlerErrorClasses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := middleware.NewLogoutHandler(signOuterFunc(func(context.Context, string) error { return tc.err }),
-				middleware.LogoutConfig{RetryAfter: 3 * time.Second})
+			h := signout.NewLogoutHandler(signOuterFunc(func(context.Context, string) error { return tc.err }),
+				signout.LogoutConfig{RetryAfter: 3 * time.Second})
 			r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/logout", nil)
 			r.Header.Set("Authorization", "Bearer abc.def.ghi")
 			rec := httptest.NewRecorder()
@@ -417,5 +458,5 @@ func TestNewLogoutHandlerPanicsOnNil(t *testing.T) {
 			t.Error("no panic")
 		}
 	}()
-	middleware.NewLogoutHandler(nil, middleware.LogoutConfig{})
+	signout.NewLogoutHandler(nil, signout.LogoutConfig{})
 }

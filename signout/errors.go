@@ -1,4 +1,4 @@
-package revocation
+package signout
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Errors of the sign-out helper ([SignOut]). A failed sign-out returns a
-// [*SignOutError] that matches [ErrStore] when the local record could not
+// Errors of the sign-out helper ([Helper]). A failed sign-out returns a
+// [*Error] that matches [ErrStore] when the local record could not
 // be written and [ErrCognito] when the Cognito call failed (both, when
 // both failed). A Cognito failure also matches the sentinel of its
 // exception, if it is one of those below, and keeps the SDK error
@@ -21,31 +21,31 @@ import (
 // cognitoguard.ErrInvalidToken), …), and nothing was recorded or called.
 var (
 	// ErrStore: the sign-out could not be recorded in the revocation store,
-	// or was recorded but not confirmed as configured ([ErrUnconfirmed]:
+	// or was recorded but not confirmed as configured ([revocation.ErrUnconfirmed]:
 	// replicas or instances missing). The signed-out tokens may still be
 	// accepted by this library somewhere: retry.
-	ErrStore = errors.New("revocation: sign-out not recorded in the store")
+	ErrStore = errors.New("signout: sign-out not recorded in the store")
 
 	// ErrCognito is the class of every failed Cognito call: an exception
 	// answered by Cognito, a transport error or a timeout.
-	ErrCognito = errors.New("revocation: cognito call failed")
+	ErrCognito = errors.New("signout: cognito call failed")
 
 	// ErrNotAuthorized: NotAuthorizedException (bad or revoked access
 	// token, missing scope aws.cognito.signin.user.admin, client
 	// authentication failed, IAM caller not allowed).
-	ErrNotAuthorized = errors.New("revocation: cognito: not authorized")
+	ErrNotAuthorized = errors.New("signout: cognito: not authorized")
 	// ErrInvalidParameter: InvalidParameterException.
-	ErrInvalidParameter = errors.New("revocation: cognito: invalid parameter")
+	ErrInvalidParameter = errors.New("signout: cognito: invalid parameter")
 	// ErrResourceNotFound: ResourceNotFoundException (unknown user pool or
 	// app client).
-	ErrResourceNotFound = errors.New("revocation: cognito: resource not found")
+	ErrResourceNotFound = errors.New("signout: cognito: resource not found")
 	// ErrTooManyRequests: TooManyRequestsException (throttled; retry
 	// later with backoff).
-	ErrTooManyRequests = errors.New("revocation: cognito: too many requests")
+	ErrTooManyRequests = errors.New("signout: cognito: too many requests")
 	// ErrUserNotFound: UserNotFoundException.
-	ErrUserNotFound = errors.New("revocation: cognito: user not found")
+	ErrUserNotFound = errors.New("signout: cognito: user not found")
 	// ErrCognitoInternal: InternalErrorException (a Cognito fault; retry).
-	ErrCognitoInternal = errors.New("revocation: cognito: internal error")
+	ErrCognitoInternal = errors.New("signout: cognito: internal error")
 )
 
 // CognitoError is a failed Cognito call, as returned by [MapCognitoError].
@@ -66,7 +66,7 @@ func (e *CognitoError) Error() string {
 	if e.Err == nil {
 		return ErrCognito.Error()
 	}
-	return "revocation: cognito: " + e.Err.Error()
+	return "signout: cognito: " + e.Err.Error()
 }
 
 // Is reports whether target is [ErrCognito] or e's Kind.
@@ -161,13 +161,13 @@ func tokenRevoked(err error) bool {
 	return strings.Contains(strings.ToLower(api.ErrorMessage()), "has been revoked")
 }
 
-// SignOutError is the error of a sign-out whose store write or Cognito
+// Error is the error of a sign-out whose store write or Cognito
 // call failed. Both steps are always attempted, so both may have failed.
 // It matches [ErrStore] when Store is set, and whatever Cognito matches
 // ([ErrCognito], [ErrNotAuthorized], …); Unwrap returns both causes.
-type SignOutError struct {
-	// Op is the helper method: "GlobalSignOut", "AdminSignOut" or
-	// "RevokeSession".
+type Error struct {
+	// Op is the helper method: "GlobalSignOut", "RevokeSession",
+	// "AdminSignOut", "AdminDisableUser" or "AdminDeleteUser".
 	Op string
 	// Sub is the user whose sign-out failed.
 	Sub string
@@ -175,7 +175,7 @@ type SignOutError struct {
 	// (written by this call or, for a retry, by an earlier one): the
 	// user's tokens are already rejected by every Verifier sharing the
 	// store, even though the sign-out as a whole failed. A Store error
-	// matching [ErrUnconfirmed] leaves it false although the record is in
+	// matching [revocation.ErrUnconfirmed] leaves it false although the record is in
 	// Redis: its confirmation (replicas, instances) is what failed.
 	Recorded bool
 	// Store is the store's error, nil if the record was written.
@@ -184,9 +184,9 @@ type SignOutError struct {
 	Cognito error
 }
 
-func (e *SignOutError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("revocation: ")
+	b.WriteString("signout: ")
 	b.WriteString(e.Op)
 	b.WriteString(" of ")
 	b.WriteString(e.Sub)
@@ -201,25 +201,19 @@ func (e *SignOutError) Error() string {
 	}
 	if e.Cognito != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.Cognito.Error(), "revocation: "))
+		b.WriteString(strings.TrimPrefix(e.Cognito.Error(), "signout: "))
 	}
 	return b.String()
 }
 
 // Is reports whether target is [ErrStore] and the store write failed.
 // The Cognito classes are matched through Unwrap.
-func (e *SignOutError) Is(target error) bool {
+func (e *Error) Is(target error) bool {
 	return target == ErrStore && e.Store != nil
 }
 
-// StoreFailed reports whether the store write failed (Store != nil).
-func (e *SignOutError) StoreFailed() bool { return e.Store != nil }
-
-// CognitoFailed reports whether the Cognito call failed (Cognito != nil).
-func (e *SignOutError) CognitoFailed() bool { return e.Cognito != nil }
-
 // Unwrap returns the store error and the Cognito error that are set.
-func (e *SignOutError) Unwrap() []error {
+func (e *Error) Unwrap() []error {
 	errs := make([]error, 0, 2)
 	if e.Store != nil {
 		errs = append(errs, e.Store)

@@ -1,4 +1,4 @@
-package revocation_test
+package signout_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // A user signs out: the store rejects the user's unexpired tokens at once,
 // and Cognito revokes the refresh tokens. Against a real pool, build the
 // client with config.LoadDefaultConfig and cognitoidentityprovider.NewFromConfig.
-func ExampleSignOut_GlobalSignOut() {
+func ExampleHelper_GlobalSignOut() {
 	ctx := context.Background()
 	pool := cognitotest.NewPool(cognitotest.Config{}) // a fake user pool, offline
 	defer pool.Close()
@@ -32,7 +33,7 @@ func ExampleSignOut_GlobalSignOut() {
 		log.Fatal(err)
 	}
 	defer verifier.Close()
-	signOut, err := revocation.NewSignOut(client, verifier, store, revocation.SignOutConfig{})
+	signOut, err := signout.New(client, verifier, store, signout.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,9 +42,9 @@ func ExampleSignOut_GlobalSignOut() {
 	switch {
 	case errors.Is(err, cognitoguard.ErrInvalidToken):
 		fmt.Println("not a valid token of this pool: 401")
-	case errors.Is(err, revocation.ErrStore):
+	case errors.Is(err, signout.ErrStore):
 		fmt.Println("store unavailable: 503, retry")
-	case errors.Is(err, revocation.ErrCognito):
+	case errors.Is(err, signout.ErrCognito):
 		fmt.Println("Cognito failed: 502, retry")
 	case err != nil:
 		fmt.Println("error:", err)
@@ -59,17 +60,17 @@ func ExampleSignOut_GlobalSignOut() {
 }
 
 // An administrator signs a user out by username, email or sub.
-func ExampleSignOut_AdminSignOut() {
+func ExampleHelper_AdminSignOut() {
 	ctx := context.Background()
-	pool := cognitotest.NewPool(cognitotest.Config{})
+	pool := cognitotest.NewPool(cognitotest.Config{AliasAttributes: []string{"email"}})
 	defer pool.Close()
-	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
+	u := pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 
 	client := pool.Client()
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	signOut, err := revocation.NewSignOut(client, nil, store, revocation.SignOutConfig{
-		UserPoolID: pool.PoolID(),
-		Issuer:     pool.Issuer(), // the issuer the Verifiers accept
+	signOut, err := signout.New(client, nil, store, signout.Config{
+		UserPoolID: pool.PoolID(), // the pool the Verifiers are configured with
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -78,11 +79,11 @@ func ExampleSignOut_AdminSignOut() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, recorded, _ := store.SignedOutAt(ctx, pool.Issuer(), sub)
+	_, recorded, _ := store.SignedOutAt(ctx, pool.PoolID(), sub)
 	fmt.Println(sub == u.Sub, recorded)
 
 	_, err = signOut.AdminSignOut(ctx, "nobody")
-	fmt.Println(errors.Is(err, revocation.ErrUserNotFound))
+	fmt.Println(errors.Is(err, signout.ErrUserNotFound))
 	// Output:
 	// true true
 	// true
@@ -91,7 +92,7 @@ func ExampleSignOut_AdminSignOut() {
 // After signing the user out, send the browser to the hosted UI's logout
 // endpoint to end its Cognito session cookie too.
 func ExampleLogoutURL() {
-	u, err := revocation.LogoutURL("myapp.auth.eu-west-1.amazoncognito.com", "1example23456789", "https://app.example.com/signed-out")
+	u, err := signout.LogoutURL("myapp.auth.eu-west-1.amazoncognito.com", "1example23456789", "https://app.example.com/signed-out")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func ExampleLogoutURL() {
 // Signing out one session (this browser) rather than the user everywhere:
 // RevokeToken in Cognito, and a record of the session's origin_jti, so that
 // the user's other sessions keep working.
-func ExampleSignOut_RevokeSession() {
+func ExampleHelper_RevokeSession() {
 	ctx := context.Background()
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
@@ -119,7 +120,7 @@ func ExampleSignOut_RevokeSession() {
 		log.Fatal(err)
 	}
 	defer verifier.Close()
-	signOut, err := revocation.NewSignOut(pool.Client(), verifier, store, revocation.SignOutConfig{})
+	signOut, err := signout.New(pool.Client(), verifier, store, signout.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func ExampleMapCognitoError() {
 		UserPoolId: aws.String(pool.PoolID()),
 		Username:   aws.String("alice"),
 	})
-	err = revocation.MapCognitoError(err)
-	fmt.Println(errors.Is(err, revocation.ErrCognito), errors.Is(err, revocation.ErrTooManyRequests))
+	err = signout.MapCognitoError(err)
+	fmt.Println(errors.Is(err, signout.ErrCognito), errors.Is(err, signout.ErrTooManyRequests))
 	// Output: true true
 }

@@ -1,4 +1,4 @@
-package middleware_test
+package signout_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // A web app's "sign out" route: the user's tokens are rejected at once by
@@ -35,17 +35,17 @@ func ExampleNewLogoutHandler() {
 		log.Fatal(err)
 	}
 	defer verifier.Close()
-	signOut, err := revocation.NewSignOut(client, verifier, store, revocation.SignOutConfig{})
+	signOut, err := signout.New(client, verifier, store, signout.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	hostedUI, err := revocation.LogoutURL("auth.example.com", pool.ClientID(), "https://app.example.com/")
+	hostedUI, err := signout.LogoutURL("auth.example.com", pool.ClientID(), "https://app.example.com/")
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /logout", middleware.NewLogoutHandler(signOut, middleware.LogoutConfig{
+	mux.Handle("POST /logout", signout.NewLogoutHandler(signOut, signout.LogoutConfig{
 		Cookie:       "__Host-access",
 		ClearCookies: []string{"__Host-refresh"},
 		RedirectURL:  hostedUI,
@@ -75,18 +75,18 @@ func ExampleNewLogoutHandler() {
 // cookie (already signed out): the browser goes on as after a success.
 func ExampleLogoutConfig_errorHandler() {
 	// Any SignOuter; this one is never reached without a token.
-	var signOut middleware.SignOuter = signOuterFunc(func(context.Context, string) error { return nil })
-	h := middleware.NewLogoutHandler(signOut, middleware.LogoutConfig{
+	var signOut signout.SignOuter = signOuterFunc(func(context.Context, string) error { return nil })
+	h := signout.NewLogoutHandler(signOut, signout.LogoutConfig{
 		Cookie:      "__Host-access",
 		RedirectURL: "/signed-out",
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			switch {
-			case errors.Is(err, middleware.ErrCrossOrigin):
+			case errors.Is(err, signout.ErrCrossOrigin):
 				http.Error(w, "Sign out from this site's own page.", http.StatusForbidden)
-			case errors.Is(err, revocation.ErrStore):
+			case errors.Is(err, signout.ErrStore):
 				http.Error(w, "Your sign-out could not be recorded; try again.", http.StatusServiceUnavailable)
 			case errors.Is(err, cognitoguard.ErrNoToken), errors.Is(err, cognitoguard.ErrInvalidToken),
-				errors.Is(err, revocation.ErrCognito): // Cognito failed, but the sign-out is recorded
+				errors.Is(err, signout.ErrCognito): // Cognito failed, but the sign-out is recorded
 				http.Redirect(w, r, "/signed-out", http.StatusSeeOther)
 			default: // the token could not be checked
 				http.Error(w, "Try again shortly.", http.StatusServiceUnavailable)

@@ -1,4 +1,4 @@
-package revocation_test
+package signout_test
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // clock is a settable clock shared by the pool, the Verifier, the store
@@ -52,22 +53,22 @@ type env struct {
 	client   *cip.Client
 	store    *revocation.Memory
 	verifier *cognitoguard.Verifier
-	so       *revocation.SignOut
+	so       *signout.Helper
 	logs     *syncbuf.Buffer
 	secret   string
 }
 
 // envOptions tune newEnv.
 type envOptions struct {
-	recorder func(*revocation.Memory) revocation.Recorder // default: the store
-	cfg      revocation.SignOutConfig
+	recorder func(*revocation.Memory) signout.Recorder // default: the store
+	cfg      signout.Config
 	secret   string // the pool's client has this client secret
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{clock: newClock(), logs: new(syncbuf.Buffer), secret: o.secret}
-	pc := cognitotest.Config{Now: e.clock.Now}
+	pc := cognitotest.Config{Now: e.clock.Now, AliasAttributes: []string{"email"}, CaseInsensitive: true}
 	if o.secret != "" {
 		pc.ClientSecrets = map[string]string{cognitotest.DefaultClientID: o.secret}
 	}
@@ -85,18 +86,17 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	t.Cleanup(func() { v.Close() })
 	e.verifier = v
-	var rec revocation.Recorder = e.store
+	var rec signout.Recorder = e.store
 	if o.recorder != nil {
 		rec = o.recorder(e.store)
 	}
 	cfg := o.cfg
 	cfg.UserPoolID = e.pool.PoolID()
-	cfg.Issuer = e.pool.Issuer()
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.so, err = revocation.NewSignOut(e.client, v, rec, cfg)
+	e.so, err = signout.New(e.client, v, rec, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,8 @@ func newClient(p *cognitotest.Pool) *cip.Client {
 
 // addUser adds a user with a password and returns it.
 func (e *env) addUser(name string) cognitotest.User {
-	return e.pool.AddUser(cognitotest.User{Username: name, Password: "pw-" + name, Email: name + "@example.com"})
+	return e.pool.AddUser(cognitotest.User{Username: name, Password: "pw-" + name, Email: name + "@example.com",
+		Attributes: map[string]string{"email_verified": "true"}})
 }
 
 // signIn signs in through the API with the user's password.
@@ -149,7 +150,7 @@ func (e *env) refresh(ctx context.Context, rt string) (*types.AuthenticationResu
 
 func (e *env) signedOutAt(t *testing.T, sub string) (time.Time, bool) {
 	t.Helper()
-	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.Issuer(), sub)
+	at, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +273,8 @@ func TestGlobalSignOutRejectsBadTokens(t *testing.T) {
 			if tc.want != cognitoguard.ErrNoToken && !errors.Is(err, cognitoguard.ErrInvalidToken) {
 				t.Errorf("GlobalSignOut = %v, want class ErrInvalidToken", err)
 			}
-			var soe *revocation.SignOutError
-			if errors.As(err, &soe) || errors.Is(err, revocation.ErrCognito) || errors.Is(err, revocation.ErrStore) {
+			var soe *signout.Error
+			if errors.As(err, &soe) || errors.Is(err, signout.ErrCognito) || errors.Is(err, signout.ErrStore) {
 				t.Errorf("GlobalSignOut = %#v, want only the Authenticator's error", err)
 			}
 			if _, ok := e.signedOutAt(t, u.Sub); ok {
@@ -297,12 +298,12 @@ func TestGlobalSignOutRetryIsIdempotent(t *testing.T) {
 	// First attempt: Cognito is throttling. The record is kept.
 	e.pool.FailNext("GlobalSignOut", "TooManyRequestsException", 400, 1)
 	err := e.so.GlobalSignOut(t.Context(), *tok.AccessToken)
-	if !errors.Is(err, revocation.ErrTooManyRequests) || !errors.Is(err, revocation.ErrCognito) || errors.Is(err, revocation.ErrStore) {
+	if !errors.Is(err, signout.ErrTooManyRequests) || !errors.Is(err, signout.ErrCognito) || errors.Is(err, signout.ErrStore) {
 		t.Fatalf("first GlobalSignOut = %v, want ErrTooManyRequests only", err)
 	}
-	var soe *revocation.SignOutError
+	var soe *signout.Error
 	if !errors.As(err, &soe) || !soe.Recorded || soe.Sub != u.Sub || soe.Op != "GlobalSignOut" {
-		t.Fatalf("first GlobalSignOut = %#v, want a recorded SignOutError of %s", err, u.Sub)
+		t.Fatalf("first GlobalSignOut = %#v, want a recorded Error of %s", err, u.Sub)
 	}
 	first, ok := e.signedOutAt(t, u.Sub)
 	if !ok {
@@ -367,7 +368,7 @@ func TestGlobalSignOutAfterSessionRevocation(t *testing.T) {
 func TestGlobalSignOutClockBehindCognito(t *testing.T) {
 	// This host's clock is 30s behind Cognito's: the recorded time is the
 	// token's auth_time, so the presented token is revoked all the same.
-	e := newEnv(t, envOptions{cfg: revocation.SignOutConfig{Now: func() time.Time { return newClock().Now().Add(-30 * time.Second) }}})
+	e := newEnv(t, envOptions{cfg: signout.Config{Now: func() time.Time { return newClock().Now().Add(-30 * time.Second) }}})
 	u := e.addUser("alice")
 	s := e.signIn(t, "alice")
 	if err := e.so.GlobalSignOut(t.Context(), *s.AccessToken); err != nil {
@@ -377,6 +378,90 @@ func TestGlobalSignOutClockBehindCognito(t *testing.T) {
 		t.Errorf("T = %v, want the auth_time %v", at, e.clock.Now())
 	}
 	e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked)
+}
+
+func TestSignOutFutureAuthTime(t *testing.T) {
+	// A token whose auth_time lies a year ahead of its own iat must not
+	// push the user's sign-out time ahead: that would lock out every
+	// later sign-in. The recorded time is now, or the token's auth_time
+	// only as far as its verified iat allows.
+	for _, op := range []string{"GlobalSignOut", "RevokeSession without origin_jti"} {
+		t.Run(op, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			u := e.addUser("alice")
+			s := e.pool.SignIn("alice")
+			future := cognitotest.WithAuthTime(e.clock.Now().Add(365 * 24 * time.Hour))
+			var err error
+			if op == "GlobalSignOut" {
+				err = e.so.GlobalSignOut(t.Context(), e.pool.AccessToken("alice", future))
+			} else {
+				tok := e.pool.AccessToken("alice", future, cognitotest.WithClaims(map[string]any{"origin_jti": nil}))
+				err = e.so.RevokeSession(t.Context(), tok, s.RefreshToken)
+			}
+			// The Verifier refuses such a token (nothing recorded); were it
+			// accepted, the sign-out would be recorded at now.
+			at, ok := e.signedOutAt(t, u.Sub)
+			switch {
+			case err != nil && !errors.Is(err, cognitoguard.ErrNotYetValid):
+				t.Fatalf("%s: %v, want nil or ErrNotYetValid", op, err)
+			case err != nil && ok:
+				t.Errorf("refused, but a sign-out was recorded at %v", at)
+			case err == nil && (!ok || !at.Equal(e.clock.Now())):
+				t.Errorf("store.SignedOutAt = %v, %v; want now, %v", at, ok, e.clock.Now())
+			}
+			e.clock.Advance(time.Minute)
+			later := e.signIn(t, "alice")
+			e.wantVerify(t, "a sign-in a minute later", *later.AccessToken, nil)
+		})
+	}
+}
+
+// authFunc adapts a function to signout.Authenticator of the pool
+// "us-east-1_Fake".
+type authFunc func(context.Context, string) (*cognitoguard.Claims, error)
+
+func (f authFunc) Authenticate(ctx context.Context, tok string) (*cognitoguard.Claims, error) {
+	return f(ctx, tok)
+}
+
+func (authFunc) UserPoolIDs() []string { return []string{"us-east-1_Fake"} }
+
+func TestSignOutAuthTimeBound(t *testing.T) {
+	// Whatever an Authenticator lets through, a token's authentication
+	// time moves the recorded sign-out at most 5 minutes (the largest
+	// Verifier Leeway) past the recorder's clock.
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(p.Close)
+	store := revocation.NewMemory(revocation.MemoryConfig{Now: func() time.Time { return now }})
+	for _, tc := range []struct {
+		name      string
+		authTime  time.Time
+		issuedAt  time.Time
+		wantAhead time.Duration
+	}{
+		{"auth_time and iat an hour ahead", now.Add(time.Hour), now.Add(time.Hour), 5 * time.Minute},
+		{"auth_time a minute ahead, iat 30s", now.Add(time.Minute), now.Add(30 * time.Second), 30 * time.Second},
+		{"no iat", now.Add(time.Minute), time.Time{}, 0},
+		{"auth_time behind", now.Add(-time.Minute), now, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := "sub-" + tc.name
+			auth := authFunc(func(context.Context, string) (*cognitoguard.Claims, error) {
+				return &cognitoguard.Claims{Subject: sub, TokenUse: cognitoguard.TokenUseAccess, UserPoolID: "us-east-1_Fake",
+					AuthTime: tc.authTime, IssuedAt: tc.issuedAt}, nil
+			})
+			so, err := signout.New(p.Client(), auth, store, signout.Config{Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = so.GlobalSignOut(t.Context(), "not-a-token") // Cognito refuses it; the record stays
+			at, ok, err := store.SignedOutAt(t.Context(), "us-east-1_Fake", sub)
+			if err != nil || !ok || !at.Equal(now.Add(tc.wantAhead)) {
+				t.Errorf("recorded %v, %v, %v; want %v", at, ok, err, now.Add(tc.wantAhead))
+			}
+		})
+	}
 }
 
 // failingRecorder is a Recorder whose writes fail with err (and otherwise
@@ -411,7 +496,7 @@ func (f *failingRecorder) RevokeSession(ctx context.Context, iss, sub, jti strin
 var errStoreDown = errors.New("store down (test)")
 
 func TestStoreFailureStillCallsCognito(t *testing.T) {
-	e := newEnv(t, envOptions{recorder: func(m *revocation.Memory) revocation.Recorder {
+	e := newEnv(t, envOptions{recorder: func(m *revocation.Memory) signout.Recorder {
 		return &failingRecorder{Memory: m, err: fmtWrap(errStoreDown)}
 	}})
 	u := e.addUser("alice")
@@ -430,7 +515,7 @@ func TestStoreFailureStillCallsCognito(t *testing.T) {
 		{"GlobalSignOut", "GlobalSignOut", func(ctx context.Context) error { return e.so.GlobalSignOut(ctx, *s.AccessToken) }, "", u.Sub, nil},
 		{"AdminSignOut", "AdminUserGlobalSignOut", func(ctx context.Context) error { _, err := e.so.AdminSignOut(ctx, "alice"); return err }, "", u.Sub, nil},
 		{"RevokeSession", "RevokeToken", func(ctx context.Context) error { return e.so.RevokeSession(ctx, *bob.AccessToken, *bob.RefreshToken) }, "", "", nil},
-		{"both fail", "AdminUserGlobalSignOut", func(ctx context.Context) error { _, err := e.so.AdminSignOut(ctx, "alice"); return err }, "AdminUserGlobalSignOut", u.Sub, revocation.ErrCognitoInternal},
+		{"both fail", "AdminUserGlobalSignOut", func(ctx context.Context) error { _, err := e.so.AdminSignOut(ctx, "alice"); return err }, "AdminUserGlobalSignOut", u.Sub, signout.ErrCognitoInternal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -439,17 +524,17 @@ func TestStoreFailureStillCallsCognito(t *testing.T) {
 				e.pool.FailNext(tc.failOp, "InternalErrorException", 500, 1)
 			}
 			err := tc.call(t.Context())
-			if !errors.Is(err, revocation.ErrStore) || !errors.Is(err, errStoreDown) {
+			if !errors.Is(err, signout.ErrStore) || !errors.Is(err, errStoreDown) {
 				t.Fatalf("err = %v, want ErrStore wrapping the store's error", err)
 			}
-			var soe *revocation.SignOutError
+			var soe *signout.Error
 			if !errors.As(err, &soe) || soe.Recorded || soe.Store == nil {
-				t.Fatalf("err = %#v, want an unrecorded SignOutError", err)
+				t.Fatalf("err = %#v, want an unrecorded Error", err)
 			}
-			if tc.cognito == nil && (errors.Is(err, revocation.ErrCognito) || soe.Cognito != nil) {
+			if tc.cognito == nil && (errors.Is(err, signout.ErrCognito) || soe.Cognito != nil) {
 				t.Errorf("err = %v, want no Cognito failure", err)
 			}
-			if tc.cognito != nil && (!errors.Is(err, tc.cognito) || !errors.Is(err, revocation.ErrCognito)) {
+			if tc.cognito != nil && (!errors.Is(err, tc.cognito) || !errors.Is(err, signout.ErrCognito)) {
 				t.Errorf("err = %v, want %v too", err, tc.cognito)
 			}
 			if got := e.pool.Calls(tc.op); got != before+1 {
@@ -482,12 +567,12 @@ func TestCognitoExceptions(t *testing.T) {
 		want    error
 		as      func(error) bool
 	}{
-		{"NotAuthorizedException", 400, revocation.ErrNotAuthorized, as[*types.NotAuthorizedException]},
-		{"InvalidParameterException", 400, revocation.ErrInvalidParameter, as[*types.InvalidParameterException]},
-		{"ResourceNotFoundException", 400, revocation.ErrResourceNotFound, as[*types.ResourceNotFoundException]},
-		{"TooManyRequestsException", 400, revocation.ErrTooManyRequests, as[*types.TooManyRequestsException]},
-		{"UserNotFoundException", 400, revocation.ErrUserNotFound, as[*types.UserNotFoundException]},
-		{"InternalErrorException", 500, revocation.ErrCognitoInternal, as[*types.InternalErrorException]},
+		{"NotAuthorizedException", 400, signout.ErrNotAuthorized, as[*types.NotAuthorizedException]},
+		{"InvalidParameterException", 400, signout.ErrInvalidParameter, as[*types.InvalidParameterException]},
+		{"ResourceNotFoundException", 400, signout.ErrResourceNotFound, as[*types.ResourceNotFoundException]},
+		{"TooManyRequestsException", 400, signout.ErrTooManyRequests, as[*types.TooManyRequestsException]},
+		{"UserNotFoundException", 400, signout.ErrUserNotFound, as[*types.UserNotFoundException]},
+		{"InternalErrorException", 500, signout.ErrCognitoInternal, as[*types.InternalErrorException]},
 	}
 	ops := []struct {
 		name   string
@@ -526,10 +611,10 @@ func TestCognitoExceptions(t *testing.T) {
 				e.addUser(user)
 				e.pool.FailNext(op.op, x.errType, x.status, 1)
 				_, err := op.call(t.Context(), user)
-				if !errors.Is(err, x.want) || !errors.Is(err, revocation.ErrCognito) {
+				if !errors.Is(err, x.want) || !errors.Is(err, signout.ErrCognito) {
 					t.Fatalf("err = %v, want %v and ErrCognito", err, x.want)
 				}
-				if errors.Is(err, revocation.ErrStore) {
+				if errors.Is(err, signout.ErrStore) {
 					t.Errorf("err = %v matches ErrStore", err)
 				}
 				// The SDK returns the typed exception when the operation
@@ -537,11 +622,11 @@ func TestCognitoExceptions(t *testing.T) {
 				if !x.as(err) && !(as[*smithy.GenericAPIError](err) && errorCode(err, x.errType)) {
 					t.Errorf("err = %v: the SDK's %s is not reachable with errors.As", err, x.errType)
 				}
-				var soe *revocation.SignOutError
+				var soe *signout.Error
 				if !errors.As(err, &soe) || !soe.Recorded {
-					t.Errorf("err = %#v, want a recorded SignOutError", err)
+					t.Errorf("err = %#v, want a recorded Error", err)
 				}
-				var ce *revocation.CognitoError
+				var ce *signout.CognitoError
 				if !errors.As(err, &ce) || ce.Kind != x.want {
 					t.Errorf("CognitoError = %#v, want Kind %v", ce, x.want)
 				}
@@ -613,9 +698,9 @@ func TestAdminSignOutUnresolved(t *testing.T) {
 		want    error
 		wantAPI func(error) bool
 	}{
-		{"unknown user", "nobody", "", revocation.ErrUserNotFound, as[*types.UserNotFoundException]},
-		{"throttled", "alice", "TooManyRequestsException", revocation.ErrTooManyRequests, as[*types.TooManyRequestsException]},
-		{"internal error", "alice", "InternalErrorException", revocation.ErrCognitoInternal, as[*types.InternalErrorException]},
+		{"unknown user", "nobody", "", signout.ErrUserNotFound, as[*types.UserNotFoundException]},
+		{"throttled", "alice", "TooManyRequestsException", signout.ErrTooManyRequests, as[*types.TooManyRequestsException]},
+		{"internal error", "alice", "InternalErrorException", signout.ErrCognitoInternal, as[*types.InternalErrorException]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -623,12 +708,12 @@ func TestAdminSignOutUnresolved(t *testing.T) {
 				e.pool.FailNext("AdminGetUser", tc.inject, 400, 1)
 			}
 			sub, err := e.so.AdminSignOut(t.Context(), tc.user)
-			if !errors.Is(err, tc.want) || !errors.Is(err, revocation.ErrCognito) || !tc.wantAPI(err) {
+			if !errors.Is(err, tc.want) || !errors.Is(err, signout.ErrCognito) || !tc.wantAPI(err) {
 				t.Fatalf("AdminSignOut = %v, want %v", err, tc.want)
 			}
-			var soe *revocation.SignOutError
+			var soe *signout.Error
 			if sub != "" || errors.As(err, &soe) {
-				t.Errorf("AdminSignOut = %q, %#v; want no sub and no SignOutError", sub, err)
+				t.Errorf("AdminSignOut = %q, %#v; want no sub and no Error", sub, err)
 			}
 		})
 	}
@@ -726,12 +811,12 @@ func TestRevokeSessionBadInput(t *testing.T) {
 }
 
 func TestSignOutTimeout(t *testing.T) {
-	e := newEnv(t, envOptions{cfg: revocation.SignOutConfig{Timeout: 50 * time.Millisecond}})
+	e := newEnv(t, envOptions{cfg: signout.Config{Timeout: 50 * time.Millisecond}})
 	u := e.addUser("alice")
 	e.pool.SetAPIDelay(10 * time.Second)
 	start := time.Now()
 	_, err := e.so.AdminSignOut(t.Context(), "alice")
-	if !errors.Is(err, revocation.ErrCognito) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, signout.ErrCognito) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("AdminSignOut = %v, want ErrCognito and DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -758,7 +843,7 @@ func TestSignOutCompletesWhenCallerGoesAway(t *testing.T) {
 	// (here, during the store write): both steps still complete.
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	e := newEnv(t, envOptions{recorder: func(m *revocation.Memory) revocation.Recorder {
+	e := newEnv(t, envOptions{recorder: func(m *revocation.Memory) signout.Recorder {
 		return &cancellingRecorder{Memory: m, cancel: cancel}
 	}})
 	u := e.addUser("alice")
@@ -792,43 +877,86 @@ func TestNewSignOut(t *testing.T) {
 	t.Cleanup(p.Close)
 	api := newClient(p)
 	store := revocation.NewMemory(revocation.MemoryConfig{})
+	one := newVerifier(t, p.PoolID())
+	two := newVerifier(t, p.PoolID(), "eu-west-1_Other1")
 	tests := []struct {
-		name       string
-		api        revocation.CognitoAPI
-		rec        revocation.Recorder
-		cfg        revocation.SignOutConfig
-		wantIssuer string
-		wantErr    bool
+		name     string
+		api      signout.CognitoAPI
+		auth     signout.Authenticator
+		rec      signout.Recorder
+		cfg      signout.Config
+		wantPool string
+		wantErr  []string // substrings of the error; nil: no error
 	}{
-		{"zero config", api, store, revocation.SignOutConfig{}, "", false},
-		{"issuer from pool id", api, store, revocation.SignOutConfig{UserPoolID: "eu-west-1_AbC123"},
-			"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123", false},
-		{"explicit issuer", api, store, revocation.SignOutConfig{UserPoolID: "local_x", Issuer: "http://127.0.0.1:9229/local_x"},
-			"http://127.0.0.1:9229/local_x", false},
-		{"emulator pool id without issuer", api, store, revocation.SignOutConfig{UserPoolID: "local_x"}, "", true},
-		{"issuer with trailing slash", api, store, revocation.SignOutConfig{Issuer: "https://example.com/p/"}, "", true},
-		{"relative issuer", api, store, revocation.SignOutConfig{Issuer: "example.com/p"}, "", true},
-		{"negative timeout", api, store, revocation.SignOutConfig{Timeout: -1}, "", true},
-		{"nil api", nil, store, revocation.SignOutConfig{}, "", true},
-		{"nil recorder", api, nil, revocation.SignOutConfig{}, "", true},
+		{"zero config", api, nil, store, signout.Config{}, "", nil},
+		{"pool without Verifier", api, nil, store, signout.Config{UserPoolID: "local_x"}, "local_x", nil},
+		{"pool of the Verifier by default", api, one, store, signout.Config{}, p.PoolID(), nil},
+		{"pool of the Verifier", api, two, store, signout.Config{UserPoolID: "eu-west-1_Other1"}, "eu-west-1_Other1", nil},
+		{"Verifier of two pools, none chosen", api, two, store, signout.Config{}, "", nil},
+		{"pool the Verifier does not know", api, one, store, signout.Config{UserPoolID: "eu-west-1_Other1"}, "",
+			[]string{"eu-west-1_Other1", p.PoolID()}},
+		{"negative timeout", api, nil, store, signout.Config{Timeout: -1}, "", []string{"Timeout"}},
+		{"nil api", nil, nil, store, signout.Config{}, "", []string{"CognitoAPI"}},
+		{"nil recorder", api, nil, nil, signout.Config{}, "", []string{"Recorder"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := revocation.NewSignOut(tc.api, nil, tc.rec, tc.cfg)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("NewSignOut: %v, want error %v", err, tc.wantErr)
+			s, err := signout.New(tc.api, tc.auth, tc.rec, tc.cfg)
+			if (err != nil) != (tc.wantErr != nil) {
+				t.Fatalf("New: %v, want error %v", err, tc.wantErr)
 			}
-			if err == nil && s.Issuer() != tc.wantIssuer {
-				t.Errorf("Issuer = %q, want %q", s.Issuer(), tc.wantIssuer)
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+			if err == nil && s.UserPoolID() != tc.wantPool {
+				t.Errorf("UserPoolID = %q, want %q", s.UserPoolID(), tc.wantPool)
 			}
 		})
 	}
 }
 
+// newVerifier is a Verifier of the pools (with explicit issuers, so that
+// nothing is fetched).
+func newVerifier(t *testing.T, poolIDs ...string) *cognitoguard.Verifier {
+	t.Helper()
+	var pools []cognitoguard.Pool
+	for _, id := range poolIDs {
+		pools = append(pools, cognitoguard.Pool{UserPoolID: id, Issuers: []string{"https://issuer.example/" + id}, AnyClient: true})
+	}
+	v, err := cognitoguard.New(pools, cognitoguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+func TestAdminSignOutRecordsWhereVerifierReads(t *testing.T) {
+	// A Verifier of an emulator pool (explicit issuer) and a helper given
+	// no issuer at all: the sign-out is recorded under the pool, which is
+	// where the Verifier reads it, whatever issuer minted the token. On
+	// 6ce98be the helper recorded under the default AWS issuer and the
+	// user's tokens stayed accepted.
+	e := newEnv(t, envOptions{})
+	e.addUser("alice")
+	s := e.signIn(t, "alice")
+	so, err := signout.New(e.client, e.verifier, e.store, signout.Config{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := so.AdminSignOut(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked)
+}
+
 func TestSignOutWithoutAuthenticator(t *testing.T) {
 	p := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(p.Close)
-	s, err := revocation.NewSignOut(newClient(p), nil, revocation.NewMemory(revocation.MemoryConfig{}), revocation.SignOutConfig{})
+	s, err := signout.New(newClient(p), nil, revocation.NewMemory(revocation.MemoryConfig{}), signout.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -848,7 +976,7 @@ func TestSignOutWithoutAuthenticator(t *testing.T) {
 }
 
 // TestRevokeSessionClientSecret: an app client with a secret; RevokeToken
-// goes through the real SDK with SignOutConfig.ClientSecret. A wrong
+// goes through the real SDK with Config.ClientSecret. A wrong
 // secret is Cognito's UnauthorizedException, returned typed, the session
 // revocation recorded all the same; the right one revokes the refresh
 // token.
@@ -863,7 +991,7 @@ func TestRevokeSessionClientSecret(t *testing.T) {
 		{"no secret", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{secret: secret, cfg: revocation.SignOutConfig{ClientSecret: tc.secret}})
+			e := newEnv(t, envOptions{secret: secret, cfg: signout.Config{ClientSecret: tc.secret}})
 			e.addUser("alice")
 			s := e.signIn(t, "alice")
 			err := e.so.RevokeSession(t.Context(), *s.AccessToken, *s.RefreshToken)
@@ -882,10 +1010,10 @@ func TestRevokeSessionClientSecret(t *testing.T) {
 				}
 				return
 			}
-			var soe *revocation.SignOutError
+			var soe *signout.Error
 			var ue *types.UnauthorizedException
-			if !errors.As(err, &soe) || !soe.Recorded || !errors.Is(err, revocation.ErrCognito) || !errors.As(err, &ue) {
-				t.Fatalf("RevokeSession = %v, want a recorded SignOutError wrapping UnauthorizedException", err)
+			if !errors.As(err, &soe) || !soe.Recorded || !errors.Is(err, signout.ErrCognito) || !errors.As(err, &ue) {
+				t.Fatalf("RevokeSession = %v, want a recorded Error wrapping UnauthorizedException", err)
 			}
 			if rerr != nil {
 				t.Errorf("refresh after a refused RevokeToken: %v, want it to work (Cognito revoked nothing)", rerr)

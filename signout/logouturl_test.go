@@ -1,11 +1,11 @@
-package revocation_test
+package signout_test
 
 import (
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 func TestLogoutURL(t *testing.T) {
@@ -53,7 +53,7 @@ func TestLogoutURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := revocation.LogoutURL(tc.domain, tc.clientID, tc.logoutURI)
+			got, err := signout.LogoutURL(tc.domain, tc.clientID, tc.logoutURI)
 			if tc.want == "" {
 				if err == nil {
 					t.Fatalf("LogoutURL = %q, want an error", got)

@@ -1,52 +1,48 @@
-package middleware
+package signout
 
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
 // SignOuter signs out the user of an access token: records the sign-out in
 // the revocation store, then revokes the refresh tokens in Cognito.
-// *revocation.SignOut implements it. (This package does not import
-// revocation, so that HTTP verification alone does not pull in the AWS
-// SDK.)
-//
-// The handler answers GlobalSignOut's errors by what they are: an error
-// in whose tree (errors.As) one has the methods StoreFailed() bool and
-// CognitoFailed() bool, as *revocation.SignOutError does, is a failed
-// sign-out (503 when the store failed, else 502); any other error is
-// answered by its [cognitoguard.Class], as [WriteError] does (401 for a
-// missing or invalid token, 503 otherwise). Implementations MUST be safe
-// for concurrent use.
+// [*Helper] implements it. The logout handler answers its errors by what
+// they match: [ErrStore] (503), else [ErrCognito] (502), else the
+// [cognitoguard.Class] of the error, as [middleware.WriteError] does (401
+// for a missing or invalid token, 503 otherwise). Implementations MUST be
+// safe for concurrent use.
 type SignOuter interface {
 	GlobalSignOut(ctx context.Context, accessToken string) error
 }
+
+var _ SignOuter = (*Helper)(nil)
 
 // LogoutConfig holds the optional settings of [NewLogoutHandler]. Its zero
 // value reads the access token from the Authorization header, clears no
 // cookie and answers 204.
 type LogoutConfig struct {
 	// Extractor, if set, reads the access token instead of the header and
-	// cookie extraction (Cookie is then only cleared, not read). CrossOrigin
-	// is not applied: if it reads a cookie, wrap the handler in an
+	// cookie extraction (Cookie is then only cleared, not read). A
+	// cross-origin request is then not refused, only its cookies are
+	// kept: if it reads a cookie, wrap the handler in an
 	// [http.CrossOriginProtection].
 	Extractor func(*http.Request) (string, error)
 
 	// Cookie, if set, names a cookie holding the access token, read when
-	// the request has no Authorization header, as [Config.Cookie]. A
+	// the request has no Authorization header, as [middleware.Config.Cookie]. A
 	// request authenticated by this cookie MUST come from this site: it
 	// goes through CrossOrigin first. The cookie is also cleared.
 	Cookie string
 
 	// ClearCookies names further cookies to expire in every response to a
-	// POST that passed the cross-origin check (the ID and refresh token
+	// same-origin POST (the ID and refresh token
 	// cookies, a session cookie, …), with Path=/, no Domain, Secure,
 	// HttpOnly, SameSite=Lax and Max-Age=0: the attributes of __Host-
 	// cookies. A cookie set with a Domain or another Path is a different
@@ -54,20 +50,22 @@ type LogoutConfig struct {
 	ClearCookies []string
 
 	// RedirectURL, if set, makes a successful sign-out answer 303 See
-	// Other to it, for example revocation.LogoutURL(...) to end the hosted
+	// Other to it, for example [LogoutURL](...) to end the hosted
 	// UI session too. Default: 204 No Content.
 	RedirectURL string
 
-	// CrossOrigin checks the requests whose token comes from Cookie (not
-	// those with an Authorization header, which a browser does not send
-	// cross-site on its own): a cross-origin POST is answered 403 and
-	// nothing is done, so that another site cannot sign the user out.
-	// Default: http.NewCrossOriginProtection() (Sec-Fetch-Site and Origin
-	// checks); use its AddTrustedOrigin for a front end on another origin.
+	// CrossOrigin tells same-origin requests from cross-origin ones. A
+	// cross-origin POST never gets its cookies cleared (another site must
+	// not be able to end the user's session); without an Authorization
+	// header it is answered 403 and nothing is done; with one (an API
+	// client on another origin) it is answered as usual, by the token of
+	// that header only, never by the cookie. Default:
+	// http.NewCrossOriginProtection() (Sec-Fetch-Site and Origin checks);
+	// use its AddTrustedOrigin for a front end on another origin.
 	CrossOrigin *http.CrossOriginProtection
 
 	// Realm is the realm of the WWW-Authenticate challenges. Default
-	// [DefaultRealm].
+	// [middleware.DefaultRealm].
 	Realm string
 
 	// RetryAfter is the Retry-After of 503 responses, in whole seconds
@@ -80,11 +78,11 @@ type LogoutConfig struct {
 	// app. err tells the cases apart with errors.Is: [ErrCrossOrigin] (the
 	// cookies are kept); the cognitoguard classes [cognitoguard.ErrNoToken],
 	// [cognitoguard.ErrInvalidToken] and [cognitoguard.ErrUnavailable] for
-	// the token; revocation.ErrStore (not recorded: answer as unavailable)
-	// or else revocation.ErrCognito (recorded, Cognito failed) for the
+	// the token; [ErrStore] (not recorded: answer as unavailable)
+	// or else [ErrCognito] (recorded, Cognito failed) for the
 	// sign-out; any other error (from a SignOuter of your own) as
-	// unavailable. The cookies are already cleared in w's header (except for
-	// ErrCrossOrigin) and Cache-Control is no-store; the failure is logged
+	// unavailable. For a same-origin request the cookies are already
+	// cleared in w's header; Cache-Control is no-store; the failure is logged
 	// as without ErrorHandler. It must not echo err's text: it may hold
 	// the user's sub. A 405 for another method is still answered by the
 	// handler.
@@ -98,23 +96,17 @@ type LogoutConfig struct {
 
 // ErrCrossOrigin is given to [LogoutConfig.ErrorHandler] for a sign-out
 // request, authenticated by cookie, that failed the cross-origin check.
-var ErrCrossOrigin = errors.New("middleware: cross-origin request refused")
-
-// signOutFailure is implemented by the errors of a failed sign-out, such
-// as *revocation.SignOutError: which of the two steps failed.
-type signOutFailure interface {
-	StoreFailed() bool
-	CognitoFailed() bool
-}
+var ErrCrossOrigin = errors.New("signout: cross-origin request refused")
 
 // NewLogoutHandler returns the handler of a "sign out" route (mount it
-// as "POST /logout"; it does not need the middleware of [New] in front).
+// as "POST /logout"; it does not need the middleware of [middleware.New]
+// in front).
 // It signs out the user of the request's access token with s and clears
 // the configured cookies:
 //
 //	request / outcome                          status  notes
 //	method other than POST                     405     Allow: POST; nothing done
-//	cookie token, cross-origin request         403     nothing done, cookies kept
+//	cross-origin, no Authorization header      403     nothing done, cookies kept
 //	no token                                   401     WWW-Authenticate: Bearer realm="…"
 //	invalid token (forged, expired, …)         401     error="invalid_token"; nobody signed out
 //	token not checkable (keys or store down)   503     Retry-After
@@ -125,23 +117,23 @@ type signOutFailure interface {
 // [LogoutConfig.ErrorHandler] replaces the answers of the failures (403,
 // 401, 503, 502), for example with pages for a browser.
 //
-// Cookies are cleared on every answer after the method and cross-origin
-// checks, failures included: the user asked to sign out, and on a shared
-// computer a cookie left behind after a half-failed sign-out is the larger
-// risk. A failed sign-out is logged at Warn with the user's sub (by s) so
+// Cookies are cleared on every answer to a same-origin POST, failures
+// included: the user asked to sign out, and on a shared computer a cookie
+// left behind after a half-failed sign-out is the larger risk. A
+// cross-origin request never touches them, whatever its answer. A failed sign-out is logged at Warn with the user's sub (by s) so
 // that an operator can finish it (cognitoguard signout USERNAME). The
-// failure bodies are short fixed JSON texts, like [WriteError]'s; no
-// response contains the token or an error's text. Every response has
+// failure bodies are short fixed JSON texts, like [middleware.WriteError]'s;
+// no response contains the token or an error's text. Every response has
 // Cache-Control: no-store.
 //
 // A retried sign-out (double click, a token already signed out) succeeds
-// when s is a *revocation.SignOut wired to a Verifier sharing its store.
+// when s is a [*Helper] wired to a Verifier sharing its store.
 //
 // NewLogoutHandler panics if s is nil. The handler is safe for concurrent
 // use.
 func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
 	if s == nil {
-		panic("middleware: NewLogoutHandler: nil SignOuter")
+		panic("signout: NewLogoutHandler: nil SignOuter")
 	}
 	h := &logoutHandler{
 		s:          s,
@@ -157,10 +149,6 @@ func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
 	if h.cop == nil {
 		h.cop = http.NewCrossOriginProtection()
 	}
-	if h.realm == "" {
-		h.realm = DefaultRealm
-	}
-	h.realm = quoteString(h.realm)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -204,62 +192,77 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, "method_not_allowed", "Sign out with POST")
 		return
 	}
+	// A cross-origin request never touches cookies: clearing them is a
+	// forced sign-out another site could trigger. It may still sign out
+	// with a token of its own (an API client's Authorization header).
+	crossOrigin := h.cop.Check(r) != nil
 	var tok string
 	var err error
 	switch {
 	case h.extract != nil:
 		tok, err = h.extract(r)
 		if err == nil && tok == "" {
-			err = noToken("extractor found no token")
+			err = &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "extractor found no token"}
 		}
-	case h.cookie != "" && len(r.Header["Authorization"]) == 0:
-		if cerr := h.cop.Check(r); cerr != nil {
-			h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: cross-origin logout refused",
-				slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
-			h.fail(w, r, ErrCrossOrigin, func() {
-				writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
-			})
-			return
-		}
-		tok, err = extractCookie(r, h.cookie, cognitoguard.DefaultMaxTokenSize, true)
+	case crossOrigin && len(r.Header["Authorization"]) == 0:
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: cross-origin logout refused",
+			slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
+		h.fail(w, r, ErrCrossOrigin, func() {
+			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
+		})
+		return
 	default:
-		tok, err = bearerToken(r, cognitoguard.DefaultMaxTokenSize, true)
+		tok, err = middleware.Extract(r, h.cookie)
 	}
-	for _, c := range h.clear {
-		hdr.Add("Set-Cookie", c)
+	if !crossOrigin {
+		for _, c := range h.clear {
+			hdr.Add("Set-Cookie", c)
+		}
 	}
 	if err == nil {
 		err = h.s.GlobalSignOut(r.Context(), tok)
 	}
-	var failure signOutFailure
-	failed := errors.As(err, &failure)
 	switch {
 	case err == nil:
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "middleware: signed out")
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "signout: signed out")
 		if h.redirect != "" {
 			hdr.Set("Location", h.redirect)
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	case failed && failure.StoreFailed():
-		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out not recorded", slog.String("error", err.Error()))
+	case errors.Is(err, ErrStore):
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: sign-out not recorded", slog.String("error", err.Error()))
 		h.fail(w, r, err, func() {
 			hdr.Set("Retry-After", h.retryAfter)
 			writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again")
 		})
-	case failed && failure.CognitoFailed():
-		h.log.LogAttrs(r.Context(), slog.LevelWarn, "middleware: sign-out failed at the identity provider", slog.String("error", err.Error()))
+	case errors.Is(err, ErrCognito):
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: sign-out failed at the identity provider", slog.String("error", err.Error()))
 		h.fail(w, r, err, func() {
 			writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The identity provider did not confirm the sign-out; try again")
 		})
 	default:
-		// A token missing, invalid or not checkable: the classes of
-		// cognitoguard, answered as the middleware does (which also hands
-		// it to onError when set).
-		s := &settings{realm: h.realm, retryAfter: h.retryAfter, errorHandler: h.onError, log: h.log}
-		s.reject(w, r, err)
+		h.reject(w, r, err)
 	}
+}
+
+// reject answers a token that is missing, invalid or not checkable: the
+// classes of cognitoguard, answered as the middleware does.
+func (h *logoutHandler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	class := cognitoguard.Class(err)
+	level := slog.LevelDebug
+	if class == cognitoguard.ErrUnavailable && r.Context().Err() == nil {
+		level = slog.LevelWarn
+	}
+	h.log.LogAttrs(r.Context(), level, "signout: logout token rejected",
+		slog.String("class", class.Error()), slog.String("error", err.Error()))
+	h.fail(w, r, err, func() {
+		if class == cognitoguard.ErrUnavailable {
+			w.Header().Set("Retry-After", h.retryAfter)
+		}
+		middleware.WriteError(w, r, err, h.realm)
+	})
 }
 
 // fail answers a refused or failed sign-out: with the configured
@@ -270,16 +273,4 @@ func (h *logoutHandler) fail(w http.ResponseWriter, r *http.Request, err error, 
 		return
 	}
 	answer()
-}
-
-// writeJSON writes a fixed JSON error body. code and desc are constant
-// ASCII texts without quotes or backslashes.
-func writeJSON(w http.ResponseWriter, status int, code, desc string) {
-	body := `{"error":"` + code + `","error_description":"` + desc + `"}` + "\n"
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
 }

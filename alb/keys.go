@@ -1,0 +1,254 @@
+package alb
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// keyCache fetches ALB public keys by (region, kid) and remembers them, and
+// remembers the kids the endpoint did not know. Fetches are per kid, so a
+// flood of bogus kids never delays a real new one by a cooldown: it only
+// competes for the MaxFetches slots, and each bogus kid is fetched once per
+// UnknownKeyTTL.
+type keyCache struct {
+	base       string // with {region}
+	client     *http.Client
+	timeout    time.Duration
+	maxKeys    int
+	maxUnknown int
+	unknownTTL time.Duration
+	now        func() time.Time
+	slots      chan struct{}
+	log        *slog.Logger
+
+	mu      sync.Mutex
+	keys    map[string]*ecdsa.PublicKey
+	order   []string             // keys in insertion order, for eviction
+	unknown map[string]time.Time // region/kid → refused until
+	flights map[string]*flight
+}
+
+// flight is one fetch in progress; done closes when key or err is set.
+type flight struct {
+	done chan struct{}
+	key  *ecdsa.PublicKey
+	err  error
+}
+
+func newKeyCache(cfg Config, now func() time.Time) (*keyCache, error) {
+	k := &keyCache{
+		base: cfg.KeyURL, client: cfg.HTTPClient, timeout: cfg.FetchTimeout,
+		maxKeys: cfg.MaxKeys, maxUnknown: cfg.MaxUnknownKeys, unknownTTL: cfg.UnknownKeyTTL,
+		now: now, log: cfg.Logger,
+		keys: map[string]*ecdsa.PublicKey{}, unknown: map[string]time.Time{}, flights: map[string]*flight{},
+	}
+	if k.base == "" {
+		k.base = DefaultKeyURL
+	}
+	k.base = strings.TrimSuffix(k.base, "/")
+	if err := checkKeyURL(strings.ReplaceAll(k.base, "{region}", "us-east-1")); err != nil {
+		return nil, err
+	}
+	if k.timeout <= 0 {
+		k.timeout = DefaultFetchTimeout
+	}
+	if k.client == nil {
+		k.client = &http.Client{Timeout: k.timeout}
+	}
+	if k.maxKeys <= 0 {
+		k.maxKeys = DefaultMaxKeys
+	}
+	if k.maxUnknown <= 0 {
+		k.maxUnknown = DefaultMaxUnknownKeys
+	}
+	if k.unknownTTL <= 0 {
+		k.unknownTTL = DefaultUnknownKeyTTL
+	}
+	n := cfg.MaxFetches
+	if n <= 0 {
+		n = DefaultMaxFetches
+	}
+	k.slots = make(chan struct{}, n)
+	if k.log == nil {
+		k.log = slog.New(slog.DiscardHandler)
+	}
+	return k, nil
+}
+
+// checkKeyURL accepts https, or http to a loopback host.
+func checkKeyURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("alb: KeyURL %q is not an absolute URL", s)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("alb: KeyURL %q must be https (or http to a loopback host)", s)
+}
+
+// get returns the key of kid in region, fetching it when it is neither
+// kept nor remembered as unknown. Concurrent misses of one kid share one
+// fetch; each waiter is bounded by its own ctx.
+func (k *keyCache) get(ctx context.Context, region, kid string) (*ecdsa.PublicKey, error) {
+	id := region + "/" + kid
+	k.mu.Lock()
+	if key := k.keys[id]; key != nil {
+		k.mu.Unlock()
+		return key, nil
+	}
+	if until, ok := k.unknown[id]; ok && k.now().Before(until) {
+		k.mu.Unlock()
+		return nil, unknownKey()
+	}
+	f := k.flights[id]
+	leader := f == nil
+	if leader {
+		f = &flight{done: make(chan struct{})}
+		k.flights[id] = f
+	}
+	k.mu.Unlock()
+	if leader {
+		f.key, f.err = k.fetch(ctx, region, kid)
+		k.settle(id, f)
+	}
+	select {
+	case <-f.done:
+		return f.key, f.err
+	case <-ctx.Done():
+		return nil, newError(cognitoguard.ErrUnavailable, "waiting for the key fetch", ctx.Err())
+	}
+}
+
+// settle records a finished fetch and wakes its waiters.
+func (k *keyCache) settle(id string, f *flight) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.flights, id)
+	defer close(f.done)
+	switch {
+	case f.key != nil:
+		if len(k.order) >= k.maxKeys {
+			delete(k.keys, k.order[0])
+			k.order = k.order[1:]
+		}
+		k.keys[id] = f.key
+		k.order = append(k.order, id)
+	case errors.Is(f.err, cognitoguard.ErrUnknownKey):
+		now := k.now()
+		if len(k.unknown) >= k.maxUnknown {
+			k.evictUnknownLocked(now)
+		}
+		k.unknown[id] = now.Add(k.unknownTTL)
+	}
+}
+
+// evictUnknownLocked drops the expired unknown kids, or else the one that
+// expires first.
+func (k *keyCache) evictUnknownLocked(now time.Time) {
+	var oldest string
+	var oldestUntil time.Time
+	for id, until := range k.unknown {
+		if !now.Before(until) {
+			delete(k.unknown, id)
+			continue
+		}
+		if oldest == "" || until.Before(oldestUntil) {
+			oldest, oldestUntil = id, until
+		}
+	}
+	if len(k.unknown) >= k.maxUnknown {
+		delete(k.unknown, oldest)
+	}
+}
+
+// fetch takes a slot, then GETs and parses the PEM key. A 403 or 404 is an
+// unknown kid; anything else that fails makes the key unavailable.
+func (k *keyCache) fetch(ctx context.Context, region, kid string) (*ecdsa.PublicKey, error) {
+	select {
+	case k.slots <- struct{}{}:
+		defer func() { <-k.slots }()
+	case <-ctx.Done():
+		return nil, newError(cognitoguard.ErrUnavailable, "waiting for a key fetch slot", errors.Join(ErrKeyFetch, ctx.Err()))
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	u := strings.ReplaceAll(k.base, "{region}", region) + "/" + kid
+	key, status, err := k.download(ctx, u)
+	switch {
+	case err == nil:
+		return key, nil
+	case status == http.StatusForbidden || status == http.StatusNotFound:
+		return nil, unknownKey()
+	}
+	k.log.LogAttrs(ctx, slog.LevelWarn, "alb: public key fetch failed",
+		slog.String("url", u), slog.String("error", err.Error()))
+	return nil, newError(cognitoguard.ErrUnavailable, "public key fetch", errors.Join(ErrKeyFetch, err))
+}
+
+// download GETs url and parses a PEM P-256 public key of at most
+// maxKeyBody bytes; status is the HTTP status (0 without a response).
+func (k *keyCache) download(ctx context.Context, url string) (*ecdsa.PublicKey, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := k.client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxKeyBody+1))
+	if err != nil {
+		return nil, res.StatusCode, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, res.StatusCode, errors.New("status " + strconv.Itoa(res.StatusCode))
+	}
+	if len(body) > maxKeyBody {
+		return nil, res.StatusCode, errors.New("key larger than 16 KiB")
+	}
+	key, err := parsePEM(body)
+	return key, res.StatusCode, err
+}
+
+// parsePEM reads a PEM "PUBLIC KEY" holding an ECDSA P-256 key.
+func parsePEM(b []byte) (*ecdsa.PublicKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, errors.New("not a PEM PUBLIC KEY")
+	}
+	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := pub.(*ecdsa.PublicKey)
+	if !ok || key.Curve != elliptic.P256() {
+		return nil, errors.New("not an ECDSA P-256 key")
+	}
+	return key, nil
+}
+
+func unknownKey() error {
+	return newError(cognitoguard.ErrUnknownKey, "kid unknown to the key endpoint", nil)
+}

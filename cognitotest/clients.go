@@ -1,0 +1,222 @@
+package cognitotest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Explicit authentication flows of app clients ([AppClient.ExplicitAuthFlows]),
+// Cognito's ALLOW_* values. The fake serves the first three; the others
+// are accepted in a client's configuration and allow no flow of the fake.
+const (
+	AllowUserPasswordAuth      = "ALLOW_USER_PASSWORD_AUTH"
+	AllowAdminUserPasswordAuth = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
+	AllowRefreshTokenAuth      = "ALLOW_REFRESH_TOKEN_AUTH"
+	AllowUserSRPAuth           = "ALLOW_USER_SRP_AUTH"
+	AllowCustomAuth            = "ALLOW_CUSTOM_AUTH"
+	AllowUserAuth              = "ALLOW_USER_AUTH"
+)
+
+// AppClient is an app client of a [Pool], configured as Cognito's
+// CreateUserPoolClient configures one.
+type AppClient struct {
+	// ID is the client ID (client_id of access tokens, aud of ID
+	// tokens). Required.
+	ID string
+
+	// Secret, if not empty, makes it a confidential client. The API then
+	// requires it as Cognito does: RevokeToken's ClientSecret (else
+	// UnauthorizedException "Invalid client or secret"), and
+	// InitiateAuth's SECRET_HASH ([SecretHash]) over the username (else
+	// NotAuthorizedException).
+	Secret string
+
+	// ExplicitAuthFlows are the flows the client allows, among the Allow*
+	// constants. A flow it does not allow gets InvalidParameterException.
+	// If nil, a client of [Config] allows the password flows and refresh
+	// (AllowUserPasswordAuth, AllowAdminUserPasswordAuth,
+	// AllowRefreshTokenAuth), which is how a test pool's client is
+	// usually configured; a client created through the API's
+	// CreateUserPoolClient without them gets Cognito's default
+	// (AllowUserSRPAuth, AllowCustomAuth, AllowRefreshTokenAuth), hence no
+	// password flow. NewPool panics on another value.
+	ExplicitAuthFlows []string
+
+	// DisableTokenRevocation turns Cognito's EnableTokenRevocation off
+	// (it is on by default for new clients): tokens of the client then
+	// carry no origin_jti, its ID tokens no jti, and RevokeToken answers
+	// UnsupportedOperationException. Global sign-outs still revoke.
+	DisableTokenRevocation bool
+}
+
+var (
+	configAuthFlows = []string{AllowUserPasswordAuth, AllowAdminUserPasswordAuth, AllowRefreshTokenAuth}
+	apiAuthFlows    = []string{AllowUserSRPAuth, AllowCustomAuth, AllowRefreshTokenAuth}
+	knownAuthFlows  = []string{AllowUserPasswordAuth, AllowAdminUserPasswordAuth, AllowRefreshTokenAuth,
+		AllowUserSRPAuth, AllowCustomAuth, AllowUserAuth}
+)
+
+func (c *AppClient) clone() *AppClient {
+	d := *c
+	d.ExplicitAuthFlows = slices.Clone(c.ExplicitAuthFlows)
+	return &d
+}
+
+func (c *AppClient) allows(flow string) bool { return slices.Contains(c.ExplicitAuthFlows, flow) }
+
+// validAuthFlows reports whether every flow is a known ALLOW_* value.
+func validAuthFlows(flows []string) bool {
+	for _, f := range flows {
+		if !slices.Contains(knownAuthFlows, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// configClients builds the clients of cfg: ClientIDs, then Clients, with
+// ClientSecrets applied. It panics on an invalid configuration.
+func configClients(cfg Config) []*AppClient {
+	var clients []*AppClient
+	for _, id := range cfg.ClientIDs {
+		clients = append(clients, &AppClient{ID: id})
+	}
+	for _, c := range cfg.Clients {
+		clients = append(clients, c.clone())
+	}
+	if len(clients) == 0 {
+		clients = []*AppClient{{ID: DefaultClientID}}
+	}
+	seen := make(map[string]*AppClient)
+	for _, c := range clients {
+		if c.ID == "" || seen[c.ID] != nil {
+			panic(fmt.Sprintf("cognitotest: empty or duplicate client ID %q", c.ID))
+		}
+		seen[c.ID] = c
+		if c.ExplicitAuthFlows == nil {
+			c.ExplicitAuthFlows = slices.Clone(configAuthFlows)
+		}
+		if !validAuthFlows(c.ExplicitAuthFlows) {
+			panic(fmt.Sprintf("cognitotest: client %q: invalid ExplicitAuthFlows %q", c.ID, c.ExplicitAuthFlows))
+		}
+	}
+	for id, secret := range cfg.ClientSecrets {
+		c := seen[id]
+		if c == nil || secret == "" || c.Secret != "" {
+			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, empty, or set twice", id))
+		}
+		c.Secret = secret
+	}
+	return clients
+}
+
+// ClientID returns the default app client ID: the first of
+// [Config.ClientIDs], else of [Config.Clients].
+func (p *Pool) ClientID() string { return p.defaultClient }
+
+// ClientIDs returns the IDs of all the app clients of the pool, those
+// created through the API included.
+func (p *Pool) ClientIDs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]string, len(p.clients))
+	for i, c := range p.clients {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+func (p *Pool) clientLocked(id string) *AppClient {
+	for _, c := range p.clients {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// client returns a copy of the client with that ID.
+func (p *Pool) client(id string) (*AppClient, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.clientLocked(id)
+	if c == nil {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+type createClientInput struct {
+	UserPoolId            string
+	ClientName            string
+	GenerateSecret        bool
+	ExplicitAuthFlows     []string
+	EnableTokenRevocation *bool
+}
+
+type userPoolClient struct {
+	UserPoolId            string
+	ClientName            string
+	ClientId              string
+	ClientSecret          string `json:",omitempty"`
+	ExplicitAuthFlows     []string
+	EnableTokenRevocation bool
+	CreationDate          float64
+	LastModifiedDate      float64
+}
+
+// createUserPoolClient adds a client with Cognito's defaults.
+func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
+	var in createClientInput
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	switch {
+	case in.UserPoolId != p.poolID:
+		return nil, errNoPool(in.UserPoolId)
+	case in.ClientName == "":
+		return nil, errInvalidParameter("ClientName is required.")
+	case !validAuthFlows(in.ExplicitAuthFlows):
+		return nil, errInvalidParameter("cognitotest: ExplicitAuthFlows takes ALLOW_* values only")
+	}
+	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows}
+	if c.ExplicitAuthFlows == nil {
+		c.ExplicitAuthFlows = slices.Clone(apiAuthFlows)
+	}
+	if in.GenerateSecret {
+		c.Secret = randomString(51)
+	}
+	c.DisableTokenRevocation = in.EnableTokenRevocation != nil && !*in.EnableTokenRevocation
+	p.mu.Lock()
+	p.clients = append(p.clients, c)
+	now := p.now()
+	p.mu.Unlock()
+	return struct{ UserPoolClient userPoolClient }{userPoolClient{
+		UserPoolId:            p.poolID,
+		ClientName:            in.ClientName,
+		ClientId:              c.ID,
+		ClientSecret:          c.Secret,
+		ExplicitAuthFlows:     c.ExplicitAuthFlows,
+		EnableTokenRevocation: !c.DisableTokenRevocation,
+		CreationDate:          epochSeconds(now),
+		LastModifiedDate:      epochSeconds(now),
+	}}, nil
+}
+
+// randomString returns n random lowercase letters and digits, the
+// alphabet of Cognito's client IDs and secrets.
+func randomString(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// epochSeconds is t as the AWS JSON protocol's timestamps: seconds since
+// the epoch, with milliseconds.
+func epochSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -1,0 +1,228 @@
+package grpcguard
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
+)
+
+// Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
+// implements it. Implementations MUST be safe for concurrent use and MUST
+// return errors matching the sentinels of package cognitoguard (any other
+// error is answered codes.Unavailable). Streams call Verify again with the
+// same token as messages flow, so it SHOULD be cheap for a token it has
+// seen (the cognitoguard Verifier caches verified tokens).
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*cognitoguard.Claims, error)
+}
+
+var _ Verifier = (*cognitoguard.Verifier)(nil)
+
+// DefaultRecheckInterval is the default [Config.RecheckInterval].
+const DefaultRecheckInterval = 100 * time.Millisecond
+
+// Config holds the optional settings of [New]. Its zero value re-checks
+// streams at most every [DefaultRecheckInterval] and logs nothing.
+type Config struct {
+	// RecheckInterval rate-limits the re-verification of a stream's token:
+	// before a message passes (received or sent), the token is verified
+	// again — revocation included — when at least RecheckInterval has
+	// passed since the last check. Expiry is checked on every message
+	// regardless. Default (zero) [DefaultRecheckInterval]; negative
+	// re-verifies on every message. A sign-out thus stops an open stream
+	// at its first message after RecheckInterval plus the time the store
+	// takes to learn of it.
+	RecheckInterval time.Duration
+
+	// Now is the clock of the expiry check and the rate limit. Default
+	// time.Now. Keep it the Verifier's clock.
+	Now func() time.Time
+
+	// Logger receives a Debug record for every rejection (method, class,
+	// kind and reason of the error, never the token) and a Warn record
+	// when verification is unavailable (with the error text, which comes
+	// from the key source or revocation store). Nil discards.
+	Logger *slog.Logger
+}
+
+// Guard holds the interceptors built by [New]. It is safe for concurrent
+// use.
+type Guard struct {
+	v        Verifier
+	interval time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns a Guard that lets calls through only with a token v
+// accepts. It panics if v is nil. Install both interceptors:
+//
+//	g := grpcguard.New(v, grpcguard.Config{})
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(g.Unary),
+//		grpc.ChainStreamInterceptor(g.Stream),
+//	)
+func New(v Verifier, cfg Config) *Guard {
+	if v == nil {
+		panic("grpcguard: New: nil Verifier")
+	}
+	g := &Guard{v: v, interval: cfg.RecheckInterval, now: cfg.Now, log: cfg.Logger}
+	if g.interval == 0 {
+		g.interval = DefaultRecheckInterval
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	return g
+}
+
+// Unary is a grpc.UnaryServerInterceptor. It reads the token with
+// [BearerToken], verifies it and calls handler with a context carrying the
+// claims ([cognitoguard.FromContext] finds them); otherwise handler is not
+// called and the call fails with the status of [Status].
+func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	_, c, err := g.verify(ctx)
+	if err != nil {
+		return nil, g.reject(ctx, info.FullMethod, err)
+	}
+	return handler(cognitoguard.NewContext(ctx, c), req)
+}
+
+// Stream is a grpc.StreamServerInterceptor. It verifies the token like
+// [Guard.Unary] before calling handler, whose stream's Context carries the
+// claims. Then, as long as the stream lives, every message received or sent
+// is preceded by a check: the token's expiry every time, and a full
+// re-verification (revocation included) at most every
+// [Config.RecheckInterval]. Once a check fails, that message and every later
+// one fail with the status of [Status] (the message is neither delivered
+// to the handler nor sent), and the handler's stream context is cancelled.
+func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx := ss.Context()
+	tok, c, err := g.verify(ctx)
+	if err != nil {
+		return g.reject(ctx, info.FullMethod, err)
+	}
+	ws := newStream(g, ss, info.FullMethod, tok, c)
+	defer ws.cancel(nil)
+	if err := handler(srv, ws); err != nil {
+		return err
+	}
+	// A handler that ignored a failed check must not end the call with OK.
+	return ws.failed()
+}
+
+// verify reads and verifies the token of ctx's incoming metadata.
+func (g *Guard) verify(ctx context.Context) (string, *cognitoguard.Claims, error) {
+	tok, err := BearerToken(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := g.v.Verify(ctx, tok)
+	if err == nil && c == nil {
+		// A broken Verifier must not let the call in.
+		err = &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "verifier returned neither claims nor error"}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, c, nil
+}
+
+// reject logs err and returns its status error.
+func (g *Guard) reject(ctx context.Context, method string, err error) error {
+	st := Status(ctx, err)
+	level := slog.LevelDebug
+	if st.Code() == codes.Unavailable {
+		level = slog.LevelWarn
+	}
+	if g.log.Enabled(ctx, level) {
+		attrs := []slog.Attr{
+			slog.String("method", method),
+			slog.String("code", st.Code().String()),
+			slog.String("class", className(cognitoguard.Class(err))),
+		}
+		var e *cognitoguard.Error
+		if errors.As(err, &e) {
+			attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
+		}
+		if level == slog.LevelWarn {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		g.log.LogAttrs(ctx, level, "grpcguard: call rejected", attrs...)
+	}
+	return st.Err()
+}
+
+func className(class error) string {
+	if class == nil {
+		return ""
+	}
+	return class.Error()
+}
+
+// BearerToken returns the bearer token of ctx's incoming gRPC metadata
+// "authorization", under the rules of [middleware.BearerToken]: exactly one
+// value, the scheme "Bearer" in any case, at most 16 KiB of RFC 6750
+// b64token characters. Failures match [cognitoguard.ErrNoToken] (none, or
+// several values: then also [middleware.ErrInvalidRequest]) or
+// [cognitoguard.ErrMalformed]. It is safe for concurrent use.
+func BearerToken(ctx context.Context) (string, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vs := md.Get("authorization")
+	// The middleware's rules, applied to the same values.
+	return middleware.BearerToken(&http.Request{Header: http.Header{"Authorization": vs}})
+}
+
+// Status returns the gRPC status for a verification error err, with fixed
+// text chosen by the error's class and kind, never err's own text nor the
+// token:
+//
+//	class of err ([cognitoguard.Class])  code
+//	ErrNoToken, ErrInvalidToken          Unauthenticated
+//	ErrInsufficientScope                 PermissionDenied
+//	ErrUnavailable, any other error      Unavailable (fail closed)
+//
+// When ctx is done, the status is that of ctx's error (Canceled or
+// DeadlineExceeded) instead: the client went away, nothing is down.
+// Status(ctx, nil) is OK.
+func Status(ctx context.Context, err error) *status.Status {
+	if err == nil {
+		return status.New(codes.OK, "")
+	}
+	switch class := cognitoguard.Class(err); {
+	case class == cognitoguard.ErrNoToken:
+		return status.New(codes.Unauthenticated, "authentication required: send metadata authorization: Bearer <token>")
+	case class == cognitoguard.ErrInvalidToken:
+		return status.New(codes.Unauthenticated, invalidText(err))
+	case class == cognitoguard.ErrInsufficientScope:
+		return status.New(codes.PermissionDenied, "insufficient scope")
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return status.FromContextError(ctxErr)
+	}
+	return status.New(codes.Unavailable, "token verification unavailable; retry later")
+}
+
+// invalidText is the fixed description of an invalid-token error.
+func invalidText(err error) string {
+	switch {
+	case errors.Is(err, cognitoguard.ErrRevoked):
+		return "Access Token has been revoked"
+	case errors.Is(err, cognitoguard.ErrExpired):
+		return "token expired"
+	}
+	return "invalid token"
+}

@@ -1,0 +1,21 @@
+package revocation
+
+// KeyForTest is the documented key of the user (wire version 2).
+func KeyForTest(prefix, pool, sub string) string {
+	k, _ := newWire(prefix, DefaultRedisChannels).key(pool, sub)
+	return k
+}
+
+// ChannelForTest is the documented sign-out channel of the user with the
+// default number of channels.
+func ChannelForTest(prefix, pool, sub string) string {
+	w := newWire(prefix, DefaultRedisChannels)
+	_, i := w.key(pool, sub)
+	return w.channel(i)
+}
+
+// ChannelNameForTest is sign-out channel i with the default number of
+// channels.
+func ChannelNameForTest(prefix string, i int) string {
+	return newWire(prefix, DefaultRedisChannels).channel(i)
+}

@@ -1,0 +1,142 @@
+package revocation
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// ackQueue bounds the acknowledgements waiting to be sent; beyond it they
+// are dropped (the requester then reports a shortfall: safe).
+const ackQueue = 1024
+
+// acks holds the acknowledgement traffic of [RedisConfig.WaitInstances]:
+// the acknowledgements this instance owes (sent by its acker goroutine, so
+// that a slow publish never delays a subscription) and those it awaits.
+type acks struct {
+	q             chan ackSend
+	mu            sync.Mutex
+	waits         map[string]*ackWait // this instance's writes awaiting acknowledgements, by nonce
+	sent, dropped atomic.Uint64
+}
+
+// ackSend is an acknowledgement to publish: nonce on channel.
+type ackSend struct{ channel, nonce string }
+
+// ackWait counts the acknowledgements of one request.
+type ackWait struct {
+	got, need int64 // need is -1 until PUBLISH has answered
+	done      chan struct{}
+}
+
+func newAcks() *acks {
+	return &acks{q: make(chan ackSend, ackQueue), waits: make(map[string]*ackWait)}
+}
+
+// queue schedules an acknowledgement, or drops it when the queue is full.
+func (a *acks) queue(channel, nonce string) {
+	select {
+	case a.q <- ackSend{channel, nonce}:
+	default:
+		a.dropped.Add(1)
+	}
+}
+
+// expect registers a request about to be published with nonce.
+func (a *acks) expect(nonce string) *ackWait {
+	aw := &ackWait{need: -1, done: make(chan struct{})}
+	a.mu.Lock()
+	a.waits[nonce] = aw
+	a.mu.Unlock()
+	return aw
+}
+
+func (a *acks) forget(nonce string) {
+	a.mu.Lock()
+	delete(a.waits, nonce)
+	a.mu.Unlock()
+}
+
+// received counts an acknowledgement of nonce, if it is one of ours.
+func (a *acks) received(nonce string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if aw := a.waits[nonce]; aw != nil {
+		aw.got++
+		if aw.got == aw.need {
+			close(aw.done)
+		}
+	}
+}
+
+// setNeed records how many receivers the request reached; it reports
+// whether they have all acknowledged already.
+func (a *acks) setNeed(aw *ackWait, n int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	aw.need = n
+	return aw.got >= n
+}
+
+func (a *acks) got(aw *ackWait) int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return aw.got
+}
+
+// confirm publishes an acknowledgement request on sign-out channel ch,
+// after the sign-out, and waits within Timeout until every subscriber it
+// reached has acknowledged. A subscriber handles a channel's messages in
+// order, so one that acknowledges has applied the sign-out (or subscribed
+// after it, and reads Redis).
+func (r *Redis) confirm(ctx context.Context, ch int) error {
+	nonce := rand.Text()
+	aw := r.acks.expect(nonce)
+	defer r.acks.forget(nonce)
+	var receivers int64
+	r.trips.Add(1)
+	err := r.call(ctx, func(ctx context.Context) error {
+		var err error
+		receivers, err = r.publish(ctx, r.wire.channel(ch), encodeAckRequest(r.id, nonce))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w: sign-out recorded and published, confirmation request not (retry): %w",
+			ErrUnavailable, ErrUnconfirmed, err)
+	}
+	if r.acks.setNeed(aw, receivers) {
+		return nil
+	}
+	if err := r.wait(ctx, aw.done); err != nil {
+		return fmt.Errorf("%w: %w: applied by %d of %d instances (retry): %w",
+			ErrUnavailable, ErrUnconfirmed, r.acks.got(aw), receivers, err)
+	}
+	return nil
+}
+
+// runAcker publishes the queued acknowledgements until Close.
+func (r *Redis) runAcker() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case a := <-r.acks.q:
+			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+			_, err := r.publish(ctx, a.channel, encodeAck(a.nonce))
+			cancel()
+			if err == nil {
+				r.acks.sent.Add(1)
+				continue
+			}
+			r.acks.dropped.Add(1)
+			if r.ctx.Err() == nil {
+				r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge a sign-out (the requester will report it)",
+					slog.String("error", err.Error()))
+			}
+		}
+	}
+}

@@ -1,0 +1,269 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// maxInflight bounds the Redis reads of distinct users in flight at once; a
+// Revoked call needing one more fails with ErrUnavailable.
+const maxInflight = 1024
+
+// flight is one HGETALL shared by the concurrent lookups of a user.
+type flight struct {
+	done chan struct{}
+	e    entry
+	err  error
+}
+
+// Revoked implements [cognitoguard.RevocationChecker]. While the view is
+// fresh, a user already in it costs a read-locked map lookup, without
+// allocation or network. Otherwise it reads Redis (bounded by Timeout), or
+// fails with [ErrUnavailable] when the view may be stale or Redis is
+// refused (see [RedisConfig.Staleness], [RedisConfig.AllowEviction]).
+func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
+	k, err := claimsKey(c)
+	if err != nil {
+		return false, err
+	}
+	if r.trust.fresh(r.trust.now()) {
+		if e, ok := r.view.get(k); ok {
+			r.hits.Add(1)
+			return e.revoked(c, r.now, r.ttlMs), nil
+		}
+	} else if err := r.trust.check(r.trust.now()); err != nil {
+		r.stale.Add(1)
+		return false, err
+	}
+	e, err := r.load(ctx, k)
+	if err != nil {
+		return false, err
+	}
+	return e.revoked(c, r.now, r.ttlMs), nil
+}
+
+// load reads the user's hash, sharing one read between concurrent callers,
+// and caches it in the view if the view is fresh when the read ends. The
+// read runs in a goroutine owned by r, so that the caller gets its answer
+// within Timeout whatever the client's own timeouts.
+func (r *Redis) load(ctx context.Context, k userKey) (entry, error) {
+	r.flightMu.Lock()
+	f, ok := r.flights[k]
+	if !ok {
+		if len(r.flights) >= maxInflight {
+			r.flightMu.Unlock()
+			return entry{}, fmt.Errorf("%w: %d Redis lookups already in flight", ErrUnavailable, maxInflight)
+		}
+		k = userKey{strings.Clone(k.pool), strings.Clone(k.sub)}
+		f = &flight{done: make(chan struct{})}
+		r.flights[k] = f
+		r.lookups.Add(1)
+		r.trips.Add(1)
+		r.wg.Add(1)
+		go r.fly(k, f, r.view.begin(k))
+	}
+	r.flightMu.Unlock()
+	if err := r.wait(ctx, f.done); err != nil {
+		return entry{}, fmt.Errorf("%w: Redis lookup: %w", ErrUnavailable, err)
+	}
+	if f.err != nil {
+		return entry{}, fmt.Errorf("%w: Redis lookup: %w", ErrUnavailable, f.err)
+	}
+	return f.e, nil
+}
+
+// fly runs the read of flight f.
+func (r *Redis) fly(k userKey, f *flight, p *pending) {
+	defer r.wg.Done()
+	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+	key, _ := r.wire.key(k.pool, k.sub)
+	m, err := r.client.HGetAll(ctx, key).Result()
+	cancel()
+	var e entry
+	if err != nil {
+		r.view.abort(k, p)
+	} else {
+		e = r.view.finish(k, p, parseRecord(m), r.trust.fresh(r.trust.now()))
+	}
+	r.flightMu.Lock()
+	delete(r.flights, k)
+	r.flightMu.Unlock()
+	f.e, f.err = e, err
+	close(f.done)
+}
+
+// wait waits for done, at most Timeout and while ctx lives.
+func (r *Redis) wait(ctx context.Context, done <-chan struct{}) error {
+	t := time.NewTimer(r.timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("no answer within %v", r.timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.ctx.Done():
+		return errors.New("store closed")
+	}
+}
+
+// call runs fn in a goroutine owned by r and waits for it as [Redis.wait]
+// does. fn's context ends at Timeout or Close.
+func (r *Redis) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	var err error
+	done := make(chan struct{})
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(done)
+		cctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+		defer cancel()
+		err = fn(cctx)
+	}()
+	if werr := r.wait(ctx, done); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// RevokeUser implements [Store.RevokeUser]: it records the sign-out in
+// Redis (keeping the latest time), applies it to the local view and
+// publishes it to the other instances. Any failure, including a failed
+// publish after a successful write, is returned wrapping [ErrUnavailable];
+// retrying is safe.
+func (r *Redis) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
+	if err != nil {
+		return err
+	}
+	return r.write(ctx, userKey{poolID, sub}, "", t)
+}
+
+// RevokeSession implements [Store.RevokeSession], as [Redis.RevokeUser]
+// does for a user.
+func (r *Redis) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
+	t, err := checkArgs(poolID, sub, at)
+	if err != nil {
+		return err
+	}
+	if err := checkSession(originJTI); err != nil {
+		return err
+	}
+	return r.write(ctx, userKey{poolID, sub}, originJTI, t)
+}
+
+func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error {
+	if t+r.ttlMs < r.now().UnixMilli() {
+		return nil // already expired: every token it would reject has expired
+	}
+	key, ch := r.wire.key(k.pool, k.sub)
+	res, acked, err := r.store(ctx, key, jti, t)
+	if err != nil {
+		// A failed write is evidence that the view may be stale too: fail
+		// closed until the next proof rather than keep accepting, from
+		// memory, the tokens of the user whose sign-out just failed.
+		r.untrustAfterWriteFailure(ctx, err)
+		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
+	}
+	r.view.apply(k, jti, res)
+	r.trips.Add(1)
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.publish(ctx, r.wire.channel(ch), encodeSignOut(k, jti, res))
+		return err
+	})
+	if err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
+			slog.String("error", err.Error()))
+		r.untrustAfterWriteFailure(ctx, err)
+		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
+	}
+	return r.confirmWrite(ctx, ch, acked)
+}
+
+// store runs the write script (and WAIT, with WaitReplicas) for field jti
+// ("" for the user) of key, returning the stored time and the replicas
+// that acknowledged it.
+func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked int64, err error) {
+	field := fieldUser
+	if jti != "" {
+		field = fieldSession + jti
+	}
+	r.trips.Add(1)
+	err = r.call(ctx, func(ctx context.Context) error {
+		var err error
+		if r.replicas == 0 {
+			res, err = writeScript.Run(ctx, r.client, []string{key}, field, t, r.ttlMs).Int64()
+		} else {
+			res, acked, err = r.writeAndWait(ctx, key, field, t)
+		}
+		return err
+	})
+	return res, acked, err
+}
+
+// confirmWrite checks the confirmations asked for of a published write:
+// replicas (WaitReplicas), instances (WaitInstances), and a trusted Redis.
+func (r *Redis) confirmWrite(ctx context.Context, ch int, acked int64) error {
+	if acked < int64(r.replicas) {
+		r.unconfirmed.Add(1)
+		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
+			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
+	}
+	if r.instances {
+		if err := r.confirm(ctx, ch); err != nil {
+			r.unconfirmed.Add(1)
+			return err
+		}
+	}
+	return nil
+}
+
+// publish publishes msg on channel, sharded or not, and returns the
+// number of subscribers that received it.
+func (r *Redis) publish(ctx context.Context, channel, msg string) (int64, error) {
+	if r.sharded {
+		return r.client.SPublish(ctx, channel, msg).Result()
+	}
+	return r.client.Publish(ctx, channel, msg).Result()
+}
+
+// SignedOutAt implements [Store.SignedOutAt]; it always reads Redis.
+func (r *Redis) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
+	var v string
+	key, _ := r.wire.key(poolID, sub)
+	r.trips.Add(1)
+	err := r.call(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = r.client.HGet(ctx, key, fieldUser).Result()
+		if errors.Is(err, redis.Nil) {
+			v, err = "", nil
+		}
+		return err
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("%w: reading sign-out: %w", ErrUnavailable, err)
+	}
+	t, _ := strconv.ParseInt(v, 10, 64)
+	e := entry{user: t}
+	at, ok := e.signedOut(r.now().UnixMilli(), r.ttlMs)
+	return at, ok, nil
+}
+
+// untrustAfterWriteFailure stops answering from the view after a failed
+// write, until the next proof of freshness.
+func (r *Redis) untrustAfterWriteFailure(ctx context.Context, err error) {
+	if r.trust.writeFailure() {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: Redis write failed; reading Redis directly until it answers again",
+			slog.String("error", err.Error()))
+	}
+}

@@ -1,0 +1,313 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// subState is the state machine of one subscription: it is fed events
+// (opened, confirmed, pinged, pong, lost) with the monotonic time they
+// happened, and tells the loop what to do next. It does no I/O and is
+// owned by one goroutine.
+type subState struct {
+	signouts  []string // the sign-out channels this subscription carries
+	pingEvery int64
+	hung      int64 // a ping unanswered, or a subscription unconfirmed, this long: reconnect
+
+	confirmed  map[string]bool
+	subscribed bool  // every sign-out channel confirmed on this connection
+	opened     int64 // when the connection was (re)opened
+	lastPing   int64
+	pingSent   int64 // the unanswered ping; 0: none
+	failures   int   // consecutive receive failures, for backoff
+}
+
+// action is what the subscription loop must do next.
+type action int
+
+const (
+	actWait      action = iota // receive, for at most the wait returned
+	actPing                    // send a ping, then call pinged
+	actReconnect               // drop the connection and open a new one
+)
+
+func newSubState(signouts []string, staleness, timeout time.Duration) *subState {
+	return &subState{
+		signouts:  signouts,
+		pingEvery: int64(staleness / 4),
+		hung:      int64(max(2*staleness, 4*timeout)),
+		confirmed: make(map[string]bool, len(signouts)),
+	}
+}
+
+// open starts a new connection at now.
+func (s *subState) open(now int64) {
+	clear(s.confirmed)
+	s.subscribed, s.pingSent, s.opened = false, 0, now
+}
+
+// confirm records a subscription confirmation of channel. reset reports
+// that the channel is a sign-out channel: messages published before now
+// may have been missed, so the view must start over. subscribed reports
+// that every sign-out channel is now confirmed.
+func (s *subState) confirm(now int64, channel string) (reset, subscribed bool) {
+	if !slices.Contains(s.signouts, channel) {
+		return false, false // an acknowledgement channel
+	}
+	s.confirmed[channel] = true
+	if s.subscribed || len(s.confirmed) < len(s.signouts) {
+		return true, false
+	}
+	s.subscribed, s.pingSent = true, 0
+	s.lastPing = now - s.pingEvery // ping at once
+	return true, true
+}
+
+// pinged records a ping sent at now.
+func (s *subState) pinged(now int64) { s.pingSent, s.lastPing = now, now }
+
+// pong records a pong and returns the proof it carries: the time of its
+// ping (everything published before it has been received), or 0.
+func (s *subState) pong() int64 {
+	p := s.pingSent
+	s.pingSent = 0
+	s.failures = 0
+	return p
+}
+
+// lost records a failure of the connection at now; the client reconnects
+// by itself on the next receive. It returns the backoff to wait first.
+func (s *subState) lost(now int64, maxBackoff time.Duration) time.Duration {
+	s.open(now)
+	s.failures++
+	return min(time.Duration(5<<min(s.failures, 10))*time.Millisecond, maxBackoff)
+}
+
+// received records a successful receive.
+func (s *subState) received() { s.failures = 0 }
+
+// next returns what to do at now, and for actWait how long to wait.
+func (s *subState) next(now int64) (action, time.Duration) {
+	switch {
+	case s.subscribed && s.pingSent == 0 && now-s.lastPing >= s.pingEvery:
+		return actPing, 0
+	case s.subscribed && s.pingSent != 0 && now-s.pingSent > s.hung:
+		return actReconnect, 0
+	case !s.subscribed && now-s.opened > s.hung:
+		return actReconnect, 0
+	}
+	deadline := s.opened + s.hung
+	if s.subscribed && s.pingSent == 0 {
+		deadline = s.lastPing + s.pingEvery
+	} else if s.subscribed {
+		deadline = s.pingSent + s.hung
+	}
+	return actWait, max(time.Duration(deadline-now), time.Millisecond)
+}
+
+// subscription is one pub/sub connection of a store and the goroutine that
+// drives it: it applies sign-outs to the view, answers acknowledgement
+// requests and feeds proofs of freshness to the store's trust.
+type subscription struct {
+	r        *Redis
+	i        int      // index in r.trust
+	channels []string // sign-out channels, then acknowledgement channels
+	state    *subState
+	ps       *redis.PubSub // the current connection, guarded by r.psMu
+
+	everSubscribed bool // owned by run
+}
+
+// run is the subscription's goroutine; it returns at Close.
+func (s *subscription) run() {
+	defer s.r.wg.Done()
+	for {
+		ps := s.open()
+		if ps == nil {
+			return
+		}
+		s.state.open(s.r.trust.now())
+		s.receive(ps)
+		s.untrust("reconnecting")
+		s.close(ps)
+		if s.r.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// open opens a new connection and asks for the channels, or returns nil
+// once closed. The network part runs outside psMu, so that Close can
+// interrupt it.
+func (s *subscription) open() *redis.PubSub {
+	r := s.r
+	r.psMu.Lock()
+	if r.ctx.Err() != nil {
+		r.psMu.Unlock()
+		return nil
+	}
+	var ps *redis.PubSub
+	if r.sharded {
+		ps = r.client.SSubscribe(r.ctx) // no channel yet: no network
+	} else {
+		ps = r.client.Subscribe(r.ctx)
+	}
+	s.ps = ps
+	r.psMu.Unlock()
+	// A failure here is seen again by ReceiveTimeout, which reconnects and
+	// resubscribes (go-redis remembers the channels; they share one slot).
+	if r.sharded {
+		_ = ps.SSubscribe(r.ctx, s.channels...)
+	} else {
+		_ = ps.Subscribe(r.ctx, s.channels...)
+	}
+	return ps
+}
+
+func (s *subscription) close(ps *redis.PubSub) {
+	s.r.psMu.Lock()
+	defer s.r.psMu.Unlock()
+	if s.ps == ps {
+		_ = ps.Close()
+		s.ps = nil
+	}
+}
+
+// receive drives one connection until it must be replaced or r closes.
+func (s *subscription) receive(ps *redis.PubSub) {
+	r := s.r
+	maxBackoff := min(max(time.Duration(s.state.pingEvery), 10*time.Millisecond), time.Second)
+	for r.ctx.Err() == nil {
+		act, wait := s.state.next(r.trust.now())
+		switch act {
+		case actReconnect:
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis subscription unanswered; reconnecting",
+				slog.Duration("after", time.Duration(s.state.hung)))
+			return
+		case actPing:
+			now := r.trust.now()
+			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+			err := ps.Ping(ctx)
+			cancel()
+			if err != nil {
+				s.lost(err, maxBackoff)
+				continue
+			}
+			s.state.pinged(now)
+			continue
+		}
+		r.warnIfStale()
+		msg, err := ps.ReceiveTimeout(r.ctx, wait)
+		switch {
+		case err != nil && isTimeout(err):
+		case err != nil && r.ctx.Err() == nil:
+			s.lost(err, maxBackoff)
+		case err == nil:
+			s.state.received()
+			if !s.handle(msg) {
+				return
+			}
+		}
+	}
+}
+
+// lost handles a failed connection: untrusted until resubscribed (go-redis
+// reconnects and resubscribes on the next receive), after a backoff.
+func (s *subscription) lost(err error, maxBackoff time.Duration) {
+	s.untrust(err.Error())
+	t := time.NewTimer(s.state.lost(s.r.trust.now(), maxBackoff))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.r.ctx.Done():
+	}
+}
+
+func (s *subscription) untrust(why string) {
+	if s.r.trust.lost(s.i) {
+		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "revocation: Redis subscription lost; reading Redis directly until resubscribed",
+			slog.String("error", why))
+	}
+}
+
+// handle applies one received message; false means reconnect.
+func (s *subscription) handle(msg any) bool {
+	r := s.r
+	switch m := msg.(type) {
+	case *redis.Subscription:
+		switch m.Kind {
+		case "subscribe", "ssubscribe":
+			s.confirmed(m.Channel)
+		default: // unsubscribed by the server (slot moved, …)
+			s.untrust("server sent " + m.Kind)
+			return false
+		}
+	case *redis.Pong:
+		if p := s.state.pong(); p != 0 && r.trust.proved(s.i, p) {
+			r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: Redis pub/sub answering again; view trusted")
+		}
+	case *redis.Message:
+		r.handleMessage(m.Channel, m.Payload)
+	}
+	return true
+}
+
+// confirmed handles a subscription confirmation.
+func (s *subscription) confirmed(channel string) {
+	r := s.r
+	now := r.trust.now()
+	reset, subscribed := s.state.confirm(now, channel)
+	if reset {
+		r.view.reset()
+	}
+	if subscribed && s.everSubscribed {
+		r.rebuilds.Add(1)
+	}
+	s.everSubscribed = s.everSubscribed || subscribed
+	if subscribed && r.trust.subscribed(s.i, now) {
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs; view trusted",
+			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
+	}
+}
+
+// handleMessage applies a message of a sign-out or acknowledgement channel.
+func (r *Redis) handleMessage(channel, payload string) {
+	m, err := decodeMessage(payload)
+	if err == nil && m.kind == kindAck {
+		r.acks.received(m.nonce)
+		return
+	}
+	r.messages.Add(1)
+	if err != nil {
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
+			slog.String("channel", channel), slog.String("error", err.Error()))
+		return
+	}
+	switch m.kind {
+	case kindUser, kindSession:
+		r.view.apply(m.key, m.jti, m.t)
+	case kindAckRequest:
+		// Every message of the channel before this one is applied.
+		r.acks.queue(r.wire.ackChannel(r.channelIndex[channel], m.id), m.nonce)
+	}
+}
+
+// warnIfStale logs when the view stopped being fresh since the last call.
+func (r *Redis) warnIfStale() {
+	fresh := r.trust.fresh(r.trust.now())
+	if r.wasFresh.Swap(fresh) && !fresh {
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: the revocation view is not fresh; failing closed until it is",
+			slog.Duration("staleness", r.staleness))
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,188 @@
+package signout
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
+)
+
+// DefaultAdminGroup is the group of [AdminConfig.Groups] when none is set.
+const DefaultAdminGroup = "admin"
+
+// AdminConfig holds the optional settings of [NewAdminHandler]. Its zero
+// value lets members of the group "admin" sign out the user named by the
+// path wildcard {username}.
+type AdminConfig struct {
+	// Groups are the Cognito groups (cognito:groups) whose members may
+	// sign users out: any one of them suffices. Default
+	// [DefaultAdminGroup].
+	Groups []string
+
+	// PathValue is the name of the route's wildcard holding the username,
+	// alias or (local users only) sub. Default "username", as in
+	// "POST /admin/users/{username}/signout".
+	PathValue string
+
+	// Realm is the realm of the WWW-Authenticate challenges. Default
+	// [middleware.DefaultRealm].
+	Realm string
+
+	// RetryAfter is the Retry-After of 503 responses, in whole seconds
+	// rounded up. Default 1s.
+	RetryAfter time.Duration
+
+	// ErrorHandler, if set, writes the response of every refused or failed
+	// request instead of the answers of the table in [NewAdminHandler].
+	// err tells the cases apart with errors.Is:
+	// [cognitoguard.ErrNoToken] (no verified caller),
+	// [cognitoguard.ErrInsufficientScope] (not in a group), [ErrUserNotFound],
+	// [ErrStore] (not recorded: answer as unavailable), else [ErrCognito]
+	// (Cognito failed), any other error as unavailable. Cache-Control is
+	// already no-store and the failure is logged. It must not echo err's
+	// text. A 405 for another method is still answered by the handler.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives an Info record for each sign-out (the caller's sub,
+	// the username and the user's sub) and a Warn record for each failure.
+	// Nil discards.
+	Logger *slog.Logger
+}
+
+// NewAdminHandler returns the handler of an administrator's "sign this
+// user out" route, such as "POST /admin/users/{username}/signout". It
+// MUST be mounted behind [middleware.New], which verifies the caller's
+// token (revocation included); it then checks the caller's groups and
+// signs the user of the path out with [Helper.AdminSignOut]:
+//
+//	request / outcome                          status  notes
+//	method other than POST                     405     Allow: POST; nothing done
+//	no verified caller (no middleware.New)     401     fails closed; logged at Error
+//	caller not in a group of Groups            403     error="insufficient_scope"; nothing done
+//	no such user                               404     nothing done
+//	sign-out not recorded or not confirmed     503     Retry-After; nothing lost: retry
+//	Cognito failed                             502     recorded if the user was resolved; retry
+//	signed out                                 204
+//
+// A retry is always safe (see [Helper]). Bodies are short fixed JSON
+// texts; no response contains a token or an error's text. Every response
+// has Cache-Control: no-store.
+//
+// NewAdminHandler panics if s is nil or a group name is empty. The handler
+// is safe for concurrent use.
+func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
+	if s == nil {
+		panic("signout: NewAdminHandler: nil Helper")
+	}
+	h := &adminHandler{
+		s:          s,
+		groups:     slices.Clone(cfg.Groups),
+		pathValue:  cfg.PathValue,
+		realm:      cfg.Realm,
+		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		onError:    cfg.ErrorHandler,
+		log:        cfg.Logger,
+	}
+	if len(h.groups) == 0 {
+		h.groups = []string{DefaultAdminGroup}
+	}
+	if slices.Contains(h.groups, "") {
+		panic("signout: NewAdminHandler: empty group name")
+	}
+	if h.pathValue == "" {
+		h.pathValue = "username"
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+type adminHandler struct {
+	s          *Helper
+	groups     []string
+	pathValue  string
+	realm      string
+	retryAfter string
+	onError    func(http.ResponseWriter, *http.Request, error)
+	log        *slog.Logger
+}
+
+func (h *adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		hdr.Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, "method_not_allowed", "Sign out with POST")
+		return
+	}
+	ctx := r.Context()
+	caller, ok := cognitoguard.FromContext(ctx)
+	if !ok {
+		h.log.LogAttrs(ctx, slog.LevelError, "signout: admin handler without a verified caller: mount it behind middleware.New")
+		h.reject(w, r, &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "no claims in the request context"})
+		return
+	}
+	if !slices.ContainsFunc(h.groups, caller.InGroup) {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "signout: admin sign-out refused: caller not in an admin group",
+			slog.String("caller_sub", caller.Subject))
+		h.reject(w, r, &cognitoguard.Error{Kind: cognitoguard.ErrInsufficientScope, Reason: "not in an admin group"})
+		return
+	}
+	username := r.PathValue(h.pathValue)
+	var sub string
+	err := error(&CognitoError{Kind: ErrUserNotFound, Err: errors.New("empty username")})
+	if username != "" {
+		sub, err = h.s.AdminSignOut(ctx, username)
+	}
+	attrs := []slog.Attr{slog.String("caller_sub", caller.Subject), slog.String("username", username), slog.String("sub", sub)}
+	if err == nil {
+		h.log.LogAttrs(ctx, slog.LevelInfo, "signout: admin sign-out", attrs...)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.log.LogAttrs(ctx, slog.LevelWarn, "signout: admin sign-out failed", append(attrs, slog.String("error", err.Error()))...)
+	var se *Error
+	resolved := errors.As(err, &se) // the user was resolved; the record was attempted
+	switch {
+	case errors.Is(err, ErrUserNotFound) && !resolved:
+		h.fail(w, r, err, func() { writeJSON(w, http.StatusNotFound, "user_not_found", "No such user") })
+	case errors.Is(err, ErrStore):
+		h.fail(w, r, err, func() {
+			hdr.Set("Retry-After", h.retryAfter)
+			writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The sign-out could not be recorded or confirmed; try again")
+		})
+	case errors.Is(err, ErrCognito) && resolved:
+		h.fail(w, r, err, func() {
+			writeJSON(w, http.StatusBadGateway, "sign_out_incomplete", "The sign-out is recorded but the identity provider did not confirm it; try again")
+		})
+	case errors.Is(err, ErrCognito):
+		h.fail(w, r, err, func() {
+			writeJSON(w, http.StatusBadGateway, "identity_provider_error", "The identity provider did not answer; nothing was done; try again")
+		})
+	default:
+		h.fail(w, r, err, func() {
+			hdr.Set("Retry-After", h.retryAfter)
+			writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again")
+		})
+	}
+}
+
+// reject answers a caller refused before anything is done, as the
+// middleware does.
+func (h *adminHandler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	h.fail(w, r, err, func() { middleware.WriteError(w, r, err, h.realm) })
+}
+
+// fail answers with the configured ErrorHandler, else with answer.
+func (h *adminHandler) fail(w http.ResponseWriter, r *http.Request, err error, answer func()) {
+	if h.onError != nil {
+		h.onError(w, r, err)
+		return
+	}
+	answer()
+}
