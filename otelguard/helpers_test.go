@@ -156,7 +156,7 @@ func equalPoints[V comparable](t *testing.T, name string, got, want map[string]V
 }
 
 // newPool starts a fake pool with alice (admin), bob and carol (admin).
-func newPool(t *testing.T) *cognitotest.Pool {
+func newPool(t testing.TB) *cognitotest.Pool {
 	t.Helper()
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(pool.Close)

@@ -88,23 +88,23 @@ func TestObserveMemoryAndRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := e.tel.Recorder(store)
-	ctx, iss, now := t.Context(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", time.Now()
+	ctx, poolID, now := t.Context(), "eu-west-1_AbC", time.Now()
 	for _, err := range []error{
-		rec.RevokeUser(ctx, iss, "sub-1", now),
-		rec.RevokeUser(ctx, iss, "sub-2", now),
-		rec.RevokeSession(ctx, iss, "sub-1", "origin-1", now),
+		rec.RevokeUser(ctx, poolID, "sub-1", now),
+		rec.RevokeUser(ctx, poolID, "sub-2", now),
+		rec.RevokeSession(ctx, poolID, "sub-1", "origin-1", now),
 	} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := rec.RevokeUser(ctx, iss, "", now); err == nil {
+	if err := rec.RevokeUser(ctx, poolID, "", now); err == nil {
 		t.Fatal("RevokeUser with an empty sub succeeded")
 	}
-	if err := rec.RevokeSession(ctx, iss, "sub-1", "", now); err == nil {
+	if err := rec.RevokeSession(ctx, poolID, "sub-1", "", now); err == nil {
 		t.Fatal("RevokeSession with an empty origin_jti succeeded")
 	}
-	if at, ok, err := rec.SignedOutAt(ctx, iss, "sub-2"); err != nil || !ok || !at.Equal(now.Truncate(time.Millisecond)) {
+	if at, ok, err := rec.SignedOutAt(ctx, poolID, "sub-2"); err != nil || !ok || !at.Equal(now.Truncate(time.Millisecond)) {
 		t.Errorf("SignedOutAt through the Recorder = %v, %v, %v; want %v", at, ok, err, now.Truncate(time.Millisecond))
 	}
 

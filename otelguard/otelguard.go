@@ -63,7 +63,8 @@ type Telemetry struct {
 	cacheHits     metric.Int64Counter
 	signOuts      metric.Int64Counter
 
-	attrs sync.Map // attrKey → metric.MeasurementOption
+	// sets holds the options of every attribute set, by setIndex.
+	sets []measureSets
 
 	mu   sync.Mutex
 	regs []*registration
@@ -93,6 +94,7 @@ func New(cfg Config) (*Telemetry, error) {
 		tracer:        tp.Tracer(ScopeName),
 		meter:         mp.Meter(ScopeName),
 		recordSubject: cfg.RecordSubject,
+		sets:          buildSets(),
 	}
 	var errs [4]error
 	t.verifications, errs[0] = t.meter.Int64Counter("cognitoguard.verifications",
@@ -114,11 +116,65 @@ func New(cfg Config) (*Telemetry, error) {
 	return t, nil
 }
 
-// attrKey identifies one attribute set of a verification.
-type attrKey struct {
-	reason, tokenUse string
-	authenticate     bool
-	cached           bool
+// measureSets are the options of one attribute set, as ready-made
+// variadic arguments (so that recording allocates nothing).
+type measureSets struct {
+	counted []metric.AddOption
+	timed   []metric.RecordOption
+}
+
+// Token uses as set indices.
+const (
+	useNone = iota
+	useAccess
+	useID
+	useCount
+)
+
+// setIndex numbers the attribute sets of a verification: reason ×
+// token use × operation × cached.
+func setIndex(reason, use int, authenticate, cached bool) int {
+	i := (reason*useCount+use)*4 + 2*b2i(authenticate) + b2i(cached)
+	return i
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// buildSets builds the options of every attribute set, once.
+func buildSets() []measureSets {
+	sets := make([]measureSets, len(reasonNames)*useCount*4)
+	for r, name := range reasonNames {
+		outcome := outcomeOf(name)
+		for use, useName := range [useCount]string{"", "access", "id"} {
+			for _, auth := range []bool{false, true} {
+				op := "verify"
+				if auth {
+					op = "authenticate"
+				}
+				kv := []attribute.KeyValue{AttrOutcome.String(outcome), AttrOperation.String(op)}
+				if name != "" && name != outcome {
+					kv = append(kv, AttrReason.String(name))
+				}
+				if useName != "" {
+					kv = append(kv, AttrTokenUse.String(useName))
+				}
+				counted := metric.WithAttributeSet(attribute.NewSet(kv...))
+				for _, cached := range []bool{false, true} {
+					timed := metric.WithAttributeSet(attribute.NewSet(AttrOutcome.String(outcome), AttrOperation.String(op), AttrCached.Bool(cached)))
+					sets[setIndex(r, use, auth, cached)] = measureSets{
+						counted: []metric.AddOption{counted},
+						timed:   []metric.RecordOption{timed},
+					}
+				}
+			}
+		}
+	}
+	return sets
 }
 
 // OnVerify records one verification: it has the signature of
@@ -127,60 +183,39 @@ type attrKey struct {
 // span (a traced request), records a child span covering the call. It
 // never starts a trace of its own.
 func (t *Telemetry) OnVerify(ctx context.Context, ev cognitoguard.VerifyEvent) {
-	k := attrKey{reason: reason(ev.Err), authenticate: ev.Authenticate, cached: ev.Cached}
+	r := reasonIndex(ev.Err)
+	use := useNone
 	if ev.Err == nil && ev.Claims != nil {
-		k.tokenUse = string(ev.Claims.TokenUse)
+		switch ev.Claims.TokenUse {
+		case cognitoguard.TokenUseAccess:
+			use = useAccess
+		case cognitoguard.TokenUseID:
+			use = useID
+		}
 	}
-	counted, timed := t.options(k)
-	t.verifications.Add(ctx, 1, counted)
-	t.duration.Record(ctx, ev.Duration.Seconds(), timed)
+	ms := &t.sets[setIndex(r, use, ev.Authenticate, ev.Cached)]
+	t.verifications.Add(ctx, 1, ms.counted...)
+	t.duration.Record(ctx, ev.Duration.Seconds(), ms.timed...)
 	if ev.Cached {
 		t.cacheHits.Add(ctx, 1)
 	}
 	if trace.SpanFromContext(ctx).IsRecording() {
-		t.span(ctx, k, ev)
+		t.span(ctx, reasonNames[r], ev)
 	}
-}
-
-// options returns the attribute options of k for the counter and the
-// histogram, built once per set.
-func (t *Telemetry) options(k attrKey) (counted, timed metric.MeasurementOption) {
-	if o, ok := t.attrs.Load(k); ok {
-		p := o.(*[2]metric.MeasurementOption)
-		return p[0], p[1]
-	}
-	op, outcome := "verify", outcomeOf(k.reason)
-	if k.authenticate {
-		op = "authenticate"
-	}
-	kv := []attribute.KeyValue{AttrOutcome.String(outcome), AttrOperation.String(op)}
-	if k.reason != "" && k.reason != outcome {
-		kv = append(kv, AttrReason.String(k.reason))
-	}
-	if k.tokenUse != "" {
-		kv = append(kv, AttrTokenUse.String(k.tokenUse))
-	}
-	p := &[2]metric.MeasurementOption{
-		metric.WithAttributeSet(attribute.NewSet(kv...)),
-		metric.WithAttributeSet(attribute.NewSet(AttrOutcome.String(outcome), AttrOperation.String(op), AttrCached.Bool(k.cached))),
-	}
-	o, _ := t.attrs.LoadOrStore(k, p)
-	p = o.(*[2]metric.MeasurementOption)
-	return p[0], p[1]
 }
 
 // span records the verification as a finished child span of ctx's span.
-func (t *Telemetry) span(ctx context.Context, k attrKey, ev cognitoguard.VerifyEvent) {
+func (t *Telemetry) span(ctx context.Context, reason string, ev cognitoguard.VerifyEvent) {
 	name := "cognitoguard.Verify"
 	if ev.Authenticate {
 		name = "cognitoguard.Authenticate"
 	}
 	end := time.Now()
 	_, sp := t.tracer.Start(ctx, name, trace.WithTimestamp(end.Add(-ev.Duration)), trace.WithSpanKind(trace.SpanKindInternal))
-	outcome := outcomeOf(k.reason)
+	outcome := outcomeOf(reason)
 	sp.SetAttributes(AttrOutcome.String(outcome), AttrCached.Bool(ev.Cached))
-	if k.reason != "" && k.reason != outcome {
-		sp.SetAttributes(AttrReason.String(k.reason))
+	if reason != "" && reason != outcome {
+		sp.SetAttributes(AttrReason.String(reason))
 	}
 	if c := ev.Claims; c != nil {
 		sp.SetAttributes(AttrTokenUse.String(string(c.TokenUse)), AttrPool.String(c.UserPoolID), AttrIssuer.String(c.Issuer))

@@ -2,6 +2,7 @@ package otelguard_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestVerifications(t *testing.T) {
 
 	ctx := t.Context()
 	carol := pool.AccessToken("carol")
-	if err := store.RevokeUser(ctx, pool.Issuer(), sub(t, pool, "carol"), time.Now().Add(time.Minute)); err != nil {
+	if err := store.RevokeUser(ctx, pool.PoolID(), sub(t, pool, "carol"), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	alice := pool.AccessToken("alice")
@@ -213,4 +214,43 @@ func checkAttrs(t *testing.T, s tracetest.SpanStub, want map[attribute.Key]strin
 			return
 		}
 	}
+}
+
+// TestReasons: every sentinel, as the Verifier returns it (*Error) or
+// wrapped bare, is counted under its outcome and reason; an unknown error
+// is unavailable, never a client's mistake nor success.
+func TestReasons(t *testing.T) {
+	e := newEnv(t, otelguard.Config{})
+	want := map[string]int64{}
+	for _, c := range []struct {
+		kind    error
+		outcome string
+		reason  string
+	}{
+		{cognitoguard.ErrNoToken, "no_token", ""},
+		{cognitoguard.ErrInvalidToken, "invalid_token", ""},
+		{cognitoguard.ErrMalformed, "invalid_token", "malformed"},
+		{cognitoguard.ErrUnknownKey, "invalid_token", "unknown_key"},
+		{cognitoguard.ErrSignature, "invalid_token", "signature"},
+		{cognitoguard.ErrIssuer, "invalid_token", "issuer"},
+		{cognitoguard.ErrTokenUse, "invalid_token", "token_use"},
+		{cognitoguard.ErrClient, "invalid_token", "client"},
+		{cognitoguard.ErrExpired, "invalid_token", "expired"},
+		{cognitoguard.ErrNotYetValid, "invalid_token", "not_yet_valid"},
+		{cognitoguard.ErrRevoked, "invalid_token", "revoked"},
+		{cognitoguard.ErrInsufficientScope, "insufficient_scope", ""},
+		{cognitoguard.ErrUnavailable, "unavailable", ""},
+	} {
+		for _, err := range []error{&cognitoguard.Error{Kind: c.kind}, fmt.Errorf("wrapped: %w", c.kind)} {
+			e.tel.OnVerify(t.Context(), cognitoguard.VerifyEvent{Err: err, Authenticate: true})
+		}
+		kv := []attribute.KeyValue{otelguard.AttrOutcome.String(c.outcome), authenticate}
+		if c.reason != "" {
+			kv = append(kv, why(c.reason))
+		}
+		want[set(kv...)] += 2
+	}
+	e.tel.OnVerify(t.Context(), cognitoguard.VerifyEvent{Err: errors.New("boom"), Authenticate: true})
+	want[set(otelguard.AttrOutcome.String("unavailable"), authenticate)]++
+	equalPoints(t, "cognitoguard.verifications", e.collect(t).ints(t, "cognitoguard.verifications"), want)
 }

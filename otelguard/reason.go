@@ -15,51 +15,51 @@ const (
 	outcomeUnavailable       = "unavailable"
 )
 
-// reasons names the specific sentinels of the invalid-token class, in the
-// order they are tried.
-var reasons = [...]struct {
-	err  error
-	name string
-}{
-	{cognitoguard.ErrMalformed, "malformed"},
-	{cognitoguard.ErrUnknownKey, "unknown_key"},
-	{cognitoguard.ErrSignature, "signature"},
-	{cognitoguard.ErrIssuer, "issuer"},
-	{cognitoguard.ErrTokenUse, "token_use"},
-	{cognitoguard.ErrClient, "client"},
-	{cognitoguard.ErrExpired, "expired"},
-	{cognitoguard.ErrNotYetValid, "not_yet_valid"},
-	{cognitoguard.ErrRevoked, "revoked"},
+// reasonNames are the values of the reason attribute by index: 0 is
+// accepted (no reason), then the classes, then the specific sentinels of
+// the invalid-token class (reasonErrs, in the same order).
+var reasonNames = [...]string{
+	"", outcomeNoToken, outcomeInsufficientScope, outcomeUnavailable, outcomeInvalidToken,
+	"malformed", "unknown_key", "signature", "issuer", "token_use", "client", "expired", "not_yet_valid", "revoked",
 }
 
-// reason returns the attribute value naming why err failed: "" for nil,
-// the specific check of an invalid token ("expired", …), else its class
-// ("no_token", "invalid_token", "insufficient_scope", "unavailable").
-func reason(err error) string {
+// firstSpecific is the index in reasonNames of reasonErrs[0].
+const firstSpecific = 5
+
+var reasonErrs = [...]error{
+	cognitoguard.ErrMalformed, cognitoguard.ErrUnknownKey, cognitoguard.ErrSignature, cognitoguard.ErrIssuer,
+	cognitoguard.ErrTokenUse, cognitoguard.ErrClient, cognitoguard.ErrExpired, cognitoguard.ErrNotYetValid, cognitoguard.ErrRevoked,
+}
+
+// reasonIndex returns the index in reasonNames of why err failed: 0 for
+// nil, the specific check of an invalid token ("expired", …), else its
+// class ("no_token", "invalid_token", "insufficient_scope",
+// "unavailable").
+func reasonIndex(err error) int {
 	switch cognitoguard.Class(err) {
 	case nil:
-		return ""
+		return 0
 	case cognitoguard.ErrNoToken:
-		return outcomeNoToken
+		return 1
 	case cognitoguard.ErrInsufficientScope:
-		return outcomeInsufficientScope
+		return 2
 	case cognitoguard.ErrUnavailable:
-		return outcomeUnavailable
+		return 3
 	}
-	var e *cognitoguard.Error
-	if errors.As(err, &e) {
-		for _, r := range reasons {
-			if e.Kind == r.err {
-				return r.name
+	// Verify returns an *Error itself: no errors.As (nor its allocation).
+	if e, ok := err.(*cognitoguard.Error); ok {
+		for i, k := range reasonErrs {
+			if e.Kind == k {
+				return firstSpecific + i
 			}
 		}
 	}
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.name
+	for i, k := range reasonErrs {
+		if errors.Is(err, k) {
+			return firstSpecific + i
 		}
 	}
-	return outcomeInvalidToken
+	return 4
 }
 
 // outcomeOf returns the outcome class of a reason.

@@ -46,7 +46,7 @@ func TestObserveRedis(t *testing.T) {
 		}
 	}
 	rec := e.tel.Recorder(store)
-	err = rec.RevokeUser(t.Context(), pool.Issuer(), sub(t, pool, "bob"), time.Now())
+	err = rec.RevokeUser(t.Context(), pool.PoolID(), sub(t, pool, "bob"), time.Now())
 	if !errors.Is(err, revocation.ErrUnconfirmed) {
 		t.Fatalf("RevokeUser with WaitReplicas 1 and no replica: %v, want ErrUnconfirmed", err)
 	}
