@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
@@ -250,5 +252,45 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// revokingVerifier accepts a token once, then reports it revoked.
+type revokingVerifier struct{ calls atomic.Int64 }
+
+func (v *revokingVerifier) Verify(context.Context, string) (*cognitoguard.Claims, error) {
+	if v.calls.Add(1) > 1 {
+		return nil, &cognitoguard.Error{Kind: cognitoguard.ErrRevoked}
+	}
+	return &cognitoguard.Claims{Subject: "s", Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+// TestStreamFailureLatched: after a failed re-check every message fails
+// with the same status without another Verify, the handler's context is
+// cancelled, and a handler that swallows the error still ends the call
+// Unauthenticated, not OK.
+func TestStreamFailureLatched(t *testing.T) {
+	v := &revokingVerifier{}
+	g := grpcguard.New(v, grpcguard.Config{RecheckInterval: -1})
+	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer a.b.c"))
+	info := &grpc.StreamServerInfo{FullMethod: "/test/Stream"}
+	err := g.Stream(nil, memStream{ctx}, info, func(_ any, ss grpc.ServerStream) error {
+		if c, ok := cognitoguard.FromContext(ss.Context()); !ok || c.Subject != "s" {
+			t.Error("no claims in the stream's context")
+		}
+		var m struct{}
+		first := ss.RecvMsg(&m)
+		wantCode(t, first, codes.Unauthenticated, "")
+		if err := ss.SendMsg(&m); err != first {
+			t.Errorf("SendMsg after a failure: %v", err)
+		}
+		if ss.Context().Err() == nil {
+			t.Error("handler context not cancelled")
+		}
+		return nil // swallowed
+	})
+	wantCode(t, err, codes.Unauthenticated, "")
+	if n := v.calls.Load(); n != 2 {
+		t.Fatalf("Verify called %d times, want 2 (open, first re-check)", n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/grpcguard"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // newStore returns a revocation store on its own client of the redis-server
@@ -79,8 +80,7 @@ func TestSignOutTwoServers(t *testing.T) {
 
 	// An admin signs alice out through the helper on A's side: recorded
 	// in the store, then sent to Cognito.
-	so, err := revocation.NewSignOut(pool.Client(), verifierA, storeA,
-		revocation.SignOutConfig{UserPoolID: pool.PoolID(), Issuer: pool.Issuer()})
+	so, err := signout.New(pool.Client(), verifierA, storeA, signout.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func newFixture(tb testing.TB) *fixture {
 	p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admin", "staff"},
 		Attributes: map[string]string{"custom:tenant": "acme"}})
 	p.AddUser(cognitotest.User{Username: "bob"})
-	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuer: p.Issuer(), ClientIDs: []string{allowedClient}}},
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{allowedClient}}},
 		cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Now: now})
 	if err != nil {
 		tb.Fatal(err)

@@ -176,7 +176,7 @@ func (a *app) signoutRoutes(ctx context.Context, o *options) (http.Handler, erro
 		}
 	})
 	so, err := signout.New(cognito, a.auth, a.store, signout.Config{
-		UserPoolID: o.poolID, Issuer: a.v.Issuers()[0], Logger: a.log,
+		UserPoolID: o.poolID, Logger: a.log,
 	})
 	if err != nil {
 		return nil, err
