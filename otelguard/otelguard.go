@@ -52,7 +52,8 @@ type Config struct {
 // Telemetry records the metrics and spans of cognitoguard. Create it with
 // [New], pass [Telemetry.OnVerify] as [cognitoguard.Config.OnVerify], and
 // register the asynchronous instruments of a Verifier and of the stores
-// with the Observe methods. Its methods are safe for concurrent use.
+// with the Observe methods; [Telemetry.Close] unregisters the latter. Its
+// methods are safe for concurrent use.
 type Telemetry struct {
 	tracer        trace.Tracer
 	meter         metric.Meter
@@ -81,7 +82,8 @@ var durationBuckets = []float64{
 // New creates the instruments: counters cognitoguard.verifications (by
 // outcome, reason, token use and operation), cognitoguard.cache.hits and
 // cognitoguard.signouts (see [Telemetry.Recorder]), and the histogram
-// cognitoguard.verification.duration in seconds (by outcome and cached).
+// cognitoguard.verification.duration in seconds (by outcome, operation and
+// cached). It fails only if the MeterProvider refuses an instrument.
 func New(cfg Config) (*Telemetry, error) {
 	mp, tp := cfg.MeterProvider, cfg.TracerProvider
 	if mp == nil {
@@ -134,8 +136,7 @@ const (
 // setIndex numbers the attribute sets of a verification: reason ×
 // token use × operation × cached.
 func setIndex(reason, use int, authenticate, cached bool) int {
-	i := (reason*useCount+use)*4 + 2*b2i(authenticate) + b2i(cached)
-	return i
+	return (reason*useCount+use)*4 + 2*b2i(authenticate) + b2i(cached)
 }
 
 func b2i(b bool) int {
