@@ -1,6 +1,7 @@
 package otelguard_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -253,4 +255,25 @@ func TestReasons(t *testing.T) {
 	e.tel.OnVerify(t.Context(), cognitoguard.VerifyEvent{Err: errors.New("boom"), Authenticate: true})
 	want[set(otelguard.AttrOutcome.String("unavailable"), authenticate)]++
 	equalPoints(t, "cognitoguard.verifications", e.collect(t).ints(t, "cognitoguard.verifications"), want)
+}
+
+// TestNoSpanUnsampled: a request span that is not recorded (sampled out)
+// gets no verification span either.
+func TestNoSpanUnsampled(t *testing.T) {
+	e := newEnv(t, otelguard.Config{})
+	pool := newPool(t)
+	v := newVerifier(t, pool, e.tel, cognitoguard.Config{})
+	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSyncer(e.spans))
+	t.Cleanup(func() { unsampled.Shutdown(context.Background()) })
+	ctx, parent := unsampled.Tracer("test").Start(t.Context(), "GET /me")
+	if _, err := v.Verify(ctx, pool.AccessToken("alice")); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	if n := len(e.spans.GetSpans()); n != 0 {
+		t.Errorf("%d spans under an unsampled request, want 0", n)
+	}
+	if got := e.collect(t).ints(t, "cognitoguard.verifications")[set(accepted, verify, access)]; got != 1 {
+		t.Errorf("verifications = %d, want 1: metrics do not depend on sampling", got)
+	}
 }
