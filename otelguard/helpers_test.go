@@ -3,6 +3,7 @@ package otelguard_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -205,4 +206,11 @@ func checkGoroutines(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
+}
+
+// failJWKS makes pool's JWKS endpoint answer status.
+func failJWKS(pool *cognitotest.Pool, status int) {
+	pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", status)
+	}))
 }

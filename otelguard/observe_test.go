@@ -24,7 +24,7 @@ func TestObserveVerifier(t *testing.T) {
 	down := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(down.Close)
 	down.AddUser(cognitotest.User{Username: "dave"})
-	down.SetJWKSFailure(http.StatusInternalServerError)
+	failJWKS(down, http.StatusInternalServerError)
 	vDown := newVerifier(t, down, e.tel, cognitoguard.Config{})
 	app := attribute.String("app", "a")
 	if _, err := e.tel.ObserveVerifier(v, app); err != nil {

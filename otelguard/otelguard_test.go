@@ -42,7 +42,7 @@ func TestVerifications(t *testing.T) {
 	down := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(down.Close)
 	down.AddUser(cognitotest.User{Username: "dave", Groups: []string{"admin"}})
-	down.SetJWKSFailure(http.StatusInternalServerError)
+	failJWKS(down, http.StatusInternalServerError)
 	vDown := newVerifier(t, down, e.tel, cognitoguard.Config{})
 
 	ctx := t.Context()
@@ -185,7 +185,7 @@ func TestSpans(t *testing.T) {
 func TestUnavailableSpan(t *testing.T) {
 	e := newEnv(t, otelguard.Config{})
 	pool := newPool(t)
-	pool.SetJWKSFailure(http.StatusServiceUnavailable)
+	failJWKS(pool, http.StatusServiceUnavailable)
 	v := newVerifier(t, pool, e.tel, cognitoguard.Config{})
 	ctx, parent := e.tp.Tracer("test").Start(t.Context(), "GET /me")
 	if _, err := v.Authenticate(ctx, pool.AccessToken("alice")); !errors.Is(err, cognitoguard.ErrUnavailable) {
