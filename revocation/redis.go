@@ -134,6 +134,11 @@ type RedisStats struct {
 	// Floor, when not zero, rejects every token authenticated at or before
 	// it: the time of a data loss the journal could not prove restored.
 	Floor time.Time
+
+	// FreshnessAge is the age of the oldest subscription's last proof that
+	// the view is complete (the store's age before the first proof). Past
+	// RedisConfig.Staleness, lookups fail closed.
+	FreshnessAge time.Duration
 }
 
 // Redis is a [Store] shared by every instance using the same Redis
@@ -365,6 +370,7 @@ func (r *Redis) Stats() RedisStats {
 		Floor:           r.floorTime(),
 		Entries:         r.view.len(),
 		Trusted:         r.trust.fresh(r.trust.now()),
+		FreshnessAge:    time.Duration(r.trust.now() - r.trust.oldest.Load()),
 	}
 }
 

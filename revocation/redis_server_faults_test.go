@@ -183,8 +183,8 @@ func TestRedisServerSIGSTOP(t *testing.T) {
 			if d := time.Since(start); d > 50*time.Millisecond {
 				t.Errorf("unknown user while stopped took %v, want an immediate failure", d)
 			}
-			if st := s.Stats(); st.Trusted || st.StaleRejections == 0 {
-				t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+			if st := s.Stats(); st.Trusted || st.StaleRejections == 0 || st.FreshnessAge <= 300*time.Millisecond {
+				t.Errorf("Stats = %+v, want untrusted with stale rejections, last proof older than Staleness", st)
 			}
 			time.Sleep(time.Until(stopped.Add(stop)))
 			srv.signal(syscall.SIGCONT)
@@ -196,6 +196,9 @@ func TestRedisServerSIGSTOP(t *testing.T) {
 			t.Logf("SIGCONT after %v stopped: healthy again after %v (rebuilds so far: %d)", stop, healthy, s.Stats().Rebuilds)
 			if healthy > time.Second+200*time.Millisecond {
 				t.Errorf("healthy after %v, want about 1s at most", healthy)
+			}
+			if st := s.Stats(); st.Trusted && st.FreshnessAge > 300*time.Millisecond {
+				t.Errorf("Stats = %+v: trusted with a last proof older than Staleness", st)
 			}
 			// And sign-outs flow again.
 			rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
