@@ -8,7 +8,7 @@
 //		OnVerify:   tel.OnVerify,
 //	})
 //	tel.ObserveVerifier(v)   // key fetchers: fetches, failures, keys, age
-//	tel.ObserveRedis(store)  // revocation view: size, trust, counters
+//	tel.ObserveRedis(store)  // revocation view: size, trust, freshness, data losses
 //	so, err := signout.New(api, v, tel.Recorder(store), cfg) // sign-outs recorded / unconfirmed / failed
 //	defer tel.Close()        // unregisters the Observe callbacks
 //

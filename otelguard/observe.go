@@ -84,24 +84,48 @@ var redisCounters = []struct {
 	{"cognitoguard.revocation.unconfirmed", "{write}", "Writes recorded but not confirmed (WaitReplicas, WaitInstances).", func(s revocation.RedisStats) uint64 { return s.Unconfirmed }},
 	{"cognitoguard.revocation.acks.sent", "{ack}", "Acknowledgements published.", func(s revocation.RedisStats) uint64 { return s.AcksSent }},
 	{"cognitoguard.revocation.acks.dropped", "{ack}", "Acknowledgements dropped.", func(s revocation.RedisStats) uint64 { return s.AcksDropped }},
+	{"cognitoguard.revocation.data_losses", "{loss}", "Data losses of Redis detected.", func(s revocation.RedisStats) uint64 { return s.DataLosses }},
+	{"cognitoguard.revocation.restored", "{signout}", "Sign-outs re-written from the journal after a data loss.", func(s revocation.RedisStats) uint64 { return s.Restored }},
+}
+
+// redisGauges are the gauges of [revocation.RedisStats].
+var redisGauges = []struct {
+	name, unit, desc string
+	get              func(revocation.RedisStats) float64
+}{
+	{"cognitoguard.revocation.view.entries", "{user}", "Users in the local view of the revocation store.",
+		func(s revocation.RedisStats) float64 { return float64(s.Entries) }},
+	{"cognitoguard.revocation.trusted", "1", "1 while the local view answers lookups, else 0 (they fail closed).",
+		func(s revocation.RedisStats) float64 { return float64(boolInt(s.Trusted)) }},
+	{"cognitoguard.revocation.freshness_age", "s", "Age of the last proof that the local view is complete.",
+		func(s revocation.RedisStats) float64 { return s.FreshnessAge.Seconds() }},
+	{"cognitoguard.revocation.evicting", "1", "1 when the last check found a Redis that may evict keys, else 0.",
+		func(s revocation.RedisStats) float64 { return float64(boolInt(evicting(s.EvictionPolicy))) }},
+	{"cognitoguard.revocation.floor", "s", "Unix time at or before which every token is rejected after an unrestored data loss; 0 if none.",
+		func(s revocation.RedisStats) float64 { return unixSeconds(s.Floor) }},
 }
 
 // ObserveRedis registers asynchronous instruments reading r's Stats at
-// each collection (with attrs): gauges cognitoguard.revocation.view.entries
-// (users in the local view) and cognitoguard.revocation.trusted (1 while
-// the view is subscribed and fresh, else 0: Revoked fails closed), and one
-// counter per counter of [revocation.RedisStats]
-// (cognitoguard.revocation.lookups, …). The registration is also removed
-// by [Telemetry.Close].
+// each collection (with attrs): the gauges
+// cognitoguard.revocation.view.entries (users in the local view),
+// .trusted (1 while the view answers, else 0: Revoked fails closed),
+// .freshness_age (seconds since the last proof that the view is complete),
+// .evicting (1 when Redis may evict keys) and .floor (Unix seconds of the
+// floor after an unrestored data loss, 0 if none), and one counter per
+// counter of [revocation.RedisStats] (.lookups, .data_losses, .restored,
+// …). The registration is also removed by [Telemetry.Close].
 func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	m := t.meter
-	entries, err1 := m.Int64ObservableGauge("cognitoguard.revocation.view.entries",
-		metric.WithUnit("{user}"), metric.WithDescription("Users in the local view of the revocation store."))
-	trusted, err2 := m.Int64ObservableGauge("cognitoguard.revocation.trusted",
-		metric.WithUnit("1"), metric.WithDescription("1 while the local view is subscribed and fresh, else 0."))
-	errs := []error{err1, err2}
+	var errs []error
+	gauges := make([]metric.Float64ObservableGauge, len(redisGauges))
 	counters := make([]metric.Int64ObservableCounter, len(redisCounters))
-	insts := []metric.Observable{entries, trusted}
+	insts := make([]metric.Observable, 0, len(gauges)+len(counters))
+	for i, g := range redisGauges {
+		var err error
+		gauges[i], err = m.Float64ObservableGauge(g.name, metric.WithUnit(g.unit), metric.WithDescription(g.desc))
+		errs = append(errs, err)
+		insts = append(insts, gauges[i])
+	}
 	for i, c := range redisCounters {
 		var err error
 		counters[i], err = m.Int64ObservableCounter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.desc))
@@ -114,8 +138,9 @@ func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (m
 	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
 	return t.register(func(_ context.Context, o metric.Observer) error {
 		st := r.Stats()
-		o.ObserveInt64(entries, int64(st.Entries), set)
-		o.ObserveInt64(trusted, boolInt(st.Trusted), set)
+		for i, g := range redisGauges {
+			o.ObserveFloat64(gauges[i], g.get(st), set)
+		}
 		for i, c := range redisCounters {
 			o.ObserveInt64(counters[i], int64(c.get(st)), set)
 		}
@@ -144,6 +169,19 @@ func (t *Telemetry) ObserveMemory(m Lener, attrs ...attribute.KeyValue) (metric.
 		o.ObserveInt64(records, int64(m.Len()), set)
 		return nil
 	}, records)
+}
+
+// evicting reports whether an EvictionPolicy found Redis may evict keys:
+// anything but "noeviction", "unknown" (trusted) or empty (not checked).
+func evicting(policy string) bool {
+	return policy != "" && policy != "noeviction" && policy != "unknown"
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
 }
 
 func boolInt(b bool) int64 {

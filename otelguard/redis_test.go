@@ -2,6 +2,7 @@ package otelguard_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 )
 
 // TestObserveRedis reads a revocation.Redis store on a real redis-server
-// through verifications and a sign-out, then while Redis is down.
+// through verifications and a sign-out, a data loss (FLUSHALL), an
+// evicting configuration, then while Redis is down.
 func TestObserveRedis(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	checkGoroutines(t)
@@ -68,14 +70,64 @@ func TestObserveRedis(t *testing.T) {
 		"cognitoguard.revocation.stale_rejections": 0,
 		"cognitoguard.revocation.acks.sent":        st.AcksSent,
 		"cognitoguard.revocation.acks.dropped":     st.AcksDropped,
-		"cognitoguard.revocation.view.entries":     1,
-		"cognitoguard.revocation.trusted":          1,
+		"cognitoguard.revocation.data_losses":      0,
+		"cognitoguard.revocation.restored":         0,
 	} {
 		equalPoints(t, name, m.ints(t, name), map[string]int64{one: int64(want)})
+	}
+	for name, want := range map[string]float64{
+		"cognitoguard.revocation.view.entries": 1,
+		"cognitoguard.revocation.trusted":      1,
+		"cognitoguard.revocation.evicting":     0,
+		"cognitoguard.revocation.floor":        0,
+	} {
+		equalPoints(t, name, m.floats(t, name), map[string]float64{one: want})
+	}
+	// Proofs come every Staleness/4: a trusted view's is younger than
+	// Staleness (1 s by default).
+	if age := m.floats(t, "cognitoguard.revocation.freshness_age")[one]; age <= 0 || age > 1 {
+		t.Errorf("freshness_age = %v s, want within (0, 1]", age)
 	}
 	equalPoints(t, "cognitoguard.signouts", m.ints(t, "cognitoguard.signouts"), map[string]int64{
 		set(otelguard.AttrSignOutScope.String("user"), otelguard.AttrSignOutOutcome.String("unconfirmed")): 1,
 	})
+
+	// Redis loses its data: the store notices, restores bob's sign-out
+	// and sets a floor.
+	lossStart := time.Now()
+	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the data loss healed", func() bool {
+		st := store.Stats()
+		return st.DataLosses >= 1 && st.Restored >= 1 && !st.Floor.IsZero()
+	})
+	lo := store.Stats()
+	m = e.collect(t)
+	hi := store.Stats()
+	for name, get := range map[string]func(revocation.RedisStats) uint64{
+		"cognitoguard.revocation.data_losses": func(s revocation.RedisStats) uint64 { return s.DataLosses },
+		"cognitoguard.revocation.restored":    func(s revocation.RedisStats) uint64 { return s.Restored },
+	} {
+		if got := m.ints(t, name)[one]; got < int64(get(lo)) || got > int64(get(hi)) {
+			t.Errorf("%s = %d, want between %d and %d", name, got, get(lo), get(hi))
+		}
+	}
+	floor := m.floats(t, "cognitoguard.revocation.floor")[one]
+	if want := float64(hi.Floor.UnixNano()) / 1e9; floor != want || floor < float64(lossStart.Add(-time.Minute).Unix()) {
+		t.Errorf("floor = %v, want %v (the floor set after %v)", floor, want, lossStart)
+	}
+
+	// Redis may now evict keys: the store refuses it.
+	for _, args := range [][]string{{"CONFIG", "SET", "maxmemory", "1gb"}, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}} {
+		if _, err := redistest.Do(addr, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "the eviction policy noticed", func() bool { return strings.Contains(store.Stats().EvictionPolicy, "allkeys-lru") })
+	m = e.collect(t)
+	equalPoints(t, "evicting", m.floats(t, "cognitoguard.revocation.evicting"), map[string]float64{one: 1})
+	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{one: 0})
 
 	// Redis goes away: the view is no longer trusted and Revoked fails
 	// closed.
@@ -88,7 +140,7 @@ func TestObserveRedis(t *testing.T) {
 	}
 	st = store.Stats()
 	m = e.collect(t)
-	equalPoints(t, "trusted", m.ints(t, "cognitoguard.revocation.trusted"), map[string]int64{one: 0})
+	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{one: 0})
 	equalPoints(t, "stale_rejections", m.ints(t, "cognitoguard.revocation.stale_rejections"), map[string]int64{one: int64(st.StaleRejections)})
 	equalPoints(t, "lookups", m.ints(t, "cognitoguard.revocation.lookups"), map[string]int64{one: int64(st.Lookups)})
 	if got := m.ints(t, "cognitoguard.verifications")[set(otelguard.AttrOutcome.String("unavailable"), verify)]; got != 1 {
@@ -96,10 +148,10 @@ func TestObserveRedis(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond for up to 10 s.
+// waitUntil polls cond for up to 20 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
