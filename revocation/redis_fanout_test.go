@@ -1,0 +1,331 @@
+package revocation_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// The sign-out fan-out on a real 3-master Cluster: a lost shard fails
+// closed and recovers, a reconnect resubscribes each slot on its own (no
+// CROSSSLOT), and WaitInstances' acknowledgements stay on the user's shard.
+
+// syncBuffer is a log sink shared by a store's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fanoutStore returns a ready store on its own Cluster client, logging to
+// log (and the test's log).
+func fanoutStore(t *testing.T, addrs []string, cfg revocation.RedisConfig, log *syncBuffer) *revocation.Redis {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return newRedisStore(t, clusterClient(t, addrs), cfg)
+}
+
+// masterOf returns the address of the master owning key's slot.
+func masterOf(t *testing.T, c *redis.ClusterClient, key string) string {
+	t.Helper()
+	m, err := c.MasterForKey(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Options().Addr
+}
+
+// usersPerChannel returns one user per sign-out channel (default K), in
+// channel order.
+func usersPerChannel(prefix, stem string) []string {
+	users := make([]string, revocation.DefaultRedisChannels)
+	found := 0
+	for i := 0; found < len(users); i++ {
+		sub := stem + strconv.Itoa(i)
+		ch := revocation.ChannelForTest(prefix, testPool, sub)
+		for k := range users {
+			if users[k] == "" && ch == revocation.ChannelNameForTest(prefix, k) {
+				users[k] = sub
+				found++
+			}
+		}
+	}
+	return users
+}
+
+// serverPID returns the process id of the redis-server at addr.
+func serverPID(t *testing.T, addr string) int {
+	t.Helper()
+	info, err := redistest.Do(addr, "INFO", "server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pid
+		}
+	}
+	t.Fatalf("no process_id in INFO of %s", addr)
+	return 0
+}
+
+// failsClosed waits until s refuses a known user with ErrUnavailable.
+func failsClosed(t *testing.T, s *revocation.Redis, sub string, within time.Duration) time.Duration {
+	t.Helper()
+	return eventually(t, within, "fail closed", func() bool {
+		_, err := revokedErr(t.Context(), s, sub)
+		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
+			t.Fatalf("Revoked: %v, want ErrUnavailable", err)
+		}
+		return err != nil
+	})
+}
+
+// propagatesOnEveryChannel signs out one user per channel through a (after
+// b has seen each) and waits until b's view revokes every one of them
+// without reading Redis. Calls are retried for a while: just after a
+// master restarts, a pooled connection may still fail once (retrying a
+// sign-out is safe).
+func propagatesOnEveryChannel(t *testing.T, a, b *revocation.Redis, prefix, stem string) {
+	t.Helper()
+	ctx := t.Context()
+	auth := time.Now().Add(-time.Second).Truncate(time.Second)
+	users := usersPerChannel(prefix, stem)
+	for _, sub := range users {
+		eventually(t, 3*time.Second, "b reads "+sub, func() bool {
+			r, err := b.Revoked(ctx, claims(testPool, sub, auth, ""))
+			if r {
+				t.Fatalf("before the sign-out: %s revoked", sub)
+			}
+			return err == nil
+		})
+	}
+	lookups := b.Stats().Lookups
+	for i, sub := range users {
+		eventually(t, 3*time.Second, "RevokeUser "+sub, func() bool {
+			err := a.RevokeUser(ctx, testPool, sub, time.Now())
+			if err != nil {
+				t.Logf("channel %d: RevokeUser: %v (retrying)", i, err)
+			}
+			return err == nil
+		})
+		eventually(t, 3*time.Second, fmt.Sprintf("channel %d: sign-out of %s seen", i, sub), func() bool {
+			r, err := b.Revoked(ctx, claims(testPool, sub, auth, ""))
+			return r && err == nil
+		})
+	}
+	if got := b.Stats().Lookups; got != lookups {
+		t.Errorf("%d sign-outs reached b by %d Redis reads, want by pub/sub only", len(users), got-lookups)
+	}
+}
+
+func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	var logA, logB syncBuffer
+	a := fanoutStore(t, addrs, faultConfig(prefix), &logA)
+	b := fanoutStore(t, addrs, faultConfig(prefix), &logB)
+	ctx := t.Context()
+	admin := clusterClient(t, addrs)
+	// The shard of channel 0 is lost; the known user's own channel lives
+	// on another master, yet its answer must not come from a view that may
+	// lack a sign-out of the lost shard's users.
+	victim := masterOf(t, admin, revocation.ChannelNameForTest(prefix, 0))
+	known := ""
+	for _, sub := range usersPerChannel(prefix, "known-") {
+		if masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub)) != victim {
+			known = sub
+			break
+		}
+	}
+	if _, err := revokedErr(ctx, b, known); err != nil {
+		t.Fatal(err)
+	}
+	pid := serverPID(t, victim)
+
+	t.Run("frozen", func(t *testing.T) {
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		resumed := false
+		defer func() {
+			if !resumed {
+				_ = syscall.Kill(pid, syscall.SIGCONT)
+			}
+		}()
+		d := failsClosed(t, b, known, 2*time.Second)
+		t.Logf("one master frozen: a user of another shard fails closed after %v (Staleness 300ms)", d)
+		if st := b.Stats(); st.Trusted || st.StaleRejections == 0 {
+			t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+		}
+		time.Sleep(time.Second) // well below cluster-node-timeout: the Cluster stays ok
+		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		resumed = true
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
+			t.Fatal(err)
+		}
+		propagatesOnEveryChannel(t, a, b, prefix, "after-freeze-")
+	})
+
+	t.Run("killed and restarted", func(t *testing.T) {
+		if _, err := revokedErr(ctx, b, known); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(serverPID(t, victim), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		d := failsClosed(t, b, known, 2*time.Second)
+		t.Logf("one master killed: a user of another shard fails closed after %v", d)
+		redistest.Restart(t, victim) // same port and nodes.conf: it rejoins owning its slots, empty
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // tokens of a later second than the loss
+		propagatesOnEveryChannel(t, a, b, prefix, "after-restart-")
+	})
+	for _, l := range []*syncBuffer{&logA, &logB} {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
+func TestClusterFanoutReconnectEachSlot(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	cfg := faultConfig(prefix)
+	cfg.WaitInstances = true
+	cfg.Timeout = time.Second // acknowledgements on a loaded machine
+	var logA, logB syncBuffer
+	a := fanoutStore(t, addrs, cfg, &logA)
+	b := fanoutStore(t, addrs, cfg, &logB)
+	rebuilds := b.Stats().Rebuilds
+	// Every subscription connection of every node is cut: go-redis
+	// reconnects each PubSub and resubscribes its channels in one
+	// SSUBSCRIBE, which Redis refuses if they span slots.
+	for _, addr := range addrs {
+		n, err := redistest.Do(addr, "CLIENT", "KILL", "TYPE", "pubsub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := strconv.Atoi(n); k < 2*revocation.DefaultRedisChannels/3 {
+			t.Fatalf("CLIENT KILL TYPE pubsub on %s: %s connections, want %d (two instances, %d channels each)",
+				addr, n, 2*revocation.DefaultRedisChannels/3, revocation.DefaultRedisChannels/3)
+		}
+	}
+	eventually(t, 5*time.Second, "every subscription resubscribed", func() bool {
+		st := b.Stats()
+		return st.Trusted && st.Rebuilds-rebuilds >= uint64(revocation.DefaultRedisChannels)
+	})
+	// Sign-outs and their acknowledgements (the acknowledgement channel
+	// shares each subscription) flow on every channel again: WaitInstances
+	// writes are confirmed by both instances.
+	propagatesOnEveryChannel(t, a, b, prefix, "after-kill-")
+	if st := a.Stats(); st.Unconfirmed != 0 {
+		t.Errorf("a: %d writes unconfirmed after the reconnect, want 0", st.Unconfirmed)
+	}
+	for _, l := range []*syncBuffer{&logA, &logB} {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
+func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	cfg := revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: time.Second}
+	const instances = 3
+	var stores []*revocation.Redis
+	for range instances {
+		stores = append(stores, newRedisStore(t, clusterClient(t, addrs), cfg))
+	}
+	admin := clusterClient(t, addrs)
+	ctx := t.Context()
+	calls := func() map[string]int64 {
+		m := map[string]int64{}
+		for _, addr := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			m[addr] = commandCalls(t, c, "spublish")
+			c.Close()
+		}
+		return m
+	}
+	before := calls()
+	want := map[string]int64{}
+	const users = 60
+	for i := range users {
+		sub := "ack-" + strconv.Itoa(i)
+		if err := stores[i%instances].RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
+			t.Fatalf("RevokeUser(%s): %v", sub, err)
+		}
+		// The sign-out, the acknowledgement request and one acknowledgement
+		// per instance, all on the master of the user's channel.
+		want[masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub))] += 2 + instances
+	}
+	after := calls()
+	for _, addr := range addrs {
+		if got := after[addr] - before[addr]; got != want[addr] {
+			t.Errorf("SPUBLISH on %s: %d, want %d (sign-out, request and %d acknowledgements of each of its users)",
+				addr, got, want[addr], instances)
+		}
+		if want[addr] < users*(2+instances)/6 {
+			t.Errorf("master %s carries %d of %d publishes: the users' channels do not spread", addr, want[addr], users*(2+instances))
+		}
+	}
+}
+
+func TestClusterFanoutWaitInstancesRefusesReplicaReads(t *testing.T) {
+	for _, opt := range []redis.ClusterOptions{{ReadOnly: true}, {RouteByLatency: true}, {RouteRandomly: true}} {
+		opt.Addrs = []string{"127.0.0.1:1"} // never dialled: NewRedis makes no call
+		c := redis.NewClusterClient(&opt)
+		t.Cleanup(func() { c.Close() })
+		s, err := revocation.NewRedis(c, revocation.RedisConfig{WaitInstances: true})
+		if err == nil {
+			s.Close()
+			t.Errorf("NewRedis(WaitInstances, %+v): nil error, want a refusal (SPUBLISH counts the master's subscribers only)",
+				opt)
+			continue
+		}
+		s, err = revocation.NewRedis(c, revocation.RedisConfig{})
+		if err != nil {
+			t.Errorf("NewRedis without WaitInstances, ReadOnly %v: %v", opt.ReadOnly, err)
+			continue
+		}
+		s.Close()
+	}
+}
