@@ -1,0 +1,98 @@
+// Package scale holds the results of cmd/scale (the sign-out fan-out at
+// fleet scale) and renders them as the scale section of BENCHMARKS.md,
+// for cmd/scale itself and for cmd/report.
+package scale
+
+import (
+	"math"
+	"slices"
+)
+
+// Result is one run of cmd/scale.
+type Result struct {
+	Command      string   `json:"command"`
+	RedisVersion string   `json:"redisVersion"`
+	Go           string   `json:"go"`
+	CPUs         int      `json:"cpus"`
+	LoadStart    string   `json:"loadStart"` // /proc/loadavg 1, 5, 15 min
+	LoadEnd      string   `json:"loadEnd"`
+	Seconds      float64  `json:"seconds"`
+	Channels     int      `json:"channels"`   // K, RedisConfig.Channels
+	Users        int      `json:"users"`      // users every instance has seen; sign-outs cycle through them
+	SignOuts     int      `json:"signOuts"`   // sign-outs of each CPU phase
+	P99BoundMs   float64  `json:"p99BoundMs"` // the ladder's propagation bound
+	RateMax      float64  `json:"rateMax"`    // the ladder's last rate
+	Configs      []Config `json:"configs"`
+}
+
+// Config is one topology, N and WaitInstances.
+type Config struct {
+	Topology      string    `json:"topology"` // "single" or "cluster-3"
+	Nodes         int       `json:"nodes"`
+	N             int       `json:"n"`
+	WaitInstances bool      `json:"waitInstances"`
+	IdleCPU       []float64 `json:"idleCPU"`   // per node: Redis CPU seconds per second, no sign-outs
+	CPUPhase      *Phase    `json:"cpuPhase"`  // a moderate rate: CPU per sign-out and propagation
+	Publishes     []int64   `json:"publishes"` // per node: PUBLISH + SPUBLISH calls in the CPU phase
+	Ladder        []Phase   `json:"ladder"`
+	MaxRate       float64   `json:"maxRate"` // highest ladder rate that passed; 0: none
+	Capped        bool      `json:"capped"`  // no step failed: MaxRate is a lower bound
+}
+
+// Phase is what one phase of sign-outs measured.
+type Phase struct {
+	Rate        float64   `json:"rate"`        // target sign-outs/s
+	Achieved    float64   `json:"achieved"`    // sign-outs issued / time issuing
+	SignOuts    int       `json:"signOuts"`    // issued
+	Lost        int       `json:"lost"`        // not seen by every instance within the drain
+	Errors      int       `json:"errors"`      // RevokeUser errors (Unconfirmed among them)
+	Unconfirmed int       `json:"unconfirmed"` // ErrUnconfirmed (WaitInstances shortfalls)
+	Lookups     uint64    `json:"lookups"`     // Redis reads by the probes: a view was reset (must be 0)
+	Stale       uint64    `json:"stale"`       // probes refused: a view not fresh
+	Window      float64   `json:"window"`      // seconds from the first sign-out until all seen (or drain)
+	CPU         []float64 `json:"cpu"`         // per node: Redis CPU seconds over Window
+	Prop        Latency   `json:"propagation"` // issue → seen by all N instances
+	Revoke      Latency   `json:"revokeUser"`  // RevokeUser's own latency
+}
+
+// Latency summarises durations in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Passed reports whether a ladder step sustained its rate: every sign-out
+// written, confirmed and seen by every instance, from the views alone,
+// with a propagation p99 within bound (ms), at 90% of the target rate.
+func Passed(p Phase, boundMs float64) bool {
+	return p.Lost == 0 && p.Errors == 0 && p.Lookups == 0 && p.Stale == 0 &&
+		p.Prop.P99 <= boundMs && p.Achieved >= 0.9*p.Rate
+}
+
+// PerSignOut returns each node's Redis CPU per sign-out of the CPU phase,
+// in µs, less the idle background over the same window (never below 0).
+func (c Config) PerSignOut() []float64 {
+	p := c.CPUPhase
+	out := make([]float64, len(p.CPU))
+	for i, cpu := range p.CPU {
+		idle := 0.0
+		if i < len(c.IdleCPU) {
+			idle = c.IdleCPU[i] * p.Window
+		}
+		out[i] = math.Max(0, cpu-idle) / float64(p.SignOuts) * 1e6
+	}
+	return out
+}
+
+// Busiest is the highest of PerSignOut.
+func (c Config) Busiest() float64 { return slices.Max(c.PerSignOut()) }
+
+// Total is the sum of PerSignOut: the Redis CPU a sign-out costs all nodes.
+func (c Config) Total() float64 {
+	t := 0.0
+	for _, v := range c.PerSignOut() {
+		t += v
+	}
+	return t
+}
