@@ -37,13 +37,15 @@
 //     base64url segments, header and payload JSON objects without duplicate
 //     known members, header alg exactly RS256 (the allow-list is fixed),
 //     a kid, no crit;
-//   - iss equal to a configured issuer (never derived from the token);
+//   - iss equal to an issuer of a configured [Pool] (never derived from
+//     the token);
 //   - an RS256 signature by the key named by kid in that issuer's JWKS;
 //   - token_use as configured (access by default);
 //   - client_id (access tokens) or aud (ID tokens) among the pool's
 //     allowed clients;
-//   - exp present and in the future, nbf and iat not in the future, each
-//     with [Config.Leeway] (default 0) against [Config.Now];
+//   - exp present and in the future, nbf, iat and auth_time not in the
+//     future, each with [Config.Leeway] (default 0) against [Config.Now];
+//     auth_time not after iat;
 //   - the required scopes (all of them) and groups (any of them), then
 //     [Config.Check];
 //   - not revoked according to [Config.Revocation].
@@ -53,6 +55,20 @@
 // class ([ErrInvalidToken], [ErrInsufficientScope], [ErrUnavailable],
 // [ErrNoToken]) with errors.Is. [Class] maps any error to its class.
 //
+// # Pools and issuers
+//
+// A user is identified by (user pool ID, sub). Cognito mints a pool's
+// tokens under several issuers: the original format
+// (https://cognito-idp.{region}.amazonaws.com/{pool}), the updated format
+// (https://issuer-cognito-idp.{region}.amazonaws.com/{pool}) and, with
+// multi-Region replication, the original format of each replica region.
+// [NewVerifier] accepts the home region's two; [Pool.Regions] adds
+// replicas; [Pool.Issuers] replaces them (emulators, tests). Every verified
+// [Claims] carries the configured [Claims.UserPoolID], so a sign-out
+// recorded through one issuer rejects the user's tokens of all of them.
+// [PoolRegion] and [DefaultIssuers] are the one place that derives a
+// region and issuers from a pool ID.
+//
 // # Time
 //
 // NumericDates must be whole, non-negative seconds (Cognito writes no
@@ -60,11 +76,20 @@
 //
 // # Caching
 //
-// A verified token is remembered (bounded, [Config.CacheSize] entries of
-// about 2 KiB each), so that a repeat token costs a map lookup, not an RSA
+// A verified token is remembered (bounded by [Config.CacheSize] entries
+// and by bytes), so that a repeat token costs a map lookup, not an RSA
 // verification. The cache is keyed by the whole token string; every hit is
 // checked again for expiry, authorization and revocation, so a sign-out
-// takes effect on cached tokens at once.
+// takes effect on cached tokens at once, and its key must still be served
+// by the issuer's key source (a key that left the JWKS takes its cached
+// tokens with it).
+//
+// # Operations
+//
+// [Verifier.Ready] and [Verifier.WarmUp] tell when a service can verify
+// (each pool's home issuer's keys loaded, the revocation store trusted);
+// [Config.OnVerify] feeds metrics and traces; [Config.Logger] is the
+// logger of the Verifier and of the adapters built on it.
 //
 // # Concurrency
 //

@@ -175,6 +175,42 @@ func TestCookie(t *testing.T) {
 	}
 }
 
+func TestExtract(t *testing.T) {
+	// Extract reads as New does: the header, else the cookie when the
+	// request has no Authorization header at all.
+	tests := []struct {
+		name    string
+		cookie  string   // the cookie name given to Extract
+		headers []string // Authorization values
+		cookies []string // values of cookies named "tok"
+		want    string
+		err     error
+	}{
+		{"header", "tok", []string{"Bearer " + testToken}, []string{"other.t.k"}, testToken, nil},
+		{"cookie", "tok", nil, []string{testToken}, testToken, nil},
+		{"no cookie name: header only", "", nil, []string{testToken}, "", cognitoguard.ErrNoToken},
+		{"Basic header: the cookie is not read", "tok", []string{"Basic YTpi"}, []string{testToken}, "", cognitoguard.ErrNoToken},
+		{"two cookies", "tok", nil, []string{testToken, testToken}, "", ErrInvalidRequest},
+		{"malformed cookie", "tok", nil, []string{"a b"}, "", cognitoguard.ErrMalformed},
+		{"nothing", "tok", nil, nil, "", cognitoguard.ErrNoToken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, h := range tc.headers {
+				r.Header.Add("Authorization", h)
+			}
+			for _, v := range tc.cookies {
+				r.AddCookie(&http.Cookie{Name: "tok", Value: v})
+			}
+			got, err := Extract(r, tc.cookie)
+			if got != tc.want || (tc.err == nil) != (err == nil) || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Errorf("Extract = %q, %v; want %q, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
 func TestExtractor(t *testing.T) {
 	errOdd := errors.New("reason-extractor broke")
 	tests := []struct {

@@ -2,6 +2,7 @@ package signout_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +170,109 @@ func TestAdminOpsUnresolved(t *testing.T) {
 	if _, ok := e.signedOutAt(t, fed.Sub); ok {
 		t.Error("a sign-out was recorded")
 	}
+}
+
+func TestAdminSignOut(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tests := []struct {
+		name  string
+		input func(u cognitotest.User) string
+	}{
+		{"username", func(u cognitotest.User) string { return u.Username }},
+		{"email alias", func(u cognitotest.User) string { return strings.ToUpper(u.Email) }},
+		{"sub", func(u cognitotest.User) string { return u.Sub }},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.clock.Advance(time.Second)
+			u := e.addUser("user" + string(rune('a'+i)))
+			s := e.signIn(t, u.Username)
+			e.clock.Advance(time.Second)
+			getBefore := e.pool.Calls("AdminGetUser")
+
+			sub, err := e.so.AdminSignOut(t.Context(), tc.input(u))
+			if err != nil {
+				t.Fatalf("AdminSignOut: %v", err)
+			}
+			if sub != u.Sub {
+				t.Errorf("sub = %q, want %q", sub, u.Sub)
+			}
+			if got := e.pool.Calls("AdminGetUser"); got != getBefore+1 {
+				t.Errorf("AdminGetUser calls = %d, want %d", got, getBefore+1)
+			}
+			if at, ok := e.signedOutAt(t, u.Sub); !ok || !at.Equal(e.clock.Now()) {
+				t.Errorf("store.SignedOutAt = %v, %v; want %v", at, ok, e.clock.Now())
+			}
+			if _, ok := e.pool.SignedOutAt(u.Sub); !ok {
+				t.Error("Cognito did not sign the user out")
+			}
+			e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked)
+			e.wantVerify(t, "ID token", *s.IdToken, cognitoguard.ErrRevoked)
+			if _, err := e.refresh(t.Context(), *s.RefreshToken); !errorCode(err, "NotAuthorizedException") {
+				t.Errorf("refresh: %v, want NotAuthorizedException", err)
+			}
+		})
+	}
+}
+
+func TestAdminSignOutUnresolved(t *testing.T) {
+	// When the user cannot be resolved, nothing is recorded and Cognito's
+	// sign-out is not called: there is no sub to record.
+	e := newEnv(t, envOptions{})
+	u := e.addUser("alice")
+	tests := []struct {
+		name    string
+		user    string
+		inject  string
+		want    error
+		wantAPI func(error) bool
+	}{
+		{"unknown user", "nobody", "", signout.ErrUserNotFound, as[*types.UserNotFoundException]},
+		{"throttled", "alice", "TooManyRequestsException", signout.ErrTooManyRequests, as[*types.TooManyRequestsException]},
+		{"internal error", "alice", "InternalErrorException", signout.ErrCognitoInternal, as[*types.InternalErrorException]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.inject != "" {
+				e.pool.FailNext("AdminGetUser", tc.inject, 400, 1)
+			}
+			sub, err := e.so.AdminSignOut(t.Context(), tc.user)
+			if !errors.Is(err, tc.want) || !errors.Is(err, signout.ErrCognito) || !tc.wantAPI(err) {
+				t.Fatalf("AdminSignOut = %v, want %v", err, tc.want)
+			}
+			var soe *signout.Error
+			if sub != "" || errors.As(err, &soe) {
+				t.Errorf("AdminSignOut = %q, %#v; want no sub and no Error", sub, err)
+			}
+		})
+	}
+	if _, ok := e.signedOutAt(t, u.Sub); ok {
+		t.Error("a sign-out was recorded")
+	}
+	if n := e.pool.Calls("AdminUserGlobalSignOut"); n != 0 {
+		t.Errorf("AdminUserGlobalSignOut calls = %d, want 0", n)
+	}
+	if _, err := e.so.AdminSignOut(t.Context(), ""); err == nil {
+		t.Error("AdminSignOut(\"\") succeeded")
+	}
+}
+
+func TestAdminSignOutRecordsWhereVerifierReads(t *testing.T) {
+	// A Verifier of an emulator pool (explicit issuer) and a helper given
+	// no issuer at all: the sign-out is recorded under the pool, which is
+	// where the Verifier reads it, whatever issuer minted the token. On
+	// 6ce98be the helper recorded under the default AWS issuer and the
+	// user's tokens stayed accepted.
+	e := newEnv(t, envOptions{})
+	e.addUser("alice")
+	s := e.signIn(t, "alice")
+	so, err := signout.New(e.client, e.verifier, e.store, signout.Config{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := so.AdminSignOut(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.wantVerify(t, "access token", *s.AccessToken, cognitoguard.ErrRevoked)
 }

@@ -89,6 +89,31 @@ func ExampleHelper_AdminSignOut() {
 	// true
 }
 
+// Deleting a user is a sign-out too: the helper records it first, so that
+// every service rejects the user's unexpired tokens, then deletes the user
+// in Cognito (which only refuses those tokens on its own API).
+func ExampleHelper_AdminDeleteUser() {
+	ctx := context.Background()
+	pool := cognitotest.NewPool(cognitotest.Config{})
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "carol"})
+
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	signOut, err := signout.New(pool.Client(), nil, store, signout.Config{UserPoolID: pool.PoolID()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sub, err := signOut.AdminDeleteUser(ctx, "carol")
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, signout.ErrStore): not deleted; retry
+	}
+	_, recorded, _ := store.SignedOutAt(ctx, pool.PoolID(), sub)
+	_, exists := pool.User("carol")
+	fmt.Println(recorded, exists)
+	// Output:
+	// true false
+}
+
 // After signing the user out, send the browser to the hosted UI's logout
 // endpoint to end its Cognito session cookie too.
 func ExampleLogoutURL() {

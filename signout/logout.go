@@ -196,24 +196,15 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// forced sign-out another site could trigger. It may still sign out
 	// with a token of its own (an API client's Authorization header).
 	crossOrigin := h.cop.Check(r) != nil
-	var tok string
-	var err error
-	switch {
-	case h.extract != nil:
-		tok, err = h.extract(r)
-		if err == nil && tok == "" {
-			err = &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "extractor found no token"}
-		}
-	case crossOrigin && len(r.Header["Authorization"]) == 0:
+	if crossOrigin && h.extract == nil && len(r.Header["Authorization"]) == 0 {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "signout: cross-origin logout refused",
 			slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
 		h.fail(w, r, ErrCrossOrigin, func() {
 			writeJSON(w, http.StatusForbidden, "cross_origin", "Cross-origin sign-out refused")
 		})
 		return
-	default:
-		tok, err = middleware.Extract(r, h.cookie)
 	}
+	tok, err := h.token(r)
 	if !crossOrigin {
 		for _, c := range h.clear {
 			hdr.Add("Set-Cookie", c)
@@ -245,6 +236,19 @@ func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.reject(w, r, err)
 	}
+}
+
+// token reads the access token of r: with the Extractor, else as the
+// middleware does (the Authorization header, else the Cookie).
+func (h *logoutHandler) token(r *http.Request) (string, error) {
+	if h.extract == nil {
+		return middleware.Extract(r, h.cookie)
+	}
+	tok, err := h.extract(r)
+	if err == nil && tok == "" {
+		err = &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "extractor found no token"}
+	}
+	return tok, err
 }
 
 // reject answers a token that is missing, invalid or not checkable: the

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +17,6 @@ import (
 )
 
 var _ signout.SignOuter = (*signout.Helper)(nil)
-
-// logoutClock is a settable clock shared by the pool, the Verifier, the
-// store and the sign-out helper.
-type logoutClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *logoutClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
 
 // logoutEnv wires the handler to a fake pool through the real SDK.
 type logoutEnv struct {
@@ -49,7 +35,7 @@ func (failingStore) RevokeUser(context.Context, string, string, time.Time) error
 
 func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	t.Helper()
-	clk := &logoutClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := newClock()
 	e := &logoutEnv{}
 	e.pool = cognitotest.NewPool(cognitotest.Config{Now: clk.Now})
 	t.Cleanup(e.pool.Close)

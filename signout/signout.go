@@ -33,11 +33,12 @@ type CognitoAPI interface {
 
 var _ CognitoAPI = (*cognitoidentityprovider.Client)(nil)
 
-// Recorder is where the sign-out helper records sign-outs: the
-// revocation store shared by the services' Verifiers. The stores of
-// package revocation implement it. Implementations MUST be safe for concurrent use
-// and MUST keep the latest time of a user's sign-out (a write with an
-// earlier time never lowers it).
+// Recorder is where the sign-out helper records sign-outs, keyed by
+// (user pool ID, sub): the revocation store shared by the services'
+// Verifiers. The stores of package revocation implement it.
+// Implementations MUST be safe for concurrent use and MUST keep the latest
+// time of a user's sign-out (a write with an earlier time never lowers
+// it).
 //
 // SignedOutAt reports the user's last recorded sign-out. The helper reads
 // it only to tell a retried sign-out (already recorded) from a token

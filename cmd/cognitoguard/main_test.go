@@ -158,6 +158,28 @@ func TestSignOutCommand(t *testing.T) {
 	}
 }
 
+func TestSignOutCommandFederatedUser(t *testing.T) {
+	// A user of a third-party IdP, named by the username Cognito gave it:
+	// signed out in Cognito too (which refuses a federated user's sub).
+	e := newCLIEnv(t)
+	u := e.pool.AddUser(cognitotest.User{Identity: &cognitotest.Identity{ProviderName: "Google", UserID: "104752981234567890123"}})
+	tokens := e.pool.SignIn(u.Username)
+	code, out, errOut := runCLI(t, e.args("signout", "-wait-instances", u.Username)...)
+	if code != 0 || field(out, "sub") != u.Sub {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, ok := e.pool.SignedOutAt(u.Sub); !ok {
+		t.Error("Cognito did not sign the user out")
+	}
+	if _, err := e.service.Verify(t.Context(), tokens.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
+		t.Errorf("service Verify: %v, want ErrRevoked", err)
+	}
+	code, out, _ = runCLI(t, e.args("status", u.Username)...)
+	if code != 0 || field(out, "sub") != u.Sub || field(out, "signed_out_at") == "none" {
+		t.Errorf("status: exit %d, stdout %q", code, out)
+	}
+}
+
 func TestSignOutCommandFailures(t *testing.T) {
 	closedPort := func(t *testing.T) string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -64,8 +64,7 @@ func run(addr, dir string, coldCache int) error {
 		return err
 	}
 	newVerifier := func(cacheSize int) (*cognitoguard.Verifier, error) {
-		return cognitoguard.NewVerifier(fixture.PoolID, []string{fixture.ClientID}, cognitoguard.Config{
-			JWKSURL:    base + jwksPath,
+		return fixture.NewVerifier(base+jwksPath, cognitoguard.Config{
 			Revocation: store,
 			CacheSize:  cacheSize,
 		})

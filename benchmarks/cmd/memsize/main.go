@@ -55,7 +55,7 @@ func main() {
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(f.JWKS) }))
 	defer srv.Close()
-	v, err := cognitoguard.NewVerifier(fixture.PoolID, []string{fixture.ClientID}, cognitoguard.Config{JWKSURL: srv.URL + "/jwks.json"})
+	v, err := fixture.NewVerifier(srv.URL+"/jwks.json", cognitoguard.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -103,9 +103,7 @@ func run(dir string, requests, conc, viewUsers int, server string) (*Result, err
 
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(f.JWKS) }))
 	defer jwks.Close()
-	v, err := cognitoguard.NewVerifier(fixture.PoolID, []string{fixture.ClientID}, cognitoguard.Config{
-		JWKSURL: jwks.URL + "/jwks.json", Revocation: store,
-	})
+	v, err := fixture.NewVerifier(jwks.URL+"/jwks.json", cognitoguard.Config{Revocation: store})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,67 @@
+// Command quickstart is the README's quick start, kept compiling: a
+// service that verifies Cognito access tokens, shares sign-outs through
+// Redis and lets users and admins sign out.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
+)
+
+func main() {
+	ctx := context.Background()
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:                 []string{"localhost:6379"},
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	store, err := revocation.NewRedis(rdb, revocation.RedisConfig{Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+
+	v, err := cognitoguard.NewVerifier("eu-west-1_AbCdEf123", []string{"my-app-client-id"},
+		cognitoguard.Config{Revocation: store, Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("eu-west-1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	so, err := signout.New(cognitoidentityprovider.NewFromConfig(awsCfg), v, store, signout.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	auth := middleware.New(v, middleware.Config{}) // logs where v logs
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, logger)) // no token needed
+	mux.Handle("GET /me", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := cognitoguard.FromContext(r.Context())
+		fmt.Fprintln(w, c.Subject, c.Username, c.Groups)
+	})))
+	mux.Handle("POST /logout", signout.NewLogoutHandler(so, signout.LogoutConfig{}))
+	mux.Handle("POST /admin/users/{username}/signout", auth(signout.NewAdminHandler(so, signout.AdminConfig{})))
+
+	go v.WarmUp(ctx) // /healthz answers 503 until the keys and the store are ready
+	log.Fatal(http.ListenAndServe(":8080", mux))
+}
