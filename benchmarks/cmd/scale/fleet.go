@@ -29,10 +29,10 @@ type fleet struct {
 	next int
 }
 
-// newFleet starts n stores on topo, waits until each is Ready and loads
+// newFleet starts n stores configured by cfg on topo, waits until each is Ready and loads
 // users into every view (apply never creates entries: an instance learns
 // sign-outs of the users it has seen).
-func newFleet(ctx context.Context, topo *topology, n, users int, wait bool, prefix string) (*fleet, error) {
+func newFleet(ctx context.Context, topo *topology, n, users int, cfg revocation.RedisConfig) (*fleet, error) {
 	f := &fleet{stores: make([]*revocation.Redis, n), clients: make([]redis.UniversalClient, n),
 		base: time.Now().Truncate(time.Second).Add(-12 * time.Hour)}
 	for u := range users {
@@ -44,7 +44,7 @@ func newFleet(ctx context.Context, topo *topology, n, users int, wait bool, pref
 		} else {
 			f.clients[i] = redis.NewClient(&redis.Options{Addr: topo.nodes[0].addr, PoolSize: 4})
 		}
-		s, err := revocation.NewRedis(f.clients[i], revocation.RedisConfig{Prefix: prefix, WaitInstances: wait})
+		s, err := revocation.NewRedis(f.clients[i], cfg)
 		if err != nil {
 			return err
 		}

@@ -47,22 +47,32 @@ type options struct {
 	minStep    int           // sign-outs of a ladder step, at least
 	p99Bound   time.Duration
 	deliveries float64 // messages per second the CPU phase sends the N instances (sets its rate)
+	staleness  time.Duration
+	timeout    time.Duration
+	channels   int
 }
 
 func main() {
-	quick := flag.Bool("quick", false, "N = 10 only, few sign-outs: a smoke run (CI)")
+	quick := flag.Bool("quick", false, "N = 10 only, few sign-outs: a smoke run (CI); implies -check")
+	check := flag.Bool("check", false, "exit with status 1 if a sign-out was lost, refused or read from Redis at the lowest rate")
 	nsFlag := flag.String("n", "10,50,200,500", "instance counts")
 	jsonOut := flag.String("json", "", "write the JSON result to this file (default stdout)")
 	md := flag.String("md", "", "splice the scale section into this Markdown file")
 	server := flag.String("redis-server", "redis-server", "redis-server binary")
 	cli := flag.String("redis-cli", "redis-cli", "redis-cli binary")
 	timeout := flag.Duration("timeout", 15*time.Minute, "abort the run after this long")
+	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
+	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
+	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
 	flag.Parse()
-	o := options{signOuts: 300, users: 300, idle: 2 * time.Second, rate0: 10, rateMax: 2000,
-		step: time.Second, minStep: 20, p99Bound: 100 * time.Millisecond, deliveries: 40_000}
+	o := options{signOuts: 300, users: 300, idle: 3 * time.Second, rate0: 10, rateMax: 2000,
+		step: time.Second, minStep: 20, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
+		staleness: 10 * time.Second, timeout: time.Second}
+	o.deliveries, o.channels = *deliveries, *channels
 	if *quick {
-		o = options{ns: []int{10}, signOuts: 40, users: 40, idle: 300 * time.Millisecond, rate0: 25, rateMax: 100,
-			step: 300 * time.Millisecond, minStep: 10, p99Bound: 100 * time.Millisecond, deliveries: 40_000}
+		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, users: 40, idle: 500 * time.Millisecond, rate0: 25, rateMax: 100,
+			step: 300 * time.Millisecond, minStep: 10, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
+			staleness: time.Second, timeout: time.Second}
 	} else {
 		for f := range strings.SplitSeq(*nsFlag, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -83,6 +93,11 @@ func main() {
 	res.Command = "go run ./cmd/scale " + strings.Join(os.Args[1:], " ")
 	if err := output(res, *jsonOut, *md); err != nil {
 		log.Fatal("scale: ", err)
+	}
+	if *quick || *check {
+		if err := scale.Check(res); err != nil {
+			log.Fatal("scale: ", err)
+		}
 	}
 }
 
@@ -110,8 +125,9 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 	}
 	defer cluster.stop()
 	res := &scale.Result{RedisVersion: single.version(ctx), Go: runtime.Version(), CPUs: runtime.NumCPU(),
-		LoadStart: loadAvg(), Channels: revocation.DefaultRedisChannels, Users: o.users,
-		SignOuts: o.signOuts, P99BoundMs: float64(o.p99Bound) / 1e6, RateMax: o.rateMax}
+		LoadStart: loadAvg(), Channels: o.channels, Users: o.users,
+		SignOuts: o.signOuts, P99BoundMs: float64(o.p99Bound) / 1e6, RateMax: o.rateMax,
+		Staleness: o.staleness.Seconds(), Timeout: o.timeout.Seconds(), Deliveries: o.deliveries}
 	for _, n := range o.ns {
 		for _, wait := range []bool{false, true} {
 			for _, topo := range []*topology{single, cluster} {
@@ -133,18 +149,19 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 // measure runs the idle window, the CPU phase and the rate ladder of one
 // configuration on a fleet of its own.
 func measure(ctx context.Context, o options, topo *topology, n int, wait bool, id int) (*scale.Config, error) {
-	f, err := newFleet(ctx, topo, n, o.users, wait, fmt.Sprintf("scale%d:", id))
+	f, err := newFleet(ctx, topo, n, o.users, revocation.RedisConfig{Prefix: fmt.Sprintf("scale%d:", id),
+		WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels})
 	if err != nil {
 		return nil, err
 	}
 	defer f.close()
 	c := &scale.Config{Topology: topo.name, Nodes: len(topo.nodes), N: n, WaitInstances: wait}
-	cpu0, err := topo.cpu(ctx)
+	cpu0, _, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, err
 	}
 	time.Sleep(o.idle)
-	cpu1, err := topo.cpu(ctx)
+	cpu1, _, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, err
 	}

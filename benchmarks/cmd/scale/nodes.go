@@ -166,24 +166,25 @@ func (t *topology) addrs() []string {
 	return a
 }
 
-// cpu returns each node's used_cpu_sys + used_cpu_user, in seconds.
-func (t *topology) cpu(ctx context.Context) ([]float64, error) {
-	out := make([]float64, len(t.nodes))
+// cpu returns each node's used_cpu_sys + used_cpu_user, and
+// used_cpu_sys, in seconds.
+func (t *topology) cpu(ctx context.Context) (total, sys []float64, err error) {
+	total, sys = make([]float64, len(t.nodes)), make([]float64, len(t.nodes))
 	for i, n := range t.nodes {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
 		s, err := n.info.Info(c, "cpu").Result()
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("INFO cpu of %s: %w", n.addr, err)
+			return nil, nil, fmt.Errorf("INFO cpu of %s: %w", n.addr, err)
 		}
-		sys, err1 := strconv.ParseFloat(infoField(s, "used_cpu_sys"), 64)
-		user, err2 := strconv.ParseFloat(infoField(s, "used_cpu_user"), 64)
+		ks, err1 := strconv.ParseFloat(infoField(s, "used_cpu_sys"), 64)
+		us, err2 := strconv.ParseFloat(infoField(s, "used_cpu_user"), 64)
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("INFO cpu of %s: %w", n.addr, err)
+			return nil, nil, fmt.Errorf("INFO cpu of %s: %w", n.addr, err)
 		}
-		out[i] = sys + user
+		total[i], sys[i] = ks+us, ks
 	}
-	return out, nil
+	return total, sys, nil
 }
 
 // version returns the redis_version of the first node.

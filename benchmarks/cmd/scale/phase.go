@@ -12,9 +12,13 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// maxWrites bounds the sign-outs in flight; a schedule needing more waits
-// (and its achieved rate falls short of the target).
+// maxWrites bounds the sign-outs in flight in a ladder step, cpuWrites in
+// the CPU phase; a schedule needing more waits (and its achieved rate falls
+// short of the target).
 const maxWrites = 256
+
+// cpuWrites bounds the sign-outs in flight in the CPU phase.
+var cpuWrites = 4
 
 // drain bounds how long a phase waits, after its last sign-out, for every
 // instance to have seen every sign-out.
@@ -49,10 +53,10 @@ type writes struct {
 }
 
 // issue sends count sign-outs at rate per second (open loop, at most
-// maxWrites in flight), calling each(j, probe) just before sign-out j. It
+// inFlight at once), calling each(j, probe) just before sign-out j. It
 // returns when the last is sent; wait waits for the calls.
-func (w *writes) issue(ctx context.Context, rate float64, count int, each func(probe *cognitoguard.Claims)) {
-	w.sem = make(chan struct{}, maxWrites)
+func (w *writes) issue(ctx context.Context, rate float64, count, inFlight int, each func(probe *cognitoguard.Claims)) {
+	w.sem = make(chan struct{}, inFlight)
 	start := time.Now()
 	for k := range count {
 		time.Sleep(time.Until(start.Add(time.Duration(float64(k) / rate * float64(time.Second)))))
@@ -103,22 +107,25 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 		perSignOut = 2 // and the acknowledgement request
 	}
 	want := f.messages() + uint64(count*len(f.stores))*perSignOut
-	cpu0, err := topo.cpu(ctx)
+	cpu0, sys0, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	w := &writes{f: f, res: res}
-	w.issue(ctx, rate, count, nil)
+	w.issue(ctx, rate, count, cpuWrites, nil)
 	w.wait()
 	deadline := time.Now().Add(drain)
 	for f.messages() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	res.Window = time.Since(start).Seconds()
-	cpu1, err := topo.cpu(ctx)
+	cpu1, sys1, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for i := range sys0 {
+		res.Sys = append(res.Sys, sys1[i]-sys0[i])
 	}
 	if got := f.messages(); got < want {
 		res.Lost = int((want - got) / uint64(len(f.stores)) / perSignOut)
@@ -135,7 +142,7 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 func (f *fleet) phase(ctx context.Context, topo *topology, rate float64, count int) (*scale.Phase, error) {
 	res := &scale.Phase{Rate: rate, SignOuts: count}
 	l0, s0, _ := f.counters()
-	cpu0, err := topo.cpu(ctx)
+	cpu0, _, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +150,12 @@ func (f *fleet) phase(ctx context.Context, topo *topology, rate float64, count i
 	go p.run(ctx)
 	start := time.Now()
 	w := &writes{f: f, res: res}
-	w.issue(ctx, rate, count, func(probe *cognitoguard.Claims) {
+	w.issue(ctx, rate, count, maxWrites, func(probe *cognitoguard.Claims) {
 		p.add(&pending{probe: probe, issued: time.Now(), seen: make([]bool, len(f.stores)), left: len(f.stores)})
 	})
 	prop := p.finish(drain)
 	end := time.Now()
-	cpu1, err := topo.cpu(ctx)
+	cpu1, _, err := topo.cpu(ctx)
 	w.wait()
 	if err != nil {
 		return nil, err

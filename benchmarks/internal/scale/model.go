@@ -55,22 +55,27 @@ func (r *Result) model(p func(string, ...any)) {
 
 // idle writes the background CPU of the idle fleets.
 func (r *Result) idle(p func(string, ...any)) {
-	p("Idle background (no sign-outs: each subscription's freshness ping every Staleness/4, the health checks),")
-	p("Redis CPU per node in ms per second — one subscription per instance on one node, one per channel")
-	p("(K = %d, so %d per node) on the Cluster:", r.Channels, max(1, r.Channels/3))
+	perNode := max(1, r.Channels/3)
+	p("Idle background: Redis CPU per node with no sign-outs, in ms per second, and per freshness ping. Every")
+	p("subscription pings every Staleness/4 (%gs here): one subscription per instance on one node, %d per", r.Staleness/4, perNode)
+	p("instance on each Cluster master (K = %d over 3). It grows with N ÷ Staleness, not with the sign-outs:", r.Channels)
 	p("")
-	p("| N | one node | Cluster, each node |")
-	p("|---:|---:|---|")
+	p("| N | one node: ms/s | µs per ping | Cluster, each node: ms/s | µs per ping |")
+	p("|---:|---:|---:|---|---:|")
 	for _, n := range r.ns() {
 		s, c := r.find(false, n, false), r.find(true, n, false)
 		if s == nil || c == nil {
 			continue
 		}
 		nodes := make([]string, len(c.IdleCPU))
+		sum := 0.0
 		for i, v := range c.IdleCPU {
 			nodes[i] = fmt.Sprintf("%.1f", v*1e3)
+			sum += v
 		}
-		p("| %d | %.1f | %s |", n, s.IdleCPU[0]*1e3, strings.Join(nodes, ", "))
+		pings := float64(n) * 4 / r.Staleness // per subscription-set per second
+		p("| %d | %.1f | %.0f | %s | %.0f |", n, s.IdleCPU[0]*1e3, s.IdleCPU[0]*1e6/pings,
+			strings.Join(nodes, ", "), sum/float64(len(c.IdleCPU))*1e6/(pings*float64(perNode)))
 	}
 	p("")
 }

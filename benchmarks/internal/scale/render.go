@@ -73,17 +73,17 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("")
 	p("redis-server %s, %s, %.0f s. `cmd/scale` starts one redis-server and a Cluster of three masters", r.RedisVersion, r.Go, r.Seconds)
 	p("(`redis-cli --cluster create`, no replicas) on loopback, then for each N runs N `revocation.NewRedis`")
-	p("instances in one process, each with its own client and connections (defaults: K = %d channels,", r.Channels)
-	p("sharded pub/sub on the Cluster), every instance having seen the same %d users. **CPU**: %d sign-outs", r.Users, r.SignOuts)
-	p("(users in turn, from the instances in turn) at a moderate rate; `INFO cpu` (`used_cpu_sys + used_cpu_user`)")
-	p("delta of each node from the first sign-out until every instance has every sign-out, less the node's")
-	p("idle CPU (the freshness pings and health checks, measured just before) over that window, divided by the")
-	p("sign-outs, issued at up to 40,000 deliveries per second (N per sign-out), the window ending when every")
-	p("instance has received every message. **Propagation** (at %.0f sign-outs/s, the ladder's first step): from", r.rateStart())
-	p("the call of `RevokeUser` until each of the N instances' views revokes a token of that second (polled every")
-	p("250 µs). **Highest rate**: the rate raised by half at each step (each ≥ 1 s) until a step's propagation")
-	p("p99 exceeds %.0f ms, or a sign-out is lost, refused or unconfirmed, or a view stops answering alone, or", r.P99BoundMs)
-	p("the rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
+	p("instances in one process, each with its own client and connections: K = %d channels (the default;", r.Channels)
+	p("sharded pub/sub on the Cluster, one subscription per channel), Staleness %gs (fewer freshness pings,", r.Staleness)
+	p("whose cost is per second, not per sign-out: see the idle table), Timeout %gs; every instance has seen", r.Timeout)
+	p("the same %d users. **CPU**: %d sign-outs (users in turn, from the instances in turn, at most 4 in", r.Users, r.SignOuts)
+	p("flight) at %.0f ÷ N per second; the `INFO cpu` (`used_cpu_sys + used_cpu_user`) delta of each node from", r.Deliveries)
+	p("the first sign-out until every instance has received every message, less the node's idle CPU over that")
+	p("window (measured just before), divided by the sign-outs. **Propagation** (at %.0f sign-outs/s, the", r.rateStart())
+	p("ladder's first step): from the call of `RevokeUser` until each of the N instances' views revokes a token")
+	p("of that second (polled every 250 µs). **Highest rate**: the rate raised by half at each step (each ≥ 1 s)")
+	p("until a step's propagation p99 exceeds %.0f ms, or a sign-out is lost, refused or unconfirmed, or a view", r.P99BoundMs)
+	p("stops answering alone, or the rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
 	p("")
 	r.table(p)
 	r.model(p)
@@ -134,6 +134,32 @@ func (r *Result) table(p func(string, ...any)) {
 		p("sign-out, %s the 0.4× goal.", verdict)
 		p("")
 	}
+	r.deliveries(p)
+}
+
+// deliveries writes the cost per delivered message, one node vs the
+// Cluster's nodes, without WaitInstances.
+func (r *Result) deliveries(p func(string, ...any)) {
+	p("Per message delivered (without WaitInstances; a master's sign-outs are its publishes), Redis CPU and")
+	p("the kernel's share of it (`used_cpu_sys`: the socket writes):")
+	p("")
+	p("| N | one node | Cluster, each node | sign-outs published per Cluster node |")
+	p("|---:|---:|---|---|")
+	for _, n := range r.ns() {
+		s, c := r.find(false, n, false), r.find(true, n, false)
+		if s == nil || c == nil {
+			continue
+		}
+		us, sys := s.PerDelivery(0)
+		var nodes, pubs []string
+		for i := range c.Publishes {
+			cu, cs := c.PerDelivery(i)
+			nodes = append(nodes, fmt.Sprintf("%.1f µs (%.0f%%)", cu, cs*100))
+			pubs = append(pubs, fmt.Sprint(c.Publishes[i]))
+		}
+		p("| %d | %.1f µs (%.0f%%) | %s | %s |", n, us, sys*100, strings.Join(nodes, ", "), strings.Join(pubs, ", "))
+	}
+	p("")
 }
 
 // first is the ladder's first step.

@@ -4,6 +4,7 @@
 package scale
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -22,6 +23,9 @@ type Result struct {
 	SignOuts     int      `json:"signOuts"`   // sign-outs of each CPU phase
 	P99BoundMs   float64  `json:"p99BoundMs"` // the ladder's propagation bound
 	RateMax      float64  `json:"rateMax"`    // the ladder's last rate
+	Staleness    float64  `json:"staleness"`  // RedisConfig.Staleness of every instance, s
+	Timeout      float64  `json:"timeout"`    // RedisConfig.Timeout, s
+	Deliveries   float64  `json:"deliveries"` // the CPU phase's rate × N
 	Configs      []Config `json:"configs"`
 }
 
@@ -41,18 +45,19 @@ type Config struct {
 
 // Phase is what one phase of sign-outs measured.
 type Phase struct {
-	Rate        float64   `json:"rate"`        // target sign-outs/s
-	Achieved    float64   `json:"achieved"`    // sign-outs issued / time issuing
-	SignOuts    int       `json:"signOuts"`    // issued
-	Lost        int       `json:"lost"`        // not seen by every instance within the drain
-	Errors      int       `json:"errors"`      // RevokeUser errors (Unconfirmed among them)
-	Unconfirmed int       `json:"unconfirmed"` // ErrUnconfirmed (WaitInstances shortfalls)
-	Lookups     uint64    `json:"lookups"`     // Redis reads by the probes: a view was reset (must be 0)
-	Stale       uint64    `json:"stale"`       // probes refused: a view not fresh
-	Window      float64   `json:"window"`      // seconds from the first sign-out until all seen (or drain)
-	CPU         []float64 `json:"cpu"`         // per node: Redis CPU seconds over Window
-	Prop        Latency   `json:"propagation"` // issue → seen by all N instances
-	Revoke      Latency   `json:"revokeUser"`  // RevokeUser's own latency
+	Rate        float64   `json:"rate"`          // target sign-outs/s
+	Achieved    float64   `json:"achieved"`      // sign-outs issued / time issuing
+	SignOuts    int       `json:"signOuts"`      // issued
+	Lost        int       `json:"lost"`          // not seen by every instance within the drain
+	Errors      int       `json:"errors"`        // RevokeUser errors (Unconfirmed among them)
+	Unconfirmed int       `json:"unconfirmed"`   // ErrUnconfirmed (WaitInstances shortfalls)
+	Lookups     uint64    `json:"lookups"`       // Redis reads by the probes: a view was reset (must be 0)
+	Stale       uint64    `json:"stale"`         // probes refused: a view not fresh
+	Window      float64   `json:"window"`        // seconds from the first sign-out until all seen (or drain)
+	CPU         []float64 `json:"cpu"`           // per node: Redis CPU seconds over Window
+	Sys         []float64 `json:"sys,omitempty"` // per node: of which in the kernel (CPU phase)
+	Prop        Latency   `json:"propagation"`   // issue → seen by all N instances
+	Revoke      Latency   `json:"revokeUser"`    // RevokeUser's own latency
 }
 
 // Latency summarises durations in milliseconds.
@@ -88,6 +93,21 @@ func (c Config) PerSignOut() []float64 {
 // Busiest is the highest of PerSignOut.
 func (c Config) Busiest() float64 { return slices.Max(c.PerSignOut()) }
 
+// PerDelivery returns, without WaitInstances, the Redis CPU per message
+// delivered by node i (µs), its sign-outs being its publishes, and the
+// kernel's share of its CPU.
+func (c Config) PerDelivery(i int) (us, sys float64) {
+	p := c.CPUPhase
+	if c.WaitInstances || i >= len(c.Publishes) || c.Publishes[i] == 0 {
+		return 0, 0
+	}
+	us = c.PerSignOut()[i] * float64(p.SignOuts) / float64(c.Publishes[i]*int64(c.N))
+	if i < len(p.Sys) && p.CPU[i] > 0 {
+		sys = p.Sys[i] / p.CPU[i]
+	}
+	return us, sys
+}
+
 // Total is the sum of PerSignOut: the Redis CPU a sign-out costs all nodes.
 func (c Config) Total() float64 {
 	t := 0.0
@@ -95,4 +115,25 @@ func (c Config) Total() float64 {
 		t += v
 	}
 	return t
+}
+
+// Check returns an error if, in some configuration, the CPU phase or the
+// ladder's first (lowest) step lost or failed a sign-out, or a view could
+// not answer alone at that rate: the machinery is broken, whatever the
+// machine's speed.
+func Check(r *Result) error {
+	for _, c := range r.Configs {
+		p, f := c.CPUPhase, first(&c)
+		switch {
+		case p == nil || len(c.Ladder) == 0:
+			return fmt.Errorf("%s N=%d WaitInstances=%v: not measured", c.Topology, c.N, c.WaitInstances)
+		case p.Lost > 0 || p.Errors > 0:
+			return fmt.Errorf("%s N=%d WaitInstances=%v: CPU phase: %d of %d sign-outs not received by all, %d RevokeUser errors",
+				c.Topology, c.N, c.WaitInstances, p.Lost, p.SignOuts, p.Errors)
+		case f.Lost > 0 || f.Errors > 0 || f.Lookups > 0 || f.Stale > 0:
+			return fmt.Errorf("%s N=%d WaitInstances=%v: at %.0f/s: %d lost, %d errors, %d Redis reads, %d stale refusals",
+				c.Topology, c.N, c.WaitInstances, f.Rate, f.Lost, f.Errors, f.Lookups, f.Stale)
+		}
+	}
+	return nil
 }
