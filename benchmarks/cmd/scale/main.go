@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -58,6 +59,7 @@ func main() {
 	nsFlag := flag.String("n", "10,50,200,500", "instance counts")
 	jsonOut := flag.String("json", "", "write the JSON result to this file (default stdout)")
 	md := flag.String("md", "", "splice the scale section into this Markdown file")
+	from := flag.String("from", "", "measure nothing: splice the section of this JSON result into -md")
 	server := flag.String("redis-server", "redis-server", "redis-server binary")
 	cli := flag.String("redis-cli", "redis-cli", "redis-cli binary")
 	timeout := flag.Duration("timeout", 15*time.Minute, "abort the run after this long")
@@ -81,6 +83,12 @@ func main() {
 			}
 			o.ns = append(o.ns, n)
 		}
+	}
+	if *from != "" {
+		if err := spliceFrom(*from, *md); err != nil {
+			log.Fatal("scale: ", err)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -239,4 +247,20 @@ func output(res *scale.Result, jsonOut, md string) error {
 		return err
 	}
 	return scale.Splice(md, res)
+}
+
+// spliceFrom splices the section of a saved result into md.
+func spliceFrom(from, md string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var res scale.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	if md == "" {
+		return errors.New("-from needs -md")
+	}
+	return scale.Splice(md, &res)
 }

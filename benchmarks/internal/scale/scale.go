@@ -137,3 +137,24 @@ func Check(r *Result) error {
 	}
 	return nil
 }
+
+// AtMaxRate returns the busiest node's Redis CPU per sign-out (µs, less
+// the idle background) in the ladder step at MaxRate, or 0 when none
+// passed.
+func (c Config) AtMaxRate() float64 {
+	for _, p := range c.Ladder {
+		if p.Rate != c.MaxRate || p.SignOuts == 0 {
+			continue
+		}
+		busiest := 0.0
+		for i, cpu := range p.CPU {
+			idle := 0.0
+			if i < len(c.IdleCPU) {
+				idle = c.IdleCPU[i] * p.Window
+			}
+			busiest = math.Max(busiest, math.Max(0, cpu-idle)/float64(p.SignOuts)*1e6)
+		}
+		return busiest
+	}
+	return 0
+}
