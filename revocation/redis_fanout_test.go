@@ -329,3 +329,101 @@ func TestClusterFanoutWaitInstancesRefusesReplicaReads(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestClusterFanoutReadOnlySubscribesOnReplicas: a Cluster client with
+// ReadOnly subscribes on replicas, which Redis feeds with every sharded
+// message of their master, so an instance reading from replicas learns
+// every sign-out (it is WaitInstances that such a client cannot have:
+// SPUBLISH counts the master's subscribers only).
+func TestClusterFanoutReadOnlySubscribesOnReplicas(t *testing.T) {
+	nodes := startClusterNodes(t, 1)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	ctx := t.Context()
+	admin := clusterClient(t, addrs)
+	eventually(t, 15*time.Second, "replicas in sync and listed", func() bool {
+		up := 0
+		for _, n := range nodes {
+			info, err := n.client(t).Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "master_link_status:up") {
+				up++
+			}
+		}
+		slots, err := admin.ClusterSlots(ctx).Result()
+		if up != 3 {
+			return false
+		}
+		if err != nil || len(slots) != 3 {
+			return false
+		}
+		for _, s := range slots {
+			if len(s.Nodes) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	prefix := uniquePrefix()
+	writer := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	ro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ReadOnly: true, ContextTimeoutEnabled: true,
+		DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	t.Cleanup(func() { ro.Close() })
+	reader := newRedisStore(t, ro, revocation.RedisConfig{Prefix: prefix})
+	// The reader subscribes on replicas (the writer on the masters).
+	onReplicas := 0
+	for _, n := range nodes {
+		info, err := n.client(t).Info(ctx, "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(info, "role:slave") {
+			continue
+		}
+		list, err := n.client(t).ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		onReplicas += shardedSubscribers(list)
+	}
+	// go-redis picks the node of each subscription (a replica unless it
+	// is flagged failing or loading); at least some must be on replicas
+	// for the test to mean anything.
+	if onReplicas == 0 {
+		t.Fatalf("no sharded subscription on any replica, want some of the reader's %d", revocation.DefaultRedisChannels)
+	}
+	t.Logf("%d of the reader's %d subscriptions on replicas", onReplicas, revocation.DefaultRedisChannels)
+	users := usersPerChannel(prefix, "replica-")
+	auth := time.Now().Add(-time.Second).Truncate(time.Second)
+	for i, sub := range users {
+		if r, err := reader.Revoked(ctx, claims(testPool, sub, auth, "")); r || err != nil {
+			t.Fatalf("before the sign-out: %v, %v", r, err)
+		}
+		lookups := reader.Stats().Lookups
+		if err := writer.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 3*time.Second, fmt.Sprintf("channel %d: sign-out seen through a replica", i), func() bool {
+			r, err := reader.Revoked(ctx, claims(testPool, sub, auth, ""))
+			return r && err == nil
+		})
+		if got := reader.Stats().Lookups; got != lookups {
+			t.Errorf("channel %d: the sign-out reached the reader by a Redis read, want by pub/sub", i)
+		}
+	}
+}
+
+// shardedSubscribers counts the connections of a CLIENT LIST reply with
+// sharded subscriptions (field ssub, Redis 7).
+func shardedSubscribers(list string) int {
+	n := 0
+	for line := range strings.Lines(list) {
+		for f := range strings.FieldsSeq(line) {
+			if v, ok := strings.CutPrefix(f, "ssub="); ok && v != "0" {
+				n++
+			}
+		}
+	}
+	return n
+}
