@@ -171,33 +171,7 @@ func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
 	}
 	pid := serverPID(t, victim)
 
-	t.Run("frozen", func(t *testing.T) {
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
-		resumed := false
-		defer func() {
-			if !resumed {
-				_ = syscall.Kill(pid, syscall.SIGCONT)
-			}
-		}()
-		d := failsClosed(t, b, known, 2*time.Second)
-		t.Logf("one master frozen: a user of another shard fails closed after %v (Staleness 300ms)", d)
-		if st := b.Stats(); st.Trusted || st.StaleRejections == 0 {
-			t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
-		}
-		time.Sleep(time.Second) // well below cluster-node-timeout: the Cluster stays ok
-		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-			t.Fatal(err)
-		}
-		resumed = true
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
-			t.Fatal(err)
-		}
-		propagatesOnEveryChannel(t, a, b, prefix, "after-freeze-")
-	})
+	t.Run("frozen", func(t *testing.T) { freezeMaster(t, pid, a, b, prefix, known) })
 
 	t.Run("killed and restarted", func(t *testing.T) {
 		if _, err := revokedErr(ctx, b, known); err != nil {
@@ -342,29 +316,7 @@ func TestClusterFanoutReadOnlySubscribesOnReplicas(t *testing.T) {
 		addrs = append(addrs, n.Addr())
 	}
 	ctx := t.Context()
-	admin := clusterClient(t, addrs)
-	eventually(t, 15*time.Second, "replicas in sync and listed", func() bool {
-		up := 0
-		for _, n := range nodes {
-			info, err := n.client(t).Info(ctx, "replication").Result()
-			if err == nil && strings.Contains(info, "master_link_status:up") {
-				up++
-			}
-		}
-		slots, err := admin.ClusterSlots(ctx).Result()
-		if up != 3 {
-			return false
-		}
-		if err != nil || len(slots) != 3 {
-			return false
-		}
-		for _, s := range slots {
-			if len(s.Nodes) != 2 {
-				return false
-			}
-		}
-		return true
-	})
+	awaitReplicas(t, nodes, clusterClient(t, addrs))
 	prefix := uniquePrefix()
 	writer := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
 	ro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ReadOnly: true, ContextTimeoutEnabled: true,
@@ -372,21 +324,7 @@ func TestClusterFanoutReadOnlySubscribesOnReplicas(t *testing.T) {
 	t.Cleanup(func() { ro.Close() })
 	reader := newRedisStore(t, ro, revocation.RedisConfig{Prefix: prefix})
 	// The reader subscribes on replicas (the writer on the masters).
-	onReplicas := 0
-	for _, n := range nodes {
-		info, err := n.client(t).Info(ctx, "replication").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(info, "role:slave") {
-			continue
-		}
-		list, err := n.client(t).ClientList(ctx).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		onReplicas += shardedSubscribers(list)
-	}
+	onReplicas := replicaSubscribers(t, nodes)
 	// go-redis picks the node of each subscription (a replica unless it
 	// is flagged failing or loading); at least some must be on replicas
 	// for the test to mean anything.
@@ -426,4 +364,86 @@ func shardedSubscribers(list string) int {
 		}
 	}
 	return n
+}
+
+// awaitReplicas waits until every replica of a Cluster started with
+// startClusterNodes(t, 1) is in sync and listed in CLUSTER SLOTS.
+func awaitReplicas(t *testing.T, nodes []*redisServer, admin *redis.ClusterClient) {
+	t.Helper()
+	ctx := t.Context()
+	eventually(t, 15*time.Second, "replicas in sync and listed", func() bool {
+		up := 0
+		for _, n := range nodes {
+			info, err := n.client(t).Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "master_link_status:up") {
+				up++
+			}
+		}
+		slots, err := admin.ClusterSlots(ctx).Result()
+		if up != 3 || err != nil || len(slots) != 3 {
+			return false
+		}
+		for _, s := range slots {
+			if len(s.Nodes) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// replicaSubscribers counts the connections with sharded subscriptions on
+// the replicas among nodes.
+func replicaSubscribers(t *testing.T, nodes []*redisServer) int {
+	t.Helper()
+	n := 0
+	for _, node := range nodes {
+		c := node.client(t)
+		info, err := c.Info(t.Context(), "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(info, "role:slave") {
+			continue
+		}
+		list, err := c.ClientList(t.Context()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += shardedSubscribers(list)
+	}
+	return n
+}
+
+// freezeMaster stops the master of process pid for a second: b fails
+// closed for known (a user of another shard), then both stores recover and
+// sign-outs flow on every channel.
+func freezeMaster(t *testing.T, pid int, a, b *revocation.Redis, prefix, known string) {
+	t.Helper()
+	ctx := t.Context()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	d := failsClosed(t, b, known, 2*time.Second)
+	t.Logf("one master frozen: a user of another shard fails closed after %v (Staleness 300ms)", d)
+	if st := b.Stats(); st.Trusted || st.StaleRejections == 0 {
+		t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+	}
+	time.Sleep(time.Second) // well below cluster-node-timeout: the Cluster stays ok
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
+		t.Fatal(err)
+	}
+	propagatesOnEveryChannel(t, a, b, prefix, "after-freeze-")
 }
