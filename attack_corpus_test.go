@@ -107,7 +107,7 @@ func TestAttackCorpus(t *testing.T) {
 	p := f.pool
 	now := f.clock.Now()
 	other := foreignKey(t)
-	pub := &p.SigningKey().PublicKey
+	pub := &p.AccessSigningKey().PublicKey
 	pubDER, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestAttackCorpus(t *testing.T) {
 	gh, gp, gs := segments(goodTok)
 	rawPayload, _ := base64.RawURLEncoding.DecodeString(gp)
 	rawHeader, _ := base64.RawURLEncoding.DecodeString(gh)
-	key := p.SigningKey()
+	key := p.AccessSigningKey()
 	kid := p.AccessKeyID()
 	withHeader := func(h map[string]any) string { return good(cognitotest.WithHeader(h)) }
 	withClaims := func(c map[string]any) string { return good(cognitotest.WithClaims(c)) }

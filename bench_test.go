@@ -95,7 +95,7 @@ func BenchmarkRSAFloor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pub := &env.pool.SigningKey().PublicKey
+	pub := &env.pool.AccessSigningKey().PublicKey
 	input := []byte(tok[:i])
 	b.ReportAllocs()
 	for b.Loop() {
@@ -126,7 +126,7 @@ func BenchmarkColdVsFloor(b *testing.B) {
 	const n = 256
 	env := newBenchEnv(b, n, DefaultCacheSize)
 	ctx := b.Context()
-	pub := &env.pool.SigningKey().PublicKey
+	pub := &env.pool.AccessSigningKey().PublicKey
 	type prepared struct {
 		input []byte
 		sig   []byte

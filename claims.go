@@ -56,8 +56,13 @@ type Claims struct {
 
 	raw []byte // the payload JSON
 
-	// The key that verified the signature and where it came from: a cached
-	// token is accepted only while its key source still serves that key.
+	// signer is the key that verified the signature and where it came
+	// from: a cached token is accepted only while its key source still
+	// serves that key.
+	signer *signer
+}
+
+type signer struct {
 	kid  string
 	key  *rsa.PublicKey
 	keys KeySource

@@ -22,7 +22,7 @@ func withMembers(t *testing.T, f *fixture, extra string) string {
 		t.Fatal(err)
 	}
 	js := strings.TrimSuffix(string(raw), "}") + extra + "}"
-	return resign(t, h, b64(js), f.pool.SigningKey())
+	return resign(t, h, b64(js), f.pool.AccessSigningKey())
 }
 
 // TestClaimsSeenAreClaimsChecked: what Claims.Decode and Claims.Custom hand
@@ -102,8 +102,8 @@ func TestErrorsQuoteClientText(t *testing.T) {
 	rawH, _ := base64.RawURLEncoding.DecodeString(h)
 	jsName := strings.NewReplacer("\n", `\n`, "\x1b", `\u001b`).Replace(evil)
 	tokens := map[string]string{
-		"header member of the wrong type":       resign(t, b64(strings.TrimSuffix(string(rawH), "}")+`,"`+jsName+`":tru}`), pl, f.pool.SigningKey()),
-		"header member with a nested duplicate": resign(t, b64(strings.TrimSuffix(string(rawH), "}")+`,"`+jsName+`":{"a":1,"a":2}}`), pl, f.pool.SigningKey()),
+		"header member of the wrong type":       resign(t, b64(strings.TrimSuffix(string(rawH), "}")+`,"`+jsName+`":tru}`), pl, f.pool.AccessSigningKey()),
+		"header member with a nested duplicate": resign(t, b64(strings.TrimSuffix(string(rawH), "}")+`,"`+jsName+`":{"a":1,"a":2}}`), pl, f.pool.AccessSigningKey()),
 		"claim of the wrong kind":               withMembers(t, f, `,"`+jsName+`":[1,}`),
 		"duplicate claim":                       withMembers(t, f, `,"`+jsName+`":1,"`+jsName+`":2`),
 	}

@@ -49,7 +49,7 @@ func (v *Verifier) WarmUp(ctx context.Context) error {
 			return errors.Join(err, ctx.Err())
 		}
 		v.log.LogAttrs(ctx, slog.LevelWarn, "cognitoguard: not ready yet",
-			slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+			slog.String("error", err.Error()), slog.String("retry_in", backoff.String()))
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():

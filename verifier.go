@@ -385,7 +385,7 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 // When it is not (the key left the set, or the source fails), the token
 // is dropped from the cache and verified again from scratch.
 func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
-	if k, err := c.keys.Key(ctx, c.kid); err == nil && k == c.key {
+	if k, err := c.signer.keys.Key(ctx, c.signer.kid); err == nil && k == c.signer.key {
 		return true
 	}
 	v.cache.remove(token)
@@ -469,7 +469,7 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	c := &p.claims
 	c.UserPoolID = pl.id
-	c.kid, c.key, c.keys = p.kid, key, is.keys
+	c.signer = &signer{kid: p.kid, key: key, keys: is.keys}
 	if err := v.checkClaims(c, p, pl, now); err != nil {
 		err.Subject = c.Subject // the signature verified: the sub is authentic
 		return nil, err

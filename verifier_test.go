@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -243,17 +244,17 @@ func TestVerifyContract(t *testing.T) {
 			h, pl, _ := segments(p.AccessToken("alice", cognitotest.WithClient("client-a")))
 			raw, _ := base64.RawURLEncoding.DecodeString(pl)
 			dup := `{"sub":"someone-else",` + string(raw[1:])
-			return resign(t, h, b64(dup), p.SigningKey())
+			return resign(t, h, b64(dup), p.AccessSigningKey())
 		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
 		{"duplicate alg header", cognitoguard.Config{}, func(t *testing.T) string {
 			h, pl, _ := segments(p.AccessToken("alice", cognitotest.WithClient("client-a")))
 			raw, _ := base64.RawURLEncoding.DecodeString(h)
 			dup := `{"alg":"none",` + string(raw[1:])
-			return resign(t, b64(dup), pl, p.SigningKey())
+			return resign(t, b64(dup), pl, p.AccessSigningKey())
 		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
 		{"payload not an object", cognitoguard.Config{}, func(t *testing.T) string {
 			h, _, _ := segments(p.AccessToken("alice", cognitotest.WithClient("client-a")))
-			return resign(t, h, b64(`["sub"]`), p.SigningKey())
+			return resign(t, h, b64(`["sub"]`), p.AccessSigningKey())
 		}, cognitoguard.ErrMalformed, cognitoguard.ErrInvalidToken},
 		{"padding in base64", cognitoguard.Config{}, func(*testing.T) string {
 			h, pl, s := segments(p.AccessToken("alice", cognitotest.WithClient("client-a")))
@@ -384,7 +385,7 @@ func TestVerifyCache(t *testing.T) {
 func TestVerifyJWKS(t *testing.T) {
 	t.Run("endpoint down, no key cached: unavailable", func(t *testing.T) {
 		f := newFixture(t)
-		f.pool.SetJWKSFailure(500)
+		f.pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
 		v := f.verifier(t, cognitoguard.Config{})
 		_, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a")))
 		if !errors.Is(err, cognitoguard.ErrUnavailable) {
@@ -397,7 +398,7 @@ func TestVerifyJWKS(t *testing.T) {
 		if err := v.Refresh(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		f.pool.SetJWKSFailure(503)
+		f.pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 		if _, err := v.Verify(t.Context(), f.pool.AccessToken("alice", cognitotest.WithClient("client-a"))); err != nil {
 			t.Fatalf("Verify during outage: %v", err)
 		}
@@ -457,7 +458,7 @@ func TestVerifyMultiplePools(t *testing.T) {
 		}
 	}
 	// A token claiming pool A's issuer but signed by pool B's key fails.
-	forged := a.AccessToken("u", cognitotest.WithSigningKey(b.SigningKey()))
+	forged := a.AccessToken("u", cognitotest.WithSigningKey(b.AccessSigningKey()))
 	if _, err := v.Verify(t.Context(), forged); !errors.Is(err, cognitoguard.ErrSignature) && !errors.Is(err, cognitoguard.ErrUnknownKey) {
 		t.Fatalf("cross-pool forgery: %v", err)
 	}

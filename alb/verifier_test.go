@@ -28,7 +28,8 @@ func newFixture(t *testing.T, cfg alb.Config) *fixture {
 	f := &fixture{pool: cognitotest.NewPool(cognitotest.Config{}), lb: cognitotest.NewALB(cognitotest.ALBConfig{})}
 	t.Cleanup(f.pool.Close)
 	t.Cleanup(f.lb.Close)
-	f.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Attributes: map[string]string{"custom:tenant": "t1"}})
+	f.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+		Attributes: map[string]string{"custom:tenant": "t1", "email_verified": "true"}})
 	f.pool.AddUser(cognitotest.User{Username: "bob"})
 	if cfg.KeyURL == "" {
 		cfg.KeyURL = f.lb.KeyURL()

@@ -129,17 +129,15 @@ func (a *ALB) serveKey(w http.ResponseWriter, r *http.Request) {
 
 // DataToken mints the x-amzn-oidc-data token the load balancer would add
 // for a user of p signed in through p's default client (usernameOrSub is
-// resolved as by [Pool.User]; an unknown name adds a user). Options:
+// resolved as by [Pool.SignIn]; an unknown name adds a user).
+// email_verified is present, as a string, only when the user has it. Options:
 // [WithClaims] and [WithHeader] override, add or delete payload claims and
 // header fields (the signature stays valid over the exact bytes),
 // [WithExpiry] sets exp (payload and header) and [WithClient] the client
 // header field; the others are ignored.
 func (a *ALB) DataToken(p *Pool, usernameOrSub string, opts ...TokenOption) string {
 	o := buildOptions(opts)
-	u, ok := p.User(usernameOrSub)
-	if !ok {
-		u = p.AddUser(User{Username: usernameOrSub})
-	}
+	u := p.mintUser(usernameOrSub)
 	exp := a.now().Add(a.ttl)
 	if !o.exp.IsZero() {
 		exp = o.exp
@@ -162,12 +160,10 @@ func (a *ALB) DataToken(p *Pool, usernameOrSub string, opts ...TokenOption) stri
 	h.apply(o.header)
 	var c object
 	c.set("sub", u.Sub)
-	if u.Email != "" {
-		v := u.Attributes["email_verified"]
-		if v == "" {
-			v = "true"
-		}
+	if v, ok := u.Attributes["email_verified"]; ok {
 		c.set("email_verified", v)
+	}
+	if u.Email != "" {
 		c.set("email", u.Email)
 	}
 	c.set("username", u.Username)

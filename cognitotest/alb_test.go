@@ -87,7 +87,11 @@ func TestALBDataToken(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	a := cognitotest.NewALB(cognitotest.ALBConfig{Now: func() time.Time { return now }})
 	t.Cleanup(a.Close)
-	u := p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	u := p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Attributes: map[string]string{"email_verified": "true"}})
+	p.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com"})
+	if _, bob, _ := albParts(t, a.DataToken(p, "bob")); bob["email_verified"] != nil {
+		t.Error("email_verified implied by an email")
+	}
 
 	tok := a.DataToken(p, "alice")
 	h, c, sig := albParts(t, tok)

@@ -53,11 +53,16 @@ type injectedFailure struct {
 // FailNext makes the next n calls of API operation op (such as
 // "GlobalSignOut") fail with error type errType (such as
 // "TooManyRequestsException" or "InternalErrorException") and HTTP status
-// (400 if 0) before doing anything else. Calls to FailNext for the same op
+// (if 0: 500 for InternalErrorException, as Cognito answers it, else 400)
+// before doing anything else. Calls to FailNext for the same op
 // queue up, served in order; n <= 0 cancels the pending failures of op.
 // Failed calls count in [Pool.Calls].
 func (p *Pool) FailNext(op, errType string, status, n int) {
-	if status == 0 {
+	switch {
+	case status != 0:
+	case errType == "InternalErrorException":
+		status = http.StatusInternalServerError
+	default:
 		status = http.StatusBadRequest
 	}
 	p.mu.Lock()
@@ -91,17 +96,57 @@ func (p *Pool) SetAPIDelay(d time.Duration) {
 type apiHandler func(p *Pool, body []byte) (any, *apiError)
 
 var apiHandlers = map[string]apiHandler{
-	"InitiateAuth":           (*Pool).initiateAuth,
-	"AdminInitiateAuth":      (*Pool).adminInitiateAuth,
-	"GlobalSignOut":          (*Pool).globalSignOut,
-	"AdminUserGlobalSignOut": (*Pool).adminUserGlobalSignOut,
-	"AdminGetUser":           (*Pool).adminGetUser,
-	"GetUser":                (*Pool).getUser,
-	"RevokeToken":            (*Pool).revokeToken,
-	"AdminDisableUser":       (*Pool).adminDisableUser,
-	"AdminEnableUser":        (*Pool).adminEnableUser,
-	"AdminDeleteUser":        (*Pool).adminDeleteUser,
-	"CreateUserPoolClient":   (*Pool).createUserPoolClient,
+	"InitiateAuth":              (*Pool).initiateAuth,
+	"AdminInitiateAuth":         (*Pool).adminInitiateAuth,
+	"GlobalSignOut":             (*Pool).globalSignOut,
+	"AdminUserGlobalSignOut":    (*Pool).adminUserGlobalSignOut,
+	"AdminGetUser":              (*Pool).adminGetUser,
+	"GetUser":                   (*Pool).getUser,
+	"RevokeToken":               (*Pool).revokeToken,
+	"AdminDisableUser":          (*Pool).adminDisableUser,
+	"AdminEnableUser":           (*Pool).adminEnableUser,
+	"AdminDeleteUser":           (*Pool).adminDeleteUser,
+	"CreateUserPoolClient":      (*Pool).createUserPoolClient,
+	"GetTokensFromRefreshToken": (*Pool).getTokensFromRefreshToken,
+}
+
+// countCall counts a call of op and returns the delay to apply and the
+// injected failure to answer with, if any.
+func (p *Pool) countCall(op string) (time.Duration, *apiError) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[op]++
+	q := p.failures[op]
+	if len(q) == 0 {
+		return p.apiDelay, nil
+	}
+	f := q[0]
+	if f.remaining--; f.remaining == 0 {
+		p.failures[op] = q[1:]
+	}
+	if len(p.failures[op]) == 0 {
+		delete(p.failures, op)
+	}
+	return p.apiDelay, &apiError{f.status, f.errType, "cognitotest: injected " + f.errType}
+}
+
+// wait sleeps d, or drops the connection unanswered when the client gives
+// up or the pool closes first.
+func (p *Pool) wait(r *http.Request, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		panic(http.ErrAbortHandler) // no answer: the client is gone
+	case <-p.done:
+		// Drop the connection rather than let net/http send an empty
+		// 200, which the SDK would take for success.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -121,36 +166,8 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p.mu.Lock()
-	p.calls[op]++
-	delay := p.apiDelay
-	var injected *apiError
-	if q := p.failures[op]; len(q) > 0 {
-		f := q[0]
-		injected = &apiError{f.status, f.errType, "cognitotest: injected " + f.errType}
-		if f.remaining--; f.remaining == 0 {
-			p.failures[op] = q[1:]
-		}
-		if len(p.failures[op]) == 0 {
-			delete(p.failures, op)
-		}
-	}
-	p.mu.Unlock()
-
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			panic(http.ErrAbortHandler) // no answer: the client is gone
-		case <-p.done:
-			t.Stop()
-			// Drop the connection rather than let net/http send an
-			// empty 200, which the SDK would take for success.
-			panic(http.ErrAbortHandler)
-		}
-	}
+	delay, injected := p.countCall(op)
+	p.wait(r, delay)
 	if injected != nil {
 		writeError(w, injected)
 		return
@@ -183,6 +200,9 @@ func setHeaders(w http.ResponseWriter) {
 func writeError(w http.ResponseWriter, e *apiError) {
 	setHeaders(w)
 	w.Header().Set("X-Amzn-Errortype", e.errType+":")
+	if e.message != "" {
+		w.Header().Set("X-Amzn-Errormessage", e.message)
+	}
 	w.WriteHeader(e.status)
 	body := map[string]string{"__type": e.errType}
 	if e.message != "" {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"time"
 )
 
 type authResult struct {
@@ -111,17 +110,7 @@ func (p *Pool) passwordAuth(in initiateAuthInput, flow string) (any, *apiError) 
 	s := p.newSessionLocked(u, in.ClientId, now)
 	mi := p.mintInputLocked(u, s, now)
 	p.mu.Unlock()
-	o := new(tokenOptions)
-	return initiateAuthOutput{
-		AuthenticationResult: authResult{
-			AccessToken:  mi.access(o),
-			ExpiresIn:    int64(p.accessTTL / time.Second),
-			IdToken:      mi.id(o),
-			RefreshToken: s.refreshToken,
-			TokenType:    "Bearer",
-		},
-		ChallengeParameters: map[string]string{},
-	}, nil
+	return mi.authOutput(s.refreshToken), nil
 }
 
 // signInStatus refuses the sign-in of a user whose password matched but
@@ -136,60 +125,6 @@ func signInStatus(u *userRecord) *apiError {
 		return &apiError{http.StatusBadRequest, "PasswordResetRequiredException", "Password reset required for the user"}
 	}
 	return nil
-}
-
-func (p *Pool) refreshAuth(in initiateAuthInput) (any, *apiError) {
-	c, e := p.authClient(in, AllowRefreshTokenAuth)
-	if e != nil {
-		return nil, e
-	}
-	rt := in.AuthParameters["REFRESH_TOKEN"]
-	if rt == "" {
-		return nil, errInvalidParameter("Missing required parameter REFRESH_TOKEN")
-	}
-	p.mu.Lock()
-	now := p.now()
-	s := p.sessions[rt]
-	var u *userRecord
-	if s != nil {
-		u = p.userBySubLocked(s.sub)
-	}
-	if s == nil || u == nil {
-		p.mu.Unlock()
-		return nil, errNotAuthorized("Invalid Refresh Token")
-	}
-	// The SECRET_HASH of a refresh is over the user's internal username,
-	// whatever the user signed in with.
-	if e := checkSecretHash(c, in, u.Username); e != nil {
-		p.mu.Unlock()
-		return nil, e
-	}
-	switch {
-	case s.clientID != in.ClientId:
-		p.mu.Unlock()
-		return nil, errNotAuthorized("Refresh Token has different Client")
-	case s.revoked:
-		p.mu.Unlock()
-		return nil, errNotAuthorized("Refresh Token has been revoked")
-	case u.Disabled:
-		p.mu.Unlock()
-		return nil, errDisabled
-	case !now.Before(s.issued.Add(p.refreshTTL)):
-		p.mu.Unlock()
-		return nil, errNotAuthorized("Refresh Token has expired")
-	}
-	mi := p.mintInputLocked(u, s, now)
-	p.mu.Unlock()
-	o := new(tokenOptions)
-	return initiateAuthOutput{
-		AuthenticationResult: authResult{
-			AccessToken: mi.access(o),
-			ExpiresIn:   int64(p.accessTTL / time.Second),
-			IdToken:     mi.id(o),
-			TokenType:   "Bearer",
-		},
-		ChallengeParameters: map[string]string{},
-	}, nil
 }
 
 // checkSecretHash checks InitiateAuth's SECRET_HASH for username when

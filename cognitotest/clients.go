@@ -49,6 +49,17 @@ type AppClient struct {
 	// carry no origin_jti, its ID tokens no jti, and RevokeToken answers
 	// UnsupportedOperationException. Global sign-outs still revoke.
 	DisableTokenRevocation bool
+
+	// RefreshTokenRotation turns on Cognito's refresh token rotation:
+	// GetTokensFromRefreshToken then also returns a new refresh token,
+	// valid until the original one would have expired, and retires the
+	// one presented after RetryGracePeriod (0 to 60 seconds; NewPool
+	// panics on another value). REFRESH_TOKEN_AUTH is refused. Tokens
+	// carry origin_jti and jti even with DisableTokenRevocation, as
+	// Cognito adds them for rotation. Revoking one refresh token of a
+	// rotated session revokes them all.
+	RefreshTokenRotation bool
+	RetryGracePeriod     time.Duration
 }
 
 var (
@@ -97,6 +108,9 @@ func configClients(cfg Config) []*AppClient {
 		seen[c.ID] = c
 		if c.ExplicitAuthFlows == nil {
 			c.ExplicitAuthFlows = slices.Clone(configAuthFlows)
+		}
+		if c.RetryGracePeriod < 0 || c.RetryGracePeriod > time.Minute {
+			panic(fmt.Sprintf("cognitotest: client %q: RetryGracePeriod %v out of [0, 60s]", c.ID, c.RetryGracePeriod))
 		}
 		if !validAuthFlows(c.ExplicitAuthFlows) {
 			panic(fmt.Sprintf("cognitotest: client %q: invalid ExplicitAuthFlows %q", c.ID, c.ExplicitAuthFlows))
@@ -154,6 +168,10 @@ type createClientInput struct {
 	GenerateSecret        bool
 	ExplicitAuthFlows     []string
 	EnableTokenRevocation *bool
+	RefreshTokenRotation  *struct {
+		Feature                 string
+		RetryGracePeriodSeconds int
+	}
 }
 
 type userPoolClient struct {
@@ -163,8 +181,12 @@ type userPoolClient struct {
 	ClientSecret          string `json:",omitempty"`
 	ExplicitAuthFlows     []string
 	EnableTokenRevocation bool
-	CreationDate          float64
-	LastModifiedDate      float64
+	RefreshTokenRotation  struct {
+		Feature                 string
+		RetryGracePeriodSeconds int
+	}
+	CreationDate     float64
+	LastModifiedDate float64
 }
 
 // createUserPoolClient adds a client with Cognito's defaults.
@@ -189,11 +211,18 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 		c.Secret = randomString(51)
 	}
 	c.DisableTokenRevocation = in.EnableTokenRevocation != nil && !*in.EnableTokenRevocation
+	if r := in.RefreshTokenRotation; r != nil {
+		if r.RetryGracePeriodSeconds < 0 || r.RetryGracePeriodSeconds > 60 {
+			return nil, errInvalidParameter("cognitotest: RetryGracePeriodSeconds out of [0, 60]")
+		}
+		c.RefreshTokenRotation = r.Feature == "ENABLED"
+		c.RetryGracePeriod = time.Duration(r.RetryGracePeriodSeconds) * time.Second
+	}
 	p.mu.Lock()
 	p.clients = append(p.clients, c)
 	now := p.now()
 	p.mu.Unlock()
-	return struct{ UserPoolClient userPoolClient }{userPoolClient{
+	out := userPoolClient{
 		UserPoolId:            p.poolID,
 		ClientName:            in.ClientName,
 		ClientId:              c.ID,
@@ -202,7 +231,13 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 		EnableTokenRevocation: !c.DisableTokenRevocation,
 		CreationDate:          epochSeconds(now),
 		LastModifiedDate:      epochSeconds(now),
-	}}, nil
+	}
+	out.RefreshTokenRotation.Feature = "DISABLED"
+	if c.RefreshTokenRotation {
+		out.RefreshTokenRotation.Feature = "ENABLED"
+	}
+	out.RefreshTokenRotation.RetryGracePeriodSeconds = int(c.RetryGracePeriod / time.Second)
+	return struct{ UserPoolClient userPoolClient }{out}, nil
 }
 
 // randomString returns n random lowercase letters and digits, the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -170,5 +171,85 @@ func TestClientsConfigInvalid(t *testing.T) {
 			}()
 			cognitotest.NewPool(cfg).Close()
 		})
+	}
+}
+
+func TestRefreshTokenRotation(t *testing.T) {
+	p, clock := newPool(t, cognitotest.Config{
+		ClientIDs: []string{"plain"},
+		Clients: []cognitotest.AppClient{
+			{ID: "rotating", RefreshTokenRotation: true, RetryGracePeriod: 10 * time.Second},
+			{ID: "rotating-no-revocation", RefreshTokenRotation: true, DisableTokenRevocation: true},
+		},
+	})
+	p.AddUser(cognitotest.User{Username: "alice", Password: "pw"})
+	c := sdkClient(p)
+	get := func(client, rt string) (*types.AuthenticationResultType, error) {
+		out, err := c.GetTokensFromRefreshToken(t.Context(), &cip.GetTokensFromRefreshTokenInput{
+			ClientId: aws.String(client), RefreshToken: aws.String(rt),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.AuthenticationResult, nil
+	}
+	password := map[string]string{"USERNAME": "alice", "PASSWORD": "pw"}
+
+	t.Run("rotation brings origin_jti and jti", func(t *testing.T) {
+		idc := claims(t, p.SignIn("alice", cognitotest.WithClient("rotating-no-revocation")).IDToken)
+		if idc["origin_jti"] == nil || idc["jti"] == nil {
+			t.Errorf("ID token claims %v lack origin_jti or jti", idc)
+		}
+	})
+	t.Run("without rotation", func(t *testing.T) {
+		res, err := initiate(t, c, p, false, types.AuthFlowTypeUserPasswordAuth, "plain", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := get("plain", aws.ToString(res.RefreshToken))
+		if err != nil || out.RefreshToken != nil || out.AccessToken == nil {
+			t.Fatalf("GetTokensFromRefreshToken = %+v, %v; want new access and ID tokens only", out, err)
+		}
+	})
+
+	res, err := initiate(t, c, p, false, types.AuthFlowTypeUserPasswordAuth, "rotating", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := aws.ToString(res.RefreshToken)
+	_, err = initiate(t, c, p, false, types.AuthFlowTypeRefreshTokenAuth, "rotating", map[string]string{"REFRESH_TOKEN": first})
+	wantAPIError(t, err, "InvalidParameterException", "rotation")
+
+	out, err := get("rotating", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := aws.ToString(out.RefreshToken)
+	if second == "" || second == first {
+		t.Fatalf("rotation returned refresh token %q", second)
+	}
+	if claims(t, aws.ToString(out.AccessToken))["origin_jti"] != claims(t, aws.ToString(res.AccessToken))["origin_jti"] {
+		t.Error("a rotated refresh token started another session")
+	}
+	clock.Advance(9 * time.Second)
+	if _, err := get("rotating", first); err != nil {
+		t.Errorf("retry within the grace period: %v", err)
+	}
+	clock.Advance(time.Second)
+	_, err = get("rotating", first)
+	wantAPIError(t, err, "NotAuthorizedException", "rotated")
+	if _, err := get("rotating", second); err != nil {
+		t.Errorf("the new refresh token: %v", err)
+	}
+	_, err = get("plain", second)
+	wantAPIError(t, err, "NotAuthorizedException", "Refresh Token has different Client")
+
+	// Revoking any token of the family ends the session.
+	if _, err := c.RevokeToken(t.Context(), &cip.RevokeTokenInput{Token: out.RefreshToken, ClientId: aws.String("rotating")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range []string{first, second} {
+		_, err = get("rotating", rt)
+		wantAPIError(t, err, "NotAuthorizedException", "Refresh Token has been revoked")
 	}
 }

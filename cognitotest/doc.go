@@ -46,8 +46,8 @@
 // public halves at [Pool.JWKSURL] (Issuer() + "/.well-known/jwks.json"), in
 // Cognito's format; an OpenID configuration document is served at Issuer()
 // + "/.well-known/openid-configuration". [Pool.RotateKeys] replaces both
-// keys. [Pool.SetJWKSFailure] and [Pool.SetJWKSHandler] make the endpoint
-// fail, and [Pool.JWKSHits] counts its requests.
+// keys. [Pool.SetJWKSHandler] makes the endpoint fail, and
+// [Pool.JWKSHits] counts its requests.
 //
 // # Users
 //
@@ -94,6 +94,11 @@
 //     another client "Refresh Token has different Client". A client with a
 //     secret needs SECRET_HASH ([SecretHash]): over the name signed in
 //     with, and for a refresh over the user's username.
+//   - GetTokensFromRefreshToken: a refresh as above (ClientSecret in
+//     place of SECRET_HASH) that, for a client with
+//     [AppClient.RefreshTokenRotation], also returns a new refresh token and
+//     retires the one presented after the client's grace period; such a
+//     client refuses REFRESH_TOKEN_AUTH.
 //   - CreateUserPoolClient adds an app client with Cognito's defaults (no
 //     password flow unless ExplicitAuthFlows says so; token revocation on
 //     unless EnableTokenRevocation is false; a secret if GenerateSecret).
@@ -122,10 +127,10 @@
 //     UnsupportedTokenTypeException; a client without token revocation
 //     UnsupportedOperationException.
 //
-// Any other operation gives UnknownOperationException. Errors take Cognito's
-// shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType and a JSON body
-// with __type and message), so the SDK returns its typed exceptions, such as
-// *types.NotAuthorizedException.
+// Any other operation gives UnknownOperationException. Errors take
+// Cognito's shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType,
+// X-Amzn-ErrorMessage and a JSON body with __type and message), so the SDK
+// returns its typed exceptions, such as *types.NotAuthorizedException.
 //
 // As in Cognito, a revoked session only matters to the pool's own API: the
 // minted access and ID tokens themselves remain valid JWTs until they
@@ -138,15 +143,50 @@
 // error type and status, [Pool.SetAPIDelay] slows every call down, and
 // [Pool.Calls] counts the calls per operation.
 //
+// # Application Load Balancer
+//
+// [NewALB] fakes an ALB with Cognito authentication: it serves its ES256
+// public key as the ALB's key endpoint does and mints the
+// x-amzn-oidc-data tokens an ALB forwards to its targets.
+//
 // # Differences from Cognito
 //
-// The fake has no MFA, challenges, SRP, hosted UI, or user states other
-// than those of [User.Status]. Error messages follow
-// Cognito's where known and are otherwise marked "cognitotest:".
-// It keeps every session it starts (a few hundred bytes each: the refresh
-// token, its origin_jti, revocation state) for the life of the Pool, so
-// that an old refresh token always gets Cognito's answer for it; a test
-// double, it is not meant for millions of sign-ins.
+// In what it serves, the fake fails where Cognito fails, as far as public
+// sources show; what it cannot or does not model is listed here, with why.
+//
+//   - Issuer and endpoints: http://127.0.0.1:port/<pool ID>, not
+//     https://cognito-idp.<region>.amazonaws.com/<pool ID> nor the updated
+//     issuer-cognito-idp format: a test server cannot serve AWS's hosts.
+//     Verifiers MUST be configured with [Pool.Issuer] (no region is implied
+//     by the pool ID). Multi-Region replication is not modeled.
+//   - Keys: two RSA-2048 keys generated per pool, kid the base64 SHA-256 of
+//     the public key (Cognito's kids are opaque base64 strings of the same
+//     length). Cognito does not rotate keys on its own; [Pool.RotateKeys]
+//     exists to test rotation anyway.
+//   - No IAM: credentials and SigV4 signatures are not checked, so the
+//     Admin* operations succeed for any caller.
+//   - No MFA, challenges, SRP, CUSTOM_AUTH or USER_AUTH flows, devices,
+//     Lambda triggers, hosted UI or OAuth 2.0 endpoints (authorize, token,
+//     revoke, logout, userInfo), and user statuses only as [User.Status]
+//     lists them: each needs a protocol the fake does not speak. Tokens are
+//     those of the user-pool API (scope aws.cognito.signin.user.admin; no
+//     at_hash, nonce or version) unless [TokenOption]s bend them.
+//   - Errors: a sign-in of an unknown user answers as a wrong password
+//     does, as with PreventUserExistenceErrors (the default of new pools);
+//     messages are
+//     Cognito's where sources show them and are otherwise marked
+//     "cognitotest:". No rate limits: [Pool.FailNext] injects throttling.
+//   - Users: [Pool.AddUser] replaces a user by username and does not refuse
+//     alias clashes (Cognito: AliasExistsException; here the earliest added
+//     user wins). The minting methods mint for any user, disabled or not,
+//     as an oracle. A federated user's identity-provider group comes last in
+//     cognito:groups (Cognito orders groups by precedence). A refresh token
+//     of a deleted user gets "Invalid Refresh Token".
+//   - Lifetimes are per pool ([Config]), not per app client.
+//   - Memory: every session started is kept for the life of the Pool (a
+//     few hundred bytes each), so that an old refresh token always gets
+//     Cognito's answer for it; a test double, it is not meant for millions
+//     of sign-ins.
 //
 // # Concurrency
 //

@@ -76,7 +76,7 @@ func ExamplePool_AccessToken() {
 	if err := d.Decode(&claims); err != nil {
 		panic(err)
 	}
-	for _, k := range []string{"sub", "username", "token_use", "client_id", "scope", "cognito:groups", "auth_time", "iat", "exp", "version"} {
+	for _, k := range []string{"sub", "username", "token_use", "client_id", "scope", "cognito:groups", "auth_time", "iat", "exp"} {
 		fmt.Printf("%s: %v\n", k, claims[k])
 	}
 	fmt.Println("iss is the pool:", claims["iss"] == pool.Issuer())
@@ -90,7 +90,6 @@ func ExamplePool_AccessToken() {
 	// auth_time: 1735787045
 	// iat: 1735787045
 	// exp: 1735790645
-	// version: 2
 	// iss is the pool: true
 }
 
@@ -175,7 +174,7 @@ func ExamplePool_FailNext() {
 }
 
 // Making the JWKS endpoint fail, then serve garbage, then recover.
-func ExamplePool_SetJWKSFailure() {
+func ExamplePool_SetJWKSHandler() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	get := func() {
@@ -188,9 +187,10 @@ func ExamplePool_SetJWKSFailure() {
 		fmt.Println(resp.StatusCode, strings.HasPrefix(string(b), `{"keys":[`))
 	}
 
-	pool.SetJWKSFailure(http.StatusServiceUnavailable)
+	pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
 	get()
-	pool.SetJWKSFailure(0)
 	pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<html>")
 	}))

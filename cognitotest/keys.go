@@ -55,9 +55,9 @@ func (p *Pool) RotateKeys() {
 	p.mu.Unlock()
 }
 
-// SigningKey returns the current private key of access tokens, whose kid is
-// [Pool.AccessKeyID]. Tests MUST NOT mutate it.
-func (p *Pool) SigningKey() *rsa.PrivateKey {
+// AccessSigningKey returns the current private key of access tokens, whose
+// kid is [Pool.AccessKeyID]. Tests MUST NOT mutate it.
+func (p *Pool) AccessSigningKey() *rsa.PrivateKey {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.accessKey.key
@@ -122,21 +122,9 @@ func (p *Pool) JWKS() []byte {
 	return b
 }
 
-// SetJWKSFailure makes the JWKS endpoint answer every request with status
-// and a short JSON error body, until it is called with 0, which restores
-// normal service. A failure status takes precedence over a handler set with
-// [Pool.SetJWKSHandler].
-func (p *Pool) SetJWKSFailure(status int) {
-	if status != 0 && (status < 100 || status > 999) {
-		panic("cognitotest: SetJWKSFailure: invalid status " + strconv.Itoa(status))
-	}
-	p.mu.Lock()
-	p.jwksStatus = status
-	p.mu.Unlock()
-}
-
 // SetJWKSHandler makes h answer the requests to the JWKS endpoint, for
-// example to serve garbage, an oversized body or a slow response. A nil h
+// example to fail with a status, serve garbage, an oversized body or a
+// slow response. A nil h
 // restores the default handler. Requests answered by h still count in
 // [Pool.JWKSHits]. A slow h SHOULD return when its request's context is
 // done, or [Pool.Close] waits for it.
@@ -153,13 +141,9 @@ func (p *Pool) JWKSHits() int64 { return p.jwksHits.Load() }
 func (p *Pool) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	p.jwksHits.Add(1)
 	p.mu.Lock()
-	status, h := p.jwksStatus, p.jwksHandler
+	h := p.jwksHandler
 	p.mu.Unlock()
 	switch {
-	case status != 0:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(`{"message":"cognitotest: injected JWKS failure"}`))
 	case h != nil:
 		h.ServeHTTP(w, r)
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:

@@ -126,7 +126,6 @@ type Pool struct {
 	current        map[sessionKey]*session
 	revokedOrigins map[string]struct{}
 	signedOut      map[string]time.Time // by sub
-	jwksStatus     int
 	jwksHandler    http.Handler
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
@@ -142,8 +141,9 @@ type session struct {
 	originJTI    string
 	eventID      string
 	authTime     time.Time
-	issued       time.Time
+	issued       time.Time // of the first refresh token of a rotated family
 	revoked      bool
+	rotatedOut   time.Time // when rotation retired this refresh token; zero if it did not
 }
 
 type sessionKey struct{ sub, clientID string }

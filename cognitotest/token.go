@@ -161,7 +161,7 @@ func (p *Pool) SignIn(usernameOrSub string, opts ...TokenOption) Tokens {
 // has none (or it was revoked). usernameOrSub is resolved as by SignIn.
 //
 // The claims are Cognito's, in Cognito's order: sub, cognito:groups (left
-// out when empty), iss, version (2), client_id, origin_jti, event_id,
+// out when empty), iss, client_id, origin_jti, event_id,
 // token_use ("access"), scope, auth_time, exp, iat, jti, username. The
 // header is {"kid":…,"alg":"RS256"}; the key is the access-token key, not
 // the ID-token key.
@@ -219,7 +219,7 @@ func (p *Pool) mintInputLocked(u *userRecord, s *session, now time.Time) mintInp
 		user:      u.User.clone(),
 		created:   u.created,
 		poolID:    p.poolID,
-		noRevoke:  c != nil && c.DisableTokenRevocation,
+		noRevoke:  c != nil && c.DisableTokenRevocation && !c.RefreshTokenRotation,
 		s:         *s,
 		now:       now,
 		issuer:    p.issuer,
@@ -269,7 +269,6 @@ func (in mintInput) access(o *tokenOptions) string {
 		c.set("cognito:groups", g)
 	}
 	c.set("iss", in.issuer)
-	c.set("version", 2)
 	c.set("client_id", in.s.clientID)
 	if !in.noRevoke {
 		c.set("origin_jti", in.s.originJTI)

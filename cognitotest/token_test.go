@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"io"
-	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -36,10 +34,10 @@ func TestNewPoolDefaults(t *testing.T) {
 			t.Errorf("%s() = %q, want %q", c.name, c.got, c.want)
 		}
 	}
-	if p.AccessKeyID() == p.IDKeyID() || p.SigningKey().Equal(p.IDSigningKey()) {
+	if p.AccessKeyID() == p.IDKeyID() || p.AccessSigningKey().Equal(p.IDSigningKey()) {
 		t.Error("access and ID tokens share a key")
 	}
-	if n := p.SigningKey().N.BitLen(); n != 2048 {
+	if n := p.AccessSigningKey().N.BitLen(); n != 2048 {
 		t.Errorf("key size %d, want 2048", n)
 	}
 	p.Close() // a second Close (from Cleanup) must be harmless
@@ -129,7 +127,7 @@ func TestAccessTokenClaims(t *testing.T) {
 	u := p.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admin", "staff"}})
 	tok := p.AccessToken("alice")
 
-	wantOrder := []string{"sub", "cognito:groups", "iss", "version", "client_id", "origin_jti", "event_id",
+	wantOrder := []string{"sub", "cognito:groups", "iss", "client_id", "origin_jti", "event_id",
 		"token_use", "scope", "auth_time", "exp", "iat", "jti", "username"}
 	if got := keyOrder(t, segment(t, tok, 1)); !slices.Equal(got, wantOrder) {
 		t.Errorf("claims order = %v, want %v", got, wantOrder)
@@ -146,7 +144,6 @@ func TestAccessTokenClaims(t *testing.T) {
 		"sub":            u.Sub,
 		"cognito:groups": []any{"admin", "staff"},
 		"iss":            p.Issuer(),
-		"version":        json.Number("2"),
 		"client_id":      p.ClientID(),
 		"token_use":      "access",
 		"scope":          "aws.cognito.signin.user.admin",
@@ -367,7 +364,7 @@ func TestTokenOptions(t *testing.T) {
 				}
 			}
 			// Whatever the header says, the signature is RS256 over the bytes.
-			key := p.SigningKey()
+			key := p.AccessSigningKey()
 			if tt.signer != nil {
 				key = tt.signer
 			}
@@ -419,130 +416,6 @@ func TestSessions(t *testing.T) {
 		}
 		if c := claims(t, p.AccessToken("alice")); c["origin_jti"] == s["origin_jti"] {
 			t.Error("AccessToken reused a revoked session")
-		}
-	})
-}
-
-func TestRotateKeys(t *testing.T) {
-	p, _ := newPool(t, cognitotest.Config{})
-	old := p.SignIn("alice")
-	oldKids := []string{p.AccessKeyID(), p.IDKeyID()}
-
-	p.RotateKeys()
-	keys := fetchJWKS(t, p.JWKSURL())
-	if len(keys) != 2 {
-		t.Fatalf("JWKS has %d keys after rotation, want 2", len(keys))
-	}
-	for _, kid := range oldKids {
-		if _, ok := keys[kid]; ok {
-			t.Errorf("old kid %q still served", kid)
-		}
-	}
-	for _, tok := range []string{old.AccessToken, old.IDToken} {
-		if err := verifyWithJWKS(t, tok, keys); err == nil {
-			t.Error("token signed before rotation verifies against the new JWKS")
-		}
-	}
-	fresh := p.SignIn("alice")
-	for _, tok := range []string{fresh.AccessToken, fresh.IDToken} {
-		if err := verifyWithJWKS(t, tok, keys); err != nil {
-			t.Errorf("token signed after rotation: %v", err)
-		}
-	}
-}
-
-func TestJWKSEndpoint(t *testing.T) {
-	p, _ := newPool(t, cognitotest.Config{})
-	get := func(t *testing.T, method string) (int, string, http.Header) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, p.JWKSURL(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, string(b), resp.Header
-	}
-	garbage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "not json")
-	})
-
-	tests := []struct {
-		name       string
-		setup      func()
-		method     string
-		wantStatus int
-		wantBody   string // substring
-	}{
-		{"healthy", func() {}, http.MethodGet, 200, `"kty":"RSA"`},
-		{"failure 503", func() { p.SetJWKSFailure(503) }, http.MethodGet, 503, "injected"},
-		{"failure wins over handler", func() { p.SetJWKSFailure(500); p.SetJWKSHandler(garbage) }, http.MethodGet, 500, "injected"},
-		{"garbage handler", func() { p.SetJWKSFailure(0); p.SetJWKSHandler(garbage) }, http.MethodGet, 200, "not json"},
-		{"restored", func() { p.SetJWKSHandler(nil) }, http.MethodGet, 200, `"use":"sig"`},
-		{"POST refused", func() {}, http.MethodPost, 405, ""},
-	}
-	var hits int64
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.setup()
-			status, body, h := get(t, tt.method)
-			hits++
-			if status != tt.wantStatus || !strings.Contains(body, tt.wantBody) {
-				t.Errorf("%s = %d %q, want %d containing %q", tt.method, status, body, tt.wantStatus, tt.wantBody)
-			}
-			if status == 200 && tt.wantBody != "not json" {
-				if ct := h.Get("Content-Type"); ct != "application/json" {
-					t.Errorf("Content-Type = %q", ct)
-				}
-				if _, err := parseJWKS([]byte(body)); err != nil {
-					t.Errorf("JWKS does not parse: %v", err)
-				}
-			}
-			if got := p.JWKSHits(); got != hits {
-				t.Errorf("JWKSHits() = %d, want %d", got, hits)
-			}
-		})
-	}
-
-	t.Run("JWKS method matches endpoint", func(t *testing.T) {
-		_, body, _ := get(t, http.MethodGet)
-		if body != string(p.JWKS()) {
-			t.Errorf("served %s, JWKS() %s", body, p.JWKS())
-		}
-	})
-	t.Run("openid-configuration", func(t *testing.T) {
-		resp, err := http.Get(p.Issuer() + "/.well-known/openid-configuration")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var raw map[string]any
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &raw); err != nil {
-			t.Fatal(err)
-		}
-		if raw["issuer"] != p.Issuer() || raw["jwks_uri"] != p.JWKSURL() {
-			t.Errorf("openid-configuration = %s", b)
-		}
-	})
-	t.Run("other pool's path is 404", func(t *testing.T) {
-		resp, err := http.Get(p.URL() + "/us-east-1_other/.well-known/jwks.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("status %d, want 404", resp.StatusCode)
 		}
 	})
 }

@@ -318,6 +318,14 @@ func (p *Pool) userForMintLocked(name string) *userRecord {
 	return r
 }
 
+// mintUser returns the user that the minting methods resolve name to,
+// adding it as they do.
+func (p *Pool) mintUser(name string) User {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.userForMintLocked(name).User.clone()
+}
+
 // deleteUserLocked removes r and revokes its sessions.
 func (p *Pool) deleteUserLocked(r *userRecord) {
 	p.revokeAllLocked(r.Sub, p.now())

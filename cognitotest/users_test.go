@@ -1,6 +1,7 @@
 package cognitotest_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -107,6 +108,17 @@ func TestFederatedUserTokens(t *testing.T) {
 	}
 	if out.UserStatus != types.UserStatusTypeExternalProvider {
 		t.Errorf("UserStatus = %q", out.UserStatus)
+	}
+	var identities []map[string]any
+	for _, a := range out.UserAttributes {
+		if aws.ToString(a.Name) == "identities" {
+			if err := json.Unmarshal([]byte(aws.ToString(a.Value)), &identities); err != nil {
+				t.Fatalf("identities attribute: %v", err)
+			}
+		}
+	}
+	if len(identities) != 1 || identities[0]["providerName"] != "Google" || identities[0]["userId"] != "1047" {
+		t.Errorf("identities attribute = %v", identities)
 	}
 	if _, ok := claims(t, p.IDToken("alice"))["identities"]; ok {
 		t.Error("a local user's ID token has identities")

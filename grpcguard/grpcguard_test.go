@@ -3,6 +3,7 @@ package grpcguard_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -26,7 +27,7 @@ func TestUnary(t *testing.T) {
 	client, svc := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{}), grpcguard.Config{}))
 	scoped, scopedSvc := startServer(t, grpcguard.New(newVerifier(t, pool, cognitoguard.Config{RequiredScopes: []string{"orders/write"}}), grpcguard.Config{}))
 	down := newPool(t, cognitotest.Config{})
-	down.SetJWKSFailure(503)
+	down.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 	unavailable, downSvc := startServer(t, grpcguard.New(newVerifier(t, down, cognitoguard.Config{}), grpcguard.Config{}))
 
 	good := pool.AccessToken("alice")
@@ -47,7 +48,7 @@ func TestUnary(t *testing.T) {
 		{"not a JWT", client, []string{"Bearer abc.def"}, codes.Unauthenticated},
 		{"outside b64token", client, []string{"Bearer " + good + "!"}, codes.Unauthenticated},
 		{"expired", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithExpiry(time.Now().Add(-time.Minute)))}, codes.Unauthenticated},
-		{"foreign key", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithSigningKey(foreign.SigningKey()))}, codes.Unauthenticated},
+		{"foreign key", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithSigningKey(foreign.AccessSigningKey()))}, codes.Unauthenticated},
 		{"ID token", client, []string{"Bearer " + pool.IDToken("alice")}, codes.Unauthenticated},
 		{"other client", client, []string{"Bearer " + pool.AccessToken("alice", cognitotest.WithClient("intruder"))}, codes.Unauthenticated},
 		{"scope missing", scoped, []string{"Bearer " + good}, codes.PermissionDenied},

@@ -54,10 +54,10 @@ func newFixture(tb testing.TB) *fixture {
 		}
 	})
 	f := &fixture{pool: p, cg: v}
-	f.sign = [3]*rsa.PrivateKey{p.SigningKey(), p.IDSigningKey(), foreign}
+	f.sign = [3]*rsa.PrivateKey{p.AccessSigningKey(), p.IDSigningKey(), foreign}
 	f.kids = [3]string{p.AccessKeyID(), p.IDKeyID(), "unknown-kid"}
 	f.pol = &policy{issuer: p.Issuer(), client: allowedClient, now: judgeNow, keys: map[string]*rsa.PublicKey{
-		p.AccessKeyID(): &p.SigningKey().PublicKey,
+		p.AccessKeyID(): &p.AccessSigningKey().PublicKey,
 		p.IDKeyID():     &p.IDSigningKey().PublicKey,
 	}}
 	return f

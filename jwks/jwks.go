@@ -385,7 +385,7 @@ func (s *Set) run(ctx context.Context, c *call) {
 	default:
 		attrs := []slog.Attr{slog.String("url", s.url), slog.Any("error", err)}
 		if backoff > 0 && s.cached() == 0 {
-			attrs = append(attrs, slog.Duration("retry_after", backoff))
+			attrs = append(attrs, slog.String("retry_after", backoff.String()))
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "jwks: fetch failed", attrs...)
 	}

@@ -138,8 +138,8 @@ func TestContractRealTokens(t *testing.T) {
 	}
 
 	t.Run("JWKS unavailable", func(t *testing.T) {
-		pool.SetJWKSFailure(http.StatusInternalServerError)
-		defer pool.SetJWKSFailure(0)
+		pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+		defer pool.SetJWKSHandler(nil)
 		cold := newVerifier(t, cognitoguard.Config{})
 		token := tok()
 		minted = append(minted, token)

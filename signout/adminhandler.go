@@ -49,7 +49,7 @@ type AdminConfig struct {
 
 	// Logger receives an Info record for each sign-out (the caller's sub,
 	// the username and the user's sub) and a Warn record for each failure.
-	// Nil discards.
+	// Nil: the Helper's logger ([Helper.Logger]).
 	Logger *slog.Logger
 }
 
@@ -96,9 +96,7 @@ func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
 	if h.pathValue == "" {
 		h.pathValue = "username"
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
+	h.log = loggerOf(h.log, s)
 	return h
 }
 

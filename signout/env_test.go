@@ -61,10 +61,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(e.pool.Close)
 	e.client = newClient(e.pool)
 	e.store = revocation.NewMemory(revocation.MemoryConfig{Now: e.clock.Now})
+	// The logger is set once, on the Verifier: the helper logs there.
 	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: e.pool.PoolID(), Issuers: []string{e.pool.Issuer()}, ClientIDs: []string{e.pool.ClientID()}}}, cognitoguard.Config{
 		TokenUse:   cognitoguard.TokenUseAny,
 		Revocation: e.store,
 		Now:        e.clock.Now,
+		Logger:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +82,6 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.so, err = signout.New(e.client, v, rec, cfg)
 	if err != nil {
 		t.Fatal(err)

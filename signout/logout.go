@@ -89,8 +89,8 @@ type LogoutConfig struct {
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives a Debug record for a request without a valid token
-	// and a Warn record for a failed sign-out (never the token). Nil
-	// discards.
+	// and a Warn record for a failed sign-out (never the token). Nil: the
+	// SignOuter's logger when it has a Logger method ([Helper.Logger]).
 	Logger *slog.Logger
 }
 
@@ -149,9 +149,7 @@ func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
 	if h.cop == nil {
 		h.cop = http.NewCrossOriginProtection()
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
+	h.log = loggerOf(h.log, s)
 	seen := make(map[string]bool)
 	for _, name := range append([]string{cfg.Cookie}, cfg.ClearCookies...) {
 		if name == "" || seen[name] {

@@ -136,10 +136,12 @@ func TestLogoutHandler(t *testing.T) {
 			want:      logoutWant{status: 503, retryAfter: true, cleared: true, signedOut: true, cognitoCall: true, bodyHas: "temporarily_unavailable", handled: signout.ErrStore},
 		},
 		{
-			name:  "keys unavailable: 503",
-			setup: func(e *logoutEnv) { e.pool.SetJWKSFailure(http.StatusInternalServerError) },
-			auth:  bearer,
-			want:  logoutWant{status: 503, retryAfter: true, cleared: true, handled: cognitoguard.ErrUnavailable},
+			name: "keys unavailable: 503",
+			setup: func(e *logoutEnv) {
+				e.pool.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+			},
+			auth: bearer,
+			want: logoutWant{status: 503, retryAfter: true, cleared: true, handled: cognitoguard.ErrUnavailable},
 		},
 		{
 			name: "cookie, same origin: 204",

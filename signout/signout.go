@@ -91,8 +91,9 @@ type Config struct {
 	Now func() time.Time
 
 	// Logger receives one record per sign-out: Info on success, Warn on
-	// failure, Debug for rejected tokens. Tokens are never logged. Nil
-	// discards.
+	// failure, Debug for rejected tokens. Tokens are never logged. Nil:
+	// the Authenticator's logger when it has a Logger method (as
+	// [cognitoguard.Verifier.Logger]), else nothing is logged.
 	Logger *slog.Logger
 }
 
@@ -189,9 +190,7 @@ func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper,
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s.log = loggerOf(s.log, auth)
 	if auth != nil {
 		pools := auth.UserPoolIDs()
 		switch {
@@ -429,3 +428,19 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 }
 
 var _ Recorder = revocation.Store(nil)
+
+// Logger returns the logger of h, for the handlers built on it.
+func (h *Helper) Logger() *slog.Logger { return h.log }
+
+// loggerOf returns l, else the logger of from when it has a Logger
+// method (a Verifier, a Helper), else a discarding one: a service sets
+// its logger once, on the Verifier.
+func loggerOf(l *slog.Logger, from any) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	if lf, ok := from.(interface{ Logger() *slog.Logger }); ok && lf.Logger() != nil {
+		return lf.Logger()
+	}
+	return slog.New(slog.DiscardHandler)
+}

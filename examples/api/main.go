@@ -180,7 +180,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	// client.
 	var (
 		store      revocation.Store
-		storeReady = func(context.Context) error { return nil }
 		closeStore = func() error { return nil }
 		client     redis.UniversalClient
 		v, auth    *cognitoguard.Verifier
@@ -214,7 +213,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		if err != nil {
 			return err
 		}
-		store, storeReady, closeStore = rs, rs.Ready, rs.Close
+		store, closeStore = rs, rs.Close
 	}
 
 	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
@@ -245,23 +244,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			opt.BaseEndpoint = aws.String(o.endpoint)
 		}
 	})
-	so, err := signout.New(cognito, auth, store, signout.Config{
-		UserPoolID: o.poolID,
-		Logger:     log,
-	})
+	so, err := signout.New(cognito, auth, store, signout.Config{UserPoolID: o.poolID})
 	if err != nil {
 		return err
 	}
 
-	var isReady atomic.Bool
-	h := newHandler(v, so, log, func(ctx context.Context) bool {
-		if !isReady.Load() {
-			return false
-		}
-		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		defer cancel()
-		return storeReady(ctx) == nil
-	})
+	rd := &readiness{verifiers: []*cognitoguard.Verifier{v}}
+	if auth != v {
+		rd.verifiers = append(rd.verifiers, auth)
+	}
+	h := newHandler(v, so, log, rd)
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -294,10 +286,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	warm := make(chan struct{})
 	go func() {
 		defer close(warm)
-		if warmUp(wctx, log, v, auth, storeReady) {
-			isReady.Store(true)
-			log.Info("ready")
+		for _, v := range rd.verifiers {
+			if v.WarmUp(wctx) != nil {
+				return
+			}
 		}
+		log.Info("ready")
 	}()
 	defer func() { stopWarm(); <-warm }()
 
@@ -307,7 +301,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	isReady.Store(false)
+	rd.stopping.Store(true)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
@@ -332,60 +326,40 @@ func storeName(addrs []string, master string) string {
 	}
 }
 
-// warmUp fetches the keys of v (and of auth, if another Verifier) and waits
-// for the store, retrying with backoff from 250ms to 10s until both work or
-// ctx ends. It reports whether they did.
-func warmUp(ctx context.Context, log *slog.Logger, v, auth *cognitoguard.Verifier, storeReady func(context.Context) error) bool {
-	backoff := 250 * time.Millisecond
-	for {
-		err := v.Refresh(ctx)
-		if err == nil && auth != v {
-			err = auth.Refresh(ctx)
-		}
-		if err == nil {
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err = storeReady(rctx)
-			cancel()
-		}
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		log.Warn("not ready yet", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
+// readiness is what /healthz asks: every Verifier ready (keys of the
+// pool's home issuer, the store trusted) and the server not stopping.
+type readiness struct {
+	verifiers []*cognitoguard.Verifier
+	stopping  atomic.Bool
 }
 
-// newHandler builds the routes. ready reports whether /healthz says 200.
-func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, ready func(context.Context) bool) http.Handler {
-	auth := middleware.New(v, middleware.Config{Logger: log})
+func (r *readiness) Ready(ctx context.Context) error {
+	if r.stopping.Load() {
+		return errors.New("shutting down")
+	}
+	for _, v := range r.verifiers {
+		if err := v.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newHandler builds the routes; /healthz answers 200 once ready is.
+func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, ready middleware.Readier) http.Handler {
+	auth := middleware.New(v, middleware.Config{}) // logs where v logs
 
 	app := http.NewServeMux()
 	app.HandleFunc("GET /me", me)
 	app.Handle("POST /admin/users/{username}/signout",
-		signout.NewAdminHandler(so, signout.AdminConfig{Groups: []string{"admin"}, Logger: log}))
+		signout.NewAdminHandler(so, signout.AdminConfig{Groups: []string{"admin"}}))
 
 	root := http.NewServeMux()
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		if !ready(r.Context()) {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	root.Handle("GET /healthz", middleware.NewReadyHandler(ready, log))
 	// The logout handler verifies the token itself (a retried sign-out, with
 	// a token already revoked, must still succeed), so it is not behind auth;
 	// it answers 405 to methods other than POST.
-	root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Logger: log}))
+	root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{}))
 	root.Handle("/", auth(app))
 	return root
 }

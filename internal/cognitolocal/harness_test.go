@@ -5,7 +5,6 @@ package cognitolocal
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -208,7 +207,7 @@ func waitHealthy(ctx context.Context, url string, exited <-chan struct{}) error 
 	hc := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	var last error = errors.New("no answer")
+	var last error
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
 		resp, err := hc.Do(req)
