@@ -3,7 +3,9 @@
 # builds and vets the module, runs its tests (every peer really verifies),
 # runs each Go benchmark once and every other part of run.sh at a token
 # size (node, wrk and redis-server parts skipped when the tool is missing),
-# and checks that requests of known users cause no Redis command. It writes
+# including cmd/scale's quick mode (N = 10 against one redis-server and a
+# 3-master Cluster), and checks that requests of known users cause no Redis
+# command. It writes
 # nothing outside a temporary directory: BENCHMARKS.md is left alone.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,7 +21,7 @@ COUNT=1 BENCHTIME=1x \
 	NODE_SECONDS=0.05 \
 	WRK_THREADS=1 WRK_CONNS=4 WRK_DURATION=1s WRK_ROUNDS=1 \
 	REDIS_REQUESTS=200 VIEW_USERS=500 MEM_USERS=5000 REDIS_CHECK=1 \
-	NPM_INSTALL=0 \
+	NPM_INSTALL=0 SCALE_ARGS=-quick \
 	RESULTS="$tmp/results" OUT="$tmp/BENCHMARKS.md" \
 	PRELIMINARY="ci.sh smoke run: not a measurement" \
 	./run.sh

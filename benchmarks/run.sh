@@ -2,7 +2,7 @@
 # run.sh regenerates every figure of ../BENCHMARKS.md, then the file itself.
 # Run it on a quiet machine: other load moves the figures by tens of percent.
 #
-#   ./run.sh                       # full run (about 6 minutes)
+#   ./run.sh                       # full run (about 6 minutes, and up to 10 for cmd/scale)
 #   COUNT=2 BENCHTIME=200ms WRK_DURATION=3s \
 #   PRELIMINARY="Preliminary, noisy machine" ./run.sh   # a short, marked run
 #
@@ -12,7 +12,7 @@
 # Needs: go (the toolchain of go.mod). Optional, each part skipped with a
 # note in the report when missing: node + npm (aws-jwt-verify, installed on
 # first use into $AWS_JWT_VERIFY_DIR, default ~/.cache/cognitoguard/aws-jwt-verify),
-# wrk, redis-server.
+# wrk, redis-server (and redis-cli for cmd/scale's Cluster).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +29,8 @@ VIEW_USERS=${VIEW_USERS:-20000}   # first-seen users for the local-view entry si
 MEM_USERS=${MEM_USERS:-100000}    # sign-outs for the in-process record size
 REDIS_CHECK=${REDIS_CHECK:-0}     # 1: fail if the requests caused Redis commands
 NPM_INSTALL=${NPM_INSTALL:-1}     # 0: never install aws-jwt-verify
+SCALE=${SCALE:-1}                 # 0: skip cmd/scale (the sign-out fan-out at fleet scale)
+SCALE_ARGS=${SCALE_ARGS:-}        # cmd/scale flags; ci.sh passes -quick
 RESULTS=${RESULTS:-results}       # raw results
 OUT=${OUT:-../BENCHMARKS.md}      # the report
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
@@ -152,6 +154,18 @@ cat "$R/memsize.json"
 # token and reports their ratio (x-floor), steady on a noisy machine.
 log "(cd .. && go test -run '^\$' -bench 'Verify|RSAFloor|Middleware|ColdVsFloor' -benchmem -count $COUNT -benchtime $BENCHTIME .) > $R/root.txt"
 (cd .. && go test -run '^$' -bench 'Verify|RSAFloor|Middleware|ColdVsFloor' -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) | tee "$R/root.txt"
+
+# 7. The sign-out fan-out at fleet scale: N instances against one
+# redis-server and a 3-master Cluster (cmd/scale starts both).
+if [ "$SCALE" = 0 ]; then
+	echo "SCALE=0" >"$R/scale.skipped"
+elif command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+	log "go run ./cmd/scale $SCALE_ARGS -json $R/scale.json"
+	# shellcheck disable=SC2086 # SCALE_ARGS is a list of flags
+	go run ./cmd/scale $SCALE_ARGS -json "$R/scale.json"
+else
+	echo "redis-server or redis-cli not on PATH" >"$R/scale.skipped"
+fi
 
 if command -v node >/dev/null; then version node "$(node --version)"; fi
 if [ -f "$R/node.json" ]; then version aws-jwt-verify "$AWS_JWT_VERIFY_VERSION"; fi

@@ -1,11 +1,15 @@
 package revocation_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,103 +19,431 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// BenchmarkFanout measures the Redis CPU one sign-out costs when N
-// instances must all receive it, on one server and on a 3-master Cluster
-// (where the K channels spread the fan-out over the masters): busiest
-// node and all nodes, from INFO cpu deltas. Run with a fixed count, e.g.
-// -bench Fanout -benchtime 300x.
-// COGNITOGUARD_FANOUT_N overrides the instance counts (e.g. "10,50,200").
-func BenchmarkFanout(b *testing.B) {
-	ns := []int{10, 50}
-	if env := os.Getenv("COGNITOGUARD_FANOUT_N"); env != "" {
-		ns = nil
-		for _, f := range strings.Split(env, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				b.Fatalf("COGNITOGUARD_FANOUT_N=%q", env)
+// The sign-out fan-out on a real 3-master Cluster: a lost shard fails
+// closed and recovers, a reconnect resubscribes each slot on its own (no
+// CROSSSLOT), and WaitInstances' acknowledgements stay on the user's shard.
+
+// syncBuffer is a log sink shared by a store's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fanoutStore returns a ready store on its own Cluster client, logging to
+// log (and the test's log).
+func fanoutStore(t *testing.T, addrs []string, cfg revocation.RedisConfig, log *syncBuffer) *revocation.Redis {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return newRedisStore(t, clusterClient(t, addrs), cfg)
+}
+
+// masterOf returns the address of the master owning key's slot.
+func masterOf(t *testing.T, c *redis.ClusterClient, key string) string {
+	t.Helper()
+	m, err := c.MasterForKey(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Options().Addr
+}
+
+// usersPerChannel returns one user per sign-out channel (default K), in
+// channel order.
+func usersPerChannel(prefix, stem string) []string {
+	users := make([]string, revocation.DefaultRedisChannels)
+	found := 0
+	for i := 0; found < len(users); i++ {
+		sub := stem + strconv.Itoa(i)
+		ch := revocation.ChannelForTest(prefix, testPool, sub)
+		for k := range users {
+			if users[k] == "" && ch == revocation.ChannelNameForTest(prefix, k) {
+				users[k] = sub
+				found++
 			}
-			ns = append(ns, n)
 		}
 	}
-	for _, topo := range []string{"standalone", "cluster"} {
-		for _, n := range ns {
-			b.Run(fmt.Sprintf("%s/N=%d", topo, n), func(b *testing.B) { benchFanout(b, topo, n) })
-		}
-	}
+	return users
 }
 
-func benchFanout(b *testing.B, topo string, n int) {
-	var addrs []string
-	newClient := func() redis.UniversalClient {
-		c := redis.NewClient(&redis.Options{Addr: addrs[0]})
-		b.Cleanup(func() { c.Close() })
-		return c
+// serverPID returns the process id of the redis-server at addr.
+func serverPID(t *testing.T, addr string) int {
+	t.Helper()
+	info, err := redistest.Do(addr, "INFO", "server")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if topo == "cluster" {
-		addrs = startCluster(b)
-		newClient = func() redis.UniversalClient { return clusterClient(b, addrs) }
-	} else {
-		addr, _ := redistest.Server(b)
-		addrs = []string{addr}
-	}
-	prefix := uniquePrefix()
-	stores := make([]*revocation.Redis, n)
-	for i := range stores {
-		stores[i] = newRedisStore(b, newClient(), revocation.RedisConfig{Prefix: prefix, Timeout: 2 * time.Second})
-	}
-	ctx := b.Context()
-	cpu0 := redisCPU(b, addrs)
-	signOuts := 0
-	for b.Loop() {
-		if err := stores[0].RevokeUser(ctx, testPool, "user-"+strconv.Itoa(signOuts), time.Now()); err != nil {
-			b.Fatal(err)
-		}
-		signOuts++
-	}
-	for _, s := range stores { // every instance received every sign-out
-		deadline := time.Now().Add(30 * time.Second)
-		for s.Stats().Messages < uint64(signOuts) {
-			if time.Now().After(deadline) {
-				b.Fatalf("an instance received %d of %d sign-outs", s.Stats().Messages, signOuts)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	cpu1 := redisCPU(b, addrs)
-	var busiest, total float64
-	for i := range cpu1 {
-		d := cpu1[i] - cpu0[i]
-		busiest, total = max(busiest, d), total+d
-	}
-	b.ReportMetric(busiest*1e6/float64(signOuts), "busiest-node-µs/signout")
-	b.ReportMetric(total*1e6/float64(signOuts), "all-nodes-µs/signout")
-}
-
-// redisCPU returns each node's used CPU (user + system) in seconds.
-func redisCPU(b *testing.B, addrs []string) []float64 {
-	var cpu []float64
-	for _, a := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: a})
-		info, err := c.Info(context.Background(), "cpu").Result()
-		c.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		var sum float64
-		for _, f := range []string{"used_cpu_sys", "used_cpu_user"} {
-			v, _ := strconv.ParseFloat(infoValue(info, f), 64)
-			sum += v
-		}
-		cpu = append(cpu, sum)
-	}
-	return cpu
-}
-
-func infoValue(info, name string) string {
 	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(line, name+":"); ok {
-			return strings.TrimSpace(v)
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pid
 		}
 	}
-	return ""
+	t.Fatalf("no process_id in INFO of %s", addr)
+	return 0
+}
+
+// failsClosed waits until s refuses a known user with ErrUnavailable.
+func failsClosed(t *testing.T, s *revocation.Redis, sub string, within time.Duration) time.Duration {
+	t.Helper()
+	return eventually(t, within, "fail closed", func() bool {
+		_, err := revokedErr(t.Context(), s, sub)
+		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
+			t.Fatalf("Revoked: %v, want ErrUnavailable", err)
+		}
+		return err != nil
+	})
+}
+
+// propagatesOnEveryChannel signs out one user per channel through a (after
+// b has seen each) and waits until b's view revokes every one of them
+// without reading Redis. Calls are retried for a while: just after a
+// master restarts, a pooled connection may still fail once (retrying a
+// sign-out is safe).
+func propagatesOnEveryChannel(t *testing.T, a, b *revocation.Redis, prefix, stem string) {
+	t.Helper()
+	ctx := t.Context()
+	auth := time.Now().Add(-time.Second).Truncate(time.Second)
+	users := usersPerChannel(prefix, stem)
+	for _, sub := range users {
+		eventually(t, 3*time.Second, "b reads "+sub, func() bool {
+			r, err := b.Revoked(ctx, claims(testPool, sub, auth, ""))
+			if r {
+				t.Fatalf("before the sign-out: %s revoked", sub)
+			}
+			return err == nil
+		})
+	}
+	lookups := b.Stats().Lookups
+	for i, sub := range users {
+		eventually(t, 3*time.Second, "RevokeUser "+sub, func() bool {
+			err := a.RevokeUser(ctx, testPool, sub, time.Now())
+			if err != nil {
+				t.Logf("channel %d: RevokeUser: %v (retrying)", i, err)
+			}
+			return err == nil
+		})
+		eventually(t, 3*time.Second, fmt.Sprintf("channel %d: sign-out of %s seen", i, sub), func() bool {
+			r, err := b.Revoked(ctx, claims(testPool, sub, auth, ""))
+			return r && err == nil
+		})
+	}
+	if got := b.Stats().Lookups; got != lookups {
+		t.Errorf("%d sign-outs reached b by %d Redis reads, want by pub/sub only", len(users), got-lookups)
+	}
+}
+
+func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	var logA, logB syncBuffer
+	a := fanoutStore(t, addrs, faultConfig(prefix), &logA)
+	b := fanoutStore(t, addrs, faultConfig(prefix), &logB)
+	ctx := t.Context()
+	admin := clusterClient(t, addrs)
+	// The shard of channel 0 is lost; the known user's own channel lives
+	// on another master, yet its answer must not come from a view that may
+	// lack a sign-out of the lost shard's users.
+	victim := masterOf(t, admin, revocation.ChannelNameForTest(prefix, 0))
+	known := ""
+	for _, sub := range usersPerChannel(prefix, "known-") {
+		if masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub)) != victim {
+			known = sub
+			break
+		}
+	}
+	if _, err := revokedErr(ctx, b, known); err != nil {
+		t.Fatal(err)
+	}
+	pid := serverPID(t, victim)
+
+	t.Run("frozen", func(t *testing.T) { freezeMaster(t, pid, a, b, prefix, known) })
+
+	t.Run("killed and restarted", func(t *testing.T) {
+		if _, err := revokedErr(ctx, b, known); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(serverPID(t, victim), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		d := failsClosed(t, b, known, 2*time.Second)
+		t.Logf("one master killed: a user of another shard fails closed after %v", d)
+		redistest.Restart(t, victim) // same port and nodes.conf: it rejoins owning its slots, empty
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // tokens of a later second than the loss
+		propagatesOnEveryChannel(t, a, b, prefix, "after-restart-")
+	})
+	for _, l := range []*syncBuffer{&logA, &logB} {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
+func TestClusterFanoutReconnectEachSlot(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	cfg := faultConfig(prefix)
+	cfg.WaitInstances = true
+	cfg.Timeout = time.Second // acknowledgements on a loaded machine
+	var logA, logB syncBuffer
+	a := fanoutStore(t, addrs, cfg, &logA)
+	b := fanoutStore(t, addrs, cfg, &logB)
+	rebuilds := b.Stats().Rebuilds
+	// Every subscription connection of every node is cut: go-redis
+	// reconnects each PubSub and resubscribes its channels in one
+	// SSUBSCRIBE, which Redis refuses if they span slots.
+	for _, addr := range addrs {
+		n, err := redistest.Do(addr, "CLIENT", "KILL", "TYPE", "pubsub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := strconv.Atoi(n); k < 2*revocation.DefaultRedisChannels/3 {
+			t.Fatalf("CLIENT KILL TYPE pubsub on %s: %s connections, want %d (two instances, %d channels each)",
+				addr, n, 2*revocation.DefaultRedisChannels/3, revocation.DefaultRedisChannels/3)
+		}
+	}
+	eventually(t, 5*time.Second, "every subscription resubscribed", func() bool {
+		st := b.Stats()
+		return st.Trusted && st.Rebuilds-rebuilds >= uint64(revocation.DefaultRedisChannels)
+	})
+	// Sign-outs and their acknowledgements (the acknowledgement channel
+	// shares each subscription) flow on every channel again: WaitInstances
+	// writes are confirmed by both instances.
+	propagatesOnEveryChannel(t, a, b, prefix, "after-kill-")
+	if st := a.Stats(); st.Unconfirmed != 0 {
+		t.Errorf("a: %d writes unconfirmed after the reconnect, want 0", st.Unconfirmed)
+	}
+	for _, l := range []*syncBuffer{&logA, &logB} {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
+func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	cfg := revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: time.Second}
+	const instances = 3
+	var stores []*revocation.Redis
+	for range instances {
+		stores = append(stores, newRedisStore(t, clusterClient(t, addrs), cfg))
+	}
+	admin := clusterClient(t, addrs)
+	ctx := t.Context()
+	calls := func() map[string]int64 {
+		m := map[string]int64{}
+		for _, addr := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			m[addr] = commandCalls(t, c, "spublish")
+			c.Close()
+		}
+		return m
+	}
+	before := calls()
+	want := map[string]int64{}
+	const users = 60
+	for i := range users {
+		sub := "ack-" + strconv.Itoa(i)
+		if err := stores[i%instances].RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
+			t.Fatalf("RevokeUser(%s): %v", sub, err)
+		}
+		// The sign-out, the acknowledgement request and one acknowledgement
+		// per instance, all on the master of the user's channel.
+		want[masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub))] += 2 + instances
+	}
+	after := calls()
+	for _, addr := range addrs {
+		if got := after[addr] - before[addr]; got != want[addr] {
+			t.Errorf("SPUBLISH on %s: %d, want %d (sign-out, request and %d acknowledgements of each of its users)",
+				addr, got, want[addr], instances)
+		}
+		if want[addr] < users*(2+instances)/6 {
+			t.Errorf("master %s carries %d of %d publishes: the users' channels do not spread", addr, want[addr], users*(2+instances))
+		}
+	}
+}
+
+func TestClusterFanoutWaitInstancesRefusesReplicaReads(t *testing.T) {
+	for _, opt := range []redis.ClusterOptions{{ReadOnly: true}, {RouteByLatency: true}, {RouteRandomly: true}} {
+		opt.Addrs = []string{"127.0.0.1:1"} // never dialled: NewRedis makes no call
+		c := redis.NewClusterClient(&opt)
+		t.Cleanup(func() { c.Close() })
+		s, err := revocation.NewRedis(c, revocation.RedisConfig{WaitInstances: true})
+		if err == nil {
+			s.Close()
+			t.Errorf("NewRedis(WaitInstances, %+v): nil error, want a refusal (SPUBLISH counts the master's subscribers only)",
+				opt)
+			continue
+		}
+		s, err = revocation.NewRedis(c, revocation.RedisConfig{})
+		if err != nil {
+			t.Errorf("NewRedis without WaitInstances, ReadOnly %v: %v", opt.ReadOnly, err)
+			continue
+		}
+		s.Close()
+	}
+}
+
+// TestClusterFanoutReadOnlySubscribesOnReplicas: a Cluster client with
+// ReadOnly subscribes on replicas, which Redis feeds with every sharded
+// message of their master, so an instance reading from replicas learns
+// every sign-out (it is WaitInstances that such a client cannot have:
+// SPUBLISH counts the master's subscribers only).
+func TestClusterFanoutReadOnlySubscribesOnReplicas(t *testing.T) {
+	nodes := startClusterNodes(t, 1)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	ctx := t.Context()
+	awaitReplicas(t, nodes, clusterClient(t, addrs))
+	prefix := uniquePrefix()
+	writer := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	ro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ReadOnly: true, ContextTimeoutEnabled: true,
+		DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	t.Cleanup(func() { ro.Close() })
+	reader := newRedisStore(t, ro, revocation.RedisConfig{Prefix: prefix})
+	// The reader subscribes on replicas (the writer on the masters).
+	onReplicas := replicaSubscribers(t, nodes)
+	// go-redis picks the node of each subscription (a replica unless it
+	// is flagged failing or loading); at least some must be on replicas
+	// for the test to mean anything.
+	if onReplicas == 0 {
+		t.Fatalf("no sharded subscription on any replica, want some of the reader's %d", revocation.DefaultRedisChannels)
+	}
+	t.Logf("%d of the reader's %d subscriptions on replicas", onReplicas, revocation.DefaultRedisChannels)
+	users := usersPerChannel(prefix, "replica-")
+	auth := time.Now().Add(-time.Second).Truncate(time.Second)
+	for i, sub := range users {
+		if r, err := reader.Revoked(ctx, claims(testPool, sub, auth, "")); r || err != nil {
+			t.Fatalf("before the sign-out: %v, %v", r, err)
+		}
+		lookups := reader.Stats().Lookups
+		if err := writer.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 3*time.Second, fmt.Sprintf("channel %d: sign-out seen through a replica", i), func() bool {
+			r, err := reader.Revoked(ctx, claims(testPool, sub, auth, ""))
+			return r && err == nil
+		})
+		if got := reader.Stats().Lookups; got != lookups {
+			t.Errorf("channel %d: the sign-out reached the reader by a Redis read, want by pub/sub", i)
+		}
+	}
+}
+
+// shardedSubscribers counts the connections of a CLIENT LIST reply with
+// sharded subscriptions (field ssub, Redis 7).
+func shardedSubscribers(list string) int {
+	n := 0
+	for line := range strings.Lines(list) {
+		for f := range strings.FieldsSeq(line) {
+			if v, ok := strings.CutPrefix(f, "ssub="); ok && v != "0" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// awaitReplicas waits until every replica of a Cluster started with
+// startClusterNodes(t, 1) is in sync and listed in CLUSTER SLOTS.
+func awaitReplicas(t *testing.T, nodes []*redisServer, admin *redis.ClusterClient) {
+	t.Helper()
+	ctx := t.Context()
+	eventually(t, 15*time.Second, "replicas in sync and listed", func() bool {
+		up := 0
+		for _, n := range nodes {
+			info, err := n.client(t).Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "master_link_status:up") {
+				up++
+			}
+		}
+		slots, err := admin.ClusterSlots(ctx).Result()
+		if up != 3 || err != nil || len(slots) != 3 {
+			return false
+		}
+		for _, s := range slots {
+			if len(s.Nodes) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// replicaSubscribers counts the connections with sharded subscriptions on
+// the replicas among nodes.
+func replicaSubscribers(t *testing.T, nodes []*redisServer) int {
+	t.Helper()
+	n := 0
+	for _, node := range nodes {
+		c := node.client(t)
+		info, err := c.Info(t.Context(), "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(info, "role:slave") {
+			continue
+		}
+		list, err := c.ClientList(t.Context()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += shardedSubscribers(list)
+	}
+	return n
+}
+
+// freezeMaster stops the master of process pid for a second: b fails
+// closed for known (a user of another shard), then both stores recover and
+// sign-outs flow on every channel.
+func freezeMaster(t *testing.T, pid int, a, b *revocation.Redis, prefix, known string) {
+	t.Helper()
+	ctx := t.Context()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	d := failsClosed(t, b, known, 2*time.Second)
+	t.Logf("one master frozen: a user of another shard fails closed after %v (Staleness 300ms)", d)
+	if st := b.Stats(); st.Trusted || st.StaleRejections == 0 {
+		t.Errorf("Stats = %+v, want untrusted with stale rejections", st)
+	}
+	time.Sleep(time.Second) // well below cluster-node-timeout: the Cluster stays ok
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
+		t.Fatal(err)
+	}
+	propagatesOnEveryChannel(t, a, b, prefix, "after-freeze-")
 }

@@ -1,8 +1,9 @@
 // Command report turns the raw results of run.sh (results/) into
 // BENCHMARKS.md: machine, commands, the Go benchmark table with ratios to
 // the floor measured in the same run, aws-jwt-verify, wrk, the Redis
-// command count and the memory figures. Missing optional inputs (node,
-// wrk, redis-server not installed) become a "not measured" line.
+// command count, the memory figures and the sign-out fan-out at scale.
+// Missing optional inputs (node, wrk, redis-server not installed) become a
+// "not measured" line.
 package main
 
 import (
@@ -23,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/benchmarks/internal/scale"
 )
 
 func main() {
@@ -465,6 +468,17 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 	p("How: %s (package `internal/heap`). The figures include the map's share of buckets at that fill level", method)
 	p("and the copies each structure keeps of its keys; the caller's own strings are alive before and after, so")
 	p("they are not counted. A cache entry is dominated by the token it is keyed by: it grows with the token.")
+	p("")
+
+	// The sign-out fan-out at fleet scale (cmd/scale).
+	var sr scale.Result
+	if err := readJSON(path("scale.json"), &sr); err != nil {
+		p("## Sign-out fan-out at scale: one Redis vs a 3-master Cluster")
+		p("")
+		p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(path("scale.skipped"))), err.Error()))
+	} else {
+		scale.Render(w, &sr)
+	}
 	return nil
 }
 

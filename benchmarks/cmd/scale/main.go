@@ -1,0 +1,266 @@
+// Command scale measures how the Redis revocation store's sign-out fan-out
+// grows with the fleet: N store instances (revocation.NewRedis, each with
+// its own client and connections, all in this process) against one
+// redis-server and against a Cluster of three masters, both started by
+// the command on free loopback ports and removed at the end.
+//
+// For each N and each topology, with and without WaitInstances, it
+// measures the Redis CPU of each node per sign-out (INFO cpu deltas, less
+// the idle background measured just before), then, from a low rate raised
+// by half at each step until the p99 exceeds 100 ms, the propagation of
+// each sign-out to all N instances (polled in their views). It prints one JSON object (see
+// internal/scale), and with -md splices the report's scale section into
+// that file.
+//
+//	go run ./cmd/scale -json results/scale.json -md ../BENCHMARKS.md
+//	go run ./cmd/scale -quick   # N = 10 only, well under a minute (ci.sh)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard/benchmarks/internal/scale"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// options are the knobs of one run.
+type options struct {
+	ns         []int
+	signOuts   int           // sign-outs of the CPU phase
+	users      int           // users each instance has seen (sign-outs cycle through them)
+	idle       time.Duration // idle window measuring the background CPU
+	rate0      float64       // first rate of the ladder
+	rateMax    float64       // the ladder stops (capped) above it
+	step       time.Duration // length of a ladder step
+	minStep    int           // sign-outs of a ladder step, at least
+	p99Bound   time.Duration
+	deliveries float64 // messages per second the CPU phase sends the N instances (sets its rate)
+	staleness  time.Duration
+	timeout    time.Duration
+	channels   int
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "N = 10 only, few sign-outs: a smoke run (CI); implies -check")
+	check := flag.Bool("check", false, "exit with status 1 if a sign-out was lost, refused or read from Redis at the lowest rate")
+	nsFlag := flag.String("n", "10,50,200,500", "instance counts")
+	jsonOut := flag.String("json", "", "write the JSON result to this file (default stdout)")
+	md := flag.String("md", "", "splice the scale section into this Markdown file")
+	from := flag.String("from", "", "measure nothing: splice the section of this JSON result into -md")
+	server := flag.String("redis-server", "redis-server", "redis-server binary")
+	cli := flag.String("redis-cli", "redis-cli", "redis-cli binary")
+	timeout := flag.Duration("timeout", 15*time.Minute, "abort the run after this long")
+	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
+	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
+	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
+	flag.Parse()
+	o := options{signOuts: 300, users: 300, idle: 3 * time.Second, rate0: 10, rateMax: 2000,
+		step: time.Second, minStep: 20, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
+		staleness: 10 * time.Second, timeout: time.Second}
+	o.deliveries, o.channels = *deliveries, *channels
+	if *quick {
+		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, users: 40, idle: 500 * time.Millisecond, rate0: 25, rateMax: 100,
+			step: 300 * time.Millisecond, minStep: 10, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
+			staleness: time.Second, timeout: time.Second}
+	} else {
+		for f := range strings.SplitSeq(*nsFlag, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				log.Fatalf("scale: bad -n %q", *nsFlag)
+			}
+			o.ns = append(o.ns, n)
+		}
+	}
+	if *from != "" {
+		if err := spliceFrom(*from, *md); err != nil {
+			log.Fatal("scale: ", err)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	res, err := run(ctx, o, lookPath(*server), lookPath(*cli))
+	if err != nil {
+		log.Fatal("scale: ", err)
+	}
+	res.Command = "go run ./cmd/scale " + strings.Join(os.Args[1:], " ")
+	if err := output(res, *jsonOut, *md); err != nil {
+		log.Fatal("scale: ", err)
+	}
+	if *quick || *check {
+		if err := scale.Check(res); err != nil {
+			log.Fatal("scale: ", err)
+		}
+	}
+}
+
+func lookPath(bin string) string {
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		log.Fatalf("scale: %s not found: %v", bin, err)
+	}
+	return p
+}
+
+// run starts both topologies and measures every configuration, in the
+// order N, WaitInstances, topology, so that the two topologies of a row
+// are measured one after the other.
+func run(ctx context.Context, o options, server, cli string) (*scale.Result, error) {
+	t0 := time.Now()
+	single, err := startTopology(ctx, server, cli, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer single.stop()
+	cluster, err := startTopology(ctx, server, cli, 3)
+	if err != nil {
+		return nil, err
+	}
+	defer cluster.stop()
+	res := &scale.Result{RedisVersion: single.version(ctx), Go: runtime.Version(), CPUs: runtime.NumCPU(),
+		LoadStart: loadAvg(), Channels: o.channels, Users: o.users,
+		SignOuts: o.signOuts, P99BoundMs: float64(o.p99Bound) / 1e6, RateMax: o.rateMax,
+		Staleness: o.staleness.Seconds(), Timeout: o.timeout.Seconds(), Deliveries: o.deliveries}
+	for _, n := range o.ns {
+		for _, wait := range []bool{false, true} {
+			for _, topo := range []*topology{single, cluster} {
+				c, err := measure(ctx, o, topo, n, wait, len(res.Configs))
+				if err != nil {
+					return nil, fmt.Errorf("%s N=%d WaitInstances=%v: %w", topo.name, n, wait, err)
+				}
+				log.Printf("scale: %s N=%d wait=%v: busiest node %.0f µs/sign-out, max rate %.0f/s",
+					topo.name, n, wait, c.Busiest(), c.MaxRate)
+				res.Configs = append(res.Configs, *c)
+			}
+		}
+	}
+	res.LoadEnd = loadAvg()
+	res.Seconds = time.Since(t0).Seconds()
+	return res, nil
+}
+
+// measure runs the idle window, the CPU phase and the rate ladder of one
+// configuration on a fleet of its own.
+func measure(ctx context.Context, o options, topo *topology, n int, wait bool, id int) (*scale.Config, error) {
+	f, err := newFleet(ctx, topo, n, o.users, revocation.RedisConfig{Prefix: fmt.Sprintf("scale%d:", id),
+		WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels})
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	c := &scale.Config{Topology: topo.name, Nodes: len(topo.nodes), N: n, WaitInstances: wait}
+	cpu0, _, err := topo.cpu(ctx)
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(o.idle)
+	cpu1, _, err := topo.cpu(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cpu0 {
+		c.IdleCPU = append(c.IdleCPU, (cpu1[i]-cpu0[i])/o.idle.Seconds())
+	}
+	// A rate whose deliveries (N per sign-out) the instances of this one
+	// process can roughly follow.
+	cpuRate := min(400, max(5, o.deliveries/float64(n)))
+	calls0, err := topo.publishes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.CPUPhase, err = f.cpuPhase(ctx, topo, cpuRate, o.signOuts, wait); err != nil {
+		return nil, err
+	}
+	calls1, err := topo.publishes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range calls0 {
+		c.Publishes = append(c.Publishes, calls1[i]-calls0[i])
+	}
+	return c, f.ladder(ctx, topo, o, c)
+}
+
+// ladder raises the rate by half at each step until a step fails (see
+// scale.Passed) or the rate passes rateMax.
+func (f *fleet) ladder(ctx context.Context, topo *topology, o options, c *scale.Config) error {
+	c.Capped = true
+	for rate := o.rate0; rate <= o.rateMax; rate *= 1.5 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := f.phase(ctx, topo, rate, max(o.minStep, int(rate*o.step.Seconds())))
+		if err != nil {
+			return err
+		}
+		c.Ladder = append(c.Ladder, *r)
+		if !scale.Passed(*r, float64(o.p99Bound)/1e6) {
+			c.Capped = false
+			break
+		}
+		c.MaxRate = rate
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// output writes the JSON result and, with md, splices the section.
+func output(res *scale.Result, jsonOut, md string) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if jsonOut == "" {
+		_, err = os.Stdout.Write(b)
+	} else {
+		err = os.WriteFile(jsonOut, b, 0o644)
+	}
+	if err != nil || md == "" {
+		return err
+	}
+	return scale.Splice(md, res)
+}
+
+// spliceFrom splices the section of a saved result into md.
+func spliceFrom(from, md string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var res scale.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	if md == "" {
+		return errors.New("-from needs -md")
+	}
+	return scale.Splice(md, &res)
+}
