@@ -89,6 +89,13 @@ func TestVerifications(t *testing.T) {
 	})
 	equalPoints(t, "cognitoguard.cache.hits", m.ints(t, "cognitoguard.cache.hits"), map[string]int64{"": 2})
 
+	checkDurations(t, m)
+}
+
+// checkDurations checks the histogram of TestVerifications: a point per
+// outcome, operation and cached, real durations, microsecond buckets.
+func checkDurations(t *testing.T, m metrics) {
+	t.Helper()
 	h := m.hist(t, "cognitoguard.verification.duration")
 	want := map[string]uint64{
 		set(accepted, verify, otelguard.AttrCached.Bool(false)):                                           1,

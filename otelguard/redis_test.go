@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/otelguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -21,7 +22,7 @@ import (
 func TestObserveRedis(t *testing.T) {
 	addr, proc := redistest.Server(t)
 	checkGoroutines(t)
-	e := newEnv(t, otelguard.Config{})
+	f := &redisFixture{env: newEnv(t, otelguard.Config{}), addr: addr, one: set(attribute.String("store", "a"))}
 	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { client.Close() })
 	// WaitReplicas 1 on a master without replicas: every write is
@@ -34,32 +35,64 @@ func TestObserveRedis(t *testing.T) {
 	if err := store.Ready(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	inst := attribute.String("store", "a")
-	if _, err := e.tel.ObserveRedis(store, inst); err != nil {
+	f.store = store
+	if _, err := f.tel.ObserveRedis(store, attribute.String("store", "a")); err != nil {
 		t.Fatal(err)
 	}
-	pool := newPool(t)
-	v := newVerifier(t, pool, e.tel, cognitoguard.Config{Revocation: store})
+	f.pool = newPool(t)
+	f.v = newVerifier(t, f.pool, f.tel, cognitoguard.Config{Revocation: store})
 
-	alice := pool.AccessToken("alice")
+	f.steady(t)
+	f.dataLoss(t)
+	f.evicting(t)
+
+	// Redis goes away: Revoked fails closed.
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(t.Context(), f.pool.AccessToken("alice")); !errors.Is(err, cognitoguard.ErrUnavailable) {
+		t.Fatalf("Verify with Redis down: %v, want unavailable", err)
+	}
+	st := store.Stats()
+	m := f.collect(t)
+	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{f.one: 0})
+	equalPoints(t, "lookups", m.ints(t, "cognitoguard.revocation.lookups"), map[string]int64{f.one: int64(st.Lookups)})
+	if got := m.ints(t, "cognitoguard.verifications")[set(otelguard.AttrOutcome.String("unavailable"), verify)]; got != 1 {
+		t.Errorf("unavailable verifications = %d, want 1", got)
+	}
+}
+
+// redisFixture is the store of TestObserveRedis and what it verifies
+// with; one is the attribute set of the store's series.
+type redisFixture struct {
+	*env
+	addr  string
+	one   string
+	store *revocation.Redis
+	pool  *cognitotest.Pool
+	v     *cognitoguard.Verifier
+}
+
+// steady: verifications (one lookup, then memory hits) and an unconfirmed
+// sign-out, every instrument equal to Stats.
+func (f *redisFixture) steady(t *testing.T) {
+	alice := f.pool.AccessToken("alice")
 	for range 3 {
-		if _, err := v.Verify(t.Context(), alice); err != nil {
+		if _, err := f.v.Verify(t.Context(), alice); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rec := e.tel.Recorder(store)
-	err = rec.RevokeUser(t.Context(), pool.PoolID(), sub(t, pool, "bob"), time.Now())
+	err := f.tel.Recorder(f.store).RevokeUser(t.Context(), f.pool.PoolID(), sub(t, f.pool, "bob"), time.Now())
 	if !errors.Is(err, revocation.ErrUnconfirmed) {
 		t.Fatalf("RevokeUser with WaitReplicas 1 and no replica: %v, want ErrUnconfirmed", err)
 	}
-	waitUntil(t, "the sign-out message", func() bool { return store.Stats().Messages == 1 })
+	waitUntil(t, "the sign-out message", func() bool { return f.store.Stats().Messages == 1 })
 
-	st := store.Stats()
+	st := f.store.Stats()
 	if st.Lookups != 1 || st.MemoryHits != 2 || st.Unconfirmed != 1 || st.Entries != 1 || !st.Trusted {
 		t.Fatalf("Stats %+v: the scenario did not run as planned", st)
 	}
-	m := e.collect(t)
-	one := set(inst)
+	m := f.collect(t)
 	for name, want := range map[string]uint64{
 		"cognitoguard.revocation.lookups":          st.Lookups,
 		"cognitoguard.revocation.memory_hits":      st.MemoryHits,
@@ -73,7 +106,7 @@ func TestObserveRedis(t *testing.T) {
 		"cognitoguard.revocation.data_losses":      0,
 		"cognitoguard.revocation.restored":         0,
 	} {
-		equalPoints(t, name, m.ints(t, name), map[string]int64{one: int64(want)})
+		equalPoints(t, name, m.ints(t, name), map[string]int64{f.one: int64(want)})
 	}
 	for name, want := range map[string]float64{
 		"cognitoguard.revocation.view.entries": 1,
@@ -81,71 +114,57 @@ func TestObserveRedis(t *testing.T) {
 		"cognitoguard.revocation.evicting":     0,
 		"cognitoguard.revocation.floor":        0,
 	} {
-		equalPoints(t, name, m.floats(t, name), map[string]float64{one: want})
+		equalPoints(t, name, m.floats(t, name), map[string]float64{f.one: want})
 	}
 	// Proofs come every Staleness/4: a trusted view's is younger than
 	// Staleness (1 s by default).
-	if age := m.floats(t, "cognitoguard.revocation.freshness_age")[one]; age <= 0 || age > 1 {
+	if age := m.floats(t, "cognitoguard.revocation.freshness_age")[f.one]; age <= 0 || age > 1 {
 		t.Errorf("freshness_age = %v s, want within (0, 1]", age)
 	}
 	equalPoints(t, "cognitoguard.signouts", m.ints(t, "cognitoguard.signouts"), map[string]int64{
 		set(otelguard.AttrSignOutScope.String("user"), otelguard.AttrSignOutOutcome.String("unconfirmed")): 1,
 	})
+}
 
-	// Redis loses its data: the store notices, restores bob's sign-out
-	// and sets a floor.
+// dataLoss: Redis loses its data; the store notices, restores bob's
+// sign-out and sets a floor.
+func (f *redisFixture) dataLoss(t *testing.T) {
 	lossStart := time.Now()
-	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+	if _, err := redistest.Do(f.addr, "FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the data loss healed", func() bool {
-		st := store.Stats()
+		st := f.store.Stats()
 		return st.DataLosses >= 1 && st.Restored >= 1 && !st.Floor.IsZero()
 	})
-	lo := store.Stats()
-	m = e.collect(t)
-	hi := store.Stats()
+	lo := f.store.Stats()
+	m := f.collect(t)
+	hi := f.store.Stats()
 	for name, get := range map[string]func(revocation.RedisStats) uint64{
 		"cognitoguard.revocation.data_losses": func(s revocation.RedisStats) uint64 { return s.DataLosses },
 		"cognitoguard.revocation.restored":    func(s revocation.RedisStats) uint64 { return s.Restored },
 	} {
-		if got := m.ints(t, name)[one]; got < int64(get(lo)) || got > int64(get(hi)) {
+		if got := m.ints(t, name)[f.one]; got < int64(get(lo)) || got > int64(get(hi)) {
 			t.Errorf("%s = %d, want between %d and %d", name, got, get(lo), get(hi))
 		}
 	}
-	floor := m.floats(t, "cognitoguard.revocation.floor")[one]
+	floor := m.floats(t, "cognitoguard.revocation.floor")[f.one]
 	if want := float64(hi.Floor.UnixNano()) / 1e9; floor != want || floor < float64(lossStart.Add(-time.Minute).Unix()) {
 		t.Errorf("floor = %v, want %v (the floor set after %v)", floor, want, lossStart)
 	}
+}
 
-	// Redis may now evict keys: the store refuses it.
+// evicting: Redis may now evict keys; the store refuses it.
+func (f *redisFixture) evicting(t *testing.T) {
 	for _, args := range [][]string{{"CONFIG", "SET", "maxmemory", "1gb"}, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}} {
-		if _, err := redistest.Do(addr, args...); err != nil {
+		if _, err := redistest.Do(f.addr, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, "the eviction policy noticed", func() bool { return strings.Contains(store.Stats().EvictionPolicy, "allkeys-lru") })
-	m = e.collect(t)
-	equalPoints(t, "evicting", m.floats(t, "cognitoguard.revocation.evicting"), map[string]float64{one: 1})
-	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{one: 0})
-
-	// Redis goes away: the view is no longer trusted and Revoked fails
-	// closed.
-	if err := proc.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the view to be untrusted", func() bool { return !store.Stats().Trusted })
-	if _, err := v.Verify(t.Context(), alice); !errors.Is(err, cognitoguard.ErrUnavailable) {
-		t.Fatalf("Verify with Redis down: %v, want unavailable", err)
-	}
-	st = store.Stats()
-	m = e.collect(t)
-	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{one: 0})
-	equalPoints(t, "stale_rejections", m.ints(t, "cognitoguard.revocation.stale_rejections"), map[string]int64{one: int64(st.StaleRejections)})
-	equalPoints(t, "lookups", m.ints(t, "cognitoguard.revocation.lookups"), map[string]int64{one: int64(st.Lookups)})
-	if got := m.ints(t, "cognitoguard.verifications")[set(otelguard.AttrOutcome.String("unavailable"), verify)]; got != 1 {
-		t.Errorf("unavailable verifications = %d, want 1", got)
-	}
+	waitUntil(t, "the eviction policy noticed", func() bool { return strings.Contains(f.store.Stats().EvictionPolicy, "allkeys-lru") })
+	m := f.collect(t)
+	equalPoints(t, "evicting", m.floats(t, "cognitoguard.revocation.evicting"), map[string]float64{f.one: 1})
+	equalPoints(t, "trusted", m.floats(t, "cognitoguard.revocation.trusted"), map[string]float64{f.one: 0})
 }
 
 // waitUntil polls cond for up to 20 s.
