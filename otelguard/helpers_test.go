@@ -77,7 +77,7 @@ func set(kv ...attribute.KeyValue) string {
 	var parts []string
 	for it := s.Iter(); it.Next(); {
 		a := it.Attribute()
-		parts = append(parts, fmt.Sprintf("%s=%s", a.Key, a.Value.Emit()))
+		parts = append(parts, fmt.Sprintf("%s=%s", a.Key, a.Value.String()))
 	}
 	return strings.Join(parts, ",")
 }
