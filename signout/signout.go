@@ -298,16 +298,17 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 	at := s.recordTime(c)
 	prev, retry := s.recordedSince(ctx, c)
 	if retry {
+		// Write the recorded time again rather than skip the write: it
+		// never moves (a sign-in made since stays valid), and the write
+		// publishes it again, so that an instance which missed the first
+		// attempt's publication (a write that failed, then landed) learns
+		// it now.
 		at = prev
 	}
-	if retry {
-		e.Recorded = true
-	} else {
-		e.Store = s.record(ctx, func(ctx context.Context) error {
-			return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
-		})
-		e.Recorded = e.Store == nil
-	}
+	e.Store = s.record(ctx, func(ctx context.Context) error {
+		return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
+	})
+	e.Recorded = e.Store == nil || retry
 	cctx, cancel := s.step(ctx)
 	_, err = s.api.GlobalSignOut(cctx, &cognitoidentityprovider.GlobalSignOutInput{AccessToken: &accessToken})
 	cancel()

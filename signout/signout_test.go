@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +487,43 @@ func TestSignOutClaimsWithoutPool(t *testing.T) {
 	}
 	if n := p.Calls("GlobalSignOut"); n != 0 {
 		t.Errorf("GlobalSignOut calls = %d, want 0", n)
+	}
+}
+
+// writesRecorder records the times of the user sign-outs written.
+type writesRecorder struct {
+	*revocation.Memory
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (w *writesRecorder) RevokeUser(ctx context.Context, pool, sub string, at time.Time) error {
+	w.mu.Lock()
+	w.times = append(w.times, at)
+	w.mu.Unlock()
+	return w.Memory.RevokeUser(ctx, pool, sub, at)
+}
+
+// TestGlobalSignOutRetryWritesAgain: a retried GlobalSignOut writes the
+// recorded time again (never a later one), so that the store publishes it
+// again to instances that may have missed the first attempt's message.
+func TestGlobalSignOutRetryWritesAgain(t *testing.T) {
+	var rec *writesRecorder
+	e := newEnv(t, envOptions{recorder: func(m *revocation.Memory) signout.Recorder {
+		rec = &writesRecorder{Memory: m}
+		return rec
+	}})
+	e.addUser("alice")
+	s := e.signIn(t, "alice")
+	e.clock.Advance(time.Second)
+	if err := e.so.GlobalSignOut(t.Context(), *s.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if err := e.so.GlobalSignOut(t.Context(), *s.AccessToken); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if len(rec.times) != 2 || !rec.times[1].Equal(rec.times[0]) {
+		t.Fatalf("writes at %v, want the first time written twice", rec.times)
 	}
 }
