@@ -3,6 +3,7 @@ package alb_test
 import (
 	"context"
 	"errors"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -254,16 +255,12 @@ func TestKeyEndpointFailures(t *testing.T) {
 }
 
 // clock is a settable clock.
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+type clock = clocktest.Clock
 
 // TestKeyCache: a known key is fetched once; an unknown kid once per
 // UnknownKeyTTL; the unknown kids remembered are bounded.
 func TestKeyCache(t *testing.T) {
-	clk := &clock{}
-	clk.ns.Store(time.Now().UnixNano())
+	clk := clocktest.New(time.Now())
 	f := newFixture(t, alb.Config{Now: clk.Now, UnknownKeyTTL: time.Minute, MaxUnknownKeys: 4})
 	foreign := cognitotest.NewALB(cognitotest.ALBConfig{})
 	t.Cleanup(foreign.Close)

@@ -9,11 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"io"
 	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,28 +25,10 @@ import (
 // t0 is the start of the fake clock of the tests.
 var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// fakeClock is an injectable clock, safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clocktest.Clock { return clocktest.New(t0) }
 
 // newPool starts a pool on a fake clock, closed at the end of the test.
-func newPool(t *testing.T, cfg cognitotest.Config) (*cognitotest.Pool, *fakeClock) {
+func newPool(t *testing.T, cfg cognitotest.Config) (*cognitotest.Pool, *clocktest.Clock) {
 	t.Helper()
 	clock := newClock()
 	if cfg.Now == nil {

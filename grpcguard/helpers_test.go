@@ -3,6 +3,7 @@ package grpcguard_test
 import (
 	"context"
 	"errors"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"io"
 	"net"
 	"strings"
@@ -172,14 +173,8 @@ func wantCode(t *testing.T, err error, want codes.Code, secret string) {
 	}
 }
 
-// clock is a settable clock shared by the Verifier, the pool and the Guard.
-type clock struct{ ns atomic.Int64 }
+// clock is the settable clock shared by the Verifier, the pool and the
+// Guard.
+type clock = clocktest.Clock
 
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Now().UnixNano())
-	return c
-}
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock() *clock { return clocktest.New(time.Now()) }

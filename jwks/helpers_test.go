@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -115,30 +116,13 @@ func (s *jwksServer) hang(entered chan<- struct{}) {
 	})
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // newSet returns a Set closed at the end of the test. A nil cfg.Now gets a
 // fake clock, returned.
-func newSet(t *testing.T, url string, cfg Config) (*Set, *fakeClock) {
+func newSet(t *testing.T, url string, cfg Config) (*Set, *clocktest.Clock) {
 	t.Helper()
 	clk := newClock()
 	if cfg.Now == nil {

@@ -3,9 +3,9 @@ package revocation_test
 import (
 	"context"
 	"errors"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,17 +14,8 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// fakeClock is a concurrency-safe settable clock.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock(t time.Time) *fakeClock {
-	c := new(fakeClock)
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+// newFakeClock returns the shared settable test clock.
+func newFakeClock(t time.Time) *clocktest.Clock { return clocktest.New(t) }
 
 // contractEnv builds the store under test.
 type contractEnv struct {
@@ -173,7 +164,7 @@ func runContract(t *testing.T, env contractEnv) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clock.ns.Store(base.Add(time.Minute).UnixNano())
+			clock.Set(base.Add(time.Minute))
 			store := env.newStore(t, clock.Now)
 			v, err := cognitoguard.New([]cognitoguard.Pool{
 				{UserPoolID: p1.PoolID(), Issuers: []string{p1.Issuer()}, ClientIDs: []string{p1.ClientID()}},
@@ -247,7 +238,7 @@ func runContract(t *testing.T, env contractEnv) {
 	}
 
 	t.Run("concurrent writers keep the maximum", func(t *testing.T) {
-		clock.ns.Store(base.Add(time.Minute).UnixNano())
+		clock.Set(base.Add(time.Minute))
 		store := env.newStore(t, clock.Now)
 		ctx := t.Context()
 		var wg sync.WaitGroup

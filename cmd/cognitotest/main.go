@@ -33,11 +33,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 )
 
@@ -107,8 +107,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if !poolIDRe.MatchString(o.poolID) {
-		return nil, fmt.Errorf("-pool-id %q: want region_id, such as us-east-1_cognitotest", o.poolID)
+	if _, err := cognitoguard.PoolRegion(o.poolID); err != nil {
+		return nil, fmt.Errorf("-pool-id: %w (such as us-east-1_cognitotest)", err)
 	}
 	if o.clientID == "" || strings.ContainsAny(o.clientID, ", \t") {
 		return nil, fmt.Errorf("-client-id %q: want a non-empty ID without commas or spaces", o.clientID)
@@ -121,10 +121,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	return &o, nil
 }
-
-// poolIDRe is the form of a pool ID that examples/api derives its region
-// from.
-var poolIDRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+_[0-9A-Za-z]+$`)
 
 // run serves the pool until ctx is done, writing what to paste to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
