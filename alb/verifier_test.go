@@ -254,9 +254,6 @@ func TestKeyEndpointFailures(t *testing.T) {
 	})
 }
 
-// clock is a settable clock.
-type clock = clocktest.Clock
-
 // TestKeyCache: a known key is fetched once; an unknown kid once per
 // UnknownKeyTTL; the unknown kids remembered are bounded.
 func TestKeyCache(t *testing.T) {
