@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -13,10 +12,9 @@ import (
 )
 
 const (
-	maxHeaderLen   = 1024 // encoded header segment
-	maxKidLen      = 256
-	maxSigLen      = 1024 // 8192-bit RSA
-	maxNumericDate = 1e11 // year 5138: anything later is an error, not a date
+	maxHeaderLen = 1024 // encoded header segment
+	maxKidLen    = 256
+	maxSigLen    = 1024 // 8192-bit RSA
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -68,7 +66,7 @@ func memberError(what, key string, err error) error {
 		return malformed(what + " " + quoteName(key) + " holds an object with two members whose names differ at most in case")
 	case errors.Is(err, jsonscan.ErrRange):
 		return malformed(what + " " + quoteName(key) + " holds a number beyond float64's range")
-	case errors.Is(err, errBadDate):
+	case errors.Is(err, jsonscan.ErrNumericDate):
 		return malformed(what + " " + quoteName(key) + " is not a valid NumericDate")
 	case errors.Is(err, errCaseVariant):
 		return malformed(what + " " + quoteName(key) + " differs from a known claim only in case")
@@ -255,16 +253,16 @@ func (p *parsed) claim(sc *jsonscan.Scanner, key string, txt *claimText) error {
 	case "email":
 		c.Email, err = sc.String()
 	case "email_verified":
-		c.EmailVerified, err = boolish(sc)
+		c.EmailVerified, err = sc.LooseBool()
 	case "auth_time":
-		c.AuthTime, err = numericDate(sc)
+		c.AuthTime, err = sc.NumericDate()
 	case "iat":
-		c.IssuedAt, err = numericDate(sc)
+		c.IssuedAt, err = sc.NumericDate()
 	case "exp":
-		c.Expiry, err = numericDate(sc)
+		c.Expiry, err = sc.NumericDate()
 		p.hasExp = err == nil
 	case "nbf":
-		c.NotBefore, err = numericDate(sc)
+		c.NotBefore, err = sc.NumericDate()
 	case "jti":
 		c.JTI, err = sc.String()
 	case "origin_jti":
@@ -278,36 +276,4 @@ func (p *parsed) claim(sc *jsonscan.Scanner, key string, txt *claimText) error {
 		err = sc.Skip()
 	}
 	return err
-}
-
-var errBadDate = errors.New("bad NumericDate")
-
-// numericDate reads a NumericDate: Cognito writes whole seconds, so a
-// fraction, an exponent, a negative value or a year past 5000 is refused.
-func numericDate(sc *jsonscan.Scanner) (time.Time, error) {
-	if sc.Peek() != jsonscan.Number {
-		return time.Time{}, errBadDate
-	}
-	n, err := sc.Int()
-	if err != nil || n < 0 || n > maxNumericDate {
-		return time.Time{}, errBadDate
-	}
-	return time.Unix(n, 0), nil
-}
-
-// boolish reads true/false, or the strings "true"/"false" some IdPs emit.
-func boolish(sc *jsonscan.Scanner) (bool, error) {
-	if sc.Peek() == jsonscan.String {
-		s, err := sc.String()
-		switch {
-		case err != nil:
-			return false, err
-		case s == "true":
-			return true, nil
-		case s == "false":
-			return false, nil
-		}
-		return false, jsonscan.ErrSyntax
-	}
-	return sc.Bool()
 }
