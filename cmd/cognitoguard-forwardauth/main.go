@@ -41,16 +41,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/forwardauth"
 )
 
@@ -76,33 +75,20 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // options are the parsed flags.
 type options struct {
-	addr, signoutAddr, region, poolID, endpoint string
-	clientIDs, issuers, redisAddrs              []string
-	redisMaster, cookie, realm, adminGroup      string
-	scopes, groups                              []string
-	waitReplicas                                int
-	waitInstances                               bool
-	tokenUse                                    cognitoguard.TokenUse
-	headers                                     forwardauth.Headers
+	serviceflags.Flags
+	addr, signoutAddr, cookie, realm, adminGroup string
+	scopes, groups                               []string
+	headers                                      forwardauth.Headers
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("cognitoguard-forwardauth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var clients, issuers, redisAddr, tokenUse, scopes, groups string
+	var scopes, groups string
 	fs.StringVar(&o.addr, "addr", ":9091", "check endpoint listen `address`")
 	fs.StringVar(&o.signoutAddr, "signout-addr", "", "sign-out routes and /healthz listen `address` (empty: none)")
-	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
-	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
-	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
-	fs.StringVar(&issuers, "issuer", "", "the pool's accepted token issuer `URLs`, comma-separated; replaces the defaults (the original and updated Cognito issuer formats of the pool's region)")
-	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
-	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
-	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
-	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "a sign-out succeeds only once this `many` Redis replicas hold it")
-	fs.BoolVar(&o.waitInstances, "wait-instances", false, "a sign-out succeeds only once every instance has applied it")
-	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
+	o.Register(fs)
 	fs.StringVar(&o.cookie, "cookie", "", "cookie `name` holding the token when the request has no Authorization header")
 	fs.StringVar(&o.realm, "realm", "api", "`realm` of the WWW-Authenticate challenges")
 	fs.StringVar(&scopes, "require-scope", "", "`scopes` every token must have, comma-separated (403 otherwise)")
@@ -119,44 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.poolID == "" {
-		return nil, errors.New("-user-pool-id is required")
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
-	if o.clientIDs = splitList(clients); len(o.clientIDs) == 0 {
-		return nil, errors.New("-client-id is required")
-	}
-	o.redisAddrs, o.scopes, o.groups = splitList(redisAddr), splitList(scopes), splitList(groups)
-	switch {
-	case o.waitReplicas < 0:
-		return nil, errors.New("-wait-replicas must not be negative")
-	case len(o.redisAddrs) == 0 && (o.redisMaster != "" || o.waitReplicas > 0 || o.waitInstances):
-		return nil, errors.New("-redis-master, -wait-replicas and -wait-instances need -redis-addr")
-	}
-	switch cognitoguard.TokenUse(tokenUse) {
-	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:
-		o.tokenUse = cognitoguard.TokenUse(tokenUse)
-	default:
-		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
-	}
-	if o.region == "" {
-		region, err := cognitoguard.PoolRegion(o.poolID)
-		if err != nil {
-			return nil, fmt.Errorf("-region is required: %w", err)
-		}
-		o.region = region
-	}
-	for _, iss := range splitList(issuers) {
-		o.issuers = append(o.issuers, strings.TrimSuffix(iss, "/"))
-	}
+	o.scopes, o.groups = serviceflags.SplitList(scopes), serviceflags.SplitList(groups)
 	return &o, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for f := range strings.SplitSeq(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -142,7 +142,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.region != "eu-west-1" || len(o.clientIDs) != 2 || o.clientIDs[1] != "c2" || len(o.groups) != 2 ||
+	if o.Region != "eu-west-1" || len(o.ClientIDs) != 2 || o.ClientIDs[1] != "c2" || len(o.groups) != 2 ||
 		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != ":9091" || o.signoutAddr != "" {
 		t.Errorf("options = %+v", o)
 	}

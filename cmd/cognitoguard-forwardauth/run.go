@@ -54,15 +54,15 @@ func (a *app) close() {
 // build creates the store and the Verifiers.
 func build(o *options, log *slog.Logger) (*app, error) {
 	a := &app{log: log, closeStore: func() error { return nil }}
-	if len(o.redisAddrs) == 0 {
+	if len(o.RedisAddrs) == 0 {
 		a.store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
 		a.client = redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: o.redisAddrs, MasterName: o.redisMaster,
+			Addrs: o.RedisAddrs, MasterName: o.RedisMaster,
 			Username: os.Getenv("REDIS_USERNAME"), Password: os.Getenv("REDIS_PASSWORD"),
 		})
 		rs, err := revocation.NewRedis(a.client, revocation.RedisConfig{
-			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
+			WaitReplicas: o.WaitReplicas, WaitInstances: o.WaitInstances, Logger: log,
 		})
 		if err != nil {
 			a.close()
@@ -70,16 +70,16 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		}
 		a.store, a.closeStore = rs, rs.Close
 	}
-	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
+	pool := o.Pool()
 	var err error
-	if a.v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{TokenUse: o.tokenUse, Revocation: a.store, Logger: log}); err != nil {
+	if a.v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{TokenUse: o.TokenUse, Revocation: a.store, Logger: log}); err != nil {
 		a.close()
 		return nil, err
 	}
 	// Cognito's GlobalSignOut takes an access token: with -token-use id,
 	// /logout gets a Verifier of its own.
 	a.auth = a.v
-	if o.tokenUse == cognitoguard.TokenUseID {
+	if o.TokenUse == cognitoguard.TokenUseID {
 		if a.auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: a.store, Logger: log}); err != nil {
 			a.close()
 			return nil, err
@@ -166,17 +166,17 @@ func (a *app) warmUp(ctx context.Context) (stop func()) {
 
 // signoutRoutes builds the handler of the sign-out listener.
 func (a *app) signoutRoutes(ctx context.Context, o *options) (http.Handler, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.region))
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
 	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
-		if o.endpoint != "" {
-			opt.BaseEndpoint = aws.String(o.endpoint)
+		if o.Endpoint != "" {
+			opt.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
 	so, err := signout.New(cognito, a.auth, a.store, signout.Config{
-		UserPoolID: o.poolID, Logger: a.log,
+		UserPoolID: o.PoolID, Logger: a.log,
 	})
 	if err != nil {
 		return nil, err

@@ -39,13 +39,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -90,12 +90,8 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // options are the parsed flags.
 type options struct {
-	addr, region, poolID, endpoint string
-	clientIDs, issuers, redisAddrs []string
-	redisMaster                    string
-	waitReplicas                   int
-	waitInstances                  bool
-	tokenUse                       cognitoguard.TokenUse
+	addr string
+	serviceflags.Flags
 }
 
 // parseFlags parses and checks args.
@@ -103,65 +99,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var clients, issuers, redisAddr, tokenUse string
 	fs.StringVar(&o.addr, "addr", ":8080", "listen `address`")
-	fs.StringVar(&o.region, "region", "", "AWS `region` of the user pool (default: the pool id's prefix)")
-	fs.StringVar(&o.poolID, "user-pool-id", "", "Cognito user pool `id`, such as eu-west-1_AbCdEf123 (required)")
-	fs.StringVar(&clients, "client-id", "", "allowed app client `ids`, comma-separated (required)")
-	fs.StringVar(&issuers, "issuer", "", "the pool's accepted token issuer `URLs`, comma-separated; replaces the defaults (the original and updated Cognito issuer formats of the pool's region)")
-	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
-	fs.StringVar(&redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
-	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
-	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "a sign-out succeeds only once this `many` Redis replicas hold it")
-	fs.BoolVar(&o.waitInstances, "wait-instances", false, "a sign-out succeeds only once every instance has applied it")
-	fs.StringVar(&tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
+	o.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.poolID == "" {
-		return nil, errors.New("-user-pool-id is required")
-	}
-	o.clientIDs = splitList(clients)
-	if len(o.clientIDs) == 0 {
-		return nil, errors.New("-client-id is required")
-	}
-	o.redisAddrs = splitList(redisAddr)
-	switch {
-	case o.waitReplicas < 0:
-		return nil, errors.New("-wait-replicas must not be negative")
-	case len(o.redisAddrs) == 0 && (o.redisMaster != "" || o.waitReplicas > 0 || o.waitInstances):
-		return nil, errors.New("-redis-master, -wait-replicas and -wait-instances need -redis-addr")
-	}
-	switch cognitoguard.TokenUse(tokenUse) {
-	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:
-		o.tokenUse = cognitoguard.TokenUse(tokenUse)
-	default:
-		return nil, fmt.Errorf("-token-use %q: want access, id or any", tokenUse)
-	}
-	if o.region == "" {
-		region, err := cognitoguard.PoolRegion(o.poolID)
-		if err != nil {
-			return nil, fmt.Errorf("-region is required: %w", err)
-		}
-		o.region = region
-	}
-	for _, iss := range splitList(issuers) {
-		o.issuers = append(o.issuers, strings.TrimSuffix(iss, "/"))
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
 	return &o, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for f := range strings.SplitSeq(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // run serves the API until ctx is done, then shuts down gracefully. ready,
@@ -201,14 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}()
 
 	// The revocation store: in process, or Redis shared by every instance.
-	if len(o.redisAddrs) == 0 {
+	if len(o.RedisAddrs) == 0 {
 		store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
 		// One address: a standalone client; several: a cluster client;
 		// with a master name: a Sentinel-backed failover client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.redisAddrs, MasterName: o.redisMaster, ContextTimeoutEnabled: true})
+		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.RedisAddrs, MasterName: o.RedisMaster, ContextTimeoutEnabled: true})
 		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
-			WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances, Logger: log,
+			WaitReplicas: o.WaitReplicas, WaitInstances: o.WaitInstances, Logger: log,
 		})
 		if err != nil {
 			return err
@@ -216,9 +165,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		store, closeStore = rs, rs.Close
 	}
 
-	pool := cognitoguard.Pool{UserPoolID: o.poolID, Issuers: o.issuers, ClientIDs: o.clientIDs}
+	pool := o.Pool()
 	v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
-		TokenUse:   o.tokenUse,
+		TokenUse:   o.TokenUse,
 		Revocation: store,
 		Logger:     log,
 	})
@@ -229,22 +178,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	// takes nothing else): with -token-use id the sign-out gets a verifier
 	// of its own for access tokens.
 	auth = v
-	if o.tokenUse == cognitoguard.TokenUseID {
+	if o.TokenUse == cognitoguard.TokenUseID {
 		if auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: store, Logger: log}); err != nil {
 			return err
 		}
 	}
 
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.region))
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
 	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
-		if o.endpoint != "" {
-			opt.BaseEndpoint = aws.String(o.endpoint)
+		if o.Endpoint != "" {
+			opt.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
-	so, err := signout.New(cognito, auth, store, signout.Config{UserPoolID: o.poolID})
+	so, err := signout.New(cognito, auth, store, signout.Config{UserPoolID: o.PoolID})
 	if err != nil {
 		return err
 	}
@@ -272,8 +221,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", v.Issuers()),
-		slog.Any("client_ids", o.clientIDs), slog.String("token_use", string(o.tokenUse)),
-		slog.String("store", storeName(o.redisAddrs, o.redisMaster)))
+		slog.Any("client_ids", o.ClientIDs), slog.String("token_use", string(o.TokenUse)),
+		slog.String("store", o.StoreName()))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -311,19 +260,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	log.Info("stopped")
 	return nil
-}
-
-func storeName(addrs []string, master string) string {
-	switch {
-	case len(addrs) == 0:
-		return "memory"
-	case master != "":
-		return "redis sentinel " + master + " via " + strings.Join(addrs, ",")
-	case len(addrs) == 1:
-		return "redis " + addrs[0]
-	default:
-		return "redis cluster " + strings.Join(addrs, ",")
-	}
 }
 
 // readiness is what /healthz asks: every Verifier ready (keys of the

@@ -499,8 +499,8 @@ func TestAPIDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.addr != ":8080" || o.region != "eu-west-1" || o.issuers != nil ||
-		fmt.Sprint(o.clientIDs) != "[a b]" || o.tokenUse != "access" || o.redisAddrs != nil || o.endpoint != "" {
+	if o.addr != ":8080" || o.Region != "eu-west-1" || o.Issuers != nil ||
+		fmt.Sprint(o.ClientIDs) != "[a b]" || o.TokenUse != "access" || o.RedisAddrs != nil || o.Endpoint != "" {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseFlags([]string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "a", "-region", "us-east-2",
@@ -508,8 +508,8 @@ func TestAPIDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.region != "us-east-2" || fmt.Sprint(o.issuers) != "[https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123 https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123]" ||
-		fmt.Sprint(o.redisAddrs) != "[r1:6379 r2:6379]" {
+	if o.Region != "us-east-2" || fmt.Sprint(o.Issuers) != "[https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123 https://cognito-idp.us-east-2.amazonaws.com/eu-west-1_AbC123]" ||
+		fmt.Sprint(o.RedisAddrs) != "[r1:6379 r2:6379]" {
 		t.Errorf("overrides: %+v", o)
 	}
 }
