@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"github.com/cognitoguard/cognitoguard/internal/clocktest"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -151,25 +151,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // checkGoroutines records the goroutine count and, at cleanup (registered
 // first, so run last), waits up to 5s for it to come back down.
 func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	})
+	leaktest.Check(t, http.DefaultTransport.(*http.Transport).CloseIdleConnections)
 }
 
 // logRecorder is a slog.Handler keeping every record.

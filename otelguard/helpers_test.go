@@ -3,12 +3,11 @@ package otelguard_test
 import (
 	"context"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -192,21 +191,7 @@ func sub(t *testing.T, pool *cognitotest.Pool, name string) string {
 }
 
 // checkGoroutines fails the test if goroutines it started outlive it.
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkGoroutines(t *testing.T) { leaktest.Check(t) }
 
 // failJWKS makes pool's JWKS endpoint answer status.
 func failJWKS(pool *cognitotest.Pool, status int) {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -119,22 +119,7 @@ func (in *instance) shutdown(t testing.TB) {
 
 // checkGoroutines fails the test if goroutines started during it are still
 // running when it ends (after its other cleanups, registered later, ran).
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkGoroutines(t *testing.T) { leaktest.Check(t, http.DefaultClient.CloseIdleConnections) }
 
 func TestParseFlags(t *testing.T) {
 	pool := []string{"-user-pool-id", "eu-west-1_AbC123", "-client-id", "c1, c2"}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"io"
 	"net"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -198,18 +198,4 @@ func waitFor(t *testing.T, out *syncbuf.Buffer, errc <-chan error, marker string
 }
 
 // checkGoroutines fails the test if goroutines it started outlive it.
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkGoroutines(t *testing.T) { leaktest.Check(t) }

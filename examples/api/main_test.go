@@ -6,11 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -571,19 +571,4 @@ func TestAPILogsJSON(t *testing.T) {
 
 // checkGoroutines fails the test if goroutines started during it are still
 // running when it ends (after its other cleanups, registered later, ran).
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		client.CloseIdleConnections()
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkGoroutines(t *testing.T) { leaktest.Check(t, client.CloseIdleConnections) }

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"net/http"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -188,18 +188,4 @@ func TestArgs(t *testing.T) {
 }
 
 // checkGoroutines fails the test if goroutines it started outlive it.
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkGoroutines(t *testing.T) { leaktest.Check(t) }
