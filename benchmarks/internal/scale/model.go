@@ -79,6 +79,9 @@ func (r *Result) idle(p func(string, ...any)) {
 		p("| %d | %.1f | %s |", n, s.IdleCPU[0]*1e3, strings.Join(nodes, ", "))
 	}
 	p("")
+	if len(ns) == 0 {
+		return
+	}
 	lo, hi := ns[0], ns[len(ns)-1]
 	s0, s1, c0, c1 := r.find(false, lo, false), r.find(false, hi, false), r.find(true, lo, false), r.find(true, hi, false)
 	if hi == lo || s0 == nil || s1 == nil || c0 == nil || c1 == nil {
