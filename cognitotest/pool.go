@@ -3,6 +3,7 @@ package cognitotest
 import (
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -87,6 +88,11 @@ type Config struct {
 	// "Refresh Token has expired". If zero, DefaultRefreshTokenTTL
 	// (30 days, as in Cognito) is used.
 	RefreshTokenTTL time.Duration
+
+	// Listener, if set, is where the pool serves (its address makes the
+	// issuer and URL), instead of a new listener on 127.0.0.1 and a free
+	// port. The Pool closes it with [Pool.Close].
+	Listener net.Listener
 }
 
 // Pool is a fake Amazon Cognito user pool served by an [httptest.Server] on
@@ -190,7 +196,14 @@ func NewPool(cfg Config) *Pool {
 		p.refreshTTL = DefaultRefreshTokenTTL
 	}
 	p.accessKey, p.idKey = newKeyPair()
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serveHTTP))
+	if cfg.Listener == nil {
+		p.srv = httptest.NewServer(http.HandlerFunc(p.serveHTTP))
+	} else {
+		p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serveHTTP))
+		p.srv.Listener.Close()
+		p.srv.Listener = cfg.Listener
+		p.srv.Start()
+	}
 	p.url = p.srv.URL
 	p.issuer = p.url + "/" + p.poolID
 	p.jwksPath = "/" + p.poolID + "/.well-known/jwks.json"

@@ -131,10 +131,29 @@
 // fail closed, follow the client to the new master, clear their views and
 // trust again (BENCHMARKS.md has the measured times).
 //
+// # What Redis must keep
+//
+// Redis must keep every record until it expires. A health goroutine reads
+// INFO memory and a data-loss marker on every master at start, on every
+// resubscription and every 2 s:
+//
+//   - A master that may evict keys (maxmemory set, maxmemory-policy not
+//     noeviction) is refused: lookups fail with [ErrUnavailable] naming
+//     maxmemory-policy, writes are attempted and returned wrapping
+//     [ErrUnconfirmed], unless [RedisConfig.AllowEviction]. An unreadable
+//     policy is trusted and reported in [RedisStats.EvictionPolicy].
+//   - A marker absent or of a new generation means the master lost its
+//     data. The store fails closed, drops its view, re-writes the sign-outs it received
+//     within the TTL (its journal, bounded by MaxEntries) and, unless that
+//     journal provably holds every live sign-out, records a floor on every
+//     master: every token authenticated at or before the loss is rejected,
+//     by every instance, including those started later
+//     ([RedisStats.Floor]). SECURITY.md lists what a marker cannot see.
+//
 // # Goroutines
 //
 // [NewRedis] starts one goroutine per subscription (one, or K with
-// sharded pub/sub) and the acknowledger. Redis calls made for a caller run
+// sharded pub/sub), the acknowledger and the health check. Redis calls made for a caller run
 // in short-lived goroutines owned by the store, so the caller gets its
 // answer within Timeout even if the client ignores context deadlines.
 // [Redis.Close] stops them all and waits for them, within the client's dial

@@ -1,5 +1,7 @@
 package revocation
 
+import "time"
+
 // KeyForTest is the documented key of the user (wire version 2).
 func KeyForTest(prefix, pool, sub string) string {
 	k, _ := newWire(prefix, DefaultRedisChannels).key(pool, sub)
@@ -18,4 +20,11 @@ func ChannelForTest(prefix, pool, sub string) string {
 // channels.
 func ChannelNameForTest(prefix string, i int) string {
 	return newWire(prefix, DefaultRedisChannels).channel(i)
+}
+
+// SetHealthEveryForTest sets the health-check period until the test ends.
+func SetHealthEveryForTest(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := healthEvery
+	healthEvery = d
+	t.Cleanup(func() { healthEvery = old })
 }

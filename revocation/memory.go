@@ -26,13 +26,10 @@ type MemoryConfig struct {
 	TTL time.Duration
 
 	// MaxEntries bounds the number of records (each user sign-out and each
-	// revoked session is one record). Default [DefaultMemoryMaxEntries]
-	// (1 000 000). Measured heap cost with 36-byte ids: about 130 bytes per
-	// user sign-out, about 300 more for a user's first revoked session and
-	// about 50 for each further one; so up to about 130 MB when full of
-	// user sign-outs at the default. When full, expired records are purged
-	// first; if none can be, the write fails with [ErrUnavailable]: a live
-	// sign-out is never dropped silently.
+	// revoked session is one record). Default [DefaultMemoryMaxEntries];
+	// BENCHMARKS.md gives the bytes per record. When full, expired records
+	// are purged first; if none can be, the write fails with
+	// [ErrUnavailable]: a live sign-out is never dropped silently.
 	MaxEntries int
 
 	// Now is the clock. Default time.Now.
@@ -184,34 +181,46 @@ func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) er
 		}
 	}
 	if e == nil {
-		e = &entry{}
-		pool, ok := m.pools[poolID]
-		if !ok {
-			pool = strings.Clone(poolID)
-			if len(m.pools) < maxInterned {
-				m.pools[pool] = pool
-			}
-		}
-		m.users[userKey{pool, strings.Clone(sub)}] = e
+		e = m.newEntryLocked(poolID, sub)
 	}
+	m.setLocked(e, jti, t)
+	m.minExp = min(m.minExp, exp)
+	return nil
+}
+
+// newEntryLocked adds an empty entry for the user, owning its strings.
+func (m *Memory) newEntryLocked(poolID, sub string) *entry {
+	e := &entry{}
+	pool, ok := m.pools[poolID]
+	if !ok {
+		pool = strings.Clone(poolID)
+		if len(m.pools) < maxInterned {
+			m.pools[pool] = pool
+		}
+	}
+	m.users[userKey{pool, strings.Clone(sub)}] = e
+	return e
+}
+
+// setLocked records t for the user (jti == "") or the session jti of e,
+// counting a new record.
+func (m *Memory) setLocked(e *entry, jti string, t int64) {
 	if jti == "" {
 		if e.user == 0 {
 			m.n++
 		}
 		e.user = t
-	} else {
-		if e.sessions == nil {
-			e.sessions = make(map[string]int64, 1)
-		}
-		if _, ok := e.sessions[jti]; !ok {
-			m.n++
-		}
-		// A copy even for an existing key: assigning replaces the stored
-		// key, and jti may alias a caller's buffer.
-		e.sessions[strings.Clone(jti)] = t
+		return
 	}
-	m.minExp = min(m.minExp, exp)
-	return nil
+	if e.sessions == nil {
+		e.sessions = make(map[string]int64, 1)
+	}
+	if _, ok := e.sessions[jti]; !ok {
+		m.n++
+	}
+	// A copy even for an existing key: assigning replaces the stored key,
+	// and jti may alias a caller's buffer.
+	e.sessions[strings.Clone(jti)] = t
 }
 
 // purgeLocked drops expired records and recomputes minExp.

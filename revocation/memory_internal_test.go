@@ -8,7 +8,7 @@ import (
 )
 
 // TestMemoryBytesPerRecord measures the heap cost of a user sign-out
-// record; the figure is documented on MemoryConfig.MaxEntries.
+// record; the figure is in BENCHMARKS.md.
 func TestMemoryBytesPerRecord(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")

@@ -55,8 +55,9 @@ type RedisConfig struct {
 
 	// MaxEntries bounds the users held in the local view (an arbitrary
 	// entry is evicted to make room; Redis stays authoritative, so an
-	// evicted user costs one more round trip). Default
-	// [DefaultRedisMaxEntries]. BENCHMARKS.md gives the bytes per entry.
+	// evicted user costs one more round trip), and the sign-outs kept to
+	// restore Redis after a data loss. Default [DefaultRedisMaxEntries].
+	// BENCHMARKS.md gives the bytes per entry.
 	MaxEntries int
 
 	// Channels is the number of sign-out channels, K: a user's sign-outs
@@ -81,6 +82,13 @@ type RedisConfig struct {
 	// *redis.Client (standalone or Sentinel) or a *redis.ClusterClient.
 	// Default 0.
 	WaitReplicas int
+
+	// AllowEviction accepts a Redis that may evict keys (maxmemory set and
+	// maxmemory-policy other than noeviction). By default such a Redis is
+	// refused: lookups fail with ErrUnavailable naming maxmemory-policy and
+	// writes are returned as ErrUnconfirmed, since an evicted record
+	// un-revokes its user. Set it only if Redis can never fill up.
+	AllowEviction bool
 
 	// WaitInstances makes every write wait, within Timeout, until every
 	// instance subscribed to the user's channel (this one included) has
@@ -113,8 +121,19 @@ type RedisStats struct {
 	Unconfirmed     uint64 // writes recorded but returned as ErrUnconfirmed (WaitReplicas, WaitInstances)
 	AcksSent        uint64 // acknowledgements published, of any writer's sign-out (WaitInstances)
 	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
+	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
+	Restored        uint64 // sign-outs re-written from the journal after a data loss
 	Entries         int    // users in the local view now
 	Trusted         bool   // the view answers lookups now
+
+	// EvictionPolicy is what the last check found: "noeviction", the
+	// evicting masters' policies, or "unknown" (INFO refused or incomplete:
+	// trusted, and logged at Warn once). Empty before the first check.
+	EvictionPolicy string
+
+	// Floor, when not zero, rejects every token authenticated at or before
+	// it: the time of a data loss the journal could not prove restored.
+	Floor time.Time
 }
 
 // Redis is a [Store] shared by every instance using the same Redis
@@ -148,7 +167,15 @@ type Redis struct {
 	subs         []*subscription
 	channelIndex map[string]int // sign-out channel name → index
 	acks         *acks
-	wasFresh     atomic.Bool // for warnIfStale
+
+	allowEviction  bool
+	health         *health
+	kick           chan struct{} // asks the health goroutine for a check
+	checks         atomic.Uint64 // rechecks asked
+	journal        *journal
+	floor          atomic.Int64 // Unix ms; see RedisStats.Floor
+	floorDue       atomic.Int64 // Unix ms of a floor to record on every master; 0: none
+	restoreStagger time.Duration
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -159,21 +186,24 @@ type Redis struct {
 	flightMu sync.Mutex
 	flights  map[userKey]*flight
 
-	hits, lookups, trips, messages, rebuilds, stale, unconfirmed atomic.Uint64
+	hits, lookups, trips, messages, rebuilds, stale, unconfirmed, losses, restored atomic.Uint64
 }
 
-// NewRedis returns a store using client, and starts its subscriptions. It
-// makes no call itself: call [Redis.Ready] to wait for the subscriptions.
-// Until they are confirmed, and for at most Staleness, Revoked reads Redis
-// directly. It refuses a client whose timeouts could block a subscription
-// forever (ReadTimeout or WriteTimeout below zero). The caller MUST call
+// NewRedis returns a store using client, and starts its subscriptions and
+// health check. It makes no call itself: call [Redis.Ready] to wait until
+// the store is trusted. Until then, and for at most Staleness, Revoked
+// reads Redis directly once it has been checked (waiting, within Timeout,
+// for the first check). It refuses a client whose timeouts could block a subscription
+// forever (ReadTimeout or WriteTimeout -1 or -2: none). The caller MUST call
 // [Redis.Close]; it does not close client.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if client == nil {
 		return nil, errors.New("revocation: nil Redis client")
 	}
 	r := &Redis{client: client, now: cfg.Now, log: cfg.Logger, instances: cfg.WaitInstances,
-		flights: make(map[userKey]*flight), acks: newAcks(), id: rand.Text()}
+		flights: make(map[userKey]*flight), acks: newAcks(), id: rand.Text(),
+		allowEviction: cfg.AllowEviction, health: &health{gens: make(map[string]string)},
+		kick: make(chan struct{}, 1)}
 	if err := r.configure(cfg); err != nil {
 		return nil, err
 	}
@@ -188,8 +218,10 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.startSubscriptions()
-	r.wg.Add(1)
+	r.trust.refuse(refuseUnchecked, errUnchecked)
+	r.wg.Add(2)
 	go r.runAcker()
+	go r.runHealth()
 	return r, nil
 }
 
@@ -218,6 +250,8 @@ func (r *Redis) configure(cfg RedisConfig) error {
 	r.ttlMs = r.ttl.Milliseconds()
 	r.replicas = cfg.WaitReplicas
 	r.view = newView(maxEntries)
+	r.journal = &journal{max: maxEntries, ttlMs: r.ttl.Milliseconds()}
+	r.restoreStagger = min(2*r.staleness, 5*time.Second)
 	r.wire = newWire(prefix, channels)
 	if cfg.Sharded != nil {
 		r.sharded = *cfg.Sharded
@@ -249,8 +283,8 @@ func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
 			return fmt.Errorf("revocation: WaitReplicas needs a *redis.Client or a *redis.ClusterClient, not %T", client)
 		}
 	}
-	if read < 0 || write < 0 {
-		return fmt.Errorf("revocation: client ReadTimeout %v / WriteTimeout %v: a negative timeout could block a subscription forever", read, write)
+	if read <= 0 || write <= 0 { // as normalised by go-redis: 0 or less is no timeout
+		return fmt.Errorf("revocation: client without a read or write timeout (ReadTimeout %v, WriteTimeout %v): a subscription could block forever", read, write)
 	}
 	return nil
 }
@@ -299,12 +333,15 @@ func (r *Redis) Ready(ctx context.Context) error {
 		if r.trust.fresh(r.trust.now()) {
 			return nil
 		}
-		if err := r.trust.refusal("closed"); err != nil {
+		if err := r.trust.refusal(refuseClosed); err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			if err := r.trust.check(r.trust.now()); err != nil {
+				return fmt.Errorf("%w (%w)", err, ctx.Err())
+			}
 			return fmt.Errorf("%w: not subscribed: %w", ErrUnavailable, ctx.Err())
 		}
 	}
@@ -322,6 +359,10 @@ func (r *Redis) Stats() RedisStats {
 		Unconfirmed:     r.unconfirmed.Load(),
 		AcksSent:        r.acks.sent.Load(),
 		AcksDropped:     r.acks.dropped.Load(),
+		DataLosses:      r.losses.Load(),
+		Restored:        r.restored.Load(),
+		EvictionPolicy:  r.health.policySummary(),
+		Floor:           r.floorTime(),
 		Entries:         r.view.len(),
 		Trusted:         r.trust.fresh(r.trust.now()),
 	}
@@ -335,7 +376,7 @@ var errClosed = errors.New("store closed")
 // It is idempotent and does not close the client.
 func (r *Redis) Close() error {
 	r.once.Do(func() {
-		r.trust.refuse("closed", errClosed)
+		r.trust.refuse(refuseClosed, errClosed)
 		r.cancel()
 		r.psMu.Lock()
 		for _, s := range r.subs {
@@ -348,4 +389,12 @@ func (r *Redis) Close() error {
 	})
 	r.wg.Wait()
 	return nil
+}
+
+// floorTime is the live floor, or zero.
+func (r *Redis) floorTime() time.Time {
+	if f := r.floor.Load(); f != 0 && f+r.ttlMs >= r.now().UnixMilli() {
+		return time.UnixMilli(f)
+	}
+	return time.Time{}
 }

@@ -117,26 +117,48 @@ func (r *Redis) confirm(ctx context.Context, ch int) error {
 	return nil
 }
 
-// runAcker publishes the queued acknowledgements until Close.
+// runAcker publishes the queued acknowledgements until Close: those
+// queued together for one requester channel go in one message.
 func (r *Redis) runAcker() {
 	defer r.wg.Done()
 	for {
+		var first ackSend
 		select {
 		case <-r.ctx.Done():
 			return
-		case a := <-r.acks.q:
-			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
-			_, err := r.publish(ctx, a.channel, encodeAck(a.nonce))
-			cancel()
-			if err == nil {
-				r.acks.sent.Add(1)
-				continue
-			}
-			r.acks.dropped.Add(1)
-			if r.ctx.Err() == nil {
-				r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge a sign-out (the requester will report it)",
-					slog.String("error", err.Error()))
+		case first = <-r.acks.q:
+		}
+		batch := map[string][]string{first.channel: {first.nonce}}
+		for more := true; more; {
+			select {
+			case a := <-r.acks.q:
+				batch[a.channel] = append(batch[a.channel], a.nonce)
+			default:
+				more = false
 			}
 		}
+		for channel, nonces := range batch {
+			for len(nonces) > 0 {
+				n := min(len(nonces), maxAcksPerMessage)
+				r.sendAcks(channel, nonces[:n])
+				nonces = nonces[n:]
+			}
+		}
+	}
+}
+
+// sendAcks publishes one acknowledgement message.
+func (r *Redis) sendAcks(channel string, nonces []string) {
+	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+	_, err := r.publish(ctx, channel, encodeAck(nonces))
+	cancel()
+	if err == nil {
+		r.acks.sent.Add(uint64(len(nonces)))
+		return
+	}
+	r.acks.dropped.Add(uint64(len(nonces)))
+	if r.ctx.Err() == nil {
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge sign-outs (the requester will report it)",
+			slog.Int("acknowledgements", len(nonces)), slog.String("error", err.Error()))
 	}
 }

@@ -188,7 +188,10 @@ func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
 		if err := errors.Join(a.Ready(rctx), b.Ready(rctx)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1100 * time.Millisecond) // tokens of a later second than the loss
+		// The store rejects every token authenticated at or before the loss
+		// it detected (the safe rule): the test's tokens are of a later
+		// second (propagatesOnEveryChannel backdates them by a second).
+		time.Sleep(2100 * time.Millisecond)
 		propagatesOnEveryChannel(t, a, b, prefix, "after-restart-")
 	})
 	for _, l := range []*syncBuffer{&logA, &logB} {

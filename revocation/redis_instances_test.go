@@ -19,6 +19,9 @@ import (
 // a Cluster. Without WaitInstances the check would race the pub/sub
 // delivery and fail.
 func TestRedisServerWaitInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	srv := startRedisServer(t)
 	var cluster []string
 	for _, tc := range []struct {

@@ -34,17 +34,21 @@ func startReplica(t *testing.T, master *redisServer) *redisServer {
 // shortfall is reported (the record kept and applied), and a master with an
 // empty script cache takes the write.
 func TestRedisServerWaitReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
 	mc, rc := master.client(t), replica.client(t)
 	ctx := t.Context()
 
-	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 1, Timeout: 2 * time.Second})
+	prefix := uniquePrefix()
+	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: 2 * time.Second})
 	if err := one.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatalf("WaitReplicas 1 with one replica: %v", err)
 	}
 	// WAIT returned 1: the replica has the record now, not eventually.
-	keys, err := rc.Keys(ctx, "*").Result()
+	keys, err := rc.Keys(ctx, revocation.KeyForTest(prefix, testPool, "sub-1")).Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("replica keys = %v, %v; want the user's hash", keys, err)
 	}
@@ -98,6 +102,9 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 // (a WAIT sent to any other master would find its own replica and report
 // 1); resumed, the retry succeeds.
 func TestClusterWaitReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	nodes := startClusterNodes(t, 1)
 	byAddr := map[string]*redisServer{}
 	var addrs []string
@@ -180,6 +187,9 @@ func TestClusterWaitReplicas(t *testing.T) {
 // recorded with WaitReplicas before the failover survives it; and new
 // sign-outs propagate between the instances again.
 func TestRedisServerSentinelFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	requireBinary(t, "redis-server")
 	master := startRedisServer(t)
 	replica := startReplica(t, master)
@@ -257,6 +267,9 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 // the new master. (The cluster has no replicas: the write ends as "0 of 1
 // replicas", which proves it ran on the slot's master, not MOVED.)
 func TestClusterWaitReplicasSlotMoved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
 	addrs := startCluster(t)
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()

@@ -38,17 +38,41 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 	if r.trust.fresh(r.trust.now()) {
 		if e, ok := r.view.get(k); ok {
 			r.hits.Add(1)
-			return e.revoked(c, r.now, r.ttlMs), nil
+			return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
 		}
-	} else if err := r.trust.check(r.trust.now()); err != nil {
+	} else if err := r.awaitCheck(ctx); err != nil {
 		r.stale.Add(1)
+		r.warnIfStale() // now, not when a blocked subscription resumes
 		return false, err
 	}
 	e, err := r.load(ctx, k)
 	if err != nil {
 		return false, err
 	}
-	return e.revoked(c, r.now, r.ttlMs), nil
+	return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
+}
+
+// awaitCheck returns nil when Redis may be read directly. While the only
+// obstacle is a health check in progress (at start, after a
+// resubscription), it waits for it, within Timeout and ctx, rather than
+// read a Redis that may just have lost its data.
+func (r *Redis) awaitCheck(ctx context.Context) error {
+	t := time.NewTimer(r.timeout)
+	defer t.Stop()
+	for {
+		ch := r.trust.wait()
+		err := r.trust.check(r.trust.now())
+		if err == nil || !errors.Is(err, errUnchecked) {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return err
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // load reads the user's hash, sharing one read between concurrent callers,
@@ -170,8 +194,11 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 	res, acked, err := r.store(ctx, key, jti, t)
 	if err != nil {
 		// A failed write is evidence that the view may be stale too: fail
-		// closed until the next proof rather than keep accepting, from
-		// memory, the tokens of the user whose sign-out just failed.
+		// closed until the next proof. The write may still land, later
+		// and unpublished: the view applies it now, so that this instance
+		// never accepts the tokens of the user whose sign-out it was asked
+		// to record.
+		r.view.apply(k, jti, t)
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
@@ -193,13 +220,16 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 // store runs the write script (and WAIT, with WaitReplicas) for field jti
 // ("" for the user) of key, returning the stored time and the replicas
 // that acknowledged it.
-func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked int64, err error) {
+// The results are read only once the call has returned: an abandoned call
+// (Timeout) may still write them.
+func (r *Redis) store(ctx context.Context, key, jti string, t int64) (int64, int64, error) {
 	field := fieldUser
 	if jti != "" {
 		field = fieldSession + jti
 	}
+	var res, acked int64
 	r.trips.Add(1)
-	err = r.call(ctx, func(ctx context.Context) error {
+	err := r.call(ctx, func(ctx context.Context) error {
 		var err error
 		if r.replicas == 0 {
 			res, err = writeScript.Run(ctx, r.client, []string{key}, field, t, r.ttlMs).Int64()
@@ -208,12 +238,20 @@ func (r *Redis) store(ctx context.Context, key, jti string, t int64) (res, acked
 		}
 		return err
 	})
-	return res, acked, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return res, acked, nil
 }
 
 // confirmWrite checks the confirmations asked for of a published write:
-// replicas (WaitReplicas), instances (WaitInstances), and a trusted Redis.
+// replicas (WaitReplicas), instances (WaitInstances), and a Redis that
+// does not evict.
 func (r *Redis) confirmWrite(ctx context.Context, ch int, acked int64) error {
+	if err := r.trust.refusal(refuseEviction); err != nil {
+		r.unconfirmed.Add(1)
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUnconfirmed, err)
+	}
 	if acked < int64(r.replicas) {
 		r.unconfirmed.Add(1)
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",

@@ -134,11 +134,12 @@ func (s *subscription) run() {
 		}
 		s.state.open(s.r.trust.now())
 		s.receive(ps)
-		s.untrust("reconnecting")
-		s.close(ps)
-		if s.r.ctx.Err() != nil {
+		if s.r.ctx.Err() != nil { // closed
+			s.close(ps)
 			return
 		}
+		s.untrust("reconnecting")
+		s.close(ps)
 	}
 }
 
@@ -229,7 +230,10 @@ func (s *subscription) lost(err error, maxBackoff time.Duration) {
 	}
 }
 
+// untrust withholds trust until resubscribed, and direct reads until
+// Redis is checked again (it may be a new, empty server).
 func (s *subscription) untrust(why string) {
+	s.r.recheck()
 	if s.r.trust.lost(s.i) {
 		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "revocation: Redis subscription lost; reading Redis directly until resubscribed",
 			slog.String("error", why))
@@ -265,6 +269,10 @@ func (s *subscription) confirmed(channel string) {
 	reset, subscribed := s.state.confirm(now, channel)
 	if reset {
 		r.view.reset()
+		r.journal.gap(r.now().UnixMilli())
+	}
+	if subscribed {
+		r.recheck() // eviction policy and markers, before trusting again
 	}
 	if subscribed && s.everSubscribed {
 		r.rebuilds.Add(1)
@@ -280,7 +288,9 @@ func (s *subscription) confirmed(channel string) {
 func (r *Redis) handleMessage(channel, payload string) {
 	m, err := decodeMessage(payload)
 	if err == nil && m.kind == kindAck {
-		r.acks.received(m.nonce)
+		for _, n := range m.nonces {
+			r.acks.received(n)
+		}
 		return
 	}
 	r.messages.Add(1)
@@ -292,17 +302,20 @@ func (r *Redis) handleMessage(channel, payload string) {
 	switch m.kind {
 	case kindUser, kindSession:
 		r.view.apply(m.key, m.jti, m.t)
+		r.journal.add(m.key, m.jti, m.t, r.now().UnixMilli())
 	case kindAckRequest:
 		// Every message of the channel before this one is applied.
 		r.acks.queue(r.wire.ackChannel(r.channelIndex[channel], m.id), m.nonce)
 	}
 }
 
-// warnIfStale logs when the view stopped being fresh since the last call.
+// warnIfStale logs, once per lapse, that the proof of freshness expired
+// while nothing else withdrew trust (pub/sub silent, a subscription
+// blocked). Other causes log where they happen.
 func (r *Redis) warnIfStale() {
-	fresh := r.trust.fresh(r.trust.now())
-	if r.wasFresh.Swap(fresh) && !fresh {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: the revocation view is not fresh; failing closed until it is",
+	until := r.trust.until.Load()
+	if until > 0 && r.trust.now() >= until && r.trust.staleWarned.CompareAndSwap(false, true) {
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: no proof of freshness within the staleness bound; failing closed",
 			slog.Duration("staleness", r.staleness))
 	}
 }

@@ -223,3 +223,34 @@ func TestSubStatePings(t *testing.T) {
 		}
 	})
 }
+
+func TestJournalBounded(t *testing.T) {
+	const ttl = 1000
+	j := &journal{max: 3, ttlMs: ttl}
+	j.gap(1) // complete since 1
+	k := userKey{"pool", "sub"}
+	for i := range int64(3) {
+		j.add(k, "", 10+i, 10+i)
+	}
+	// Full of expired entries: they go first, completeness is kept.
+	j.add(k, "", 5000, 5000)
+	if !j.complete(1+ttl, ttl) {
+		t.Error("dropping expired entries lost completeness")
+	}
+	if live := j.live(5000, ttl); len(live) != 1 || live[0].t != 5000 {
+		t.Errorf("live = %v, want the one live entry", live)
+	}
+	// Full of live entries: the oldest goes, and completeness restarts.
+	for i := range int64(3) {
+		j.add(k, "", 5001+i, 5001+i)
+	}
+	if got := len(j.live(5003, ttl)); got != 3 {
+		t.Errorf("%d entries, want the bound 3", got)
+	}
+	if j.complete(5003+ttl-1, ttl) {
+		t.Error("complete although a live entry was dropped")
+	}
+	if !j.complete(5003+ttl, ttl) {
+		t.Error("not complete one TTL after the drop")
+	}
+}

@@ -110,6 +110,7 @@ func TestClusterContract(t *testing.T) {
 // hook makes chosen commands fail or stall.
 type hook struct {
 	fail  atomic.Pointer[string] // command name to fail
+	lose  atomic.Pointer[string] // command name to run, then fail (the answer lost)
 	stall atomic.Pointer[string] // command name to delay by 400ms
 }
 
@@ -126,6 +127,12 @@ func (h *hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		}
 		if p := h.stall.Load(); p != nil && cmd.Name() == *p {
 			time.Sleep(400 * time.Millisecond) // ignores ctx, as a client without ContextTimeoutEnabled would
+		}
+		if p := h.lose.Load(); p != nil && cmd.Name() == *p {
+			_ = next(ctx, cmd)
+			err := errors.New("injected loss of the answer")
+			cmd.SetErr(err)
+			return err
 		}
 		return next(ctx, cmd)
 	}
@@ -207,10 +214,14 @@ func TestRedisKeyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := mr.Keys()
-	if len(keys) != 6 {
-		t.Fatalf("keys = %q, want 6", keys)
+	// The records, and the data-loss marker (no TTL).
+	if len(keys) != 7 || keys[0] != "app:2:marker{0}" {
+		t.Fatalf("keys = %q, want the marker and 6 records", keys)
 	}
-	for _, k := range keys {
+	if ttl := mr.TTL(keys[0]); ttl != 0 {
+		t.Errorf("marker TTL %v, want none", ttl)
+	}
+	for _, k := range keys[1:] {
 		hexPart, ok := strings.CutPrefix(k, "app:2:{")
 		if !ok || len(hexPart) != 33 || hexPart[32] != '}' || strings.Trim(hexPart[:32], "0123456789abcdef") != "" {
 			t.Errorf("key %q is not app:2:{<32 hex>}", k)
@@ -251,6 +262,33 @@ func TestRedisPublishFailure(t *testing.T) {
 	eventually(t, time.Second, "b sees the retried sign-out", func() bool {
 		return mustRevoked(t, ctx, b, claims(testPool, "sub-1", at.Add(-time.Minute), ""))
 	})
+}
+
+// TestRedisWriteAppliedButFailed: a sign-out whose write reached Redis but
+// whose answer was lost is never published; the instance that was asked
+// to record it must still reject the user's tokens, even from a view that
+// had cached "no record".
+func TestRedisWriteAppliedButFailed(t *testing.T) {
+	mr := miniredis.RunT(t)
+	h := new(hook)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	c.AddHook(h)
+	t.Cleanup(func() { c.Close() })
+	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond})
+	ctx := t.Context()
+	at := time.Now()
+	mustRevoked(t, ctx, s, claims(testPool, "sub-1", at, "")) // caches "no record"
+	h.lose.Store(ptr("evalsha"))
+	if err := s.RevokeUser(ctx, testPool, "sub-1", at); !errors.Is(err, revocation.ErrUnavailable) {
+		t.Fatalf("RevokeUser with its answer lost: %v, want ErrUnavailable", err)
+	}
+	h.lose.Store(nil)
+	if err := s.Ready(ctx); err != nil { // trusted again at the next proof
+		t.Fatal(err)
+	}
+	if r := mustRevoked(t, ctx, s, claims(testPool, "sub-1", at.Add(-time.Minute), "")); !r {
+		t.Error("the recording instance accepts the user's token after its failed sign-out")
+	}
 }
 
 func TestRedisTimeoutBoundsCalls(t *testing.T) {
@@ -335,6 +373,21 @@ func TestRedisConfigErrors(t *testing.T) {
 	if _, err := revocation.NewRedis(nil, revocation.RedisConfig{}); err == nil {
 		t.Error("nil client: no error")
 	}
+	// Timeouts that could block a subscription, and Close, forever.
+	for _, o := range []*redis.Options{{Addr: mr.Addr(), ReadTimeout: -1}, {Addr: mr.Addr(), WriteTimeout: -2}} {
+		unbounded := redis.NewClient(o)
+		t.Cleanup(func() { unbounded.Close() })
+		if s, err := revocation.NewRedis(unbounded, revocation.RedisConfig{}); err == nil {
+			s.Close()
+			t.Errorf("ReadTimeout %v, WriteTimeout %v: no error", o.ReadTimeout, o.WriteTimeout)
+		}
+	}
+	cro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{mr.Addr()}, ReadOnly: true})
+	t.Cleanup(func() { cro.Close() })
+	if s, err := revocation.NewRedis(cro, revocation.RedisConfig{WaitInstances: true}); err == nil {
+		s.Close()
+		t.Error("WaitInstances with a ReadOnly Cluster client: no error")
+	}
 	// A Ring pipelines WAIT apart from the write: refused rather than
 	// counting another shard's replicas.
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr()}})
@@ -383,7 +436,7 @@ func TestRedisReadyAndClose(t *testing.T) {
 	if err := s.Ready(ctx); !errors.Is(err, revocation.ErrUnavailable) {
 		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
 	}
-	eventually(t, time.Second, "goroutines back to the count before NewRedis", func() bool {
+	eventually(t, 5*time.Second, "goroutines back to the count before NewRedis", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 
@@ -445,45 +498,6 @@ func BenchmarkRevokedHitParallel(b *testing.B) {
 	})
 }
 
-func ExampleNewRedis() {
-	mr, _ := miniredis.Run() // a real deployment passes its own client
-	defer mr.Close()
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
-	defer client.Close()
-
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{})
-	if err != nil {
-		panic(err)
-	}
-	defer store.Close()
-	ctx := context.Background()
-	if err := store.Ready(ctx); err != nil { // subscribed to sign-outs
-		panic(err)
-	}
-	// Pass store as cognitoguard.Config.Revocation. Here we ask it directly,
-	// with the claims the Verifier would pass.
-	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
-	token := &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
-
-	revoked, err := store.Revoked(ctx, token) // first sight of alice: one HGETALL
-	fmt.Println("before the sign-out:", revoked, err)
-
-	if err := store.RevokeUser(ctx, iss, "sub-alice", time.Now()); err != nil {
-		panic(err) // every instance sharing the Redis now rejects the token
-	}
-	for range 2 {
-		revoked, err := store.Revoked(ctx, token) // from memory
-		fmt.Println("after the sign-out:", revoked, err)
-	}
-	st := store.Stats()
-	fmt.Println("Redis lookups:", st.Lookups, "memory hits:", st.MemoryHits)
-	// Output:
-	// before the sign-out: false <nil>
-	// after the sign-out: true <nil>
-	// after the sign-out: true <nil>
-	// Redis lookups: 1 memory hits: 2
-}
-
 // TestRedisVerifierFailsClosed checks the whole chain: a Redis outage makes
 // the Verifier refuse tokens with its ErrUnavailable (503), never accept
 // them, and recovers when Redis is back.
@@ -527,43 +541,4 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, cognitoguard.ErrRevoked) {
 		t.Errorf("after sign-out: %v, want ErrRevoked", err)
 	}
-}
-
-// Two instances of a service share a Redis. With WaitInstances, A's
-// RevokeUser returns once B (and A itself) applied the sign-out, so B
-// rejects the token the moment A's logout answers, from memory.
-func ExampleRedisConfig_waitInstances() {
-	mr, _ := miniredis.Run()
-	defer mr.Close()
-	ctx := context.Background()
-	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
-	defer client.Close() // here both instances share it; each has its own in production
-	instance := func(cfg revocation.RedisConfig) *revocation.Redis {
-		store, err := revocation.NewRedis(client, cfg)
-		if err != nil {
-			panic(err)
-		}
-		if err := store.Ready(ctx); err != nil {
-			panic(err)
-		}
-		return store
-	}
-	a := instance(revocation.RedisConfig{WaitInstances: true})
-	defer a.Close()
-	b := instance(revocation.RedisConfig{})
-	defer b.Close()
-
-	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
-	token := &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
-	revoked, _ := b.Revoked(ctx, token)
-	fmt.Println("B before:", revoked)
-
-	if err := a.RevokeUser(ctx, iss, "sub-alice", time.Now()); err != nil {
-		panic(err) // errors.Is(err, revocation.ErrUnconfirmed): recorded, not confirmed; retry
-	}
-	revoked, _ = b.Revoked(ctx, token) // no waiting, no polling
-	fmt.Println("B right after A returned:", revoked)
-	// Output:
-	// B before: false
-	// B right after A returned: true
 }

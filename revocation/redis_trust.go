@@ -25,8 +25,9 @@ type trust struct {
 	// less: not trusted. oldest is the oldest proof across subscriptions:
 	// while it is younger than staleness, an untrusted store still reads
 	// Redis directly (just after a break, before the first subscription).
-	until  atomic.Int64
-	oldest atomic.Int64
+	until       atomic.Int64
+	oldest      atomic.Int64
+	staleWarned atomic.Bool // the lapse of the current deadline was logged
 
 	mu          sync.Mutex
 	subs        []subTrust
@@ -68,7 +69,7 @@ func (t *trust) fresh(now int64) bool { return now < t.until.Load() }
 func (t *trust) check(now int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, reason := range []string{"closed", "eviction", "loss"} {
+	for _, reason := range []string{refuseClosed, refuseEviction, refuseLoss, refuseUnchecked} {
 		if err := t.refused[reason]; err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
@@ -113,9 +114,10 @@ func (t *trust) writeFailure() bool {
 	return was
 }
 
-// refuse makes every lookup fail closed with err (nil lifts it) for reason.
-func (t *trust) refuse(reason string, err error) {
-	t.update(func() {
+// refuse makes every lookup fail closed with err (nil lifts it) for
+// reason. It reports whether the view became trusted.
+func (t *trust) refuse(reason string, err error) bool {
+	return t.update(func() {
 		if err == nil {
 			delete(t.refused, reason)
 		} else {
@@ -155,6 +157,9 @@ func (t *trust) update(fn func()) bool {
 	until := oldest + t.staleness
 	if !all || len(t.refused) > 0 || oldest <= t.writeFailed {
 		until = 0
+	}
+	if until > t.until.Load() {
+		t.staleWarned.Store(false)
 	}
 	t.until.Store(until)
 	close(t.changed)

@@ -39,6 +39,12 @@ import (
 // in the same slot, so that one (sharded) subscription per slot carries
 // both. Messages go out with SPUBLISH when sharded, PUBLISH otherwise.
 //
+// Markers. Each master holds a hash Prefix + "2:marker{" + tag + "}" (a
+// tag in one of its slots): field "g" a random generation, created when
+// absent; an instance that finds it absent or changed knows the master
+// lost its data. Field "f" is the floor: Unix ms of a detected loss at or
+// before which every token is rejected (see markerScript).
+//
 // Messages. NUL-separated fields, the first the version "2", the second
 // the kind:
 //
@@ -46,7 +52,8 @@ import (
 //	2 s T poolID sub jti      a session revocation
 //	2 r id nonce              acknowledgement request (WaitInstances), sent
 //	                          after the sign-out on the same channel
-//	2 a nonce                 acknowledgement, on the requester's channel
+//	2 a nonce [nonce…]        acknowledgements (up to maxAcksPerMessage),
+//	                          on the requester's channel
 //
 // Readers ignore (and log) anything else. Messages can only raise times.
 
@@ -67,8 +74,12 @@ const (
 	kindAck        = "a"
 )
 
-// maxAckField bounds the id and nonce of acknowledgement messages.
-const maxAckField = 64
+// maxAckField bounds the id and nonce of acknowledgement messages, and
+// maxAcksPerMessage the nonces one acknowledgement message carries.
+const (
+	maxAckField       = 64
+	maxAcksPerMessage = 64
+)
 
 // clusterSlots is the number of Redis Cluster hash slots.
 const clusterSlots = 16384
@@ -121,6 +132,11 @@ func (w wire) channel(i int) string {
 // ackChannel is instance id's acknowledgement channel in channel i's slot.
 func (w wire) ackChannel(i int, id string) string {
 	return w.prefix + wireVersion + ":ack:" + id + "{" + w.tags[i] + "}"
+}
+
+// marker is the data-loss marker key with hash tag tag.
+func (w wire) marker(tag string) string {
+	return w.prefix + wireVersion + ":marker{" + tag + "}"
 }
 
 // slot is the Redis Cluster slot of a key whose hash tag is tag.
@@ -194,10 +210,11 @@ func parseRecord(m map[string]string) entry {
 // message is a decoded message of the sign-out or acknowledgement channels.
 type message struct {
 	kind      string
-	key       userKey // sign-outs
-	jti       string  // session revocations
-	t         int64   // sign-outs
-	id, nonce string  // acknowledgement requests and acknowledgements
+	key       userKey  // sign-outs
+	jti       string   // session revocations
+	t         int64    // sign-outs
+	id, nonce string   // acknowledgement requests
+	nonces    []string // acknowledgements
 }
 
 func encodeSignOut(k userKey, jti string, t int64) string {
@@ -216,7 +233,10 @@ func encodeAckRequest(id, nonce string) string {
 	return wireVersion + "\x00" + kindAckRequest + "\x00" + id + "\x00" + nonce
 }
 
-func encodeAck(nonce string) string { return wireVersion + "\x00" + kindAck + "\x00" + nonce }
+// encodeAck encodes the acknowledgements of nonces (1 to maxAcksPerMessage).
+func encodeAck(nonces []string) string {
+	return wireVersion + "\x00" + kindAck + "\x00" + strings.Join(nonces, "\x00")
+}
 
 var errMalformed = errors.New("malformed message")
 
@@ -243,9 +263,12 @@ func decodeMessage(p string) (message, error) {
 		if !ackField(m.id) || !ackField(m.nonce) {
 			return message{}, errMalformed
 		}
-	case m.kind == kindAck && len(f) == 3:
-		if m.nonce = f[2]; !ackField(m.nonce) {
-			return message{}, errMalformed
+	case m.kind == kindAck && len(f) <= 2+maxAcksPerMessage:
+		m.nonces = f[2:]
+		for _, n := range m.nonces {
+			if !ackField(n) {
+				return message{}, errMalformed
+			}
 		}
 	default:
 		return message{}, errMalformed

@@ -91,7 +91,7 @@ func TestViewBounded(t *testing.T) {
 
 // TestViewBytesPerEntry measures the heap cost of a view entry for a
 // Cognito-shaped key (shared issuer, 36-byte UUID sub), with and without a
-// sign-out record; the figure is documented on RedisConfig.MaxEntries.
+// sign-out record; the figure is in BENCHMARKS.md.
 func TestViewBytesPerEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")

@@ -32,6 +32,9 @@ import (
 // options are the parsed arguments.
 type options struct {
 	serve bool
+	// redisAddr, if set, is an external Redis used instead of the
+	// embedded one.
+	redisAddr string
 	// plain wires the instances' Verifiers without their revocation store:
 	// the broken setup the tests use to check that a failure is reported.
 	plain bool
@@ -42,6 +45,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.SetOutput(out)
 	var o options
 	fs.BoolVar(&o.serve, "serve", false, "after the walkthrough, keep the services running and print curl commands to try (Ctrl-C stops)")
+	fs.StringVar(&o.redisAddr, "redis-addr", "", "an external Redis `host:port` to use instead of the embedded one; the demo's keys there start with "+demoPrefix+" and are left in place")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -50,6 +54,11 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	}
 	return o, nil
 }
+
+// demoPrefix starts the demo's keys and channel in Redis, so that on an
+// external Redis it never meets a deployment's sign-outs (nor waits for
+// its instances).
+const demoPrefix = "cognitoguard-demo:"
 
 // demo holds the running pieces and the transcript.
 type demo struct {
@@ -98,12 +107,18 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 	})
 	d.say("  Cognito user pool (fake)   %s   users: alice (group admin), bob", d.pool.URL())
 
-	mr, err := miniredis.Run()
-	if err != nil {
-		return fmt.Errorf("setup: embedded Redis: %w", err)
+	redisAddr := o.redisAddr
+	if redisAddr == "" {
+		mr, err := miniredis.Run()
+		if err != nil {
+			return fmt.Errorf("setup: embedded Redis: %w", err)
+		}
+		defer mr.Close()
+		redisAddr = mr.Addr()
+		d.say("  Redis (embedded miniredis) %s", redisAddr)
+	} else {
+		d.say("  Redis (external)           %s", redisAddr)
 	}
-	defer mr.Close()
-	d.say("  Redis (embedded miniredis) %s", mr.Addr())
 
 	for _, spec := range []struct {
 		name  string
@@ -114,7 +129,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		{"B", true, "own Verifier + own revocation.Redis store"},
 		{"P", false, "plain JWT check, no revocation store (for contrast)"},
 	} {
-		in, err := d.newInstance(ctx, spec.name, mr.Addr(), spec.store, o.plain)
+		in, err := d.newInstance(ctx, spec.name, redisAddr, spec.store, o.plain)
 		if err != nil {
 			return fmt.Errorf("setup: instance %s: %w", spec.name, err)
 		}
@@ -297,7 +312,7 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
 		// WaitInstances: a sign-out returns once every instance has it,
 		// so each check below is made once, right after, never retried.
-		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{WaitInstances: true, Logger: d.log})
+		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{Prefix: demoPrefix, WaitInstances: true, Logger: d.log})
 		if err != nil {
 			in.client.Close()
 			return nil, err

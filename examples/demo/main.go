@@ -6,6 +6,12 @@
 //
 //	go run ./examples/demo          # the walkthrough; exit status 0 if every step behaved as told
 //	go run ./examples/demo -serve   # then keep serving, with curl commands to try (Ctrl-C stops)
+//	go run ./examples/demo -serve -redis-addr 127.0.0.1:6379   # the same on your Redis
+//
+// With -redis-addr the instances share that Redis instead of the embedded
+// one; the demo's keys there start with "cognitoguard-demo:" and are left
+// in place (a few small hashes, one per signed-out user, expiring with the
+// default record TTL).
 //
 // It shows that after a sign-out on one instance the user's unexpired
 // access and ID tokens are rejected by every instance, where plain JWT

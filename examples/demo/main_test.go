@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
@@ -78,11 +82,46 @@ func TestRunReportsFailure(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	checkGoroutines(t)
+	got := serve(t, "-serve")
+	if !strings.Contains(got, "Redis (embedded miniredis) 127.0.0.1:") {
+		t.Errorf("transcript does not show the embedded Redis:\n%s", got)
+	}
+}
+
+// TestServeExternalRedis runs -serve on a real redis-server given with
+// -redis-addr: the sign-outs of the walkthrough must land there, under the
+// demo's prefix.
+func TestServeExternalRedis(t *testing.T) {
+	addr, _ := redistest.Server(t)
+	checkGoroutines(t)
+	got := serve(t, "-serve", "-redis-addr", addr)
+	if !strings.Contains(got, "Redis (external)           "+addr+"\n") {
+		t.Errorf("transcript does not show the external Redis %s:\n%s", addr, got)
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	keys, err := client.Keys(t.Context(), demoPrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// alice and bob signed out in the walkthrough (besides the store's
+	// data-loss marker).
+	keys = slices.DeleteFunc(keys, func(k string) bool { return strings.Contains(k, "marker") })
+	if len(keys) != 2 {
+		t.Errorf("keys under %s on %s: %q, want alice's and bob's", demoPrefix, addr, keys)
+	}
+}
+
+// serve runs the demo with args until it prints its curl commands, checks
+// that the printed tokens work on every instance, stops it and returns
+// the transcript.
+func serve(t *testing.T, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	out := &syncbuf.Buffer{}
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, out, []string{"-serve"}) }()
+	go func() { errc <- run(ctx, out, args) }()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "# 401\n") {
@@ -136,10 +175,11 @@ func TestServe(t *testing.T) {
 	if !strings.HasSuffix(out.String(), "Stopped.\n") {
 		t.Errorf("output does not end with Stopped.")
 	}
+	return out.String()
 }
 
 func TestArgs(t *testing.T) {
-	for _, args := range [][]string{{"-nope"}, {"serve"}} {
+	for _, args := range [][]string{{"-nope"}, {"serve"}, {"-redis-addr"}} {
 		var out bytes.Buffer
 		if err := run(t.Context(), &out, args); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)

@@ -1,0 +1,154 @@
+package otelguard
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/cognitoguard/cognitoguard/jwks"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// KeyStatser is what [Telemetry.ObserveVerifier] reads:
+// *cognitoguard.Verifier implements it.
+type KeyStatser interface {
+	KeyStats() map[string]jwks.Stats
+}
+
+// ObserveVerifier registers asynchronous instruments reading v's key
+// fetchers at each collection, one series per issuer (attribute
+// cognitoguard.issuer, plus attrs): counters cognitoguard.jwks.fetches,
+// cognitoguard.jwks.fetch_failures and cognitoguard.jwks.misses, and gauges
+// cognitoguard.jwks.keys (usable keys cached) and cognitoguard.jwks.age
+// (seconds since the last successful fetch; absent before the first).
+// attrs tell several Verifiers apart. The registration is also removed by
+// [Telemetry.Close].
+func (t *Telemetry) ObserveVerifier(v KeyStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	m := t.meter
+	var (
+		fetches, failures, misses metric.Int64ObservableCounter
+		keys                      metric.Int64ObservableGauge
+		age                       metric.Float64ObservableGauge
+		errs                      [5]error
+	)
+	fetches, errs[0] = m.Int64ObservableCounter("cognitoguard.jwks.fetches",
+		metric.WithUnit("{fetch}"), metric.WithDescription("JWKS fetch attempts started."))
+	failures, errs[1] = m.Int64ObservableCounter("cognitoguard.jwks.fetch_failures",
+		metric.WithUnit("{fetch}"), metric.WithDescription("JWKS fetch attempts that failed."))
+	misses, errs[2] = m.Int64ObservableCounter("cognitoguard.jwks.misses",
+		metric.WithUnit("{lookup}"), metric.WithDescription("Key lookups of a key ID not cached at the time."))
+	keys, errs[3] = m.Int64ObservableGauge("cognitoguard.jwks.keys",
+		metric.WithUnit("{key}"), metric.WithDescription("Usable keys cached."))
+	age, errs[4] = m.Float64ObservableGauge("cognitoguard.jwks.age",
+		metric.WithUnit("s"), metric.WithDescription("Time since the last successful JWKS fetch."))
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	return t.register(func(_ context.Context, o metric.Observer) error {
+		now := time.Now()
+		for iss, st := range v.KeyStats() {
+			set := metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{AttrIssuer.String(iss)}, attrs...)...))
+			o.ObserveInt64(fetches, int64(st.Fetches), set)
+			o.ObserveInt64(failures, int64(st.Failures), set)
+			o.ObserveInt64(misses, int64(st.Misses), set)
+			o.ObserveInt64(keys, int64(st.Keys), set)
+			if !st.LastSuccess.IsZero() {
+				o.ObserveFloat64(age, max(0, now.Sub(st.LastSuccess).Seconds()), set)
+			}
+		}
+		return nil
+	}, fetches, failures, misses, keys, age)
+}
+
+// RedisStatser is what [Telemetry.ObserveRedis] reads: *revocation.Redis
+// implements it.
+type RedisStatser interface {
+	Stats() revocation.RedisStats
+}
+
+// redisCounters are the counters of [revocation.RedisStats], reported as
+// asynchronous counters.
+var redisCounters = []struct {
+	name, unit, desc string
+	get              func(revocation.RedisStats) uint64
+}{
+	{"cognitoguard.revocation.memory_hits", "{call}", "Revoked calls answered from the local view.", func(s revocation.RedisStats) uint64 { return s.MemoryHits }},
+	{"cognitoguard.revocation.lookups", "{call}", "Revoked calls that read Redis.", func(s revocation.RedisStats) uint64 { return s.Lookups }},
+	{"cognitoguard.revocation.round_trips", "{command}", "Redis commands sent for callers.", func(s revocation.RedisStats) uint64 { return s.RoundTrips }},
+	{"cognitoguard.revocation.messages", "{message}", "Sign-out messages received from pub/sub.", func(s revocation.RedisStats) uint64 { return s.Messages }},
+	{"cognitoguard.revocation.rebuilds", "{rebuild}", "View resets after a resubscription.", func(s revocation.RedisStats) uint64 { return s.Rebuilds }},
+	{"cognitoguard.revocation.stale_rejections", "{call}", "Revoked calls failed because the view could be stale.", func(s revocation.RedisStats) uint64 { return s.StaleRejections }},
+	{"cognitoguard.revocation.unconfirmed", "{write}", "Writes recorded but not confirmed (WaitReplicas, WaitInstances).", func(s revocation.RedisStats) uint64 { return s.Unconfirmed }},
+	{"cognitoguard.revocation.acks.sent", "{ack}", "Acknowledgements published.", func(s revocation.RedisStats) uint64 { return s.AcksSent }},
+	{"cognitoguard.revocation.acks.dropped", "{ack}", "Acknowledgements dropped.", func(s revocation.RedisStats) uint64 { return s.AcksDropped }},
+}
+
+// ObserveRedis registers asynchronous instruments reading r's Stats at
+// each collection (with attrs): gauges cognitoguard.revocation.view.entries
+// (users in the local view) and cognitoguard.revocation.trusted (1 while
+// the view is subscribed and fresh, else 0: Revoked fails closed), and one
+// counter per counter of [revocation.RedisStats]
+// (cognitoguard.revocation.lookups, …). The registration is also removed
+// by [Telemetry.Close].
+func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	m := t.meter
+	entries, err1 := m.Int64ObservableGauge("cognitoguard.revocation.view.entries",
+		metric.WithUnit("{user}"), metric.WithDescription("Users in the local view of the revocation store."))
+	trusted, err2 := m.Int64ObservableGauge("cognitoguard.revocation.trusted",
+		metric.WithUnit("1"), metric.WithDescription("1 while the local view is subscribed and fresh, else 0."))
+	errs := []error{err1, err2}
+	counters := make([]metric.Int64ObservableCounter, len(redisCounters))
+	insts := []metric.Observable{entries, trusted}
+	for i, c := range redisCounters {
+		var err error
+		counters[i], err = m.Int64ObservableCounter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.desc))
+		errs = append(errs, err)
+		insts = append(insts, counters[i])
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	return t.register(func(_ context.Context, o metric.Observer) error {
+		st := r.Stats()
+		o.ObserveInt64(entries, int64(st.Entries), set)
+		o.ObserveInt64(trusted, boolInt(st.Trusted), set)
+		for i, c := range redisCounters {
+			o.ObserveInt64(counters[i], int64(c.get(st)), set)
+		}
+		return nil
+	}, insts...)
+}
+
+// Lener is what [Telemetry.ObserveMemory] reads: *revocation.Memory
+// implements it.
+type Lener interface {
+	Len() int
+}
+
+// ObserveMemory registers the gauge cognitoguard.revocation.records (the
+// records held by an in-process store, expired ones not yet purged
+// included), read from m at each collection (with attrs). The
+// registration is also removed by [Telemetry.Close].
+func (t *Telemetry) ObserveMemory(m Lener, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	records, err := t.meter.Int64ObservableGauge("cognitoguard.revocation.records",
+		metric.WithUnit("{record}"), metric.WithDescription("Records held by the in-process revocation store."))
+	if err != nil {
+		return nil, err
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	return t.register(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(records, int64(m.Len()), set)
+		return nil
+	}, records)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

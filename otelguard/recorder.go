@@ -1,0 +1,80 @@
+package otelguard
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// Recorder is the write side of a revocation store, as the sign-out
+// helper uses it: the stores of package revocation implement it.
+type Recorder interface {
+	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
+	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
+	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
+}
+
+// Recorder returns rec counting its sign-out records in the counter
+// cognitoguard.signouts, by cognitoguard.signout.scope (user for
+// RevokeUser, session for RevokeSession) and cognitoguard.signout.outcome:
+// recorded, unconfirmed (the error matches [revocation.ErrUnconfirmed]:
+// recorded, but not on the replicas or instances configured) or failed.
+// Give the result to the sign-out helper in place of the store; the
+// Verifier keeps the store itself. SignedOutAt is passed through.
+func (t *Telemetry) Recorder(rec Recorder) Recorder {
+	return &recorder{rec: rec, t: t}
+}
+
+// Sign-out attribute keys.
+const (
+	AttrSignOutScope   = attribute.Key("cognitoguard.signout.scope")   // user or session
+	AttrSignOutOutcome = attribute.Key("cognitoguard.signout.outcome") // recorded, unconfirmed or failed
+)
+
+var signOutSets = func() (m map[[2]string]metric.AddOption) {
+	m = make(map[[2]string]metric.AddOption)
+	for _, scope := range []string{"user", "session"} {
+		for _, outcome := range []string{"recorded", "unconfirmed", "failed"} {
+			m[[2]string{scope, outcome}] = metric.WithAttributeSet(attribute.NewSet(
+				AttrSignOutScope.String(scope), AttrSignOutOutcome.String(outcome)))
+		}
+	}
+	return m
+}()
+
+type recorder struct {
+	rec Recorder
+	t   *Telemetry
+}
+
+func (r *recorder) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
+	err := r.rec.RevokeUser(ctx, poolID, sub, at)
+	r.count(ctx, "user", err)
+	return err
+}
+
+func (r *recorder) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
+	err := r.rec.RevokeSession(ctx, poolID, sub, originJTI, at)
+	r.count(ctx, "session", err)
+	return err
+}
+
+func (r *recorder) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
+	return r.rec.SignedOutAt(ctx, poolID, sub)
+}
+
+func (r *recorder) count(ctx context.Context, scope string, err error) {
+	outcome := "recorded"
+	switch {
+	case errors.Is(err, revocation.ErrUnconfirmed):
+		outcome = "unconfirmed"
+	case err != nil:
+		outcome = "failed"
+	}
+	r.t.signOuts.Add(ctx, 1, signOutSets[[2]string{scope, outcome}])
+}

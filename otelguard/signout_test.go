@@ -1,0 +1,49 @@
+package otelguard_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/otelguard"
+	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
+)
+
+// TestSignOutHelper counts the sign-outs of the real sign-out helper,
+// given the Recorder in place of the store, against the fake pool's API.
+func TestSignOutHelper(t *testing.T) {
+	e := newEnv(t, otelguard.Config{})
+	pool := newPool(t)
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	v := newVerifier(t, pool, e.tel, cognitoguard.Config{Revocation: store})
+	so, err := signout.New(pool.Client(), v, e.tel.Recorder(store), signout.Config{UserPoolID: pool.PoolID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	alice := pool.SignIn("alice")
+	if err := so.GlobalSignOut(ctx, alice.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := so.AdminSignOut(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	carol := pool.SignIn("carol")
+	if err := so.RevokeSession(ctx, carol.AccessToken, carol.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, alice.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
+		t.Fatalf("Verify after the sign-out: %v, want revoked", err)
+	}
+
+	m := e.collect(t)
+	scope, outcome := otelguard.AttrSignOutScope.String, otelguard.AttrSignOutOutcome.String
+	equalPoints(t, "cognitoguard.signouts", m.ints(t, "cognitoguard.signouts"), map[string]int64{
+		set(scope("user"), outcome("recorded")):    2,
+		set(scope("session"), outcome("recorded")): 1,
+	})
+	if got := m.ints(t, "cognitoguard.verifications")[set(invalid, verify, why("revoked"))]; got != 1 {
+		t.Errorf("revoked verifications = %d, want 1", got)
+	}
+}

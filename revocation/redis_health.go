@@ -1,0 +1,216 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// healthEvery is how often every master's eviction policy and data-loss
+// marker are read (also at start and whenever a subscription is
+// confirmed). A loss is noticed within about this period.
+var healthEvery = 2 * time.Second // a variable for tests
+
+// Reasons for [trust.refuse].
+const (
+	refuseClosed    = "closed"
+	refuseUnchecked = "unchecked" // policy and markers not read since the last (re)subscription
+	refuseEviction  = "eviction"
+	refuseLoss      = "loss"
+)
+
+var errUnchecked = errors.New("Redis not checked yet (maxmemory-policy, data-loss markers)")
+
+// master is one Redis master: its address, a client for its INFO, and the
+// key of its data-loss marker (a key in one of its slots).
+type master struct {
+	addr   string
+	info   redis.Cmdable
+	marker string
+}
+
+// health is the state of the health check, owned by its goroutine.
+type health struct {
+	gens          map[string]string // marker key → generation seen
+	unknownWarned bool
+
+	mu      sync.Mutex // guards stats
+	summary string     // for Stats: the eviction policy, or "unknown"
+}
+
+// runHealth checks Redis at start, every healthEvery and when asked (kick)
+// until Close.
+func (r *Redis) runHealth() {
+	defer r.wg.Done()
+	for {
+		r.checkHealth()
+		t := time.NewTimer(healthEvery)
+		select {
+		case <-r.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-r.kick:
+			t.Stop()
+		}
+	}
+}
+
+// recheck asks the health goroutine for a check and withholds trust
+// until it is done.
+func (r *Redis) recheck() {
+	r.checks.Add(1)
+	r.trust.refuse(refuseUnchecked, errUnchecked)
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// checkHealth reads every master's eviction policy and marker once.
+func (r *Redis) checkHealth() {
+	seq := r.checks.Load() // a recheck asked during this check needs another
+	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
+	defer cancel()
+	ms, err := r.masters(ctx)
+	if err == nil {
+		err = r.checkEviction(ctx, ms)
+	}
+	if err == nil {
+		err = r.checkMarkers(ctx, ms)
+	}
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis health check failed", slog.String("error", err.Error()))
+		}
+		return
+	}
+	if r.checks.Load() == seq && r.trust.refuse(refuseUnchecked, nil) {
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs and Redis checked; view trusted",
+			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
+	}
+}
+
+// masters lists the masters: every master of a Cluster (a marker key in a
+// slot of each), or the client itself.
+func (r *Redis) masters(ctx context.Context) ([]master, error) {
+	cc, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return []master{{addr: "", info: r.client, marker: r.wire.marker("0")}}, nil
+	}
+	//lint:ignore SA1019 CLUSTER SLOTS answers on Redis 6 too; CLUSTER SHARDS needs 7.
+	slots, err := cc.ClusterSlots(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool)
+	var ms []master
+	for _, s := range slots {
+		if len(s.Nodes) == 0 || seen[s.Nodes[0].Addr] {
+			continue
+		}
+		addr := s.Nodes[0].Addr
+		seen[addr] = true
+		n, err := cc.MasterForKey(ctx, r.wire.marker(tagInSlots(s.Start, s.End)))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, master{addr: addr, info: n, marker: r.wire.marker(tagInSlots(s.Start, s.End))})
+	}
+	return ms, nil
+}
+
+// tagInSlots is the smallest decimal hash tag whose slot is in [lo, hi].
+func tagInSlots(lo, hi int) string {
+	for n := 0; ; n++ {
+		tag := strconv.Itoa(n)
+		if s := int(slot(tag)); s >= lo && s <= hi {
+			return tag
+		}
+	}
+}
+
+// checkEviction refuses Redis when a master may evict keys, unless
+// AllowEviction.
+func (r *Redis) checkEviction(ctx context.Context, ms []master) error {
+	var evicting []string
+	unknown := false
+	for _, m := range ms {
+		info, err := m.info.Info(ctx, "memory").Result()
+		var re redis.Error
+		if err != nil && !errors.As(err, &re) {
+			return fmt.Errorf("INFO memory on %s: %w", m.addr, err)
+		}
+		maxmemory, policy := infoField(info, "maxmemory"), infoField(info, "maxmemory_policy")
+		switch {
+		case err != nil || maxmemory == "" || policy == "":
+			unknown = true
+		case maxmemory != "0" && policy != "noeviction":
+			evicting = append(evicting, fmt.Sprintf("%s maxmemory-policy %s (maxmemory %s)", cmpOrAddr(m.addr), policy, maxmemory))
+		}
+	}
+	r.reportEviction(evicting, unknown)
+	return nil
+}
+
+func cmpOrAddr(addr string) string {
+	if addr == "" {
+		return "Redis"
+	}
+	return addr
+}
+
+// reportEviction applies and logs the outcome of checkEviction.
+func (r *Redis) reportEviction(evicting []string, unknown bool) {
+	h := r.health
+	summary := "noeviction"
+	switch {
+	case len(evicting) > 0:
+		summary = strings.Join(evicting, "; ")
+	case unknown:
+		summary = "unknown"
+	}
+	h.mu.Lock()
+	changed := h.summary != summary
+	h.summary = summary
+	h.mu.Unlock()
+	if len(evicting) > 0 && !r.allowEviction {
+		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or RedisConfig.AllowEviction)", summary)
+		r.trust.refuse(refuseEviction, err)
+		if changed {
+			r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: "+err.Error()+"; failing closed")
+		}
+		return
+	}
+	r.trust.refuse(refuseEviction, nil)
+	switch {
+	case len(evicting) > 0 && changed:
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
+	case unknown && !h.unknownWarned:
+		h.unknownWarned = true
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
+	}
+}
+
+// infoField returns the value of name in an INFO reply.
+func infoField(info, name string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func (h *health) policySummary() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.summary
+}

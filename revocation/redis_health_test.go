@@ -1,0 +1,241 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
+	"github.com/cognitoguard/cognitoguard/revocation"
+)
+
+// recordLog keeps the records logged at or above Warn.
+type recordLog struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (l *recordLog) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelWarn }
+func (l *recordLog) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs = append(l.recs, r)
+	return nil
+}
+func (l *recordLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *recordLog) WithGroup(string) slog.Handler      { return l }
+
+// count returns how many records of level lv mention s.
+func (l *recordLog) count(lv slog.Level, s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.recs {
+		if r.Level == lv && strings.Contains(r.Message, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRedisServerEvictionRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-second fault test")
+	}
+	addr, _ := redistest.Server(t)
+	for _, kv := range [][2]string{{"maxmemory", "4mb"}, {"maxmemory-policy", "volatile-lru"}} {
+		if _, err := redistest.Do(addr, "CONFIG", "SET", kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { c.Close() })
+	prefix := uniquePrefix()
+	logs := new(recordLog)
+	s, err := revocation.NewRedis(c, revocation.RedisConfig{Prefix: prefix, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.Ready(short); !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "maxmemory-policy") {
+		t.Fatalf("Ready with an evicting Redis: %v, want ErrUnavailable naming maxmemory-policy", err)
+	}
+	_, err = revokedErr(ctx, s, "alice")
+	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "maxmemory-policy") {
+		t.Fatalf("Revoked with an evicting Redis: %v, want ErrUnavailable naming maxmemory-policy", err)
+	}
+	err = s.RevokeUser(ctx, testPool, "alice", time.Now())
+	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "maxmemory-policy") {
+		t.Fatalf("RevokeUser with an evicting Redis: %v, want ErrUnconfirmed naming maxmemory-policy", err)
+	}
+	if _, ok, err := s.SignedOutAt(ctx, testPool, "alice"); !ok || err != nil {
+		t.Errorf("the write was not attempted: SignedOutAt = %v, %v", ok, err)
+	}
+	if st := s.Stats(); !strings.Contains(st.EvictionPolicy, "volatile-lru") || st.Trusted {
+		t.Errorf("Stats: policy %q, trusted %v", st.EvictionPolicy, st.Trusted)
+	}
+	if logs.count(slog.LevelError, "maxmemory-policy") != 1 {
+		t.Errorf("want one Error record naming maxmemory-policy, got %d", logs.count(slog.LevelError, "maxmemory-policy"))
+	}
+
+	// The explicit opt-in trusts it.
+	allowed := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, AllowEviction: true})
+	if r, err := revokedErr(ctx, allowed, "alice"); !r || err != nil {
+		t.Errorf("AllowEviction: Revoked = %v, %v; want true", r, err)
+	}
+
+	// Fixed: trusted again at the next check.
+	if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory-policy", "noeviction"); err != nil {
+		t.Fatal(err)
+	}
+	ready, cancel2 := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel2()
+	if err := s.Ready(ready); err != nil {
+		t.Fatalf("after CONFIG SET maxmemory-policy noeviction: %v", err)
+	}
+	if r, err := revokedErr(ctx, s, "alice"); !r || err != nil {
+		t.Errorf("Revoked = %v, %v; want true", r, err)
+	}
+}
+
+func TestRedisEvictionPolicyUnknown(t *testing.T) {
+	logs := new(recordLog)
+	s, _, _ := miniStore(t, revocation.RedisConfig{Logger: slog.New(logs)}) // miniredis refuses INFO memory
+	if st := s.Stats(); st.EvictionPolicy != "unknown" || !st.Trusted {
+		t.Errorf("Stats: policy %q, trusted %v; want unknown and trusted", st.EvictionPolicy, st.Trusted)
+	}
+	if n := logs.count(slog.LevelWarn, "maxmemory-policy unreadable"); n != 1 {
+		t.Errorf("%d Warn records about the unreadable policy, want 1", n)
+	}
+}
+
+// TestRedisServerDataLoss: Redis loses everything (FLUSHALL, or a restart
+// without persistence). The running instances notice, restore what they
+// received and, unable to prove that complete, record the floor; an
+// instance started afterwards rejects the signed-out user's token and every
+// token authenticated before the loss, and accepts later sign-ins.
+func TestRedisServerDataLoss(t *testing.T) {
+	for _, how := range []string{"FLUSHALL", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			if testing.Short() && how == "restart" {
+				t.Skip("multi-second restart")
+			}
+			addr, _ := redistest.Server(t)
+			prefix := uniquePrefix()
+			cfg := revocation.RedisConfig{Prefix: prefix}
+			newClient := func() *redis.Client {
+				c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond})
+				t.Cleanup(func() { c.Close() })
+				return c
+			}
+			a := newRedisStore(t, newClient(), cfg)
+			b := newRedisStore(t, newClient(), cfg)
+			ctx := t.Context()
+			before := time.Now().Add(-time.Minute)
+			if err := a.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 2*time.Second, "b received the sign-out", func() bool { return b.Stats().Messages >= 1 })
+
+			start := time.Now()
+			if how == "FLUSHALL" {
+				if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				redistest.Restart(t, addr)
+			}
+			eventually(t, 15*time.Second, "both instances detect the loss", func() bool {
+				return a.Stats().DataLosses >= 1 && b.Stats().DataLosses >= 1
+			})
+			detected := time.Since(start)
+			eventually(t, 15*time.Second, "alice's sign-out restored in Redis", func() bool {
+				_, ok, err := a.SignedOutAt(ctx, testPool, "alice")
+				return ok && err == nil
+			})
+			restored := time.Since(start)
+			t.Logf("%s: loss detected by both after %v, restored after %v", how, detected.Round(time.Millisecond), restored.Round(time.Millisecond))
+			if detected > 5*time.Second+2*time.Second { // the design's 5 s, slack for a loaded machine
+				t.Errorf("loss detected after %v, want within about 5s", detected)
+			}
+
+			c := newRedisStore(t, newClient(), cfg) // started after the loss
+			wantFloor(t, before, a, b, c)
+		})
+	}
+}
+
+// wantFloor checks, on every store, that alice's sign-out was restored and
+// the floor rejects what was authenticated before the loss, not after.
+func wantFloor(t *testing.T, before time.Time, stores ...*revocation.Redis) {
+	t.Helper()
+	floor := stores[len(stores)-1].Stats().Floor
+	if floor.IsZero() {
+		t.Fatal("the last store (started after the loss) does not apply the floor")
+	}
+	for _, tc := range []struct {
+		sub  string
+		auth time.Time
+		want bool
+	}{
+		{"alice", before, true},                    // her sign-out, restored
+		{"bob", before, true},                      // authenticated before the loss: the floor
+		{"bob", floor.Add(2 * time.Second), false}, // signed in after it
+	} {
+		for _, s := range stores {
+			r, err := s.Revoked(t.Context(), claims(testPool, tc.sub, tc.auth, ""))
+			if r != tc.want || err != nil {
+				t.Errorf("%s authenticated %v: Revoked = %v, %v; want %v", tc.sub, tc.auth.Format(time.TimeOnly), r, err, tc.want)
+			}
+		}
+	}
+}
+
+// TestRedisServerDataLossCompleteJournal: an instance subscribed without a
+// gap for a whole TTL holds every live sign-out: after a FLUSHALL it
+// restores them and records no floor, so no one has to sign in again.
+func TestRedisServerDataLossCompleteJournal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits one TTL")
+	}
+	revocation.SetHealthEveryForTest(t, 100*time.Millisecond)
+	addr, _ := redistest.Server(t)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { c.Close() })
+	const ttl = 5 * time.Second
+	cfg := revocation.RedisConfig{Prefix: uniquePrefix(), TTL: ttl}
+	s := newRedisStore(t, c, cfg)
+	ctx := t.Context()
+	time.Sleep(ttl + 200*time.Millisecond) // subscribed for a whole TTL
+	before := time.Now().Add(-time.Second)
+	if err := s.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the sign-out received", func() bool { return s.Stats().Messages >= 1 })
+	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "loss detected and restored", func() bool {
+		st := s.Stats()
+		return st.DataLosses == 1 && st.Restored >= 1
+	})
+	if st := s.Stats(); !st.Floor.IsZero() {
+		t.Errorf("floor %v recorded although the journal was complete", st.Floor)
+	}
+	fresh := newRedisStore(t, c, cfg)
+	if r, err := revokedErr(ctx, fresh, "bob"); r || err != nil {
+		t.Errorf("bob (never signed out) on a new store: %v, %v; want accepted", r, err)
+	}
+	if r, err := fresh.Revoked(ctx, claims(testPool, "alice", before, "")); !r || err != nil {
+		t.Errorf("alice on a new store: %v, %v; want revoked (restored)", r, err)
+	}
+}

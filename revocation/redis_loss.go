@@ -1,0 +1,249 @@
+package revocation
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// markerScript reads a master's data-loss marker, creating it with the
+// generation ARGV[1] when absent, and raises its floor to ARGV[2]. It
+// returns {generation, floor, created}.
+//
+// KEYS[1] marker hash; ARGV[1] new generation; ARGV[2] floor (Unix ms, 0: none).
+var markerScript = redis.NewScript(`
+local gen = redis.call('HGET', KEYS[1], 'g')
+local created = 0
+if not gen then
+  gen = ARGV[1]
+  created = 1
+  redis.call('HSET', KEYS[1], 'g', gen)
+end
+local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0') or 0
+local nf = tonumber(ARGV[2]) or 0
+if nf > f then
+  f = nf
+  redis.call('HSET', KEYS[1], 'f', ARGV[2])
+end
+return {gen, tostring(f), created}
+`)
+
+// checkMarkers reads every master's marker. A marker absent or of another
+// generation than last seen means that master lost its data: the store
+// fails closed, restores and, when it cannot prove the restore complete,
+// records the floor (see [Redis.lost]).
+func (r *Redis) checkMarkers(ctx context.Context, ms []master) error {
+	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
+		return err
+	}
+	for _, m := range ms {
+		gen, floor, err := r.readMarker(ctx, m, 0)
+		if err != nil {
+			return err
+		}
+		r.raiseFloor(floor)
+		if known, seen := r.health.gens[m.marker]; seen && known != gen {
+			r.health.gens[m.marker] = gen
+			return r.lost(ctx, m, ms)
+		}
+		r.health.gens[m.marker] = gen
+	}
+	return nil
+}
+
+func (r *Redis) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
+	v, err := markerScript.Run(ctx, r.client, []string{m.marker}, rand.Text(), floor).Slice()
+	if err != nil || len(v) != 3 {
+		return "", 0, fmt.Errorf("data-loss marker on %s: %v %w", cmpOrAddr(m.addr), v, err)
+	}
+	gen, _ = v[0].(string)
+	fs, _ := v[1].(string)
+	var n int64
+	fmt.Sscan(fs, &n)
+	return gen, n, nil
+}
+
+// raiseFloor applies a floor read from Redis, if live.
+func (r *Redis) raiseFloor(f int64) {
+	if f+r.ttlMs < r.now().UnixMilli() {
+		return
+	}
+	for {
+		cur := r.floor.Load()
+		if f <= cur || r.floor.CompareAndSwap(cur, f) {
+			return
+		}
+	}
+}
+
+// belowFloor reports whether c was authenticated at or before a live floor.
+func (r *Redis) belowFloor(c *cognitoguard.Claims) bool {
+	f := r.floor.Load()
+	return f != 0 && authMillis(c) <= f && f+r.ttlMs >= r.now().UnixMilli()
+}
+
+// lost handles a data loss of master m detected now, at L: it fails
+// closed, restores the journal in the background and, unless the journal
+// proves complete, records the floor L on every master (retried by later
+// checks until done) before trusting again.
+func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
+	lossAt := r.now().UnixMilli()
+	r.losses.Add(1)
+	r.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
+	r.view.reset() // entries read from the emptied Redis may lack sign-outs
+	complete := r.journal.complete(lossAt, r.ttlMs)
+	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
+		slog.String("master", cmpOrAddr(m.addr)), slog.Bool("journal_complete", complete))
+	if !complete {
+		r.dueFloor(lossAt)
+	}
+	r.wg.Add(1)
+	go r.restore(complete, lossAt)
+	return r.recordFloor(ctx, ms)
+}
+
+// dueFloor schedules floor f to be recorded on every master.
+func (r *Redis) dueFloor(f int64) {
+	for {
+		cur := r.floorDue.Load()
+		if f <= cur || r.floorDue.CompareAndSwap(cur, f) {
+			return
+		}
+	}
+}
+
+// recordFloor records the floor due, if any, on every master, then lifts
+// the loss refusal.
+func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
+	f := r.floorDue.Load()
+	if f == 0 {
+		return nil
+	}
+	for _, each := range ms {
+		if _, _, err := r.readMarker(ctx, each, f); err != nil {
+			return fmt.Errorf("recording the floor after a data loss: %w", err)
+		}
+	}
+	r.raiseFloor(f)
+	r.floorDue.CompareAndSwap(f, 0)
+	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
+		slog.Time("floor", time.UnixMilli(f)))
+	r.trust.refuse(refuseLoss, nil)
+	return nil
+}
+
+// restore re-writes the journal after a random delay (so
+// that many instances do not all write at once to a Redis that just
+// restarted). With a complete journal it then lifts the loss refusal, or,
+// if some writes failed, falls back to the floor; without one, the floor
+// covers every lost sign-out and the restore only adds what it can.
+func (r *Redis) restore(complete bool, lossAt int64) {
+	defer r.wg.Done()
+	t := time.NewTimer(time.Duration(mrand.Int64N(int64(r.restoreStagger) + 1)))
+	defer t.Stop()
+	select {
+	case <-r.ctx.Done():
+		return
+	case <-t.C:
+	}
+	n, failed := 0, 0
+	for _, j := range r.journal.live(r.now().UnixMilli(), r.ttlMs) {
+		if r.ctx.Err() != nil {
+			return
+		}
+		if err := r.rewrite(j); err != nil {
+			failed++
+			continue
+		}
+		n++
+	}
+	r.restored.Add(uint64(n))
+	r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: sign-outs restored after the data loss",
+		slog.Int("restored", n), slog.Int("failed", failed))
+	switch {
+	case complete && failed == 0:
+		r.trust.refuse(refuseLoss, nil)
+	case complete:
+		r.dueFloor(lossAt)
+		r.recheck()
+	}
+}
+
+// rewrite writes a journal entry again. It is not published: every view
+// was reset at the loss and reloads from Redis.
+func (r *Redis) rewrite(j journalEntry) error {
+	key, _ := r.wire.key(j.k.pool, j.k.sub)
+	_, _, err := r.store(r.ctx, key, j.jti, j.t)
+	return err
+}
+
+// journal is a bounded record of the sign-out messages received, kept
+// across view resets, to restore Redis after a data loss.
+type journal struct {
+	mu            sync.Mutex
+	max           int
+	ttlMs         int64
+	entries       []journalEntry // oldest first
+	completeSince int64          // Unix ms since which no message can have been missed; 0: none
+}
+
+type journalEntry struct {
+	k   userKey
+	jti string
+	t   int64
+}
+
+// add records a received sign-out. When full it drops the oldest entries,
+// expired ones first (which loses nothing); dropping a live one means the
+// journal is complete only from now on.
+func (j *journal) add(k userKey, jti string, t, nowMs int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.entries) >= j.max {
+		for len(j.entries) > 0 && j.entries[0].t+j.ttlMs < nowMs {
+			j.entries = j.entries[1:]
+		}
+	}
+	if len(j.entries) >= j.max {
+		j.entries = j.entries[1:]
+		j.completeSince = max(j.completeSince, nowMs)
+	}
+	j.entries = append(j.entries, journalEntry{userKey{strings.Clone(k.pool), strings.Clone(k.sub)}, strings.Clone(jti), t})
+}
+
+// gap records that messages may have been missed until nowMs.
+func (j *journal) gap(nowMs int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.completeSince = nowMs
+}
+
+// complete reports whether the journal holds every sign-out live at lossAt.
+func (j *journal) complete(lossAt, ttlMs int64) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.completeSince != 0 && j.completeSince <= lossAt-ttlMs
+}
+
+// live returns the entries not expired at nowMs, pruning the others.
+func (j *journal) live(nowMs, ttlMs int64) []journalEntry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	kept := j.entries[:0]
+	for _, e := range j.entries {
+		if e.t+ttlMs >= nowMs {
+			kept = append(kept, e)
+		}
+	}
+	j.entries = kept
+	return append([]journalEntry(nil), kept...)
+}
