@@ -42,7 +42,7 @@ type options struct {
 	signOuts   int           // sign-outs of the CPU phase
 	users      int           // users each instance has seen (sign-outs cycle through them)
 	idle       time.Duration // idle window measuring the background CPU
-	rate0      float64       // first rate of the ladder
+	rate0      float64       // first rate of the ladder × N, within [10, 50] per second
 	rateMax    float64       // the ladder stops (capped) above it
 	step       time.Duration // length of a ladder step
 	minStep    int           // sign-outs of a ladder step, at least
@@ -67,12 +67,12 @@ func main() {
 	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
 	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
 	flag.Parse()
-	o := options{signOuts: 300, users: 300, idle: 3 * time.Second, rate0: 10, rateMax: 2000,
-		step: time.Second, minStep: 20, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
+	o := options{signOuts: 300, users: 300, idle: 3 * time.Second, rate0: 2000, rateMax: 2000,
+		step: time.Second, minStep: 100, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
 		staleness: 10 * time.Second, timeout: time.Second}
 	o.deliveries, o.channels = *deliveries, *channels
 	if *quick {
-		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, users: 40, idle: 500 * time.Millisecond, rate0: 25, rateMax: 100,
+		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, users: 40, idle: 500 * time.Millisecond, rate0: 250, rateMax: 100,
 			step: 300 * time.Millisecond, minStep: 10, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
 			staleness: time.Second, timeout: time.Second}
 	} else {
@@ -200,7 +200,7 @@ func measure(ctx context.Context, o options, topo *topology, n int, wait bool, i
 // scale.Passed) or the rate passes rateMax.
 func (f *fleet) ladder(ctx context.Context, topo *topology, o options, c *scale.Config) error {
 	c.Capped = true
-	for rate := o.rate0; rate <= o.rateMax; rate *= 1.5 {
+	for rate := min(50, max(10, o.rate0/float64(c.N))); rate <= o.rateMax; rate *= 1.5 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

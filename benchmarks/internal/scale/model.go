@@ -62,7 +62,8 @@ func (r *Result) idle(p func(string, ...any)) {
 	perNode := max(1, r.Channels/3)
 	p("Idle background: Redis CPU per node with no sign-outs, in ms per second. Every subscription pings every")
 	p("Staleness/4 (%gs here): one subscription per instance on one node, %d per instance on each Cluster", r.Staleness/4, perNode)
-	p("master (K = %d over 3). It grows with N ÷ Staleness, not with the sign-outs:", r.Channels)
+	p("master (K = %d over 3); every instance also checks every master (eviction policy, data-loss marker)", r.Channels)
+	p("every few seconds. It grows with N, not with the sign-outs:")
 	p("")
 	p("| N | one node | Cluster, each node |")
 	p("|---:|---:|---|")
@@ -79,6 +80,9 @@ func (r *Result) idle(p func(string, ...any)) {
 		p("| %d | %.1f | %s |", n, s.IdleCPU[0]*1e3, strings.Join(nodes, ", "))
 	}
 	p("")
+	if len(ns) == 0 {
+		return
+	}
 	lo, hi := ns[0], ns[len(ns)-1]
 	s0, s1, c0, c1 := r.find(false, lo, false), r.find(false, hi, false), r.find(true, lo, false), r.find(true, hi, false)
 	if hi == lo || s0 == nil || s1 == nil || c0 == nil || c1 == nil {
@@ -86,7 +90,6 @@ func (r *Result) idle(p func(string, ...any)) {
 	}
 	// The slope between the smallest and the largest N: the per-second
 	// costs that do not depend on N (serverCron, the cluster bus) cancel.
-	pings := float64(hi-lo) * 4 / r.Staleness
 	mean := func(xs []float64) float64 {
 		t := 0.0
 		for _, x := range xs {
@@ -94,9 +97,10 @@ func (r *Result) idle(p func(string, ...any)) {
 		}
 		return t / float64(len(xs))
 	}
-	p("Per ping, with everything else an idle instance costs (the slope from N = %d to N = %d): %.0f µs on one", lo, hi,
-		(s1.IdleCPU[0]-s0.IdleCPU[0])*1e6/pings)
-	p("node, %.0f µs on a Cluster master.", (mean(c1.IdleCPU)-mean(c0.IdleCPU))*1e6/(pings*float64(perNode)))
+	d := float64(hi - lo)
+	p("Per idle instance (the slope from N = %d to N = %d): %.0f µs of CPU per second on one node, %.0f µs per",
+		lo, hi, (s1.IdleCPU[0]-s0.IdleCPU[0])*1e6/d, (mean(c1.IdleCPU)-mean(c0.IdleCPU))*1e6/d)
+	p("second on each Cluster master.")
 	p("")
 }
 

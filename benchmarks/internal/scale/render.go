@@ -79,30 +79,22 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("the same %d users. **CPU**: %d sign-outs (users in turn, from the instances in turn, at most 4 in", r.Users, r.SignOuts)
 	p("flight) at %.0f ÷ N per second; the `INFO cpu` (`used_cpu_sys + used_cpu_user`) delta of each node from", r.Deliveries)
 	p("the first sign-out until every instance has received every message, less the node's idle CPU over that")
-	p("window (measured just before), divided by the sign-outs. **Propagation** (at %.0f sign-outs/s, the", r.rateStart())
-	p("ladder's first step): from the call of `RevokeUser` until each of the N instances' views revokes a token")
-	p("of that second (polled every 250 µs). **Highest rate**: the rate raised by half at each step (each ≥ 1 s)")
-	p("until a step's propagation p99 exceeds %.0f ms, or a sign-out is lost, refused or unconfirmed, or a view", r.P99BoundMs)
-	p("stops answering alone, or the rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
+	p("window (measured just before), divided by the sign-outs. **Propagation** (at the ladder's first rate,")
+	p("given beside it): from the call of `RevokeUser` until each of the N instances' views revokes a token of")
+	p("that second (polled every 250 µs). **Highest rate**: from a low rate, raised by half at each step (each")
+	p("≥ 1 s and ≥ 100 sign-outs, so that its p99 is not its maximum alone) until a step's propagation p99")
+	p("exceeds %.0f ms, or a sign-out is lost, refused or unconfirmed, or a view stops answering alone, or the", r.P99BoundMs)
+	p("rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
 	p("")
 	r.table(p)
 	r.model(p)
 	p("%s", End)
 }
 
-func (r *Result) rateStart() float64 {
-	for _, c := range r.Configs {
-		if len(c.Ladder) > 0 {
-			return c.Ladder[0].Rate
-		}
-	}
-	return 0
-}
-
 // table writes the main table and the done-when check.
 func (r *Result) table(p func(string, ...any)) {
-	p("| N | WaitInstances | Redis CPU / sign-out, one node | Cluster: busiest node (each node) | busiest ÷ one node | propagation p50 / p99 / max, one node | same, Cluster | RevokeUser p99 one node / Cluster | highest rate, one node | same, Cluster |")
-	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| N | WaitInstances | Redis CPU / sign-out, one node | Cluster: busiest node (each node) | busiest ÷ one node | propagation p50 / p99 / max, one node | same, Cluster | at | RevokeUser p99 one node / Cluster | highest rate, one node | same, Cluster |")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range r.ns() {
 		for _, wait := range []bool{false, true} {
 			s, c := r.find(false, n, wait), r.find(true, n, wait)
@@ -113,9 +105,9 @@ func (r *Result) table(p func(string, ...any)) {
 			for _, v := range c.PerSignOut() {
 				nodes = append(nodes, fmt.Sprintf("%.0f", v))
 			}
-			p("| %d | %s | %.0f µs | %.0f µs (%s) | %.2f | %s | %s | %.1f / %.1f ms | %s | %s |", n, yesNo(wait),
+			p("| %d | %s | %.0f µs | %.0f µs (%s) | %.2f | %s | %s | %.0f /s | %.1f / %.1f ms | %s | %s |", n, yesNo(wait),
 				s.Busiest(), c.Busiest(), strings.Join(nodes, ", "), c.Busiest()/s.Busiest(),
-				lat(first(s).Prop), lat(first(c).Prop), first(s).Revoke.P99, first(c).Revoke.P99,
+				lat(first(s).Prop), lat(first(c).Prop), first(s).Rate, first(s).Revoke.P99, first(c).Revoke.P99,
 				rate(s), rate(c))
 		}
 	}

@@ -100,3 +100,13 @@ func TestSpliceReplacesOnlyItsSection(t *testing.T) {
 		t.Errorf("section lacks the N = 200 row or its ratio:\n%s", s)
 	}
 }
+
+func TestRenderWithoutConfigs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Splice(path, &Result{}); err != nil {
+		t.Fatal(err)
+	}
+}
