@@ -144,7 +144,11 @@ type Config struct {
 	JWKS jwks.Config
 
 	// Logger receives Warn records for fail-open acceptances and the key
-	// fetchers' records. Nil discards.
+	// fetchers' records; the adapters built on the Verifier (middleware,
+	// sign-out helper and handlers) log there too. Nil: the Revocation
+	// store's logger when it has a Logger method (the stores of package
+	// revocation do), so that a service sets its logger once, on whatever
+	// it builds first; else nothing is logged.
 	Logger *slog.Logger
 
 	// OnVerify, if set, is called after every Verify and Authenticate with

@@ -76,7 +76,7 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		jc.Now = cfg.Now
 	}
 	if jc.Logger == nil {
-		jc.Logger = cfg.Logger
+		jc.Logger = v.log
 	}
 	ids := make(map[string]int, len(pools))
 	for i, pc := range pools {
@@ -114,6 +114,9 @@ func (v *Verifier) applyDefaults(cfg Config) error {
 	}
 	if v.now == nil {
 		v.now = time.Now
+	}
+	if l, ok := v.rev.(interface{ Logger() *slog.Logger }); ok && v.log == nil {
+		v.log = l.Logger() // the store is built first: its logger is the service's
 	}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)

@@ -18,10 +18,14 @@ const ReadyTimeout = 2 * time.Second
 
 // NewReadyHandler returns the handler of a readiness (or health) route
 // such as GET /healthz or /readyz: 200 "ok" once r is ready, else 503 with
-// Retry-After: 1 and "not ready", the cause logged at Warn on logger (nil
-// discards) and never sent to the client. Each request checks r anew,
+// Retry-After: 1 and "not ready", the cause logged at Warn on logger and
+// never sent to the client. A nil logger is r's own when r has a Logger
+// method (as [cognitoguard.Verifier.Logger]), else nothing is logged. Each request checks r anew,
 // within [ReadyTimeout]. Mount it outside the authenticating middleware.
 func NewReadyHandler(r Readier, logger *slog.Logger) http.Handler {
+	if l, ok := r.(interface{ Logger() *slog.Logger }); ok && logger == nil {
+		logger = l.Logger()
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -250,3 +250,8 @@ func (m *Memory) purgeLocked(nowMs int64) {
 	}
 	m.minExp = minExp
 }
+
+// Logger returns the store's logger (MemoryConfig.Logger, or a discarding
+// one). A Verifier given this store logs there unless configured
+// otherwise.
+func (m *Memory) Logger() *slog.Logger { return m.log }

@@ -404,3 +404,8 @@ func (r *Redis) floorTime() time.Time {
 	}
 	return time.Time{}
 }
+
+// Logger returns the store's logger (RedisConfig.Logger, or a discarding
+// one). A Verifier given this store logs there unless configured
+// otherwise.
+func (r *Redis) Logger() *slog.Logger { return r.log }

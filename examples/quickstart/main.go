@@ -36,8 +36,9 @@ func main() {
 	}
 	defer store.Close()
 
+	// The Verifier and everything built on it log where the store logs.
 	v, err := cognitoguard.NewVerifier("eu-west-1_AbCdEf123", []string{"my-app-client-id"},
-		cognitoguard.Config{Revocation: store, Logger: logger})
+		cognitoguard.Config{Revocation: store})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,9 +53,9 @@ func main() {
 		log.Fatal(err)
 	}
 
-	auth := middleware.New(v, middleware.Config{}) // logs where v logs
+	auth := middleware.New(v, middleware.Config{})
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, logger)) // no token needed
+	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, nil)) // no token needed
 	mux.Handle("GET /me", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := cognitoguard.FromContext(r.Context())
 		fmt.Fprintln(w, c.Subject, c.Username, c.Groups)
