@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -32,12 +33,17 @@ type pending struct {
 	left   int
 }
 
+// summarise returns the nearest-rank percentiles of d (so that the p99 of
+// 100 samples is the second largest, not the largest).
 func summarise(d []time.Duration) scale.Latency {
 	if len(d) == 0 {
 		return scale.Latency{}
 	}
 	slices.Sort(d)
-	ms := func(q float64) float64 { return float64(d[min(len(d)-1, int(q*float64(len(d))))]) / 1e6 }
+	ms := func(q float64) float64 {
+		i := int(math.Ceil(q*float64(len(d)))) - 1
+		return float64(d[max(0, min(len(d)-1, i))]) / 1e6
+	}
 	return scale.Latency{P50: ms(0.50), P99: ms(0.99), Max: float64(d[len(d)-1]) / 1e6}
 }
 

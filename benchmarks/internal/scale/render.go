@@ -82,7 +82,7 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("window (measured just before), divided by the sign-outs. **Propagation** (at the ladder's first rate,")
 	p("given beside it): from the call of `RevokeUser` until each of the N instances' views revokes a token of")
 	p("that second (polled every 250 µs). **Highest rate**: from a low rate, raised by half at each step (each")
-	p("≥ 1 s and ≥ 100 sign-outs, so that its p99 is not its maximum alone) until a step's propagation p99")
+	p("≥ 1 s and ≥ 100 sign-outs; nearest-rank p99: the second largest of 100) until a step's propagation p99")
 	p("exceeds %.0f ms, or a sign-out is lost, refused or unconfirmed, or a view stops answering alone, or the", r.P99BoundMs)
 	p("rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
 	p("")
@@ -122,7 +122,7 @@ func (r *Result) table(p func(string, ...any)) {
 		if ratio > 0.4 {
 			verdict = "**above**"
 		}
-		p("N = 200, WaitInstances %s: the Cluster's busiest node spends %.2f× a single node's Redis CPU per", yesNo(wait), ratio)
+		p("N = 200, WaitInstances %s: the Cluster's busiest node spends %.3f× a single node's Redis CPU per", yesNo(wait), ratio)
 		p("sign-out, %s the 0.4× goal.", verdict)
 		p("")
 	}
