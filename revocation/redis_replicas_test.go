@@ -128,8 +128,18 @@ func TestClusterWaitReplicas(t *testing.T) {
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()
 	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
-	if err := s.RevokeUser(ctx, testPool, "sub-0", time.Now().Add(-time.Minute)); err != nil {
-		t.Fatalf("with every replica up: %v", err)
+	// A replica reported up may still be finishing its first sync on a
+	// loaded machine: the baseline write is retried (a retry is safe) until
+	// a replica acknowledges it.
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		err := s.RevokeUser(ctx, testPool, "sub-0", time.Now().Add(-time.Minute))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with every replica up: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	var slots []redis.ClusterSlot
