@@ -48,8 +48,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cognitoguard/cognitoguard/forwardauth"
 )
 
@@ -57,20 +55,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second signal kills the process
-	redis.SetLogger(redisLogger{slog.New(slog.NewJSONHandler(os.Stderr, nil))})
+	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "cognitoguard-forwardauth:", err)
 		}
 		os.Exit(2)
 	}
-}
-
-// redisLogger adapts slog to go-redis's logging interface.
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
 
 // options are the parsed flags.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/awstest"
@@ -23,7 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	// go-redis's process-wide logger: silence the connection failures of
 	// the tests that kill Redis.
-	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
+	serviceflags.LogRedisTo(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 

@@ -72,20 +72,13 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	// go-redis logs connection failures through a process-wide logger;
 	// make those JSON lines on stderr too.
-	redis.SetLogger(redisLogger{slog.New(slog.NewJSONHandler(os.Stderr, nil))})
+	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "api:", err)
 		}
 		os.Exit(2)
 	}
-}
-
-// redisLogger adapts slog to go-redis's logging interface.
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
 
 // options are the parsed flags.

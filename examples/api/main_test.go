@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,8 +20,6 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 )
@@ -28,7 +27,7 @@ import (
 func TestMain(m *testing.M) {
 	// go-redis's process-wide logger (set by main to JSON on stderr):
 	// silence its connection-failure lines in the tests that kill Redis.
-	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
+	serviceflags.LogRedisTo(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 

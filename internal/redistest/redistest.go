@@ -20,6 +20,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/freeport"
 	"io"
 	"net"
 	"os"
@@ -91,7 +92,7 @@ func launch(t testing.TB, what string, mk func(port int) *server) *server {
 	bin := need(t, "redis-server")
 	var last error
 	for range attempts {
-		port, err := freePort(false)
+		port, err := freeport.Loopback(false)
 		if err != nil {
 			last = err
 			continue
@@ -158,7 +159,7 @@ func Cluster(t testing.TB) []string {
 		var last error
 		ok := false
 		for range attempts {
-			port, err := freePort(true)
+			port, err := freeport.Loopback(true)
 			if err != nil {
 				last = err
 				continue
@@ -304,34 +305,6 @@ func register(t testing.TB, addr string, s *server) {
 		}
 		regMu.Unlock()
 	})
-}
-
-// freePort returns a loopback port that was free a moment ago; with bus,
-// port+10000 (the cluster bus) was free too.
-func freePort(bus bool) (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if !bus {
-			l.Close()
-			return port, nil
-		}
-		if port+10000 > 65535 {
-			l.Close()
-			continue
-		}
-		l2, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+10000)))
-		l.Close()
-		if err != nil {
-			continue
-		}
-		l2.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port pair found")
 }
 
 func (s *server) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }

@@ -5,10 +5,14 @@
 package serviceflags
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
 )
@@ -104,4 +108,15 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// LogRedisTo sends go-redis's process-wide log lines (connection
+// failures) to l at Warn, so that a service's logs stay one stream.
+func LogRedisTo(l *slog.Logger) { redis.SetLogger(redisLogger{l}) }
+
+// redisLogger adapts slog to go-redis's logging interface.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }

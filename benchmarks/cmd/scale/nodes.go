@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/internal/freeport"
 	"net"
 	"os"
 	"os/exec"
@@ -66,7 +67,7 @@ func startTopology(ctx context.Context, server, cli string, masters int) (*topol
 func startNode(ctx context.Context, server, dir string, cluster bool, i int) (*node, error) {
 	var last error
 	for range 5 {
-		port, err := freePort(cluster)
+		port, err := freeport.Loopback(cluster)
 		if err != nil {
 			last = err
 			continue
@@ -204,34 +205,6 @@ func infoField(info, name string) string {
 		}
 	}
 	return ""
-}
-
-// freePort returns a loopback port that was free a moment ago; with bus,
-// port+10000 (the cluster bus) was free too.
-func freePort(bus bool) (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if !bus {
-			l.Close()
-			return port, nil
-		}
-		if port+10000 > 65535 {
-			l.Close()
-			continue
-		}
-		l2, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+10000)))
-		l.Close()
-		if err != nil {
-			continue
-		}
-		l2.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port pair found")
 }
 
 // publishes returns each node's PUBLISH + SPUBLISH calls so far.
