@@ -63,7 +63,11 @@
 // One hash per user, keyed by a digest of (pool ID, sub); writes keep the
 // latest time with a Lua script and publish it on one of K sign-out
 // channels (the user's, so that a user's messages stay in order), sharded
-// pub/sub on a Cluster so the channels spread over the masters. The keys,
+// pub/sub on a Cluster so the channels spread over the masters. Each
+// instance holds one subscription connection per master (a Cluster's
+// masters are read from its slot map; when a slot moves, the server's
+// unsubscription or refusal makes the instance group its channels again),
+// so its pings and connections grow with the masters, not with K. The keys,
 // channels and messages are documented once, in redis_wire.go. A publish
 // failure after a successful write is returned: retrying is idempotent.
 //

@@ -63,7 +63,9 @@ type RedisConfig struct {
 	// Channels is the number of sign-out channels, K: a user's sign-outs
 	// always go through the same one, and on a Cluster the channels sit in
 	// slots of different masters, spreading the fan-out. Each instance
-	// subscribes to all of them (one connection per channel when Sharded).
+	// subscribes to all of them: on one connection, or on a Cluster one
+	// per master, carrying the channels of its slots (formed again when
+	// slots move); other sharded clients use one per channel.
 	// Default [DefaultRedisChannels], which spreads evenly over 1, 2, 3 and
 	// 6 masters. Every instance MUST use the same value.
 	Channels int
@@ -150,7 +152,8 @@ type RedisStats struct {
 // for a known user makes no network round trip; a first-seen user costs
 // one HGETALL. The package documentation states the freshness guarantees.
 //
-// Redis owns its goroutines (one per subscription, and the acknowledger),
+// Redis owns its goroutines (the subscriptions and their supervisor, the
+// health check, the acknowledger),
 // started by [NewRedis] and stopped by [Redis.Close]. It is safe for
 // concurrent use.
 type Redis struct {
@@ -167,11 +170,12 @@ type Redis struct {
 	log       *slog.Logger
 	id        string // this instance's random id, naming its acknowledgement channels
 
-	view         *view
-	trust        *trust
-	subs         []*subscription
-	channelIndex map[string]int // sign-out channel name → index
-	acks         *acks
+	view           *view
+	trust          *trust
+	subs           []*subscription
+	channelIndex   map[string]int // sign-out channel name → index
+	everSubscribed []atomic.Bool  // per channel: subscribed once (a new subscription is a rebuild)
+	acks           *acks
 
 	allowEviction  bool
 	health         *health
@@ -294,40 +298,18 @@ func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
 	return nil
 }
 
-// startSubscriptions starts one subscription carrying every channel, or
-// with sharded pub/sub one per channel (one slot each: go-redis
-// resubscribes a connection's channels in one command, which Redis refuses
-// across slots).
+// startSubscriptions starts the goroutine that runs the subscriptions
+// (see runSubscriptions). Trust is kept per channel.
 func (r *Redis) startSubscriptions() {
 	k := len(r.wire.tags)
 	r.channelIndex = make(map[string]int, k)
 	for i := range k {
 		r.channelIndex[r.wire.channel(i)] = i
 	}
-	groups := [][]int{make([]int, k)}
-	if r.sharded {
-		groups = make([][]int, k)
-	}
-	for i := range k {
-		if r.sharded {
-			groups[i] = []int{i}
-		} else {
-			groups[0][i] = i
-		}
-	}
-	r.trust = newTrust(len(groups), r.staleness)
-	for n, g := range groups {
-		var signouts, acks []string
-		for _, i := range g {
-			signouts = append(signouts, r.wire.channel(i))
-			acks = append(acks, r.wire.ackChannel(i, r.id))
-		}
-		s := &subscription{r: r, i: n, channels: append(signouts, acks...),
-			state: newSubState(signouts, r.staleness, r.timeout)}
-		r.subs = append(r.subs, s)
-		r.wg.Add(1)
-		go s.run()
-	}
+	r.trust = newTrust(k, r.staleness)
+	r.everSubscribed = make([]atomic.Bool, k)
+	r.wg.Add(1)
+	go r.runSubscriptions()
 }
 
 // Ready waits until the view is trusted (every subscription subscribed and

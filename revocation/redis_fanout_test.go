@@ -20,8 +20,10 @@ import (
 )
 
 // The sign-out fan-out on a real 3-master Cluster: a lost shard fails
-// closed and recovers, a reconnect resubscribes each slot on its own (no
-// CROSSSLOT), and WaitInstances' acknowledgements stay on the user's shard.
+// closed and recovers, an instance holds one subscription per master and
+// a reconnect resubscribes each slot on its own (no CROSSSLOT), moved
+// slots are followed, and WaitInstances' acknowledgements stay on the
+// user's shard.
 
 // syncBuffer is a log sink shared by a store's goroutines.
 type syncBuffer struct {
@@ -211,22 +213,22 @@ func TestClusterFanoutReconnectEachSlot(t *testing.T) {
 	a := fanoutStore(t, addrs, cfg, &logA)
 	b := fanoutStore(t, addrs, cfg, &logB)
 	rebuilds := b.Stats().Rebuilds
-	// Every subscription connection of every node is cut: go-redis
-	// reconnects each PubSub and resubscribes its channels in one
-	// SSUBSCRIBE, which Redis refuses if they span slots.
+	// Every subscription connection of every node is cut. Each instance
+	// holds one per master, carrying the channels of two slots: go-redis
+	// would resubscribe them in one SSUBSCRIBE, which Redis refuses across
+	// slots, so the store must reconnect itself, one slot per command.
 	for _, addr := range addrs {
 		n, err := redistest.Do(addr, "CLIENT", "KILL", "TYPE", "pubsub")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k, _ := strconv.Atoi(n); k < 2*revocation.DefaultRedisChannels/3 {
-			t.Fatalf("CLIENT KILL TYPE pubsub on %s: %s connections, want %d (two instances, %d channels each)",
-				addr, n, 2*revocation.DefaultRedisChannels/3, revocation.DefaultRedisChannels/3)
+		if n != "2" {
+			t.Fatalf("CLIENT KILL TYPE pubsub on %s: %s connections, want 2 (two instances, one per master each)", addr, n)
 		}
 	}
 	eventually(t, 5*time.Second, "every subscription resubscribed", func() bool {
 		st := b.Stats()
-		return st.Trusted && st.Rebuilds-rebuilds >= uint64(revocation.DefaultRedisChannels)
+		return st.Trusted && st.Rebuilds-rebuilds >= uint64(len(addrs))
 	})
 	// Sign-outs and their acknowledgements (the acknowledgement channel
 	// shares each subscription) flow on every channel again: WaitInstances
@@ -450,4 +452,99 @@ func freezeMaster(t *testing.T, pid int, a, b *revocation.Redis, prefix, known s
 		t.Fatal(err)
 	}
 	propagatesOnEveryChannel(t, a, b, prefix, "after-freeze-")
+}
+
+// TestClusterFanoutFollowsMovedSlot moves the slot of sign-out channel 0
+// to another master: each instance must notice (the old master
+// unsubscribes it), subscribe to the channel where it now lives, keep one
+// connection per master, and receive its sign-outs from the views alone.
+func TestClusterFanoutFollowsMovedSlot(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	prefix := uniquePrefix()
+	var logA, logB syncBuffer
+	a := fanoutStore(t, addrs, faultConfig(prefix), &logA)
+	b := fanoutStore(t, addrs, faultConfig(prefix), &logB)
+	admin := clusterClient(t, addrs)
+	ch := revocation.ChannelNameForTest(prefix, 0)
+	from := masterOf(t, admin, ch)
+	to := ""
+	for i := 1; i < revocation.DefaultRedisChannels && to == ""; i++ {
+		if m := masterOf(t, admin, revocation.ChannelNameForTest(prefix, i)); m != from {
+			to = m
+		}
+	}
+	slot, err := admin.ClusterKeySlot(t.Context(), ch).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilds := b.Stats().Rebuilds
+	moveSlot(t, addrs, slot, from, to)
+	eventually(t, 5*time.Second, "b subscribed again", func() bool {
+		st := b.Stats()
+		return st.Trusted && st.Rebuilds > rebuilds
+	})
+	if got := masterOf(t, clusterClient(t, addrs), ch); got != to {
+		t.Fatalf("channel 0 on %s after the move, want %s", got, to)
+	}
+	propagatesOnEveryChannel(t, a, b, prefix, "after-move-")
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		list, err := c.ClientList(t.Context()).Result() // with the caller's own connection
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for line := range strings.Lines(list) {
+			if !strings.Contains(line, " ssub=0") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%s: %d subscription connections after the move, want 2 (one per instance):\n%s", addr, n, list)
+		}
+	}
+	for _, l := range []*syncBuffer{&logA, &logB} {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
+// moveSlot migrates slot and its keys from master from to master to, and
+// tells every node.
+func moveSlot(t *testing.T, addrs []string, slot int64, from, to string) {
+	t.Helper()
+	id := func(addr string) string {
+		v, err := redistest.Do(addr, "CLUSTER", "MYID")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	s := strconv.FormatInt(slot, 10)
+	for _, step := range []struct{ addr, state, node string }{
+		{to, "IMPORTING", id(from)}, {from, "MIGRATING", id(to)},
+	} {
+		if _, err := redistest.Do(step.addr, "CLUSTER", "SETSLOT", s, step.state, step.node); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := redis.NewClient(&redis.Options{Addr: from})
+	defer src.Close()
+	keys, err := src.ClusterGetKeysInSlot(t.Context(), int(slot), 100).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(to, ":")
+	for _, k := range keys { // a data-loss marker may share the slot
+		if err := src.Migrate(t.Context(), host, port, k, 0, 5*time.Second).Err(); err != nil {
+			t.Fatalf("MIGRATE %s: %v", k, err)
+		}
+	}
+	for _, addr := range append([]string{to, from}, addrs...) {
+		if _, err := redistest.Do(addr, "CLUSTER", "SETSLOT", s, "NODE", id(to)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -113,62 +114,211 @@ func (s *subState) next(now int64) (action, time.Duration) {
 
 // subscription is one pub/sub connection of a store and the goroutine that
 // drives it: it applies sign-outs to the view, answers acknowledgement
-// requests and feeds proofs of freshness to the store's trust.
+// requests and feeds proofs of freshness to the store's trust for each of
+// its channels.
 type subscription struct {
 	r        *Redis
-	i        int      // index in r.trust
-	channels []string // sign-out channels, then acknowledgement channels
+	ctx      context.Context // cancelled by Close, or to regroup
+	idx      []int           // its sign-out channels' indices (and trust's)
+	channels [][]string      // per channel: the sign-out channel and this instance's acknowledgement channel
 	state    *subState
-	ps       *redis.PubSub // the current connection, guarded by r.psMu
-
-	everSubscribed bool // owned by run
+	ps       *redis.PubSub    // the current connection, guarded by r.psMu
+	regroup  func(why string) // asks for new groups: a channel's slot is served elsewhere
 }
 
-// run is the subscription's goroutine; it returns at Close.
+// runSubscriptions runs one subscription per group of channels (see
+// groups) until Close. When one reports that the Cluster's slots moved,
+// it stops them all and forms the groups again.
+func (r *Redis) runSubscriptions() {
+	defer r.wg.Done()
+	backoff := 50 * time.Millisecond
+	for r.ctx.Err() == nil {
+		groups, err := r.groups()
+		if err != nil {
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: cannot read the Cluster's slots to subscribe; retrying",
+				slog.String("error", err.Error()))
+			if !r.sleep(backoff) {
+				return
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		ctx, cancel := context.WithCancel(r.ctx)
+		regroup := make(chan string, 1)
+		subs := make([]*subscription, len(groups))
+		for n, g := range groups {
+			s := &subscription{r: r, ctx: ctx, idx: g, regroup: func(why string) {
+				select {
+				case regroup <- why:
+				default:
+				}
+			}}
+			var signouts []string
+			for _, i := range g {
+				signouts = append(signouts, r.wire.channel(i))
+				s.channels = append(s.channels, []string{r.wire.channel(i), r.wire.ackChannel(i, r.id)})
+			}
+			s.state = newSubState(signouts, r.staleness, r.timeout)
+			subs[n] = s
+		}
+		var wg sync.WaitGroup
+		r.psMu.Lock()
+		if r.ctx.Err() == nil {
+			r.subs = subs
+			for _, s := range subs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.run()
+				}()
+			}
+		}
+		r.psMu.Unlock()
+		select {
+		case <-r.ctx.Done():
+		case why := <-regroup:
+			r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: the Cluster's slots moved; subscribing again by master",
+				slog.String("reason", why))
+			if cc, ok := r.client.(*redis.ClusterClient); ok {
+				cc.ReloadState(r.ctx)
+			}
+		}
+		cancel()
+		r.psMu.Lock()
+		for _, s := range subs {
+			if s.ps != nil {
+				_ = s.ps.Close()
+				s.ps = nil
+			}
+		}
+		r.psMu.Unlock()
+		wg.Wait()
+		if !r.sleep(backoff) {
+			return
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// sleep waits d, or until Close; false means closed.
+func (r *Redis) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// groups splits the channels between subscriptions: one for all of them,
+// or on a Cluster (sharded) one per master, its channels subscribed one
+// slot per command (go-redis resubscribes a connection's channels in one
+// command, which Redis refuses across slots: the subscription reconnects
+// itself instead). Other sharded clients get one per channel.
+func (r *Redis) groups() ([][]int, error) {
+	k := len(r.wire.tags)
+	if !r.sharded {
+		return [][]int{indices(k)}, nil
+	}
+	cc, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		groups := make([][]int, k)
+		for i := range k {
+			groups[i] = []int{i}
+		}
+		return groups, nil
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
+	defer cancel()
+	var groups [][]int
+	byMaster := make(map[string]int)
+	for i := range k {
+		m, err := cc.MasterForKey(ctx, r.wire.channel(i))
+		if err != nil {
+			return nil, err
+		}
+		addr := m.Options().Addr
+		n, ok := byMaster[addr]
+		if !ok {
+			n = len(groups)
+			byMaster[addr] = n
+			groups = append(groups, nil)
+		}
+		groups[n] = append(groups[n], i)
+	}
+	return groups, nil
+}
+
+func indices(k int) []int {
+	out := make([]int, k)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// run is the subscription's goroutine; it returns when its context ends
+// or it asked for new groups.
 func (s *subscription) run() {
-	defer s.r.wg.Done()
+	defer s.untrust("resubscribing")
 	for {
-		ps := s.open()
+		ps, err := s.open()
 		if ps == nil {
 			return
 		}
-		s.state.open(s.r.trust.now())
-		s.receive(ps)
-		if s.r.ctx.Err() != nil { // closed
+		var re redis.Error
+		if errors.As(err, &re) { // MOVED, CROSSSLOT, CLUSTERDOWN…: the slots moved
+			s.untrust(err.Error())
 			s.close(ps)
+			s.regroup(err.Error())
+			return
+		}
+		s.state.open(s.r.trust.now())
+		again := s.receive(ps)
+		s.close(ps)
+		if s.ctx.Err() != nil {
+			return
+		}
+		if !again {
+			s.regroup("unsubscribed by the server")
 			return
 		}
 		s.untrust("reconnecting")
-		s.close(ps)
 	}
 }
 
-// open opens a new connection and asks for the channels, or returns nil
-// once closed. The network part runs outside psMu, so that Close can
-// interrupt it.
-func (s *subscription) open() *redis.PubSub {
+// open opens a new connection and asks for the channels, one slot per
+// command, or returns nil once stopped. The network part runs outside
+// psMu, so that Close can interrupt it. An error is Redis refusing a
+// channel (its slot served elsewhere); a network failure is seen again by
+// receive.
+func (s *subscription) open() (*redis.PubSub, error) {
 	r := s.r
 	r.psMu.Lock()
-	if r.ctx.Err() != nil {
+	if s.ctx.Err() != nil {
 		r.psMu.Unlock()
-		return nil
+		return nil, nil
 	}
 	var ps *redis.PubSub
 	if r.sharded {
-		ps = r.client.SSubscribe(r.ctx) // no channel yet: no network
+		ps = r.client.SSubscribe(s.ctx) // no channel yet: no network
 	} else {
-		ps = r.client.Subscribe(r.ctx)
+		ps = r.client.Subscribe(s.ctx)
 	}
 	s.ps = ps
 	r.psMu.Unlock()
-	// A failure here is seen again by ReceiveTimeout, which reconnects and
-	// resubscribes (go-redis remembers the channels; they share one slot).
-	if r.sharded {
-		_ = ps.SSubscribe(r.ctx, s.channels...)
-	} else {
-		_ = ps.Subscribe(r.ctx, s.channels...)
+	if !r.sharded {
+		_ = ps.Subscribe(s.ctx, slices.Concat(s.channels...)...)
+		return ps, nil
 	}
-	return ps
+	for _, chans := range s.channels {
+		if err := ps.SSubscribe(s.ctx, chans...); err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
 }
 
 func (s *subscription) close(ps *redis.PubSub) {
@@ -180,53 +330,56 @@ func (s *subscription) close(ps *redis.PubSub) {
 	}
 }
 
-// receive drives one connection until it must be replaced or r closes.
-func (s *subscription) receive(ps *redis.PubSub) {
+// receive drives one connection until it must be replaced (true) or the
+// channels grouped again (false), or the subscription stops.
+func (s *subscription) receive(ps *redis.PubSub) bool {
 	r := s.r
 	maxBackoff := min(max(time.Duration(s.state.pingEvery), 10*time.Millisecond), time.Second)
-	for r.ctx.Err() == nil {
+	for s.ctx.Err() == nil {
 		act, wait := s.state.next(r.trust.now())
 		switch act {
 		case actReconnect:
 			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis subscription unanswered; reconnecting",
 				slog.Duration("after", time.Duration(s.state.hung)))
-			return
+			return true
 		case actPing:
 			now := r.trust.now()
-			ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+			ctx, cancel := context.WithTimeout(s.ctx, r.timeout)
 			err := ps.Ping(ctx)
 			cancel()
 			if err != nil {
 				s.lost(err, maxBackoff)
-				continue
+				return true
 			}
 			s.state.pinged(now)
 			continue
 		}
 		r.warnIfStale()
-		msg, err := ps.ReceiveTimeout(r.ctx, wait)
+		msg, err := ps.ReceiveTimeout(s.ctx, wait)
 		switch {
 		case err != nil && isTimeout(err):
-		case err != nil && r.ctx.Err() == nil:
+		case err != nil && s.ctx.Err() == nil:
 			s.lost(err, maxBackoff)
+			return true
 		case err == nil:
 			s.state.received()
 			if !s.handle(msg) {
-				return
+				return false
 			}
 		}
 	}
+	return true
 }
 
-// lost handles a failed connection: untrusted until resubscribed (go-redis
-// reconnects and resubscribes on the next receive), after a backoff.
+// lost handles a failed connection: untrusted until resubscribed on a new
+// connection, after a backoff.
 func (s *subscription) lost(err error, maxBackoff time.Duration) {
 	s.untrust(err.Error())
 	t := time.NewTimer(s.state.lost(s.r.trust.now(), maxBackoff))
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-s.r.ctx.Done():
+	case <-s.ctx.Done():
 	}
 }
 
@@ -234,13 +387,14 @@ func (s *subscription) lost(err error, maxBackoff time.Duration) {
 // Redis is checked again (it may be a new, empty server).
 func (s *subscription) untrust(why string) {
 	s.r.recheck()
-	if s.r.trust.lost(s.i) {
+	if s.r.trust.lost(s.idx...) && s.r.ctx.Err() == nil {
 		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "revocation: Redis subscription lost; reading Redis directly until resubscribed",
 			slog.String("error", why))
 	}
 }
 
-// handle applies one received message; false means reconnect.
+// handle applies one received message; false: the server unsubscribed a
+// channel (its slot moved), so the channels must be grouped again.
 func (s *subscription) handle(msg any) bool {
 	r := s.r
 	switch m := msg.(type) {
@@ -249,11 +403,11 @@ func (s *subscription) handle(msg any) bool {
 		case "subscribe", "ssubscribe":
 			s.confirmed(m.Channel)
 		default: // unsubscribed by the server (slot moved, …)
-			s.untrust("server sent " + m.Kind)
+			s.untrust("server sent " + m.Kind + " " + m.Channel)
 			return false
 		}
 	case *redis.Pong:
-		if p := s.state.pong(); p != 0 && r.trust.proved(s.i, p) {
+		if p := s.state.pong(); p != 0 && r.trust.proved(p, s.idx...) {
 			r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: Redis pub/sub answering again; view trusted")
 		}
 	case *redis.Message:
@@ -274,11 +428,16 @@ func (s *subscription) confirmed(channel string) {
 	if subscribed {
 		r.recheck() // eviction policy and markers, before trusting again
 	}
-	if subscribed && s.everSubscribed {
-		r.rebuilds.Add(1)
+	if subscribed {
+		again := false
+		for _, i := range s.idx {
+			again = r.everSubscribed[i].Swap(true) || again
+		}
+		if again {
+			r.rebuilds.Add(1)
+		}
 	}
-	s.everSubscribed = s.everSubscribed || subscribed
-	if subscribed && r.trust.subscribed(s.i, now) {
+	if subscribed && r.trust.subscribed(now, s.idx...) {
 		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs; view trusted",
 			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
 	}

@@ -27,7 +27,7 @@ func newSub(tr *trust, i int, channels ...string) *sub {
 func (s *sub) confirmAll() {
 	for _, ch := range s.state.signouts {
 		if _, ok := s.state.confirm(s.t.now(), ch); ok {
-			s.t.subscribed(s.i, s.t.now())
+			s.t.subscribed(s.t.now(), s.i)
 		}
 	}
 }
@@ -37,7 +37,7 @@ func (s *sub) pingPong(d time.Duration) {
 	s.state.pinged(s.t.now())
 	time.Sleep(d)
 	if p := s.state.pong(); p != 0 {
-		s.t.proved(s.i, p)
+		s.t.proved(p, s.i)
 	}
 }
 
@@ -65,7 +65,7 @@ func TestTrustTransitions(t *testing.T) {
 		if fresh(tr) {
 			t.Fatal("trusted with one channel of two")
 		}
-		if reset, subscribed := s.state.confirm(tr.now(), "b"); !reset || !subscribed || !tr.subscribed(0, tr.now()) {
+		if reset, subscribed := s.state.confirm(tr.now(), "b"); !reset || !subscribed || !tr.subscribed(tr.now(), 0) {
 			t.Fatal("second channel: want subscribed and trusted")
 		}
 		if act, _ := s.state.next(tr.now()); act != actPing {
@@ -130,7 +130,7 @@ func TestTrustLostAndResubscribed(t *testing.T) {
 		if reset, _ := s.state.confirm(tr.now(), "a"); !reset {
 			t.Fatal("resubscribed without resetting the view")
 		}
-		tr.subscribed(0, tr.now())
+		tr.subscribed(tr.now(), 0)
 		if !fresh(tr) {
 			t.Fatal("not trusted after resubscribing")
 		}

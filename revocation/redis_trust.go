@@ -8,7 +8,8 @@ import (
 )
 
 // trust decides whether the local view may answer. It gathers the proofs
-// of freshness of every subscription and the reasons to refuse Redis, and
+// of freshness of every sign-out channel (each subscription proves those it
+// carries) and the reasons to refuse Redis, and
 // publishes one deadline that the hot path reads with one atomic load.
 //
 // A proof at monotonic time p says: every sign-out published before p has
@@ -81,27 +82,37 @@ func (t *trust) check(now int64) error {
 	return nil
 }
 
-// subscribed records that subscription i is subscribed as of now: what is
-// published from now on reaches it. It reports whether the view became
+// subscribed records that channels idx are subscribed as of now: what is
+// published from now on reaches them. It reports whether the view became
 // trusted.
-func (t *trust) subscribed(i int, now int64) bool {
+func (t *trust) subscribed(now int64, idx ...int) bool {
 	return t.update(func() {
-		t.subs[i].subscribed = true
-		t.subs[i].proof = max(t.subs[i].proof, now)
+		for _, i := range idx {
+			t.subs[i].subscribed = true
+			t.subs[i].proof = max(t.subs[i].proof, now)
+		}
 	})
 }
 
-// proved records a proof of subscription i. It reports whether the view
+// proved records a proof of channels idx. It reports whether the view
 // became trusted.
-func (t *trust) proved(i int, proof int64) bool {
-	return t.update(func() { t.subs[i].proof = max(t.subs[i].proof, proof) })
+func (t *trust) proved(proof int64, idx ...int) bool {
+	return t.update(func() {
+		for _, i := range idx {
+			t.subs[i].proof = max(t.subs[i].proof, proof)
+		}
+	})
 }
 
-// lost records that subscription i may miss messages. It reports whether
+// lost records that channels idx may miss messages. It reports whether
 // the view was trusted.
-func (t *trust) lost(i int) bool {
+func (t *trust) lost(idx ...int) bool {
 	was := t.fresh(t.now())
-	t.update(func() { t.subs[i].subscribed = false })
+	t.update(func() {
+		for _, i := range idx {
+			t.subs[i].subscribed = false
+		}
+	})
 	return was
 }
 
