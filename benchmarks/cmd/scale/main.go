@@ -17,6 +17,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,9 +40,10 @@ import (
 // options are the knobs of one run.
 type options struct {
 	ns         []int
-	signOuts   int           // sign-outs of the CPU phase
+	signOuts   int           // sign-outs of each CPU round
+	rounds     int           // CPU rounds per topology, alternating between them
 	users      int           // users each instance has seen (sign-outs cycle through them)
-	idle       time.Duration // idle window measuring the background CPU
+	idle       time.Duration // each idle window around a CPU round
 	rate0      float64       // first rate of the ladder × N, within [10, 50] per second
 	rateMax    float64       // the ladder stops (capped) above it
 	step       time.Duration // length of a ladder step
@@ -51,6 +53,7 @@ type options struct {
 	staleness  time.Duration
 	timeout    time.Duration
 	channels   int
+	ladder     bool // run the rate ladders
 }
 
 func main() {
@@ -66,13 +69,15 @@ func main() {
 	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
 	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
 	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
+	rounds := flag.Int("rounds", 0, "CPU rounds per topology (default 4; -quick 2)")
+	noLadder := flag.Bool("no-ladder", false, "measure the CPU rounds only (a quick look; no rates)")
 	flag.Parse()
-	o := options{signOuts: 300, users: 300, idle: 3 * time.Second, rate0: 2000, rateMax: 2000,
+	o := options{signOuts: 200, rounds: 4, users: 300, idle: time.Second, rate0: 2000, rateMax: 2000,
 		step: time.Second, minStep: 100, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
 		staleness: 10 * time.Second, timeout: time.Second}
 	o.deliveries, o.channels = *deliveries, *channels
 	if *quick {
-		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, users: 40, idle: 500 * time.Millisecond, rate0: 250, rateMax: 100,
+		o = options{channels: o.channels, ns: []int{10}, signOuts: 40, rounds: 2, users: 40, idle: 250 * time.Millisecond, rate0: 250, rateMax: 100,
 			step: 300 * time.Millisecond, minStep: 10, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
 			staleness: time.Second, timeout: time.Second}
 	} else {
@@ -84,6 +89,8 @@ func main() {
 			o.ns = append(o.ns, n)
 		}
 	}
+	o.rounds = cmp.Or(*rounds, o.rounds)
+	o.ladder = !*noLadder
 	if *from != "" {
 		if err := spliceFrom(*from, *md); err != nil {
 			log.Fatal("scale: ", err)
@@ -118,8 +125,8 @@ func lookPath(bin string) string {
 }
 
 // run starts both topologies and measures every configuration, in the
-// order N, WaitInstances, topology, so that the two topologies of a row
-// are measured one after the other.
+// order N, WaitInstances; the two topologies of a row are measured
+// together (see measure).
 func run(ctx context.Context, o options, server, cli string) (*scale.Result, error) {
 	t0 := time.Now()
 	single, err := startTopology(ctx, server, cli, 0)
@@ -133,18 +140,18 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 	}
 	defer cluster.stop()
 	res := &scale.Result{RedisVersion: single.version(ctx), Go: runtime.Version(), CPUs: runtime.NumCPU(),
-		LoadStart: loadAvg(), Channels: o.channels, Users: o.users,
-		SignOuts: o.signOuts, P99BoundMs: float64(o.p99Bound) / 1e6, RateMax: o.rateMax,
+		LoadStart: loadAvg(), Channels: o.channels, Users: o.users, SignOuts: o.signOuts, Rounds: o.rounds,
+		P99BoundMs: float64(o.p99Bound) / 1e6, RateMax: o.rateMax,
 		Staleness: o.staleness.Seconds(), Timeout: o.timeout.Seconds(), Deliveries: o.deliveries}
 	for _, n := range o.ns {
 		for _, wait := range []bool{false, true} {
-			for _, topo := range []*topology{single, cluster} {
-				c, err := measure(ctx, o, topo, n, wait, len(res.Configs))
-				if err != nil {
-					return nil, fmt.Errorf("%s N=%d WaitInstances=%v: %w", topo.name, n, wait, err)
-				}
-				log.Printf("scale: %s N=%d wait=%v: busiest node %.0f µs/sign-out, max rate %.0f/s",
-					topo.name, n, wait, c.Busiest(), c.MaxRate)
+			cs, err := measure(ctx, o, []*topology{single, cluster}, n, wait, len(res.Configs))
+			if err != nil {
+				return nil, fmt.Errorf("N=%d WaitInstances=%v: %w", n, wait, err)
+			}
+			for _, c := range cs {
+				log.Printf("scale: %s N=%d wait=%v: busiest node %.0f µs/sign-out (rounds %.0f), max rate %.0f/s",
+					c.Topology, n, wait, c.Busiest(), c.RoundBusiest, c.MaxRate)
 				res.Configs = append(res.Configs, *c)
 			}
 		}
@@ -154,46 +161,56 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 	return res, nil
 }
 
-// measure runs the idle window, the CPU phase and the rate ladder of one
-// configuration on a fleet of its own.
-func measure(ctx context.Context, o options, topo *topology, n int, wait bool, id int) (*scale.Config, error) {
-	f, err := newFleet(ctx, topo, n, o.users, revocation.RedisConfig{Prefix: fmt.Sprintf("scale%d:", id),
-		WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels})
-	if err != nil {
-		return nil, err
-	}
-	defer f.close()
-	c := &scale.Config{Topology: topo.name, Nodes: len(topo.nodes), N: n, WaitInstances: wait}
-	cpu0, _, err := topo.cpu(ctx)
-	if err != nil {
-		return nil, err
-	}
-	time.Sleep(o.idle)
-	cpu1, _, err := topo.cpu(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range cpu0 {
-		c.IdleCPU = append(c.IdleCPU, (cpu1[i]-cpu0[i])/o.idle.Seconds())
+// measure measures one N and WaitInstances on every topology, each with a
+// fleet of its own. The fleets live together, so that the CPU rounds can
+// alternate between the topologies (ABBA…): a change in the machine's load
+// then weighs on both alike. Each round is bracketed by idle windows.
+// The rate ladders follow, one topology after the other.
+func measure(ctx context.Context, o options, topos []*topology, n int, wait bool, id int) ([]*scale.Config, error) {
+	fleets := make([]*fleet, len(topos))
+	defer func() {
+		for _, f := range fleets {
+			if f != nil {
+				f.close()
+			}
+		}
+	}()
+	cs := make([]*scale.Config, len(topos))
+	for t, topo := range topos {
+		f, err := newFleet(ctx, topo, n, o.users, revocation.RedisConfig{Prefix: fmt.Sprintf("scale%d:", id+t),
+			WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", topo.name, err)
+		}
+		fleets[t] = f
+		cs[t] = &scale.Config{Topology: topo.name, Nodes: len(topo.nodes), N: n, WaitInstances: wait}
 	}
 	// A rate whose deliveries (N per sign-out) the instances of this one
 	// process can roughly follow.
 	cpuRate := min(400, max(5, o.deliveries/float64(n)))
-	calls0, err := topo.publishes(ctx)
-	if err != nil {
-		return nil, err
+	revokes := make([][]time.Duration, len(topos))
+	for r := range o.rounds {
+		for k := range topos {
+			t := k
+			if r%2 == 1 {
+				t = len(topos) - 1 - k
+			}
+			if err := fleets[t].cpuRound(ctx, topos[t], o, cpuRate, cs[t], &revokes[t]); err != nil {
+				return nil, fmt.Errorf("%s: %w", topos[t].name, err)
+			}
+		}
 	}
-	if c.CPUPhase, err = f.cpuPhase(ctx, topo, cpuRate, o.signOuts, wait); err != nil {
-		return nil, err
+	for t, topo := range topos {
+		if !o.ladder {
+			break
+		}
+		if err := fleets[t].ladder(ctx, topo, o, cs[t]); err != nil {
+			return nil, fmt.Errorf("%s: %w", topo.name, err)
+		}
+		fleets[t].close()
+		fleets[t] = nil
 	}
-	calls1, err := topo.publishes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range calls0 {
-		c.Publishes = append(c.Publishes, calls1[i]-calls0[i])
-	}
-	return c, f.ladder(ctx, topo, o, c)
+	return cs, nil
 }
 
 // ladder raises the rate by half at each step until a step fails (see

@@ -188,6 +188,25 @@ func (t *topology) cpu(ctx context.Context) (total, sys []float64, err error) {
 	return total, sys, nil
 }
 
+// idle returns each node's Redis CPU over d, in seconds per second.
+func (t *topology) idle(ctx context.Context, d time.Duration) ([]float64, error) {
+	cpu0, _, err := t.cpu(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	time.Sleep(d)
+	cpu1, _, err := t.cpu(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(cpu0))
+	for i := range out {
+		out[i] = (cpu1[i] - cpu0[i]) / time.Since(start).Seconds()
+	}
+	return out, nil
+}
+
 // version returns the redis_version of the first node.
 func (t *topology) version(ctx context.Context) string {
 	s, err := t.nodes[0].info.Info(ctx, "server").Result()

@@ -102,11 +102,46 @@ func (w *writes) wait() {
 	w.res.Revoke = summarise(w.revokes)
 }
 
+// cpuRound is one round of the CPU phase, bracketed by two idle windows
+// whose mean is the background subtracted from it; it adds the round to c
+// and RevokeUser's latencies to revokes.
+func (f *fleet) cpuRound(ctx context.Context, topo *topology, o options, rate float64, c *scale.Config, revokes *[]time.Duration) error {
+	before, err := topo.idle(ctx, o.idle)
+	if err != nil {
+		return err
+	}
+	calls0, err := topo.publishes(ctx)
+	if err != nil {
+		return err
+	}
+	p, w, err := f.cpuPhase(ctx, topo, rate, o.signOuts, c.WaitInstances)
+	if err != nil {
+		return err
+	}
+	calls1, err := topo.publishes(ctx)
+	if err != nil {
+		return err
+	}
+	after, err := topo.idle(ctx, o.idle)
+	if err != nil {
+		return err
+	}
+	idle, calls := make([]float64, len(before)), make([]int64, len(calls0))
+	for i := range idle {
+		idle[i] = (before[i] + after[i]) / 2
+		calls[i] = calls1[i] - calls0[i]
+	}
+	*revokes = append(*revokes, w.revokes...)
+	p.Revoke = summarise(slices.Clone(*revokes))
+	c.AddRound(*p, idle, calls)
+	return nil
+}
+
 // cpuPhase issues count sign-outs at rate and measures each node's Redis
 // CPU from the first sign-out until every instance has received every
 // message (its Messages counter), or drain after the last call returned.
 // It does not look into the views, so it causes no Redis command itself.
-func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, count int, wait bool) (*scale.Phase, error) {
+func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, count int, wait bool) (*scale.Phase, *writes, error) {
 	res := &scale.Phase{Rate: rate, SignOuts: count}
 	perSignOut := uint64(1)
 	if wait {
@@ -115,7 +150,7 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 	want := f.messages() + uint64(count*len(f.stores))*perSignOut
 	cpu0, sys0, err := topo.cpu(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	start := time.Now()
 	w := &writes{f: f, res: res}
@@ -128,7 +163,7 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 	res.Window = time.Since(start).Seconds()
 	cpu1, sys1, err := topo.cpu(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range sys0 {
 		res.Sys = append(res.Sys, sys1[i]-sys0[i])
@@ -139,7 +174,7 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 	for i := range cpu0 {
 		res.CPU = append(res.CPU, cpu1[i]-cpu0[i])
 	}
-	return res, nil
+	return res, w, nil
 }
 
 // phase issues count sign-outs at rate and measures their propagation to

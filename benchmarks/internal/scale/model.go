@@ -59,11 +59,11 @@ func (r *Result) model(p func(string, ...any)) {
 
 // idle writes the background CPU of the idle fleets.
 func (r *Result) idle(p func(string, ...any)) {
-	perNode := max(1, r.Channels/3)
-	p("Idle background: Redis CPU per node with no sign-outs, in ms per second. Every subscription pings every")
-	p("Staleness/4 (%gs here): one subscription per instance on one node, %d per instance on each Cluster", r.Staleness/4, perNode)
-	p("master (K = %d over 3); every instance also checks every master (eviction policy, data-loss marker)", r.Channels)
-	p("every few seconds. It grows with N, not with the sign-outs:")
+	p("Idle background: Redis CPU per node with no sign-outs (the mean of the idle windows around the CPU")
+	p("rounds), in ms per second. Every subscription pings every Staleness/4 (%gs here): one subscription", r.Staleness/4)
+	p("per instance on one node, and one per instance on each Cluster master (carrying its %d of the K = %d", max(1, r.Channels/3), r.Channels)
+	p("channels); every instance also checks every master (eviction policy, data-loss marker) every few")
+	p("seconds. It grows with N, not with the sign-outs:")
 	p("")
 	p("| N | one node | Cluster, each node |")
 	p("|---:|---:|---|")

@@ -74,12 +74,14 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("redis-server %s, %s, %.0f s. `cmd/scale` starts one redis-server and a Cluster of three masters", r.RedisVersion, r.Go, r.Seconds)
 	p("(`redis-cli --cluster create`, no replicas) on loopback, then for each N runs N `revocation.NewRedis`")
 	p("instances in one process, each with its own client and connections: K = %d channels (the default;", r.Channels)
-	p("sharded pub/sub on the Cluster, one subscription per channel), Staleness %gs (fewer freshness pings,", r.Staleness)
+	p("sharded pub/sub on the Cluster, one subscription per master), Staleness %gs (fewer freshness pings,", r.Staleness)
 	p("whose cost is per second, not per sign-out: see the idle table), Timeout %gs; every instance has seen", r.Timeout)
-	p("the same %d users. **CPU**: %d sign-outs (users in turn, from the instances in turn, at most 4 in", r.Users, r.SignOuts)
-	p("flight) at %.0f ÷ N per second; the `INFO cpu` (`used_cpu_sys + used_cpu_user`) delta of each node from", r.Deliveries)
-	p("the first sign-out until every instance has received every message, less the node's idle CPU over that")
-	p("window (measured just before), divided by the sign-outs. **Propagation** (at the ladder's first rate,")
+	p("the same %d users. **CPU**: %d rounds of %d sign-outs (users in turn, from the instances in turn, at", r.Users, r.Rounds, r.SignOuts)
+	p("most 4 in flight) at %.0f ÷ N per second, the two topologies' fleets alive together and their rounds", r.Deliveries)
+	p("alternating (ABBA…), so that a change in the machine's load weighs on both; per round, the `INFO cpu`")
+	p("(`used_cpu_sys + used_cpu_user`) delta of each node from the first sign-out until every instance has")
+	p("received every message, less the node's idle CPU over that window (the mean of idle windows just before")
+	p("and after), summed over the rounds and divided by their sign-outs. **Propagation** (at the ladder's first rate,")
 	p("given beside it): from the call of `RevokeUser` until each of the N instances' views revokes a token of")
 	p("that second (polled every 250 µs). **Highest rate**: from a low rate, raised by half at each step (each")
 	p("≥ 1 s and ≥ 100 sign-outs; nearest-rank p99: the second largest of 100) until a step's propagation p99")
@@ -123,10 +125,24 @@ func (r *Result) table(p func(string, ...any)) {
 			verdict = "**above**"
 		}
 		p("N = 200, WaitInstances %s: the Cluster's busiest node spends %.3f× a single node's Redis CPU per", yesNo(wait), ratio)
-		p("sign-out, %s the 0.4× goal.", verdict)
+		p("sign-out, %s the 0.4× goal%s.", verdict, roundRatios(s, c))
 		p("")
 	}
 	r.deliveries(p)
+}
+
+// roundRatios describes the busiest node ÷ one node of each pair of CPU
+// rounds (round r of each topology), or nothing for a single round.
+func roundRatios(s, c *Config) string {
+	n := min(len(s.RoundBusiest), len(c.RoundBusiest))
+	if n < 2 {
+		return ""
+	}
+	rs := make([]string, n)
+	for i := range n {
+		rs[i] = fmt.Sprintf("%.2f", c.RoundBusiest[i]/s.RoundBusiest[i])
+	}
+	return " (round by round: " + strings.Join(rs, ", ") + ")"
 }
 
 // deliveries writes the cost per delivered message, one node vs the

@@ -20,7 +20,8 @@ type Result struct {
 	Seconds      float64  `json:"seconds"`
 	Channels     int      `json:"channels"`   // K, RedisConfig.Channels
 	Users        int      `json:"users"`      // users every instance has seen; sign-outs cycle through them
-	SignOuts     int      `json:"signOuts"`   // sign-outs of each CPU phase
+	SignOuts     int      `json:"signOuts"`   // sign-outs of each CPU round
+	Rounds       int      `json:"rounds"`     // CPU rounds per configuration, the topologies alternating
 	P99BoundMs   float64  `json:"p99BoundMs"` // the ladder's propagation bound
 	RateMax      float64  `json:"rateMax"`    // the ladder's last rate
 	Staleness    float64  `json:"staleness"`  // RedisConfig.Staleness of every instance, s
@@ -35,9 +36,10 @@ type Config struct {
 	Nodes         int       `json:"nodes"`
 	N             int       `json:"n"`
 	WaitInstances bool      `json:"waitInstances"`
-	IdleCPU       []float64 `json:"idleCPU"`   // per node: Redis CPU seconds per second, no sign-outs
-	CPUPhase      *Phase    `json:"cpuPhase"`  // a moderate rate: CPU per sign-out and propagation
-	Publishes     []int64   `json:"publishes"` // per node: PUBLISH + SPUBLISH calls in the CPU phase
+	IdleCPU       []float64 `json:"idleCPU"`                // per node: Redis CPU seconds per second, no sign-outs (mean over the rounds' idle windows)
+	CPUPhase      *Phase    `json:"cpuPhase"`               // the CPU rounds together, at a moderate rate
+	Publishes     []int64   `json:"publishes"`              // per node: PUBLISH + SPUBLISH calls in the CPU rounds
+	RoundBusiest  []float64 `json:"roundBusiest,omitempty"` // per CPU round: the busiest node's Redis CPU per sign-out, µs
 	Ladder        []Phase   `json:"ladder"`
 	MaxRate       float64   `json:"maxRate"` // highest ladder rate that passed; 0: none
 	Capped        bool      `json:"capped"`  // no step failed: MaxRate is a lower bound
@@ -88,6 +90,37 @@ func (c Config) PerSignOut() []float64 {
 		out[i] = math.Max(0, cpu-idle) / float64(p.SignOuts) * 1e6
 	}
 	return out
+}
+
+// AddRound adds one CPU round to c: its phase, each node's idle CPU
+// (seconds per second) measured around it, and each node's publishes.
+// The sums keep PerSignOut exact: IdleCPU becomes the window-weighted mean
+// of the rounds' idle rates.
+func (c *Config) AddRound(p Phase, idle []float64, publishes []int64) {
+	busiest := 0.0
+	for i, cpu := range p.CPU {
+		busiest = math.Max(busiest, math.Max(0, cpu-idle[i]*p.Window)/float64(p.SignOuts)*1e6)
+	}
+	c.RoundBusiest = append(c.RoundBusiest, busiest)
+	if c.CPUPhase == nil {
+		c.CPUPhase, c.IdleCPU, c.Publishes = &p, slices.Clone(idle), slices.Clone(publishes)
+		return
+	}
+	a := c.CPUPhase
+	w := a.Window + p.Window
+	for i := range a.CPU {
+		c.IdleCPU[i] = (c.IdleCPU[i]*a.Window + idle[i]*p.Window) / w
+		a.CPU[i] += p.CPU[i]
+		if i < len(a.Sys) && i < len(p.Sys) {
+			a.Sys[i] += p.Sys[i]
+		}
+		c.Publishes[i] += publishes[i]
+	}
+	a.Achieved = (a.Achieved*float64(a.SignOuts) + p.Achieved*float64(p.SignOuts)) / float64(a.SignOuts+p.SignOuts)
+	a.Window, a.SignOuts = w, a.SignOuts+p.SignOuts
+	a.Lost, a.Errors, a.Unconfirmed = a.Lost+p.Lost, a.Errors+p.Errors, a.Unconfirmed+p.Unconfirmed
+	a.Lookups, a.Stale = a.Lookups+p.Lookups, a.Stale+p.Stale
+	a.Revoke = p.Revoke // the caller summarises every round's calls
 }
 
 // Busiest is the highest of PerSignOut.

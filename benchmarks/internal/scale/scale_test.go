@@ -14,6 +14,24 @@ func config(topology string, n int, wait bool, cpu, idle []float64, pubs []int64
 		Ladder:   []Phase{{Rate: 10, Achieved: 10, SignOuts: 20, Prop: Latency{P50: 1, P99: 2, Max: 3}}}}
 }
 
+func TestAddRoundKeepsPerSignOutExact(t *testing.T) {
+	var c Config
+	// Round 1: 100 sign-outs over 2 s, idle 0.05 CPU-s/s: (0.3 - 0.1) / 100 = 2000 µs.
+	c.AddRound(Phase{SignOuts: 100, Window: 2, CPU: []float64{0.3}, Sys: []float64{0.1}, Achieved: 50}, []float64{0.05}, []int64{100})
+	// Round 2: 100 over 4 s, idle 0.025: (0.5 - 0.1) / 100 = 4000 µs.
+	c.AddRound(Phase{SignOuts: 100, Window: 4, CPU: []float64{0.5}, Sys: []float64{0.2}, Achieved: 25}, []float64{0.025}, []int64{100})
+	if got := c.Busiest(); math.Abs(got-3000) > 1e-6 {
+		t.Errorf("Busiest() = %v, want 3000 (the rounds' net CPU over their sign-outs)", got)
+	}
+	if want := []float64{2000, 4000}; len(c.RoundBusiest) != 2 || math.Abs(c.RoundBusiest[0]-want[0]) > 1e-6 || math.Abs(c.RoundBusiest[1]-want[1]) > 1e-6 {
+		t.Errorf("RoundBusiest = %v, want %v", c.RoundBusiest, want)
+	}
+	p := c.CPUPhase
+	if p.SignOuts != 200 || p.Window != 6 || c.Publishes[0] != 200 || math.Abs(p.Sys[0]-0.3) > 1e-9 || p.Achieved != 37.5 {
+		t.Errorf("merged phase %+v, publishes %v", *p, c.Publishes)
+	}
+}
+
 func TestPerSignOutSubtractsIdle(t *testing.T) {
 	c := config("cluster-3", 200, false, []float64{0.3, 0.1, 0.001}, []float64{0.05, 0.05, 0.05}, []int64{50, 30, 20})
 	got := c.PerSignOut()
