@@ -2,7 +2,6 @@ package revocation
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -87,26 +86,11 @@ func (a *acks) got(aw *ackWait) int64 {
 	return aw.got
 }
 
-// confirm publishes an acknowledgement request on sign-out channel ch,
-// after the sign-out, and waits within Timeout until every subscriber it
-// reached has acknowledged. A subscriber handles a channel's messages in
-// order, so one that acknowledges has applied the sign-out (or subscribed
-// after it, and reads Redis).
-func (r *Redis) confirm(ctx context.Context, ch int) error {
-	nonce := rand.Text()
-	aw := r.acks.expect(nonce)
-	defer r.acks.forget(nonce)
-	var receivers int64
-	r.trips.Add(1)
-	err := r.call(ctx, func(ctx context.Context) error {
-		var err error
-		receivers, err = r.publish(ctx, r.wire.channel(ch), encodeAckRequest(r.id, nonce))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("%w: %w: sign-out recorded and published, confirmation request not (retry): %w",
-			ErrUnavailable, ErrUnconfirmed, err)
-	}
+// confirm waits within Timeout until every subscriber that the sign-out
+// message reached (receivers) has acknowledged it. A subscriber handles a
+// channel's messages in order, so one that acknowledges has applied the
+// sign-out.
+func (r *Redis) confirm(ctx context.Context, aw *ackWait, receivers int64) error {
 	if r.acks.setNeed(aw, receivers) {
 		return nil
 	}

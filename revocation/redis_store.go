@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -203,9 +204,18 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
 	}
 	r.view.apply(k, jti, res)
+	var id, nonce string
+	var aw *ackWait
+	if r.instances { // the message asks every receiver to acknowledge it
+		id, nonce = r.id, rand.Text()
+		aw = r.acks.expect(nonce)
+		defer r.acks.forget(nonce)
+	}
+	var receivers int64
 	r.trips.Add(1)
 	err = r.call(ctx, func(ctx context.Context) error {
-		_, err := r.publish(ctx, r.wire.channel(ch), encodeSignOut(k, jti, res))
+		var err error
+		receivers, err = r.publish(ctx, r.wire.channel(ch), encodeSignOut(k, jti, res, id, nonce))
 		return err
 	})
 	if err != nil {
@@ -214,7 +224,7 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
 	}
-	return r.confirmWrite(ctx, ch, acked)
+	return r.confirmWrite(ctx, acked, aw, receivers)
 }
 
 // store runs the write script (and WAIT, with WaitReplicas) for field jti
@@ -245,9 +255,9 @@ func (r *Redis) store(ctx context.Context, key, jti string, t int64) (int64, int
 }
 
 // confirmWrite checks the confirmations asked for of a published write:
-// replicas (WaitReplicas), instances (WaitInstances), and a Redis that
-// does not evict.
-func (r *Redis) confirmWrite(ctx context.Context, ch int, acked int64) error {
+// replicas (WaitReplicas), instances (WaitInstances: aw, the message having
+// reached receivers), and a Redis that does not evict.
+func (r *Redis) confirmWrite(ctx context.Context, acked int64, aw *ackWait, receivers int64) error {
 	if err := r.trust.refusal(refuseEviction); err != nil {
 		r.unconfirmed.Add(1)
 		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUnconfirmed, err)
@@ -257,8 +267,8 @@ func (r *Redis) confirmWrite(ctx context.Context, ch int, acked int64) error {
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
 			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
 	}
-	if r.instances {
-		if err := r.confirm(ctx, ch); err != nil {
+	if aw != nil {
+		if err := r.confirm(ctx, aw, receivers); err != nil {
 			r.unconfirmed.Add(1)
 			return err
 		}

@@ -458,13 +458,12 @@ func (r *Redis) handleMessage(channel, payload string) {
 			slog.String("channel", channel), slog.String("error", err.Error()))
 		return
 	}
-	switch m.kind {
-	case kindUser, kindSession:
-		r.view.apply(m.key, m.jti, m.t)
-		r.journal.add(m.key, m.jti, m.t, r.now().UnixMilli())
-	case kindAckRequest:
-		// Every message of the channel before this one is applied.
-		r.acks.queue(r.wire.ackChannel(r.channelIndex[channel], m.id), m.nonce)
+	// kindUser or kindSession: apply it, then acknowledge if asked (every
+	// message of the channel before it is applied too).
+	r.view.apply(m.key, m.jti, m.t)
+	r.journal.add(m.key, m.jti, m.t, r.now().UnixMilli())
+	if i, ok := r.channelIndex[channel]; ok && m.id != "" {
+		r.acks.queue(r.wire.ackChannel(i, m.id), m.nonce)
 	}
 }
 

@@ -328,13 +328,14 @@ func TestRedisIgnoresForeignMessages(t *testing.T) {
 	long := strings.Repeat("n", 65)
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	payloads := []string{"", "garbage", "2\x00u\x00notanumber\x00pool\x00sub", "9\x00u\x00" + now + "\x00" + testPool + "\x00sub-1",
-		"1\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // version 1
-		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // a field too many
-		"2\x00s\x00" + now + "\x00" + testPool + "\x00sub-1\x00", // empty origin_jti
-		"2\x00u\x00" + now + "\x00\x00sub-1",                     // empty pool
-		"2\x00r\x00id",                                           // malformed acknowledgement requests
-		"2\x00r\x00{id}\x00nonce",
-		"2\x00r\x00id\x00" + long,
+		"1\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00",   // version 1
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00",   // a field too many
+		"2\x00s\x00" + now + "\x00" + testPool + "\x00sub-1\x00",   // empty origin_jti
+		"2\x00u\x00" + now + "\x00\x00sub-1",                       // empty pool
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00id", // malformed acknowledgement requests
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00{id}\x00nonce",
+		"2\x00u\x00" + now + "\x00" + testPool + "\x00sub-1\x00id\x00" + long,
+		"2\x00r\x00id\x00nonce", // the kind of an earlier draft
 	}
 	for _, p := range payloads {
 		if err := c.Publish(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"), p).Err(); err != nil {

@@ -49,12 +49,14 @@ import (
 // Messages. NUL-separated fields, the first the version "2", the second
 // the kind:
 //
-//	2 u T poolID sub          a user sign-out, T Unix ms (the stored value)
-//	2 s T poolID sub jti      a session revocation
-//	2 r id nonce              acknowledgement request (WaitInstances), sent
-//	                          after the sign-out on the same channel
-//	2 a nonce [nonce…]        acknowledgements (up to maxAcksPerMessage),
-//	                          on the requester's channel
+//	2 u T poolID sub [id nonce]        a user sign-out, T Unix ms (the stored
+//	                                   value); with WaitInstances, the
+//	                                   requester's id and a nonce: every
+//	                                   receiver acknowledges once applied
+//	2 s T poolID sub jti [id nonce]    a session revocation, likewise
+//	2 a nonce [nonce…]                 acknowledgements (up to
+//	                                   maxAcksPerMessage), on the requester's
+//	                                   channel
 //
 // Readers ignore (and log) anything else. Messages can only raise times.
 
@@ -69,10 +71,9 @@ const (
 
 // Message kinds.
 const (
-	kindUser       = "u"
-	kindSession    = "s"
-	kindAckRequest = "r"
-	kindAck        = "a"
+	kindUser    = "u"
+	kindSession = "s"
+	kindAck     = "a"
 )
 
 // maxAckField bounds the id and nonce of acknowledgement messages, and
@@ -218,7 +219,9 @@ type message struct {
 	nonces    []string // acknowledgements
 }
 
-func encodeSignOut(k userKey, jti string, t int64) string {
+// encodeSignOut encodes a sign-out of k (a session's when jti is not
+// empty) at t; a non-empty id asks for acknowledgements of nonce.
+func encodeSignOut(k userKey, jti string, t int64, id, nonce string) string {
 	kind := kindUser
 	if jti != "" {
 		kind = kindSession
@@ -227,11 +230,10 @@ func encodeSignOut(k userKey, jti string, t int64) string {
 	if jti != "" {
 		f = append(f, jti)
 	}
+	if id != "" {
+		f = append(f, id, nonce)
+	}
 	return strings.Join(f, "\x00")
-}
-
-func encodeAckRequest(id, nonce string) string {
-	return wireVersion + "\x00" + kindAckRequest + "\x00" + id + "\x00" + nonce
 }
 
 // encodeAck encodes the acknowledgements of nonces (1 to maxAcksPerMessage).
@@ -248,7 +250,14 @@ func decodeMessage(p string) (message, error) {
 	}
 	m := message{kind: f[1]}
 	switch {
-	case (m.kind == kindUser && len(f) == 5) || (m.kind == kindSession && len(f) == 6):
+	case m.kind == kindUser || m.kind == kindSession:
+		n := 5 // fields without the acknowledgement request
+		if m.kind == kindSession {
+			n = 6
+		}
+		if len(f) != n && len(f) != n+2 {
+			return message{}, errMalformed
+		}
 		t, err := strconv.ParseInt(f[2], 10, 64)
 		if err != nil || t <= 0 || f[3] == "" || f[4] == "" {
 			return message{}, errMalformed
@@ -259,10 +268,11 @@ func decodeMessage(p string) (message, error) {
 				return message{}, errMalformed
 			}
 		}
-	case m.kind == kindAckRequest && len(f) == 4:
-		m.id, m.nonce = f[2], f[3]
-		if !ackField(m.id) || !ackField(m.nonce) {
-			return message{}, errMalformed
+		if len(f) == n+2 {
+			m.id, m.nonce = f[n], f[n+1]
+			if !ackField(m.id) || !ackField(m.nonce) {
+				return message{}, errMalformed
+			}
 		}
 	case m.kind == kindAck && len(f) <= 2+maxAcksPerMessage:
 		m.nonces = f[2:]

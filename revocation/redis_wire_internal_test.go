@@ -12,9 +12,10 @@ func TestWireMessages(t *testing.T) {
 		payload string
 		want    message
 	}{
-		{encodeSignOut(k, "", 42), message{kind: kindUser, key: k, t: 42}},
-		{encodeSignOut(k, "jti-1", 43), message{kind: kindSession, key: k, jti: "jti-1", t: 43}},
-		{encodeAckRequest("ID", "N1"), message{kind: kindAckRequest, id: "ID", nonce: "N1"}},
+		{encodeSignOut(k, "", 42, "", ""), message{kind: kindUser, key: k, t: 42}},
+		{encodeSignOut(k, "jti-1", 43, "", ""), message{kind: kindSession, key: k, jti: "jti-1", t: 43}},
+		{encodeSignOut(k, "", 44, "ID", "N1"), message{kind: kindUser, key: k, t: 44, id: "ID", nonce: "N1"}},
+		{encodeSignOut(k, "jti-1", 45, "ID", "N2"), message{kind: kindSession, key: k, jti: "jti-1", t: 45, id: "ID", nonce: "N2"}},
 		{encodeAck([]string{"N1"}), message{kind: kindAck, nonces: []string{"N1"}}},
 		{encodeAck([]string{"N1", "N2", "N3"}), message{kind: kindAck, nonces: []string{"N1", "N2", "N3"}}},
 	} {
@@ -30,7 +31,11 @@ func TestWireMessages(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"", "2", "2\x00u", "1\x00u\x0042\x00p\x00s", "2\x00u\x00-1\x00p\x00s", "2\x00u\x0042\x00\x00s",
-		"2\x00s\x0042\x00p\x00s\x00", "2\x00r\x00{id}\x00n", "2\x00a\x00", "2\x00a\x00n\x00{x}",
+		"2\x00s\x0042\x00p\x00s\x00", "2\x00r\x00id\x00n", "2\x00a\x00", "2\x00a\x00n\x00{x}",
+		"2\x00u\x0042\x00p\x00s\x00id",               // a request without its nonce
+		"2\x00u\x0042\x00p\x00s\x00{id}\x00n",        // a request naming another slot
+		"2\x00s\x0042\x00p\x00s\x00j\x00id\x00\x00",  // an empty nonce
+		"2\x00u\x0042\x00p\x00s\x00id\x00n\x00extra", // a field too many
 		encodeAck(tooMany), "2\x00a\x00" + strings.Repeat("n", maxAckField+1), "2\x00x\x00y",
 	} {
 		if m, err := decodeMessage(bad); err == nil {

@@ -114,7 +114,7 @@ func (f *fleet) cpuRound(ctx context.Context, topo *topology, o options, rate fl
 	if err != nil {
 		return err
 	}
-	p, w, err := f.cpuPhase(ctx, topo, rate, o.signOuts, c.WaitInstances)
+	p, w, err := f.cpuPhase(ctx, topo, rate, o.signOuts)
 	if err != nil {
 		return err
 	}
@@ -141,13 +141,9 @@ func (f *fleet) cpuRound(ctx context.Context, topo *topology, o options, rate fl
 // CPU from the first sign-out until every instance has received every
 // message (its Messages counter), or drain after the last call returned.
 // It does not look into the views, so it causes no Redis command itself.
-func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, count int, wait bool) (*scale.Phase, *writes, error) {
+func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, count int) (*scale.Phase, *writes, error) {
 	res := &scale.Phase{Rate: rate, SignOuts: count}
-	perSignOut := uint64(1)
-	if wait {
-		perSignOut = 2 // and the acknowledgement request
-	}
-	want := f.messages() + uint64(count*len(f.stores))*perSignOut
+	want := f.messages() + uint64(count*len(f.stores))
 	cpu0, sys0, err := topo.cpu(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +165,7 @@ func (f *fleet) cpuPhase(ctx context.Context, topo *topology, rate float64, coun
 		res.Sys = append(res.Sys, sys1[i]-sys0[i])
 	}
 	if got := f.messages(); got < want {
-		res.Lost = int((want - got) / uint64(len(f.stores)) / perSignOut)
+		res.Lost = int((want - got) / uint64(len(f.stores)))
 	}
 	for i := range cpu0 {
 		res.CPU = append(res.CPU, cpu1[i]-cpu0[i])
