@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,11 +81,13 @@ func (r *Redis) checkHealth() {
 	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
 	defer cancel()
 	ms, err := r.masters(ctx)
+	var ps []probe
 	if err == nil {
-		err = r.checkEviction(ctx, ms)
+		ps, err = r.probeMasters(ctx, ms)
 	}
 	if err == nil {
-		err = r.checkMarkers(ctx, ms)
+		r.checkEviction(ms, ps)
+		err = r.checkMarkers(ctx, ms, ps)
 	}
 	if err != nil {
 		if r.ctx.Err() == nil {
@@ -137,27 +140,59 @@ func tagInSlots(lo, hi int) string {
 	}
 }
 
+// probe is what one round trip read of a master: its INFO memory and its
+// data-loss marker.
+type probe struct {
+	info    string
+	infoErr error // a refusal (redis.Error): the policy is unknown
+	gen     string
+	floor   int64
+}
+
+// probeMasters reads each master's INFO memory and marker in one
+// pipeline: the health check of every instance costs each master one
+// round trip.
+func (r *Redis) probeMasters(ctx context.Context, ms []master) ([]probe, error) {
+	out := make([]probe, len(ms))
+	for i, m := range ms {
+		var info *redis.StringCmd
+		var marker *redis.Cmd
+		_, _ = m.info.Pipelined(ctx, func(p redis.Pipeliner) error {
+			info = p.Info(ctx, "memory")
+			marker = markerScript.EvalSha(ctx, p, []string{m.marker}, rand.Text(), 0)
+			return nil
+		})
+		p := &out[i]
+		var re redis.Error
+		if p.info, p.infoErr = info.Result(); p.infoErr != nil && !errors.As(p.infoErr, &re) {
+			return nil, fmt.Errorf("INFO memory on %s: %w", cmpOrAddr(m.addr), p.infoErr)
+		}
+		v, err := marker.Slice()
+		if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			v, err = markerScript.Eval(ctx, r.client, []string{m.marker}, rand.Text(), 0).Slice() // and caches it
+		}
+		if p.gen, p.floor, err = parseMarker(v, err); err != nil {
+			return nil, fmt.Errorf("data-loss marker on %s: %w", cmpOrAddr(m.addr), err)
+		}
+	}
+	return out, nil
+}
+
 // checkEviction refuses Redis when a master may evict keys, unless
 // AllowEviction.
-func (r *Redis) checkEviction(ctx context.Context, ms []master) error {
+func (r *Redis) checkEviction(ms []master, ps []probe) {
 	var evicting []string
 	unknown := false
-	for _, m := range ms {
-		info, err := m.info.Info(ctx, "memory").Result()
-		var re redis.Error
-		if err != nil && !errors.As(err, &re) {
-			return fmt.Errorf("INFO memory on %s: %w", m.addr, err)
-		}
-		maxmemory, policy := infoField(info, "maxmemory"), infoField(info, "maxmemory_policy")
+	for i, m := range ms {
+		maxmemory, policy := infoField(ps[i].info, "maxmemory"), infoField(ps[i].info, "maxmemory_policy")
 		switch {
-		case err != nil || maxmemory == "" || policy == "":
+		case ps[i].infoErr != nil || maxmemory == "" || policy == "":
 			unknown = true
 		case maxmemory != "0" && policy != "noeviction":
 			evicting = append(evicting, fmt.Sprintf("%s maxmemory-policy %s (maxmemory %s)", cmpOrAddr(m.addr), policy, maxmemory))
 		}
 	}
 	r.reportEviction(evicting, unknown)
-	return nil
 }
 
 func cmpOrAddr(addr string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -237,5 +238,67 @@ func TestRedisServerDataLossCompleteJournal(t *testing.T) {
 	}
 	if r, err := fresh.Revoked(ctx, claims(testPool, "alice", before, "")); !r || err != nil {
 		t.Errorf("alice on a new store: %v, %v; want revoked (restored)", r, err)
+	}
+}
+
+// roundTrips is a go-redis hook recording the commands of each round trip.
+type roundTrips struct {
+	mu    sync.Mutex
+	trips [][]string
+}
+
+func (h *roundTrips) record(cmds ...redis.Cmder) {
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.Name()
+	}
+	h.mu.Lock()
+	h.trips = append(h.trips, names)
+	h.mu.Unlock()
+}
+
+func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.record(cmds...)
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisHealthCheckOneRoundTrip: the health check reads a master's
+// eviction policy and data-loss marker in one round trip, so that a
+// fleet's background load on Redis is one round trip per instance and
+// check.
+func TestRedisHealthCheckOneRoundTrip(t *testing.T) {
+	addr, _ := redistest.Server(t)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { c.Close() })
+	h := new(roundTrips)
+	c.AddHook(h)
+	newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()}) // Ready: checked once
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	checks, loads := 0, 0
+	for _, trip := range h.trips {
+		switch {
+		case slices.Equal(trip, []string{"info", "evalsha"}):
+			checks++
+		case slices.Equal(trip, []string{"eval"}): // EVALSHA answered NOSCRIPT: the script's first run
+			loads++
+		case slices.Contains(trip, "info") || slices.Contains(trip, "evalsha"):
+			t.Errorf("round trip %v: want INFO memory and the marker script together", trip)
+		}
+	}
+	if loads > 1 {
+		t.Errorf("the marker script sent whole %d times, want once", loads)
+	}
+	if checks == 0 {
+		t.Errorf("no health check among the round trips %v", h.trips)
 	}
 }

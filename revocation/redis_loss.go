@@ -37,19 +37,16 @@ end
 return {gen, tostring(f), created}
 `)
 
-// checkMarkers reads every master's marker. A marker absent or of another
+// checkMarkers checks every master's marker, as probed. A marker absent or of another
 // generation than last seen means that master lost its data: the store
 // fails closed, restores and, when it cannot prove the restore complete,
 // records the floor (see [Redis.lost]).
-func (r *Redis) checkMarkers(ctx context.Context, ms []master) error {
+func (r *Redis) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
 	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
 		return err
 	}
-	for _, m := range ms {
-		gen, floor, err := r.readMarker(ctx, m, 0)
-		if err != nil {
-			return err
-		}
+	for i, m := range ms {
+		gen, floor := ps[i].gen, ps[i].floor
 		r.raiseFloor(floor)
 		if known, seen := r.health.gens[m.marker]; seen && known != gen {
 			r.health.gens[m.marker] = gen
@@ -61,15 +58,22 @@ func (r *Redis) checkMarkers(ctx context.Context, ms []master) error {
 }
 
 func (r *Redis) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
-	v, err := markerScript.Run(ctx, r.client, []string{m.marker}, rand.Text(), floor).Slice()
+	gen, f, err = parseMarker(markerScript.Run(ctx, r.client, []string{m.marker}, rand.Text(), floor).Slice())
+	if err != nil {
+		return "", 0, fmt.Errorf("data-loss marker on %s: %w", cmpOrAddr(m.addr), err)
+	}
+	return gen, f, nil
+}
+
+// parseMarker parses markerScript's reply.
+func parseMarker(v []any, err error) (gen string, floor int64, _ error) {
 	if err != nil || len(v) != 3 {
-		return "", 0, fmt.Errorf("data-loss marker on %s: %v %w", cmpOrAddr(m.addr), v, err)
+		return "", 0, fmt.Errorf("%v %w", v, err)
 	}
 	gen, _ = v[0].(string)
 	fs, _ := v[1].(string)
-	var n int64
-	fmt.Sscan(fs, &n)
-	return gen, n, nil
+	fmt.Sscan(fs, &floor)
+	return gen, floor, nil
 }
 
 // raiseFloor applies a floor read from Redis, if live.
