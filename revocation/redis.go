@@ -181,6 +181,7 @@ type Redis struct {
 	health         *health
 	kick           chan struct{} // asks the health goroutine for a check
 	checks         atomic.Uint64 // rechecks asked
+	slotsMoved     atomic.Bool   // the subscriptions regrouped: the health check reads the masters again
 	journal        *journal
 	floor          atomic.Int64 // Unix ms; see RedisStats.Floor
 	floorDue       atomic.Int64 // Unix ms of a floor to record on every master; 0: none

@@ -37,10 +37,17 @@ type master struct {
 	marker string
 }
 
+// mastersEvery is how many periodic checks reuse a Cluster's list of
+// masters before reading the slot map again; a failed check, a check
+// asked for (a subscription came back) or moved slots read it at once.
+const mastersEvery = 5
+
 // health is the state of the health check, owned by its goroutine.
 type health struct {
 	gens          map[string]string // marker key → generation seen
 	unknownWarned bool
+	ms            []master // the masters last read; nil: read them
+	msUses        int      // checks since they were read
 
 	mu      sync.Mutex // guards stats
 	summary string     // for Stats: the eviction policy, or "unknown"
@@ -60,6 +67,7 @@ func (r *Redis) runHealth() {
 		case <-t.C:
 		case <-r.kick:
 			t.Stop()
+			r.health.ms = nil
 		}
 	}
 }
@@ -80,7 +88,17 @@ func (r *Redis) checkHealth() {
 	seq := r.checks.Load() // a recheck asked during this check needs another
 	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
 	defer cancel()
-	ms, err := r.masters(ctx)
+	h := r.health
+	if r.slotsMoved.Swap(false) || h.msUses >= mastersEvery {
+		h.ms = nil
+	}
+	var err error
+	if h.ms == nil {
+		h.msUses = 0
+		h.ms, err = r.masters(ctx)
+	}
+	h.msUses++
+	ms := h.ms
 	var ps []probe
 	if err == nil {
 		ps, err = r.probeMasters(ctx, ms)
@@ -90,6 +108,7 @@ func (r *Redis) checkHealth() {
 		err = r.checkMarkers(ctx, ms, ps)
 	}
 	if err != nil {
+		h.ms = nil
 		if r.ctx.Err() == nil {
 			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis health check failed", slog.String("error", err.Error()))
 		}

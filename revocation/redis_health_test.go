@@ -3,10 +3,12 @@ package revocation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -300,5 +302,41 @@ func TestRedisHealthCheckOneRoundTrip(t *testing.T) {
 	}
 	if checks == 0 {
 		t.Errorf("no health check among the round trips %v", h.trips)
+	}
+}
+
+// slotReads is a go-redis hook counting CLUSTER SLOTS calls.
+type slotReads struct{ n atomic.Int64 }
+
+func (h *slotReads) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *slotReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); len(args) == 2 && strings.EqualFold(fmt.Sprint(args[1]), "slots") {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *slotReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestClusterHealthCheckReusesMasters: the periodic health check reads the
+// Cluster's slot map once every few checks, not at each (a fleet's
+// background load on the masters).
+func TestClusterHealthCheckReusesMasters(t *testing.T) {
+	addrs := redistest.Cluster(t)
+	revocation.SetHealthEveryForTest(t, 20*time.Millisecond)
+	c := clusterClient(t, addrs)
+	h := new(slotReads)
+	c.AddHook(h)
+	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()})
+	before, checks := h.n.Load(), 50
+	time.Sleep(time.Duration(checks) * 20 * time.Millisecond)
+	if got := h.n.Load() - before; got > int64(checks)/3 {
+		t.Errorf("%d CLUSTER SLOTS in about %d health checks, want at most one in %d", got, checks, 3)
+	}
+	if !s.Stats().Trusted {
+		t.Error("store not trusted")
 	}
 }

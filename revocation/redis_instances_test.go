@@ -208,3 +208,25 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisAckChannelsOnlyForRequesters: only an instance that asks for
+// acknowledgements (WaitInstances) subscribes to its acknowledgement
+// channels; the others would hold K idle subscriptions on Redis each.
+func TestRedisAckChannelsOnlyForRequesters(t *testing.T) {
+	_, c, _ := miniStore(t, revocation.RedisConfig{})
+	ctx := t.Context()
+	acks := func() int {
+		chans, err := c.PubSubChannels(ctx, revocation.DefaultRedisPrefix+"2:ack:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(chans)
+	}
+	if n := acks(); n != 0 {
+		t.Errorf("%d acknowledgement channels subscribed without WaitInstances, want 0", n)
+	}
+	newRedisStore(t, c, revocation.RedisConfig{WaitInstances: true})
+	if n := acks(); n != revocation.DefaultRedisChannels {
+		t.Errorf("%d acknowledgement channels subscribed with WaitInstances, want %d", n, revocation.DefaultRedisChannels)
+	}
+}

@@ -120,7 +120,7 @@ type subscription struct {
 	r        *Redis
 	ctx      context.Context // cancelled by Close, or to regroup
 	idx      []int           // its sign-out channels' indices (and trust's)
-	channels [][]string      // per channel: the sign-out channel and this instance's acknowledgement channel
+	channels [][]string      // per channel: the sign-out channel and, with WaitInstances, this instance's acknowledgement channel
 	state    *subState
 	ps       *redis.PubSub    // the current connection, guarded by r.psMu
 	regroup  func(why string) // asks for new groups: a channel's slot is served elsewhere
@@ -156,7 +156,11 @@ func (r *Redis) runSubscriptions() {
 			var signouts []string
 			for _, i := range g {
 				signouts = append(signouts, r.wire.channel(i))
-				s.channels = append(s.channels, []string{r.wire.channel(i), r.wire.ackChannel(i, r.id)})
+				chans := []string{r.wire.channel(i)}
+				if r.instances { // only a requester needs its acknowledgement channels
+					chans = append(chans, r.wire.ackChannel(i, r.id))
+				}
+				s.channels = append(s.channels, chans)
 			}
 			s.state = newSubState(signouts, r.staleness, r.timeout)
 			subs[n] = s
@@ -182,6 +186,7 @@ func (r *Redis) runSubscriptions() {
 			if cc, ok := r.client.(*redis.ClusterClient); ok {
 				cc.ReloadState(r.ctx)
 			}
+			r.slotsMoved.Store(true)
 		}
 		cancel()
 		r.psMu.Lock()
