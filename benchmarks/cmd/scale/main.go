@@ -69,10 +69,10 @@ func main() {
 	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
 	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
 	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
-	rounds := flag.Int("rounds", 0, "CPU rounds per topology (default 4; -quick 2)")
+	rounds := flag.Int("rounds", 0, "CPU rounds per topology (default 6; -quick 2)")
 	noLadder := flag.Bool("no-ladder", false, "measure the CPU rounds only (a quick look; no rates)")
 	flag.Parse()
-	o := options{signOuts: 200, rounds: 4, users: 300, idle: time.Second, rate0: 2000, rateMax: 2000,
+	o := options{signOuts: 200, rounds: 6, users: 300, idle: time.Second, rate0: 2000, rateMax: 2000,
 		step: time.Second, minStep: 100, p99Bound: 100 * time.Millisecond, deliveries: 10_000,
 		staleness: 10 * time.Second, timeout: time.Second}
 	o.deliveries, o.channels = *deliveries, *channels

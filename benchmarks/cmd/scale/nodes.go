@@ -172,7 +172,7 @@ func (t *topology) addrs() []string {
 func (t *topology) cpu(ctx context.Context) (total, sys []float64, err error) {
 	total, sys = make([]float64, len(t.nodes)), make([]float64, len(t.nodes))
 	for i, n := range t.nodes {
-		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, cancel := context.WithTimeout(ctx, infoTimeout)
 		s, err := n.info.Info(c, "cpu").Result()
 		cancel()
 		if err != nil {
@@ -187,6 +187,10 @@ func (t *topology) cpu(ctx context.Context) (total, sys []float64, err error) {
 	}
 	return total, sys, nil
 }
+
+// infoTimeout bounds an INFO call; a node too busy to answer within it
+// fails a ladder step (it aborts a CPU round).
+const infoTimeout = 15 * time.Second
 
 // idle returns each node's Redis CPU over d, in seconds per second.
 func (t *topology) idle(ctx context.Context, d time.Duration) ([]float64, error) {
@@ -230,7 +234,7 @@ func infoField(info, name string) string {
 func (t *topology) publishes(ctx context.Context) ([]int64, error) {
 	out := make([]int64, len(t.nodes))
 	for i, n := range t.nodes {
-		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, cancel := context.WithTimeout(ctx, infoTimeout)
 		s, err := n.info.Info(c, "commandstats").Result()
 		cancel()
 		if err != nil {

@@ -47,19 +47,20 @@ type Config struct {
 
 // Phase is what one phase of sign-outs measured.
 type Phase struct {
-	Rate        float64   `json:"rate"`          // target sign-outs/s
-	Achieved    float64   `json:"achieved"`      // sign-outs issued / time issuing
-	SignOuts    int       `json:"signOuts"`      // issued
-	Lost        int       `json:"lost"`          // not seen by every instance within the drain
-	Errors      int       `json:"errors"`        // RevokeUser errors (Unconfirmed among them)
-	Unconfirmed int       `json:"unconfirmed"`   // ErrUnconfirmed (WaitInstances shortfalls)
-	Lookups     uint64    `json:"lookups"`       // Redis reads by the probes: a view was reset (must be 0)
-	Stale       uint64    `json:"stale"`         // probes refused: a view not fresh
-	Window      float64   `json:"window"`        // seconds from the first sign-out until all seen (or drain)
-	CPU         []float64 `json:"cpu"`           // per node: Redis CPU seconds over Window
-	Sys         []float64 `json:"sys,omitempty"` // per node: of which in the kernel (CPU phase)
-	Prop        Latency   `json:"propagation"`   // issue → seen by all N instances
-	Revoke      Latency   `json:"revokeUser"`    // RevokeUser's own latency
+	Rate        float64   `json:"rate"`                 // target sign-outs/s
+	Achieved    float64   `json:"achieved"`             // sign-outs issued / time issuing
+	SignOuts    int       `json:"signOuts"`             // issued
+	Lost        int       `json:"lost"`                 // not seen by every instance within the drain
+	Errors      int       `json:"errors"`               // RevokeUser errors (Unconfirmed among them)
+	Unconfirmed int       `json:"unconfirmed"`          // ErrUnconfirmed (WaitInstances shortfalls)
+	Lookups     uint64    `json:"lookups"`              // Redis reads by the probes: a view was reset (must be 0)
+	Stale       uint64    `json:"stale"`                // probes refused: a view not fresh
+	Window      float64   `json:"window"`               // seconds from the first sign-out until all seen (or drain)
+	CPU         []float64 `json:"cpu"`                  // per node: Redis CPU seconds over Window
+	Sys         []float64 `json:"sys,omitempty"`        // per node: of which in the kernel (CPU phase)
+	Prop        Latency   `json:"propagation"`          // issue → seen by all N instances
+	Revoke      Latency   `json:"revokeUser"`           // RevokeUser's own latency
+	Overloaded  string    `json:"overloaded,omitempty"` // a node did not answer INFO: the step failed
 }
 
 // Latency summarises durations in milliseconds.
@@ -73,7 +74,7 @@ type Latency struct {
 // written, confirmed and seen by every instance, from the views alone,
 // with a propagation p99 within bound (ms), at 90% of the target rate.
 func Passed(p Phase, boundMs float64) bool {
-	return p.Lost == 0 && p.Errors == 0 && p.Lookups == 0 && p.Stale == 0 &&
+	return p.Lost == 0 && p.Errors == 0 && p.Lookups == 0 && p.Stale == 0 && p.Overloaded == "" &&
 		p.Prop.P99 <= boundMs && p.Achieved >= 0.9*p.Rate
 }
 

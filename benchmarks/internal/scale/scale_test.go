@@ -62,6 +62,7 @@ func TestPassed(t *testing.T) {
 		"errors":   func(p *Phase) { p.Errors = 1 },
 		"lookups":  func(p *Phase) { p.Lookups = 1 },
 		"stale":    func(p *Phase) { p.Stale = 1 },
+		"overload": func(p *Phase) { p.Overloaded = "INFO cpu: context deadline exceeded" },
 		"too slow": func(p *Phase) { p.Achieved = 89 },
 	} {
 		p := ok
