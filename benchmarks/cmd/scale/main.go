@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -145,9 +146,15 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 		Staleness: o.staleness.Seconds(), Timeout: o.timeout.Seconds(), Deliveries: o.deliveries}
 	for _, n := range o.ns {
 		for _, wait := range []bool{false, true} {
-			cs, err := measure(ctx, o, []*topology{single, cluster}, n, wait, len(res.Configs))
+			cs, err := measure(ctx, o, []*topology{single, cluster}, n, wait, len(res.Configs)+len(res.Failed)*2)
 			if err != nil {
-				return nil, fmt.Errorf("N=%d WaitInstances=%v: %w", n, wait, err)
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				// The other rows stand; this one is reported as failed.
+				res.Failed = append(res.Failed, fmt.Sprintf("N=%d WaitInstances=%v: %v", n, wait, err))
+				log.Printf("scale: N=%d wait=%v: %v", n, wait, err)
+				continue
 			}
 			for _, c := range cs {
 				log.Printf("scale: %s N=%d wait=%v: busiest node %.0f µs/sign-out (rounds %.0f), max rate %.0f/s",
@@ -168,17 +175,21 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 // The rate ladders follow, one topology after the other.
 func measure(ctx context.Context, o options, topos []*topology, n int, wait bool, id int) ([]*scale.Config, error) {
 	fleets := make([]*fleet, len(topos))
-	defer func() {
-		for _, f := range fleets {
+	closeAll := func() {
+		for t, f := range fleets {
 			if f != nil {
 				f.close()
+				fleets[t] = nil
 			}
 		}
-	}()
+	}
+	defer closeAll()
+	cfg := func(prefix string) revocation.RedisConfig {
+		return revocation.RedisConfig{Prefix: prefix, WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels}
+	}
 	cs := make([]*scale.Config, len(topos))
 	for t, topo := range topos {
-		f, err := newFleet(ctx, topo, n, o.users, revocation.RedisConfig{Prefix: fmt.Sprintf("scale%d:", id+t),
-			WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels})
+		f, err := newFleet(ctx, topo, n, o.users, cfg(fmt.Sprintf("scale%d:", id+t)))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", topo.name, err)
 		}
@@ -200,15 +211,23 @@ func measure(ctx context.Context, o options, topos []*topology, n int, wait bool
 			}
 		}
 	}
+	closeAll()
+	if !o.ladder {
+		return cs, nil
+	}
+	// Each ladder pushes this process and one topology to their limits:
+	// on a fleet of its own (fresh keys), the other fleet closed.
 	for t, topo := range topos {
-		if !o.ladder {
-			break
-		}
-		if err := fleets[t].ladder(ctx, topo, o, cs[t]); err != nil {
+		f, err := newFleet(ctx, topo, n, o.users, cfg(fmt.Sprintf("scale%d-ladder:", id+t)))
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", topo.name, err)
 		}
-		fleets[t].close()
-		fleets[t] = nil
+		fleets[t] = f
+		err = f.ladder(ctx, topo, o, cs[t])
+		closeAll()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", topo.name, err)
+		}
 	}
 	return cs, nil
 }
@@ -257,7 +276,7 @@ func output(res *scale.Result, jsonOut, md string) error {
 	b = append(b, '\n')
 	if jsonOut == "" {
 		_, err = os.Stdout.Write(b)
-	} else {
+	} else if err = os.MkdirAll(filepath.Dir(jsonOut), 0o755); err == nil {
 		err = os.WriteFile(jsonOut, b, 0o644)
 	}
 	if err != nil || md == "" {

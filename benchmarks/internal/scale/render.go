@@ -89,6 +89,10 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("rate is not met; ≥ marks a ladder that reached its end (%.0f /s).", r.RateMax)
 	p("")
 	r.table(p)
+	for _, f := range r.Failed {
+		p("Not measured: %s.", f)
+		p("")
+	}
 	r.model(p)
 	p("%s", End)
 }

@@ -28,6 +28,7 @@ type Result struct {
 	Timeout      float64  `json:"timeout"`    // RedisConfig.Timeout, s
 	Deliveries   float64  `json:"deliveries"` // the CPU phase's rate × N
 	Configs      []Config `json:"configs"`
+	Failed       []string `json:"failed,omitempty"` // rows (N, WaitInstances) that could not be measured, and why
 }
 
 // Config is one topology, N and WaitInstances.
