@@ -66,7 +66,7 @@ func main() {
 	from := flag.String("from", "", "measure nothing: splice the section of this JSON result into -md")
 	server := flag.String("redis-server", "redis-server", "redis-server binary")
 	cli := flag.String("redis-cli", "redis-cli", "redis-cli binary")
-	timeout := flag.Duration("timeout", 15*time.Minute, "abort the run after this long")
+	timeout := flag.Duration("timeout", 45*time.Minute, "abort the run after this long (the rows measured by then are still written)")
 	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
 	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
 	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
@@ -103,8 +103,12 @@ func main() {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	res, err := run(ctx, o, lookPath(*server), lookPath(*cli))
-	if err != nil {
+	if err != nil && res == nil {
 		log.Fatal("scale: ", err)
+	}
+	if err != nil { // aborted: write the rows measured so far
+		res.Failed = append(res.Failed, "the rest: "+err.Error())
+		defer log.Fatal("scale: ", err)
 	}
 	res.Command = "go run ./cmd/scale " + strings.Join(os.Args[1:], " ")
 	if err := output(res, *jsonOut, *md); err != nil {
@@ -149,7 +153,8 @@ func run(ctx context.Context, o options, server, cli string) (*scale.Result, err
 			cs, err := measure(ctx, o, []*topology{single, cluster}, n, wait, len(res.Configs)+len(res.Failed)*2)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, err
+					res.LoadEnd, res.Seconds = loadAvg(), time.Since(t0).Seconds()
+					return res, err
 				}
 				// The other rows stand; this one is reported as failed.
 				res.Failed = append(res.Failed, fmt.Sprintf("N=%d WaitInstances=%v: %v", n, wait, err))
