@@ -109,7 +109,8 @@
 //
 // Sign-outs reach other instances one Redis write and one pub/sub
 // delivery after the writer returns (BENCHMARKS.md). With
-// [RedisConfig.WaitInstances] the writer waits until as many instances as
+// [RedisConfig.WaitInstances] the sign-out message carries a request for
+// acknowledgements, and the writer waits until as many instances as
 // PUBLISH reached have acknowledged applying it: when RevokeUser returns
 // nil, no instance subscribed then answers from a view without it. The
 // price: one silent subscriber makes every sign-out fail, recorded, until
@@ -156,8 +157,9 @@
 //
 // # Goroutines
 //
-// [NewRedis] starts one goroutine per subscription (one, or K with
-// sharded pub/sub), the acknowledger and the health check. Redis calls made for a caller run
+// [NewRedis] starts one goroutine per subscription (one; on a Cluster one
+// per master; K with another sharded client) and their supervisor, the
+// acknowledger and the health check. Redis calls made for a caller run
 // in short-lived goroutines owned by the store, so the caller gets its
 // answer within Timeout even if the client ignores context deadlines.
 // [Redis.Close] stops them all and waits for them, within the client's dial
