@@ -367,14 +367,7 @@ func (r *Redis) Close() error {
 	r.once.Do(func() {
 		r.trust.refuse(refuseClosed, errClosed)
 		r.cancel()
-		r.psMu.Lock()
-		for _, s := range r.subs {
-			if s.ps != nil {
-				_ = s.ps.Close()
-				s.ps = nil
-			}
-		}
-		r.psMu.Unlock()
+		r.closeConnections(r.subs)
 	})
 	r.wg.Wait()
 	return nil

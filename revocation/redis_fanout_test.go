@@ -51,6 +51,16 @@ func fanoutStore(t *testing.T, addrs []string, cfg revocation.RedisConfig, log *
 	return newRedisStore(t, clusterClient(t, addrs), cfg)
 }
 
+// noCrossSlot fails t if a store logged a CROSSSLOT refusal.
+func noCrossSlot(t *testing.T, logs ...*syncBuffer) {
+	t.Helper()
+	for _, l := range logs {
+		if strings.Contains(l.String(), "CROSSSLOT") {
+			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
+		}
+	}
+}
+
 // masterOf returns the address of the master owning key's slot.
 func masterOf(t *testing.T, c *redis.ClusterClient, key string) string {
 	t.Helper()
@@ -196,11 +206,7 @@ func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
 		time.Sleep(2100 * time.Millisecond)
 		propagatesOnEveryChannel(t, a, b, prefix, "after-restart-")
 	})
-	for _, l := range []*syncBuffer{&logA, &logB} {
-		if strings.Contains(l.String(), "CROSSSLOT") {
-			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
-		}
-	}
+	noCrossSlot(t, &logA, &logB)
 }
 
 func TestClusterFanoutReconnectEachSlot(t *testing.T) {
@@ -237,11 +243,7 @@ func TestClusterFanoutReconnectEachSlot(t *testing.T) {
 	if st := a.Stats(); st.Unconfirmed != 0 {
 		t.Errorf("a: %d writes unconfirmed after the reconnect, want 0", st.Unconfirmed)
 	}
-	for _, l := range []*syncBuffer{&logA, &logB} {
-		if strings.Contains(l.String(), "CROSSSLOT") {
-			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
-		}
-	}
+	noCrossSlot(t, &logA, &logB)
 }
 
 func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
@@ -498,11 +500,7 @@ func TestClusterFanoutFollowsMovedSlot(t *testing.T) {
 			t.Errorf("%s: %d subscription connections after the move, want 2 (one per instance):\n%s", addr, n, list)
 		}
 	}
-	for _, l := range []*syncBuffer{&logA, &logB} {
-		if strings.Contains(l.String(), "CROSSSLOT") {
-			t.Errorf("a store hit CROSSSLOT:\n%s", l.String())
-		}
-	}
+	noCrossSlot(t, &logA, &logB)
 }
 
 // moveSlot migrates slot and its keys from master from to master to, and

@@ -189,19 +189,25 @@ func (r *Redis) runSubscriptions() {
 			r.slotsMoved.Store(true)
 		}
 		cancel()
-		r.psMu.Lock()
-		for _, s := range subs {
-			if s.ps != nil {
-				_ = s.ps.Close()
-				s.ps = nil
-			}
-		}
-		r.psMu.Unlock()
+		r.closeConnections(subs)
 		wg.Wait()
 		if !r.sleep(backoff) {
 			return
 		}
 		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// closeConnections closes the current connection of each of subs (r.subs
+// may already be the next generation's), interrupting their network calls.
+func (r *Redis) closeConnections(subs []*subscription) {
+	r.psMu.Lock()
+	defer r.psMu.Unlock()
+	for _, s := range subs {
+		if s.ps != nil {
+			_ = s.ps.Close()
+			s.ps = nil
+		}
 	}
 }
 
