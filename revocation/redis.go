@@ -98,7 +98,11 @@ type RedisConfig struct {
 	// view that lacks the sign-out. A shortfall is returned wrapping
 	// [ErrUnavailable] and [ErrUnconfirmed]; retrying is safe. Any other
 	// subscriber of the channel counts as an instance that never
-	// acknowledges. It is refused with a Cluster client that reads from
+	// acknowledges. The acknowledgements come back on this instance's own
+	// subscription: a write made before it is up (a store just created, a
+	// reconnect) first waits for it, within Timeout, and without it is
+	// published all the same and returned as ErrUnconfirmed. It is
+	// refused with a Cluster client that reads from
 	// replicas (ReadOnly, RouteByLatency, RouteRandomly): SPUBLISH counts
 	// the master's subscribers only. Default false.
 	WaitInstances bool

@@ -1,9 +1,12 @@
 package revocation_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,5 +231,106 @@ func TestRedisAckChannelsOnlyForRequesters(t *testing.T) {
 	newRedisStore(t, c, revocation.RedisConfig{WaitInstances: true})
 	if n := acks(); n != revocation.DefaultRedisChannels {
 		t.Errorf("%d acknowledgement channels subscribed with WaitInstances, want %d", n, revocation.DefaultRedisChannels)
+	}
+}
+
+// dialGate is a go-redis hook that holds every new connection until
+// release.
+type dialGate struct {
+	open chan struct{}
+	once sync.Once
+}
+
+func (g *dialGate) release() { g.once.Do(func() { close(g.open) }) }
+
+func (g *dialGate) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return next(ctx, network, addr)
+	}
+}
+func (g *dialGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (g *dialGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestRedisWaitInstancesBeforeSubscribed: a requester asked to sign a user
+// out before its own subscription is up (a command-line tool, a service
+// just started) waits for it: the acknowledgements come back on that
+// subscription and would otherwise be lost, failing a sign-out that every
+// instance applied (on 986bde0 it published at once and reported
+// "applied by 0 of 1 instances"). A subscription that never comes within
+// Timeout makes the sign-out unconfirmed, published all the same.
+func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opens   bool // the requester's subscription comes up (late)
+		timeout time.Duration
+	}{
+		{"subscribed late", true, 2 * time.Second},
+		{"never subscribed", false, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mr := miniredis.RunT(t)
+			peer := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+			t.Cleanup(func() { peer.Close() })
+			b := newRedisStore(t, peer, revocation.RedisConfig{})
+			before := b.Stats().Messages
+
+			// The requester's commands run on idle connections; its
+			// subscription needs a new one, held at the gate.
+			c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+			t.Cleanup(func() { c.Close() })
+			var held []*redis.Conn
+			for range 4 { // four connections at once, then back to the pool
+				cn := c.Conn()
+				if err := cn.Ping(t.Context()).Err(); err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, cn)
+			}
+			for _, cn := range held {
+				cn.Close()
+			}
+			gate := &dialGate{open: make(chan struct{})}
+			c.AddHook(gate)
+			a, err := revocation.NewRedis(c, revocation.RedisConfig{WaitInstances: true, Timeout: tc.timeout, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			t.Cleanup(gate.release) // before Close (cleanups run last first)
+			errc := make(chan error, 1)
+			go func() { errc <- a.RevokeUser(t.Context(), testPool, "sub-1", time.Now()) }()
+			if !tc.opens {
+				err := <-errc
+				if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "not subscribed") {
+					t.Fatalf("RevokeUser, never subscribed: %v, want ErrUnconfirmed naming the subscription", err)
+				}
+				if st := a.Stats(); st.Unconfirmed != 1 {
+					t.Errorf("Unconfirmed = %d, want 1", st.Unconfirmed)
+				}
+				eventually(t, 2*time.Second, "the peer applies the sign-out published all the same", func() bool {
+					return b.Stats().Messages > before
+				})
+				return
+			}
+			// Open the gate once the peer has the sign-out (published too
+			// early), or after a while (the requester waits, as it should).
+			for deadline := time.Now().Add(300 * time.Millisecond); b.Stats().Messages == before && time.Now().Before(deadline); {
+				time.Sleep(2 * time.Millisecond)
+			}
+			gate.release()
+			if err := <-errc; err != nil {
+				t.Fatalf("RevokeUser on a store not yet subscribed: %v, want nil (the peer applied it)", err)
+			}
+			if r, err := revokedErr(t.Context(), b, "sub-1"); !r || err != nil {
+				t.Errorf("peer: Revoked = %v, %v", r, err)
+			}
+		})
 	}
 }

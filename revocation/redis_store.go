@@ -55,23 +55,36 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 
 // awaitCheck returns nil when Redis may be read directly. While the only
 // obstacle is a health check in progress (at start, after a
-// resubscription), it waits for it, within Timeout and ctx, rather than
-// read a Redis that may just have lost its data.
+// resubscription), it waits for it (see [Redis.await]) rather than read a
+// Redis that may just have lost its data.
 func (r *Redis) awaitCheck(ctx context.Context) error {
+	var err error
+	r.await(ctx, func() bool {
+		err = r.trust.check(r.trust.now())
+		return err == nil || !errors.Is(err, errUnchecked)
+	})
+	return err
+}
+
+// await waits until cond holds, testing it at every change of trust,
+// within Timeout and while ctx and r live; it returns why it stopped
+// waiting, or nil.
+func (r *Redis) await(ctx context.Context, cond func() bool) error {
 	t := time.NewTimer(r.timeout)
 	defer t.Stop()
 	for {
 		ch := r.trust.wait()
-		err := r.trust.check(r.trust.now())
-		if err == nil || !errors.Is(err, errUnchecked) {
-			return err
+		if cond() {
+			return nil
 		}
 		select {
 		case <-ch:
 		case <-t.C:
-			return err
+			return fmt.Errorf("not within %v", r.timeout)
 		case <-ctx.Done():
-			return err
+			return ctx.Err()
+		case <-r.ctx.Done():
+			return errors.New("store closed")
 		}
 	}
 }
@@ -206,10 +219,15 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 	r.view.apply(k, jti, res)
 	var id, nonce string
 	var aw *ackWait
+	var deaf error   // this instance cannot hear the acknowledgements
 	if r.instances { // the message asks every receiver to acknowledge it
 		id, nonce = r.id, rand.Text()
 		aw = r.acks.expect(nonce)
 		defer r.acks.forget(nonce)
+		// The acknowledgements come back on this instance's subscription
+		// to the channel: they would be lost before it is up (a store
+		// just created, a reconnect).
+		deaf = r.await(ctx, func() bool { return r.trust.isSubscribed(ch) })
 	}
 	var receivers int64
 	r.trips.Add(1)
@@ -223,6 +241,10 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 			slog.String("error", err.Error()))
 		r.untrustAfterWriteFailure(ctx, err)
 		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
+	}
+	if deaf != nil { // published all the same: the others learn of it
+		r.unconfirmed.Add(1)
+		return fmt.Errorf("%w: %w: not subscribed to the acknowledgements (retry): %w", ErrUnavailable, ErrUnconfirmed, deaf)
 	}
 	return r.confirmWrite(ctx, acked, aw, receivers)
 }

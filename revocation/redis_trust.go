@@ -144,6 +144,13 @@ func (t *trust) refusal(reason string) error {
 	return t.refused[reason]
 }
 
+// isSubscribed reports whether channel i is subscribed.
+func (t *trust) isSubscribed(i int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.subs[i].subscribed
+}
+
 // wait returns a channel closed at the next change.
 func (t *trust) wait() <-chan struct{} {
 	t.mu.Lock()

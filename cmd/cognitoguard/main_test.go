@@ -48,6 +48,9 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.store.Close() })
+	if err := e.store.Ready(t.Context()); err != nil { // subscribed, as a running service is
+		t.Fatal(err)
+	}
 	e.service, err = cognitoguard.New([]cognitoguard.Pool{{UserPoolID: e.pool.PoolID(), Issuers: []string{e.pool.Issuer()}, ClientIDs: []string{e.pool.ClientID()}}},
 		cognitoguard.Config{Revocation: e.store})
 	if err != nil {
