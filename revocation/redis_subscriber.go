@@ -133,69 +133,72 @@ func (r *Redis) runSubscriptions() {
 	defer r.wg.Done()
 	backoff := 50 * time.Millisecond
 	for r.ctx.Err() == nil {
-		groups, err := r.groups()
-		if err != nil {
+		if groups, err := r.groups(); err != nil {
 			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: cannot read the Cluster's slots to subscribe; retrying",
 				slog.String("error", err.Error()))
-			if !r.sleep(backoff) {
-				return
-			}
-			backoff = min(2*backoff, time.Second)
-			continue
+		} else {
+			r.runGroups(groups)
 		}
-		ctx, cancel := context.WithCancel(r.ctx)
-		regroup := make(chan string, 1)
-		subs := make([]*subscription, len(groups))
-		for n, g := range groups {
-			s := &subscription{r: r, ctx: ctx, idx: g, regroup: func(why string) {
-				select {
-				case regroup <- why:
-				default:
-				}
-			}}
-			var signouts []string
-			for _, i := range g {
-				signouts = append(signouts, r.wire.channel(i))
-				chans := []string{r.wire.channel(i)}
-				if r.instances { // only a requester needs its acknowledgement channels
-					chans = append(chans, r.wire.ackChannel(i, r.id))
-				}
-				s.channels = append(s.channels, chans)
-			}
-			s.state = newSubState(signouts, r.staleness, r.timeout)
-			subs[n] = s
-		}
-		var wg sync.WaitGroup
-		r.psMu.Lock()
-		if r.ctx.Err() == nil {
-			r.subs = subs
-			for _, s := range subs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					s.run()
-				}()
-			}
-		}
-		r.psMu.Unlock()
-		select {
-		case <-r.ctx.Done():
-		case why := <-regroup:
-			r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: the Cluster's slots moved; subscribing again by master",
-				slog.String("reason", why))
-			if cc, ok := r.client.(*redis.ClusterClient); ok {
-				cc.ReloadState(r.ctx)
-			}
-			r.slotsMoved.Store(true)
-		}
-		cancel()
-		r.closeConnections(subs)
-		wg.Wait()
 		if !r.sleep(backoff) {
 			return
 		}
 		backoff = min(2*backoff, time.Second)
 	}
+}
+
+// runGroups runs one subscription per group until Close or until one asks
+// for new groups; it returns once they have all stopped.
+func (r *Redis) runGroups(groups [][]int) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	regroup := make(chan string, 1)
+	subs := make([]*subscription, len(groups))
+	for n, g := range groups {
+		subs[n] = r.newSubscription(ctx, g, func(why string) {
+			select {
+			case regroup <- why:
+			default:
+			}
+		})
+	}
+	var wg sync.WaitGroup
+	r.psMu.Lock()
+	if r.ctx.Err() == nil {
+		r.subs = subs
+		for _, s := range subs {
+			wg.Go(s.run)
+		}
+	}
+	r.psMu.Unlock()
+	select {
+	case <-r.ctx.Done():
+	case why := <-regroup:
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: the Cluster's slots moved; subscribing again by master",
+			slog.String("reason", why))
+		if cc, ok := r.client.(*redis.ClusterClient); ok {
+			cc.ReloadState(r.ctx)
+		}
+		r.slotsMoved.Store(true)
+	}
+	cancel()
+	r.closeConnections(subs)
+	wg.Wait()
+}
+
+// newSubscription returns the subscription of sign-out channels idx (with
+// WaitInstances, each with this instance's acknowledgement channel).
+func (r *Redis) newSubscription(ctx context.Context, idx []int, regroup func(why string)) *subscription {
+	s := &subscription{r: r, ctx: ctx, idx: idx, regroup: regroup}
+	var signouts []string
+	for _, i := range idx {
+		signouts = append(signouts, r.wire.channel(i))
+		chans := []string{r.wire.channel(i)}
+		if r.instances { // only a requester needs its acknowledgement channels
+			chans = append(chans, r.wire.ackChannel(i, r.id))
+		}
+		s.channels = append(s.channels, chans)
+	}
+	s.state = newSubState(signouts, r.staleness, r.timeout)
+	return s
 }
 
 // closeConnections closes the current connection of each of subs (r.subs
