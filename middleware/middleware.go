@@ -131,61 +131,15 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 	if cfg.MaxTokenSize < 0 {
 		panic("middleware: New: negative MaxTokenSize")
 	}
-	maxSize := cfg.MaxTokenSize
-	if maxSize == 0 {
-		maxSize = cognitoguard.DefaultMaxTokenSize
-	}
-	realm := cfg.Realm
-	if realm == "" {
-		realm = DefaultRealm
-	}
-	s := &settings{
-		realm:        quoteString(realm),
-		retryAfter:   retryAfterSeconds(cfg.RetryAfter),
-		errorHandler: cfg.ErrorHandler,
-		log:          cfg.Logger,
-	}
-	if l, ok := v.(interface{ Logger() *slog.Logger }); ok && s.log == nil {
-		s.log = l.Logger()
-	}
-	if s.log == nil {
-		s.log = defaultSettings.log
-	}
-	// The Require functions find the settings in the context; the default
-	// ones need no context value (and no allocation).
-	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
-		s.errorHandler != nil || s.log != defaultSettings.log
+	s, custom := newSettings(v, cfg)
+	src := newSource(v, cfg)
 	optional := cfg.Optional
-	extract := cfg.Extractor
-	cookie := cfg.Cookie
-	// The core Verifier accepts only base64url and '.', a subset of the
-	// b64token grammar, and rejects anything else as ErrMalformed: scanning
-	// the token here too would cost as much as the whole cached
-	// verification.
-	_, core := v.(*cognitoguard.Verifier)
-	grammar := !core
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			panic("middleware: nil next handler")
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var tok string
-			var err error
-			none := false // no credential at all
-			switch {
-			case extract != nil:
-				tok, err = extract(r)
-				if err == nil && tok == "" {
-					none = true
-					err = noToken("extractor found no token")
-				}
-			case cookie != "" && len(r.Header["Authorization"]) == 0:
-				none = !hasCookie(r, cookie)
-				tok, err = extractCookie(r, cookie, maxSize, grammar)
-			default:
-				none = len(r.Header["Authorization"]) == 0
-				tok, err = bearerToken(r, maxSize, grammar)
-			}
+			tok, none, err := src.token(r)
 			if none && optional {
 				next.ServeHTTP(w, r)
 				return
@@ -209,6 +163,72 @@ func New(v Verifier, cfg Config) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r.WithContext(cognitoguard.NewContext(ctx, claims)))
 		})
+	}
+}
+
+// newSettings returns the settings of cfg and whether they differ from
+// the defaults: the Require functions find them in the context, and the
+// default ones need no context value (and no allocation).
+func newSettings(v Verifier, cfg Config) (*settings, bool) {
+	realm := cfg.Realm
+	if realm == "" {
+		realm = DefaultRealm
+	}
+	s := &settings{
+		realm:        quoteString(realm),
+		retryAfter:   retryAfterSeconds(cfg.RetryAfter),
+		errorHandler: cfg.ErrorHandler,
+		log:          cfg.Logger,
+	}
+	if l, ok := v.(interface{ Logger() *slog.Logger }); ok && s.log == nil {
+		s.log = l.Logger()
+	}
+	if s.log == nil {
+		s.log = defaultSettings.log
+	}
+	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
+		s.errorHandler != nil || s.log != defaultSettings.log
+	return s, custom
+}
+
+// source is where a request's token is read, as [Config] says.
+type source struct {
+	extract func(*http.Request) (string, error)
+	cookie  string
+	maxSize int
+	grammar bool // check the b64token grammar here (the Verifier does not)
+}
+
+func newSource(v Verifier, cfg Config) *source {
+	src := &source{extract: cfg.Extractor, cookie: cfg.Cookie, maxSize: cfg.MaxTokenSize}
+	if src.maxSize == 0 {
+		src.maxSize = cognitoguard.DefaultMaxTokenSize
+	}
+	// The core Verifier accepts only base64url and '.', a subset of the
+	// b64token grammar, and rejects anything else as ErrMalformed: scanning
+	// the token here too would cost as much as the whole cached
+	// verification.
+	_, core := v.(*cognitoguard.Verifier)
+	src.grammar = !core
+	return src
+}
+
+// token returns the request's token; none reports that the request
+// carries no credential at all.
+func (src *source) token(r *http.Request) (tok string, none bool, err error) {
+	switch {
+	case src.extract != nil:
+		tok, err = src.extract(r)
+		if err == nil && tok == "" {
+			return "", true, noToken("extractor found no token")
+		}
+		return tok, false, err
+	case src.cookie != "" && len(r.Header["Authorization"]) == 0:
+		tok, err = extractCookie(r, src.cookie, src.maxSize, src.grammar)
+		return tok, !hasCookie(r, src.cookie), err
+	default:
+		tok, err = bearerToken(r, src.maxSize, src.grammar)
+		return tok, len(r.Header["Authorization"]) == 0, err
 	}
 }
 
