@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -20,13 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
-	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // options are the parsed arguments.
@@ -280,120 +273,6 @@ func (d *demo) serve(ctx context.Context, alice *types.AuthenticationResultType)
 	return nil
 }
 
-// --- the API instances ---
-
-// instance is one API server with its own Verifier and store.
-type instance struct {
-	name   string
-	srv    *httptest.Server
-	v      *cognitoguard.Verifier
-	store  *revocation.Redis // nil for the plain instance
-	client *redis.Client
-}
-
-func (in *instance) close() {
-	in.srv.Close()
-	if in.store != nil {
-		in.store.Close()
-	}
-	in.v.Close()
-	if in.client != nil {
-		in.client.Close()
-	}
-}
-
-// newInstance starts one API instance. With store it has its own
-// revocation.Redis store on its own Redis client, used by its Verifier
-// (unless plain) and its sign-out routes; without, it only verifies JWTs.
-func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, plain bool) (*instance, error) {
-	in := &instance{name: name}
-	var rev cognitoguard.RevocationChecker
-	if store {
-		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
-		// WaitInstances: a sign-out returns once every instance has it,
-		// so each check below is made once, right after, never retried.
-		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{Prefix: demoPrefix, WaitInstances: true, Logger: d.log})
-		if err != nil {
-			in.client.Close()
-			return nil, err
-		}
-		in.store = rs
-		if !plain {
-			rev = rs
-		}
-	}
-	v, err := cognitoguard.New([]cognitoguard.Pool{{
-		UserPoolID: d.pool.PoolID(),
-		Issuers:    []string{d.pool.Issuer()},
-		ClientIDs:  []string{d.pool.ClientID()},
-	}}, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny, Revocation: rev, Logger: d.log})
-	if err != nil {
-		in.closeStore()
-		return nil, err
-	}
-	in.v = v
-	if err := v.Refresh(ctx); err != nil {
-		in.closeStore()
-		v.Close()
-		return nil, err
-	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
-		c, _ := cognitoguard.FromContext(r.Context())
-		groups := c.Groups
-		if groups == nil {
-			groups = []string{}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"username": c.Username, "token_use": c.TokenUse, "groups": groups})
-	})
-	root := http.NewServeMux()
-	if in.store != nil {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := in.store.Ready(rctx)
-		cancel()
-		if err != nil {
-			in.closeStore()
-			v.Close()
-			return nil, err
-		}
-		so, err := signout.New(d.cognito, v, in.store, signout.Config{
-			UserPoolID: d.pool.PoolID(),
-			Logger:     d.log,
-		})
-		if err != nil {
-			in.closeStore()
-			v.Close()
-			return nil, err
-		}
-		root.Handle("/logout", signout.NewLogoutHandler(so, signout.LogoutConfig{Logger: d.log}))
-		mux.Handle("POST /admin/users/{username}/signout", middleware.RequireGroups("admin")(
-			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if _, err := so.AdminSignOut(r.Context(), r.PathValue("username")); err != nil {
-					d.log.Warn("admin sign-out failed", slog.String("error", err.Error()))
-					http.Error(w, "sign-out failed", http.StatusBadGateway)
-					return
-				}
-				w.WriteHeader(http.StatusNoContent)
-			})))
-	}
-	root.Handle("/", middleware.New(v, middleware.Config{Logger: d.log})(mux))
-	in.srv = httptest.NewServer(root)
-	return in, nil
-}
-
-func (in *instance) closeStore() {
-	if in.store != nil {
-		in.store.Close()
-	}
-	if in.client != nil {
-		in.client.Close()
-	}
-}
-
-// --- Cognito ---
-
 func (d *demo) signIn(ctx context.Context, user, password string) (*types.AuthenticationResultType, error) {
 	out, err := d.cognito.InitiateAuth(ctx, &cognitoidentityprovider.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
@@ -438,109 +317,4 @@ func (d *demo) waitNextSecond(t time.Time) {
 	d.say("   auth_time has 1-second resolution and tokens with auth_time ≤ the sign-out")
 	d.say("   time stay revoked, so we wait %.1fs for the next whole second.", wait.Seconds())
 	time.Sleep(wait)
-}
-
-// --- HTTP checks and the transcript ---
-
-type token struct{ label, value string }
-
-func tok(label string, v *string) token { return token{label, aws.ToString(v)} }
-
-type response struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (d *demo) do(in *instance, method, path string, t token) (response, error) {
-	req, err := http.NewRequest(method, in.srv.URL+path, nil)
-	if err != nil {
-		return response{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+t.value)
-	res, err := d.http.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	return response{res.StatusCode, res.Header, string(b)}, err
-}
-
-// expect sends the request once and checks its status: the stores wait
-// for every instance to apply a sign-out (WaitInstances), so there is
-// nothing to wait for.
-func (d *demo) expect(in *instance, method, path string, t token, want int) response {
-	return d.expectNote(in, method, path, t, want, "")
-}
-
-func (d *demo) expectNote(in *instance, method, path string, t token, want int, note string) response {
-	return d.expectWith(in, method, path, t, want, note, false)
-}
-
-// expectRevoked checks that GET /me with t is refused as revoked: 401 with
-// error_description="Access Token has been revoked".
-func (d *demo) expectRevoked(in *instance, t token) response {
-	return d.expectWith(in, "GET", "/me", t, http.StatusUnauthorized, "Access Token has been revoked", true)
-}
-
-func (d *demo) expectWith(in *instance, method, path string, t token, want int, note string, revoked bool) response {
-	res, err := d.do(in, method, path, t)
-	what := fmt.Sprintf("%s  %-4s %-7s %-16s →", in.name, method, path, t.label)
-	if err != nil {
-		d.check(false, "%s %v", what, err)
-		return res
-	}
-	ok := res.status == want
-	if ok && revoked {
-		ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="Access Token has been revoked"`)
-	}
-	line := fmt.Sprintf("%s %d", what, res.status)
-	switch {
-	case res.status != want:
-		line += fmt.Sprintf(" (want %d)", want)
-	case !ok:
-		line += fmt.Sprintf(" but WWW-Authenticate: %s (want the revoked description)", res.header.Get("WWW-Authenticate"))
-	case note != "":
-		line += "  " + note
-	}
-	d.check(ok, "%s", line)
-	return res
-}
-
-func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }
-
-func (d *demo) begin(n int, title string) {
-	d.step, d.title, d.failures = n, title, nil
-	d.say("")
-	d.say("%d. %s", n, title)
-}
-
-func (d *demo) check(ok bool, format string, args ...any) {
-	mark := "✓"
-	if !ok {
-		mark = "✗"
-		d.failures = append(d.failures, strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
-	}
-	d.say("   %s %s", mark, fmt.Sprintf(format, args...))
-}
-
-// end returns an error naming the step if one of its checks failed.
-func (d *demo) end() error {
-	if len(d.failures) == 0 {
-		return nil
-	}
-	d.say("")
-	d.say("✗ Step %d did not behave as described.", d.step)
-	more := ""
-	if n := len(d.failures) - 1; n > 0 {
-		more = fmt.Sprintf(" (and %d more)", n)
-	}
-	return fmt.Errorf("%w: step %d (%s): %s%s", errStep, d.step, d.title, d.failures[0], more)
-}
-
-// fail reports an error that stopped the step.
-func (d *demo) fail(err error) error {
-	d.check(false, "%v", err)
-	return d.end()
 }
