@@ -7,15 +7,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -43,219 +39,6 @@ func main() {
 	fmt.Println("report: wrote", *out)
 }
 
-// sample is one benchmark's runs, in order.
-type sample struct {
-	ns, bytes, allocs []float64
-}
-
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ x-\S+)*(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
-
-func parseBench(path string) (map[string]*sample, []string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	m := map[string]*sample{}
-	var order []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		g := benchLine.FindStringSubmatch(sc.Text())
-		if g == nil {
-			continue
-		}
-		s := m[g[1]]
-		if s == nil {
-			s = new(sample)
-			m[g[1]] = s
-			order = append(order, g[1])
-		}
-		s.ns = append(s.ns, num(g[2]))
-		if g[3] != "" {
-			s.bytes = append(s.bytes, num(g[3]))
-		}
-		if g[4] != "" {
-			s.allocs = append(s.allocs, num(g[4]))
-		}
-	}
-	return m, order, sc.Err()
-}
-
-func num(s string) float64 {
-	v, _ := strconv.ParseFloat(s, 64)
-	return v
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// spread is the largest deviation from the median, in percent.
-func spread(xs []float64) float64 {
-	m := median(xs)
-	var d float64
-	for _, x := range xs {
-		d = max(d, math.Abs(x-m)/m*100)
-	}
-	return d
-}
-
-// ratios pairs the i-th run of x with the i-th run of the floor.
-func ratios(x, floor []float64) []float64 {
-	n := min(len(x), len(floor))
-	r := make([]float64, n)
-	for i := range n {
-		r[i] = x[i] / floor[i]
-	}
-	return r
-}
-
-func fmtNs(ns float64) string {
-	switch {
-	case ns >= 1e6:
-		return fmt.Sprintf("%.2f ms", ns/1e6)
-	case ns >= 1e3:
-		return fmt.Sprintf("%.1f µs", ns/1e3)
-	default:
-		return fmt.Sprintf("%.0f ns", ns)
-	}
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func readText(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimRight(string(b), "\n")
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
-}
-
-func goVersion() string {
-	out, err := exec.Command("go", "version").Output()
-	if err != nil {
-		return runtime.Version()
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// wrkResult is what report reads from a wrk output.
-type wrkResult struct {
-	reqs    float64   // median over the rounds
-	rounds  []float64 // req/s of each round, in order
-	latency string
-	errors  string
-}
-
-var (
-	wrkReqs    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	wrkLatency = regexp.MustCompile(`(?m)^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)`)
-	wrkP50     = regexp.MustCompile(`(?m)^\s+50%\s+(\S+)`)
-	wrkP99     = regexp.MustCompile(`(?m)^\s+99%\s+(\S+)`)
-	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	wrkSocket  = regexp.MustCompile(`Socket errors:[^\n]*`)
-)
-
-func parseWrk(path string) (*wrkResult, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s := string(b)
-	all := wrkReqs.FindAllStringSubmatch(s, -1)
-	if all == nil {
-		return nil, fmt.Errorf("%s: no Requests/sec", path)
-	}
-	r := &wrkResult{}
-	for _, g := range all {
-		r.rounds = append(r.rounds, num(g[1]))
-	}
-	r.reqs = median(r.rounds)
-	if g := wrkLatency.FindStringSubmatch(s); g != nil {
-		r.latency = fmt.Sprintf("avg %s, max %s", g[1], g[3])
-	}
-	if g, h := wrkP50.FindStringSubmatch(s), wrkP99.FindStringSubmatch(s); g != nil && h != nil {
-		r.latency = fmt.Sprintf("p50 %s, p99 %s, ", g[1], h[1]) + r.latency
-	}
-	var errs []string
-	if g := wrkNon2xx.FindStringSubmatch(s); g != nil {
-		errs = append(errs, g[1]+" non-2xx responses")
-	}
-	if g := wrkSocket.FindString(s); g != "" {
-		errs = append(errs, g)
-	}
-	r.errors = strings.Join(errs, "; ")
-	return r, nil
-}
-
-// nodeResult is node/bench.mjs's output.
-type nodeResult struct {
-	Library      string    `json:"library"`
-	Version      string    `json:"version"`
-	Node         string    `json:"node"`
-	Call         string    `json:"call"`
-	Rounds       []float64 `json:"rounds"`
-	MedianMicros float64   `json:"medianMicros"`
-	OpsPerSec    float64   `json:"opsPerSec"`
-}
-
-type redisResult struct {
-	RedisVersion     string            `json:"redisVersion"`
-	Users            int               `json:"users"`
-	WarmupRequests   int               `json:"warmupRequests"`
-	Requests         int               `json:"requests"`
-	Concurrency      int               `json:"concurrency"`
-	WindowMillis     float64           `json:"windowMillis"`
-	CommandsDelta    map[string]int64  `json:"commandsDelta"`
-	RequestCommands  int64             `json:"requestCommands"`
-	BackgroundPings  int64             `json:"backgroundPings"`
-	StoreDelta       map[string]uint64 `json:"storeStatsDelta"`
-	ViewEntryBytes   float64           `json:"viewEntryBytes"`
-	ViewEntries      int               `json:"viewEntries"`
-	ViewEntryLookups uint64            `json:"viewEntryLookups"`
-}
-
-type memResult struct {
-	CacheEntryBytes   float64 `json:"cacheEntryBytes"`
-	CacheEntries      int     `json:"cacheEntries"`
-	TokenBytes        int     `json:"tokenBytes"`
-	MemoryRecordBytes float64 `json:"memoryRecordBytes"`
-	MemoryRecords     int     `json:"memoryRecords"`
-	Method            string  `json:"method"`
-}
-
-type fixtureMeta struct {
-	TokenBytes int `json:"tokenBytes"`
-	Signed     int `json:"signingInputBytes"`
-}
-
 // peerNotes say what each row measures.
 var peerNotes = map[string]string{
 	"BenchmarkPeers/cognitoguard-cold":        "never-seen tokens: parse, RSA, claims, revocation lookup (in-process store), cache insert",
@@ -267,133 +50,168 @@ var peerNotes = map[string]string{
 	"BenchmarkFloor":                          "SHA-256 + `crypto/rsa.VerifyPKCS1v15`, same token and key, nothing else",
 }
 
-func write(w *bytes.Buffer, dir, prelim string) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	path := func(name string) string { return filepath.Join(dir, name) }
+// report writes BENCHMARKS.md, section by section, from the raw results
+// in dir.
+type report struct {
+	w   *bytes.Buffer
+	dir string
+}
 
-	p("# Benchmarks")
-	p("")
-	if prelim != "" {
-		p("> **%s**", prelim)
-		p("")
+func (rp *report) p(format string, args ...any) { fmt.Fprintf(rp.w, format+"\n", args...) }
+func (rp *report) path(name string) string      { return filepath.Join(rp.dir, name) }
+
+func write(w *bytes.Buffer, dir, prelim string) error {
+	rp := &report{w: w, dir: dir}
+	rp.intro(prelim)
+	benches, err := rp.goBenchmarks()
+	if err != nil {
+		return err
 	}
-	p("Generated by `benchmarks/run.sh` on %s. Every figure below comes from that one run; regenerate", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	p("them with `cd benchmarks && ./run.sh` on a quiet machine (it rewrites this file).")
-	p("")
-	p("## Machine")
-	p("")
-	p("| | |")
-	p("|---|---|")
-	p("| CPUs (`nproc`) | %d |", runtime.NumCPU())
-	p("| CPU | %s |", cpuModel())
-	p("| Go | `%s` |", goVersion())
-	p("| OS/arch | %s/%s |", runtime.GOOS, runtime.GOARCH)
-	if v := readText(path("versions.txt")); v != "" {
+	rp.node(benches)
+	rp.wrk()
+	rr := rp.redis()
+	if err := rp.root(rp.path("root.txt")); err != nil {
+		return err
+	}
+	rp.memory(rr)
+	rp.fanout()
+	return nil
+}
+
+// intro writes the title, the machine and the commands.
+func (rp *report) intro(prelim string) {
+	rp.p("# Benchmarks")
+	rp.p("")
+	if prelim != "" {
+		rp.p("> **%s**", prelim)
+		rp.p("")
+	}
+	rp.p("Generated by `benchmarks/run.sh` on %s. Every figure below comes from that one run; regenerate", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	rp.p("them with `cd benchmarks && ./run.sh` on a quiet machine (it rewrites this file).")
+	rp.p("")
+	rp.p("## Machine")
+	rp.p("")
+	rp.p("| | |")
+	rp.p("|---|---|")
+	rp.p("| CPUs (`nproc`) | %d |", runtime.NumCPU())
+	rp.p("| CPU | %s |", cpuModel())
+	rp.p("| Go | `%s` |", goVersion())
+	rp.p("| OS/arch | %s/%s |", runtime.GOOS, runtime.GOARCH)
+	if v := readText(rp.path("versions.txt")); v != "" {
 		for _, line := range strings.Split(v, "\n") {
 			if k, val, ok := strings.Cut(line, "="); ok {
-				p("| %s | %s |", k, val)
+				rp.p("| %s | %s |", k, val)
 			}
 		}
 	}
 	var meta fixtureMeta
 	if err := readJSON(filepath.Join("testdata", "fixture.json"), &meta); err == nil {
-		p("")
-		p("The token: a Cognito access token as Cognito issues it (claims `sub, cognito:groups, iss, version,")
-		p("client_id, origin_jti, event_id, token_use, scope, auth_time, exp, iat, jti, username`, in that order),")
-		p("RS256 with a 2048-bit key, %d bytes (%d-byte signing input), minted by `cognitotest` and written to", meta.TokenBytes, meta.Signed)
-		p("`benchmarks/testdata/` by `cmd/mkfixture`, so that Go, node and wrk verify the same bytes.")
+		rp.p("")
+		rp.p("The token: a Cognito access token as Cognito issues it (claims `sub, cognito:groups, iss, version,")
+		rp.p("client_id, origin_jti, event_id, token_use, scope, auth_time, exp, iat, jti, username`, in that order),")
+		rp.p("RS256 with a 2048-bit key, %d bytes (%d-byte signing input), minted by `cognitotest` and written to", meta.TokenBytes, meta.Signed)
+		rp.p("`benchmarks/testdata/` by `cmd/mkfixture`, so that Go, node and wrk verify the same bytes.")
 	}
-	p("")
-	p("## Commands")
-	p("")
-	p("```")
-	p("%s", readText(path("commands.txt")))
-	p("```")
-	p("")
+	rp.p("")
+	rp.p("## Commands")
+	rp.p("")
+	rp.p("```")
+	rp.p("%s", readText(rp.path("commands.txt")))
+	rp.p("```")
+	rp.p("")
+}
 
-	// Go benchmarks.
-	benches, order, err := parseBench(path("bench.txt"))
+// goBenchmarks writes the table of the Go benchmarks, each divided by the
+// floor of the same round, and returns them.
+func (rp *report) goBenchmarks() (map[string]*sample, error) {
+	benches, order, err := parseBench(rp.path("bench.txt"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	floor := benches["BenchmarkFloor"]
 	if floor == nil {
-		return fmt.Errorf("no BenchmarkFloor in %s", path("bench.txt"))
+		return nil, fmt.Errorf("no BenchmarkFloor in %s", rp.path("bench.txt"))
 	}
-	p("## Verifying one token (Go, one goroutine)")
-	p("")
-	p("Median of %d rounds (± the largest deviation from it). Each round runs every benchmark once, back to", len(floor.ns))
-	p("back (`-count 1`), so that \"× floor\" divides each benchmark by `BenchmarkFloor` of the same round, a")
-	p("few seconds apart, and reports the median of those ratios: on a shared machine this ratio is far")
-	p("steadier than the absolute times.")
-	p("")
-	p("| benchmark | ns/op | time | ±%% | B/op | allocs/op | × floor | what it does |")
-	p("|---|---:|---:|---:|---:|---:|---:|---|")
+	rp.p("## Verifying one token (Go, one goroutine)")
+	rp.p("")
+	rp.p("Median of %d rounds (± the largest deviation from it). Each round runs every benchmark once, back to", len(floor.ns))
+	rp.p("back (`-count 1`), so that \"× floor\" divides each benchmark by `BenchmarkFloor` of the same round, a")
+	rp.p("few seconds apart, and reports the median of those ratios: on a shared machine this ratio is far")
+	rp.p("steadier than the absolute times.")
+	rp.p("")
+	rp.p("| benchmark | ns/op | time | ±%% | B/op | allocs/op | × floor | what it does |")
+	rp.p("|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, name := range order {
 		s := benches[name]
-		p("| `%s` | %.0f | %s | %.0f%% | %.0f | %.0f | %.2f | %s |", name, median(s.ns), fmtNs(median(s.ns)), spread(s.ns),
+		rp.p("| `%s` | %.0f | %s | %.0f%% | %.0f | %.0f | %.2f | %s |", name, median(s.ns), fmtNs(median(s.ns)), spread(s.ns),
 			median(s.bytes), median(s.allocs), median(ratios(s.ns, floor.ns)), peerNotes[name])
 	}
-	p("")
-	p("All verifiers check the signature (RS256 only), `iss`, `exp`, `token_use` = access and `client_id`;")
-	p("`TestPeersVerify` proves each of them rejects a flipped signature bit. Only cognitoguard also checks")
-	p("revocation. The peers have no verified-token cache, so a repeated token costs them what a new one does.")
-	p("")
-	if bs := readText(path("benchstat.txt")); bs != "" {
-		p("<details><summary>benchstat output</summary>")
-		p("")
-		p("```")
-		p("%s", bs)
-		p("```")
-		p("")
-		p("</details>")
-		p("")
+	rp.p("")
+	rp.p("All verifiers check the signature (RS256 only), `iss`, `exp`, `token_use` = access and `client_id`;")
+	rp.p("`TestPeersVerify` proves each of them rejects a flipped signature bit. Only cognitoguard also checks")
+	rp.p("revocation. The peers have no verified-token cache, so a repeated token costs them what a new one does.")
+	rp.p("")
+	if bs := readText(rp.path("benchstat.txt")); bs != "" {
+		rp.p("<details><summary>benchstat output</summary>")
+		rp.p("")
+		rp.p("```")
+		rp.p("%s", bs)
+		rp.p("```")
+		rp.p("")
+		rp.p("</details>")
+		rp.p("")
 	}
+	return benches, nil
+}
 
-	// node.
-	p("## cognitoguard vs aws-jwt-verify (node)")
-	p("")
+// node compares with aws-jwt-verify, measured by node/bench.mjs.
+func (rp *report) node(benches map[string]*sample) {
+	floor := benches["BenchmarkFloor"]
+	rp.p("## cognitoguard vs aws-jwt-verify (node)")
+	rp.p("")
 	var nr nodeResult
-	if err := readJSON(path("node.json"), &nr); err != nil {
-		p("Not measured: %s (node or aws-jwt-verify missing).", strings.TrimSpace(readText(path("node.skipped"))))
+	if err := readJSON(rp.path("node.json"), &nr); err != nil {
+		rp.p("Not measured: %s (node or aws-jwt-verify missing).", strings.TrimSpace(readText(rp.path("node.skipped"))))
 	} else {
 		cold, repeat := benches["BenchmarkPeers/cognitoguard-cold"], benches["BenchmarkPeers/cognitoguard-repeat"]
-		p("%s %s on node %s, `%s`, same token and JWKS, one thread, median of %d rounds.", nr.Library, nr.Version, nr.Node, nr.Call, len(nr.Rounds))
-		p("aws-jwt-verify keeps no verified-token cache: every call verifies the signature.")
-		p("")
-		p("| verifier | µs/op | ops/s (one core) | vs aws-jwt-verify |")
-		p("|---|---:|---:|---:|")
-		p("| aws-jwt-verify `verifySync` | %.1f | %.0f | 1.00 |", nr.MedianMicros, nr.OpsPerSec)
+		rp.p("%s %s on node %s, `%s`, same token and JWKS, one thread, median of %d rounds.", nr.Library, nr.Version, nr.Node, nr.Call, len(nr.Rounds))
+		rp.p("aws-jwt-verify keeps no verified-token cache: every call verifies the signature.")
+		rp.p("")
+		rp.p("| verifier | µs/op | ops/s (one core) | vs aws-jwt-verify |")
+		rp.p("|---|---:|---:|---:|")
+		rp.p("| aws-jwt-verify `verifySync` | %.1f | %.0f | 1.00 |", nr.MedianMicros, nr.OpsPerSec)
 		if cold != nil {
 			ops := 1e9 / median(cold.ns)
-			p("| cognitoguard, new token (cold) | %.1f | %.0f | %.2f× |", median(cold.ns)/1e3, ops, ops/nr.OpsPerSec)
+			rp.p("| cognitoguard, new token (cold) | %.1f | %.0f | %.2f× |", median(cold.ns)/1e3, ops, ops/nr.OpsPerSec)
 		}
 		if repeat != nil {
 			ops := 1e9 / median(repeat.ns)
-			p("| cognitoguard, repeat token | %.2f | %.0f | %.0f× |", median(repeat.ns)/1e3, ops, ops/nr.OpsPerSec)
+			rp.p("| cognitoguard, repeat token | %.2f | %.0f | %.0f× |", median(repeat.ns)/1e3, ops, ops/nr.OpsPerSec)
 		}
-		p("| floor (Go `crypto/rsa`) | %.1f | %.0f | %.2f× |", median(floor.ns)/1e3, 1e9/median(floor.ns), 1e9/median(floor.ns)/nr.OpsPerSec)
+		rp.p("| floor (Go `crypto/rsa`) | %.1f | %.0f | %.2f× |", median(floor.ns)/1e3, 1e9/median(floor.ns), 1e9/median(floor.ns)/nr.OpsPerSec)
 	}
-	p("")
+	rp.p("")
+}
 
-	// wrk.
-	p("## HTTP: bare handler vs the middleware (wrk)")
-	p("")
-	bare, errB := parseWrk(path("wrk-bare.txt"))
-	guarded, errG := parseWrk(path("wrk-guarded.txt"))
-	cold, errC := parseWrk(path("wrk-cold.txt"))
+// wrk compares the bare handler with the middleware over HTTP.
+func (rp *report) wrk() {
+	rp.p("## HTTP: bare handler vs the middleware (wrk)")
+	rp.p("")
+	bare, errB := parseWrk(rp.path("wrk-bare.txt"))
+	guarded, errG := parseWrk(rp.path("wrk-guarded.txt"))
+	cold, errC := parseWrk(rp.path("wrk-cold.txt"))
 	if errB != nil || errG != nil || errC != nil {
-		p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(path("wrk.skipped"))), fmt.Sprint(errB, errG, errC)))
+		rp.p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(rp.path("wrk.skipped"))), fmt.Sprint(errB, errG, errC)))
 	} else {
-		p("`cmd/httpbench` (one process, GOMAXPROCS = all CPUs) serves a handler writing `ok`: bare, and behind")
-		p("`middleware.New` with a Verifier using the in-process revocation store. wrk (`%s`) runs on the", readText(path("wrk-args.txt")))
-		p("same machine, so the two share the CPUs: compare the ratios more than the absolute figures.")
-		p("")
-		p("Each route runs %d times, the routes alternating round by round; req/s is the median of the rounds and", len(bare.rounds))
-		p("\"× bare\" the median of the per-round ratios (latency: first round).")
-		p("")
-		p("| route | req/s | × bare | latency | errors |")
-		p("|---|---:|---:|---|---|")
+		rp.p("`cmd/httpbench` (one process, GOMAXPROCS = all CPUs) serves a handler writing `ok`: bare, and behind")
+		rp.p("`middleware.New` with a Verifier using the in-process revocation store. wrk (`%s`) runs on the", readText(rp.path("wrk-args.txt")))
+		rp.p("same machine, so the two share the CPUs: compare the ratios more than the absolute figures.")
+		rp.p("")
+		rp.p("Each route runs %d times, the routes alternating round by round; req/s is the median of the rounds and", len(bare.rounds))
+		rp.p("\"× bare\" the median of the per-round ratios (latency: first round).")
+		rp.p("")
+		rp.p("| route | req/s | × bare | latency | errors |")
+		rp.p("|---|---:|---:|---|---|")
 		row := func(name string, r *wrkResult) {
 			ratio := r.reqs / bare.reqs
 			if len(r.rounds) == len(bare.rounds) {
@@ -403,90 +221,92 @@ func write(w *bytes.Buffer, dir, prelim string) error {
 				}
 				ratio = median(rs)
 			}
-			p("| %s | %.0f | %.2f | %s | %s |", name, r.reqs, ratio, r.latency, firstNonEmpty(r.errors, "none"))
+			rp.p("| %s | %.0f | %.2f | %s | %s |", name, r.reqs, ratio, r.latency, firstNonEmpty(r.errors, "none"))
 		}
 		row("`/bare` — no verification (same `Authorization` header sent)", bare)
 		row("`/guarded` — middleware, one token repeated (cache hit)", guarded)
 		row("`/cold` — middleware, 1,024 distinct tokens in turn, 16-entry cache: every request verifies the signature", cold)
 	}
-	p("")
+	rp.p("")
+}
 
-	// Redis.
-	p("## Redis round trips on the hot path")
-	p("")
+// redis writes the Redis commands of the hot path (cmd/rediscount) and
+// returns them for the memory section.
+func (rp *report) redis() redisResult {
+	rp.p("## Redis round trips on the hot path")
+	rp.p("")
 	var rr redisResult
-	if err := readJSON(path("redis.json"), &rr); err != nil {
-		p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(path("redis.skipped"))), err.Error()))
+	if err := readJSON(rp.path("redis.json"), &rr); err != nil {
+		rp.p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(rp.path("redis.skipped"))), err.Error()))
 	} else {
-		p("`cmd/rediscount`: its own redis-server %s on loopback, `revocation.NewRedis` (defaults) as the Verifier's", rr.RedisVersion)
-		p("store behind the middleware. Warm-up: one request for each of %d users. Then %d requests of those users", rr.Users, rr.Requests)
-		p("(%d concurrent clients, tokens mostly new to the verified-token cache, so the store is asked every time),", rr.Concurrency)
-		p("%.0f ms. Delta of `INFO commandstats` over those requests (the snapshot's own `INFO` excluded):", rr.WindowMillis)
-		p("")
-		p("| | count |")
-		p("|---|---:|")
+		rp.p("`cmd/rediscount`: its own redis-server %s on loopback, `revocation.NewRedis` (defaults) as the Verifier's", rr.RedisVersion)
+		rp.p("store behind the middleware. Warm-up: one request for each of %d users. Then %d requests of those users", rr.Users, rr.Requests)
+		rp.p("(%d concurrent clients, tokens mostly new to the verified-token cache, so the store is asked every time),", rr.Concurrency)
+		rp.p("%.0f ms. Delta of `INFO commandstats` over those requests (the snapshot's own `INFO` excluded):", rr.WindowMillis)
+		rp.p("")
+		rp.p("| | count |")
+		rp.p("|---|---:|")
 		cmds := make([]string, 0, len(rr.CommandsDelta))
 		for c := range rr.CommandsDelta {
 			cmds = append(cmds, c)
 		}
 		slices.Sort(cmds)
 		for _, c := range cmds {
-			p("| `%s` | %d |", c, rr.CommandsDelta[c])
+			rp.p("| `%s` | %d |", c, rr.CommandsDelta[c])
 		}
-		p("| **commands caused by the %d requests** (all but the subscriber's pings) | **%d** |", rr.Requests, rr.RequestCommands)
-		p("| the store's own count: lookups / memory hits / round trips | %d / %d / %d |", rr.StoreDelta["lookups"], rr.StoreDelta["memoryHits"], rr.StoreDelta["roundTrips"])
-		p("")
-		p("The `ping`s are the subscriber's freshness proof (every `Staleness/4` = 250 ms by default), independent")
-		p("of the request rate. A first-seen user costs one `HGETALL` (%d users → %d lookups below).", rr.ViewEntries, rr.ViewEntryLookups)
+		rp.p("| **commands caused by the %d requests** (all but the subscriber's pings) | **%d** |", rr.Requests, rr.RequestCommands)
+		rp.p("| the store's own count: lookups / memory hits / round trips | %d / %d / %d |", rr.StoreDelta["lookups"], rr.StoreDelta["memoryHits"], rr.StoreDelta["roundTrips"])
+		rp.p("")
+		rp.p("The `ping`s are the subscriber's freshness proof (every `Staleness/4` = 250 ms by default), independent")
+		rp.p("of the request rate. A first-seen user costs one `HGETALL` (%d users → %d lookups below).", rr.ViewEntries, rr.ViewEntryLookups)
 	}
-	p("")
+	rp.p("")
+	return rr
+}
 
-	// The main module's benchmarks.
-	if err := writeRoot(p, path("root.txt")); err != nil {
-		return err
-	}
-
-	// Memory.
-	p("## Memory")
-	p("")
+// memory writes the bytes per entry of the caches and stores.
+func (rp *report) memory(rr redisResult) {
+	rp.p("## Memory")
+	rp.p("")
 	var mr memResult
-	merr := readJSON(path("memsize.json"), &mr)
-	p("| structure | bytes per entry | measured on |")
-	p("|---|---:|---|")
+	merr := readJSON(rp.path("memsize.json"), &mr)
+	rp.p("| structure | bytes per entry | measured on |")
+	rp.p("|---|---:|---|")
 	if merr == nil {
-		p("| verified-token cache (Verifier, default 4,096 entries) | %.0f | %d distinct %d-byte tokens verified by `cmd/memsize` |", mr.CacheEntryBytes, mr.CacheEntries, mr.TokenBytes)
-		p("| `revocation.Memory` record (one user sign-out) | %.0f | %d users signed out (36-byte subs) by `cmd/memsize` |", mr.MemoryRecordBytes, mr.MemoryRecords)
+		rp.p("| verified-token cache (Verifier, default 4,096 entries) | %.0f | %d distinct %d-byte tokens verified by `cmd/memsize` |", mr.CacheEntryBytes, mr.CacheEntries, mr.TokenBytes)
+		rp.p("| `revocation.Memory` record (one user sign-out) | %.0f | %d users signed out (36-byte subs) by `cmd/memsize` |", mr.MemoryRecordBytes, mr.MemoryRecords)
 	}
 	if rr.ViewEntries > 0 {
-		p("| `revocation.Redis` local-view entry (a seen user, no sign-out) | %.0f | %d first-seen users asked of the store by `cmd/rediscount` |", rr.ViewEntryBytes, rr.ViewEntries)
+		rp.p("| `revocation.Redis` local-view entry (a seen user, no sign-out) | %.0f | %d first-seen users asked of the store by `cmd/rediscount` |", rr.ViewEntryBytes, rr.ViewEntries)
 	}
-	p("")
+	rp.p("")
 	method := mr.Method
 	if method == "" {
 		method = "runtime.MemStats.HeapAlloc after two runtime.GC(), before and after filling, divided by the entries"
 	}
-	p("How: %s (package `internal/heap`). The figures include the map's share of buckets at that fill level", method)
-	p("and the copies each structure keeps of its keys; the caller's own strings are alive before and after, so")
-	p("they are not counted. A cache entry is dominated by the token it is keyed by: it grows with the token.")
-	p("")
+	rp.p("How: %s (package `internal/heap`). The figures include the map's share of buckets at that fill level", method)
+	rp.p("and the copies each structure keeps of its keys; the caller's own strings are alive before and after, so")
+	rp.p("they are not counted. A cache entry is dominated by the token it is keyed by: it grows with the token.")
+	rp.p("")
+}
 
-	// The sign-out fan-out at fleet scale (cmd/scale).
+// fanout writes the sign-out fan-out at fleet scale (cmd/scale).
+func (rp *report) fanout() {
 	var sr scale.Result
-	if err := readJSON(path("scale.json"), &sr); err != nil {
-		p("## Sign-out fan-out at scale: one Redis vs a 3-master Cluster")
-		p("")
-		p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(path("scale.skipped"))), err.Error()))
+	if err := readJSON(rp.path("scale.json"), &sr); err != nil {
+		rp.p("## Sign-out fan-out at scale: one Redis vs a 3-master Cluster")
+		rp.p("")
+		rp.p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(rp.path("scale.skipped"))), err.Error()))
 	} else {
-		scale.Render(w, &sr)
+		scale.Render(rp.w, &sr)
 	}
-	return nil
 }
 
 var xFloorLine = regexp.MustCompile(`^BenchmarkColdVsFloor\S*\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) x-floor`)
 
-// writeRoot reports the main module's benchmarks: medians of each, and
+// root reports the main module's benchmarks: medians of each, and
 // the paired cold/floor ratio.
-func writeRoot(p func(string, ...any), file string) error {
+func (rp *report) root(file string) error {
 	m, order, err := parseBench(file)
 	if os.IsNotExist(err) {
 		return nil
@@ -506,24 +326,24 @@ func writeRoot(p func(string, ...any), file string) error {
 			}
 		}
 	}
-	p("## The main module's benchmarks (`go test -bench` in the repository root)")
-	p("")
-	p("Same machine, run right after the tables above. `BenchmarkColdVsFloor` times the floor and a full cold")
-	p("`Verify` of the same token alternately, token by token, and divides the sums: pairing cancels the drift")
-	p("that separate benchmarks suffer from here.")
-	p("")
-	p("| benchmark | median ns/op | B/op | allocs/op | runs |")
-	p("|---|---:|---:|---:|---:|")
+	rp.p("## The main module's benchmarks (`go test -bench` in the repository root)")
+	rp.p("")
+	rp.p("Same machine, run right after the tables above. `BenchmarkColdVsFloor` times the floor and a full cold")
+	rp.p("`Verify` of the same token alternately, token by token, and divides the sums: pairing cancels the drift")
+	rp.p("that separate benchmarks suffer from here.")
+	rp.p("")
+	rp.p("| benchmark | median ns/op | B/op | allocs/op | runs |")
+	rp.p("|---|---:|---:|---:|---:|")
 	for _, name := range order {
 		s := m[name]
-		p("| %s | %s | %.0f | %.0f | %d |", name, fmtNs(median(s.ns)), median(s.bytes), median(s.allocs), len(s.ns))
+		rp.p("| %s | %s | %.0f | %.0f | %d |", name, fmtNs(median(s.ns)), median(s.bytes), median(s.allocs), len(s.ns))
 	}
 	if len(ratios) > 0 {
 		sort.Float64s(ratios)
-		p("")
-		p("**Cold verification / floor, paired: median %.3f× (min %.3f, max %.3f, %d runs).**", median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
+		rp.p("")
+		rp.p("**Cold verification / floor, paired: median %.3f× (min %.3f, max %.3f, %d runs).**", median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
 	}
-	p("")
+	rp.p("")
 	return nil
 }
 
