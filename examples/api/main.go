@@ -39,7 +39,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net"
@@ -56,6 +55,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
@@ -116,93 +116,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-
-	// Resources are released in this order once the server has stopped:
-	// the store (its subscriber), the verifiers (key fetchers), the Redis
-	// client.
-	var (
-		store      revocation.Store
-		closeStore = func() error { return nil }
-		client     redis.UniversalClient
-		v, auth    *cognitoguard.Verifier
-	)
-	defer func() {
-		errs := []error{closeStore()}
-		if v != nil {
-			errs = append(errs, v.Close())
-		}
-		if auth != nil && auth != v {
-			errs = append(errs, auth.Close())
-		}
-		if client != nil {
-			errs = append(errs, client.Close())
-		}
-		if err := errors.Join(errs...); err != nil {
-			log.Warn("close", slog.String("error", err.Error()))
-		}
-	}()
-
-	// The revocation store: in process, or Redis shared by every instance.
-	if len(o.RedisAddrs) == 0 {
-		store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
-	} else {
-		// One address: a standalone client; several: a cluster client;
-		// with a master name: a Sentinel-backed failover client.
-		client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.RedisAddrs, MasterName: o.RedisMaster, ContextTimeoutEnabled: true})
-		rs, err := revocation.NewRedis(client, revocation.RedisConfig{
-			WaitReplicas: o.WaitReplicas, WaitInstances: o.WaitInstances, Logger: log,
-		})
-		if err != nil {
-			return err
-		}
-		store, closeStore = rs, rs.Close
-	}
-
-	pool := o.Pool()
-	v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
-		TokenUse:   o.TokenUse,
-		Revocation: store,
-		Logger:     log,
-	})
+	d, err := newDeps(ctx, o, log)
 	if err != nil {
 		return err
 	}
-	// POST /logout needs the caller's access token (Cognito's GlobalSignOut
-	// takes nothing else): with -token-use id the sign-out gets a verifier
-	// of its own for access tokens.
-	auth = v
-	if o.TokenUse == cognitoguard.TokenUseID {
-		if auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: store, Logger: log}); err != nil {
-			return err
-		}
-	}
+	defer d.close(log)
 
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
-	if err != nil {
-		return fmt.Errorf("AWS configuration: %w", err)
+	rd := &readiness{verifiers: []*cognitoguard.Verifier{d.v}}
+	if d.auth != d.v {
+		rd.verifiers = append(rd.verifiers, d.auth)
 	}
-	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
-		if o.Endpoint != "" {
-			opt.BaseEndpoint = aws.String(o.Endpoint)
-		}
-	})
-	so, err := signout.New(cognito, auth, store, signout.Config{UserPoolID: o.PoolID})
-	if err != nil {
-		return err
-	}
-
-	rd := &readiness{verifiers: []*cognitoguard.Verifier{v}}
-	if auth != v {
-		rd.verifiers = append(rd.verifiers, auth)
-	}
-	h := newHandler(v, so, log, rd)
-
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           newHandler(d.v, d.so, log, rd),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -213,29 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", v.Issuers()),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", d.v.Issuers()),
 		slog.Any("client_ids", o.ClientIDs), slog.String("token_use", string(o.TokenUse)),
 		slog.String("store", o.StoreName()))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-
-	// Warm up: keys fetched and the store's view subscribed, retried with
-	// backoff; /healthz answers 503 until then (requests are served
-	// meanwhile, fetching keys on first use).
-	wctx, stopWarm := context.WithCancel(ctx)
-	warm := make(chan struct{})
-	go func() {
-		defer close(warm)
-		for _, v := range rd.verifiers {
-			if v.WarmUp(wctx) != nil {
-				return
-			}
-		}
-		log.Info("ready")
-	}()
-	defer func() { stopWarm(); <-warm }()
+	defer warmUp(ctx, rd.verifiers, log)()
 
 	select {
 	case err := <-serveErr:
@@ -253,6 +167,109 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// deps are what the routes need, built from the flags.
+type deps struct {
+	store      revocation.Store
+	closeStore func() error
+	client     redis.UniversalClient
+	v, auth    *cognitoguard.Verifier // auth verifies the access tokens of POST /logout
+	so         *signout.Helper
+}
+
+// newDeps builds the revocation store, the verifiers and the sign-out
+// helper; on error it releases what it built.
+func newDeps(ctx context.Context, o *options, log *slog.Logger) (d *deps, err error) {
+	d = &deps{closeStore: func() error { return nil }}
+	defer func() {
+		if err != nil {
+			d.close(log)
+		}
+	}()
+	// The revocation store: in process, or Redis shared by every instance.
+	if len(o.RedisAddrs) == 0 {
+		d.store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
+	} else {
+		// One address: a standalone client; several: a cluster client;
+		// with a master name: a Sentinel-backed failover client.
+		d.client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.RedisAddrs, MasterName: o.RedisMaster, ContextTimeoutEnabled: true})
+		rs, err := revocation.NewRedis(d.client, revocation.RedisConfig{
+			WaitReplicas: o.WaitReplicas, WaitInstances: o.WaitInstances, Logger: log,
+		})
+		if err != nil {
+			return d, err
+		}
+		d.store, d.closeStore = rs, rs.Close
+	}
+
+	pool := o.Pool()
+	d.v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
+		TokenUse:   o.TokenUse,
+		Revocation: d.store,
+		Logger:     log,
+	})
+	if err != nil {
+		return d, err
+	}
+	// POST /logout needs the caller's access token (Cognito's GlobalSignOut
+	// takes nothing else): with -token-use id the sign-out gets a verifier
+	// of its own for access tokens.
+	d.auth = d.v
+	if o.TokenUse == cognitoguard.TokenUseID {
+		if d.auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: d.store, Logger: log}); err != nil {
+			return d, err
+		}
+	}
+
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
+	if err != nil {
+		return d, fmt.Errorf("AWS configuration: %w", err)
+	}
+	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
+		if o.Endpoint != "" {
+			opt.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	d.so, err = signout.New(cognito, d.auth, d.store, signout.Config{UserPoolID: o.PoolID})
+	return d, err
+}
+
+// close releases d in order: the store (its subscriber), the verifiers
+// (key fetchers), the Redis client.
+func (d *deps) close(log *slog.Logger) {
+	errs := []error{d.closeStore()}
+	if d.v != nil {
+		errs = append(errs, d.v.Close())
+	}
+	if d.auth != nil && d.auth != d.v {
+		errs = append(errs, d.auth.Close())
+	}
+	if d.client != nil {
+		errs = append(errs, d.client.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.Warn("close", slog.String("error", err.Error()))
+	}
+}
+
+// warmUp fetches the keys and waits for the store's view to be subscribed
+// in the background, retried with backoff; /healthz answers 503 until then
+// (requests are served meanwhile, fetching keys on first use). The
+// returned function stops it and waits for it.
+func warmUp(ctx context.Context, vs []*cognitoguard.Verifier, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, v := range vs {
+			if v.WarmUp(ctx) != nil {
+				return
+			}
+		}
+		log.Info("ready")
+	}()
+	return func() { cancel(); <-done }
 }
 
 // readiness is what /healthz asks: every Verifier ready (keys of the
