@@ -47,7 +47,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -133,8 +132,6 @@ type App struct {
 	log          *slog.Logger
 }
 
-var regionRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_`)
-
 // New returns the app for cfg.
 func New(cfg Config) (*App, error) {
 	if cfg.UserPoolID == "" || cfg.ClientID == "" {
@@ -154,25 +151,10 @@ func New(cfg Config) (*App, error) {
 	}
 	idp := cfg.Cognito
 	if idp == nil {
-		region := cfg.Region
-		if region == "" {
-			m := regionRe.FindStringSubmatch(cfg.UserPoolID)
-			if m == nil {
-				return nil, fmt.Errorf("webapp: no region given and none in user pool id %q", cfg.UserPoolID)
-			}
-			region = m[1]
+		var err error
+		if idp, err = newCognito(cfg, hc); err != nil {
+			return nil, err
 		}
-		opts := cip.Options{
-			Region: region,
-			// InitiateAuth and GlobalSignOut are unauthenticated
-			// operations: no AWS credentials are needed (nor sent).
-			Credentials: aws.AnonymousCredentials{},
-			HTTPClient:  hc,
-		}
-		if cfg.CognitoEndpoint != "" {
-			opts.BaseEndpoint = aws.String(cfg.CognitoEndpoint)
-		}
-		idp = cip.New(opts)
 	}
 	target, formOrigin, err := logoutTarget(cfg)
 	if err != nil {
@@ -204,10 +186,42 @@ func New(cfg Config) (*App, error) {
 		log:          log,
 	}
 
+	a.handler = a.routes(formOrigin)
+	return a, nil
+}
+
+// newCognito returns a Cognito client for the pool's region (cfg.Region,
+// or the pool ID's).
+func newCognito(cfg Config, hc *http.Client) (CognitoAPI, error) {
+	region := cfg.Region
+	if region == "" {
+		r, err := cognitoguard.PoolRegion(cfg.UserPoolID)
+		if err != nil {
+			return nil, fmt.Errorf("webapp: no region given: %w", err)
+		}
+		region = r
+	}
+	opts := cip.Options{
+		Region: region,
+		// InitiateAuth and GlobalSignOut are unauthenticated
+		// operations: no AWS credentials are needed (nor sent).
+		Credentials: aws.AnonymousCredentials{},
+		HTTPClient:  hc,
+	}
+	if cfg.CognitoEndpoint != "" {
+		opts.BaseEndpoint = aws.String(cfg.CognitoEndpoint)
+	}
+	return cip.New(opts), nil
+}
+
+// routes returns the app's handler: its routes behind cross-origin
+// protection and the security headers; formOrigin is the logout target's
+// origin for the CSP form-action (" https://host", or "").
+func (a *App) routes(formOrigin string) http.Handler {
 	// Pages: a missing, invalid, expired or revoked cookie sends the
 	// browser to the sign-in form. API: RFC 6750 responses.
-	page := middleware.New(v, middleware.Config{Cookie: AccessCookie, ErrorHandler: a.pageError, Logger: log})
-	api := middleware.New(v, middleware.Config{Cookie: AccessCookie, Realm: "webapp", Logger: log})
+	page := middleware.New(a.verifier, middleware.Config{Cookie: AccessCookie, ErrorHandler: a.pageError, Logger: a.log})
+	api := middleware.New(a.verifier, middleware.Config{Cookie: AccessCookie, Realm: "webapp", Logger: a.log})
 
 	cop := http.NewCrossOriginProtection()
 	mux := http.NewServeMux()
@@ -231,7 +245,7 @@ func New(cfg Config) (*App, error) {
 
 	csp := "default-src 'none'; style-src 'self'; form-action 'self'" + formOrigin +
 		"; frame-ancestors 'none'; base-uri 'none'"
-	a.handler = cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
 		h.Set("Referrer-Policy", "no-referrer")
@@ -242,7 +256,6 @@ func New(cfg Config) (*App, error) {
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	return a, nil
 }
 
 // logoutTarget returns where POST /logout sends the browser, and the
