@@ -33,37 +33,19 @@ import (
 //	-public-url        this app's URL as browsers see it (default http://{listen address})
 //	-v                 debug logging
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
-	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg Config
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&cfg.Region, "region", "", "AWS region (default: from -user-pool-id)")
-	fs.StringVar(&cfg.UserPoolID, "user-pool-id", "", "Cognito user pool id (required)")
-	fs.StringVar(&cfg.ClientID, "client-id", "", "app client id, without secret, allowing USER_PASSWORD_AUTH (required)")
-	fs.StringVar(&cfg.Issuer, "issuer", "", "accepted token issuer (default: https://cognito-idp.{region}.amazonaws.com/{pool})")
-	fs.StringVar(&cfg.CognitoEndpoint, "cognito-endpoint", "", "Cognito API endpoint override (emulators, tests)")
-	redisAddr := fs.String("redis-addr", "", "Redis `host:port` of the shared revocation store; comma-separated for a cluster (default: in-process store, one instance only)")
-	fs.StringVar(&cfg.HostedUIDomain, "hosted-ui-domain", "", "hosted UI (managed login) domain; logout then goes through https://{domain}/logout")
-	fs.StringVar(&cfg.LogoutEndpoint, "logout-url", "", "logout endpoint replacing https://{hosted-ui-domain}/logout (tests)")
-	fs.StringVar(&cfg.PublicURL, "public-url", "", "this app's base URL as browsers see it (default http://{listen address})")
-	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("webapp: unexpected arguments %q", fs.Args())
-	}
-	if cfg.UserPoolID == "" || cfg.ClientID == "" {
-		return errors.New("webapp: -user-pool-id and -client-id are required")
-	}
+	cfg := f.cfg
 	level := slog.LevelInfo
-	if *verbose {
+	if f.verbose {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if *redisAddr != "" {
-		st, closeStore, err := newRedisStore(ctx, *redisAddr, cfg.Logger)
+	if f.redisAddr != "" {
+		st, closeStore, err := newRedisStore(ctx, f.redisAddr, cfg.Logger)
 		if err != nil {
 			return err
 		}
@@ -72,7 +54,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", *addr)
+	ln, err := lc.Listen(ctx, "tcp", f.addr)
 	if err != nil {
 		return err
 	}
@@ -115,4 +97,40 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	return nil
+}
+
+// flags are Run's parsed arguments.
+type flags struct {
+	cfg             Config
+	addr, redisAddr string
+	verbose         bool
+}
+
+// parseFlags parses and checks args.
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f flags
+	cfg := &f.cfg
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.Region, "region", "", "AWS region (default: from -user-pool-id)")
+	fs.StringVar(&cfg.UserPoolID, "user-pool-id", "", "Cognito user pool id (required)")
+	fs.StringVar(&cfg.ClientID, "client-id", "", "app client id, without secret, allowing USER_PASSWORD_AUTH (required)")
+	fs.StringVar(&cfg.Issuer, "issuer", "", "accepted token issuer (default: https://cognito-idp.{region}.amazonaws.com/{pool})")
+	fs.StringVar(&cfg.CognitoEndpoint, "cognito-endpoint", "", "Cognito API endpoint override (emulators, tests)")
+	fs.StringVar(&f.redisAddr, "redis-addr", "", "Redis `host:port` of the shared revocation store; comma-separated for a cluster (default: in-process store, one instance only)")
+	fs.StringVar(&cfg.HostedUIDomain, "hosted-ui-domain", "", "hosted UI (managed login) domain; logout then goes through https://{domain}/logout")
+	fs.StringVar(&cfg.LogoutEndpoint, "logout-url", "", "logout endpoint replacing https://{hosted-ui-domain}/logout (tests)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "this app's base URL as browsers see it (default http://{listen address})")
+	fs.BoolVar(&f.verbose, "v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("webapp: unexpected arguments %q", fs.Args())
+	}
+	if cfg.UserPoolID == "" || cfg.ClientID == "" {
+		return nil, errors.New("webapp: -user-pool-id and -client-id are required")
+	}
+	return &f, nil
 }
