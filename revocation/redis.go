@@ -207,9 +207,12 @@ type Redis struct {
 // health check. It makes no call itself: call [Redis.Ready] to wait until
 // the store is trusted. Until then, and for at most Staleness, Revoked
 // reads Redis directly once it has been checked (waiting, within Timeout,
-// for the first check). It refuses a client whose timeouts could block a subscription
-// forever (ReadTimeout or WriteTimeout -1 or -2: none). The caller MUST call
-// [Redis.Close]; it does not close client.
+// for the first check). client is a *redis.Client (standalone, or Sentinel
+// through NewFailoverClient) or a *redis.ClusterClient (Cluster, or Sentinel
+// through NewFailoverClusterClient); a *redis.Ring is refused. It refuses a
+// client whose timeouts could block a subscription forever (ReadTimeout or
+// WriteTimeout -1 or -2: none). The caller MUST call [Redis.Close]; it does
+// not close client.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if client == nil {
 		return nil, errors.New("revocation: nil Redis client")
@@ -288,14 +291,13 @@ func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
 			return errors.New("revocation: WaitInstances with a Cluster client reading from replicas: SPUBLISH would count the master's subscribers only")
 		}
 	case *redis.Ring:
-		read, write = c.Options().ReadTimeout, c.Options().WriteTimeout
-		if cfg.WaitReplicas > 0 {
-			return fmt.Errorf("revocation: WaitReplicas needs a *redis.Client or a *redis.ClusterClient, not %T", client)
-		}
+		// Each shard holds part of the keys and channels, found by a hash
+		// the store cannot see: the health check (eviction, data loss)
+		// would read one shard, a subscription would miss the channels of
+		// the others, and a shard marked down moves both unnoticed.
+		return errors.New("revocation: a *redis.Ring is not supported (its shards would hide sign-outs from the health check and the subscriptions); use a Redis Cluster (*redis.ClusterClient) to spread the load")
 	default:
-		if cfg.WaitReplicas > 0 {
-			return fmt.Errorf("revocation: WaitReplicas needs a *redis.Client or a *redis.ClusterClient, not %T", client)
-		}
+		return fmt.Errorf("revocation: unsupported Redis client %T: use a *redis.Client (standalone, or Sentinel through NewFailoverClient) or a *redis.ClusterClient", client)
 	}
 	if read <= 0 || write <= 0 { // as normalised by go-redis: 0 or less is no timeout
 		return fmt.Errorf("revocation: client without a read or write timeout (ReadTimeout %v, WriteTimeout %v): a subscription could block forever", read, write)

@@ -389,13 +389,18 @@ func TestRedisConfigErrors(t *testing.T) {
 		s.Close()
 		t.Error("WaitInstances with a ReadOnly Cluster client: no error")
 	}
-	// A Ring pipelines WAIT apart from the write: refused rather than
-	// counting another shard's replicas.
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr()}})
+	// A Ring hides shards from the health check and the subscriptions
+	// (on 986bde0 its Subscribe panicked in the store's goroutine,
+	// crashing the process): refused, naming what to use.
+	mr2 := miniredis.RunT(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr(), "b": mr2.Addr()},
+		ReadTimeout: time.Second, WriteTimeout: time.Second})
 	t.Cleanup(func() { ring.Close() })
-	if s, err := revocation.NewRedis(ring, revocation.RedisConfig{WaitReplicas: 1}); err == nil {
-		s.Close()
-		t.Error("Ring with WaitReplicas: no error")
+	if s, err := revocation.NewRedis(ring, revocation.RedisConfig{}); err == nil || !strings.Contains(err.Error(), "Cluster") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Ring: %v, want an error naming the Redis Cluster", err)
 	}
 }
 
