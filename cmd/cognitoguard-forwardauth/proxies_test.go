@@ -209,8 +209,11 @@ func TestRedisServerProxies(t *testing.T) {
 		}
 	})
 
-	t.Run("nginx: forward auth unreachable: 503 with Retry-After", func(t *testing.T) {
+	t.Run("forward auth unreachable: 503 with Retry-After", func(t *testing.T) {
 		a.shutdown(t)
-		wantRefused(t, send(t, "GET", proxies[0].url+"/", pool.AccessToken("carol")), 503, "", "1")
+		b.shutdown(t)
+		for _, p := range proxies {
+			wantRefused(t, send(t, "GET", p.url+"/", pool.AccessToken("carol")), 503, "", "1")
+		}
 	})
 }
