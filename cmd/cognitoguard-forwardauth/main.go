@@ -10,6 +10,7 @@
 //	cognitoguard-forwardauth -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789 \
 //	    [-region eu-west-1] [-issuer URL] [-cognito-endpoint URL] \
 //	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
+//	    [-redis-tls] [-redis-ca FILE] \
 //	    [-wait-replicas N] [-wait-instances] \
 //	    [-token-use access|id|any] [-addr :9091] [-signout-addr 127.0.0.1:9092] \
 //	    [-cookie NAME] [-realm api] [-require-scope S,…] [-require-group G,…] \

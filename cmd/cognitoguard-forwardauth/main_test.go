@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/cognitoguard/cognitoguard/internal/leaktest"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +14,9 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/awstest"
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
@@ -139,6 +140,7 @@ func TestParseFlags(t *testing.T) {
 		{append(pool, "-token-use", "refresh"), "-token-use"},
 		{append(pool, "-redis-master", "m"), "need -redis-addr"},
 		{append(pool, "-wait-instances"), "need -redis-addr"},
+		{append(pool, "-redis-ca", "ca.pem"), "need -redis-addr"},
 		{append(pool, "-redis-addr", "h:1", "-wait-replicas", "-1"), "must not be negative"},
 		{[]string{"-user-pool-id", "nounderscore", "-client-id", "c"}, "-region is required"},
 		{append(pool, "extra"), "unexpected arguments"},
@@ -315,5 +317,30 @@ func TestCookieFlag(t *testing.T) {
 		if res.StatusCode != tt.want || (tt.want == 200 && res.Header.Get("X-Auth-Username") != "bob") {
 			t.Errorf("%s: %d %q, want %d", tt.name, res.StatusCode, res.Header.Get("X-Auth-Username"), tt.want)
 		}
+	}
+}
+
+// TestRedisServerTLS: the check reaches a Redis that speaks only TLS, with
+// a certificate of a private CA trusted through -redis-ca (as
+// ElastiCache's in-transit encryption needs); a sign-out is recorded there
+// and refused by the check. Without the CA the certificate is refused.
+func TestRedisServerTLS(t *testing.T) {
+	awstest.Isolate(t)
+	pool := newPool(t)
+	addr, caFile := redistest.TLSServer(t)
+	untrusted := start(t, poolArgs(pool, "-redis-addr", addr, "-redis-tls")...)
+	if got := checkStatus(t, untrusted, pool.AccessToken("bob")); got != 503 {
+		t.Errorf("check through -redis-tls without the private CA = %d, want 503 (fail closed)", got)
+	}
+	in := start(t, poolArgs(pool, "-redis-addr", addr, "-redis-ca", caFile, "-signout-addr", "127.0.0.1:0")...)
+	tok := pool.AccessToken("alice")
+	if got := checkStatus(t, in, tok); got != 200 {
+		t.Fatalf("check before the sign-out = %d, want 200", got)
+	}
+	if got := post(t, "http://"+in.signout+"/logout", tok); got != 204 {
+		t.Fatalf("POST /logout = %d, want 204", got)
+	}
+	if got := checkStatus(t, in, tok); got != 401 {
+		t.Errorf("check after the sign-out = %d, want 401", got)
 	}
 }

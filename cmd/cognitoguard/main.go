@@ -43,8 +43,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,6 +59,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -331,31 +330,13 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 // store starts is not needed for writes and SignedOutAt, which always go
 // to Redis.
 func openStore(o options) (*revocation.Redis, func(), error) {
-	ro := &redis.UniversalOptions{
-		Addrs:        strings.Split(o.redisAddr, ","),
-		MasterName:   o.redisMaster,
-		Username:     os.Getenv("REDIS_USERNAME"),
-		Password:     os.Getenv("REDIS_PASSWORD"),
-		DialTimeout:  o.timeout,
-		ReadTimeout:  o.timeout,
-		WriteTimeout: o.timeout,
-		MaxRetries:   1,
+	client, err := serviceflags.NewRedisClient(serviceflags.RedisOptions{
+		Addrs: serviceflags.SplitList(o.redisAddr), Master: o.redisMaster,
+		TLS: o.redisTLS, CAFile: o.redisCA, Timeout: o.timeout,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	if o.redisTLS || o.redisCA != "" {
-		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if o.redisCA != "" {
-		pem, err := os.ReadFile(o.redisCA)
-		if err != nil {
-			return nil, nil, fmt.Errorf("-redis-ca: %w", err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("-redis-ca: no PEM certificate in %s", o.redisCA)
-		}
-		ro.TLSConfig.RootCAs = roots
-	}
-	client := redis.NewUniversalClient(ro)
 	store, err := revocation.NewRedis(client, revocation.RedisConfig{
 		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
 	})

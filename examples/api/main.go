@@ -9,12 +9,16 @@
 //	api -user-pool-id eu-west-1_AbCdEf123 -client-id 1example23456789 \
 //	    [-region eu-west-1] [-issuer URL] [-cognito-endpoint URL] \
 //	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
+//	    [-redis-tls] [-redis-ca FILE] \
 //	    [-wait-replicas N] [-wait-instances] [-token-use access|id|any] [-addr :8080]
 //
 // Without -redis-addr the sign-outs are kept in process (one instance
 // only); with one address they go to that Redis, with several to a Redis
 // Cluster; with -redis-master the addresses are Sentinels and NAME the
-// master they watch. -wait-replicas N makes a sign-out succeed only once N
+// master they watch; -redis-tls connects with TLS verified by the system's
+// roots, -redis-ca FILE by the CAs in FILE instead, and the credentials
+// come from the environment variables REDIS_USERNAME and REDIS_PASSWORD.
+// -wait-replicas N makes a sign-out succeed only once N
 // replicas hold it (so that a failover cannot lose it), -wait-instances
 // only once every instance has applied it (so that when the logout
 // answers, no instance accepts the old tokens); see revocation.RedisConfig.
@@ -49,15 +53,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -116,22 +114,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	d, err := newDeps(ctx, o, log)
+	d, err := o.Services(log)
 	if err != nil {
 		return err
 	}
-	defer d.close(log)
+	defer d.Close()
+	cognito, err := o.Cognito(ctx)
+	if err != nil {
+		return err
+	}
+	so, err := signout.New(cognito, d.Auth, d.Store, signout.Config{UserPoolID: o.PoolID})
+	if err != nil {
+		return err
+	}
 
-	rd := &readiness{verifiers: []*cognitoguard.Verifier{d.v}}
-	if d.auth != d.v {
-		rd.verifiers = append(rd.verifiers, d.auth)
+	rd := &readiness{verifiers: []*cognitoguard.Verifier{d.V}}
+	if d.Auth != d.V {
+		rd.verifiers = append(rd.verifiers, d.Auth)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(d.v, d.so, log, rd),
+		Handler:           newHandler(d.V, so, log, rd),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -142,14 +148,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", d.v.Issuers()),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Any("issuers", d.V.Issuers()),
 		slog.Any("client_ids", o.ClientIDs), slog.String("token_use", string(o.TokenUse)),
 		slog.String("store", o.StoreName()))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	defer warmUp(ctx, rd.verifiers, log)()
+	defer d.WarmUp(ctx)()
 
 	select {
 	case err := <-serveErr:
@@ -167,109 +173,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// deps are what the routes need, built from the flags.
-type deps struct {
-	store      revocation.Store
-	closeStore func() error
-	client     redis.UniversalClient
-	v, auth    *cognitoguard.Verifier // auth verifies the access tokens of POST /logout
-	so         *signout.Helper
-}
-
-// newDeps builds the revocation store, the verifiers and the sign-out
-// helper; on error it releases what it built.
-func newDeps(ctx context.Context, o *options, log *slog.Logger) (d *deps, err error) {
-	d = &deps{closeStore: func() error { return nil }}
-	defer func() {
-		if err != nil {
-			d.close(log)
-		}
-	}()
-	// The revocation store: in process, or Redis shared by every instance.
-	if len(o.RedisAddrs) == 0 {
-		d.store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
-	} else {
-		// One address: a standalone client; several: a cluster client;
-		// with a master name: a Sentinel-backed failover client.
-		d.client = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: o.RedisAddrs, MasterName: o.RedisMaster, ContextTimeoutEnabled: true})
-		rs, err := revocation.NewRedis(d.client, revocation.RedisConfig{
-			WaitReplicas: o.WaitReplicas, WaitInstances: o.WaitInstances, Logger: log,
-		})
-		if err != nil {
-			return d, err
-		}
-		d.store, d.closeStore = rs, rs.Close
-	}
-
-	pool := o.Pool()
-	d.v, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
-		TokenUse:   o.TokenUse,
-		Revocation: d.store,
-		Logger:     log,
-	})
-	if err != nil {
-		return d, err
-	}
-	// POST /logout needs the caller's access token (Cognito's GlobalSignOut
-	// takes nothing else): with -token-use id the sign-out gets a verifier
-	// of its own for access tokens.
-	d.auth = d.v
-	if o.TokenUse == cognitoguard.TokenUseID {
-		if d.auth, err = cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{Revocation: d.store, Logger: log}); err != nil {
-			return d, err
-		}
-	}
-
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
-	if err != nil {
-		return d, fmt.Errorf("AWS configuration: %w", err)
-	}
-	cognito := cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
-		if o.Endpoint != "" {
-			opt.BaseEndpoint = aws.String(o.Endpoint)
-		}
-	})
-	d.so, err = signout.New(cognito, d.auth, d.store, signout.Config{UserPoolID: o.PoolID})
-	return d, err
-}
-
-// close releases d in order: the store (its subscriber), the verifiers
-// (key fetchers), the Redis client.
-func (d *deps) close(log *slog.Logger) {
-	errs := []error{d.closeStore()}
-	if d.v != nil {
-		errs = append(errs, d.v.Close())
-	}
-	if d.auth != nil && d.auth != d.v {
-		errs = append(errs, d.auth.Close())
-	}
-	if d.client != nil {
-		errs = append(errs, d.client.Close())
-	}
-	if err := errors.Join(errs...); err != nil {
-		log.Warn("close", slog.String("error", err.Error()))
-	}
-}
-
-// warmUp fetches the keys and waits for the store's view to be subscribed
-// in the background, retried with backoff; /healthz answers 503 until then
-// (requests are served meanwhile, fetching keys on first use). The
-// returned function stops it and waits for it.
-func warmUp(ctx context.Context, vs []*cognitoguard.Verifier, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for _, v := range vs {
-			if v.WarmUp(ctx) != nil {
-				return
-			}
-		}
-		log.Info("ready")
-	}()
-	return func() { cancel(); <-done }
 }
 
 // readiness is what /healthz asks: every Verifier ready (keys of the

@@ -1,6 +1,8 @@
 // Package serviceflags holds the command-line flags that every service
 // command of this module shares (examples/api, cmd/cognitoguard-forwardauth):
-// the pool, its clients and issuers, the Redis store and the token use.
+// the pool, its clients and issuers, the Redis store and the token use,
+// and what they build: the Redis client, the store, the Verifiers and the
+// Cognito client.
 // Their names are a contract (DESIGN.md): flags may be added, never renamed.
 package serviceflags
 
@@ -21,7 +23,8 @@ import (
 type Flags struct {
 	Region, PoolID, Endpoint       string
 	ClientIDs, Issuers, RedisAddrs []string
-	RedisMaster                    string
+	RedisMaster, RedisCA           string
+	RedisTLS                       bool
 	WaitReplicas                   int
 	WaitInstances                  bool
 	TokenUse                       cognitoguard.TokenUse
@@ -38,6 +41,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests)")
 	fs.StringVar(&f.redisAddr, "redis-addr", "", "Redis `host:port`; several comma-separated seed nodes: a Redis Cluster; empty: in-process store (one instance only)")
 	fs.StringVar(&f.RedisMaster, "redis-master", "", "Sentinel master `name` (-redis-addr then lists the Sentinels)")
+	fs.BoolVar(&f.RedisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
+	fs.StringVar(&f.RedisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
 	fs.IntVar(&f.WaitReplicas, "wait-replicas", 0, "a sign-out succeeds only once this `many` Redis replicas hold it")
 	fs.BoolVar(&f.WaitInstances, "wait-instances", false, "a sign-out succeeds only once every instance has applied it")
 	fs.StringVar(&f.tokenUse, "token-use", "access", "accepted tokens: `access`, id or any")
@@ -57,8 +62,8 @@ func (f *Flags) Check() error {
 	switch {
 	case f.WaitReplicas < 0:
 		return errors.New("-wait-replicas must not be negative")
-	case len(f.RedisAddrs) == 0 && (f.RedisMaster != "" || f.WaitReplicas > 0 || f.WaitInstances):
-		return errors.New("-redis-master, -wait-replicas and -wait-instances need -redis-addr")
+	case len(f.RedisAddrs) == 0 && (f.RedisMaster != "" || f.RedisTLS || f.RedisCA != "" || f.WaitReplicas > 0 || f.WaitInstances):
+		return errors.New("-redis-master, -redis-tls, -redis-ca, -wait-replicas and -wait-instances need -redis-addr")
 	}
 	switch cognitoguard.TokenUse(f.tokenUse) {
 	case cognitoguard.TokenUseAccess, cognitoguard.TokenUseID, cognitoguard.TokenUseAny:
@@ -83,6 +88,11 @@ func (f *Flags) Check() error {
 // Pool returns the Verifier pool the flags describe.
 func (f *Flags) Pool() cognitoguard.Pool {
 	return cognitoguard.Pool{UserPoolID: f.PoolID, Issuers: f.Issuers, ClientIDs: f.ClientIDs}
+}
+
+// Redis returns the Redis connection settings the flags describe.
+func (f *Flags) Redis() RedisOptions {
+	return RedisOptions{Addrs: f.RedisAddrs, Master: f.RedisMaster, TLS: f.RedisTLS, CAFile: f.RedisCA}
 }
 
 // StoreName describes the revocation store the flags select, for logs.
