@@ -9,7 +9,7 @@
 //	})
 //	tel.ObserveVerifier(v)   // key fetchers: fetches, failures, keys, age
 //	tel.ObserveRedis(store)  // revocation view: size, trust, freshness, data losses
-//	so, err := signout.New(api, v, tel.Recorder(store), cfg) // sign-outs recorded / unconfirmed / failed
+//	so, err := signout.New(tel.Cognito(api), v, tel.Recorder(store), cfg) // Cognito calls; sign-outs recorded / unconfirmed / failed
 //	defer tel.Close()        // unregisters the Observe callbacks
 //
 // # Metrics
@@ -20,6 +20,7 @@
 //	cognitoguard.verification.duration  histogram  seconds; outcome, operation, cached
 //	cognitoguard.cache.hits             counter    answered from the token cache
 //	cognitoguard.signouts               counter    signout.scope, signout.outcome ([Telemetry.Recorder])
+//	cognitoguard.cognito.calls          counter    cognito.operation, cognito.outcome ([Telemetry.Cognito])
 //
 // The outcome is "accepted" or the class of the error (no_token,
 // invalid_token, insufficient_scope, unavailable); the reason names the

@@ -63,6 +63,7 @@ type Telemetry struct {
 	duration      metric.Float64Histogram
 	cacheHits     metric.Int64Counter
 	signOuts      metric.Int64Counter
+	cognitoCalls  metric.Int64Counter
 
 	// sets holds the options of every attribute set, by setIndex.
 	sets []measureSets
@@ -80,8 +81,9 @@ var durationBuckets = []float64{
 }
 
 // New creates the instruments: counters cognitoguard.verifications (by
-// outcome, reason, token use and operation), cognitoguard.cache.hits and
-// cognitoguard.signouts (see [Telemetry.Recorder]), and the histogram
+// outcome, reason, token use and operation), cognitoguard.cache.hits,
+// cognitoguard.signouts (see [Telemetry.Recorder]) and
+// cognitoguard.cognito.calls (see [Telemetry.Cognito]), and the histogram
 // cognitoguard.verification.duration in seconds (by outcome, operation and
 // cached). It fails only if the MeterProvider refuses an instrument.
 func New(cfg Config) (*Telemetry, error) {
@@ -98,7 +100,7 @@ func New(cfg Config) (*Telemetry, error) {
 		recordSubject: cfg.RecordSubject,
 		sets:          buildSets(),
 	}
-	var errs [4]error
+	var errs [5]error
 	t.verifications, errs[0] = t.meter.Int64Counter("cognitoguard.verifications",
 		metric.WithUnit("{verification}"),
 		metric.WithDescription("Verify and Authenticate calls, by outcome class, failed check, token use and operation."))
@@ -112,6 +114,9 @@ func New(cfg Config) (*Telemetry, error) {
 	t.signOuts, errs[3] = t.meter.Int64Counter("cognitoguard.signouts",
 		metric.WithUnit("{signout}"),
 		metric.WithDescription("Sign-out records written to the revocation store, by scope (user, session) and outcome (recorded, unconfirmed, failed)."))
+	t.cognitoCalls, errs[4] = t.meter.Int64Counter("cognitoguard.cognito.calls",
+		metric.WithUnit("{call}"),
+		metric.WithDescription("Cognito API calls of the sign-out helper, by operation and outcome (see Telemetry.Cognito)."))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}

@@ -47,3 +47,36 @@ func TestSignOutHelper(t *testing.T) {
 		t.Errorf("revoked verifications = %d, want 1", got)
 	}
 }
+
+// TestCognitoCalls counts the Cognito calls of the real sign-out helper,
+// given the wrapped client, by operation and outcome: the calls that
+// succeed and those Cognito refuses (throttled, user not found).
+func TestCognitoCalls(t *testing.T) {
+	e := newEnv(t, otelguard.Config{})
+	pool := newPool(t)
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	v := newVerifier(t, pool, e.tel, cognitoguard.Config{Revocation: store})
+	so, err := signout.New(e.tel.Cognito(pool.Client()), v, store, signout.Config{UserPoolID: pool.PoolID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := so.GlobalSignOut(ctx, pool.SignIn("alice").AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	pool.FailNext("GlobalSignOut", "TooManyRequestsException", 0, 1)
+	if err := so.GlobalSignOut(ctx, pool.SignIn("carol").AccessToken); !errors.Is(err, signout.ErrTooManyRequests) {
+		t.Fatalf("throttled GlobalSignOut: %v", err)
+	}
+	if _, err := so.AdminSignOut(ctx, "nobody"); !errors.Is(err, signout.ErrUserNotFound) {
+		t.Fatalf("AdminSignOut of an unknown user: %v", err)
+	}
+
+	m := e.collect(t)
+	op, outcome := otelguard.AttrCognitoOperation.String, otelguard.AttrCognitoOutcome.String
+	equalPoints(t, "cognitoguard.cognito.calls", m.ints(t, "cognitoguard.cognito.calls"), map[string]int64{
+		set(op("GlobalSignOut"), outcome("ok")):                1,
+		set(op("GlobalSignOut"), outcome("too_many_requests")): 1,
+		set(op("AdminGetUser"), outcome("user_not_found")):     1,
+	})
+}
