@@ -5,28 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 // newRedisStore returns the revocation store shared through Redis at addrs
 // (one host:port, or several, comma-separated, for a Redis Cluster), once
 // its subscription is up, and the function that closes it and its client.
+// Credentials come from REDIS_USERNAME and REDIS_PASSWORD.
 func newRedisStore(ctx context.Context, addrs string, log *slog.Logger) (revocation.Store, func(), error) {
-	var list []string
-	for a := range strings.SplitSeq(addrs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			list = append(list, a)
-		}
-	}
+	list := serviceflags.SplitList(addrs)
 	if len(list) == 0 {
 		return nil, nil, errors.New("webapp: -redis-addr is empty")
 	}
-	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: list})
+	client, err := serviceflags.NewRedisClient(serviceflags.RedisOptions{Addrs: list})
+	if err != nil {
+		return nil, nil, err
+	}
 	st, err := revocation.NewRedis(client, revocation.RedisConfig{Logger: log})
 	if err != nil {
 		client.Close()
