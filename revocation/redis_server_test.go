@@ -188,6 +188,9 @@ func startCluster(t testing.TB) []string {
 // each and waits until every node reports cluster_state:ok.
 func startClusterNodes(t testing.TB, replicas int) []*redisServer {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a real Redis Cluster takes seconds to form: not with -short")
+	}
 	cli := requireBinary(t, "redis-cli")
 	var nodes []*redisServer
 	var addrs []string

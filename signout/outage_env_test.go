@@ -96,8 +96,13 @@ func (l outageLog) Write(p []byte) (int, error) {
 
 func outagePrefix() string { return fmt.Sprintf("outage%d:", outageSeq.Add(1)) }
 
-// outagePool is a fake pool with users of those names.
+// outagePool is a fake pool with users of those names. The outage tests
+// that use it pause, stop and restart a real redis-server for seconds:
+// they are skipped with -short.
 func outagePool(t *testing.T, names ...string) *cognitotest.Pool {
+	if testing.Short() {
+		t.Skip("multi-second Redis outage: not with -short")
+	}
 	p := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(p.Close)
 	for _, n := range names {
