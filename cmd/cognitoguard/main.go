@@ -59,6 +59,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
@@ -330,7 +331,7 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 // store starts is not needed for writes and SignedOutAt, which always go
 // to Redis.
 func openStore(o options) (*revocation.Redis, func(), error) {
-	client, err := serviceflags.NewRedisClient(serviceflags.RedisOptions{
+	client, err := redisclient.New(redisclient.Options{
 		Addrs: serviceflags.SplitList(o.redisAddr), Master: o.redisMaster,
 		TLS: o.redisTLS, CAFile: o.redisCA, Timeout: o.timeout,
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 )
 
 // Flags are the parsed shared flags.
@@ -91,8 +92,8 @@ func (f *Flags) Pool() cognitoguard.Pool {
 }
 
 // Redis returns the Redis connection settings the flags describe.
-func (f *Flags) Redis() RedisOptions {
-	return RedisOptions{Addrs: f.RedisAddrs, Master: f.RedisMaster, TLS: f.RedisTLS, CAFile: f.RedisCA}
+func (f *Flags) Redis() redisclient.Options {
+	return redisclient.Options{Addrs: f.RedisAddrs, Master: f.RedisMaster, TLS: f.RedisTLS, CAFile: f.RedisCA}
 }
 
 // StoreName describes the revocation store the flags select, for logs.

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -42,7 +43,7 @@ func (f *Flags) Services(log *slog.Logger) (s *Services, err error) {
 	if len(f.RedisAddrs) == 0 {
 		s.Store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
-		if s.client, err = NewRedisClient(f.Redis()); err != nil {
+		if s.client, err = redisclient.New(f.Redis()); err != nil {
 			return s, err
 		}
 		rs, err := revocation.NewRedis(s.client, revocation.RedisConfig{

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -16,11 +17,16 @@ import (
 // its subscription is up, and the function that closes it and its client.
 // Credentials come from REDIS_USERNAME and REDIS_PASSWORD.
 func newRedisStore(ctx context.Context, addrs string, log *slog.Logger) (revocation.Store, func(), error) {
-	list := serviceflags.SplitList(addrs)
+	var list []string
+	for a := range strings.SplitSeq(addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, a)
+		}
+	}
 	if len(list) == 0 {
 		return nil, nil, errors.New("webapp: -redis-addr is empty")
 	}
-	client, err := serviceflags.NewRedisClient(serviceflags.RedisOptions{Addrs: list})
+	client, err := redisclient.New(redisclient.Options{Addrs: list})
 	if err != nil {
 		return nil, nil, err
 	}

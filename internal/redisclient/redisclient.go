@@ -1,4 +1,7 @@
-package serviceflags
+// Package redisclient builds the go-redis client of this module's
+// commands and services from their flags, in one place: addresses,
+// Sentinel master, TLS, credentials from the environment.
+package redisclient
 
 import (
 	"crypto/tls"
@@ -10,8 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisOptions are a command's Redis connection settings.
-type RedisOptions struct {
+// Options are a command's Redis connection settings.
+type Options struct {
 	Addrs  []string // one: standalone; several: Cluster seeds, or Sentinels with Master
 	Master string   // Sentinel master name
 	TLS    bool     // connect with TLS, verified by the system's roots
@@ -20,11 +23,11 @@ type RedisOptions struct {
 	Timeout time.Duration
 }
 
-// NewRedisClient returns the client o describes. Credentials come from
+// New returns the client o describes. Credentials come from
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
 // flags (which other users of the machine can read). Calls honour their
 // context's deadline (ContextTimeoutEnabled).
-func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
+func New(o Options) (redis.UniversalClient, error) {
 	ro := &redis.UniversalOptions{
 		Addrs:                 o.Addrs,
 		MasterName:            o.Master,
