@@ -27,19 +27,9 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/fixture"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/heap"
+	"github.com/cognitoguard/cognitoguard/benchmarks/internal/results"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
-
-// Result is the output.
-type Result struct {
-	CacheEntryBytes    float64 `json:"cacheEntryBytes"`
-	CacheEntries       int     `json:"cacheEntries"`
-	TokenBytes         int     `json:"tokenBytes"`
-	MemoryRecordBytes  float64 `json:"memoryRecordBytes"`
-	MemoryRecords      int     `json:"memoryRecords"`
-	GoVersion          string  `json:"goVersion"`
-	MeasuredWithMethod string  `json:"method"`
-}
 
 func main() {
 	dir := flag.String("testdata", "testdata", "fixture directory")
@@ -50,7 +40,7 @@ func main() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	r := Result{TokenBytes: f.Meta.TokenBytes, CacheEntries: len(f.Tokens), MemoryRecords: *users, GoVersion: runtime.Version(),
+	r := results.Memory{TokenBytes: f.Meta.TokenBytes, CacheEntries: len(f.Tokens), MemoryRecords: *users, GoVersion: runtime.Version(),
 		MeasuredWithMethod: "runtime.MemStats.HeapAlloc after two runtime.GC(), before and after filling, divided by the entries"}
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(f.JWKS) }))

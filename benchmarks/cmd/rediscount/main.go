@@ -32,27 +32,10 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/fixture"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/heap"
+	"github.com/cognitoguard/cognitoguard/benchmarks/internal/results"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
-
-// Result is the output.
-type Result struct {
-	RedisVersion     string            `json:"redisVersion"`
-	Users            int               `json:"users"`
-	WarmupRequests   int               `json:"warmupRequests"`
-	Requests         int               `json:"requests"`
-	Concurrency      int               `json:"concurrency"`
-	WindowMillis     float64           `json:"windowMillis"`
-	CommandsDelta    map[string]int64  `json:"commandsDelta"`    // every command whose calls changed, the INFO snapshot excluded
-	RequestCommands  int64             `json:"requestCommands"`  // CommandsDelta without the subscriber's ping
-	BackgroundPings  int64             `json:"backgroundPings"`  // the subscriber's freshness pings in the window
-	BackgroundChecks int64             `json:"backgroundChecks"` // the store's health check in the window (INFO memory, the marker script)
-	StoreDelta       map[string]uint64 `json:"storeStatsDelta"`  // revocation.RedisStats counters over the window
-	ViewEntryBytes   float64           `json:"viewEntryBytes"`   // live heap per local-view entry
-	ViewEntries      int               `json:"viewEntries"`      // users added to measure it
-	ViewEntryLookups uint64            `json:"viewEntryLookups"` // Redis lookups those users cost (one each)
-}
 
 func main() {
 	dir := flag.String("testdata", "testdata", "fixture directory")
@@ -75,7 +58,7 @@ func main() {
 	}
 }
 
-func run(dir string, requests, conc, viewUsers int, server string) (*Result, error) {
+func run(dir string, requests, conc, viewUsers int, server string) (*results.Redis, error) {
 	ctx := context.Background()
 	f, _, err := fixture.Get(dir)
 	if err != nil {
@@ -133,7 +116,7 @@ func run(dir string, requests, conc, viewUsers int, server string) (*Result, err
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	r := Result{Users: fixture.Users, WarmupRequests: fixture.Users, Requests: requests, Concurrency: conc}
+	r := results.Redis{Users: fixture.Users, WarmupRequests: fixture.Users, Requests: requests, Concurrency: conc}
 	if r.RedisVersion, err = redisVersion(ctx, admin); err != nil {
 		return nil, err
 	}

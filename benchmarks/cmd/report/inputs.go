@@ -199,31 +199,6 @@ type nodeResult struct {
 	OpsPerSec    float64   `json:"opsPerSec"`
 }
 
-type redisResult struct {
-	RedisVersion     string            `json:"redisVersion"`
-	Users            int               `json:"users"`
-	WarmupRequests   int               `json:"warmupRequests"`
-	Requests         int               `json:"requests"`
-	Concurrency      int               `json:"concurrency"`
-	WindowMillis     float64           `json:"windowMillis"`
-	CommandsDelta    map[string]int64  `json:"commandsDelta"`
-	RequestCommands  int64             `json:"requestCommands"`
-	BackgroundPings  int64             `json:"backgroundPings"`
-	StoreDelta       map[string]uint64 `json:"storeStatsDelta"`
-	ViewEntryBytes   float64           `json:"viewEntryBytes"`
-	ViewEntries      int               `json:"viewEntries"`
-	ViewEntryLookups uint64            `json:"viewEntryLookups"`
-}
-
-type memResult struct {
-	CacheEntryBytes   float64 `json:"cacheEntryBytes"`
-	CacheEntries      int     `json:"cacheEntries"`
-	TokenBytes        int     `json:"tokenBytes"`
-	MemoryRecordBytes float64 `json:"memoryRecordBytes"`
-	MemoryRecords     int     `json:"memoryRecords"`
-	Method            string  `json:"method"`
-}
-
 type fixtureMeta struct {
 	TokenBytes int `json:"tokenBytes"`
 	Signed     int `json:"signingInputBytes"`

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/benchmarks/internal/results"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/scale"
 )
 
@@ -232,10 +233,10 @@ func (rp *report) wrk() {
 
 // redis writes the Redis commands of the hot path (cmd/rediscount) and
 // returns them for the memory section.
-func (rp *report) redis() redisResult {
+func (rp *report) redis() results.Redis {
 	rp.p("## Redis round trips on the hot path")
 	rp.p("")
-	var rr redisResult
+	var rr results.Redis
 	if err := readJSON(rp.path("redis.json"), &rr); err != nil {
 		rp.p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(rp.path("redis.skipped"))), err.Error()))
 	} else {
@@ -265,10 +266,10 @@ func (rp *report) redis() redisResult {
 }
 
 // memory writes the bytes per entry of the caches and stores.
-func (rp *report) memory(rr redisResult) {
+func (rp *report) memory(rr results.Redis) {
 	rp.p("## Memory")
 	rp.p("")
-	var mr memResult
+	var mr results.Memory
 	merr := readJSON(rp.path("memsize.json"), &mr)
 	rp.p("| structure | bytes per entry | measured on |")
 	rp.p("|---|---:|---|")
@@ -280,7 +281,7 @@ func (rp *report) memory(rr redisResult) {
 		rp.p("| `revocation.Redis` local-view entry (a seen user, no sign-out) | %.0f | %d first-seen users asked of the store by `cmd/rediscount` |", rr.ViewEntryBytes, rr.ViewEntries)
 	}
 	rp.p("")
-	method := mr.Method
+	method := mr.MeasuredWithMethod
 	if method == "" {
 		method = "runtime.MemStats.HeapAlloc after two runtime.GC(), before and after filling, divided by the entries"
 	}
