@@ -37,10 +37,10 @@ end
 return {gen, tostring(f), created}
 `)
 
-// checkMarkers checks every master's marker, as probed. A marker absent or of another
-// generation than last seen means that master lost its data: the store
-// fails closed, restores and, when it cannot prove the restore complete,
-// records the floor (see [Redis.lost]).
+// checkMarkers checks every master's marker, as probed. A marker absent
+// or of another generation than last seen means that master lost its
+// data: the store fails closed, restores and, when it cannot prove the
+// restore complete, records the floor (see [Redis.lost]).
 func (r *Redis) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
 	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
 		return err

@@ -439,19 +439,18 @@ func (s *subscription) confirmed(channel string) {
 		r.view.reset()
 		r.journal.gap(r.now().UnixMilli())
 	}
-	if subscribed {
-		r.recheck() // eviction policy and markers, before trusting again
+	if !subscribed {
+		return
 	}
-	if subscribed {
-		again := false
-		for _, i := range s.idx {
-			again = r.everSubscribed[i].Swap(true) || again
-		}
-		if again {
-			r.rebuilds.Add(1)
-		}
+	r.recheck() // eviction policy and markers, before trusting again
+	again := false
+	for _, i := range s.idx {
+		again = r.everSubscribed[i].Swap(true) || again
 	}
-	if subscribed && r.trust.subscribed(now, s.idx...) {
+	if again {
+		r.rebuilds.Add(1)
+	}
+	if r.trust.subscribed(now, s.idx...) {
 		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs; view trusted",
 			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
 	}

@@ -38,7 +38,8 @@ import (
 //
 // in the same slot, so that one SSUBSCRIBE asks for both (a Cluster
 // refuses one command across slots; a connection per master carries all
-// the channels of its slots, one command each). Messages go out with SPUBLISH when sharded, PUBLISH otherwise.
+// the channels of its slots, one command each). Messages go out with
+// SPUBLISH when sharded, PUBLISH otherwise.
 //
 // Markers. Each master holds a hash Prefix + "2:marker{" + tag + "}" (a
 // tag in one of its slots): field "g" a random generation, created when
