@@ -262,7 +262,7 @@ func (g *dialGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 // out before its own subscription is up (a command-line tool, a service
 // just started) waits for it: the acknowledgements come back on that
 // subscription and would otherwise be lost, failing a sign-out that every
-// instance applied (on 986bde0 it published at once and reported
+// instance applied (on c3ad881 it published at once and reported
 // "applied by 0 of 1 instances"). A subscription that never comes within
 // Timeout makes the sign-out unconfirmed, published all the same.
 func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {

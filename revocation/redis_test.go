@@ -390,7 +390,7 @@ func TestRedisConfigErrors(t *testing.T) {
 		t.Error("WaitInstances with a ReadOnly Cluster client: no error")
 	}
 	// A Ring hides shards from the health check and the subscriptions
-	// (on 986bde0 its Subscribe panicked in the store's goroutine,
+	// (on c3ad881 its Subscribe panicked in the store's goroutine,
 	// crashing the process): refused, naming what to use.
 	mr2 := miniredis.RunT(t)
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr(), "b": mr2.Addr()},
