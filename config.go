@@ -105,7 +105,10 @@ type Config struct {
 	RequiredScopes []string
 
 	// RequiredGroups: the user must be in at least one of them
-	// (cognito:groups). Failure: [ErrInsufficientScope].
+	// (cognito:groups). Failure: [ErrInsufficientScope]. Group names are
+	// pool-agnostic: with several pools, a member of a group of that name
+	// in any of them passes. Where a group MUST belong to one pool, check
+	// [Claims.UserPoolID] too (in Check).
 	RequiredGroups []string
 
 	// Check, if set, runs after every other check except revocation, on

@@ -51,7 +51,10 @@ func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 // RequireGroups returns middleware that lets a request through only when
 // the user is in at least one of groups (cognito:groups); otherwise it
 // answers 403 with error="insufficient_scope". The error matches
-// [cognitoguard.ErrInsufficientScope].
+// [cognitoguard.ErrInsufficientScope]. Group names are pool-agnostic:
+// behind a Verifier of several pools, a member of a group of that name in
+// any of them passes; where the group MUST be one pool's, check
+// [cognitoguard.Claims.UserPoolID] too.
 //
 // Like [RequireScopes], it MUST run behind [New], answers 401 when no
 // claims are in the context, and panics if groups is empty or holds an

@@ -56,27 +56,37 @@ type AdminConfig struct {
 // NewAdminHandler returns the handler of an administrator's "sign this
 // user out" route, such as "POST /admin/users/{username}/signout". It
 // MUST be mounted behind [middleware.New], which verifies the caller's
-// token (revocation included); it then checks the caller's groups and
-// signs the user of the path out with [Helper.AdminSignOut]:
+// token (revocation included); it then checks the caller's pool and
+// groups and signs the user of the path out with [Helper.AdminSignOut]:
 //
 //	request / outcome                          status  notes
 //	method other than POST                     405     Allow: POST; nothing done
 //	no verified caller (no middleware.New)     401     fails closed; logged at Error
+//	caller of a pool other than the Helper's   403     error="insufficient_scope"; nothing done
 //	caller not in a group of Groups            403     error="insufficient_scope"; nothing done
 //	no such user                               404     nothing done
 //	sign-out not recorded or not confirmed     503     Retry-After; nothing lost: retry
 //	Cognito failed                             502     recorded if the user was resolved; retry
 //	signed out                                 204
 //
+// The caller MUST be a user of the pool the Helper administers
+// ([Helper.UserPoolID], compared with the verified
+// [cognitoguard.Claims.UserPoolID]): group names are pool-agnostic, so
+// with a Verifier of several pools an "admin" of one pool would otherwise
+// sign out the users of another with the service's IAM rights.
+//
 // A retry is always safe (see [Helper]). Bodies are short fixed JSON
 // texts; no response contains a token or an error's text. Every response
 // has Cache-Control: no-store.
 //
-// NewAdminHandler panics if s is nil or a group name is empty. The handler
-// is safe for concurrent use.
+// NewAdminHandler panics if s is nil or has no [Helper.UserPoolID], or a
+// group name is empty. The handler is safe for concurrent use.
 func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
 	if s == nil {
 		panic("signout: NewAdminHandler: nil Helper")
+	}
+	if s.UserPoolID() == "" {
+		panic("signout: NewAdminHandler: the Helper has no UserPoolID")
 	}
 	h := &adminHandler{
 		s:          s,
@@ -125,10 +135,10 @@ func (h *adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, &cognitoguard.Error{Kind: cognitoguard.ErrNoToken, Reason: "no claims in the request context"})
 		return
 	}
-	if !slices.ContainsFunc(h.groups, caller.InGroup) {
-		h.log.LogAttrs(ctx, slog.LevelWarn, "signout: admin sign-out refused: caller not in an admin group",
-			slog.String("caller_sub", caller.Subject))
-		h.reject(w, r, &cognitoguard.Error{Kind: cognitoguard.ErrInsufficientScope, Reason: "not in an admin group"})
+	if reason := h.refusal(caller); reason != "" {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "signout: admin sign-out refused: "+reason,
+			slog.String("caller_pool", caller.UserPoolID), slog.String("caller_sub", caller.Subject))
+		h.reject(w, r, &cognitoguard.Error{Kind: cognitoguard.ErrInsufficientScope, Reason: reason})
 		return
 	}
 	username := r.PathValue(h.pathValue)
@@ -168,6 +178,20 @@ func (h *adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again")
 		})
 	}
+}
+
+// refusal says why caller may not sign users out, or returns "". The
+// caller must be a user of the pool the Helper administers: with a
+// Verifier of several pools, a group of one pool (anyone who administers
+// that pool can put users in it) grants nothing in another.
+func (h *adminHandler) refusal(caller *cognitoguard.Claims) string {
+	switch {
+	case caller.UserPoolID != h.s.UserPoolID():
+		return "caller of another user pool"
+	case !slices.ContainsFunc(h.groups, caller.InGroup):
+		return "caller not in an admin group"
+	}
+	return ""
 }
 
 // reject answers a caller refused before anything is done, as the

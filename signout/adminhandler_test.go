@@ -188,6 +188,13 @@ func TestNewAdminHandlerPanics(t *testing.T) {
 	for name, f := range map[string]func(){
 		"nil helper":  func() { signout.NewAdminHandler(nil, signout.AdminConfig{}) },
 		"empty group": func() { signout.NewAdminHandler(e.so, signout.AdminConfig{Groups: []string{"admin", ""}}) },
+		"helper without a pool": func() {
+			so, err := signout.New(e.client, nil, e.store, signout.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			signout.NewAdminHandler(so, signout.AdminConfig{})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -197,5 +204,62 @@ func TestNewAdminHandlerPanics(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+func TestAdminHandlerCallerOfAnotherPool(t *testing.T) {
+	// A Verifier of two pools lets both pools' users through the
+	// middleware; an "admin" of pool B must not sign out a user of pool A,
+	// which the Helper administers with the service's IAM rights.
+	clock := newClock()
+	a := cognitotest.NewPool(cognitotest.Config{Now: clock.Now, PoolID: "eu-west-1_PoolA"})
+	t.Cleanup(a.Close)
+	b := cognitotest.NewPool(cognitotest.Config{Now: clock.Now, PoolID: "eu-west-1_PoolB"})
+	t.Cleanup(b.Close)
+	store := revocation.NewMemory(revocation.MemoryConfig{Now: clock.Now})
+	var pools []cognitoguard.Pool
+	for _, p := range []*cognitotest.Pool{a, b} {
+		pools = append(pools, cognitoguard.Pool{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, ClientIDs: []string{p.ClientID()}})
+	}
+	v, err := cognitoguard.New(pools, cognitoguard.Config{Revocation: store, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	so, err := signout.New(newClient(a), v, store, signout.Config{UserPoolID: a.PoolID(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := a.AddUser(cognitotest.User{Username: "bob"})
+	a.AddUser(cognitotest.User{Username: "root", Groups: []string{"admin"}})
+	b.AddUser(cognitotest.User{Username: "root", Groups: []string{"admin"}})
+	var handled error
+	h := middleware.New(v, middleware.Config{})(signout.NewAdminHandler(so, signout.AdminConfig{
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			handled = err
+			middleware.WriteError(w, r, err, "")
+		},
+	}))
+	mux := http.NewServeMux()
+	mux.Handle("POST /admin/users/{username}/signout", h)
+	post := func(caller *cognitotest.Pool) *httptest.ResponseRecorder {
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/admin/users/bob/signout", nil)
+		r.Header.Set("Authorization", "Bearer "+caller.AccessToken("root"))
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		return rec
+	}
+	clock.Advance(time.Second)
+	if rec := post(b); rec.Code != http.StatusForbidden || !errors.Is(handled, cognitoguard.ErrInsufficientScope) {
+		t.Fatalf("admin of pool B: status %d, error %v; want 403 and ErrInsufficientScope", rec.Code, handled)
+	}
+	if n := a.Calls("AdminUserGlobalSignOut"); n != 0 {
+		t.Errorf("AdminUserGlobalSignOut called %d times for a caller of another pool", n)
+	}
+	if _, ok, _ := store.SignedOutAt(t.Context(), a.PoolID(), bob.Sub); ok {
+		t.Error("bob's sign-out was recorded for a caller of another pool")
+	}
+	if rec := post(a); rec.Code != http.StatusNoContent {
+		t.Fatalf("admin of pool A: status %d, want 204", rec.Code)
 	}
 }
