@@ -10,15 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/keyfetch"
 )
 
 // keyCache fetches ALB public keys by (region, kid) and remembers them, and
@@ -62,15 +61,13 @@ func newKeyCache(cfg Config, now func() time.Time) (*keyCache, error) {
 		k.base = DefaultKeyURL
 	}
 	k.base = strings.TrimSuffix(k.base, "/")
-	if err := checkKeyURL(strings.ReplaceAll(k.base, "{region}", "us-east-1")); err != nil {
-		return nil, err
+	if _, err := keyfetch.CheckURL(strings.ReplaceAll(k.base, "{region}", "us-east-1")); err != nil {
+		return nil, fmt.Errorf("alb: KeyURL: %w", err)
 	}
 	if k.timeout <= 0 {
 		k.timeout = DefaultFetchTimeout
 	}
-	if k.client == nil {
-		k.client = &http.Client{Timeout: k.timeout}
-	}
+	k.client = keyfetch.Client(k.client, k.timeout)
 	if k.maxKeys <= 0 {
 		k.maxKeys = DefaultMaxKeys
 	}
@@ -89,22 +86,6 @@ func newKeyCache(cfg Config, now func() time.Time) (*keyCache, error) {
 		k.log = slog.New(slog.DiscardHandler)
 	}
 	return k, nil
-}
-
-// checkKeyURL accepts https, or http to a loopback host.
-func checkKeyURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("alb: KeyURL %q is not an absolute URL", s)
-	}
-	if u.Scheme == "https" {
-		return nil
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || ip != nil && ip.IsLoopback()) {
-		return nil
-	}
-	return fmt.Errorf("alb: KeyURL %q must be https (or http to a loopback host)", s)
 }
 
 // get returns the key of kid in region, fetching it when it is neither

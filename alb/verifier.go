@@ -84,7 +84,10 @@ type Config struct {
 	MaxTokenSize int
 
 	// HTTPClient fetches the keys. Default: a client with FetchTimeout as
-	// its Timeout (never http.DefaultClient).
+	// its Timeout (never http.DefaultClient) following at most 3
+	// redirects. Whatever the client, a redirect from https to anything
+	// else is refused (a given client is copied, not modified, and its own
+	// CheckRedirect still applies), as in package jwks.
 	HTTPClient *http.Client
 
 	// FetchTimeout bounds one key fetch, on top of the caller's context.

@@ -9,10 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/keyfetch"
 )
 
 // ErrKeyNotFound reports that a key ID is not in the key set: either a refetch
@@ -155,23 +156,16 @@ type call struct {
 	err  error // cause, without the ErrUnavailable wrapper
 }
 
-// New returns a Set for the key set at rawURL, which must be an absolute http
-// or https URL with a host. It validates cfg but fetches nothing: the first
-// [Set.Key] or [Set.Refresh] does.
-//
-// The URL MUST use https outside tests: whoever can alter the response can
-// make the Set accept keys of their choosing. The caller should call
-// [Set.Close] when done with the Set.
+// New returns a Set for the key set at rawURL, which must be an absolute
+// https URL, or http to a loopback host (localhost, 127.0.0.0/8, ::1: tests
+// and emulators): whoever can alter the response can make the Set accept
+// keys of their choosing. It validates cfg but fetches nothing: the first
+// [Set.Key] or [Set.Refresh] does. The caller should call [Set.Close] when
+// done with the Set.
 func New(rawURL string, cfg Config) (*Set, error) {
-	u, err := url.Parse(rawURL)
+	u, err := keyfetch.CheckURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: invalid URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("jwks: invalid URL %q: scheme must be http or https", rawURL)
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("jwks: invalid URL %q: no host", rawURL)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	if cfg.FetchTimeout < 0 || cfg.Cooldown < 0 || cfg.MaxBodySize < 0 || cfg.MaxKeys < 0 {
 		return nil, errors.New("jwks: invalid config: negative FetchTimeout, Cooldown, MaxBodySize or MaxKeys")
@@ -186,11 +180,7 @@ func New(rawURL string, cfg Config) (*Set, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 	}
-	if s.client == nil {
-		s.client = &http.Client{Timeout: s.timeout, CheckRedirect: noDowngrade}
-	} else {
-		s.client = refuseDowngrades(s.client)
-	}
+	s.client = keyfetch.Client(s.client, s.timeout)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -448,48 +438,4 @@ func (s *Set) Close() error {
 	s.wg.Wait()
 	s.keys.Store(nil)
 	return nil
-}
-
-// noDowngrade is the redirect policy of the default client: keys fetched
-// over https must not be redirected to clear text, where anyone on the
-// path could replace them.
-func noDowngrade(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("jwks: too many redirects")
-	}
-	return downgrade(req, via)
-}
-
-// downgrade refuses a redirect to anything but https once a hop was https.
-func downgrade(req *http.Request, via []*http.Request) error {
-	if req.URL.Scheme == "https" {
-		return nil
-	}
-	for _, v := range via {
-		if v.URL.Scheme == "https" {
-			return errors.New("jwks: redirect from https to " + req.URL.Scheme + " refused")
-		}
-	}
-	return nil
-}
-
-// refuseDowngrades returns a copy of the caller's client (which is left
-// untouched) whose redirect policy refuses https→http before applying the
-// client's own policy, or net/http's default (at most 10 redirects).
-func refuseDowngrades(c *http.Client) *http.Client {
-	cc := *c
-	own := c.CheckRedirect
-	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := downgrade(req, via); err != nil {
-			return err
-		}
-		if own != nil {
-			return own(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("jwks: stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cc
 }
