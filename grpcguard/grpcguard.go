@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -32,7 +33,8 @@ var _ Verifier = (*cognitoguard.Verifier)(nil)
 const DefaultRecheckInterval = 100 * time.Millisecond
 
 // Config holds the optional settings of [New]. Its zero value re-checks
-// streams at most every [DefaultRecheckInterval] and logs nothing.
+// streams at most every [DefaultRecheckInterval] and logs where the
+// Verifier logs.
 type Config struct {
 	// RecheckInterval rate-limits the re-verification of a stream's token:
 	// before a message passes (received or sent), the token is verified
@@ -44,14 +46,18 @@ type Config struct {
 	// takes to learn of it.
 	RecheckInterval time.Duration
 
-	// Now is the clock of the expiry check and the rate limit. Default
-	// time.Now. Keep it the Verifier's clock.
+	// Now is the clock of the expiry check. Default time.Now. Keep it the
+	// Verifier's clock. RecheckInterval is measured on the monotonic
+	// clock instead, so that a wall clock stepped back does not stretch
+	// it.
 	Now func() time.Time
 
 	// Logger receives a Debug record for every rejection (method, class,
 	// kind and reason of the error, never the token) and a Warn record
 	// when verification is unavailable (with the error text, which comes
-	// from the key source or revocation store). Nil discards.
+	// from the key source or revocation store). Nil: the Verifier's
+	// logger when it has a Logger method (as
+	// [cognitoguard.Verifier.Logger]), else nothing is logged.
 	Logger *slog.Logger
 }
 
@@ -83,9 +89,7 @@ func New(v Verifier, cfg Config) *Guard {
 	if g.now == nil {
 		g.now = time.Now
 	}
-	if g.log == nil {
-		g.log = slog.New(slog.DiscardHandler)
-	}
+	g.log = logs.Of(g.log, v)
 	return g
 }
 
@@ -108,7 +112,10 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 // re-verification (revocation included) at most every
 // [Config.RecheckInterval]. Once a check fails, that message and every later
 // one fail with the status of [Status] (the message is neither delivered
-// to the handler nor sent), and the handler's stream context is cancelled.
+// to the handler nor sent), the handler's stream context is cancelled, and
+// the call ends with that status whatever the handler returns (nil, its
+// context's Canceled or its own error), so that the client signs in again
+// rather than retrying.
 func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
 	tok, c, err := g.verify(ctx)
@@ -117,11 +124,14 @@ func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 	}
 	ws := newStream(g, ss, info.FullMethod, tok, c)
 	defer ws.cancel(nil)
-	if err := handler(srv, ws); err != nil {
-		return err
+	err = handler(srv, ws)
+	if failed := ws.failed(); failed != nil {
+		// A failed check's status wins over whatever the handler made of
+		// it (nil, its context's Canceled, its own error): the client
+		// must learn it has to sign in again, not retry.
+		return failed
 	}
-	// A handler that ignored a failed check must not end the call with OK.
-	return ws.failed()
+	return err
 }
 
 // verify reads and verifies the token of ctx's incoming metadata.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc"
@@ -174,14 +175,14 @@ func (v *countingVerifier) Verify(context.Context, string) (*cognitoguard.Claims
 }
 
 // TestStreamRecheckInterval: a stream re-verifies its token at most once
-// per RecheckInterval (a received message and the answer sent at the same
-// instant share one check), and on every message when it is negative.
+// per RecheckInterval of the monotonic clock (a received message and the
+// answer sent at the same instant share one check), and on every message
+// when it is negative.
 func TestStreamRecheckInterval(t *testing.T) {
-	clk := newClock()
 	for _, tc := range []struct {
 		name     string
 		interval time.Duration
-		advance  time.Duration // clock step before each round trip
+		advance  time.Duration // time passing before each round trip
 		want     int           // Verify calls, the one opening the stream included
 	}{
 		{"within the interval", time.Minute, time.Second, 1},
@@ -189,25 +190,31 @@ func TestStreamRecheckInterval(t *testing.T) {
 		{"negative: every message", -1, 0, 1 + 6*2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := &countingVerifier{calls: make(chan struct{}, 100), expiry: clk.Now().Add(24 * time.Hour)}
-			client, _ := startServer(t, grpcguard.New(v, grpcguard.Config{Now: clk.Now, RecheckInterval: tc.interval}))
-			st, err := client.FullDuplexCall(withToken(t.Context(), "a.b.c"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// A first round trip: the server has verified the token
-			// before the clock moves.
-			roundTrip(t, st, "s")
-			for range 5 {
-				clk.Advance(tc.advance)
-				roundTrip(t, st, "s")
-			}
-			if err := st.CloseSend(); err != nil {
-				t.Fatal(err)
-			}
-			if got := len(v.calls); got != tc.want {
-				t.Fatalf("Verify called %d times, want %d", got, tc.want)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				v := &countingVerifier{calls: make(chan struct{}, 100), expiry: time.Now().Add(24 * time.Hour)}
+				g := grpcguard.New(v, grpcguard.Config{RecheckInterval: tc.interval})
+				err := openStream(t, g, func(_ any, ss grpc.ServerStream) error {
+					for i := range 6 {
+						if i > 0 {
+							time.Sleep(tc.advance)
+						}
+						var m struct{}
+						if err := ss.RecvMsg(&m); err != nil {
+							return err
+						}
+						if err := ss.SendMsg(&m); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(v.calls); got != tc.want {
+					t.Fatalf("Verify called %d times, want %d", got, tc.want)
+				}
+			})
 		})
 	}
 }

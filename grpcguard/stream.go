@@ -23,7 +23,8 @@ type stream struct {
 	expiry time.Time
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	last   atomic.Int64 // g.now() of the last successful check, Unix ns
+	opened time.Time    // monotonic reading of the stream's opening
+	last   atomic.Int64 // time since opened of the last successful check, ns
 
 	// err holds the status error of the first failed check, then returned
 	// for ever.
@@ -34,9 +35,8 @@ func newStream(g *Guard, ss grpc.ServerStream, method, token string, c *cognitog
 	ctx, cancel := context.WithCancelCause(cognitoguard.NewContext(ss.Context(), c))
 	s := &stream{
 		ServerStream: ss, g: g, method: method, token: token, expiry: c.Expiry,
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, opened: time.Now(),
 	}
-	s.last.Store(g.now().UnixNano())
 	return s
 }
 
@@ -82,9 +82,12 @@ func (s *stream) check() error {
 	if err := s.failed(); err != nil {
 		return err
 	}
-	now := s.g.now()
-	due := s.g.interval < 0 || now.UnixNano()-s.last.Load() >= int64(s.g.interval)
-	if !due && now.Before(s.expiry) {
+	// The rate limit runs on the monotonic clock (time.Since), never on
+	// Now: a wall clock stepped back must not make the last check look
+	// recent.
+	since := int64(time.Since(s.opened))
+	due := s.g.interval < 0 || since-s.last.Load() >= int64(s.g.interval)
+	if !due && s.g.now().Before(s.expiry) {
 		return nil
 	}
 	c, err := s.g.v.Verify(s.ServerStream.Context(), s.token)
@@ -94,7 +97,7 @@ func (s *stream) check() error {
 	if err != nil {
 		return s.fail(err)
 	}
-	s.last.Store(now.UnixNano())
+	s.last.Store(since)
 	return nil
 }
 
