@@ -148,8 +148,8 @@
 //     [ErrUnconfirmed], unless [RedisConfig.AllowEviction]. An unreadable
 //     policy is trusted and reported in [RedisStats.EvictionPolicy].
 //   - A marker absent or of a new generation means the master lost its
-//     data. The store fails closed, drops its view, re-writes the sign-outs it received
-//     within the TTL (its journal, bounded by MaxEntries) and, unless that
+//     data. The store fails closed, drops its view, re-writes and publishes the sign-outs
+//     it received within the TTL (its journal, bounded by MaxEntries) and, unless that
 //     journal provably holds every live sign-out, records a floor on every
 //     master: every token authenticated at or before the loss is rejected,
 //     by every instance, including those started later

@@ -340,3 +340,74 @@ func TestClusterHealthCheckReusesMasters(t *testing.T) {
 		t.Error("store not trusted")
 	}
 }
+
+// healthGate is a go-redis hook failing the health check's round trip
+// (INFO memory and the marker script) while closed, so that a test decides
+// when an instance next reads its markers.
+type healthGate struct{ closed atomic.Bool }
+
+func (g *healthGate) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (g *healthGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (g *healthGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if g.closed.Load() && len(cmds) > 0 && cmds[0].Name() == "info" {
+			return errors.New("health gate closed")
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisServerDataLossHealedForLateInstance: an instance started
+// between a FLUSHALL and the others' next check finds no loss (it creates
+// the first marker it sees) and caches "no record" for a signed-out user.
+// Once the others detect the loss and restore Redis from a complete
+// journal (no floor), that instance MUST reject the user's token again:
+// no instance keeps an answer read from the emptied Redis once the loss is
+// healed (issue 19 item 3).
+func TestRedisServerDataLossHealedForLateInstance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits one TTL")
+	}
+	revocation.SetHealthEveryForTest(t, 100*time.Millisecond)
+	addr, _ := redistest.Server(t)
+	newClient := func(hooks ...redis.Hook) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		for _, h := range hooks {
+			c.AddHook(h)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	const ttl = 5 * time.Second
+	cfg := revocation.RedisConfig{Prefix: uniquePrefix(), TTL: ttl, Staleness: 200 * time.Millisecond}
+	gate := new(healthGate)
+	a := newRedisStore(t, newClient(gate), cfg)
+	ctx := t.Context()
+	time.Sleep(ttl + 200*time.Millisecond) // subscribed for a whole TTL: a's journal is complete
+	before := time.Now().Add(-time.Second)
+	if err := a.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "a received the sign-out", func() bool { return a.Stats().Messages >= 1 })
+
+	gate.closed.Store(true) // a does not check again until the late instance has read Redis
+	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	late := newRedisStore(t, newClient(), cfg)
+	if r, err := late.Revoked(ctx, claims(testPool, "alice", before, "")); r || err != nil {
+		t.Fatalf("late instance before the loss is healed: Revoked = %v, %v; want false (read from the emptied Redis)", r, err)
+	}
+	gate.closed.Store(false)
+	eventually(t, 5*time.Second, "a detects the loss and restores", func() bool {
+		st := a.Stats()
+		return st.DataLosses == 1 && st.Restored >= 1 && st.Trusted
+	})
+	if st := a.Stats(); !st.Floor.IsZero() {
+		t.Fatalf("floor %v recorded although a's journal was complete", st.Floor)
+	}
+	eventually(t, 2*time.Second, "the late instance honours the restored sign-out", func() bool {
+		r, err := late.Revoked(ctx, claims(testPool, "alice", before, ""))
+		return r && err == nil
+	})
+}

@@ -182,12 +182,22 @@ func (r *Redis) restore(complete bool, lossAt int64) {
 	}
 }
 
-// rewrite writes a journal entry again. It is not published: every view
-// was reset at the loss and reloads from Redis.
+// rewrite writes a journal entry again and publishes the stored time, as
+// a sign-out is: an instance that started after the loss, found no loss
+// itself (it created the first marker it saw) and cached "no record" from
+// the emptied Redis learns of it now. A publish failure is a failed
+// rewrite (the floor then covers it).
 func (r *Redis) rewrite(j journalEntry) error {
-	key, _ := r.wire.key(j.k.pool, j.k.sub)
-	_, _, err := r.store(r.ctx, key, j.jti, j.t)
-	return err
+	key, ch := r.wire.key(j.k.pool, j.k.sub)
+	res, _, err := r.store(r.ctx, key, j.jti, j.t)
+	if err != nil {
+		return err
+	}
+	r.trips.Add(1)
+	return r.call(r.ctx, func(ctx context.Context) error {
+		_, err := r.publish(ctx, r.wire.channel(ch), encodeSignOut(j.k, j.jti, res, "", ""))
+		return err
+	})
 }
 
 // journal is a bounded record of the sign-out messages received, kept
