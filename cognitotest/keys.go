@@ -176,6 +176,9 @@ func (p *Pool) serveOpenIDConfiguration(w http.ResponseWriter, r *http.Request) 
 }
 
 func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.refuseForeign(w, r) {
+		return
+	}
 	switch r.URL.Path {
 	case p.jwksPath:
 		p.serveJWKS(w, r)

@@ -93,6 +93,17 @@ type Config struct {
 	// issuer and URL), instead of a new listener on 127.0.0.1 and a free
 	// port. The Pool closes it with [Pool.Close].
 	Listener net.Listener
+
+	// LoopbackOnly makes the pool refuse (403) every request whose Host
+	// is not a loopback name (localhost, a name under .localhost, or a
+	// loopback IP address) or whose Origin header, when present, is not
+	// such a name's (the opaque origin "null" included). A pool that
+	// outlives a test, such as cmd/cognitotest's, SHOULD set it: the pool
+	// authenticates no one, and a web page of another site could
+	// otherwise reach it through DNS rebinding or a cross-site form. A
+	// single-page app under test served from localhost is still answered.
+	// If false (the default), any Host and Origin are answered.
+	LoopbackOnly bool
 }
 
 // Pool is a fake Amazon Cognito user pool served by an [httptest.Server] on
@@ -114,6 +125,7 @@ type Pool struct {
 	signInAttrs    []signInAttr
 	usernameAttrs  bool
 	foldCase       bool
+	loopbackOnly   bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -183,6 +195,7 @@ func NewPool(cfg Config) *Pool {
 	p.defaultClient = p.clients[0].ID
 	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
 	p.foldCase = cfg.CaseInsensitive
+	p.loopbackOnly = cfg.LoopbackOnly
 	if p.now == nil {
 		p.now = time.Now
 	}

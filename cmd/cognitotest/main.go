@@ -20,7 +20,12 @@
 // USER_PASSWORD_AUTH), for example with the AWS CLI's --endpoint-url.
 //
 // The pool checks no credentials and accepts any signature of its API
-// calls: -addr must be a loopback address. The keys are new on every run,
+// calls: -addr must be a loopback address, and it answers only requests
+// addressed to a loopback name (localhost, *.localhost, 127.0.0.0/8,
+// [::1]) and, when they carry an Origin, sent by a page of such a name
+// (cognitotest.Config.LoopbackOnly), so that a web page of another site
+// cannot reach it through DNS rebinding or a cross-site form; a
+// single-page app under test on localhost can. The keys are new on every run,
 // so tokens of an earlier run do not verify.
 package main
 
@@ -134,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	pool := cognitotest.NewPool(cognitotest.Config{
 		Listener:       l,
+		LoopbackOnly:   true,
 		PoolID:         o.poolID,
 		ClientIDs:      []string{o.clientID},
 		AccessTokenTTL: o.ttl,

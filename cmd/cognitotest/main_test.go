@@ -7,6 +7,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -199,3 +200,63 @@ func waitFor(t *testing.T, out *syncbuf.Buffer, errc <-chan error, marker string
 
 // checkGoroutines fails the test if goroutines it started outlive it.
 func checkGoroutines(t *testing.T) { leaktest.Check(t) }
+
+// TestLoopbackHostsOnly: the pool answers only requests addressed to a
+// loopback name and, when they carry an Origin, sent by a loopback page,
+// so that a web page of another site cannot reach it through DNS
+// rebinding or a cross-site form, while a single-page app under test on
+// localhost still can.
+func TestLoopbackHostsOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncbuf.Buffer{}
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"-addr", "127.0.0.1:0"}, out, io.Discard) }()
+	got := waitFor(t, out, errc, "Users:")
+	m := regexp.MustCompile(`(?m)^jwks +(http://(127\.0\.0\.1:\d+)\S*)$`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no jwks line in:\n%s", got)
+	}
+	jwks, port := m[1], strings.Split(m[2], ":")[1]
+	for _, tc := range []struct {
+		name, host, origin string
+		want               int
+	}{
+		{"loopback IP", "", "", http.StatusOK},
+		{"localhost", "localhost:" + port, "", http.StatusOK},
+		{"sub.localhost", "auth.localhost:" + port, "", http.StatusOK},
+		{"other loopback IP", "127.0.0.2:" + port, "", http.StatusOK},
+		{"IPv6 loopback", "[::1]:" + port, "", http.StatusOK},
+		{"SPA on localhost", "", "http://localhost:3000", http.StatusOK},
+		{"SPA on 127.0.0.1", "", "http://127.0.0.1:5173", http.StatusOK},
+		{"rebound name", "evil.example:" + port, "", http.StatusForbidden},
+		{"rebound name without port", "evil.example", "", http.StatusForbidden},
+		{"localhost look-alike", "localhost.evil.example:" + port, "", http.StatusForbidden},
+		{"public IP", "203.0.113.7:" + port, "", http.StatusForbidden},
+		{"foreign origin", "", "https://evil.example", http.StatusForbidden},
+		{"opaque origin", "", "null", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, jwks, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tc.want {
+				t.Errorf("Host %q Origin %q: %s, want %d", tc.host, tc.origin, res.Status, tc.want)
+			}
+		})
+	}
+	cancel()
+	<-errc
+}
