@@ -69,6 +69,21 @@
 // [PoolRegion] and [DefaultIssuers] are the one place that derives a
 // region and issuers from a pool ID.
 //
+// # Partitions
+//
+// The hosts above end in the DNS suffix of the pool's AWS partition:
+// amazonaws.com (commercial and GovCloud), amazonaws.com.cn (China),
+// amazonaws.eu (European Sovereign Cloud, pool IDs such as
+// "eusc-de-east-1_AbC"), and those of the ISO partitions.
+// [RegionPartition] reads a table generated from the partition data of the
+// AWS SDK for Go v2 (region patterns and DNS suffixes); a test keeps it
+// equal to the SDK version in go.mod. The European Sovereign Cloud's
+// Cognito hosts (https://cognito-idp.eusc-de-east-1.amazonaws.eu/{pool}
+// and its issuer-cognito-idp twin) are derived from that data and are
+// unverified: no token from a live pool there has been checked. The same
+// holds for the updated format outside the commercial partition. Where a
+// pool's tokens name another issuer, list it in [Pool.Issuers].
+//
 // # Time
 //
 // NumericDates must be whole, non-negative seconds (Cognito writes no

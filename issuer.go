@@ -9,64 +9,79 @@ import (
 )
 
 // ErrPoolID reports a user pool ID that is not of the form region_id, such
-// as "eu-west-1_AbCdEf123".
+// as "eu-west-1_AbCdEf123", with a region of a known AWS partition.
 var ErrPoolID = errors.New("cognitoguard: user pool ID is not of the form region_id")
 
 var (
-	poolIDRe = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
-	regionRe = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-\d+$`)
+	// poolIDRe splits a pool ID; RegionPartition checks the region.
+	poolIDRe = regexp.MustCompile(`^([a-z0-9-]+)_[0-9A-Za-z]+$`)
 	// loosePoolIDRe accepts emulator pool IDs such as local_AbC123, allowed
 	// when the issuers are explicit.
 	loosePoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9A-Za-z]+$`)
 )
 
 // PoolRegion returns the home region of a Cognito user pool ID:
-// "eu-west-1" for "eu-west-1_AbCdEf123". It is the one place that parses
-// pool IDs; the error matches [ErrPoolID].
+// "eu-west-1" for "eu-west-1_AbCdEf123", "eusc-de-east-1" for
+// "eusc-de-east-1_AbC". The region must be of a partition
+// [RegionPartition] knows. It is the one place that parses pool IDs; the
+// error matches [ErrPoolID].
 func PoolRegion(userPoolID string) (string, error) {
 	m := poolIDRe.FindStringSubmatch(userPoolID)
 	if m == nil {
 		return "", fmt.Errorf("%w: %q", ErrPoolID, userPoolID)
+	}
+	if _, err := RegionPartition(m[1]); err != nil {
+		return "", fmt.Errorf("%w: %q: %w", ErrPoolID, userPoolID, err)
 	}
 	return m[1], nil
 }
 
 // DefaultIssuers returns the issuers Amazon Cognito uses for a pool, the
 // home one first: the original format in the home region
-// (https://cognito-idp.{region}.amazonaws.com/{pool}), the updated format
-// (https://issuer-cognito-idp.{region}.amazonaws.com/{pool}, which names
+// (https://cognito-idp.{region}.{dnsSuffix}/{pool}), the updated format
+// (https://issuer-cognito-idp.{region}.{dnsSuffix}/{pool}, which names
 // the home region even for tokens minted in a replica), and the original
-// format in each replica region of multi-Region replication.
+// format in each replica region of multi-Region replication. dnsSuffix is
+// the region's partition's ([RegionPartition]): amazonaws.com,
+// amazonaws.com.cn in China, amazonaws.eu in the European Sovereign Cloud.
+// Replica regions must be of the home region's partition; an error about
+// one matches [ErrRegion].
 func DefaultIssuers(userPoolID string, replicaRegions ...string) ([]string, error) {
 	home, err := PoolRegion(userPoolID)
 	if err != nil {
 		return nil, err
 	}
+	p, _ := RegionPartition(home) // PoolRegion checked it
 	out := []string{
-		"https://cognito-idp." + home + ".amazonaws.com/" + userPoolID,
-		"https://issuer-cognito-idp." + home + ".amazonaws.com/" + userPoolID,
+		"https://cognito-idp." + home + "." + p.DNSSuffix + "/" + userPoolID,
+		"https://issuer-cognito-idp." + home + "." + p.DNSSuffix + "/" + userPoolID,
 	}
 	for _, r := range replicaRegions {
-		if !regionRe.MatchString(r) {
-			return nil, fmt.Errorf("cognitoguard: region %q is not an AWS region name", r)
+		rp, err := RegionPartition(r)
+		if err != nil {
+			return nil, err
+		}
+		if rp != p {
+			return nil, fmt.Errorf("%w: replica region %q is not in pool %q's partition %s", ErrRegion, r, userPoolID, p.ID)
 		}
 		if r == home {
 			continue
 		}
-		out = append(out, "https://cognito-idp."+r+".amazonaws.com/"+userPoolID)
+		out = append(out, "https://cognito-idp."+r+"."+p.DNSSuffix+"/"+userPoolID)
 	}
 	return out, nil
 }
 
 // poolIDOfIssuer returns the pool ID an AWS-format issuer names (its last
-// path segment), or "" when iss is not on an amazonaws.com Cognito host.
+// path segment), or "" when iss is not on a Cognito host of an AWS
+// partition.
 func poolIDOfIssuer(iss string) string {
 	u, err := url.Parse(iss)
 	if err != nil || u.Scheme != "https" {
 		return ""
 	}
 	h := u.Hostname()
-	if !strings.HasSuffix(h, ".amazonaws.com") ||
+	if !isPartitionHost(h) ||
 		!(strings.HasPrefix(h, "cognito-idp.") || strings.HasPrefix(h, "issuer-cognito-idp.")) {
 		return ""
 	}

@@ -64,8 +64,9 @@ type Config struct {
 	// replaced by the region of the token's signer ARN, and the key is
 	// fetched from KeyURL + "/" + kid. Default [DefaultKeyURL]. It must be
 	// https, or http to a loopback host (tests). Set it for partitions
-	// whose endpoint differs (GovCloud) and for tests
-	// (cognitotest.ALB.KeyURL).
+	// whose endpoint differs (GovCloud; the default names amazonaws.com,
+	// and no other partition's ALB key host has been verified) and for
+	// tests (cognitotest.ALB.KeyURL).
 	KeyURL string
 
 	// ClientIDs, if set, are the app clients accepted in the header's
@@ -135,8 +136,9 @@ type Verifier struct {
 }
 
 var (
-	// arnRe matches an ALB ARN and captures its region.
-	arnRe = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`)
+	// arnRe matches an ALB ARN and captures its partition and region,
+	// which [cognitoguard.RegionPartition] checks.
+	arnRe = regexp.MustCompile(`^arn:(aws[a-z-]*):elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`)
 	// kidRe is the ALB key ID format: a UUID.
 	kidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
@@ -162,7 +164,10 @@ func NewVerifier(signers []string, cfg Config) (*Verifier, error) {
 		if m == nil {
 			return nil, fmt.Errorf("alb: %q is not an Application Load Balancer ARN", s)
 		}
-		v.signers[s] = m[1]
+		if p, err := cognitoguard.RegionPartition(m[2]); err != nil || p.ID != m[1] {
+			return nil, fmt.Errorf("alb: %q: region %q is not of partition %q", s, m[2], m[1])
+		}
+		v.signers[s] = m[2]
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > 5*time.Minute {
 		return nil, errors.New("alb: Leeway must be between 0 and 5 minutes")

@@ -50,7 +50,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +58,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/revocation"
@@ -287,16 +287,12 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// poolRegion is the region prefix of an AWS user pool id.
-var poolRegion = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_`)
-
 func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	region := o.region
 	if region == "" {
-		if m := poolRegion.FindStringSubmatch(o.poolID); m != nil {
-			region = m[1]
-		}
+		// An emulator's pool ID has no region: -region or AWS_REGION.
+		region, _ = cognitoguard.PoolRegion(o.poolID)
 	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
