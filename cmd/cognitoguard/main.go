@@ -5,14 +5,24 @@
 // Usage:
 //
 //	cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
-//	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME_OR_SUB
+//	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME
+//	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -sub SUB
 //
-// signout resolves USERNAME (a username, an alias such as the email, or the
-// sub) with AdminGetUser, records the sign-out in Redis, so that every
-// service sharing it rejects the user's tokens at once, and calls
-// AdminUserGlobalSignOut, which revokes the user's refresh tokens. It
-// prints the sub and the recorded time. It needs the IAM permissions
-// cognito-idp:AdminGetUser and cognito-idp:AdminUserGlobalSignOut.
+// USERNAME is a username, an alias such as the email, or a local user's
+// sub; both commands resolve it to the user's sub with AdminGetUser (IAM
+// permission cognito-idp:AdminGetUser) in the user pool's region, taken
+// from the pool ID unless -region is given. An argument that can be
+// neither a username nor a sub (spaces, control characters, more than 128
+// characters) is refused as a usage error; so is a user that Cognito does
+// not know an error (exit 1), never an empty answer. status -sub SUB reads
+// the record of SUB without calling Cognito: for a federated user's sub,
+// which AdminGetUser refuses, or without IAM access.
+//
+// signout records the sign-out in Redis, so that every service sharing it
+// rejects the user's tokens at once, and calls AdminUserGlobalSignOut,
+// which revokes the user's refresh tokens. It prints the sub and the
+// recorded time. It also needs the IAM permission
+// cognito-idp:AdminUserGlobalSignOut.
 //
 // With -wait-replicas N, signout succeeds only once N Redis replicas hold
 // the record (use it with Sentinel or Cluster replicas: a failover cannot
@@ -21,17 +31,23 @@
 // the record kept: run the command again.
 //
 // status prints the user's last sign-out recorded in Redis (records live
-// for a day). With -region or -endpoint it resolves the argument with
-// AdminGetUser; without, the argument is taken as the sub.
+// for a day), and, when Redis lost its data and the services could not
+// prove every sign-out restored, the data-loss floor in force: every token
+// authenticated at or before it is rejected, whoever its user. Output is
+// "key value" lines:
 //
-// AWS credentials and the region come from the default chain
-// (environment, shared files, IAM role); -region overrides the region,
-// which otherwise defaults to the user pool's. Redis credentials come from
-// the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
-// flags; -redis-tls connects with TLS verified by the system's roots,
-// -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be the
-// services' prefix. Sign-outs are recorded under the user pool ID, as the
-// services' Verifiers read them, whatever issuers they accept.
+//	sub 3f1c…
+//	signed_out_at 2026-12-07T01:32:44.038Z   (or "none")
+//	data_loss_floor 2026-12-07T01:40:00.000Z (only when one is in force)
+//
+// AWS credentials come from the default chain (environment, shared files,
+// IAM role), as does the Cognito endpoint unless -cognito-endpoint is
+// given (-endpoint is its old name, still accepted). Redis credentials
+// come from the environment variables REDIS_USERNAME and REDIS_PASSWORD,
+// never from flags; -redis-tls connects with TLS verified by the system's
+// roots, -redis-ca FILE by the CAs in FILE instead. -redis-prefix MUST be
+// the services' prefix. Sign-outs are recorded under the user pool ID, as
+// the services' Verifiers read them, whatever issuers they accept.
 //
 // Each command takes only the flags it reads ("cognitoguard status -h"
 // lists them), before or after the user argument; a user argument that
@@ -77,7 +93,12 @@ func main() {
 
 const usage = `usage:
   cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
-  cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME_OR_SUB
+  cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME
+  cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -sub SUB
+
+USERNAME (a username, an alias or a local user's sub) is resolved with
+AdminGetUser: IAM permission cognito-idp:AdminGetUser on the pool; signout
+also needs cognito-idp:AdminUserGlobalSignOut.
 
 Run "cognitoguard COMMAND -h" for the flags of a command.
 `
@@ -110,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // options are the flags of the commands; each command defines only those
 // it reads.
 type options struct {
-	region, poolID, endpoint         string
+	region, poolID, endpoint, sub    string
 	redisAddr, redisMaster, prefix   string
 	redisCA                          string
 	redisTLS, verbose, waitInstances bool
@@ -125,6 +146,7 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: cognitoguard %s [flags] %s\n", name, args)
+		fmt.Fprintln(stderr, "A USERNAME is resolved with AdminGetUser (IAM permission cognito-idp:AdminGetUser).")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.poolID, "user-pool-id", "", "user pool id, such as eu-west-1_AbCdEf123 (required)")
@@ -134,7 +156,8 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
 	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
-	fs.StringVar(&o.endpoint, "endpoint", "", "Cognito API endpoint URL (emulators, tests)")
+	fs.StringVar(&o.endpoint, "cognito-endpoint", "", "Cognito API endpoint `URL` override (emulators, tests; default: the SDK's, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER)")
+	fs.StringVar(&o.endpoint, "endpoint", "", "old name of -cognito-endpoint")
 	fs.DurationVar(&o.timeout, "timeout", signout.DefaultTimeout, "bound of each Redis call and Cognito call")
 	return fs
 }
@@ -174,8 +197,8 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fs.Usage()
 		return "", 2
 	}
-	if len(users) != 1 || users[0] == "" {
-		fmt.Fprintf(stderr, "cognitoguard %s: want exactly one user argument, got %d (a user starting with \"-\" goes after --)\n", fs.Name(), len(users))
+	user, ok := userArg(fs, o, users, stderr)
+	if !ok {
 		return "", 2
 	}
 	if o.timeout <= 0 {
@@ -186,7 +209,7 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 		fmt.Fprintf(stderr, "cognitoguard %s: -wait-replicas must not be negative\n", fs.Name())
 		return "", 2
 	}
-	return users[0], -1
+	return user, -1
 }
 
 func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -239,59 +262,12 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var o options
-	fs := newFlagSet("status", "USERNAME_OR_SUB", stderr, &o)
-	user, code := parse(fs, args, &o, stderr)
-	if code >= 0 {
-		return code
-	}
-	store, closeStore, err := openStore(o)
-	if err != nil {
-		return fail(stderr, "status", err)
-	}
-	defer closeStore()
-	sub := user
-	// The Cognito client is only built, and called, when the user is to be
-	// resolved.
-	var api signout.CognitoAPI = noCognito{}
-	resolve := o.region != "" || o.endpoint != ""
-	if resolve {
-		if api, err = cognitoClient(ctx, o); err != nil {
-			return fail(stderr, "status", err)
-		}
-	}
-	so, err := newSignOut(api, store, o, stderr)
-	if err != nil {
-		return fail(stderr, "status", err)
-	}
-	if resolve {
-		u, err := so.Resolve(ctx, user)
-		if err != nil {
-			return fail(stderr, "status", err)
-		}
-		sub = u.Sub
-	}
-	sctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	at, ok, err := store.SignedOutAt(sctx, o.poolID, sub)
-	if err != nil {
-		return fail(stderr, "status", err)
-	}
-	fmt.Fprintf(stdout, "sub %s\n", sub)
-	if ok {
-		fmt.Fprintf(stdout, "signed_out_at %s\n", at.UTC().Format(timeFormat))
-	} else {
-		fmt.Fprintln(stdout, "signed_out_at none")
-	}
-	return 0
-}
-
 func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	region := o.region
 	if region == "" {
-		// An emulator's pool ID has no region: -region or AWS_REGION.
+		// A pool ID of AWS names its region; an emulator's need not (then
+		// the AWS chain's region, or -region).
 		region, _ = cognitoguard.PoolRegion(o.poolID)
 	}
 	if region != "" {
@@ -302,7 +278,7 @@ func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Cli
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set -region or AWS_REGION")
+		return nil, fmt.Errorf("no AWS region: the user pool ID %q names none; set -region or AWS_REGION", o.poolID)
 	}
 	return cognitoidentityprovider.NewFromConfig(cfg, func(co *cognitoidentityprovider.Options) {
 		if o.endpoint != "" {
@@ -352,13 +328,9 @@ type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
-// noCognito is the Cognito client of a status command that resolves no
-// user: it is never called.
-type noCognito struct{ signout.CognitoAPI }
-
 // fail prints err with its class and returns 1.
 func fail(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "cognitoguard %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "cognitoguard %s: %s\n", cmd, describe(err))
 	if c := classes(err); c != "" {
 		fmt.Fprintf(stderr, "cognitoguard %s: error class: %s\n", cmd, c)
 	}

@@ -68,7 +68,7 @@ func (e *cliEnv) args(cmd string, extra ...string) []string {
 	return append([]string{cmd,
 		"-region", "us-east-1",
 		"-user-pool-id", e.pool.PoolID(),
-		"-endpoint", e.pool.URL(),
+		"-cognito-endpoint", e.pool.URL(),
 		"-redis-addr", e.redis.Addr(),
 	}, extra...)
 }
@@ -213,7 +213,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 				e.pool.FailNext("AdminUserGlobalSignOut", "NotAuthorizedException", 400, 1)
 				return nil
 			},
-			wantErr:  []string{"ErrCognito ErrNotAuthorized", "the sign-out is recorded"},
+			wantErr:  []string{"ErrCognito ErrNotAuthorized", "the sign-out is recorded", "recorded in Redis; Cognito AdminUserGlobalSignOut: NotAuthorizedException: "},
 			recorded: true,
 		},
 		{
@@ -222,7 +222,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 			setup: func(t *testing.T, e *cliEnv) []string {
 				return []string{"-redis-addr", closedPort(t), "-timeout", "2s"}
 			},
-			wantErr:    []string{"ErrStore ErrUnavailable", "NOT recorded"},
+			wantErr:    []string{"ErrStore ErrUnavailable", "NOT recorded", "NOT recorded in Redis; Redis unavailable: "},
 			cognitoOut: true,
 		},
 		{
@@ -239,7 +239,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 				}
 				return []string{"-wait-instances", "-timeout", "300ms"}
 			},
-			wantErr:    []string{"ErrStore ErrUnavailable ErrUnconfirmed", "applied by 2 of 3 instances", "recorded but not confirmed"},
+			wantErr:    []string{"ErrStore ErrUnavailable ErrUnconfirmed", "applied by 2 of 3 instances", "recorded but not confirmed", "recorded in Redis, not confirmed; "},
 			recorded:   true,
 			cognitoOut: true,
 		},
@@ -272,6 +272,11 @@ func TestSignOutCommandFailures(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
+			for _, noise := range []string{": signout:", "signout: cognito", "revocation:", "operation error", "RequestID"} {
+				if strings.Contains(errOut, noise) {
+					t.Errorf("stderr %q has the library's or the SDK's %q", errOut, noise)
+				}
+			}
 			_, ok, err := e.store.SignedOutAt(t.Context(), e.pool.PoolID(), u.Sub)
 			if err != nil || ok != tc.recorded {
 				t.Errorf("recorded = %v (%v), want %v", ok, err, tc.recorded)
@@ -289,7 +294,7 @@ func TestStatusCommand(t *testing.T) {
 		Attributes: map[string]string{"email_verified": "true"}})
 	redisOnly := []string{"status", "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr()}
 
-	code, out, errOut := runCLI(t, append(redisOnly, u.Sub)...)
+	code, out, errOut := runCLI(t, append(redisOnly, "-sub", u.Sub)...)
 	if code != 0 || field(out, "sub") != u.Sub || field(out, "signed_out_at") != "none" {
 		t.Fatalf("status before: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -301,7 +306,8 @@ func TestStatusCommand(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"sub, Redis only", append(redisOnly, u.Sub)},
+		{"-sub, Redis only", append(redisOnly, "-sub", u.Sub)},
+		{"sub resolved", e.args("status", u.Sub)},
 		{"username resolved", e.args("status", "alice")},
 		{"email resolved", e.args("status", "alice@example.com")},
 	}
@@ -316,15 +322,17 @@ func TestStatusCommand(t *testing.T) {
 			}
 		})
 	}
-	// A username without AWS flags is taken as a sub: no record.
-	code, out, _ = runCLI(t, append(redisOnly, "alice")...)
-	if code != 0 || field(out, "signed_out_at") != "none" {
-		t.Errorf("status alice without AWS: exit %d, %q", code, out)
+	// An unknown user: exit 1, in the command's words (no package
+	// prefixes, no SDK plumbing), with its class.
+	code, out, errOut = runCLI(t, e.args("status", "nobody")...)
+	const wantErr = `cognitoguard status: resolving "nobody": Cognito AdminGetUser: UserNotFoundException: User does not exist.`
+	if code != 1 || out != "" || !strings.Contains(errOut, wantErr+"\n") || !strings.Contains(errOut, "error class: ErrCognito ErrUserNotFound") {
+		t.Errorf("status nobody: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, wantErr)
 	}
-	// An unknown user, resolved: exit 1.
-	code, _, errOut = runCLI(t, e.args("status", "nobody")...)
-	if code != 1 || !strings.Contains(errOut, "ErrUserNotFound") {
-		t.Errorf("status nobody: exit %d, %q", code, errOut)
+	for _, noise := range []string{": signout:", "signout: cognito", "operation error", "RequestID"} {
+		if strings.Contains(errOut, noise) {
+			t.Errorf("stderr %q has %q", errOut, noise)
+		}
 	}
 	if n := e.pool.Calls("AdminUserGlobalSignOut"); n != 1 {
 		t.Errorf("status called AdminUserGlobalSignOut (%d calls)", n)
@@ -391,7 +399,7 @@ func TestFlagsAfterUser(t *testing.T) {
 	if _, err := e.service.Verify(t.Context(), tokens.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
 		t.Errorf("service Verify right after signout: %v, want ErrRevoked", err)
 	}
-	code, out, errOut = runCLI(t, "status", u.Sub, "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr())
+	code, out, errOut = runCLI(t, "status", "-sub", u.Sub, "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr())
 	if code != 0 || field(out, "signed_out_at") == "none" {
 		t.Errorf("status: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
