@@ -163,22 +163,19 @@ func launch(t testing.TB, node, js string) (*Server, error) {
 			t.Logf("--- fauxqs output ---\n%s", out)
 		}
 	})
-	return &Server{URL: url, Client: NewClient(url, nil), out: out}, nil
+	return &Server{URL: url, Client: NewClient(url), out: out}, nil
 }
 
 // NewClient returns an SQS client for the fauxqs at url, with static
-// credentials, the SDK's retries, and hc (nil: one with a 30 s timeout,
-// above the longest long poll).
-func NewClient(url string, hc *http.Client) *sqs.Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
+// credentials, the SDK's retries, an HTTP client with a 30 s timeout
+// (above the longest long poll), and optFns applied.
+func NewClient(url string, optFns ...func(*sqs.Options)) *sqs.Client {
 	return sqs.New(sqs.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
-		HTTPClient:   hc,
-	})
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+	}, optFns...)
 }
 
 // waitHealthy polls url/health until it answers 200, the process exits,
