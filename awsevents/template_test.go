@@ -9,53 +9,9 @@ import (
 	"testing"
 
 	"github.com/cognitoguard/cognitoguard/awsevents"
+	pattern_ "github.com/cognitoguard/cognitoguard/awsevents/internal/pattern"
 	"github.com/cognitoguard/cognitoguard/events"
 )
-
-// match reports whether event matches an EventBridge event pattern, for
-// the pattern features the template uses: nested objects, arrays of
-// alternatives (an event array matches if any element does), exact
-// values (the empty string included) and {"exists": bool}.
-func match(pattern map[string]any, event map[string]any) bool {
-	for key, p := range pattern {
-		v, present := event[key]
-		switch p := p.(type) {
-		case map[string]any:
-			sub, ok := v.(map[string]any)
-			if !present || !ok || !match(p, sub) {
-				return false
-			}
-		case []any:
-			if !slices.ContainsFunc(p, func(alt any) bool { return matchValue(alt, v, present) }) {
-				return false
-			}
-		default:
-			panic("pattern values must be objects or arrays")
-		}
-	}
-	return true
-}
-
-// matchValue matches one alternative of a pattern array.
-func matchValue(alt, v any, present bool) bool {
-	if m, ok := alt.(map[string]any); ok {
-		if len(m) != 1 {
-			panic("unsupported content filter")
-		}
-		exists, ok := m["exists"].(bool)
-		if !ok {
-			panic("unsupported content filter")
-		}
-		return present == exists
-	}
-	if !present {
-		return false
-	}
-	if arr, ok := v.([]any); ok {
-		return slices.ContainsFunc(arr, func(e any) bool { return e == alt })
-	}
-	return v == alt
-}
 
 // templateJSON is the embedded template, parsed.
 func templateJSON(t *testing.T) map[string]any {
@@ -76,30 +32,6 @@ func resource(t *testing.T, tpl map[string]any, name string) map[string]any {
 	return r["Properties"].(map[string]any)
 }
 
-func TestMatchEvaluator(t *testing.T) {
-	p := map[string]any{"a": []any{"x", ""}, "b": map[string]any{"c": []any{map[string]any{"exists": false}}}}
-	for _, tt := range []struct {
-		event string
-		want  bool
-	}{
-		{`{"a":"x","b":{}}`, true},
-		{`{"a":"","b":{}}`, true},
-		{`{"a":["y","x"],"b":{}}`, true},
-		{`{"a":"y","b":{}}`, false},
-		{`{"b":{}}`, false},
-		{`{"a":"x","b":{"c":"z"}}`, false},
-		{`{"a":"x"}`, false},
-	} {
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(tt.event), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if got := match(p, ev); got != tt.want {
-			t.Errorf("match(%s) = %v, want %v", tt.event, got, tt.want)
-		}
-	}
-}
-
 // TestTemplatePattern: both rules (home and forwarding) carry one pattern,
 // which every honoured event of testdata/cloudtrail matches, and
 // InitiateAuth, Token_POST and a failed GlobalSignOut do not; its event
@@ -107,6 +39,10 @@ func TestMatchEvaluator(t *testing.T) {
 func TestTemplatePattern(t *testing.T) {
 	tpl := templateJSON(t)
 	pattern := resource(t, tpl, "SignOutRule")["EventPattern"].(map[string]any)
+	p, err := pattern_.Parse([]byte(mustJSON(t, pattern)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fwd := resource(t, tpl, "ForwardRule")["EventPattern"].(map[string]any)
 	if a, b := mustJSON(t, pattern), mustJSON(t, fwd); a != b {
 		t.Errorf("the forwarding rule's pattern differs from the home rule's:\n%s\n%s", b, a)
@@ -125,18 +61,20 @@ func TestTemplatePattern(t *testing.T) {
 		if err := json.Unmarshal(b, &ev); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		got, err := p.Match(b)
+		if err != nil {
+			t.Fatal(err)
+		}
 		detail := ev["detail"].(map[string]any)
 		eventName, _ := detail["eventName"].(string)
 		errorCode, _ := detail["errorCode"].(string)
 		want := events.KindOf(eventName) != events.KindOther && errorCode == ""
-		if got := match(pattern, ev); got != want {
+		if got != want {
 			t.Errorf("%s: pattern match = %v, want %v", name, got, want)
 		}
 	}
 	for _, name := range []string{"InitiateAuth", "Token_POST", "GlobalSignOut-failed"} {
-		var ev map[string]any
-		_ = json.Unmarshal([]byte(record(t, name)), &ev)
-		if match(pattern, ev) {
+		if ok, _ := p.Match([]byte(record(t, name))); ok {
 			t.Errorf("%s matches the rule", name)
 		}
 	}
