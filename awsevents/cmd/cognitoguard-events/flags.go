@@ -26,12 +26,12 @@ import (
 
 // common are the flags every subcommand shares.
 type common struct {
-	region, pools, replicas                             string
-	redisAddr, redisMaster, redisCA, redisPrefix        string
-	redisTLS, passwords, sessions                       bool
-	waitReplicas                                        int
-	cognitoEndpoint, sqsEndpoint, cloudtrailEndpoint    string
-	poolIDs, replicaRegions, redisAddrs                 []string
+	region, pools, replicas                          string
+	redisAddr, redisMaster, redisCA, redisPrefix     string
+	redisTLS, passwords, sessions                    bool
+	waitReplicas                                     int
+	cognitoEndpoint, sqsEndpoint, cloudtrailEndpoint string
+	poolIDs, replicaRegions, redisAddrs              []string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
