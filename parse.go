@@ -9,12 +9,13 @@ import (
 	"unsafe"
 
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
+	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
 
 const (
 	maxHeaderLen = 1024 // encoded header segment
 	maxKidLen    = 256
-	maxSigLen    = 1024 // 8192-bit RSA
+	maxSigLen    = signature.MaxRSASize
 )
 
 var b64 = base64.RawURLEncoding.Strict()

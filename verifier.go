@@ -2,9 +2,6 @@ package cognitoguard
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/signature"
 	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
@@ -347,16 +345,15 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	if key == nil {
 		return nil, newError(ErrUnknownKey, "key source returned no key", nil)
 	}
-	var sigBuf [maxSigLen]byte // on the stack; parseToken bounded the length
-	n, err := b64.Decode(sigBuf[:], []byte(p.sig))
-	if err != nil {
+	switch signature.RS256(key, token[:p.signedLen], p.sig) {
+	case nil:
+	case signature.ErrTooLarge: // parseToken bounded the length
+		return nil, malformed("signature too large")
+	case signature.ErrEncoding:
 		return nil, newError(ErrMalformed, "signature is not base64url", nil)
-	}
-	if n != key.Size() {
+	case signature.ErrLength:
 		return nil, newError(ErrSignature, "signature length does not match the key", nil)
-	}
-	sum := sha256.Sum256([]byte(token[:p.signedLen]))
-	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sigBuf[:n]); err != nil {
+	default:
 		return nil, newError(ErrSignature, "", nil)
 	}
 	c := &p.claims

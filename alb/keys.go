@@ -3,9 +3,6 @@ package alb
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/keyfetch"
+	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
 
 // keyCache fetches ALB public keys by (region, kid) and remembers them, and
@@ -209,25 +207,8 @@ func (k *keyCache) download(ctx context.Context, url string) (*ecdsa.PublicKey, 
 	if len(body) > maxKeyBody {
 		return nil, res.StatusCode, errors.New("key larger than 16 KiB")
 	}
-	key, err := parsePEM(body)
+	key, err := signature.P256PEM(body)
 	return key, res.StatusCode, err
-}
-
-// parsePEM reads a PEM "PUBLIC KEY" holding an ECDSA P-256 key.
-func parsePEM(b []byte) (*ecdsa.PublicKey, error) {
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, errors.New("not a PEM PUBLIC KEY")
-	}
-	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	key, ok := pub.(*ecdsa.PublicKey)
-	if !ok || key.Curve != elliptic.P256() {
-		return nil, errors.New("not an ECDSA P-256 key")
-	}
-	return key, nil
 }
 
 func unknownKey() error {

@@ -1,23 +1,17 @@
 package alb
 
 import (
-	"encoding/base64"
 	"strings"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
+	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
 
 // Segment bounds.
 const (
 	maxHeaderLen = 2048 // encoded header
-	sigLen       = 64   // raw R‖S of P-256
-)
-
-var (
-	padded   = base64.URLEncoding.Strict()
-	unpadded = base64.RawURLEncoding.Strict()
 )
 
 // segments is a token split and decoded, its signature not yet checked.
@@ -46,28 +40,18 @@ func split(token string) (*segments, error) {
 	}
 	t := &segments{signedLen: len(h) + 1 + len(pl)}
 	var err error
-	if t.header, err = decodeSegment(h); err != nil {
+	if t.header, err = signature.DecodeSegment(h); err != nil {
 		return nil, malformed("header is not base64url")
 	}
-	if t.payload, err = decodeSegment(pl); err != nil {
+	if t.payload, err = signature.DecodeSegment(pl); err != nil {
 		return nil, malformed("payload is not base64url")
 	}
-	if len(s) > 90 {
+	if t.sig, err = signature.DecodeES256(s); err == signature.ErrTooLarge {
 		return nil, malformed("signature too large")
-	}
-	if t.sig, err = decodeSegment(s); err != nil || len(t.sig) != sigLen {
+	} else if err != nil {
 		return nil, malformed("signature is not 64 bytes of base64url (raw R‖S)")
 	}
 	return t, nil
-}
-
-// decodeSegment decodes base64url with its "=" padding, as the ALB writes
-// it, or without any; a wrong padding is refused.
-func decodeSegment(s string) ([]byte, error) {
-	if strings.HasSuffix(s, "=") {
-		return padded.DecodeString(s)
-	}
-	return unpadded.DecodeString(s)
 }
 
 // header is what the header says beyond the Claims fields.

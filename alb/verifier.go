@@ -2,19 +2,17 @@ package alb
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"regexp"
 	"slices"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
 
 // Errors specific to data tokens. Each is wrapped in a [*cognitoguard.Error]
@@ -231,9 +229,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(token[:t.signedLen]))
-	r, s := new(big.Int).SetBytes(t.sig[:32]), new(big.Int).SetBytes(t.sig[32:])
-	if !ecdsa.Verify(key, sum[:], r, s) {
+	if signature.ES256(key, token[:t.signedLen], t.sig) != nil {
 		return nil, newError(cognitoguard.ErrSignature, "ES256 signature does not verify", nil)
 	}
 	return c, nil
