@@ -60,13 +60,14 @@ func startProcess(t testing.TB, cmd *exec.Cmd) *proc {
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = 5 * time.Second // a forked child keeping the output open cannot hang the cleanup
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		killProcess(cmd.Process)
 		<-done
 		if t.Failed() {
 			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), out)
@@ -75,12 +76,17 @@ func startProcess(t testing.TB, cmd *exec.Cmd) *proc {
 	return &proc{out, done}
 }
 
-// waitListening waits until addr accepts connections.
+// waitListening waits until addr ("host:port", or "unix:" and a socket
+// path) accepts connections.
 func waitListening(t testing.TB, addr string, p *proc) {
 	t.Helper()
+	network, a := "tcp", addr
+	if s, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, a = "unix", s
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		c, err := net.DialTimeout(network, a, time.Second)
 		if err == nil {
 			c.Close()
 			return
@@ -130,7 +136,7 @@ func startUpstream(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { killProcess(cmd.Process); _ = cmd.Wait() })
 	line := make(chan string, 1)
 	go func() {
 		s := bufio.NewScanner(stdout)
@@ -170,9 +176,11 @@ func readExample(t testing.TB, name string, repl ...string) string {
 	return s
 }
 
-// addrs are the addresses a proxy configuration is given.
+// addrs are the addresses a proxy configuration is given: the upstream
+// is upstream, or php-fpm through php_fastcgi when fpm is set (Caddy).
 type addrs struct {
 	check, signout, upstream string
+	fpm                      *phpFPM
 }
 
 // startNginx runs examples/forwardauth/nginx.conf, with extraServer
@@ -221,9 +229,14 @@ func startCaddy(t testing.TB, a addrs) string {
 	bin := need(t, "caddy")
 	dir := t.TempDir()
 	port := freePort(t)
-	site := readExample(t, "Caddyfile",
+	var repl []string
+	if a.fpm != nil {
+		repl = append(repl, "reverse_proxy 127.0.0.1:8080",
+			fmt.Sprintf("root * %s\n\t\tphp_fastcgi unix/%s", a.fpm.root, a.fpm.socket))
+	}
+	site := readExample(t, "Caddyfile", append(repl,
 		":8000 {", fmt.Sprintf("http://127.0.0.1:%d {\n\tbind 127.0.0.1", port),
-		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
+		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)...)
 	conf := "{\n\tadmin off\n\tauto_https off\n}\n\n" + site
 	file := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
