@@ -15,7 +15,8 @@
 //	    [-token-use access|id|any] [-addr :9091] [-signout-addr 127.0.0.1:9092] \
 //	    [-cookie NAME] [-realm api] [-require-scope S,…] [-require-group G,…] \
 //	    [-header-sub X-Auth-Sub] [-header-username …] [-header-groups …] \
-//	    [-header-scope …] [-header-token-use …] [-admin-group admin]
+//	    [-header-scope …] [-header-token-use …] [-max-identity-bytes 16384] \
+//	    [-admin-group admin]
 //
 // The flags -addr to -token-use mean what they mean for examples/api.
 // Redis credentials come from the environment variables REDIS_USERNAME and
@@ -24,7 +25,11 @@
 // The listener -addr answers every method and path as a check (see package
 // forwardauth): 200 with the identity headers, 401, 403 or 503. It has no
 // other route, so that no path a client asks for through the proxy can
-// reach anything else. The sign-out routes, for applications that cannot
+// reach anything else. A token whose identity headers would exceed
+// -max-identity-bytes is refused with 403 (error_description "The identity
+// is too large to forward"): the proxy's buffer for the check's answer
+// must hold that many bytes and 1 KiB more (examples/forwardauth holds the
+// default, 16 KiB). The sign-out routes, for applications that cannot
 // use the Go helper, are on the listener -signout-addr (off by default);
 // keep it off the public network or expose only /logout through the proxy:
 //
@@ -71,6 +76,7 @@ type options struct {
 	addr, signoutAddr, cookie, realm, adminGroup string
 	scopes, groups                               []string
 	headers                                      forwardauth.Headers
+	maxIdentity                                  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -91,6 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.headers.Groups, "header-groups", forwardauth.DefaultGroupsHeader, "identity header `name` of the groups (space-separated)")
 	fs.StringVar(&o.headers.Scope, "header-scope", forwardauth.DefaultScopeHeader, "identity header `name` of the scopes (space-separated)")
 	fs.StringVar(&o.headers.TokenUse, "header-token-use", forwardauth.DefaultTokenUseHeader, "identity header `name` of the token use")
+	fs.IntVar(&o.maxIdentity, "max-identity-bytes", forwardauth.DefaultMaxIdentityBytes,
+		"largest identity headers of a 200 answer, in `bytes` (403 beyond); the proxy's buffers must hold it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -99,6 +107,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := o.Check(); err != nil {
 		return nil, err
+	}
+	if o.maxIdentity <= 0 {
+		return nil, fmt.Errorf("-max-identity-bytes %d must be positive", o.maxIdentity)
 	}
 	o.scopes, o.groups = serviceflags.SplitList(scopes), serviceflags.SplitList(groups)
 	return &o, nil

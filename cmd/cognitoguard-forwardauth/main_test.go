@@ -144,6 +144,7 @@ func TestParseFlags(t *testing.T) {
 		{append(pool, "-redis-addr", "h:1", "-wait-replicas", "-1"), "must not be negative"},
 		{[]string{"-user-pool-id", "nounderscore", "-client-id", "c"}, "-region is required"},
 		{append(pool, "extra"), "unexpected arguments"},
+		{append(pool, "-max-identity-bytes", "0"), "must be positive"},
 	} {
 		if _, err := parseFlags(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("parseFlags(%q) = %v, want %q", tt.args, err, tt.want)

@@ -298,6 +298,7 @@ func TestRedisServerProxies(t *testing.T) {
 		{"caddy", startCaddy(t, addrs{check: b.check, signout: b.signout, upstream: upstream})},
 	}
 	pool.AddUser(cognitotest.User{Username: "carol"}) // never signed out
+	pool.AddUser(cognitotest.User{Username: "dave"})  // whose sign-out Cognito fails
 
 	for _, p := range proxies {
 		t.Run(p.name, func(t *testing.T) { checkThrough(t, p.url, pool) })
@@ -319,6 +320,18 @@ func TestRedisServerProxies(t *testing.T) {
 		})
 	}
 
+	// The route's own 502 (Cognito did not confirm) is no unreachable
+	// listener: it reaches the client as the route wrote it.
+	t.Run("Cognito fails the sign-out: the route's 502 passes", func(t *testing.T) {
+		for _, p := range proxies {
+			pool.FailNext("GlobalSignOut", "InvalidParameterException", 0, 1)
+			r := send(t, "POST", p.url+"/logout", pool.AccessToken("dave"))
+			if r.status != http.StatusBadGateway || !strings.Contains(r.body, "sign_out_incomplete") {
+				t.Errorf("logout through %s with Cognito failing = %d %q, want the route's 502", p.name, r.status, r.body)
+			}
+		}
+	})
+
 	t.Run("store down: 503 with Retry-After", func(t *testing.T) {
 		if err := redisProc.Kill(); err != nil {
 			t.Fatal(err)
@@ -329,11 +342,12 @@ func TestRedisServerProxies(t *testing.T) {
 		}
 	})
 
-	t.Run("forward auth unreachable: 503 with Retry-After", func(t *testing.T) {
+	t.Run("forward auth unreachable: 503 with Retry-After, /logout too", func(t *testing.T) {
 		a.shutdown(t)
 		b.shutdown(t)
 		for _, p := range proxies {
 			wantRefused(t, send(t, "GET", p.url+"/", pool.AccessToken("carol")), 503, "", "1")
+			wantRefused(t, send(t, "POST", p.url+"/logout", pool.AccessToken("carol")), 503, "", "1")
 		}
 	})
 }

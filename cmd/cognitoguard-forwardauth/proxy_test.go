@@ -122,7 +122,9 @@ func startUpstream(t testing.TB) string {
 	node := need(t, "node", "nodejs")
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, node, "-e", upstreamJS)
+	// The upstream gets the client's Authorization (up to 16 KiB) and the
+	// identity headers (up to 16 KiB): node's default limit is 16 KiB.
+	cmd := exec.CommandContext(ctx, node, "--max-http-header-size=65536", "-e", upstreamJS)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
