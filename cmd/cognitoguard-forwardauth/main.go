@@ -12,7 +12,7 @@
 //	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
 //	    [-redis-tls] [-redis-ca FILE] \
 //	    [-wait-replicas N] [-wait-instances] \
-//	    [-token-use access|id|any] [-addr :9091] [-signout-addr 127.0.0.1:9092] \
+//	    [-token-use access|id|any] [-addr 127.0.0.1:9091] [-signout-addr 127.0.0.1:9092] \
 //	    [-cookie NAME] [-realm api] [-require-scope S,…] [-require-group G,…] \
 //	    [-header-sub X-Auth-Sub] [-header-username …] [-header-groups …] \
 //	    [-header-scope …] [-header-token-use …] [-max-identity-bytes 16384] \
@@ -21,6 +21,10 @@
 // The flags -addr to -token-use mean what they mean for examples/api.
 // Redis credentials come from the environment variables REDIS_USERNAME and
 // REDIS_PASSWORD, never from flags.
+//
+// Both listeners are on loopback unless told otherwise: -addr defaults to
+// 127.0.0.1:9091, where a proxy on the same host reaches it, and
+// -signout-addr is off.
 //
 // The listener -addr answers every method and path as a check (see package
 // forwardauth): 200 with the identity headers, 401, 403 or 503. It has no
@@ -84,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	var scopes, groups string
-	fs.StringVar(&o.addr, "addr", ":9091", "check endpoint listen `address`")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9091", "check endpoint listen `address` (loopback unless told otherwise)")
 	fs.StringVar(&o.signoutAddr, "signout-addr", "", "sign-out routes and /healthz listen `address` (empty: none)")
 	o.Register(fs)
 	fs.StringVar(&o.cookie, "cookie", "", "cookie `name` holding the token when the request has no Authorization header")

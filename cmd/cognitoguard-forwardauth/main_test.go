@@ -128,7 +128,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Region != "eu-west-1" || len(o.ClientIDs) != 2 || o.ClientIDs[1] != "c2" || len(o.groups) != 2 ||
-		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != ":9091" || o.signoutAddr != "" {
+		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != "127.0.0.1:9091" || o.signoutAddr != "" {
 		t.Errorf("options = %+v", o)
 	}
 	for _, tt := range []struct {

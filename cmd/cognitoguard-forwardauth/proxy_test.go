@@ -193,8 +193,10 @@ func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 	bin := need(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	port := freePort(t)
+	// Only the port changes: the shipped address is kept, and
+	// TestShippedConfigsListenOnLoopback checks it.
 	site := readExample(t, "nginx.conf",
-		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;\n%s", port, extraServer),
+		"8000;", fmt.Sprintf("%d;\n%s", port, extraServer),
 		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
 	if err := os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600); err != nil {
 		t.Fatal(err)
@@ -224,8 +226,7 @@ func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 }
 
 // startCaddy runs examples/forwardauth/Caddyfile with the admin endpoint
-// off, no automatic HTTPS and the site bound to 127.0.0.1, and returns the
-// proxy's base URL.
+// off and no automatic HTTPS, and returns the proxy's base URL.
 func startCaddy(t testing.TB, a addrs) string {
 	t.Helper()
 	bin := need(t, "caddy")
@@ -237,7 +238,7 @@ func startCaddy(t testing.TB, a addrs) string {
 			fmt.Sprintf("root * %s\n\t\tphp_fastcgi unix/%s", a.fpm.root, a.fpm.socket))
 	}
 	site := readExample(t, "Caddyfile", append(repl,
-		":8000 {", fmt.Sprintf("http://127.0.0.1:%d {\n\tbind 127.0.0.1", port),
+		":8000 {", fmt.Sprintf(":%d {", port),
 		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)...)
 	conf := "{\n\tadmin off\n\tauto_https off\n}\n\n" + site
 	file := filepath.Join(dir, "Caddyfile")
