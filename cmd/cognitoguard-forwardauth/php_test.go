@@ -66,6 +66,13 @@ func startPHPFPM(t testing.TB) phpFPM {
 	t.Helper()
 	bin := findPHPFPM(t)
 	dir := t.TempDir()
+	if len(dir) > 90 { // a unix socket path holds at most 107 bytes
+		var err error
+		if dir, err = os.MkdirTemp("/tmp", "fpm"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
 	f := phpFPM{socket: filepath.Join(dir, "fpm.sock"), root: phpRoot(t)}
 	conf := fmt.Sprintf(`[global]
 error_log = %s
