@@ -86,14 +86,16 @@ const DefaultMaxIdentityBytes = 16 << 10
 //	     large to forward")
 //	503  keys or revocation store unreachable (fail closed); Retry-After
 //
-// The 401, 403 and 503 answers are [middleware.WriteError]'s, but for
-// ErrIdentityTooLarge, or all cfg.Auth.ErrorHandler's when it is set. The proxy MUST copy the identity headers of a
-// 200 onto the upstream request and delete those the client sent: only the
-// proxy can, as the client's headers never reach this handler's answer.
+// The 401, 403 and 503 answers are [middleware.WriteError]'s (but for
+// ErrIdentityTooLarge's), or all cfg.Auth.ErrorHandler's when it is set.
+// The proxy MUST copy the identity headers of a 200 onto the upstream
+// request and delete those the client sent: only the proxy can, as the
+// client's headers never reach this handler's answer.
 //
 // New returns an error if a header name is not an RFC 9110 token, is one
 // with a meaning of its own (Content-Length, Set-Cookie, Authorization, …)
-// or two are the same; it panics as middleware.New, RequireScopes and
+// or two are the same, or if MaxIdentityBytes is negative; it panics as
+// middleware.New, RequireScopes and
 // RequireGroups do on their invalid inputs (nil v, an empty scope). The
 // handler is safe for concurrent use.
 func New(v middleware.Verifier, cfg Config) (http.Handler, error) {
