@@ -131,20 +131,21 @@ func findPHPFPM(t testing.TB) string {
 	return found[0]
 }
 
-// oddNameChars are the bytes with which a client spells the identity
-// names oddly: those a CGI-style upstream folds into '_' as it does '-'
-// ('.', '_', ' '), and every other byte outside [A-Za-z0-9-] a header name
-// may hold (RFC 9110 tchar). A space is not even a tchar: a proxy should
-// refuse it.
-var oddNameChars = []byte("._ !#$%&'*+^`|~")
+// oddSeparators are what a client spells the identity names with instead
+// of hyphens: the bytes a CGI-style upstream folds into '_' as it does '-'
+// ('.', '_', ' ', '['), every other byte outside [A-Za-z0-9-] a header
+// name may hold (RFC 9110 tchar), and some it may not (a tab, a non-ASCII
+// letter), which a proxy should refuse or drop.
+var oddSeparators = []string{".", "_", " ", "[", "!", "#", "$", "%", "&", "'", "*", "+", "^", "`", "|", "~", "\t", "é"}
 
-// oddForged returns forged identity headers spelled with c instead of
-// hyphens (X-Auth.Sub, X.Auth.Token.Use, …).
-func oddForged(c byte) []string {
+// oddForged returns forged identity headers spelled with sep instead of
+// hyphens: after "X-Auth" only (X-Auth.Sub) and everywhere
+// (X.Auth.Token.Use).
+func oddForged(sep string) []string {
 	var hdr []string
 	for _, n := range []string{"X-Auth-Sub", "X-Auth-Username", "X-Auth-Groups", "X-Auth-Scope", "X-Auth-Token-Use"} {
-		first := "X-Auth" + string(c) + strings.TrimPrefix(n, "X-Auth-")
-		all := strings.ReplaceAll(n, "-", string(c))
+		first := "X-Auth" + sep + strings.TrimPrefix(n, "X-Auth-")
+		all := strings.ReplaceAll(n, "-", sep)
 		hdr = append(hdr, first, "forged "+first, all, "forged "+all)
 	}
 	return hdr

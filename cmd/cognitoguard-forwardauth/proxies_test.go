@@ -237,7 +237,7 @@ func forgeryThrough(t *testing.T, url string, pool *cognitotest.Pool, repeat int
 		want := map[string]string{"X-Auth-Sub": u.Sub, "X-Auth-Username": user,
 			"X-Auth-Groups": strings.Join(u.Groups, " "), "X-Auth-Scope": "openid", "X-Auth-Token-Use": "access"}
 		tok := pool.AccessToken(user, cognitotest.WithScopes("openid"))
-		for _, c := range oddNameChars {
+		for _, c := range oddSeparators {
 			t.Run(fmt.Sprintf("%s forges with %q", user, c), func(t *testing.T) {
 				for range repeat {
 					wantNotForged(t, send(t, "GET", url+"/", tok, oddForged(c)...), want)
