@@ -33,7 +33,10 @@
 // such claim. Proxies copy a header only when the answer has it (nginx
 // passes an empty variable as no header at all, Caddy copies no empty
 // value), so the proxy configuration MUST also delete the headers of these
-// names that the client sent, or a client could forge them. The
-// configurations in examples/forwardauth do, and are tested against real
-// nginx and Caddy.
+// names that the client sent, in any case, or a client could forge them.
+// It MUST also drop every client header whose name holds a byte other than
+// [A-Za-z0-9-]: CGI-style upstreams (PHP, php-fpm, WSGI) read X-Auth.Sub
+// and X_Auth_Sub as X-Auth-Sub, and the last one wins. The configurations
+// in examples/forwardauth do both, and are tested against real nginx and
+// Caddy in front of PHP's built-in server and php-fpm.
 package forwardauth

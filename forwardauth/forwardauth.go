@@ -57,7 +57,22 @@ type Config struct {
 	// RequiredGroups, if set, must hold at least one of the user's groups;
 	// otherwise the answer is 403 ([middleware.RequireGroups]).
 	RequiredGroups []string
+
+	// MaxIdentityBytes bounds the identity headers of a 200 answer, counted
+	// as written in HTTP/1.1: each name, ": ", value and CRLF. A token
+	// whose identity is larger is refused with 403 and
+	// [ErrIdentityTooLarge], never forwarded: the proxy's buffer for the
+	// answer (nginx proxy_buffer_size) MUST exceed it, by 1 KiB for the
+	// answer's other headers. Zero means [DefaultMaxIdentityBytes]; New
+	// refuses a negative value.
+	MaxIdentityBytes int
 }
+
+// DefaultMaxIdentityBytes is the default [Config.MaxIdentityBytes]: 16 KiB,
+// more than any token of [cognitoguard.DefaultMaxTokenSize] can carry, so
+// that only a larger configured token size can exceed it. The
+// configurations in examples/forwardauth are sized for it.
+const DefaultMaxIdentityBytes = 16 << 10
 
 // New returns the handler of the check endpoint. It answers any method and
 // any path the same way (Envoy prefixes the original path, the other
@@ -66,17 +81,21 @@ type Config struct {
 //	200  the token is valid: every identity header, empty when the claim is
 //	     absent (no groups, no scope); no body
 //	401  no token or an invalid, expired or revoked one; WWW-Authenticate
-//	403  a required scope or group is missing, or ErrHeaderValue
+//	403  a required scope or group is missing, ErrHeaderValue, or
+//	     ErrIdentityTooLarge (error_description "The identity is too
+//	     large to forward")
 //	503  keys or revocation store unreachable (fail closed); Retry-After
 //
-// The 401, 403 and 503 answers are [middleware.WriteError]'s (or
-// cfg.Auth.ErrorHandler's). The proxy MUST copy the identity headers of a
-// 200 onto the upstream request and delete those the client sent: only the
-// proxy can, as the client's headers never reach this handler's answer.
+// The 401, 403 and 503 answers are [middleware.WriteError]'s (but for
+// ErrIdentityTooLarge's), or all cfg.Auth.ErrorHandler's when it is set.
+// The proxy MUST copy the identity headers of a 200 onto the upstream
+// request and delete those the client sent: only the proxy can, as the
+// client's headers never reach this handler's answer.
 //
 // New returns an error if a header name is not an RFC 9110 token, is one
 // with a meaning of its own (Content-Length, Set-Cookie, Authorization, …)
-// or two are the same; it panics as middleware.New, RequireScopes and
+// or two are the same, or if MaxIdentityBytes is negative; it panics as
+// middleware.New, RequireScopes and
 // RequireGroups do on their invalid inputs (nil v, an empty scope). The
 // handler is safe for concurrent use.
 func New(v middleware.Verifier, cfg Config) (http.Handler, error) {
@@ -84,7 +103,18 @@ func New(v middleware.Verifier, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := cfg.MaxIdentityBytes
+	switch {
+	case limit < 0:
+		return nil, fmt.Errorf("forwardauth: MaxIdentityBytes %d is negative", limit)
+	case limit == 0:
+		limit = DefaultMaxIdentityBytes
+	}
+	if cfg.Auth.ErrorHandler == nil {
+		cfg.Auth.ErrorHandler = defaultErrorHandler(cfg.Auth)
+	}
 	var h http.Handler = identity(names)
+	h = middleware.Require(fits(names, limit))(h)
 	h = middleware.Require(forwardable)(h)
 	if len(cfg.RequiredGroups) > 0 {
 		h = middleware.RequireGroups(cfg.RequiredGroups...)(h)

@@ -12,19 +12,28 @@
 //	    [-redis-addr host:6379[,host:6379,…]] [-redis-master NAME] \
 //	    [-redis-tls] [-redis-ca FILE] \
 //	    [-wait-replicas N] [-wait-instances] \
-//	    [-token-use access|id|any] [-addr :9091] [-signout-addr 127.0.0.1:9092] \
+//	    [-token-use access|id|any] [-addr 127.0.0.1:9091] [-signout-addr 127.0.0.1:9092] \
 //	    [-cookie NAME] [-realm api] [-require-scope S,…] [-require-group G,…] \
 //	    [-header-sub X-Auth-Sub] [-header-username …] [-header-groups …] \
-//	    [-header-scope …] [-header-token-use …] [-admin-group admin]
+//	    [-header-scope …] [-header-token-use …] [-max-identity-bytes 16384] \
+//	    [-admin-group admin]
 //
 // The flags -addr to -token-use mean what they mean for examples/api.
 // Redis credentials come from the environment variables REDIS_USERNAME and
 // REDIS_PASSWORD, never from flags.
 //
+// Both listeners are on loopback unless told otherwise: -addr defaults to
+// 127.0.0.1:9091, where a proxy on the same host reaches it, and
+// -signout-addr is off.
+//
 // The listener -addr answers every method and path as a check (see package
 // forwardauth): 200 with the identity headers, 401, 403 or 503. It has no
 // other route, so that no path a client asks for through the proxy can
-// reach anything else. The sign-out routes, for applications that cannot
+// reach anything else. A token whose identity headers would exceed
+// -max-identity-bytes is refused with 403 (error_description "The identity
+// is too large to forward"): the proxy's buffer for the check's answer
+// must hold that many bytes and 1 KiB more (examples/forwardauth holds the
+// default, 16 KiB). The sign-out routes, for applications that cannot
 // use the Go helper, are on the listener -signout-addr (off by default);
 // keep it off the public network or expose only /logout through the proxy:
 //
@@ -71,6 +80,7 @@ type options struct {
 	addr, signoutAddr, cookie, realm, adminGroup string
 	scopes, groups                               []string
 	headers                                      forwardauth.Headers
+	maxIdentity                                  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -78,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	var scopes, groups string
-	fs.StringVar(&o.addr, "addr", ":9091", "check endpoint listen `address`")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9091", "check endpoint listen `address` (loopback unless told otherwise)")
 	fs.StringVar(&o.signoutAddr, "signout-addr", "", "sign-out routes and /healthz listen `address` (empty: none)")
 	o.Register(fs)
 	fs.StringVar(&o.cookie, "cookie", "", "cookie `name` holding the token when the request has no Authorization header")
@@ -91,6 +101,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.headers.Groups, "header-groups", forwardauth.DefaultGroupsHeader, "identity header `name` of the groups (space-separated)")
 	fs.StringVar(&o.headers.Scope, "header-scope", forwardauth.DefaultScopeHeader, "identity header `name` of the scopes (space-separated)")
 	fs.StringVar(&o.headers.TokenUse, "header-token-use", forwardauth.DefaultTokenUseHeader, "identity header `name` of the token use")
+	fs.IntVar(&o.maxIdentity, "max-identity-bytes", forwardauth.DefaultMaxIdentityBytes,
+		"largest identity headers of a 200 answer, in `bytes` (403 beyond); the proxy's buffers must hold it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -99,6 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := o.Check(); err != nil {
 		return nil, err
+	}
+	if o.maxIdentity <= 0 {
+		return nil, fmt.Errorf("-max-identity-bytes %d must be positive", o.maxIdentity)
 	}
 	o.scopes, o.groups = serviceflags.SplitList(scopes), serviceflags.SplitList(groups)
 	return &o, nil

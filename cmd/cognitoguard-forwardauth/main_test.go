@@ -128,7 +128,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Region != "eu-west-1" || len(o.ClientIDs) != 2 || o.ClientIDs[1] != "c2" || len(o.groups) != 2 ||
-		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != ":9091" || o.signoutAddr != "" {
+		o.headers.Subject != "X-User" || o.headers.Groups != "X-Auth-Groups" || o.addr != "127.0.0.1:9091" || o.signoutAddr != "" {
 		t.Errorf("options = %+v", o)
 	}
 	for _, tt := range []struct {
@@ -144,6 +144,7 @@ func TestParseFlags(t *testing.T) {
 		{append(pool, "-redis-addr", "h:1", "-wait-replicas", "-1"), "must not be negative"},
 		{[]string{"-user-pool-id", "nounderscore", "-client-id", "c"}, "-region is required"},
 		{append(pool, "extra"), "unexpected arguments"},
+		{append(pool, "-max-identity-bytes", "0"), "must be positive"},
 	} {
 		if _, err := parseFlags(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("parseFlags(%q) = %v, want %q", tt.args, err, tt.want)

@@ -60,13 +60,14 @@ func startProcess(t testing.TB, cmd *exec.Cmd) *proc {
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = 5 * time.Second // a forked child keeping the output open cannot hang the cleanup
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		killProcess(cmd.Process)
 		<-done
 		if t.Failed() {
 			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), out)
@@ -75,12 +76,17 @@ func startProcess(t testing.TB, cmd *exec.Cmd) *proc {
 	return &proc{out, done}
 }
 
-// waitListening waits until addr accepts connections.
+// waitListening waits until addr ("host:port", or "unix:" and a socket
+// path) accepts connections.
 func waitListening(t testing.TB, addr string, p *proc) {
 	t.Helper()
+	network, a := "tcp", addr
+	if s, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, a = "unix", s
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		c, err := net.DialTimeout(network, a, time.Second)
 		if err == nil {
 			c.Close()
 			return
@@ -116,7 +122,9 @@ func startUpstream(t testing.TB) string {
 	node := need(t, "node", "nodejs")
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, node, "-e", upstreamJS)
+	// The upstream gets the client's Authorization (up to 16 KiB) and the
+	// identity headers (up to 16 KiB): node's default limit is 16 KiB.
+	cmd := exec.CommandContext(ctx, node, "--max-http-header-size=65536", "-e", upstreamJS)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +138,7 @@ func startUpstream(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { killProcess(cmd.Process); _ = cmd.Wait() })
 	line := make(chan string, 1)
 	go func() {
 		s := bufio.NewScanner(stdout)
@@ -170,9 +178,11 @@ func readExample(t testing.TB, name string, repl ...string) string {
 	return s
 }
 
-// addrs are the addresses a proxy configuration is given.
+// addrs are the addresses a proxy configuration is given: the upstream
+// is upstream, or php-fpm through php_fastcgi when fpm is set (Caddy).
 type addrs struct {
 	check, signout, upstream string
+	fpm                      *phpFPM
 }
 
 // startNginx runs examples/forwardauth/nginx.conf, with extraServer
@@ -183,8 +193,10 @@ func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 	bin := need(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	port := freePort(t)
+	// Only the port changes: the shipped address is kept, and
+	// TestShippedConfigsListenOnLoopback checks it.
 	site := readExample(t, "nginx.conf",
-		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;\n%s", port, extraServer),
+		"8000;", fmt.Sprintf("%d;\n%s", port, extraServer),
 		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
 	if err := os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600); err != nil {
 		t.Fatal(err)
@@ -214,16 +226,20 @@ func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 }
 
 // startCaddy runs examples/forwardauth/Caddyfile with the admin endpoint
-// off, no automatic HTTPS and the site bound to 127.0.0.1, and returns the
-// proxy's base URL.
+// off and no automatic HTTPS, and returns the proxy's base URL.
 func startCaddy(t testing.TB, a addrs) string {
 	t.Helper()
 	bin := need(t, "caddy")
 	dir := t.TempDir()
 	port := freePort(t)
-	site := readExample(t, "Caddyfile",
-		":8000 {", fmt.Sprintf("http://127.0.0.1:%d {\n\tbind 127.0.0.1", port),
-		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)
+	var repl []string
+	if a.fpm != nil {
+		repl = append(repl, "reverse_proxy 127.0.0.1:8080",
+			fmt.Sprintf("root * %s\n\t\tphp_fastcgi unix/%s", a.fpm.root, a.fpm.socket))
+	}
+	site := readExample(t, "Caddyfile", append(repl,
+		":8000 {", fmt.Sprintf(":%d {", port),
+		"127.0.0.1:9091", a.check, "127.0.0.1:9092", a.signout, "127.0.0.1:8080", a.upstream)...)
 	conf := "{\n\tadmin off\n\tauto_https off\n}\n\n" + site
 	file := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {

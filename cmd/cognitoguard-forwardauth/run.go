@@ -34,10 +34,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 	defer a.Close()
 
 	check, err := forwardauth.New(a.V, forwardauth.Config{
-		Headers:        o.headers,
-		Auth:           middleware.Config{Realm: o.realm, Cookie: o.cookie, Logger: log},
-		RequiredScopes: o.scopes,
-		RequiredGroups: o.groups,
+		Headers:          o.headers,
+		Auth:             middleware.Config{Realm: o.realm, Cookie: o.cookie, Logger: log},
+		RequiredScopes:   o.scopes,
+		RequiredGroups:   o.groups,
+		MaxIdentityBytes: o.maxIdentity,
 	})
 	if err != nil {
 		return err

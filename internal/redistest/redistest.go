@@ -145,15 +145,17 @@ func Restart(t testing.TB, addr string) *os.Process {
 // in t.Cleanup.
 //
 // Without redis-server or redis-cli on PATH the test is skipped (failed
-// under COGNITOGUARD_INTEGRATION=1); with -short it is skipped, as forming
-// a Cluster takes seconds.
+// under COGNITOGUARD_INTEGRATION=1); with -short it is skipped once they
+// are found, as forming a Cluster takes seconds.
 func Cluster(t testing.TB) []string {
 	t.Helper()
+	// The binaries first: a missing one fails under
+	// COGNITOGUARD_INTEGRATION=1 whether or not -short is set.
+	bin := need(t, "redis-server")
+	cli := need(t, "redis-cli")
 	if testing.Short() {
 		t.Skip("redistest: a real Redis Cluster takes seconds to form: not with -short")
 	}
-	bin := need(t, "redis-server")
-	cli := need(t, "redis-cli")
 	dir := t.TempDir()
 	addrs := make([]string, 0, 3)
 	for len(addrs) < 3 {

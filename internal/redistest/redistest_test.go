@@ -298,6 +298,13 @@ func (f *fakeTB) Skipf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// The other ways to end a test are recorded too: were one to reach the
+// real test from runFake's goroutine, it would end that test, not the fake.
+func (f *fakeTB) Fatal(args ...any) { f.Fatalf("%s", fmt.Sprint(args...)) }
+func (f *fakeTB) FailNow()          { f.Fatalf("FailNow") }
+func (f *fakeTB) Skip(args ...any)  { f.Skipf("%s", fmt.Sprint(args...)) }
+func (f *fakeTB) SkipNow()          { f.Skipf("SkipNow") }
+
 func runFake(t *testing.T, fn func(testing.TB)) *fakeTB {
 	ft := &fakeTB{TB: t}
 	done := make(chan struct{})
