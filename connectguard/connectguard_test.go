@@ -196,3 +196,49 @@ func TestStreamRejectedAtOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestProtocols: the Connect, gRPC and gRPC-Web protocols get the same
+// answers: a valid call passes, a signed-out user's stream ends
+// CodeUnauthenticated at its next message.
+func TestProtocols(t *testing.T) {
+	leaktest.Check(t)
+	for _, p := range []struct {
+		name string
+		opts []connect.ClientOption
+	}{
+		{"connect", nil},
+		{"grpc", []connect.ClientOption{connect.WithGRPC()}},
+		{"grpc-web", []connect.ClientOption{connect.WithGRPCWeb()}},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			e := newEnv(t, cognitoguard.Config{}, connectguard.Config{RecheckInterval: -1})
+			tok := e.pool.AccessToken("alice", cognitotest.WithAuthTime(time.Now().Add(-time.Minute)))
+			newReq := func() *connect.Request[wrapperspb.StringValue] { // a request is sent once
+				req := connect.NewRequest(wrapperspb.String(""))
+				req.Header().Set("Authorization", "Bearer "+tok)
+				return req
+			}
+			res, err := newClient(e, whoProcedure, p.opts...).CallUnary(t.Context(), newReq())
+			if err != nil || res.Msg.GetValue() != e.sub(t, "alice") {
+				t.Fatalf("CallUnary: %v %v", res, err)
+			}
+			e.svc.push <- struct{}{}
+			st, err := newClient(e, watchProcedure, p.opts...).CallServerStream(t.Context(), newReq())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if !st.Receive() {
+				t.Fatalf("first message: %v", st.Err())
+			}
+			e.signOut(t, "alice")
+			e.svc.push <- struct{}{}
+			if st.Receive() {
+				t.Fatal("a message after the sign-out")
+			}
+			wantCode(t, st.Err(), connect.CodeUnauthenticated, tok)
+			_, err = newClient(e, whoProcedure, p.opts...).CallUnary(t.Context(), newReq())
+			wantCode(t, err, connect.CodeUnauthenticated, tok)
+		})
+	}
+}
