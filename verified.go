@@ -31,9 +31,11 @@ import (
 // or a NumericDate that is not whole seconds in range, fails with
 // [ErrMalformed]. Errors are [*Error]s, as Verify's.
 //
-// On success it returns the claims as Verify would, except that
-// [Claims.Decode], [Claims.Raw] and [Claims.Custom] see no payload: read
-// other claims from claims itself.
+// On success it returns the claims as Verify would (UserPoolID from the
+// configured pool), except that [Claims.Decode], [Claims.Raw] and
+// [Claims.Custom] see no payload: read other claims from claims itself.
+// Nothing is fetched (no keys are needed), nothing is cached, and
+// [Config.OnVerify] is not called.
 //
 // Security: claims MUST come from a token whose RS256 signature was
 // verified with the keys of the issuer it names, and the other library

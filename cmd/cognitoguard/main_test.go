@@ -326,7 +326,7 @@ func TestStatusCommand(t *testing.T) {
 	// prefixes, no SDK plumbing), with its class.
 	code, out, errOut = runCLI(t, e.args("status", "nobody")...)
 	const wantErr = `cognitoguard status: resolving "nobody": Cognito AdminGetUser: UserNotFoundException: User does not exist.`
-	if code != 1 || out != "" || !strings.Contains(errOut, wantErr+"\n") || !strings.Contains(errOut, "error class: ErrCognito ErrUserNotFound") {
+	if code != 1 || out != "" || !strings.Contains(errOut, wantErr+"\n") || !strings.Contains(errOut, "error class: ErrCognito ErrUserNotFound") || !strings.Contains(errOut, "use -sub SUB") {
 		t.Errorf("status nobody: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, wantErr)
 	}
 	for _, noise := range []string{": signout:", "signout: cognito", "operation error", "RequestID"} {

@@ -5,7 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
+	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 // TestStatusUsernameWithoutFlags: "cognitoguard status bob" with neither
@@ -132,5 +136,59 @@ func TestStatusFloor(t *testing.T) {
 	code, out, errOut = runCLI(t, e.args("status", "bob")...)
 	if code != 0 || field(out, "sub") != u.Sub || field(out, "data_loss_floor") != floor.UTC().Format(timeFormat) {
 		t.Fatalf("after the loss: exit %d, stdout %q, stderr %q; want data_loss_floor %s", code, out, errOut, floor.UTC().Format(timeFormat))
+	}
+}
+
+// TestStatusRedisServer runs status against a real redis-server that a
+// service uses: "status bob" without -region or -cognito-endpoint prints
+// bob's sign-out; after the server restarts without persistence, the
+// service restores what it knew and records a floor, and status prints
+// both.
+func TestStatusRedisServer(t *testing.T) {
+	e := newCLIEnv(t) // the fake pool and the AWS environment
+	u := e.pool.AddUser(cognitotest.User{Username: "bob"})
+	addr, _ := redistest.Server(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { client.Close() })
+	service, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { service.Close() })
+	if err := service.Ready(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", e.pool.URL())
+	args := func(cmd string, extra ...string) []string {
+		return append([]string{cmd, "-user-pool-id", e.pool.PoolID(), "-redis-addr", addr, "-timeout", "10s"}, extra...)
+	}
+	code, out, errOut := runCLI(t, args("signout", "-wait-instances", "bob")...)
+	if code != 0 {
+		t.Fatalf("signout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	at := field(out, "signed_out_at")
+	code, out, errOut = runCLI(t, args("status", "bob")...)
+	if code != 0 || field(out, "sub") != u.Sub || field(out, "signed_out_at") != at || strings.Contains(out, "data_loss_floor") {
+		t.Fatalf("status bob: exit %d, stdout %q, stderr %q; want signed_out_at %s, no floor", code, out, errOut, at)
+	}
+
+	redistest.Restart(t, addr) // empty: nothing was persisted
+	deadline := time.Now().Add(30 * time.Second)
+	for service.Stats().Floor.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("the service recorded no floor after the restart")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	floor := service.Stats().Floor.UTC().Format(timeFormat)
+	for { // the service restores bob's record in the background
+		code, out, errOut = runCLI(t, args("status", "bob")...)
+		if code == 0 && field(out, "signed_out_at") == at && field(out, "data_loss_floor") == floor {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status bob after the restart: exit %d, stdout %q, stderr %q; want signed_out_at %s, data_loss_floor %s", code, out, errOut, at, floor)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -60,7 +60,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	sub := o.sub
 	if sub == "" {
 		if sub, err = resolve(ctx, o, store, user, stderr); err != nil {
-			return fail(stderr, "status", err)
+			code := fail(stderr, "status", err)
+			fmt.Fprintln(stderr, "cognitoguard status: to read the record of a sub without Cognito (a federated user's sub, no IAM access), use -sub SUB")
+			return code
 		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)

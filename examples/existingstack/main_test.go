@@ -22,6 +22,8 @@ func TestExistingStack(t *testing.T) {
 	t.Cleanup(pool.Close)
 	alice := pool.AddUser(cognitotest.User{Username: "alice"})
 	bob := pool.AddUser(cognitotest.User{Username: "bob"})
+	foreign := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(foreign.Close)
 
 	newServer := func(use cognitoguard.TokenUse) (*app, string) {
 		a, err := newApp(t.Context(), pool.PoolID(), pool.Issuer(), []string{pool.ClientID()}, use, nil)
@@ -58,6 +60,7 @@ func TestExistingStack(t *testing.T) {
 		{"ID token where access is wanted", accessURL, pool.IDToken("alice"), 401, "", "invalid_token"},
 		{"expired", accessURL, pool.AccessToken("alice", cognitotest.WithExpiry(time.Now().Add(-time.Minute))), 401, "", "invalid_token"},
 		{"no token", accessURL, "", 401, "", "realm"},
+		{"signed by another key", accessURL, pool.AccessToken("alice", cognitotest.WithSigningKey(foreign.AccessSigningKey())), 401, "", "invalid_token"},
 		{"ID token", idURL, pool.IDToken("alice"), 200, alice.Sub, ""},
 		{"signed-out user's valid ID token", idURL, bobID, 401, "", "revoked"},
 		{"another app client's ID token", idURL, pool.IDToken("alice", cognitotest.WithClient("intruder")), 401, "", "invalid_token"},
