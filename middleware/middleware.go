@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -32,7 +33,7 @@ type Config struct {
 	// request has no Authorization header at all (an Authorization header
 	// of another scheme, such as Basic, is answered 401 and the cookie is
 	// not consulted). The value follows the same rules as a header token;
-	// several cookies of that name are refused ([ErrInvalidRequest]), as a
+	// several cookies of that name are refused ([cognitoguard.ErrInvalidRequest]), as a
 	// sibling domain may plant one. A site reading tokens from cookies
 	// MUST protect its state-changing routes against cross-site requests
 	// (SameSite cookies, [http.CrossOriginProtection]).
@@ -220,7 +221,7 @@ func (src *source) token(r *http.Request) (tok string, none bool, err error) {
 	case src.extract != nil:
 		tok, err = src.extract(r)
 		if err == nil && tok == "" {
-			return "", true, noToken("extractor found no token")
+			return "", true, bearer.NoToken("extractor found no token")
 		}
 		return tok, false, err
 	case src.cookie != "" && len(r.Header["Authorization"]) == 0:

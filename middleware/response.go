@@ -66,7 +66,7 @@ const (
 func classify(err error) (class, code, kind, desc string) {
 	switch cognitoguard.Class(err) {
 	case cognitoguard.ErrNoToken:
-		if errors.Is(err, ErrInvalidRequest) {
+		if errors.Is(err, cognitoguard.ErrInvalidRequest) {
 			return "no_token", "invalid_request", "invalid_request", descInvalidRequest
 		}
 		return "no_token", "", "no_token", descNoToken
