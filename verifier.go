@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
@@ -115,12 +116,8 @@ func (v *Verifier) applyDefaults(cfg Config) error {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if l, ok := v.rev.(interface{ Logger() *slog.Logger }); ok && v.log == nil {
-		v.log = l.Logger() // the store is built first: its logger is the service's
-	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
-	}
+	// The store is built first: its logger is the service's.
+	v.log = logs.Of(v.log, v.rev)
 	switch {
 	case cfg.CacheSize == 0:
 		v.cache = newTokenCache(DefaultCacheSize)

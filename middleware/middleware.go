@@ -9,6 +9,8 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -99,7 +101,7 @@ type settings struct {
 var defaultSettings = &settings{
 	realm:      DefaultRealm,
 	retryAfter: "1",
-	log:        slog.New(slog.DiscardHandler),
+	log:        logs.Discard,
 }
 
 type settingsKey struct{}
@@ -177,15 +179,9 @@ func newSettings(v Verifier, cfg Config) (*settings, bool) {
 	}
 	s := &settings{
 		realm:        quoteString(realm),
-		retryAfter:   retryAfterSeconds(cfg.RetryAfter),
+		retryAfter:   retryafter.Seconds(cfg.RetryAfter),
 		errorHandler: cfg.ErrorHandler,
-		log:          cfg.Logger,
-	}
-	if l, ok := v.(interface{ Logger() *slog.Logger }); ok && s.log == nil {
-		s.log = l.Logger()
-	}
-	if s.log == nil {
-		s.log = defaultSettings.log
+		log:          logs.Of(cfg.Logger, v),
 	}
 	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
 		s.errorHandler != nil || s.log != defaultSettings.log

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cognitoguard/cognitoguard"
 )
@@ -203,17 +202,4 @@ func quoteString(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// retryAfterSeconds renders d as Retry-After delay-seconds: whole seconds,
-// rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	s := d / time.Second
-	if d%time.Second > 0 {
-		s++
-	}
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(int64(s), 10)
 }

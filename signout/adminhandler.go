@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -93,7 +95,7 @@ func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
 		groups:     slices.Clone(cfg.Groups),
 		pathValue:  cfg.PathValue,
 		realm:      cfg.Realm,
-		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		retryAfter: retryafter.Seconds(cfg.RetryAfter),
 		onError:    cfg.ErrorHandler,
 		log:        cfg.Logger,
 	}
@@ -106,7 +108,7 @@ func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
 	if h.pathValue == "" {
 		h.pathValue = "username"
 	}
-	h.log = loggerOf(h.log, s)
+	h.log = logs.Of(h.log, s)
 	return h
 }
 

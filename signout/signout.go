@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -190,7 +191,7 @@ func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper,
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.log = loggerOf(s.log, auth)
+	s.log = logs.Of(s.log, auth)
 	if auth != nil {
 		pools := auth.UserPoolIDs()
 		switch {
@@ -432,16 +433,3 @@ var _ Recorder = revocation.Store(nil)
 
 // Logger returns the logger of h, for the handlers built on it.
 func (h *Helper) Logger() *slog.Logger { return h.log }
-
-// loggerOf returns l, else the logger of from when it has a Logger
-// method (a Verifier, a Helper), else a discarding one: a service sets
-// its logger once, on the Verifier.
-func loggerOf(l *slog.Logger, from any) *slog.Logger {
-	if l != nil {
-		return l
-	}
-	if lf, ok := from.(interface{ Logger() *slog.Logger }); ok && lf.Logger() != nil {
-		return lf.Logger()
-	}
-	return slog.New(slog.DiscardHandler)
-}
