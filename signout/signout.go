@@ -12,7 +12,6 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
-	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
 // DefaultTimeout bounds each step of a sign-out (the store write
@@ -428,8 +427,6 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 	e.Cognito = MapCognitoError(err)
 	return s.finish(ctx, e, c.UserPoolID, at, retry)
 }
-
-var _ Recorder = revocation.Store(nil)
 
 // Logger returns the logger of h, for the handlers built on it.
 func (h *Helper) Logger() *slog.Logger { return h.log }
