@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
 // readyStore is a revocation checker with a Ready method.
@@ -28,7 +29,7 @@ func TestReady(t *testing.T) {
 	hosts := &awsHosts{body: p.JWKS(), hits: map[string]int{}, status: map[string]int{home: 500}}
 	store := &readyStore{err: errors.New("subscription not established")}
 	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), ClientIDs: []string{"c"}}},
-		cognitoguard.Config{HTTPClient: &http.Client{Transport: hosts}, Revocation: store})
+		cognitoguard.Config{JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}, Revocation: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +66,12 @@ func TestReady(t *testing.T) {
 func TestWarmUp(t *testing.T) {
 	p := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(p.Close)
-	jwks := p.JWKS()
+	keySet := p.JWKS()
 	synctest.Test(t, func(t *testing.T) {
 		const home = "cognito-idp.us-east-1.amazonaws.com"
-		hosts := &awsHosts{body: jwks, hits: map[string]int{}, status: map[string]int{home: 503}}
+		hosts := &awsHosts{body: keySet, hits: map[string]int{}, status: map[string]int{home: 503}}
 		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: "us-east-1_warm", ClientIDs: []string{"c"}}},
-			cognitoguard.Config{HTTPClient: &http.Client{Transport: hosts}})
+			cognitoguard.Config{JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}})
 		if err != nil {
 			t.Fatal(err)
 		}

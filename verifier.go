@@ -70,9 +70,6 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	jc := cfg.JWKS
-	if jc.HTTPClient == nil {
-		jc.HTTPClient = cfg.HTTPClient
-	}
 	if jc.Now == nil {
 		jc.Now = cfg.Now
 	}
