@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
+	"github.com/cognitoguard/cognitoguard/internal/alias"
 	"github.com/cognitoguard/cognitoguard/internal/jose"
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
 )
@@ -114,14 +114,14 @@ func parseToken(token string) (*parsed, error) {
 	if err != nil {
 		return nil, malformed("payload is not base64url")
 	}
-	// buf is never written again, so strings may alias it.
-	hdr := unsafe.String(unsafe.SliceData(buf), hn)
+	// buf is never written again (alias's invariant), so strings may
+	// alias it.
 	payload := buf[hl : hl+pn]
-	if err := p.parseHeader(hdr); err != nil {
+	if err := p.parseHeader(alias.String(buf[:hn])); err != nil {
 		return nil, err
 	}
 	p.claims.raw = payload
-	if err := p.parseClaims(unsafe.String(unsafe.SliceData(payload), len(payload))); err != nil {
+	if err := p.parseClaims(alias.String(payload)); err != nil {
 		return nil, err
 	}
 	return p, nil

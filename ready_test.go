@@ -137,3 +137,43 @@ func TestOnVerify(t *testing.T) {
 		t.Errorf("event 2 error %v", events[2].Err)
 	}
 }
+
+// readyKeys is a custom key source that reports its readiness and can be
+// refreshed.
+type readyKeys struct {
+	cognitoguard.KeySource
+	err       error
+	refreshes int
+}
+
+func (k *readyKeys) Ready(context.Context) error   { return k.err }
+func (k *readyKeys) Refresh(context.Context) error { k.refreshes++; return nil }
+
+// TestReadyCustomKeySource: a Pool.Keys source is asked for readiness and
+// refreshed through the optional interfaces, like the key fetchers.
+func TestReadyCustomKeySource(t *testing.T) {
+	p := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(p.Close)
+	set, err := jwks.New(p.Issuer()+"/.well-known/jwks.json", jwks.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	keys := &readyKeys{KeySource: set, err: errors.New("key vault sealed")}
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, Keys: keys, AnyClient: true}},
+		cognitoguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	if err := v.Ready(t.Context()); !errors.Is(err, cognitoguard.ErrUnavailable) || !errors.Is(err, keys.err) {
+		t.Fatalf("Ready = %v, want ErrUnavailable wrapping the source's error", err)
+	}
+	keys.err = nil
+	if err := v.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready = %v", err)
+	}
+	if err := v.Refresh(t.Context()); err != nil || keys.refreshes != 1 {
+		t.Fatalf("Refresh = %v, %d refreshes of the custom source, want 1", err, keys.refreshes)
+	}
+}

@@ -289,6 +289,16 @@ func (s *Set) Refresh(ctx context.Context) error {
 	return s.wait(ctx, c)
 }
 
+// Ready reports whether s can serve keys: nil when keys are cached, else
+// the outcome of a fetch made now (see [Set.Refresh]). Readiness probes may
+// call it on every request: with keys in memory it costs an atomic load.
+func (s *Set) Ready(ctx context.Context) error {
+	if s.cached() > 0 {
+		return nil
+	}
+	return s.Refresh(ctx)
+}
+
 func (s *Set) wait(ctx context.Context, c *keyfetch.Call[struct{}]) error {
 	if _, err := c.Wait(ctx); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -2,17 +2,17 @@ package middleware
 
 import (
 	"context"
-	"github.com/cognitoguard/cognitoguard/internal/logs"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 )
 
 // Readier is what [NewReadyHandler] asks; *cognitoguard.Verifier
 // implements it with [cognitoguard.Verifier.Ready].
-type Readier interface {
-	Ready(ctx context.Context) error
-}
+type Readier = cognitoguard.Readier
 
 // ReadyTimeout bounds one readiness check of [NewReadyHandler].
 const ReadyTimeout = 2 * time.Second
