@@ -31,8 +31,8 @@ var ErrHeaderValue = errors.New("forwardauth: claim cannot be forwarded in a hea
 // its default (DefaultSubjectHeader, …). Names are canonicalised
 // ([http.CanonicalHeaderKey]) and MUST be distinct. The Groups header is
 // pool-agnostic: behind a Verifier of several pools it carries group names
-// without their pool (so do RequiredGroups), and an upstream that grants
-// rights by group MUST then also tie them to one pool.
+// without their pool (RequiredGroups match them likewise), so an upstream
+// that grants rights by group MUST trust every pool's administrators alike.
 type Headers struct {
 	Subject  string // sub
 	Username string // username (access token) or cognito:username (ID token)
