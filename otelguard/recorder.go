@@ -9,24 +9,17 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
-// Recorder is the write side of a revocation store, as the sign-out
-// helper uses it: the stores of package revocation implement it.
-type Recorder interface {
-	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
-	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
-	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
-}
-
-// Recorder returns rec counting its sign-out records in the counter
+// Recorder returns the sign-out helper's [signout.Recorder] rec counting its sign-out records in the counter
 // cognitoguard.signouts, by cognitoguard.signout.scope (user for
 // RevokeUser, session for RevokeSession) and cognitoguard.signout.outcome:
 // recorded, unconfirmed (the error matches [revocation.ErrUnconfirmed]:
 // recorded, but not on the replicas or instances configured) or failed.
 // Give the result to the sign-out helper in place of the store; the
 // Verifier keeps the store itself. SignedOutAt is passed through.
-func (t *Telemetry) Recorder(rec Recorder) Recorder {
+func (t *Telemetry) Recorder(rec signout.Recorder) signout.Recorder {
 	return &recorder{rec: rec, t: t}
 }
 
@@ -48,7 +41,7 @@ var signOutSets = func() (m map[[2]string]metric.AddOption) {
 }()
 
 type recorder struct {
-	rec Recorder
+	rec signout.Recorder
 	t   *Telemetry
 }
 
