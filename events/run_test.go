@@ -79,17 +79,42 @@ func send(t *testing.T, q *events.MemQueue, bodies ...[]byte) {
 	}
 }
 
+// batchQueue counts batch deletions.
+type batchQueue struct {
+	*events.MemQueue
+	mu      sync.Mutex
+	batches int
+}
+
+func (q *batchQueue) DeleteBatch(ctx context.Context, ms []events.Message) error {
+	q.mu.Lock()
+	q.batches++
+	q.mu.Unlock()
+	return q.MemQueue.DeleteBatch(ctx, ms)
+}
+
 func TestRunRecordsAndDeletes(t *testing.T) {
+	for _, batched := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one by one", true: "batched"}[batched], func(t *testing.T) { testRunRecordsAndDeletes(t, batched) })
+	}
+}
+
+func testRunRecordsAndDeletes(t *testing.T, batched bool) {
 	synctest.Test(t, func(t *testing.T) {
 		store := revocation.NewMemory(revocation.MemoryConfig{})
 		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second})
+		var q events.Queue = &countingQueue{Queue: mq}
+		bq := &batchQueue{MemQueue: mq}
+		if batched {
+			q = bq
+		}
 		c, err := events.New(store, testPools, events.Config{Now: bubbleNow(), Visibility: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		send(t, mq, testdata(t, "AdminDisableUser"), testdata(t, "InitiateAuth"),
 			testdata(t, "AdminDisableUser"), testdata(t, "GlobalSignOut-failed")) // a duplicate too
-		stop := run(t, c, mq)
+		stop := run(t, c, q)
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
 		if n := mq.Len(); n != 0 {
@@ -101,6 +126,14 @@ func TestRunRecordsAndDeletes(t *testing.T) {
 		}
 		if _, ok, _ := store.SignedOutAt(t.Context(), secondPool, testSub); ok {
 			t.Error("recorded under a pool the event does not name")
+		}
+		if batched && bq.batches != 1 {
+			t.Errorf("%d batch deletions, want 1", bq.batches)
+		}
+		if cq, ok := q.(*countingQueue); ok {
+			if _, deletes, _ := cq.counts(); deletes != 4 {
+				t.Errorf("%d deletions, want 4", deletes)
+			}
 		}
 		stop()
 	})
