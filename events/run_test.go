@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -266,4 +267,78 @@ func (s *slowRecorder) RevokeUser(ctx context.Context, _, _ string, _ time.Time)
 	time.Sleep(100 * time.Millisecond)
 	s.n++
 	return ctx.Err()
+}
+
+// failingQueue fails every Receive.
+type failingQueue struct {
+	events.Queue
+	mu       sync.Mutex
+	receives int
+}
+
+func (q *failingQueue) Receive(context.Context) ([]events.Message, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.receives++
+	return nil, errDown
+}
+
+func TestRunBacksOffWhenReceiveFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &failingQueue{}
+		var logs syncbuf.Buffer
+		c, err := events.New(&recorder{}, testPools, events.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := run(t, c, q)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		stop()
+		// 0, 0.1, 0.3, 0.7, 1.5, 3.1, 6.3 s: backoff doubling to RetryMax (5 s).
+		if q.receives < 5 || q.receives > 8 {
+			t.Errorf("%d receives in 10 s of failures, want 5..8 (backoff)", q.receives)
+		}
+		if n := strings.Count(logs.String(), "level=WARN"); n != q.receives {
+			t.Errorf("%d Warn records for %d failed receives", n, q.receives)
+		}
+	})
+}
+
+// TestRunConsumersShareAQueue runs three consumers on one queue: every
+// message is applied and deleted, none lost, none dead.
+func TestRunConsumersShareAQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := revocation.NewMemory(revocation.MemoryConfig{})
+		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second, MaxReceiveCount: 5})
+		const n = 200
+		subs := make([]string, n)
+		for i := range subs {
+			subs[i] = "0000000-sub-" + strconv.Itoa(i)
+			send(t, mq, edit(t, testdata(t, "AdminUserGlobalSignOut"), func(_, d map[string]any) {
+				d["additionalEventData"] = map[string]any{"sub": subs[i]}
+			}))
+		}
+		var stops []func()
+		for range 3 {
+			c, err := events.New(store, testPools, events.Config{Now: bubbleNow(), Visibility: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stops = append(stops, run(t, c, mq))
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		for _, stop := range stops {
+			stop()
+		}
+		if mq.Len() != 0 || len(mq.DeadLetters()) != 0 {
+			t.Errorf("queued %d, dead %d; want 0, 0", mq.Len(), len(mq.DeadLetters()))
+		}
+		for _, s := range subs {
+			if _, ok, _ := store.SignedOutAt(t.Context(), testPool, s); !ok {
+				t.Fatalf("sign-out of %s not recorded", s)
+			}
+		}
+	})
 }
