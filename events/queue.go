@@ -99,6 +99,9 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 	for {
 		var held, done []*inHand
 		for _, m := range batch {
+			if outage && ctx.Err() != nil {
+				break // shutting down during an outage: the rest stay in the queue
+			}
 			c.keepHidden(wctx, q, batch)
 			r := c.handle(wctx, m.Body)
 			m.eventTime = r.EventTime
