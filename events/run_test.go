@@ -342,3 +342,38 @@ func TestRunConsumersShareAQueue(t *testing.T) {
 		}
 	})
 }
+
+// hangingRecorder blocks every write until its deadline, as a store
+// that accepts connections and never answers.
+type hangingRecorder struct{}
+
+func (hangingRecorder) RevokeUser(ctx context.Context, _, _ string, _ time.Time) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestRunCancelledDuringOutageReturnsPromptly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: 30 * time.Second, Wait: time.Second})
+		for range 5 {
+			send(t, mq, testdata(t, "AdminDeleteUser"))
+		}
+		c, err := events.New(hangingRecorder{}, testPools, events.Config{Now: bubbleNow(), Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { _ = c.Run(ctx, mq); close(done) }()
+		time.Sleep(7500 * time.Millisecond) // the first round (5 s) and part of the second
+		cancel()
+		start := time.Now()
+		<-done
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Run returned %v after the cancel, want <= 1 s (one write's timeout)", d)
+		}
+		if mq.Len() != 5 {
+			t.Errorf("%d messages queued, want the 5 held", mq.Len())
+		}
+	})
+}
