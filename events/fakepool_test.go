@@ -15,6 +15,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/events"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -187,5 +188,54 @@ func checkRejected(t *testing.T, pool *cognitotest.Pool, store *revocation.Memor
 		if _, err := v.Verify(context.Background(), aws.ToString(tok)); !errors.Is(err, cognitoguard.ErrRevoked) {
 			t.Errorf("Verify after the event: %v, want ErrRevoked", err)
 		}
+	}
+}
+
+// TestLateEventAndLaterSignIn: an older event arriving after a later
+// sign-out recorded by the helper does not lower it, and a sign-in in a
+// later second than the event passes.
+func TestLateEventAndLaterSignIn(t *testing.T) {
+	clock := clocktest.New(time.Now().Truncate(time.Second))
+	pool := cognitotest.NewPool(cognitotest.Config{PoolID: "us-east-1_FakePool2", Now: clock.Now})
+	t.Cleanup(pool.Close)
+	q := &trailQueue{}
+	pool.SetCloudTrailSink(q.sink(t))
+	store := revocation.NewMemory(revocation.MemoryConfig{Now: clock.Now})
+	ctx := t.Context()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	old := pool.SignIn("alice")
+	if _, err := pool.Client().GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(old.AccessToken)}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := pool.User("alice")
+	helperT := clock.Now().Add(10 * time.Second)
+	if err := store.RevokeUser(ctx, pool.PoolID(), u.Sub, helperT); err != nil {
+		t.Fatal(err)
+	}
+	c, err := events.New(store, []events.Pool{{ID: pool.PoolID()}}, events.Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range q.take() {
+		if _, err := c.Handle(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, _, _ := store.SignedOutAt(ctx, pool.PoolID(), u.Sub); !at.Equal(helperT) {
+		t.Errorf("SignedOutAt = %v, want the helper's later %v", at, helperT)
+	}
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
+		cognitoguard.Config{Revocation: store, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	clock.Advance(11 * time.Second)
+	fresh := pool.SignIn("alice")
+	if _, err := v.Verify(ctx, fresh.AccessToken); err != nil {
+		t.Errorf("sign-in after the sign-outs: %v", err)
+	}
+	if _, err := v.Verify(ctx, old.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
+		t.Errorf("old token: %v, want ErrRevoked", err)
 	}
 }
