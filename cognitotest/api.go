@@ -150,7 +150,7 @@ func (p *Pool) wait(r *http.Request, d time.Duration) {
 }
 
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") == lookupEventsTarget {
+	if isLookupEvents(r.Header.Get("X-Amz-Target")) {
 		p.serveLookupEvents(w, r)
 		return
 	}

@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// lookupEventsTarget is the X-Amz-Target of CloudTrail's LookupEvents.
-const lookupEventsTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+// lookupEventsTarget is the X-Amz-Target of CloudTrail's LookupEvents, as
+// aws-sdk-go-v2/service/cloudtrail sends it (the service shape's name
+// without its namespace).
+const lookupEventsTarget = "CloudTrail_20131101.LookupEvents"
 
 // Limits of LookupEvents, as CloudTrail's.
 const (
@@ -187,4 +189,13 @@ func (p *Pool) lookupEventOf(ev trailEvent) lookupEvent {
 func fromEpoch(s float64) time.Time {
 	sec, frac := math.Modf(s)
 	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// lookupEventsTargetQualified is the X-Amz-Target of LookupEvents with the
+// service's namespace, as other SDKs (botocore) send it.
+const lookupEventsTargetQualified = "com.amazonaws.cloudtrail.v20131101." + lookupEventsTarget
+
+// isLookupEvents reports whether an X-Amz-Target names LookupEvents.
+func isLookupEvents(target string) bool {
+	return target == lookupEventsTarget || target == lookupEventsTargetQualified
 }
