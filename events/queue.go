@@ -102,7 +102,7 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 			if outage && ctx.Err() != nil {
 				break // shutting down during an outage: the rest stay in the queue
 			}
-			c.keepHidden(wctx, q, batch)
+			c.extend(wctx, q, batch, false)
 			r := c.handle(wctx, m.Body)
 			m.eventTime = r.EventTime
 			switch r.Outcome {
@@ -128,7 +128,7 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 			return
 		}
 		batch = held
-		c.keepHidden(wctx, q, batch)
+		c.extend(wctx, q, batch, true)
 		if !sleep(ctx, backoff) {
 			return // abandoned: the messages come back after their visibility timeout
 		}
@@ -160,12 +160,13 @@ func (c *Consumer) delete(ctx context.Context, q Queue, done []*inHand) {
 	}
 }
 
-// keepHidden extends the visibility of the messages in hand whose last
-// extension is a third of the visibility timeout old.
-func (c *Consumer) keepHidden(ctx context.Context, q Queue, batch []*inHand) {
+// extend extends the visibility of the messages in hand: all of them
+// when held through an outage, else those whose last extension is a third
+// of the visibility timeout old.
+func (c *Consumer) extend(ctx context.Context, q Queue, batch []*inHand, held bool) {
 	now := c.cfg.Now()
 	for _, m := range batch {
-		if now.Sub(m.extended) < c.cfg.Visibility/3 {
+		if !held && now.Sub(m.extended) < c.cfg.Visibility/3 {
 			continue
 		}
 		if err := q.ExtendVisibility(ctx, m.Message, c.cfg.Visibility); err != nil {
