@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cognitoguard/cognitoguard"
@@ -290,7 +292,7 @@ func (c *Consumer) attribute(ev *Event, r Result, malformed func(string) pending
 	switch {
 	case len(r.PoolIDs) == 0:
 		r.Outcome = Unconfigured
-	case sub == "" || len(sub) > maxSubLen || !utf8.ValidString(sub):
+	case sub == "" || len(sub) > maxSubLen || boundText(sub) != sub:
 		return malformed("without a valid sub")
 	default:
 		r.Outcome = Recorded
@@ -331,9 +333,10 @@ func (c *Consumer) report(ctx context.Context, r Result) {
 	}
 }
 
-// boundText bounds attacker-chosen text that goes to logs and results.
+// boundText bounds attacker-chosen text that goes to logs, errors and
+// results: at most 128 bytes of valid UTF-8 without control characters.
 func boundText(s string) string {
-	if len(s) > 128 || !utf8.ValidString(s) {
+	if len(s) > 128 || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
 		return "(invalid)"
 	}
 	return s

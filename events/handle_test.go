@@ -126,6 +126,7 @@ func TestHandleEdited(t *testing.T) {
 		{"bad eventTime", gso(func(_, d map[string]any) { d["eventTime"] = "yesterday" }), events.Malformed, nil},
 		{"another source", gso(func(env, _ map[string]any) { env["source"] = "aws.s3" }), events.NotSignOut, nil},
 		{"another eventSource", gso(func(_, d map[string]any) { d["eventSource"] = "s3.amazonaws.com" }), events.NotSignOut, nil},
+		{"sub with a newline", gso(func(_, d map[string]any) { d["additionalEventData"] = map[string]any{"sub": "a\nb"} }), events.Malformed, nil},
 		{"sub of the wrong type", gso(func(_, d map[string]any) { d["additionalEventData"] = map[string]any{"sub": 7} }), events.Malformed, nil},
 		{"detail not an object", gso(func(env, _ map[string]any) { env["detail"] = "x" }), events.Malformed, nil},
 		{"not JSON", raw("{"), events.Malformed, nil},
