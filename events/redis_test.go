@@ -12,10 +12,11 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// TestRunRedisOutage runs the consumer on the Redis store (miniredis)
-// and stops Redis for a while: the message stays in hand (no dead
-// letter although its visibility is 1 s and MaxReceiveCount 2), and is
-// recorded in Redis once it is back.
+// TestRunRedisOutage runs three consumers on the Redis store (miniredis)
+// and stops Redis for a while: the message stays hidden in the hand of
+// the one that received it (no other receives it, no dead letter
+// although its visibility is 1 s and MaxReceiveCount 2), and is recorded
+// in Redis once it is back.
 func TestRunRedisOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a few seconds of outage")
@@ -37,8 +38,9 @@ func TestRunRedisOutage(t *testing.T) {
 	at := time.Now().UTC().Truncate(time.Second)
 	mr.Close() // Redis down
 	send(t, mq, edit(t, testdata(t, "AdminDeleteUser"), func(_, d map[string]any) { d["eventTime"] = at.Format(time.RFC3339) }))
-	stop := run(t, c, mq)
-	defer stop()
+	for range 3 {
+		defer run(t, c, mq)()
+	}
 	time.Sleep(4 * time.Second)
 	if dead := mq.DeadLetters(); len(dead) != 0 || mq.Len() != 1 {
 		t.Fatalf("during the outage: %d dead letters, %d queued; want 0, 1", len(dead), mq.Len())
