@@ -132,7 +132,10 @@
 //     number; [Pool.ConfirmationCode] reads it), AdminSetUserPassword,
 //     AdminResetUserPassword (RESET_REQUIRED) and AdminCreateUser
 //     (FORCE_CHANGE_PASSWORD), with Cognito's default password policy.
-//     As in Cognito, password changes revoke no token.
+//     As in Cognito, password changes revoke no token. The
+//     NEW_PASSWORD_REQUIRED challenge is not served: a FORCE_CHANGE_PASSWORD
+//     user's sign-in fails with InvalidParameterException until
+//     AdminSetUserPassword gives it a permanent password.
 //
 // Any other operation gives UnknownOperationException. Errors take
 // Cognito's shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType,
