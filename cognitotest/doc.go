@@ -147,6 +147,12 @@
 // expire. [Pool.SignedOutAt] and [Pool.OriginRevoked] tell tests what was
 // revoked.
 //
+// # Fault injection
+//
+// [Pool.FailNext] makes the next calls of an operation fail with a given
+// error type and status, [Pool.SetAPIDelay] slows every call down, and
+// [Pool.Calls] counts the calls per operation.
+//
 // # CloudTrail
 //
 // [Pool.SetCloudTrailSink] receives the CloudTrail record of every API
@@ -157,12 +163,6 @@
 // com.amazonaws.cloudtrail.v20131101 namespace) over
 // those records: by EventName and time range, newest first, pages of 50
 // with NextToken, ThrottlingException beyond 2 requests a second.
-//
-// # Fault injection
-//
-// [Pool.FailNext] makes the next calls of an operation fail with a given
-// error type and status, [Pool.SetAPIDelay] slows every call down, and
-// [Pool.Calls] counts the calls per operation.
 //
 // # Application Load Balancer
 //
