@@ -40,10 +40,10 @@ const maxSubLen = 128
 // and acknowledged by the replicas it waits for), and MUST keep the latest
 // time (a write with an earlier time never lowers it), so that duplicates,
 // redeliveries and late events are harmless. It MUST be safe for
-// concurrent use. A [revocation.Redis] store returns an error while a
-// confirmation it waits for is missing, the instances' ones
-// (RedisConfig.WaitInstances) included: give the consumer a store
-// without WaitInstances, or an instance down holds the queue.
+// concurrent use. The Redis store returns an error while a confirmation
+// it waits for is missing, the instances' ones (WaitInstances) included:
+// give the consumer a store without WaitInstances, or an instance down
+// holds the queue.
 type Recorder interface {
 	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
 }

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -25,11 +26,7 @@ func TestRunRedisOutage(t *testing.T) {
 	mr := miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { client.Close() })
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := newRedisStore(t, client)
 	mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: 200 * time.Millisecond, MaxReceiveCount: 2})
 	c, err := events.New(store, testPools, events.Config{Visibility: time.Second})
 	if err != nil {
@@ -62,4 +59,24 @@ func TestRunRedisOutage(t *testing.T) {
 	if err != nil || !ok || !got.Equal(at) {
 		t.Errorf("SignedOutAt = %v, %v, %v; want %v", got, ok, err, at)
 	}
+}
+
+// redisStore is the Redis revocation store as the consumer and the test
+// use it.
+type redisStore interface {
+	events.Recorder
+	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
+}
+
+// newRedisStore is the one place that builds the Redis store (its
+// package moves to revocation/redisstore with the engine's split:
+// redisstore.New(client, redisstore.Config{})).
+func newRedisStore(t *testing.T, client redis.UniversalClient) redisStore {
+	t.Helper()
+	s, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
