@@ -66,7 +66,13 @@ type RequestParameters struct {
 
 // UnmarshalJSON reads userPoolId when it is a string member of an object.
 func (p *RequestParameters) UnmarshalJSON(b []byte) error {
-	*p = RequestParameters{UserPoolID: stringMember(b, "userPoolId")}
+	var o struct {
+		V json.RawMessage `json:"userPoolId"`
+	}
+	*p = RequestParameters{}
+	if json.Unmarshal(b, &o) == nil {
+		p.UserPoolID = jsonString(o.V)
+	}
 	return nil
 }
 
@@ -78,7 +84,13 @@ type AdditionalEventData struct {
 
 // UnmarshalJSON reads sub when it is a string member of an object.
 func (a *AdditionalEventData) UnmarshalJSON(b []byte) error {
-	*a = AdditionalEventData{Sub: stringMember(b, "sub")}
+	var o struct {
+		V json.RawMessage `json:"sub"`
+	}
+	*a = AdditionalEventData{}
+	if json.Unmarshal(b, &o) == nil {
+		a.Sub = jsonString(o.V)
+	}
 	return nil
 }
 
@@ -93,22 +105,22 @@ func (r *Resources) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	for _, it := range items {
-		if arn := stringMember(it, "ARN"); arn != "" {
-			*r = append(*r, arn)
+		var o struct {
+			V json.RawMessage `json:"ARN"`
+		}
+		if json.Unmarshal(it, &o) == nil {
+			if arn := jsonString(o.V); arn != "" {
+				*r = append(*r, arn)
+			}
 		}
 	}
 	return nil
 }
 
-// stringMember returns member name of the JSON object b when it is a
-// string, else "".
-func stringMember(b []byte, name string) string {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(b, &obj) != nil {
-		return ""
-	}
+// jsonString returns the JSON string b, or "" when b is not one.
+func jsonString(b json.RawMessage) string {
 	var s string
-	if json.Unmarshal(obj[name], &s) != nil {
+	if len(b) == 0 || b[0] != '"' || json.Unmarshal(b, &s) != nil {
 		return ""
 	}
 	return s
