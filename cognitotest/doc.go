@@ -126,6 +126,16 @@
 //     UnauthorizedException; an access or ID token
 //     UnsupportedTokenTypeException; a client without token revocation
 //     UnsupportedOperationException.
+//   - DeleteUser (the access token's user; its tokens then get
+//     UserNotFoundException), ChangePassword, ForgotPassword and
+//     ConfirmForgotPassword (the code goes to a verified email or phone
+//     number; [Pool.ConfirmationCode] reads it), AdminSetUserPassword,
+//     AdminResetUserPassword (RESET_REQUIRED) and AdminCreateUser
+//     (FORCE_CHANGE_PASSWORD), with Cognito's default password policy.
+//     As in Cognito, password changes revoke no token. The
+//     NEW_PASSWORD_REQUIRED challenge is not served: a FORCE_CHANGE_PASSWORD
+//     user's sign-in fails with InvalidParameterException until
+//     AdminSetUserPassword gives it a permanent password.
 //
 // Any other operation gives UnknownOperationException. Errors take
 // Cognito's shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType,
@@ -142,6 +152,17 @@
 // [Pool.FailNext] makes the next calls of an operation fail with a given
 // error type and status, [Pool.SetAPIDelay] slows every call down, and
 // [Pool.Calls] counts the calls per operation.
+//
+// # CloudTrail
+//
+// [Pool.SetCloudTrailSink] receives the CloudTrail record of every API
+// call the pool serves, failed ones included, in the shapes of
+// testdata/cloudtrail (each field's source is in its SOURCES.md). The
+// pool also answers CloudTrail's LookupEvents (X-Amz-Target
+// CloudTrail_20131101.LookupEvents, as aws-sdk-go-v2 sends it, or with the
+// com.amazonaws.cloudtrail.v20131101 namespace) over
+// those records: by EventName and time range, newest first, pages of 50
+// with NextToken, ThrottlingException beyond 2 requests a second.
 //
 // # Application Load Balancer
 //

@@ -134,6 +134,7 @@ type Pool struct {
 	done           chan struct{}
 	closeOnce      sync.Once
 	jwksHits       atomic.Int64
+	trail          trail // CloudTrail records, under their own lock (cloudtrail.go)
 
 	mu             sync.Mutex
 	clients        []*AppClient
