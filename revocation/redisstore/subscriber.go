@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"context"
@@ -117,7 +117,7 @@ func (s *subState) next(now int64) (action, time.Duration) {
 // requests and feeds proofs of freshness to the store's trust for each of
 // its channels.
 type subscription struct {
-	r        *Redis
+	r        *Store
 	ctx      context.Context // cancelled by Close, or to regroup
 	idx      []int           // its sign-out channels' indices (and trust's)
 	channels [][]string      // per channel: the sign-out channel and, with WaitInstances, this instance's acknowledgement channel
@@ -129,12 +129,12 @@ type subscription struct {
 // runSubscriptions runs one subscription per group of channels (see
 // groups) until Close. When one reports that the Cluster's slots moved,
 // it stops them all and forms the groups again.
-func (r *Redis) runSubscriptions() {
+func (r *Store) runSubscriptions() {
 	defer r.wg.Done()
 	backoff := 50 * time.Millisecond
 	for r.ctx.Err() == nil {
 		if groups, err := r.groups(); err != nil {
-			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: cannot read the Cluster's slots to subscribe; retrying",
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: cannot read the Cluster's slots to subscribe; retrying",
 				slog.String("error", err.Error()))
 		} else {
 			r.runGroups(groups)
@@ -148,7 +148,7 @@ func (r *Redis) runSubscriptions() {
 
 // runGroups runs one subscription per group until Close or until one asks
 // for new groups; it returns once they have all stopped.
-func (r *Redis) runGroups(groups [][]int) {
+func (r *Store) runGroups(groups [][]int) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	regroup := make(chan string, 1)
 	subs := make([]*subscription, len(groups))
@@ -172,7 +172,7 @@ func (r *Redis) runGroups(groups [][]int) {
 	select {
 	case <-r.ctx.Done():
 	case why := <-regroup:
-		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: the Cluster's slots moved; subscribing again by master",
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: the Cluster's slots moved; subscribing again by master",
 			slog.String("reason", why))
 		if cc, ok := r.client.(*redis.ClusterClient); ok {
 			cc.ReloadState(r.ctx)
@@ -186,7 +186,7 @@ func (r *Redis) runGroups(groups [][]int) {
 
 // newSubscription returns the subscription of sign-out channels idx (with
 // WaitInstances, each with this instance's acknowledgement channel).
-func (r *Redis) newSubscription(ctx context.Context, idx []int, regroup func(why string)) *subscription {
+func (r *Store) newSubscription(ctx context.Context, idx []int, regroup func(why string)) *subscription {
 	s := &subscription{r: r, ctx: ctx, idx: idx, regroup: regroup}
 	var signouts []string
 	for _, i := range idx {
@@ -203,7 +203,7 @@ func (r *Redis) newSubscription(ctx context.Context, idx []int, regroup func(why
 
 // closeConnections closes the current connection of each of subs (r.subs
 // may already be the next generation's), interrupting their network calls.
-func (r *Redis) closeConnections(subs []*subscription) {
+func (r *Store) closeConnections(subs []*subscription) {
 	r.psMu.Lock()
 	defer r.psMu.Unlock()
 	for _, s := range subs {
@@ -215,7 +215,7 @@ func (r *Redis) closeConnections(subs []*subscription) {
 }
 
 // sleep waits d, or until Close; false means closed.
-func (r *Redis) sleep(d time.Duration) bool {
+func (r *Store) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -231,7 +231,7 @@ func (r *Redis) sleep(d time.Duration) bool {
 // slot per command (go-redis resubscribes a connection's channels in one
 // command, which Redis refuses across slots: the subscription reconnects
 // itself instead). Other sharded clients get one per channel.
-func (r *Redis) groups() ([][]int, error) {
+func (r *Store) groups() ([][]int, error) {
 	k := len(r.wire.tags)
 	if !r.sharded {
 		return [][]int{indices(k)}, nil
@@ -353,7 +353,7 @@ func (s *subscription) receive(ps *redis.PubSub) bool {
 		act, wait := s.state.next(r.trust.now())
 		switch act {
 		case actReconnect:
-			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis subscription unanswered; reconnecting",
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis subscription unanswered; reconnecting",
 				slog.Duration("after", time.Duration(s.state.hung)))
 			return true
 		case actPing:
@@ -402,7 +402,7 @@ func (s *subscription) lost(err error, maxBackoff time.Duration) {
 func (s *subscription) untrust(why string) {
 	s.r.recheck()
 	if s.r.trust.lost(s.idx...) && s.r.ctx.Err() == nil {
-		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "revocation: Redis subscription lost; reading Redis directly until resubscribed",
+		s.r.log.LogAttrs(s.r.ctx, slog.LevelWarn, "redisstore: Redis subscription lost; reading Redis directly until resubscribed",
 			slog.String("error", why))
 	}
 }
@@ -422,7 +422,7 @@ func (s *subscription) handle(msg any) bool {
 		}
 	case *redis.Pong:
 		if p := s.state.pong(); p != 0 && r.trust.proved(p, s.idx...) {
-			r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: Redis pub/sub answering again; view trusted")
+			r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: Redis pub/sub answering again; view trusted")
 		}
 	case *redis.Message:
 		r.handleMessage(m.Channel, m.Payload)
@@ -451,13 +451,13 @@ func (s *subscription) confirmed(channel string) {
 		r.rebuilds.Add(1)
 	}
 	if r.trust.subscribed(now, s.idx...) {
-		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs; view trusted",
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: subscribed to sign-outs; view trusted",
 			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
 	}
 }
 
 // handleMessage applies a message of a sign-out or acknowledgement channel.
-func (r *Redis) handleMessage(channel, payload string) {
+func (r *Store) handleMessage(channel, payload string) {
 	m, err := decodeMessage(payload)
 	if err == nil && m.kind == kindAck {
 		for _, n := range m.nonces {
@@ -467,7 +467,7 @@ func (r *Redis) handleMessage(channel, payload string) {
 	}
 	r.messages.Add(1)
 	if err != nil {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: ignoring a message on the sign-out channel",
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: ignoring a message on the sign-out channel",
 			slog.String("channel", channel), slog.String("error", err.Error()))
 		return
 	}
@@ -483,10 +483,10 @@ func (r *Redis) handleMessage(channel, payload string) {
 // warnIfStale logs, once per lapse, that the proof of freshness expired
 // while nothing else withdrew trust (pub/sub silent, a subscription
 // blocked). Other causes log where they happen.
-func (r *Redis) warnIfStale() {
+func (r *Store) warnIfStale() {
 	until := r.trust.until.Load()
 	if until > 0 && r.trust.now() >= until && r.trust.staleWarned.CompareAndSwap(false, true) {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: no proof of freshness within the staleness bound; failing closed",
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: no proof of freshness within the staleness bound; failing closed",
 			slog.Duration("staleness", r.staleness))
 	}
 }

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // BenchmarkFanout measures the Redis CPU one sign-out costs when N
@@ -55,9 +55,9 @@ func benchFanout(b *testing.B, topo string, n int) {
 		addrs = []string{addr}
 	}
 	prefix := uniquePrefix()
-	stores := make([]*revocation.Redis, n)
+	stores := make([]*redisstore.Store, n)
 	for i := range stores {
-		stores[i] = newRedisStore(b, newClient(), revocation.RedisConfig{Prefix: prefix, Timeout: 2 * time.Second})
+		stores[i] = newRedisStore(b, newClient(), redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
 	}
 	ctx := b.Context()
 	cpu0 := redisCPU(b, addrs)

@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/cognitoguard/cognitoguard"
 )
 
 // markerScript reads a master's data-loss marker, creating it with the
@@ -40,8 +38,8 @@ return {gen, tostring(f), created}
 // checkMarkers checks every master's marker, as probed. A marker absent
 // or of another generation than last seen means that master lost its
 // data: the store fails closed, restores and, when it cannot prove the
-// restore complete, records the floor (see [Redis.lost]).
-func (r *Redis) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
+// restore complete, records the floor (see [Store.lost]).
+func (r *Store) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
 	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
 		return err
 	}
@@ -57,7 +55,7 @@ func (r *Redis) checkMarkers(ctx context.Context, ms []master, ps []probe) error
 	return nil
 }
 
-func (r *Redis) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
+func (r *Store) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
 	gen, f, err = parseMarker(markerScript.Run(ctx, r.client, []string{m.marker}, rand.Text(), floor).Slice())
 	if err != nil {
 		return "", 0, fmt.Errorf("data-loss marker on %s: %w", cmpOrAddr(m.addr), err)
@@ -77,7 +75,7 @@ func parseMarker(v []any, err error) (gen string, floor int64, _ error) {
 }
 
 // raiseFloor applies a floor read from Redis, if live.
-func (r *Redis) raiseFloor(f int64) {
+func (r *Store) raiseFloor(f int64) {
 	if f+r.ttlMs < r.now().UnixMilli() {
 		return
 	}
@@ -89,23 +87,17 @@ func (r *Redis) raiseFloor(f int64) {
 	}
 }
 
-// belowFloor reports whether c was authenticated at or before a live floor.
-func (r *Redis) belowFloor(c *cognitoguard.Claims) bool {
-	f := r.floor.Load()
-	return f != 0 && authMillis(c) <= f && f+r.ttlMs >= r.now().UnixMilli()
-}
-
 // lost handles a data loss of master m detected now, at L: it fails
 // closed, restores the journal in the background and, unless the journal
 // proves complete, records the floor L on every master (retried by later
 // checks until done) before trusting again.
-func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
+func (r *Store) lost(ctx context.Context, m master, ms []master) error {
 	lossAt := r.now().UnixMilli()
 	r.losses.Add(1)
 	r.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
 	r.view.reset() // entries read from the emptied Redis may lack sign-outs
 	complete := r.journal.complete(lossAt, r.ttlMs)
-	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
+	r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
 		slog.String("master", cmpOrAddr(m.addr)), slog.Bool("journal_complete", complete))
 	if !complete {
 		r.dueFloor(lossAt)
@@ -116,7 +108,7 @@ func (r *Redis) lost(ctx context.Context, m master, ms []master) error {
 }
 
 // dueFloor schedules floor f to be recorded on every master.
-func (r *Redis) dueFloor(f int64) {
+func (r *Store) dueFloor(f int64) {
 	for {
 		cur := r.floorDue.Load()
 		if f <= cur || r.floorDue.CompareAndSwap(cur, f) {
@@ -127,7 +119,7 @@ func (r *Redis) dueFloor(f int64) {
 
 // recordFloor records the floor due, if any, on every master, then lifts
 // the loss refusal.
-func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
+func (r *Store) recordFloor(ctx context.Context, ms []master) error {
 	f := r.floorDue.Load()
 	if f == 0 {
 		return nil
@@ -139,7 +131,7 @@ func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
 	}
 	r.raiseFloor(f)
 	r.floorDue.CompareAndSwap(f, 0)
-	r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
+	r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
 		slog.Time("floor", time.UnixMilli(f)))
 	r.trust.refuse(refuseLoss, nil)
 	return nil
@@ -150,7 +142,7 @@ func (r *Redis) recordFloor(ctx context.Context, ms []master) error {
 // restarted). With a complete journal it then lifts the loss refusal, or,
 // if some writes failed, falls back to the floor; without one, the floor
 // covers every lost sign-out and the restore only adds what it can.
-func (r *Redis) restore(complete bool, lossAt int64) {
+func (r *Store) restore(complete bool, lossAt int64) {
 	defer r.wg.Done()
 	t := time.NewTimer(time.Duration(mrand.Int64N(int64(r.restoreStagger) + 1)))
 	defer t.Stop()
@@ -171,7 +163,7 @@ func (r *Redis) restore(complete bool, lossAt int64) {
 		n++
 	}
 	r.restored.Add(uint64(n))
-	r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: sign-outs restored after the data loss",
+	r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: sign-outs restored after the data loss",
 		slog.Int("restored", n), slog.Int("failed", failed))
 	switch {
 	case complete && failed == 0:
@@ -187,8 +179,8 @@ func (r *Redis) restore(complete bool, lossAt int64) {
 // itself (it created the first marker it saw) and cached "no record" from
 // the emptied Redis learns of it now. A publish failure is a failed
 // rewrite (the floor then covers it).
-func (r *Redis) rewrite(j journalEntry) error {
-	key, ch := r.wire.key(j.k.pool, j.k.sub)
+func (r *Store) rewrite(j journalEntry) error {
+	key, ch := r.wire.key(j.k.Pool, j.k.Sub)
 	res, _, err := r.store(r.ctx, key, j.jti, j.t)
 	if err != nil {
 		return err
@@ -231,7 +223,7 @@ func (j *journal) add(k userKey, jti string, t, nowMs int64) {
 		j.entries = j.entries[1:]
 		j.completeSince = max(j.completeSince, nowMs)
 	}
-	j.entries = append(j.entries, journalEntry{userKey{strings.Clone(k.pool), strings.Clone(k.sub)}, strings.Clone(jti), t})
+	j.entries = append(j.entries, journalEntry{userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}, strings.Clone(jti), t})
 }
 
 // gap records that messages may have been missed until nowMs.

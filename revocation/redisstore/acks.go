@@ -1,8 +1,9 @@
-package revocation
+package redisstore
 
 import (
 	"context"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/revocation"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,7 +13,7 @@ import (
 // are dropped (the requester then reports a shortfall: safe).
 const ackQueue = 1024
 
-// acks holds the acknowledgement traffic of [RedisConfig.WaitInstances]:
+// acks holds the acknowledgement traffic of [Config.WaitInstances]:
 // the acknowledgements this instance owes (sent by its acker goroutine, so
 // that a slow publish never delays a subscription) and those it awaits.
 type acks struct {
@@ -90,20 +91,20 @@ func (a *acks) got(aw *ackWait) int64 {
 // message reached (receivers) has acknowledged it. A subscriber handles a
 // channel's messages in order, so one that acknowledges has applied the
 // sign-out.
-func (r *Redis) confirm(ctx context.Context, aw *ackWait, receivers int64) error {
+func (r *Store) confirm(ctx context.Context, aw *ackWait, receivers int64) error {
 	if r.acks.setNeed(aw, receivers) {
 		return nil
 	}
 	if err := r.wait(ctx, aw.done); err != nil {
 		return fmt.Errorf("%w: %w: applied by %d of %d instances (retry): %w",
-			ErrUnavailable, ErrUnconfirmed, r.acks.got(aw), receivers, err)
+			revocation.ErrUnavailable, revocation.ErrUnconfirmed, r.acks.got(aw), receivers, err)
 	}
 	return nil
 }
 
 // runAcker publishes the queued acknowledgements until Close: those
 // queued together for one requester channel go in one message.
-func (r *Redis) runAcker() {
+func (r *Store) runAcker() {
 	defer r.wg.Done()
 	for {
 		var first ackSend
@@ -132,7 +133,7 @@ func (r *Redis) runAcker() {
 }
 
 // sendAcks publishes one acknowledgement message.
-func (r *Redis) sendAcks(channel string, nonces []string) {
+func (r *Store) sendAcks(channel string, nonces []string) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	_, err := r.publish(ctx, channel, encodeAck(nonces))
 	cancel()
@@ -142,7 +143,7 @@ func (r *Redis) sendAcks(channel string, nonces []string) {
 	}
 	r.acks.dropped.Add(uint64(len(nonces)))
 	if r.ctx.Err() == nil {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: could not acknowledge sign-outs (the requester will report it)",
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: could not acknowledge sign-outs (the requester will report it)",
 			slog.Int("acknowledgements", len(nonces)), slog.String("error", err.Error()))
 	}
 }

@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestWireMessages(t *testing.T) {
-	k := userKey{"eu-west-1_AbC", "sub-1"}
+	k := userKey{Pool: "eu-west-1_AbC", Sub: "sub-1"}
 	for _, tc := range []struct {
 		payload string
 		want    message

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/storetest"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 const testPool = "us-east-1_test"
@@ -43,12 +45,12 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // newRedisStore returns a ready store, closed at cleanup.
-func newRedisStore(t testing.TB, c redis.UniversalClient, cfg revocation.RedisConfig) *revocation.Redis {
+func newRedisStore(t testing.TB, c redis.UniversalClient, cfg redisstore.Config) *redisstore.Store {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger(t)
 	}
-	s, err := revocation.NewRedis(c, cfg)
+	s, err := redisstore.New(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,23 +78,23 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) ti
 
 func TestRedisMiniredisContract(t *testing.T) {
 	var mr *miniredis.Miniredis
-	runContract(t, contractEnv{
-		newStore: func(t *testing.T, now func() time.Time) revocation.Store {
+	storetest.Run(t, storetest.Env{
+		NewStore: func(t *testing.T, now func() time.Time) revocation.Store {
 			mr = miniredis.RunT(t)
 			c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 			t.Cleanup(func() { c.Close() })
-			return newRedisStore(t, c, revocation.RedisConfig{Now: now})
+			return newRedisStore(t, c, redisstore.Config{Now: now})
 		},
-		advance: func(t *testing.T, d time.Duration) { mr.FastForward(d) },
+		Advance: func(t *testing.T, d time.Duration) { mr.FastForward(d) },
 	})
 }
 
 func TestRedisServerContract(t *testing.T) {
 	srv := startRedisServer(t)
 	c := srv.client(t)
-	runContract(t, contractEnv{
-		newStore: func(t *testing.T, now func() time.Time) revocation.Store {
-			return newRedisStore(t, c, revocation.RedisConfig{Now: now, Prefix: uniquePrefix()})
+	storetest.Run(t, storetest.Env{
+		NewStore: func(t *testing.T, now func() time.Time) revocation.Store {
+			return newRedisStore(t, c, redisstore.Config{Now: now, Prefix: uniquePrefix()})
 		},
 	})
 }
@@ -100,9 +102,9 @@ func TestRedisServerContract(t *testing.T) {
 func TestClusterContract(t *testing.T) {
 	addrs := startCluster(t)
 	c := clusterClient(t, addrs)
-	runContract(t, contractEnv{
-		newStore: func(t *testing.T, now func() time.Time) revocation.Store {
-			return newRedisStore(t, c, revocation.RedisConfig{Now: now, Prefix: uniquePrefix()})
+	storetest.Run(t, storetest.Env{
+		NewStore: func(t *testing.T, now func() time.Time) revocation.Store {
+			return newRedisStore(t, c, redisstore.Config{Now: now, Prefix: uniquePrefix()})
 		},
 	})
 }
@@ -141,7 +143,7 @@ func (h *hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func ptr(s string) *string { return &s }
 
 // miniStore returns a store on a fresh miniredis, its client and the server.
-func miniStore(t *testing.T, cfg revocation.RedisConfig) (*revocation.Redis, *redis.Client, *miniredis.Miniredis) {
+func miniStore(t *testing.T, cfg redisstore.Config) (*redisstore.Store, *redis.Client, *miniredis.Miniredis) {
 	t.Helper()
 	mr := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
@@ -150,7 +152,7 @@ func miniStore(t *testing.T, cfg revocation.RedisConfig) (*revocation.Redis, *re
 }
 
 func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
-	s, _, _ := miniStore(t, revocation.RedisConfig{})
+	s, _, _ := miniStore(t, redisstore.Config{})
 	ctx := t.Context()
 	now := time.Now()
 	if err := s.RevokeUser(ctx, testPool, "sub-out", now); err != nil {
@@ -180,18 +182,18 @@ func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
 }
 
 func TestRedisOwnsItsKeys(t *testing.T) {
-	testOwnsKeys(t, func(t *testing.T) revocation.Store {
-		s, _, _ := miniStore(t, revocation.RedisConfig{})
+	storetest.OwnsKeys(t, func(t *testing.T) revocation.Store {
+		s, _, _ := miniStore(t, redisstore.Config{})
 		return s
 	}, func(t *testing.T, s revocation.Store) {
-		if st := s.(*revocation.Redis).Stats(); st.Lookups != 1 {
+		if st := s.(*redisstore.Store).Stats(); st.Lookups != 1 {
 			t.Errorf("%d Redis lookups, want 1: the view lost the entry", st.Lookups)
 		}
 	})
 }
 
 func TestRedisViewBounded(t *testing.T) {
-	s, _, _ := miniStore(t, revocation.RedisConfig{MaxEntries: 10})
+	s, _, _ := miniStore(t, redisstore.Config{MaxEntries: 10})
 	ctx := t.Context()
 	for i := range 100 {
 		mustRevoked(t, ctx, s, claims(testPool, fmt.Sprint("sub-", i), time.Now(), ""))
@@ -202,7 +204,7 @@ func TestRedisViewBounded(t *testing.T) {
 }
 
 func TestRedisKeyLayout(t *testing.T) {
-	s, _, mr := miniStore(t, revocation.RedisConfig{Prefix: "app:"})
+	s, _, mr := miniStore(t, redisstore.Config{Prefix: "app:"})
 	ctx := t.Context()
 	// Hostile sub and issuer strings cannot change the key layout.
 	for _, sub := range []string{"plain", "{tag}", "a}b{c", "x:y", strings.Repeat("z", 1000)} {
@@ -240,8 +242,8 @@ func TestRedisPublishFailure(t *testing.T) {
 	t.Cleanup(func() { ca.Close() })
 	cb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { cb.Close() })
-	a := newRedisStore(t, ca, revocation.RedisConfig{})
-	b := newRedisStore(t, cb, revocation.RedisConfig{})
+	a := newRedisStore(t, ca, redisstore.Config{})
+	b := newRedisStore(t, cb, redisstore.Config{})
 	ctx := t.Context()
 	at := time.Now()
 	mustRevoked(t, ctx, b, claims(testPool, "sub-1", at, "")) // b caches "no record"
@@ -249,7 +251,7 @@ func TestRedisPublishFailure(t *testing.T) {
 	h.fail.Store(ptr("publish"))
 	err := a.RevokeUser(ctx, testPool, "sub-1", at)
 	if !errors.Is(err, revocation.ErrUnavailable) {
-		t.Fatalf("RevokeUser with a failing PUBLISH: %v, want ErrUnavailable", err)
+		t.Fatalf("RevokeUser with a failing PUBLISH: %v, want revocation.ErrUnavailable", err)
 	}
 	// The record is in Redis (a fresh instance sees it) and a retry is safe.
 	if got, ok, err := b.SignedOutAt(ctx, testPool, "sub-1"); err != nil || !ok || !got.Equal(at.Truncate(time.Millisecond)) {
@@ -274,13 +276,13 @@ func TestRedisWriteAppliedButFailed(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	c.AddHook(h)
 	t.Cleanup(func() { c.Close() })
-	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond})
+	s := newRedisStore(t, c, redisstore.Config{Staleness: 100 * time.Millisecond})
 	ctx := t.Context()
 	at := time.Now()
 	mustRevoked(t, ctx, s, claims(testPool, "sub-1", at, "")) // caches "no record"
 	h.lose.Store(ptr("evalsha"))
 	if err := s.RevokeUser(ctx, testPool, "sub-1", at); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Fatalf("RevokeUser with its answer lost: %v, want ErrUnavailable", err)
+		t.Fatalf("RevokeUser with its answer lost: %v, want revocation.ErrUnavailable", err)
 	}
 	h.lose.Store(nil)
 	if err := s.Ready(ctx); err != nil { // trusted again at the next proof
@@ -297,7 +299,7 @@ func TestRedisTimeoutBoundsCalls(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr()}) // ContextTimeoutEnabled false: ctx deadlines ignored
 	c.AddHook(h)
 	t.Cleanup(func() { c.Close() })
-	s := newRedisStore(t, c, revocation.RedisConfig{Timeout: 50 * time.Millisecond})
+	s := newRedisStore(t, c, redisstore.Config{Timeout: 50 * time.Millisecond})
 	ctx := t.Context()
 	for _, tc := range []struct {
 		cmd  string
@@ -314,7 +316,7 @@ func TestRedisTimeoutBoundsCalls(t *testing.T) {
 			t.Errorf("%s: took %v, want about Timeout (50ms)", tc.cmd, d)
 		}
 		if !errors.Is(err, revocation.ErrUnavailable) {
-			t.Errorf("%s: %v, want ErrUnavailable", tc.cmd, err)
+			t.Errorf("%s: %v, want revocation.ErrUnavailable", tc.cmd, err)
 		}
 		h.stall.Store(nil)
 	}
@@ -322,7 +324,7 @@ func TestRedisTimeoutBoundsCalls(t *testing.T) {
 }
 
 func TestRedisIgnoresForeignMessages(t *testing.T) {
-	s, c, _ := miniStore(t, revocation.RedisConfig{})
+	s, c, _ := miniStore(t, redisstore.Config{})
 	ctx := t.Context()
 	mustRevoked(t, ctx, s, claims(testPool, "sub-1", time.Now(), ""))
 	long := strings.Repeat("n", 65)
@@ -338,7 +340,7 @@ func TestRedisIgnoresForeignMessages(t *testing.T) {
 		"2\x00r\x00id\x00nonce", // the kind of an earlier draft
 	}
 	for _, p := range payloads {
-		if err := c.Publish(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"), p).Err(); err != nil {
+		if err := c.Publish(ctx, redisstore.ChannelForTest(redisstore.DefaultPrefix, testPool, "sub-1"), p).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -357,35 +359,35 @@ func TestRedisConfigErrors(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	for _, tc := range []struct {
 		name string
-		cfg  revocation.RedisConfig
+		cfg  redisstore.Config
 	}{
-		{"prefix with a brace", revocation.RedisConfig{Prefix: "a{b}:"}},
-		{"tiny TTL", revocation.RedisConfig{TTL: time.Millisecond}},
-		{"negative timeout", revocation.RedisConfig{Timeout: -1}},
-		{"tiny staleness", revocation.RedisConfig{Staleness: time.Millisecond}},
-		{"negative max entries", revocation.RedisConfig{MaxEntries: -1}},
-		{"negative wait replicas", revocation.RedisConfig{WaitReplicas: -1}},
+		{"prefix with a brace", redisstore.Config{Prefix: "a{b}:"}},
+		{"tiny TTL", redisstore.Config{TTL: time.Millisecond}},
+		{"negative timeout", redisstore.Config{Timeout: -1}},
+		{"tiny staleness", redisstore.Config{Staleness: time.Millisecond}},
+		{"negative max entries", redisstore.Config{MaxEntries: -1}},
+		{"negative wait replicas", redisstore.Config{WaitReplicas: -1}},
 	} {
-		if s, err := revocation.NewRedis(c, tc.cfg); err == nil {
+		if s, err := redisstore.New(c, tc.cfg); err == nil {
 			s.Close()
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
-	if _, err := revocation.NewRedis(nil, revocation.RedisConfig{}); err == nil {
+	if _, err := redisstore.New(nil, redisstore.Config{}); err == nil {
 		t.Error("nil client: no error")
 	}
 	// Timeouts that could block a subscription, and Close, forever.
 	for _, o := range []*redis.Options{{Addr: mr.Addr(), ReadTimeout: -1}, {Addr: mr.Addr(), WriteTimeout: -2}} {
 		unbounded := redis.NewClient(o)
 		t.Cleanup(func() { unbounded.Close() })
-		if s, err := revocation.NewRedis(unbounded, revocation.RedisConfig{}); err == nil {
+		if s, err := redisstore.New(unbounded, redisstore.Config{}); err == nil {
 			s.Close()
 			t.Errorf("ReadTimeout %v, WriteTimeout %v: no error", o.ReadTimeout, o.WriteTimeout)
 		}
 	}
 	cro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{mr.Addr()}, ReadOnly: true})
 	t.Cleanup(func() { cro.Close() })
-	if s, err := revocation.NewRedis(cro, revocation.RedisConfig{WaitInstances: true}); err == nil {
+	if s, err := redisstore.New(cro, redisstore.Config{WaitInstances: true}); err == nil {
 		s.Close()
 		t.Error("WaitInstances with a ReadOnly Cluster client: no error")
 	}
@@ -396,7 +398,7 @@ func TestRedisConfigErrors(t *testing.T) {
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": mr.Addr(), "b": mr2.Addr()},
 		ReadTimeout: time.Second, WriteTimeout: time.Second})
 	t.Cleanup(func() { ring.Close() })
-	if s, err := revocation.NewRedis(ring, revocation.RedisConfig{}); err == nil || !strings.Contains(err.Error(), "Cluster") {
+	if s, err := redisstore.New(ring, redisstore.Config{}); err == nil || !strings.Contains(err.Error(), "Cluster") {
 		if s != nil {
 			s.Close()
 		}
@@ -413,7 +415,7 @@ func TestRedisReadyAndClose(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 
-	s, err := revocation.NewRedis(c, revocation.RedisConfig{Timeout: 50 * time.Millisecond})
+	s, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,18 +439,18 @@ func TestRedisReadyAndClose(t *testing.T) {
 		t.Errorf("Close closed the client: %v", err)
 	}
 	if _, err := revokedErr(ctx, s, "sub-1"); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Errorf("Revoked after Close: %v, want ErrUnavailable", err)
+		t.Errorf("Revoked after Close: %v, want revocation.ErrUnavailable", err)
 	}
 	if err := s.Ready(ctx); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Errorf("Ready after Close: %v, want ErrUnavailable", err)
+		t.Errorf("Ready after Close: %v, want revocation.ErrUnavailable", err)
 	}
-	eventually(t, 5*time.Second, "goroutines back to the count before NewRedis", func() bool {
+	eventually(t, 5*time.Second, "goroutines back to the count before New", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 
 	// Ready honours its context while Redis is down.
 	mr.Close()
-	s2, err := revocation.NewRedis(c, revocation.RedisConfig{})
+	s2, err := redisstore.New(c, redisstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +466,7 @@ func BenchmarkRevokedHit(b *testing.B) {
 	mr := miniredis.RunT(b)
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	b.Cleanup(func() { c.Close() })
-	s := newRedisStore(b, c, revocation.RedisConfig{})
+	s := newRedisStore(b, c, redisstore.Config{})
 	ctx := b.Context()
 	now := time.Now()
 	const sub = "3f2a1b4c-1111-2222-3333-444455556666"
@@ -489,7 +491,7 @@ func BenchmarkRevokedHitParallel(b *testing.B) {
 	mr := miniredis.RunT(b)
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	b.Cleanup(func() { c.Close() })
-	s := newRedisStore(b, c, revocation.RedisConfig{})
+	s := newRedisStore(b, c, redisstore.Config{})
 	ctx := b.Context()
 	now := time.Now()
 	c1 := claims(testPool, "3f2a1b4c-1111-2222-3333-444455556666", now, "origin")
@@ -505,7 +507,7 @@ func BenchmarkRevokedHitParallel(b *testing.B) {
 }
 
 // TestRedisVerifierFailsClosed checks the whole chain: a Redis outage makes
-// the Verifier refuse tokens with its ErrUnavailable (503), never accept
+// the Verifier refuse tokens with its revocation.ErrUnavailable (503), never accept
 // them, and recovers when Redis is back.
 func TestRedisVerifierFailsClosed(t *testing.T) {
 	pool := cognitotest.NewPool(cognitotest.Config{})
@@ -513,7 +515,7 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 	mr := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
 	t.Cleanup(func() { c.Close() })
-	s := newRedisStore(t, c, revocation.RedisConfig{Staleness: 100 * time.Millisecond, Timeout: 50 * time.Millisecond})
+	s := newRedisStore(t, c, redisstore.Config{Staleness: 100 * time.Millisecond, Timeout: 50 * time.Millisecond})
 	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}},
 		cognitoguard.Config{Revocation: s})
 	if err != nil {
@@ -529,7 +531,7 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 	eventually(t, time.Second, "503 while Redis is down", func() bool {
 		_, err := v.Verify(ctx, tok)
 		if err != nil && !errors.Is(err, cognitoguard.ErrUnavailable) {
-			t.Fatalf("Verify = %v, want nil or ErrUnavailable", err)
+			t.Fatalf("Verify = %v, want nil or revocation.ErrUnavailable", err)
 		}
 		return err != nil
 	})
@@ -548,3 +550,8 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 		t.Errorf("after sign-out: %v, want ErrRevoked", err)
 	}
 }
+
+var (
+	claims      = storetest.Claims
+	mustRevoked = storetest.MustRevoked
+)

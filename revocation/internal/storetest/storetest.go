@@ -1,29 +1,31 @@
-package revocation_test
+// Package storetest is the contract test every revocation store passes:
+// the revocation semantics through a real Verifier and tokens minted by
+// cognitotest.
+package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// newFakeClock returns the shared settable test clock.
-func newFakeClock(t time.Time) *clocktest.Clock { return clocktest.New(t) }
-
-// contractEnv builds the store under test.
-type contractEnv struct {
-	// newStore returns a fresh, empty store using now as its clock.
-	newStore func(t *testing.T, now func() time.Time) revocation.Store
-	// advance, if set, moves the backend's own clock (miniredis
+// Env builds the store under test.
+type Env struct {
+	// NewStore returns a fresh, empty store using now as its clock.
+	NewStore func(t *testing.T, now func() time.Time) revocation.Store
+	// Advance, if set, moves the backend's own clock (miniredis
 	// FastForward) along with the fake clock.
-	advance func(t *testing.T, d time.Duration)
+	Advance func(t *testing.T, d time.Duration)
 }
 
 // op is one write of a contract case, times relative to the case's base.
@@ -45,11 +47,11 @@ type probe struct {
 	longLife bool          // exp far ahead (for TTL probes)
 }
 
-// runContract checks the revocation semantics every Store must share,
-// through a real Verifier and tokens minted by cognitotest.
-func runContract(t *testing.T, env contractEnv) {
+// Run checks the revocation semantics every Store must share, through a
+// real Verifier and tokens minted by cognitotest.
+func Run(t *testing.T, env Env) {
 	base := time.Now().Truncate(time.Second).Add(-time.Hour)
-	clock := newFakeClock(base.Add(time.Minute))
+	clock := clocktest.New(base.Add(time.Minute))
 	p1 := cognitotest.NewPool(cognitotest.Config{PoolID: "us-east-1_poolOne", Now: clock.Now})
 	t.Cleanup(p1.Close)
 	p2 := cognitotest.NewPool(cognitotest.Config{PoolID: "us-east-1_poolTwo", Now: clock.Now})
@@ -165,7 +167,7 @@ func runContract(t *testing.T, env contractEnv) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock.Set(base.Add(time.Minute))
-			store := env.newStore(t, clock.Now)
+			store := env.NewStore(t, clock.Now)
 			v, err := cognitoguard.New([]cognitoguard.Pool{
 				{UserPoolID: p1.PoolID(), Issuers: []string{p1.Issuer()}, ClientIDs: []string{p1.ClientID()}},
 				{UserPoolID: p2.PoolID(), Issuers: []string{p2.Issuer()}, ClientIDs: []string{p2.ClientID()}},
@@ -190,8 +192,8 @@ func runContract(t *testing.T, env contractEnv) {
 			for _, pr := range tc.probes {
 				if pr.advance != 0 {
 					clock.Advance(pr.advance)
-					if env.advance != nil {
-						env.advance(t, pr.advance)
+					if env.Advance != nil {
+						env.Advance(t, pr.advance)
 					}
 				}
 				p, _ := resolve(pr.user)
@@ -239,7 +241,7 @@ func runContract(t *testing.T, env contractEnv) {
 
 	t.Run("concurrent writers keep the maximum", func(t *testing.T) {
 		clock.Set(base.Add(time.Minute))
-		store := env.newStore(t, clock.Now)
+		store := env.NewStore(t, clock.Now)
 		ctx := t.Context()
 		var wg sync.WaitGroup
 		for i := range 8 {
@@ -266,7 +268,7 @@ func runContract(t *testing.T, env contractEnv) {
 	})
 
 	t.Run("a sign-out covers every issuer of the pool", func(t *testing.T) {
-		store := env.newStore(t, clock.Now)
+		store := env.NewStore(t, clock.Now)
 		ctx := t.Context()
 		if err := store.RevokeUser(ctx, p1.PoolID(), "sub-dave", clock.Now()); err != nil {
 			t.Fatal(err)
@@ -276,13 +278,13 @@ func runContract(t *testing.T, env contractEnv) {
 			"https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_poolOne",
 			"https://cognito-idp.us-west-2.amazonaws.com/us-east-1_poolOne",
 		} {
-			c := claims(p1.PoolID(), "sub-dave", base, "")
+			c := Claims(p1.PoolID(), "sub-dave", base, "")
 			c.Issuer = iss
-			if !mustRevoked(t, ctx, store, c) {
+			if !MustRevoked(t, ctx, store, c) {
 				t.Errorf("token of issuer %s accepted after the user's sign-out", iss)
 			}
 		}
-		if c := claims(p2.PoolID(), "sub-dave", base, ""); mustRevoked(t, ctx, store, c) {
+		if c := Claims(p2.PoolID(), "sub-dave", base, ""); MustRevoked(t, ctx, store, c) {
 			t.Error("the same sub in another pool is revoked")
 		}
 		if _, err := store.Revoked(ctx, &cognitoguard.Claims{Issuer: p1.Issuer(), Subject: "sub-dave", AuthTime: base}); err == nil {
@@ -291,7 +293,7 @@ func runContract(t *testing.T, env contractEnv) {
 	})
 
 	t.Run("invalid arguments", func(t *testing.T) {
-		store := env.newStore(t, clock.Now)
+		store := env.NewStore(t, clock.Now)
 		ctx := t.Context()
 		now := clock.Now()
 		for _, tc := range []struct {
@@ -318,17 +320,70 @@ func runContract(t *testing.T, env contractEnv) {
 	})
 }
 
-// claims builds the claims the Verifier would hand the store.
-func claims(pool, sub string, auth time.Time, origin string) *cognitoguard.Claims {
+// Claims builds the claims the Verifier would hand the store.
+func Claims(pool, sub string, auth time.Time, origin string) *cognitoguard.Claims {
 	return &cognitoguard.Claims{UserPoolID: pool, Subject: sub, AuthTime: auth, IssuedAt: auth, OriginJTI: origin}
 }
 
-// mustRevoked calls Revoked and fails the test on error.
-func mustRevoked(t testing.TB, ctx context.Context, s revocation.Store, c *cognitoguard.Claims) bool {
+// MustRevoked calls Revoked and fails the test on error.
+func MustRevoked(t testing.TB, ctx context.Context, s revocation.Store, c *cognitoguard.Claims) bool {
 	t.Helper()
 	r, err := s.Revoked(ctx, c)
 	if err != nil {
 		t.Fatalf("Revoked(%s/%s): %v", c.Issuer, c.Subject, err)
 	}
 	return r
+}
+
+// OwnsKeys checks that a store copies the strings it keeps: claim
+// strings alias the token buffer, which may be reused.
+// after, if set, runs at the end of each case.
+func OwnsKeys(t *testing.T, newStore func(t *testing.T) revocation.Store, after func(t *testing.T, s revocation.Store)) {
+	const iss, sub, jti = "https://iss.example/pool", "sub-alice", "origin-1"
+	alias := func(s string) (string, func()) {
+		b := []byte(s)
+		return unsafe.String(&b[0], len(b)), func() { copy(b, bytes.Repeat([]byte("X"), len(b))) }
+	}
+	at := time.Now()
+	for _, tc := range []struct {
+		name  string
+		write func(ctx context.Context, s revocation.Store, iss, sub string) error
+	}{
+		{"user", func(ctx context.Context, s revocation.Store, iss, sub string) error {
+			return s.RevokeUser(ctx, iss, sub, at)
+		}},
+		{"session", func(ctx context.Context, s revocation.Store, iss, sub string) error {
+			j, spoil := alias(jti)
+			defer spoil()
+			return s.RevokeSession(ctx, iss, sub, j, at)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			ctx := t.Context()
+			c := Claims(iss, sub, at.Add(-time.Second), jti)
+			MustRevoked(t, ctx, s, Claims(iss, sub, at, "")) // known user (Redis view)
+			// First write and an update of the same record, both from
+			// aliasing strings that are then overwritten.
+			for i := range 2 {
+				a, spoilA := alias(iss)
+				b, spoilB := alias(sub)
+				if err := tc.write(ctx, s, a, b); err != nil {
+					t.Fatal(err)
+				}
+				if i == 1 {
+					_ = tc.write(ctx, s, a, b) // same time again: no change
+				}
+				at = at.Add(time.Millisecond)
+				spoilA()
+				spoilB()
+			}
+			if !MustRevoked(t, ctx, s, c) {
+				t.Error("record lost after the caller's buffers changed")
+			}
+			if after != nil {
+				after(t, s)
+			}
+		})
+	}
 }

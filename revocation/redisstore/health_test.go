@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // recordLog keeps the records logged at or above Warn.
@@ -61,7 +62,7 @@ func TestRedisServerEvictionRefused(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	prefix := uniquePrefix()
 	logs := new(recordLog)
-	s, err := revocation.NewRedis(c, revocation.RedisConfig{Prefix: prefix, Logger: slog.New(logs)})
+	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Logger: slog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +71,15 @@ func TestRedisServerEvictionRefused(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.Ready(short); !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "maxmemory-policy") {
-		t.Fatalf("Ready with an evicting Redis: %v, want ErrUnavailable naming maxmemory-policy", err)
+		t.Fatalf("Ready with an evicting Redis: %v, want revocation.ErrUnavailable naming maxmemory-policy", err)
 	}
 	_, err = revokedErr(ctx, s, "alice")
 	if !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "maxmemory-policy") {
-		t.Fatalf("Revoked with an evicting Redis: %v, want ErrUnavailable naming maxmemory-policy", err)
+		t.Fatalf("Revoked with an evicting Redis: %v, want revocation.ErrUnavailable naming maxmemory-policy", err)
 	}
 	err = s.RevokeUser(ctx, testPool, "alice", time.Now())
 	if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "maxmemory-policy") {
-		t.Fatalf("RevokeUser with an evicting Redis: %v, want ErrUnconfirmed naming maxmemory-policy", err)
+		t.Fatalf("RevokeUser with an evicting Redis: %v, want revocation.ErrUnconfirmed naming maxmemory-policy", err)
 	}
 	if _, ok, err := s.SignedOutAt(ctx, testPool, "alice"); !ok || err != nil {
 		t.Errorf("the write was not attempted: SignedOutAt = %v, %v", ok, err)
@@ -91,7 +92,7 @@ func TestRedisServerEvictionRefused(t *testing.T) {
 	}
 
 	// The explicit opt-in trusts it.
-	allowed := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, AllowEviction: true})
+	allowed := newRedisStore(t, c, redisstore.Config{Prefix: prefix, AllowEviction: true})
 	if r, err := revokedErr(ctx, allowed, "alice"); !r || err != nil {
 		t.Errorf("AllowEviction: Revoked = %v, %v; want true", r, err)
 	}
@@ -112,7 +113,7 @@ func TestRedisServerEvictionRefused(t *testing.T) {
 
 func TestRedisEvictionPolicyUnknown(t *testing.T) {
 	logs := new(recordLog)
-	s, _, _ := miniStore(t, revocation.RedisConfig{Logger: slog.New(logs)}) // miniredis refuses INFO memory
+	s, _, _ := miniStore(t, redisstore.Config{Logger: slog.New(logs)}) // miniredis refuses INFO memory
 	if st := s.Stats(); st.EvictionPolicy != "unknown" || !st.Trusted {
 		t.Errorf("Stats: policy %q, trusted %v; want unknown and trusted", st.EvictionPolicy, st.Trusted)
 	}
@@ -134,7 +135,7 @@ func TestRedisServerDataLoss(t *testing.T) {
 			}
 			addr, _ := redistest.Server(t)
 			prefix := uniquePrefix()
-			cfg := revocation.RedisConfig{Prefix: prefix}
+			cfg := redisstore.Config{Prefix: prefix}
 			newClient := func() *redis.Client {
 				c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond})
 				t.Cleanup(func() { c.Close() })
@@ -179,7 +180,7 @@ func TestRedisServerDataLoss(t *testing.T) {
 
 // wantFloor checks, on every store, that alice's sign-out was restored and
 // the floor rejects what was authenticated before the loss, not after.
-func wantFloor(t *testing.T, before time.Time, stores ...*revocation.Redis) {
+func wantFloor(t *testing.T, before time.Time, stores ...*redisstore.Store) {
 	t.Helper()
 	floor := stores[len(stores)-1].Stats().Floor
 	if floor.IsZero() {
@@ -210,12 +211,12 @@ func TestRedisServerDataLossCompleteJournal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits one TTL")
 	}
-	revocation.SetHealthEveryForTest(t, 100*time.Millisecond)
+	redisstore.SetHealthEveryForTest(t, 100*time.Millisecond)
 	addr, _ := redistest.Server(t)
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { c.Close() })
 	const ttl = 5 * time.Second
-	cfg := revocation.RedisConfig{Prefix: uniquePrefix(), TTL: ttl}
+	cfg := redisstore.Config{Prefix: uniquePrefix(), TTL: ttl}
 	s := newRedisStore(t, c, cfg)
 	ctx := t.Context()
 	time.Sleep(ttl + 200*time.Millisecond) // subscribed for a whole TTL
@@ -283,7 +284,7 @@ func TestRedisHealthCheckOneRoundTrip(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	h := new(roundTrips)
 	c.AddHook(h)
-	newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()}) // Ready: checked once
+	newRedisStore(t, c, redisstore.Config{Prefix: uniquePrefix()}) // Ready: checked once
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	checks, loads := 0, 0
@@ -326,11 +327,11 @@ func (h *slotReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // background load on the masters).
 func TestClusterHealthCheckReusesMasters(t *testing.T) {
 	addrs := redistest.Cluster(t)
-	revocation.SetHealthEveryForTest(t, 20*time.Millisecond)
+	redisstore.SetHealthEveryForTest(t, 20*time.Millisecond)
 	c := clusterClient(t, addrs)
 	h := new(slotReads)
 	c.AddHook(h)
-	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()})
+	s := newRedisStore(t, c, redisstore.Config{Prefix: uniquePrefix()})
 	before, checks := h.n.Load(), 50
 	time.Sleep(time.Duration(checks) * 20 * time.Millisecond)
 	if got := h.n.Load() - before; got > int64(checks)/3 {
@@ -368,7 +369,7 @@ func TestRedisServerDataLossHealedForLateInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits one TTL")
 	}
-	revocation.SetHealthEveryForTest(t, 100*time.Millisecond)
+	redisstore.SetHealthEveryForTest(t, 100*time.Millisecond)
 	addr, _ := redistest.Server(t)
 	newClient := func(hooks ...redis.Hook) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: addr})
@@ -379,7 +380,7 @@ func TestRedisServerDataLossHealedForLateInstance(t *testing.T) {
 		return c
 	}
 	const ttl = 5 * time.Second
-	cfg := revocation.RedisConfig{Prefix: uniquePrefix(), TTL: ttl, Staleness: 200 * time.Millisecond}
+	cfg := redisstore.Config{Prefix: uniquePrefix(), TTL: ttl, Staleness: 200 * time.Millisecond}
 	gate := new(healthGate)
 	a := newRedisStore(t, newClient(gate), cfg)
 	ctx := t.Context()

@@ -1,14 +1,11 @@
-package revocation
+package redisstore
 
 import (
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 	"maps"
 	"strings"
 	"sync"
 )
-
-// maxInterned bounds the pool IDs a view or a Memory shares between its
-// entries (a process verifies tokens of a handful of pools).
-const maxInterned = 64
 
 // view is the local, bounded copy of the Redis records of the users this
 // instance has seen. Redis is authoritative: any entry may be dropped at any
@@ -90,7 +87,7 @@ func (v *view) finish(k userKey, p *pending, e entry, cache bool) entry {
 			break
 		}
 	}
-	v.m[userKey{v.intern(k.pool), k.sub}] = e
+	v.m[userKey{Pool: v.intern(k.Pool), Sub: k.Sub}] = e
 	return e
 }
 
@@ -109,7 +106,7 @@ func (v *view) intern(pool string) string {
 		return s
 	}
 	s := strings.Clone(pool)
-	if len(v.pools) < maxInterned {
+	if len(v.pools) < record.MaxInterned {
 		v.pools[s] = s
 	}
 	return s
@@ -124,7 +121,7 @@ func (v *view) apply(k userKey, jti string, t int64) {
 		if e2, changed := raise(e, jti, t); changed {
 			// Assigning to an existing string key also replaces the stored
 			// key with k, which may alias a caller's buffer: store a copy.
-			v.m[userKey{v.intern(k.pool), strings.Clone(k.sub)}] = e2
+			v.m[userKey{Pool: v.intern(k.Pool), Sub: strings.Clone(k.Sub)}] = e2
 		}
 	}
 	if p, ok := v.pending[k]; ok {
@@ -150,26 +147,26 @@ func (v *view) len() int {
 // raised to t. The sessions map is copied, never mutated.
 func raise(e entry, jti string, t int64) (entry, bool) {
 	if jti == "" {
-		if t <= e.user {
+		if t <= e.User {
 			return e, false
 		}
-		e.user = t
+		e.User = t
 		return e, true
 	}
-	if cur, ok := e.sessions[jti]; ok && cur >= t {
+	if cur, ok := e.Sessions[jti]; ok && cur >= t {
 		return e, false
 	}
-	s := make(map[string]int64, len(e.sessions)+1)
-	maps.Copy(s, e.sessions)
+	s := make(map[string]int64, len(e.Sessions)+1)
+	maps.Copy(s, e.Sessions)
 	s[strings.Clone(jti)] = t
-	e.sessions = s
+	e.Sessions = s
 	return e, true
 }
 
 // merge returns the field-wise maximum of a and b.
 func merge(a, b entry) entry {
-	a.user = max(a.user, b.user)
-	for j, t := range b.sessions {
+	a.User = max(a.User, b.User)
+	for j, t := range b.Sessions {
 		a, _ = raise(a, j, t)
 	}
 	return a

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -13,12 +13,13 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // faultConfig is the configuration of the fault tests: a short staleness
 // bound so that failures show quickly.
-func faultConfig(prefix string) revocation.RedisConfig {
-	return revocation.RedisConfig{Prefix: prefix, Staleness: 300 * time.Millisecond, Timeout: 100 * time.Millisecond}
+func faultConfig(prefix string) redisstore.Config {
+	return redisstore.Config{Prefix: prefix, Staleness: 300 * time.Millisecond, Timeout: 100 * time.Millisecond}
 }
 
 // revokedErr calls Revoked for a token of sub authenticated an hour ago.
@@ -69,7 +70,7 @@ func TestRedisServerPropagation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := uniquePrefix()
-			cfg := revocation.RedisConfig{Prefix: prefix, Sharded: tc.sharded}
+			cfg := redisstore.Config{Prefix: prefix, Sharded: tc.sharded}
 			a := newRedisStore(t, srv.client(t), cfg)
 			b := newRedisStore(t, srv.client(t), cfg)
 			ctx := t.Context()
@@ -101,7 +102,7 @@ func TestRedisServerPropagation(t *testing.T) {
 func TestRedisServerZeroRoundTrips(t *testing.T) {
 	srv := startRedisServer(t)
 	c := srv.client(t)
-	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: uniquePrefix()})
+	s := newRedisStore(t, c, redisstore.Config{Prefix: uniquePrefix()})
 	ctx := t.Context()
 	now := time.Now()
 	if err := s.RevokeUser(ctx, testPool, "sub-0", now); err != nil {
@@ -167,7 +168,7 @@ func TestRedisServerSIGSTOP(t *testing.T) {
 			failed := eventually(t, 2*time.Second, "fail closed after SIGSTOP", func() bool {
 				_, err := revokedErr(ctx, s, sub)
 				if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
-					t.Fatalf("error %v does not match ErrUnavailable", err)
+					t.Fatalf("error %v does not match revocation.ErrUnavailable", err)
 				}
 				return err != nil
 			})
@@ -178,7 +179,7 @@ func TestRedisServerSIGSTOP(t *testing.T) {
 			// Unknown users fail at once too (no round trip to a stopped server).
 			start := time.Now()
 			if _, err := revokedErr(ctx, s, "sub-unknown"); !errors.Is(err, revocation.ErrUnavailable) {
-				t.Errorf("unknown user while stopped: %v, want ErrUnavailable", err)
+				t.Errorf("unknown user while stopped: %v, want revocation.ErrUnavailable", err)
 			}
 			if d := time.Since(start); d > 50*time.Millisecond {
 				t.Errorf("unknown user while stopped took %v, want an immediate failure", d)
@@ -274,12 +275,12 @@ func TestRedisServerRestart(t *testing.T) {
 		return errors.Is(err, revocation.ErrUnavailable)
 	})
 	if err := a.RevokeUser(ctx, testPool, "sub-1", time.Now()); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Errorf("RevokeUser while down: %v, want ErrUnavailable", err)
+		t.Errorf("RevokeUser while down: %v, want revocation.ErrUnavailable", err)
 	}
 	srv.restart()
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	for _, s := range []*revocation.Redis{a, b} {
+	for _, s := range []*redisstore.Store{a, b} {
 		if err := s.Ready(rctx); err != nil {
 			t.Fatalf("not ready after restart: %v", err)
 		}
@@ -311,14 +312,14 @@ func TestRedisServerRestart(t *testing.T) {
 func TestClusterPropagation(t *testing.T) {
 	addrs := startCluster(t)
 	prefix := uniquePrefix()
-	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
-	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	a := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix})
+	b := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix})
 	ctx := t.Context()
 	// Both instances subscribe to every channel (sharded pub/sub), and the
 	// channels spread over the three masters, two on each.
 	perNode := map[string]int{}
-	for i := range revocation.DefaultRedisChannels {
-		ch := revocation.ChannelNameForTest(prefix, i)
+	for i := range redisstore.DefaultChannels {
+		ch := redisstore.ChannelNameForTest(prefix, i)
 		for _, addr := range addrs {
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			m, err := c.PubSubShardNumSub(ctx, ch).Result()
@@ -335,8 +336,8 @@ func TestClusterPropagation(t *testing.T) {
 		}
 	}
 	for _, addr := range addrs {
-		if perNode[addr] != revocation.DefaultRedisChannels/3 {
-			t.Errorf("sign-out channels per master: %v, want %d on each", perNode, revocation.DefaultRedisChannels/3)
+		if perNode[addr] != redisstore.DefaultChannels/3 {
+			t.Errorf("sign-out channels per master: %v, want %d on each", perNode, redisstore.DefaultChannels/3)
 			break
 		}
 	}

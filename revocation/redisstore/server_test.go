@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"bufio"

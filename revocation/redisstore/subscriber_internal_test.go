@@ -1,7 +1,8 @@
-package revocation
+package redisstore
 
 import (
 	"errors"
+	"github.com/cognitoguard/cognitoguard/revocation"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -54,8 +55,8 @@ func TestTrustTransitions(t *testing.T) {
 			t.Fatal("at start: want untrusted with direct reads")
 		}
 		time.Sleep(testStaleness + time.Millisecond)
-		if err := tr.check(tr.now()); !errors.Is(err, ErrUnavailable) {
-			t.Fatalf("after Staleness without subscription: check = %v, want ErrUnavailable", err)
+		if err := tr.check(tr.now()); !errors.Is(err, revocation.ErrUnavailable) {
+			t.Fatalf("after Staleness without subscription: check = %v, want revocation.ErrUnavailable", err)
 		}
 
 		// One channel confirmed is not enough; both are.
@@ -118,7 +119,7 @@ func TestTrustLostAndResubscribed(t *testing.T) {
 			t.Fatalf("backoff %v", backoff)
 		}
 		time.Sleep(testStaleness)
-		if !errors.Is(tr.check(tr.now()), ErrUnavailable) {
+		if !errors.Is(tr.check(tr.now()), revocation.ErrUnavailable) {
 			t.Fatal("lost beyond Staleness: want fail closed")
 		}
 		// Unconfirmed for too long: reconnect.
@@ -186,8 +187,8 @@ func TestTrustWriteFailureAndRefusal(t *testing.T) {
 		if fresh(tr) {
 			t.Fatal("trusted while refused")
 		}
-		if err := tr.check(tr.now()); !errors.Is(err, ErrUnavailable) || !errors.Is(err, evict) {
-			t.Fatalf("check = %v, want ErrUnavailable wrapping the refusal", err)
+		if err := tr.check(tr.now()); !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, evict) {
+			t.Fatalf("check = %v, want revocation.ErrUnavailable wrapping the refusal", err)
 		}
 		tr.refuse("eviction", nil)
 		if !fresh(tr) {
@@ -228,7 +229,7 @@ func TestJournalBounded(t *testing.T) {
 	const ttl = 1000
 	j := &journal{max: 3, ttlMs: ttl}
 	j.gap(1) // complete since 1
-	k := userKey{"pool", "sub"}
+	k := userKey{Pool: "pool", Sub: "sub"}
 	for i := range int64(3) {
 		j.add(k, "", 10+i, 10+i)
 	}

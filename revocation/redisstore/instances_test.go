@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // TestRedisServerWaitInstances: with WaitInstances, when RevokeUser returns,
@@ -43,11 +44,11 @@ func TestRedisServerWaitInstances(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A generous Timeout: this test is about when, not how fast.
-			cfg := revocation.RedisConfig{Prefix: uniquePrefix(), Sharded: tc.sharded, Timeout: 2 * time.Second}
+			cfg := redisstore.Config{Prefix: uniquePrefix(), Sharded: tc.sharded, Timeout: 2 * time.Second}
 			wcfg := cfg
 			wcfg.WaitInstances = true
 			a := newRedisStore(t, tc.client(t), wcfg)
-			others := []*revocation.Redis{newRedisStore(t, tc.client(t), cfg), newRedisStore(t, tc.client(t), cfg)}
+			others := []*redisstore.Store{newRedisStore(t, tc.client(t), cfg), newRedisStore(t, tc.client(t), cfg)}
 			ctx := t.Context()
 			const users = 100
 			var took []time.Duration
@@ -88,21 +89,21 @@ func TestRedisServerWaitInstances(t *testing.T) {
 func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
-	a := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 300 * time.Millisecond})
-	b := newRedisStore(t, srv.client(t), revocation.RedisConfig{Prefix: prefix})
+	a := newRedisStore(t, srv.client(t), redisstore.Config{Prefix: prefix, WaitInstances: true, Timeout: 300 * time.Millisecond})
+	b := newRedisStore(t, srv.client(t), redisstore.Config{Prefix: prefix})
 	ctx := t.Context()
 	if _, err := revokedErr(ctx, b, "sub-1"); err != nil {
 		t.Fatal(err)
 	}
 
-	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
+	mute := srv.client(t).Subscribe(ctx, redisstore.ChannelForTest(prefix, testPool, "sub-1"))
 	if _, err := mute.Receive(ctx); err != nil { // the subscription's confirmation
 		t.Fatal(err)
 	}
 	start := time.Now()
 	err := a.RevokeUser(ctx, testPool, "sub-1", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "applied by 2 of 3 instances") {
-		t.Fatalf("with a silent subscriber: %v, want ErrUnavailable naming 2 of 3", err)
+		t.Fatalf("with a silent subscriber: %v, want revocation.ErrUnavailable naming 2 of 3", err)
 	}
 	if d := time.Since(start); d > 3*time.Second { // bounded by Timeout; slack for loaded CI machines
 		t.Errorf("shortfall reported after %v, want about Timeout (300ms)", d)
@@ -124,7 +125,7 @@ func TestRedisServerWaitInstancesShortfall(t *testing.T) {
 func TestRedisServerWaitInstancesClose(t *testing.T) {
 	srv := startRedisServer(t)
 	prefix := uniquePrefix()
-	a, err := revocation.NewRedis(srv.client(t), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 5 * time.Second})
+	a, err := redisstore.New(srv.client(t), redisstore.Config{Prefix: prefix, WaitInstances: true, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 	if err := a.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mute := srv.client(t).Subscribe(ctx, revocation.ChannelForTest(prefix, testPool, "sub-1"))
+	mute := srv.client(t).Subscribe(ctx, redisstore.ChannelForTest(prefix, testPool, "sub-1"))
 	t.Cleanup(func() { mute.Close() })
 	if _, err := mute.Receive(ctx); err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestRedisServerWaitInstancesClose(t *testing.T) {
 	select {
 	case err := <-errc:
 		if !errors.Is(err, revocation.ErrUnavailable) {
-			t.Errorf("RevokeUser interrupted by Close: %v, want ErrUnavailable", err)
+			t.Errorf("RevokeUser interrupted by Close: %v, want revocation.ErrUnavailable", err)
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("RevokeUser still waiting 2s after Close")
@@ -159,17 +160,17 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { client.Close() })
 	ctx := t.Context()
-	signouts := client.Subscribe(ctx, revocation.ChannelForTest(revocation.DefaultRedisPrefix, testPool, "sub-1"))
-	acks := client.PSubscribe(ctx, revocation.DefaultRedisPrefix+"2:ack:*")
+	signouts := client.Subscribe(ctx, redisstore.ChannelForTest(redisstore.DefaultPrefix, testPool, "sub-1"))
+	acks := client.PSubscribe(ctx, redisstore.DefaultPrefix+"2:ack:*")
 	for _, ps := range []*redis.PubSub{signouts, acks} {
 		t.Cleanup(func() { ps.Close() })
 		if _, err := ps.Receive(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a := newRedisStore(t, client, revocation.RedisConfig{WaitInstances: true})
-	b := newRedisStore(t, client, revocation.RedisConfig{})
-	c := newRedisStore(t, client, revocation.RedisConfig{})
+	a := newRedisStore(t, client, redisstore.Config{WaitInstances: true})
+	b := newRedisStore(t, client, redisstore.Config{})
+	c := newRedisStore(t, client, redisstore.Config{})
 
 	// The two raw subscribers count as instances that never acknowledge
 	// on the sign-out channel: 3 of 4 receivers acknowledge.
@@ -194,7 +195,7 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 	if len(seen) != 1 {
 		t.Errorf("acknowledgements on %v, want all on the publisher's channel", seen)
 	}
-	for i, s := range []*revocation.Redis{a, b, c} {
+	for i, s := range []*redisstore.Store{a, b, c} {
 		wantUnconfirmed := map[bool]uint64{true: 1}[i == 0]
 		// The acker counts after its PUBLISH returns, which may be just
 		// after the subscriber above got the message.
@@ -216,10 +217,10 @@ func TestRedisWaitInstancesAcksToPublisherOnly(t *testing.T) {
 // acknowledgements (WaitInstances) subscribes to its acknowledgement
 // channels; the others would hold K idle subscriptions on Redis each.
 func TestRedisAckChannelsOnlyForRequesters(t *testing.T) {
-	_, c, _ := miniStore(t, revocation.RedisConfig{})
+	_, c, _ := miniStore(t, redisstore.Config{})
 	ctx := t.Context()
 	acks := func() int {
-		chans, err := c.PubSubChannels(ctx, revocation.DefaultRedisPrefix+"2:ack:*").Result()
+		chans, err := c.PubSubChannels(ctx, redisstore.DefaultPrefix+"2:ack:*").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,9 +229,9 @@ func TestRedisAckChannelsOnlyForRequesters(t *testing.T) {
 	if n := acks(); n != 0 {
 		t.Errorf("%d acknowledgement channels subscribed without WaitInstances, want 0", n)
 	}
-	newRedisStore(t, c, revocation.RedisConfig{WaitInstances: true})
-	if n := acks(); n != revocation.DefaultRedisChannels {
-		t.Errorf("%d acknowledgement channels subscribed with WaitInstances, want %d", n, revocation.DefaultRedisChannels)
+	newRedisStore(t, c, redisstore.Config{WaitInstances: true})
+	if n := acks(); n != redisstore.DefaultChannels {
+		t.Errorf("%d acknowledgement channels subscribed with WaitInstances, want %d", n, redisstore.DefaultChannels)
 	}
 }
 
@@ -278,7 +279,7 @@ func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {
 			mr := miniredis.RunT(t)
 			peer := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 			t.Cleanup(func() { peer.Close() })
-			b := newRedisStore(t, peer, revocation.RedisConfig{})
+			b := newRedisStore(t, peer, redisstore.Config{})
 			before := b.Stats().Messages
 
 			// The requester's commands run on idle connections; its
@@ -298,7 +299,7 @@ func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {
 			}
 			gate := &dialGate{open: make(chan struct{})}
 			c.AddHook(gate)
-			a, err := revocation.NewRedis(c, revocation.RedisConfig{WaitInstances: true, Timeout: tc.timeout, Logger: testLogger(t)})
+			a, err := redisstore.New(c, redisstore.Config{WaitInstances: true, Timeout: tc.timeout, Logger: testLogger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,7 +310,7 @@ func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {
 			if !tc.opens {
 				err := <-errc
 				if !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "not subscribed") {
-					t.Fatalf("RevokeUser, never subscribed: %v, want ErrUnconfirmed naming the subscription", err)
+					t.Fatalf("RevokeUser, never subscribed: %v, want revocation.ErrUnconfirmed naming the subscription", err)
 				}
 				if st := a.Stats(); st.Unconfirmed != 1 {
 					t.Errorf("Unconfirmed = %d, want 1", st.Unconfirmed)

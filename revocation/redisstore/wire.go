@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"crypto/sha256"
@@ -23,7 +23,7 @@ import (
 // every user in a slot of its own; no pool ID or sub can change the layout.
 // writeScript raises one field atomically and returns its resulting value.
 //
-// Channels. The sign-outs are spread over K channels (RedisConfig.Channels)
+// Channels. The sign-outs are spread over K channels (Config.Channels)
 //
 //	Prefix + "2:signouts:" + i + "{" + tag(i) + "}"   for i in [0, K)
 //
@@ -199,12 +199,12 @@ func parseRecord(m map[string]string) entry {
 		}
 		switch {
 		case f == fieldUser:
-			e.user = t
+			e.User = t
 		case strings.HasPrefix(f, fieldSession):
-			if e.sessions == nil {
-				e.sessions = make(map[string]int64, len(m))
+			if e.Sessions == nil {
+				e.Sessions = make(map[string]int64, len(m))
 			}
-			e.sessions[f[len(fieldSession):]] = t
+			e.Sessions[f[len(fieldSession):]] = t
 		}
 	}
 	return e
@@ -227,7 +227,7 @@ func encodeSignOut(k userKey, jti string, t int64, id, nonce string) string {
 	if jti != "" {
 		kind = kindSession
 	}
-	f := []string{wireVersion, kind, strconv.FormatInt(t, 10), k.pool, k.sub}
+	f := []string{wireVersion, kind, strconv.FormatInt(t, 10), k.Pool, k.Sub}
 	if jti != "" {
 		f = append(f, jti)
 	}
@@ -263,7 +263,7 @@ func decodeMessage(p string) (message, error) {
 		if err != nil || t <= 0 || f[3] == "" || f[4] == "" {
 			return message{}, errMalformed
 		}
-		m.t, m.key = t, userKey{f[3], f[4]}
+		m.t, m.key = t, userKey{Pool: f[3], Sub: f[4]}
 		if m.kind == kindSession {
 			if m.jti = f[5]; m.jti == "" {
 				return message{}, errMalformed

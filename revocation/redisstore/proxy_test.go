@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // TestRedisServerHangingReconnectFailsClosed: a proxy in front of Redis
@@ -37,16 +38,16 @@ func TestRedisServerHangingReconnectFailsClosed(t *testing.T) {
 			pc := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ReadTimeout: tc.readTimeout})
 			t.Cleanup(func() { pc.Close() })
 			logs := new(recordLog)
-			proxied := newRedisStore(t, pc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness, Logger: slog.New(logs)})
+			proxied := newRedisStore(t, pc, redisstore.Config{Prefix: prefix, Staleness: staleness, Logger: slog.New(logs)})
 			dc := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { dc.Close() })
-			direct := newRedisStore(t, dc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness})
+			direct := newRedisStore(t, dc, redisstore.Config{Prefix: prefix, Staleness: staleness})
 			ctx := t.Context()
 			if r, err := revokedErr(ctx, proxied, "alice"); r || err != nil { // warm: "no record" cached
 				t.Fatalf("warm-up: %v, %v", r, err)
 			}
 
-			closing, err := revocation.NewRedis(pc, revocation.RedisConfig{Prefix: prefix, Staleness: staleness})
+			closing, err := redisstore.New(pc, redisstore.Config{Prefix: prefix, Staleness: staleness})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +85,7 @@ func TestRedisServerHangingReconnectFailsClosed(t *testing.T) {
 
 // waitRecovered polls s until alice's lookup answers revoked (the store
 // trusted again), failing on any "not revoked" meanwhile.
-func waitRecovered(t *testing.T, s *revocation.Redis, limit time.Duration) {
+func waitRecovered(t *testing.T, s *redisstore.Store, limit time.Duration) {
 	t.Helper()
 	start := time.Now()
 	for {
@@ -109,14 +110,14 @@ func waitRecovered(t *testing.T, s *revocation.Redis, limit time.Duration) {
 // waitFailClosed polls s until alice's lookup stops answering "not
 // revoked", and returns how long after since that was; it then checks
 // that s keeps failing closed for another second.
-func waitFailClosed(t *testing.T, s *revocation.Redis, since time.Time, limit time.Duration) time.Duration {
+func waitFailClosed(t *testing.T, s *redisstore.Store, since time.Time, limit time.Duration) time.Duration {
 	t.Helper()
 	ctx := t.Context()
 	var at time.Duration
 	for {
 		r, err := revokedErr(ctx, s, "alice")
 		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
-			t.Fatalf("Revoked: %v, want ErrUnavailable", err)
+			t.Fatalf("Revoked: %v, want revocation.ErrUnavailable", err)
 		}
 		if r || err != nil {
 			at = time.Since(since)

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // TestClusterShardFaults: on a 3-master Cluster, the sign-out channels'
@@ -27,7 +28,7 @@ func TestClusterShardFaults(t *testing.T) {
 		addrs = append(addrs, n.Addr())
 	}
 	prefix := uniquePrefix()
-	cfg := revocation.RedisConfig{Prefix: prefix, Staleness: 500 * time.Millisecond}
+	cfg := redisstore.Config{Prefix: prefix, Staleness: 500 * time.Millisecond}
 	a := newRedisStore(t, clusterClient(t, addrs), cfg)
 	b := newRedisStore(t, clusterClient(t, addrs), cfg)
 	ctx := t.Context()
@@ -83,7 +84,7 @@ func TestClusterShardFaults(t *testing.T) {
 }
 
 // ready waits until every store is trusted.
-func ready(t *testing.T, stores ...*revocation.Redis) {
+func ready(t *testing.T, stores ...*redisstore.Store) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
@@ -100,13 +101,13 @@ func ready(t *testing.T, stores ...*revocation.Redis) {
 func TestClusterWaitInstances(t *testing.T) {
 	addrs := startCluster(t)
 	prefix := uniquePrefix()
-	a := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: 2 * time.Second})
-	b := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
-	c := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	a := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix, WaitInstances: true, Timeout: 2 * time.Second})
+	b := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix})
+	c := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix})
 	ctx := t.Context()
 	for i := range 12 { // users on every channel, so every slot
 		sub := fmt.Sprint("sub-wait-", i)
-		for _, s := range []*revocation.Redis{b, c} {
+		for _, s := range []*redisstore.Store{b, c} {
 			if _, err := revokedErr(ctx, s, sub); err != nil { // cached "no record"
 				t.Fatal(err)
 			}
@@ -114,7 +115,7 @@ func TestClusterWaitInstances(t *testing.T) {
 		if err := a.RevokeUser(ctx, testPool, sub, time.Now()); err != nil {
 			t.Fatalf("%s: %v", sub, err)
 		}
-		for _, s := range []*revocation.Redis{b, c} {
+		for _, s := range []*redisstore.Store{b, c} {
 			if r, err := revokedErr(ctx, s, sub); !r || err != nil {
 				t.Fatalf("%s right after RevokeUser returned: %v, %v; want revoked", sub, r, err)
 			}

@@ -1,7 +1,8 @@
-package revocation
+package redisstore
 
 import (
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/revocation"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,18 +67,18 @@ func (t *trust) now() int64 { return int64(time.Since(t.start)) + 1 }
 func (t *trust) fresh(now int64) bool { return now < t.until.Load() }
 
 // check returns nil when Redis may be read directly at now, or the error
-// wrapping ErrUnavailable to fail closed with.
+// wrapping revocation.ErrUnavailable to fail closed with.
 func (t *trust) check(now int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, reason := range []string{refuseClosed, refuseEviction, refuseLoss, refuseUnchecked} {
 		if err := t.refused[reason]; err != nil {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", revocation.ErrUnavailable, err)
 		}
 	}
 	if age := time.Duration(now - t.oldest.Load()); age > time.Duration(t.staleness) {
 		return fmt.Errorf("%w: revocation view may be stale (last proof of freshness %v ago, bound %v)",
-			ErrUnavailable, age.Round(time.Millisecond), time.Duration(t.staleness))
+			revocation.ErrUnavailable, age.Round(time.Millisecond), time.Duration(t.staleness))
 	}
 	return nil
 }

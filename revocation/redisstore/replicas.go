@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 
 // writeAndWait runs writeScript and WAIT on one connection to the key's
 // master, so that WAIT counts the replicas that have this write
-// ([RedisConfig.WaitReplicas]). It returns the script's result and the
+// ([Config.WaitReplicas]). It returns the script's result and the
 // replicas acknowledging. On a Cluster whose slot moved (MOVED: the
 // client's slot map is stale, as after resharding), it has the client
 // reload its map and retries on the new master, within ctx.
-func (r *Redis) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
+func (r *Store) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
 	cc, cluster := r.client.(*redis.ClusterClient)
 	if !cluster {
 		return r.writeAndWaitOn(ctx, r.client.(*redis.Client), key, field, t)
@@ -53,7 +53,7 @@ func awaitSlotMove(ctx context.Context, cc *redis.ClusterClient, key, addr strin
 
 // writeAndWaitOn is writeAndWait on c, the client of the key's master: the
 // script, then WAIT, on one connection, WAIT only if the write succeeded.
-func (r *Redis) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field string, t int64) (res, acked int64, err error) {
+func (r *Store) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field string, t int64) (res, acked int64, err error) {
 	conn := c.Conn()
 	defer conn.Close()
 	if res, err = writeScript.Run(ctx, conn, []string{key}, field, t, r.ttlMs).Int64(); err != nil {

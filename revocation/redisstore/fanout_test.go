@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // The sign-out fan-out on a real 3-master Cluster: a lost shard fails
@@ -45,7 +46,7 @@ func (s *syncBuffer) String() string {
 
 // fanoutStore returns a ready store on its own Cluster client, logging to
 // log (and the test's log).
-func fanoutStore(t *testing.T, addrs []string, cfg revocation.RedisConfig, log *syncBuffer) *revocation.Redis {
+func fanoutStore(t *testing.T, addrs []string, cfg redisstore.Config, log *syncBuffer) *redisstore.Store {
 	t.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return newRedisStore(t, clusterClient(t, addrs), cfg)
@@ -74,13 +75,13 @@ func masterOf(t *testing.T, c *redis.ClusterClient, key string) string {
 // usersPerChannel returns one user per sign-out channel (default K), in
 // channel order.
 func usersPerChannel(prefix, stem string) []string {
-	users := make([]string, revocation.DefaultRedisChannels)
+	users := make([]string, redisstore.DefaultChannels)
 	found := 0
 	for i := 0; found < len(users); i++ {
 		sub := stem + strconv.Itoa(i)
-		ch := revocation.ChannelForTest(prefix, testPool, sub)
+		ch := redisstore.ChannelForTest(prefix, testPool, sub)
 		for k := range users {
-			if users[k] == "" && ch == revocation.ChannelNameForTest(prefix, k) {
+			if users[k] == "" && ch == redisstore.ChannelNameForTest(prefix, k) {
 				users[k] = sub
 				found++
 			}
@@ -109,13 +110,13 @@ func serverPID(t *testing.T, addr string) int {
 	return 0
 }
 
-// failsClosed waits until s refuses a known user with ErrUnavailable.
-func failsClosed(t *testing.T, s *revocation.Redis, sub string, within time.Duration) time.Duration {
+// failsClosed waits until s refuses a known user with revocation.ErrUnavailable.
+func failsClosed(t *testing.T, s *redisstore.Store, sub string, within time.Duration) time.Duration {
 	t.Helper()
 	return eventually(t, within, "fail closed", func() bool {
 		_, err := revokedErr(t.Context(), s, sub)
 		if err != nil && !errors.Is(err, revocation.ErrUnavailable) {
-			t.Fatalf("Revoked: %v, want ErrUnavailable", err)
+			t.Fatalf("Revoked: %v, want revocation.ErrUnavailable", err)
 		}
 		return err != nil
 	})
@@ -126,7 +127,7 @@ func failsClosed(t *testing.T, s *revocation.Redis, sub string, within time.Dura
 // without reading Redis. Calls are retried for a while: just after a
 // master restarts, a pooled connection may still fail once (retrying a
 // sign-out is safe).
-func propagatesOnEveryChannel(t *testing.T, a, b *revocation.Redis, prefix, stem string) {
+func propagatesOnEveryChannel(t *testing.T, a, b *redisstore.Store, prefix, stem string) {
 	t.Helper()
 	ctx := t.Context()
 	auth := time.Now().Add(-time.Second).Truncate(time.Second)
@@ -170,10 +171,10 @@ func TestClusterFanoutLostShardFailsClosed(t *testing.T) {
 	// The shard of channel 0 is lost; the known user's own channel lives
 	// on another master, yet its answer must not come from a view that may
 	// lack a sign-out of the lost shard's users.
-	victim := masterOf(t, admin, revocation.ChannelNameForTest(prefix, 0))
+	victim := masterOf(t, admin, redisstore.ChannelNameForTest(prefix, 0))
 	known := ""
 	for _, sub := range usersPerChannel(prefix, "known-") {
-		if masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub)) != victim {
+		if masterOf(t, admin, redisstore.ChannelForTest(prefix, testPool, sub)) != victim {
 			known = sub
 			break
 		}
@@ -249,9 +250,9 @@ func TestClusterFanoutReconnectEachSlot(t *testing.T) {
 func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
 	addrs := redistest.Cluster(t)
 	prefix := uniquePrefix()
-	cfg := revocation.RedisConfig{Prefix: prefix, WaitInstances: true, Timeout: time.Second}
+	cfg := redisstore.Config{Prefix: prefix, WaitInstances: true, Timeout: time.Second}
 	const instances = 3
-	var stores []*revocation.Redis
+	var stores []*redisstore.Store
 	for range instances {
 		stores = append(stores, newRedisStore(t, clusterClient(t, addrs), cfg))
 	}
@@ -276,7 +277,7 @@ func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
 		}
 		// The sign-out (asking for acknowledgements) and one acknowledgement
 		// per instance, all on the master of the user's channel.
-		want[masterOf(t, admin, revocation.ChannelForTest(prefix, testPool, sub))] += 1 + instances
+		want[masterOf(t, admin, redisstore.ChannelForTest(prefix, testPool, sub))] += 1 + instances
 	}
 	after := calls()
 	for _, addr := range addrs {
@@ -292,19 +293,19 @@ func TestClusterFanoutAcksOnTheUsersShard(t *testing.T) {
 
 func TestClusterFanoutWaitInstancesRefusesReplicaReads(t *testing.T) {
 	for _, opt := range []redis.ClusterOptions{{ReadOnly: true}, {RouteByLatency: true}, {RouteRandomly: true}} {
-		opt.Addrs = []string{"127.0.0.1:1"} // never dialled: NewRedis makes no call
+		opt.Addrs = []string{"127.0.0.1:1"} // never dialled: New makes no call
 		c := redis.NewClusterClient(&opt)
 		t.Cleanup(func() { c.Close() })
-		s, err := revocation.NewRedis(c, revocation.RedisConfig{WaitInstances: true})
+		s, err := redisstore.New(c, redisstore.Config{WaitInstances: true})
 		if err == nil {
 			s.Close()
-			t.Errorf("NewRedis(WaitInstances, %+v): nil error, want a refusal (SPUBLISH counts the master's subscribers only)",
+			t.Errorf("New(WaitInstances, %+v): nil error, want a refusal (SPUBLISH counts the master's subscribers only)",
 				opt)
 			continue
 		}
-		s, err = revocation.NewRedis(c, revocation.RedisConfig{})
+		s, err = redisstore.New(c, redisstore.Config{})
 		if err != nil {
-			t.Errorf("NewRedis without WaitInstances, ReadOnly %v: %v", opt.ReadOnly, err)
+			t.Errorf("New without WaitInstances, ReadOnly %v: %v", opt.ReadOnly, err)
 			continue
 		}
 		s.Close()
@@ -325,11 +326,11 @@ func TestClusterFanoutReadOnlySubscribesOnReplicas(t *testing.T) {
 	ctx := t.Context()
 	awaitReplicas(t, nodes, clusterClient(t, addrs))
 	prefix := uniquePrefix()
-	writer := newRedisStore(t, clusterClient(t, addrs), revocation.RedisConfig{Prefix: prefix})
+	writer := newRedisStore(t, clusterClient(t, addrs), redisstore.Config{Prefix: prefix})
 	ro := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ReadOnly: true, ContextTimeoutEnabled: true,
 		DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	t.Cleanup(func() { ro.Close() })
-	reader := newRedisStore(t, ro, revocation.RedisConfig{Prefix: prefix})
+	reader := newRedisStore(t, ro, redisstore.Config{Prefix: prefix})
 	// The reader subscribes on replicas (the writer on the masters).
 	onReplicas := replicaSubscribers(t, nodes)
 	// go-redis picks the node of each subscription (a replica unless it
@@ -426,7 +427,7 @@ func replicaSubscribers(t *testing.T, nodes []*redisServer) int {
 // freezeMaster stops the master of process pid for a second: b fails
 // closed for known (a user of another shard), then both stores recover and
 // sign-outs flow on every channel.
-func freezeMaster(t *testing.T, pid int, a, b *revocation.Redis, prefix, known string) {
+func freezeMaster(t *testing.T, pid int, a, b *redisstore.Store, prefix, known string) {
 	t.Helper()
 	ctx := t.Context()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -467,11 +468,11 @@ func TestClusterFanoutFollowsMovedSlot(t *testing.T) {
 	a := fanoutStore(t, addrs, faultConfig(prefix), &logA)
 	b := fanoutStore(t, addrs, faultConfig(prefix), &logB)
 	admin := clusterClient(t, addrs)
-	ch := revocation.ChannelNameForTest(prefix, 0)
+	ch := redisstore.ChannelNameForTest(prefix, 0)
 	from := masterOf(t, admin, ch)
 	to := ""
-	for i := 1; i < revocation.DefaultRedisChannels && to == ""; i++ {
-		if m := masterOf(t, admin, revocation.ChannelNameForTest(prefix, i)); m != from {
+	for i := 1; i < redisstore.DefaultChannels && to == ""; i++ {
+		if m := masterOf(t, admin, redisstore.ChannelNameForTest(prefix, i)); m != from {
 			to = m
 		}
 	}

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // startReplica starts a redis-server replicating master and waits until
@@ -43,12 +44,12 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	ctx := t.Context()
 
 	prefix := uniquePrefix()
-	one := newRedisStore(t, mc, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: 2 * time.Second})
+	one := newRedisStore(t, mc, redisstore.Config{Prefix: prefix, WaitReplicas: 1, Timeout: 2 * time.Second})
 	if err := one.RevokeUser(ctx, testPool, "sub-1", time.Now()); err != nil {
 		t.Fatalf("WaitReplicas 1 with one replica: %v", err)
 	}
 	// WAIT returned 1: the replica has the record now, not eventually.
-	keys, err := rc.Keys(ctx, revocation.KeyForTest(prefix, testPool, "sub-1")).Result()
+	keys, err := rc.Keys(ctx, redisstore.KeyForTest(prefix, testPool, "sub-1")).Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("replica keys = %v, %v; want the user's hash", keys, err)
 	}
@@ -71,17 +72,17 @@ func TestRedisServerWaitReplicas(t *testing.T) {
 	err = one.RevokeUser(ctx, testPool, "sub-3", time.Now())
 	replica.signal(syscall.SIGCONT)
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
-		t.Fatalf("with the replica stopped: %v, want ErrUnavailable naming 0 of 1", err)
+		t.Fatalf("with the replica stopped: %v, want revocation.ErrUnavailable naming 0 of 1", err)
 	}
 	eventually(t, 5*time.Second, "retry after the replica resumed", func() bool {
 		return one.RevokeUser(ctx, testPool, "sub-3", time.Now()) == nil
 	})
 
-	two := newRedisStore(t, mc, revocation.RedisConfig{Prefix: uniquePrefix(), WaitReplicas: 2, Timeout: 400 * time.Millisecond})
+	two := newRedisStore(t, mc, redisstore.Config{Prefix: uniquePrefix(), WaitReplicas: 2, Timeout: 400 * time.Millisecond})
 	start := time.Now()
 	err = two.RevokeUser(ctx, testPool, "sub-2", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 1 of 2 replicas") {
-		t.Fatalf("WaitReplicas 2 with one replica: %v, want ErrUnavailable naming 1 of 2", err)
+		t.Fatalf("WaitReplicas 2 with one replica: %v, want revocation.ErrUnavailable naming 1 of 2", err)
 	}
 	if d := time.Since(start); d > 3*time.Second { // bounded by Timeout; slack for loaded CI machines
 		t.Errorf("shortfall reported after %v, want within Timeout (400ms) and some slack", d)
@@ -127,7 +128,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	})
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()
-	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
+	s := newRedisStore(t, c, redisstore.Config{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
 	// A replica reported up may still be finishing its first sync on a
 	// loaded machine: the baseline write is retried (a retry is safe) until
 	// a replica acknowledges it.
@@ -166,7 +167,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 	var subs []string
 	for i := 0; len(subs) < 5; i++ {
 		sub := fmt.Sprintf("sub-%d", i)
-		slot := c.ClusterKeySlot(ctx, revocation.KeyForTest(prefix, testPool, sub)).Val()
+		slot := c.ClusterKeySlot(ctx, redisstore.KeyForTest(prefix, testPool, sub)).Val()
 		if int64(shard.Start) <= slot && slot <= int64(shard.End) {
 			subs = append(subs, sub)
 		}
@@ -176,7 +177,7 @@ func TestClusterWaitReplicas(t *testing.T) {
 		err := s.RevokeUser(ctx, testPool, sub, time.Now())
 		if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "acknowledged by 0 of 1 replicas") {
 			replica.signal(syscall.SIGCONT)
-			t.Fatalf("%s with its shard's replica stopped: %v, want ErrUnavailable naming 0 of 1", sub, err)
+			t.Fatalf("%s with its shard's replica stopped: %v, want revocation.ErrUnavailable naming 0 of 1", sub, err)
 		}
 	}
 	replica.signal(syscall.SIGCONT)
@@ -239,7 +240,7 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	for _, s := range []*revocation.Redis{a, b} {
+	for _, s := range []*redisstore.Store{a, b} {
 		if err := s.Ready(rctx); err != nil {
 			t.Fatalf("not ready after failover: %v", err)
 		}
@@ -248,7 +249,7 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 	if role, err := replica.client(t).Do(ctx, "role").Slice(); err != nil || role[0] != "master" {
 		t.Fatalf("replica role = %v, %v; want master after failover", role, err)
 	}
-	for _, s := range []*revocation.Redis{a, b} {
+	for _, s := range []*redisstore.Store{a, b} {
 		if r, err := revokedErr(ctx, s, "sub-kept"); !r || err != nil {
 			t.Fatalf("sign-out recorded before the failover: Revoked = %v, %v; want true", r, err)
 		}
@@ -263,7 +264,7 @@ func TestRedisServerSentinelFailover(t *testing.T) {
 	// the record still reaches the other instance.
 	err := a.RevokeUser(ctx, testPool, "sub-other", time.Now())
 	if !errors.Is(err, revocation.ErrUnavailable) || !errors.Is(err, revocation.ErrUnconfirmed) || !strings.Contains(err.Error(), "0 of 1") {
-		t.Fatalf("sign-out on a master without replicas: %v, want ErrUnavailable naming 0 of 1", err)
+		t.Fatalf("sign-out on a master without replicas: %v, want revocation.ErrUnavailable naming 0 of 1", err)
 	}
 	eventually(t, 2*time.Second, "sign-out after failover reaches the other instance", func() bool {
 		r, err := revokedErr(ctx, b, "sub-other")
@@ -283,7 +284,7 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 	addrs := startCluster(t)
 	c := clusterClient(t, addrs)
 	prefix := uniquePrefix()
-	s := newRedisStore(t, c, revocation.RedisConfig{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
+	s := newRedisStore(t, c, redisstore.Config{Prefix: prefix, WaitReplicas: 1, Timeout: time.Second})
 	ctx := t.Context()
 	unconfirmed := func(err error) bool {
 		return errors.Is(err, revocation.ErrUnconfirmed) && strings.Contains(err.Error(), "0 of 1 replicas")
@@ -293,7 +294,7 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 	}
 
 	const sub = "sub-moving"
-	key := revocation.KeyForTest(prefix, testPool, sub)
+	key := redisstore.KeyForTest(prefix, testPool, sub)
 	slot := c.ClusterKeySlot(ctx, key).Val()
 	from, err := c.MasterForKey(ctx, key)
 	if err != nil {
@@ -333,7 +334,7 @@ func TestClusterWaitReplicasSlotMoved(t *testing.T) {
 
 	err = s.RevokeUser(ctx, testPool, sub, time.Now())
 	if !unconfirmed(err) {
-		t.Fatalf("write after the slot moved: %v, want ErrUnconfirmed naming 0 of 1 (written on the new master)", err)
+		t.Fatalf("write after the slot moved: %v, want revocation.ErrUnconfirmed naming 0 of 1 (written on the new master)", err)
 	}
 	n := redis.NewClient(&redis.Options{Addr: to})
 	defer n.Close()

@@ -1,4 +1,4 @@
-package revocation_test
+package redisstore_test
 
 import (
 	"context"
@@ -9,16 +9,16 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
-func ExampleNewRedis() {
+func ExampleNew() {
 	mr, _ := miniredis.Run() // a real deployment passes its own client
 	defer mr.Close()
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	defer client.Close()
 
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	store, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		panic(err)
 	}
@@ -54,14 +54,14 @@ func ExampleNewRedis() {
 // Two instances of a service share a Redis. With WaitInstances, A's
 // RevokeUser returns once B (and A itself) applied the sign-out, so B
 // rejects the token the moment A's logout answers, from memory.
-func ExampleRedisConfig_waitInstances() {
+func ExampleConfig_waitInstances() {
 	mr, _ := miniredis.Run()
 	defer mr.Close()
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	defer client.Close() // here both instances share it; each has its own in production
-	instance := func(cfg revocation.RedisConfig) *revocation.Redis {
-		store, err := revocation.NewRedis(client, cfg)
+	instance := func(cfg redisstore.Config) *redisstore.Store {
+		store, err := redisstore.New(client, cfg)
 		if err != nil {
 			panic(err)
 		}
@@ -70,9 +70,9 @@ func ExampleRedisConfig_waitInstances() {
 		}
 		return store
 	}
-	a := instance(revocation.RedisConfig{WaitInstances: true})
+	a := instance(redisstore.Config{WaitInstances: true})
 	defer a.Close()
-	b := instance(revocation.RedisConfig{})
+	b := instance(redisstore.Config{})
 	defer b.Close()
 
 	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"

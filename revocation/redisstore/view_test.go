@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestViewLoadRaces(t *testing.T) {
-	k := userKey{"https://iss", "sub"}
+	k := userKey{Pool: "https://iss", Sub: "sub"}
 	type step func(v *view, p **pending)
 	begin := func(v *view, p **pending) { *p = v.begin(k) }
 	signOut := func(t int64) step { return func(v *view, _ **pending) { v.apply(k, "", t) } }
@@ -26,26 +26,26 @@ func TestViewLoadRaces(t *testing.T) {
 	}{
 		{
 			name:   "message during the load is merged into the stale read",
-			steps:  []step{begin, signOut(200), finish(entry{user: 100}, true)},
-			cached: true, want: entry{user: 200},
+			steps:  []step{begin, signOut(200), finish(entry{User: 100}, true)},
+			cached: true, want: entry{User: 200},
 		},
 		{
 			name:   "session message during the load",
 			steps:  []step{begin, session("o1", 300), finish(entry{}, true)},
-			cached: true, want: entry{sessions: map[string]int64{"o1": 300}},
+			cached: true, want: entry{Sessions: map[string]int64{"o1": 300}},
 		},
 		{
 			name:   "read newer than the message keeps the maximum",
-			steps:  []step{begin, signOut(200), finish(entry{user: 300}, true)},
-			cached: true, want: entry{user: 300},
+			steps:  []step{begin, signOut(200), finish(entry{User: 300}, true)},
+			cached: true, want: entry{User: 300},
 		},
 		{
 			name:  "reset during the load: not cached",
-			steps: []step{begin, reset, finish(entry{user: 100}, true)},
+			steps: []step{begin, reset, finish(entry{User: 100}, true)},
 		},
 		{
 			name:  "untrusted view: not cached",
-			steps: []step{begin, finish(entry{user: 100}, false)},
+			steps: []step{begin, finish(entry{User: 100}, false)},
 		},
 		{
 			name:  "message for an absent user creates nothing",
@@ -53,8 +53,8 @@ func TestViewLoadRaces(t *testing.T) {
 		},
 		{
 			name:   "message after caching raises the entry",
-			steps:  []step{begin, finish(entry{user: 100}, true), signOut(200), signOut(150)},
-			cached: true, want: entry{user: 200},
+			steps:  []step{begin, finish(entry{User: 100}, true), signOut(200), signOut(150)},
+			cached: true, want: entry{User: 200},
 		},
 	}
 	for _, tc := range cases {
@@ -68,7 +68,7 @@ func TestViewLoadRaces(t *testing.T) {
 			if ok != tc.cached {
 				t.Fatalf("cached = %v, want %v", ok, tc.cached)
 			}
-			if ok && (got.user != tc.want.user || fmt.Sprint(got.sessions) != fmt.Sprint(tc.want.sessions)) {
+			if ok && (got.User != tc.want.User || fmt.Sprint(got.Sessions) != fmt.Sprint(tc.want.Sessions)) {
 				t.Errorf("entry = %+v, want %+v", got, tc.want)
 			}
 			if len(v.pending) != 0 {
@@ -81,7 +81,7 @@ func TestViewLoadRaces(t *testing.T) {
 func TestViewBounded(t *testing.T) {
 	v := newView(100)
 	for i := range 1000 {
-		k := userKey{"https://iss", fmt.Sprint("sub-", i)}
+		k := userKey{Pool: "https://iss", Sub: fmt.Sprint("sub-", i)}
 		v.finish(k, v.begin(k), entry{}, true)
 	}
 	if n := v.len(); n != 100 {
@@ -108,10 +108,10 @@ func TestViewBytesPerEntry(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		v := newView(n)
 		for _, s := range subs {
-			k := userKey{strings.Clone(iss), strings.Clone(s)} // as Redis.load owns its key
-			e := entry{user: 1}
+			k := userKey{Pool: strings.Clone(iss), Sub: strings.Clone(s)} // as Redis.load owns its key
+			e := entry{User: 1}
 			if withSession {
-				e.sessions = map[string]int64{"0a1b2c3d-1111-4222-8333-444455556666": 1}
+				e.Sessions = map[string]int64{"0a1b2c3d-1111-4222-8333-444455556666": 1}
 			}
 			v.finish(k, v.begin(k), e, true)
 		}

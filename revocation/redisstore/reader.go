@@ -1,10 +1,12 @@
-package revocation
+package redisstore
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -16,7 +18,7 @@ import (
 )
 
 // maxInflight bounds the Redis reads of distinct users in flight at once; a
-// Revoked call needing one more fails with ErrUnavailable.
+// Revoked call needing one more fails with revocation.ErrUnavailable.
 const maxInflight = 1024
 
 // flight is one HGETALL shared by the concurrent lookups of a user.
@@ -29,17 +31,17 @@ type flight struct {
 // Revoked implements [cognitoguard.RevocationChecker]. While the view is
 // fresh, a user already in it costs a read-locked map lookup, without
 // allocation or network. Otherwise it reads Redis (bounded by Timeout), or
-// fails with [ErrUnavailable] when the view may be stale or Redis is
-// refused (see [RedisConfig.Staleness], [RedisConfig.AllowEviction]).
-func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
-	k, err := claimsKey(c)
+// fails with [revocation.ErrUnavailable] when the view may be stale or Redis is
+// refused (see [Config.Staleness], [Config.AllowEviction]).
+func (r *Store) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
+	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
 	}
 	if r.trust.fresh(r.trust.now()) {
 		if e, ok := r.view.get(k); ok {
 			r.hits.Add(1)
-			return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
+			return record.Revoked(c, &e, r.floor.Load(), r.now, r.ttlMs), nil
 		}
 	} else if err := r.awaitCheck(ctx); err != nil {
 		r.stale.Add(1)
@@ -50,14 +52,14 @@ func (r *Redis) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return e.revoked(c, r.now, r.ttlMs) || r.belowFloor(c), nil
+	return record.Revoked(c, &e, r.floor.Load(), r.now, r.ttlMs), nil
 }
 
 // awaitCheck returns nil when Redis may be read directly. While the only
 // obstacle is a health check in progress (at start, after a
-// resubscription), it waits for it (see [Redis.await]) rather than read a
+// resubscription), it waits for it (see [Store.await]) rather than read a
 // Redis that may just have lost its data.
-func (r *Redis) awaitCheck(ctx context.Context) error {
+func (r *Store) awaitCheck(ctx context.Context) error {
 	var err error
 	r.await(ctx, func() bool {
 		err = r.trust.check(r.trust.now())
@@ -69,7 +71,7 @@ func (r *Redis) awaitCheck(ctx context.Context) error {
 // await waits until cond holds, testing it at every change of trust,
 // within Timeout and while ctx and r live; it returns why it stopped
 // waiting, or nil.
-func (r *Redis) await(ctx context.Context, cond func() bool) error {
+func (r *Store) await(ctx context.Context, cond func() bool) error {
 	t := time.NewTimer(r.timeout)
 	defer t.Stop()
 	for {
@@ -93,15 +95,15 @@ func (r *Redis) await(ctx context.Context, cond func() bool) error {
 // and caches it in the view if the view is fresh when the read ends. The
 // read runs in a goroutine owned by r, so that the caller gets its answer
 // within Timeout whatever the client's own timeouts.
-func (r *Redis) load(ctx context.Context, k userKey) (entry, error) {
+func (r *Store) load(ctx context.Context, k userKey) (entry, error) {
 	r.flightMu.Lock()
 	f, ok := r.flights[k]
 	if !ok {
 		if len(r.flights) >= maxInflight {
 			r.flightMu.Unlock()
-			return entry{}, fmt.Errorf("%w: %d Redis lookups already in flight", ErrUnavailable, maxInflight)
+			return entry{}, fmt.Errorf("%w: %d Redis lookups already in flight", revocation.ErrUnavailable, maxInflight)
 		}
-		k = userKey{strings.Clone(k.pool), strings.Clone(k.sub)}
+		k = userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}
 		f = &flight{done: make(chan struct{})}
 		r.flights[k] = f
 		r.lookups.Add(1)
@@ -111,19 +113,19 @@ func (r *Redis) load(ctx context.Context, k userKey) (entry, error) {
 	}
 	r.flightMu.Unlock()
 	if err := r.wait(ctx, f.done); err != nil {
-		return entry{}, fmt.Errorf("%w: Redis lookup: %w", ErrUnavailable, err)
+		return entry{}, fmt.Errorf("%w: Redis lookup: %w", revocation.ErrUnavailable, err)
 	}
 	if f.err != nil {
-		return entry{}, fmt.Errorf("%w: Redis lookup: %w", ErrUnavailable, f.err)
+		return entry{}, fmt.Errorf("%w: Redis lookup: %w", revocation.ErrUnavailable, f.err)
 	}
 	return f.e, nil
 }
 
 // fly runs the read of flight f.
-func (r *Redis) fly(k userKey, f *flight, p *pending) {
+func (r *Store) fly(k userKey, f *flight, p *pending) {
 	defer r.wg.Done()
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
-	key, _ := r.wire.key(k.pool, k.sub)
+	key, _ := r.wire.key(k.Pool, k.Sub)
 	m, err := r.client.HGetAll(ctx, key).Result()
 	cancel()
 	var e entry
@@ -140,7 +142,7 @@ func (r *Redis) fly(k userKey, f *flight, p *pending) {
 }
 
 // wait waits for done, at most Timeout and while ctx lives.
-func (r *Redis) wait(ctx context.Context, done <-chan struct{}) error {
+func (r *Store) wait(ctx context.Context, done <-chan struct{}) error {
 	t := time.NewTimer(r.timeout)
 	defer t.Stop()
 	select {
@@ -155,9 +157,9 @@ func (r *Redis) wait(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// call runs fn in a goroutine owned by r and waits for it as [Redis.wait]
+// call runs fn in a goroutine owned by r and waits for it as [Store.wait]
 // does. fn's context ends at Timeout or Close.
-func (r *Redis) call(ctx context.Context, fn func(ctx context.Context) error) error {
+func (r *Store) call(ctx context.Context, fn func(ctx context.Context) error) error {
 	var err error
 	done := make(chan struct{})
 	r.wg.Add(1)
@@ -177,34 +179,34 @@ func (r *Redis) call(ctx context.Context, fn func(ctx context.Context) error) er
 // RevokeUser implements [Store.RevokeUser]: it records the sign-out in
 // Redis (keeping the latest time), applies it to the local view and
 // publishes it to the other instances. Any failure, including a failed
-// publish after a successful write, is returned wrapping [ErrUnavailable];
+// publish after a successful write, is returned wrapping [revocation.ErrUnavailable];
 // retrying is safe.
-func (r *Redis) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
-	t, err := checkArgs(poolID, sub, at)
+func (r *Store) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
+	t, err := record.CheckArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
-	return r.write(ctx, userKey{poolID, sub}, "", t)
+	return r.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t)
 }
 
-// RevokeSession implements [Store.RevokeSession], as [Redis.RevokeUser]
+// RevokeSession implements [Store.RevokeSession], as [Store.RevokeUser]
 // does for a user.
-func (r *Redis) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
-	t, err := checkArgs(poolID, sub, at)
+func (r *Store) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
+	t, err := record.CheckArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
-	if err := checkSession(originJTI); err != nil {
+	if err := record.CheckSession(originJTI); err != nil {
 		return err
 	}
-	return r.write(ctx, userKey{poolID, sub}, originJTI, t)
+	return r.write(ctx, userKey{Pool: poolID, Sub: sub}, originJTI, t)
 }
 
-func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error {
+func (r *Store) write(ctx context.Context, k userKey, jti string, t int64) error {
 	if t+r.ttlMs < r.now().UnixMilli() {
 		return nil // already expired: every token it would reject has expired
 	}
-	key, ch := r.wire.key(k.pool, k.sub)
+	key, ch := r.wire.key(k.Pool, k.Sub)
 	res, acked, err := r.store(ctx, key, jti, t)
 	if err != nil {
 		// A failed write is evidence that the view may be stale too: fail
@@ -214,7 +216,7 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 		// to record.
 		r.view.apply(k, jti, t)
 		r.untrustAfterWriteFailure(ctx, err)
-		return fmt.Errorf("%w: recording sign-out: %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: recording sign-out: %w", revocation.ErrUnavailable, err)
 	}
 	r.view.apply(k, jti, res)
 	var id, nonce string
@@ -237,14 +239,14 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 		return err
 	})
 	if err != nil {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
+		r.log.LogAttrs(ctx, slog.LevelWarn, "redisstore: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
 			slog.String("error", err.Error()))
 		r.untrustAfterWriteFailure(ctx, err)
-		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", revocation.ErrUnavailable, err)
 	}
 	if deaf != nil { // published all the same: the others learn of it
 		r.unconfirmed.Add(1)
-		return fmt.Errorf("%w: %w: not subscribed to the acknowledgements (retry): %w", ErrUnavailable, ErrUnconfirmed, deaf)
+		return fmt.Errorf("%w: %w: not subscribed to the acknowledgements (retry): %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, deaf)
 	}
 	return r.confirmWrite(ctx, acked, aw, receivers)
 }
@@ -254,7 +256,7 @@ func (r *Redis) write(ctx context.Context, k userKey, jti string, t int64) error
 // that acknowledged it.
 // The results are read only once the call has returned: an abandoned call
 // (Timeout) may still write them.
-func (r *Redis) store(ctx context.Context, key, jti string, t int64) (int64, int64, error) {
+func (r *Store) store(ctx context.Context, key, jti string, t int64) (int64, int64, error) {
 	field := fieldUser
 	if jti != "" {
 		field = fieldSession + jti
@@ -279,15 +281,15 @@ func (r *Redis) store(ctx context.Context, key, jti string, t int64) (int64, int
 // confirmWrite checks the confirmations asked for of a published write:
 // replicas (WaitReplicas), instances (WaitInstances: aw, the message having
 // reached receivers), and a Redis that does not evict.
-func (r *Redis) confirmWrite(ctx context.Context, acked int64, aw *ackWait, receivers int64) error {
+func (r *Store) confirmWrite(ctx context.Context, acked int64, aw *ackWait, receivers int64) error {
 	if err := r.trust.refusal(refuseEviction); err != nil {
 		r.unconfirmed.Add(1)
-		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUnconfirmed, err)
+		return fmt.Errorf("%w: %w: %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, err)
 	}
 	if acked < int64(r.replicas) {
 		r.unconfirmed.Add(1)
 		return fmt.Errorf("%w: %w: acknowledged by %d of %d replicas (retry)",
-			ErrUnavailable, ErrUnconfirmed, acked, r.replicas)
+			revocation.ErrUnavailable, revocation.ErrUnconfirmed, acked, r.replicas)
 	}
 	if aw != nil {
 		if err := r.confirm(ctx, aw, receivers); err != nil {
@@ -300,7 +302,7 @@ func (r *Redis) confirmWrite(ctx context.Context, acked int64, aw *ackWait, rece
 
 // publish publishes msg on channel, sharded or not, and returns the
 // number of subscribers that received it.
-func (r *Redis) publish(ctx context.Context, channel, msg string) (int64, error) {
+func (r *Store) publish(ctx context.Context, channel, msg string) (int64, error) {
 	if r.sharded {
 		return r.client.SPublish(ctx, channel, msg).Result()
 	}
@@ -308,7 +310,7 @@ func (r *Redis) publish(ctx context.Context, channel, msg string) (int64, error)
 }
 
 // SignedOutAt implements [Store.SignedOutAt]; it always reads Redis.
-func (r *Redis) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
+func (r *Store) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
 	var v string
 	key, _ := r.wire.key(poolID, sub)
 	r.trips.Add(1)
@@ -321,19 +323,19 @@ func (r *Redis) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time,
 		return err
 	})
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("%w: reading sign-out: %w", ErrUnavailable, err)
+		return time.Time{}, false, fmt.Errorf("%w: reading sign-out: %w", revocation.ErrUnavailable, err)
 	}
 	t, _ := strconv.ParseInt(v, 10, 64)
-	e := entry{user: t}
-	at, ok := e.signedOut(r.now().UnixMilli(), r.ttlMs)
+	e := entry{User: t}
+	at, ok := e.SignedOut(r.now().UnixMilli(), r.ttlMs)
 	return at, ok, nil
 }
 
 // untrustAfterWriteFailure stops answering from the view after a failed
 // write, until the next proof of freshness.
-func (r *Redis) untrustAfterWriteFailure(ctx context.Context, err error) {
+func (r *Store) untrustAfterWriteFailure(ctx context.Context, err error) {
 	if r.trust.writeFailure() {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "revocation: Redis write failed; reading Redis directly until it answers again",
+		r.log.LogAttrs(ctx, slog.LevelWarn, "redisstore: Redis write failed; reading Redis directly until it answers again",
 			slog.String("error", err.Error()))
 	}
 }

@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"context"
@@ -55,7 +55,7 @@ type health struct {
 
 // runHealth checks Redis at start, every healthEvery and when asked (kick)
 // until Close.
-func (r *Redis) runHealth() {
+func (r *Store) runHealth() {
 	defer r.wg.Done()
 	for {
 		r.checkHealth()
@@ -74,7 +74,7 @@ func (r *Redis) runHealth() {
 
 // recheck asks the health goroutine for a check and withholds trust
 // until it is done.
-func (r *Redis) recheck() {
+func (r *Store) recheck() {
 	r.checks.Add(1)
 	r.trust.refuse(refuseUnchecked, errUnchecked)
 	select {
@@ -84,7 +84,7 @@ func (r *Redis) recheck() {
 }
 
 // checkHealth reads every master's eviction policy and marker once.
-func (r *Redis) checkHealth() {
+func (r *Store) checkHealth() {
 	seq := r.checks.Load() // a recheck asked during this check needs another
 	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
 	defer cancel()
@@ -110,19 +110,19 @@ func (r *Redis) checkHealth() {
 	if err != nil {
 		h.ms = nil
 		if r.ctx.Err() == nil {
-			r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis health check failed", slog.String("error", err.Error()))
+			r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis health check failed", slog.String("error", err.Error()))
 		}
 		return
 	}
 	if r.checks.Load() == seq && r.trust.refuse(refuseUnchecked, nil) {
-		r.log.LogAttrs(r.ctx, slog.LevelInfo, "revocation: subscribed to sign-outs and Redis checked; view trusted",
+		r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: subscribed to sign-outs and Redis checked; view trusted",
 			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
 	}
 }
 
 // masters lists the masters: every master of a Cluster (a marker key in a
 // slot of each), or the client itself.
-func (r *Redis) masters(ctx context.Context) ([]master, error) {
+func (r *Store) masters(ctx context.Context) ([]master, error) {
 	cc, ok := r.client.(*redis.ClusterClient)
 	if !ok {
 		return []master{{addr: "", info: r.client, marker: r.wire.marker("0")}}, nil
@@ -171,7 +171,7 @@ type probe struct {
 // probeMasters reads each master's INFO memory and marker in one
 // pipeline: the health check of every instance costs each master one
 // round trip.
-func (r *Redis) probeMasters(ctx context.Context, ms []master) ([]probe, error) {
+func (r *Store) probeMasters(ctx context.Context, ms []master) ([]probe, error) {
 	out := make([]probe, len(ms))
 	for i, m := range ms {
 		var info *redis.StringCmd
@@ -199,7 +199,7 @@ func (r *Redis) probeMasters(ctx context.Context, ms []master) ([]probe, error) 
 
 // checkEviction refuses Redis when a master may evict keys, unless
 // AllowEviction.
-func (r *Redis) checkEviction(ms []master, ps []probe) {
+func (r *Store) checkEviction(ms []master, ps []probe) {
 	var evicting []string
 	unknown := false
 	for i, m := range ms {
@@ -222,7 +222,7 @@ func cmpOrAddr(addr string) string {
 }
 
 // reportEviction applies and logs the outcome of checkEviction.
-func (r *Redis) reportEviction(evicting []string, unknown bool) {
+func (r *Store) reportEviction(evicting []string, unknown bool) {
 	h := r.health
 	summary := "noeviction"
 	switch {
@@ -236,20 +236,20 @@ func (r *Redis) reportEviction(evicting []string, unknown bool) {
 	h.summary = summary
 	h.mu.Unlock()
 	if len(evicting) > 0 && !r.allowEviction {
-		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or RedisConfig.AllowEviction)", summary)
+		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or Config.AllowEviction)", summary)
 		r.trust.refuse(refuseEviction, err)
 		if changed {
-			r.log.LogAttrs(r.ctx, slog.LevelError, "revocation: "+err.Error()+"; failing closed")
+			r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")
 		}
 		return
 	}
 	r.trust.refuse(refuseEviction, nil)
 	switch {
 	case len(evicting) > 0 && changed:
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
 	case unknown && !h.unknownWarned:
 		h.unknownWarned = true
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "revocation: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
+		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
 	}
 }
 

@@ -1,4 +1,4 @@
-package revocation
+package redisstore
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/cognitoguard/cognitoguard/revocation"
 	"log/slog"
 	"strings"
 	"sync"
@@ -15,48 +16,48 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Defaults of [RedisConfig].
+// Defaults of [Config].
 const (
-	DefaultRedisPrefix     = "cognitoguard:"
-	DefaultRedisTimeout    = 250 * time.Millisecond
-	DefaultRedisStaleness  = time.Second
-	DefaultRedisMaxEntries = 100_000
-	DefaultRedisChannels   = 6
+	DefaultPrefix     = "cognitoguard:"
+	DefaultTimeout    = 250 * time.Millisecond
+	DefaultStaleness  = time.Second
+	DefaultMaxEntries = 100_000
+	DefaultChannels   = 6
 )
 
-// RedisConfig holds the optional settings of [NewRedis]. Its zero value is
+// Config holds the optional settings of [New]. Its zero value is
 // the default.
-type RedisConfig struct {
+type Config struct {
 	// Prefix starts every key and channel name. Default
-	// [DefaultRedisPrefix]. It must not contain '{' or '}'. Services that
+	// [DefaultPrefix]. It must not contain '{' or '}'. Services that
 	// must honour each other's sign-outs MUST share Prefix, Channels and
 	// Redis.
 	Prefix string
 
 	// TTL is how long a record lives after its time T (and the key after
-	// its last change). Default [DefaultTTL]. It MUST be at least the
+	// its last change). Default [revocation.DefaultTTL]. It MUST be at least the
 	// longest token lifetime of the pools.
 	TTL time.Duration
 
 	// Timeout bounds every Redis call the store makes for a caller
 	// (lookups of first-seen users, writes, publishes, SignedOutAt), even
 	// if the client ignores context deadlines: the caller then gets
-	// ErrUnavailable at Timeout while the abandoned call ends within the
-	// client's own timeouts. Default [DefaultRedisTimeout].
+	// revocation.ErrUnavailable at Timeout while the abandoned call ends within the
+	// client's own timeouts. Default [DefaultTimeout].
 	Timeout time.Duration
 
 	// Staleness bounds the age of the proof that the local view holds every
 	// sign-out. Each subscription proves it by a pub/sub ping every
 	// Staleness/4; every lookup checks the oldest proof against the
-	// monotonic clock and, past Staleness, fails with ErrUnavailable (fail
+	// monotonic clock and, past Staleness, fails with revocation.ErrUnavailable (fail
 	// closed) until a subscription proves it again. Default
-	// [DefaultRedisStaleness]; at least 20ms.
+	// [DefaultStaleness]; at least 20ms.
 	Staleness time.Duration
 
 	// MaxEntries bounds the users held in the local view (an arbitrary
 	// entry is evicted to make room; Redis stays authoritative, so an
 	// evicted user costs one more round trip), and the sign-outs kept to
-	// restore Redis after a data loss. Default [DefaultRedisMaxEntries].
+	// restore Redis after a data loss. Default [DefaultMaxEntries].
 	// BENCHMARKS.md gives the bytes per entry.
 	MaxEntries int
 
@@ -66,7 +67,7 @@ type RedisConfig struct {
 	// subscribes to all of them: on one connection, or on a Cluster one
 	// per master, carrying the channels of its slots (formed again when
 	// slots move); other sharded clients use one per channel.
-	// Default [DefaultRedisChannels], which spreads evenly over 1, 2, 3 and
+	// Default [DefaultChannels], which spreads evenly over 1, 2, 3 and
 	// 6 masters. Every instance MUST use the same value.
 	Channels int
 
@@ -78,7 +79,7 @@ type RedisConfig struct {
 	// WaitReplicas, when positive, makes every write wait until at least
 	// that many replicas of the key's master have it (Redis WAIT on the
 	// write's own connection, within Timeout). A shortfall is returned
-	// wrapping [ErrUnavailable] and [ErrUnconfirmed]; the write is applied
+	// wrapping [revocation.ErrUnavailable] and [revocation.ErrUnconfirmed]; the write is applied
 	// and published, and retrying is safe. Without it a failover can lose a
 	// sign-out the old master acknowledged (see SECURITY.md). It needs a
 	// *redis.Client (standalone or Sentinel) or a *redis.ClusterClient.
@@ -87,8 +88,8 @@ type RedisConfig struct {
 
 	// AllowEviction accepts a Redis that may evict keys (maxmemory set and
 	// maxmemory-policy other than noeviction). By default such a Redis is
-	// refused: lookups fail with ErrUnavailable naming maxmemory-policy and
-	// writes are returned as ErrUnconfirmed, since an evicted record
+	// refused: lookups fail with revocation.ErrUnavailable naming maxmemory-policy and
+	// writes are returned as revocation.ErrUnconfirmed, since an evicted record
 	// un-revokes its user. Set it only if Redis can never fill up.
 	AllowEviction bool
 
@@ -96,12 +97,12 @@ type RedisConfig struct {
 	// instance subscribed to the user's channel (this one included) has
 	// applied it: when RevokeUser returns nil, no instance answers from a
 	// view that lacks the sign-out. A shortfall is returned wrapping
-	// [ErrUnavailable] and [ErrUnconfirmed]; retrying is safe. Any other
+	// [revocation.ErrUnavailable] and [revocation.ErrUnconfirmed]; retrying is safe. Any other
 	// subscriber of the channel counts as an instance that never
 	// acknowledges. The acknowledgements come back on this instance's own
 	// subscription: a write made before it is up (a store just created, a
 	// reconnect) first waits for it, within Timeout, and without it is
-	// published all the same and returned as ErrUnconfirmed. It is
+	// published all the same and returned as revocation.ErrUnconfirmed. It is
 	// refused with a Cluster client that reads from
 	// replicas (ReadOnly, RouteByLatency, RouteRandomly): SPUBLISH counts
 	// the master's subscribers only. Default false.
@@ -116,15 +117,15 @@ type RedisConfig struct {
 	Logger *slog.Logger
 }
 
-// RedisStats are counters of a [Redis] store since it was created.
-type RedisStats struct {
+// Stats are counters of a [Redis] store since it was created.
+type Stats struct {
 	MemoryHits      uint64 // Revoked answered from the local view, without Redis
 	Lookups         uint64 // Revoked calls that read Redis
 	RoundTrips      uint64 // Redis commands sent for callers: lookups, writes, publishes, SignedOutAt
 	Messages        uint64 // messages received on the sign-out channels
 	Rebuilds        uint64 // view resets after a resubscription (lost connection)
-	StaleRejections uint64 // Revoked calls failed with ErrUnavailable: view not fresh, or Redis refused
-	Unconfirmed     uint64 // writes recorded but returned as ErrUnconfirmed (WaitReplicas, WaitInstances)
+	StaleRejections uint64 // Revoked calls failed with revocation.ErrUnavailable: view not fresh, or Redis refused
+	Unconfirmed     uint64 // writes recorded but returned as revocation.ErrUnconfirmed (WaitReplicas, WaitInstances)
 	AcksSent        uint64 // acknowledgements published, of any writer's sign-out (WaitInstances)
 	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
 	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
@@ -143,11 +144,11 @@ type RedisStats struct {
 
 	// FreshnessAge is the age of the oldest subscription's last proof that
 	// the view is complete (the store's age before the first proof). Past
-	// RedisConfig.Staleness, lookups fail closed.
+	// Config.Staleness, lookups fail closed.
 	FreshnessAge time.Duration
 }
 
-// Redis is a [Store] shared by every instance using the same Redis
+// Store is a [revocation.Store] shared by every instance using the same Redis
 // (standalone, Sentinel or Cluster, through [redis.UniversalClient]).
 //
 // Each user's records are one Redis hash; writes keep the latest time with
@@ -158,9 +159,9 @@ type RedisStats struct {
 //
 // Redis owns its goroutines (the subscriptions and their supervisor, the
 // health check, the acknowledger),
-// started by [NewRedis] and stopped by [Redis.Close]. It is safe for
+// started by [New] and stopped by [Store.Close]. It is safe for
 // concurrent use.
-type Redis struct {
+type Store struct {
 	client    redis.UniversalClient
 	wire      wire
 	ttl       time.Duration
@@ -187,7 +188,7 @@ type Redis struct {
 	checks         atomic.Uint64 // rechecks asked
 	slotsMoved     atomic.Bool   // the subscriptions regrouped: the health check reads the masters again
 	journal        *journal
-	floor          atomic.Int64 // Unix ms; see RedisStats.Floor
+	floor          atomic.Int64 // Unix ms; see Stats.Floor
 	floorDue       atomic.Int64 // Unix ms of a floor to record on every master; 0: none
 	restoreStagger time.Duration
 
@@ -203,21 +204,21 @@ type Redis struct {
 	hits, lookups, trips, messages, rebuilds, stale, unconfirmed, losses, restored atomic.Uint64
 }
 
-// NewRedis returns a store using client, and starts its subscriptions and
-// health check. It makes no call itself: call [Redis.Ready] to wait until
+// New returns a store using client, and starts its subscriptions and
+// health check. It makes no call itself: call [Store.Ready] to wait until
 // the store is trusted. Until then, and for at most Staleness, Revoked
 // reads Redis directly once it has been checked (waiting, within Timeout,
 // for the first check). client is a *redis.Client (standalone, or Sentinel
 // through NewFailoverClient) or a *redis.ClusterClient (Cluster, or Sentinel
 // through NewFailoverClusterClient); a *redis.Ring is refused. It refuses a
 // client whose timeouts could block a subscription forever (ReadTimeout or
-// WriteTimeout -1 or -2: none). The caller MUST call [Redis.Close]; it does
+// WriteTimeout -1 or -2: none). The caller MUST call [Store.Close]; it does
 // not close client.
-func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
+func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
-		return nil, errors.New("revocation: nil Redis client")
+		return nil, errors.New("redisstore: nil Redis client")
 	}
-	r := &Redis{client: client, now: cfg.Now, log: cfg.Logger, instances: cfg.WaitInstances,
+	r := &Store{client: client, now: cfg.Now, log: cfg.Logger, instances: cfg.WaitInstances,
 		flights: make(map[userKey]*flight), acks: newAcks(), id: rand.Text(),
 		allowEviction: cfg.AllowEviction, health: &health{gens: make(map[string]string)},
 		kick: make(chan struct{}, 1)}
@@ -243,26 +244,26 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 }
 
 // configure validates cfg and applies its defaults.
-func (r *Redis) configure(cfg RedisConfig) error {
-	prefix := cmp.Or(cfg.Prefix, DefaultRedisPrefix)
+func (r *Store) configure(cfg Config) error {
+	prefix := cmp.Or(cfg.Prefix, DefaultPrefix)
 	if strings.ContainsAny(prefix, "{}") {
-		return fmt.Errorf("revocation: Redis prefix %q contains a brace", prefix)
+		return fmt.Errorf("redisstore: Redis prefix %q contains a brace", prefix)
 	}
-	r.ttl, r.timeout, r.staleness = cmp.Or(cfg.TTL, DefaultTTL), cmp.Or(cfg.Timeout, DefaultRedisTimeout), cmp.Or(cfg.Staleness, DefaultRedisStaleness)
-	maxEntries, channels := cmp.Or(cfg.MaxEntries, DefaultRedisMaxEntries), cmp.Or(cfg.Channels, DefaultRedisChannels)
+	r.ttl, r.timeout, r.staleness = cmp.Or(cfg.TTL, revocation.DefaultTTL), cmp.Or(cfg.Timeout, DefaultTimeout), cmp.Or(cfg.Staleness, DefaultStaleness)
+	maxEntries, channels := cmp.Or(cfg.MaxEntries, DefaultMaxEntries), cmp.Or(cfg.Channels, DefaultChannels)
 	switch {
 	case r.ttl < time.Second:
-		return fmt.Errorf("revocation: TTL %v is below one second", r.ttl)
+		return fmt.Errorf("redisstore: TTL %v is below one second", r.ttl)
 	case r.timeout < 0:
-		return errors.New("revocation: negative Timeout")
+		return errors.New("redisstore: negative Timeout")
 	case r.staleness < 20*time.Millisecond:
-		return fmt.Errorf("revocation: Staleness %v is below 20ms", r.staleness)
+		return fmt.Errorf("redisstore: Staleness %v is below 20ms", r.staleness)
 	case maxEntries < 0:
-		return errors.New("revocation: negative MaxEntries")
+		return errors.New("redisstore: negative MaxEntries")
 	case channels < 1 || channels > 256:
-		return fmt.Errorf("revocation: Channels %d is not in [1, 256]", channels)
+		return fmt.Errorf("redisstore: Channels %d is not in [1, 256]", channels)
 	case cfg.WaitReplicas < 0:
-		return errors.New("revocation: negative WaitReplicas")
+		return errors.New("redisstore: negative WaitReplicas")
 	}
 	r.ttlMs = r.ttl.Milliseconds()
 	r.replicas = cfg.WaitReplicas
@@ -279,7 +280,7 @@ func (r *Redis) configure(cfg RedisConfig) error {
 }
 
 // checkClient refuses clients the store cannot bound or count on.
-func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
+func checkClient(client redis.UniversalClient, cfg Config) error {
 	var read, write time.Duration
 	switch c := client.(type) {
 	case *redis.Client:
@@ -288,26 +289,26 @@ func checkClient(client redis.UniversalClient, cfg RedisConfig) error {
 		o := c.Options()
 		read, write = o.ReadTimeout, o.WriteTimeout
 		if cfg.WaitInstances && (o.ReadOnly || o.RouteByLatency || o.RouteRandomly) {
-			return errors.New("revocation: WaitInstances with a Cluster client reading from replicas: SPUBLISH would count the master's subscribers only")
+			return errors.New("redisstore: WaitInstances with a Cluster client reading from replicas: SPUBLISH would count the master's subscribers only")
 		}
 	case *redis.Ring:
 		// Each shard holds part of the keys and channels, found by a hash
 		// the store cannot see: the health check (eviction, data loss)
 		// would read one shard, a subscription would miss the channels of
 		// the others, and a shard marked down moves both unnoticed.
-		return errors.New("revocation: a *redis.Ring is not supported (its shards would hide sign-outs from the health check and the subscriptions); use a Redis Cluster (*redis.ClusterClient) to spread the load")
+		return errors.New("redisstore: a *redis.Ring is not supported (its shards would hide sign-outs from the health check and the subscriptions); use a Redis Cluster (*redis.ClusterClient) to spread the load")
 	default:
-		return fmt.Errorf("revocation: unsupported Redis client %T: use a *redis.Client (standalone, or Sentinel through NewFailoverClient) or a *redis.ClusterClient", client)
+		return fmt.Errorf("redisstore: unsupported Redis client %T: use a *redis.Client (standalone, or Sentinel through NewFailoverClient) or a *redis.ClusterClient", client)
 	}
 	if read <= 0 || write <= 0 { // as normalised by go-redis: 0 or less is no timeout
-		return fmt.Errorf("revocation: client without a read or write timeout (ReadTimeout %v, WriteTimeout %v): a subscription could block forever", read, write)
+		return fmt.Errorf("redisstore: client without a read or write timeout (ReadTimeout %v, WriteTimeout %v): a subscription could block forever", read, write)
 	}
 	return nil
 }
 
 // startSubscriptions starts the goroutine that runs the subscriptions
 // (see runSubscriptions). Trust is kept per channel.
-func (r *Redis) startSubscriptions() {
+func (r *Store) startSubscriptions() {
 	k := len(r.wire.tags)
 	r.channelIndex = make(map[string]int, k)
 	for i := range k {
@@ -321,14 +322,14 @@ func (r *Redis) startSubscriptions() {
 
 // Ready waits until the view is trusted (every subscription subscribed and
 // fresh, Redis not refused), or ctx ends, or r is closed.
-func (r *Redis) Ready(ctx context.Context) error {
+func (r *Store) Ready(ctx context.Context) error {
 	for {
 		ch := r.trust.wait()
 		if r.trust.fresh(r.trust.now()) {
 			return nil
 		}
 		if err := r.trust.refusal(refuseClosed); err != nil {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", revocation.ErrUnavailable, err)
 		}
 		select {
 		case <-ch:
@@ -336,14 +337,14 @@ func (r *Redis) Ready(ctx context.Context) error {
 			if err := r.trust.check(r.trust.now()); err != nil {
 				return fmt.Errorf("%w (%w)", err, ctx.Err())
 			}
-			return fmt.Errorf("%w: not subscribed: %w", ErrUnavailable, ctx.Err())
+			return fmt.Errorf("%w: not subscribed: %w", revocation.ErrUnavailable, ctx.Err())
 		}
 	}
 }
 
 // Stats returns the store's counters.
-func (r *Redis) Stats() RedisStats {
-	return RedisStats{
+func (r *Store) Stats() Stats {
+	return Stats{
 		MemoryHits:      r.hits.Load(),
 		Lookups:         r.lookups.Load(),
 		RoundTrips:      r.trips.Load(),
@@ -369,7 +370,7 @@ var errClosed = errors.New("store closed")
 // Close stops the store's goroutines and waits for them and for the Redis
 // calls in flight, which end within the client's dial and read timeouts.
 // It is idempotent and does not close the client.
-func (r *Redis) Close() error {
+func (r *Store) Close() error {
 	r.once.Do(func() {
 		r.trust.refuse(refuseClosed, errClosed)
 		r.cancel()
@@ -380,14 +381,14 @@ func (r *Redis) Close() error {
 }
 
 // floorTime is the live floor, or zero.
-func (r *Redis) floorTime() time.Time {
+func (r *Store) floorTime() time.Time {
 	if f := r.floor.Load(); f != 0 && f+r.ttlMs >= r.now().UnixMilli() {
 		return time.UnixMilli(f)
 	}
 	return time.Time{}
 }
 
-// Logger returns the store's logger (RedisConfig.Logger, or a discarding
+// Logger returns the store's logger (Config.Logger, or a discarding
 // one). A Verifier given this store logs there unless configured
 // otherwise.
-func (r *Redis) Logger() *slog.Logger { return r.log }
+func (r *Store) Logger() *slog.Logger { return r.log }
