@@ -17,6 +17,11 @@ const ackQueue = 1024
 // the acknowledgements this instance owes (sent by its acker goroutine, so
 // that a slow publish never delays a subscription) and those it awaits.
 type acks struct {
+	id      string // this instance's random id, naming its acknowledgement channels
+	run     *runner
+	publish func(ctx context.Context, channel, msg string) (int64, error)
+	log     *slog.Logger
+
 	q             chan ackSend
 	mu            sync.Mutex
 	waits         map[string]*ackWait // this instance's writes awaiting acknowledgements, by nonce
@@ -32,8 +37,9 @@ type ackWait struct {
 	done      chan struct{}
 }
 
-func newAcks() *acks {
-	return &acks{q: make(chan ackSend, ackQueue), waits: make(map[string]*ackWait)}
+func newAcks(id string, run *runner, publish func(ctx context.Context, channel, msg string) (int64, error), log *slog.Logger) *acks {
+	return &acks{id: id, run: run, publish: publish, log: log,
+		q: make(chan ackSend, ackQueue), waits: make(map[string]*ackWait)}
 }
 
 // queue schedules an acknowledgement, or drops it when the queue is full.
@@ -91,32 +97,31 @@ func (a *acks) got(aw *ackWait) int64 {
 // message reached (receivers) has acknowledged it. A subscriber handles a
 // channel's messages in order, so one that acknowledges has applied the
 // sign-out.
-func (r *Store) confirm(ctx context.Context, aw *ackWait, receivers int64) error {
-	if r.acks.setNeed(aw, receivers) {
+func (a *acks) confirm(ctx context.Context, run *runner, aw *ackWait, receivers int64) error {
+	if a.setNeed(aw, receivers) {
 		return nil
 	}
-	if err := r.wait(ctx, aw.done); err != nil {
+	if err := run.wait(ctx, aw.done); err != nil {
 		return fmt.Errorf("%w: %w: applied by %d of %d instances (retry): %w",
-			revocation.ErrUnavailable, revocation.ErrUnconfirmed, r.acks.got(aw), receivers, err)
+			revocation.ErrUnavailable, revocation.ErrUnconfirmed, a.got(aw), receivers, err)
 	}
 	return nil
 }
 
 // runAcker publishes the queued acknowledgements until Close: those
 // queued together for one requester channel go in one message.
-func (r *Store) runAcker() {
-	defer r.wg.Done()
+func (a *acks) runAcker() {
 	for {
 		var first ackSend
 		select {
-		case <-r.ctx.Done():
+		case <-a.run.ctx.Done():
 			return
-		case first = <-r.acks.q:
+		case first = <-a.q:
 		}
 		batch := map[string][]string{first.channel: {first.nonce}}
 		for more := true; more; {
 			select {
-			case a := <-r.acks.q:
+			case a := <-a.q:
 				batch[a.channel] = append(batch[a.channel], a.nonce)
 			default:
 				more = false
@@ -125,7 +130,7 @@ func (r *Store) runAcker() {
 		for channel, nonces := range batch {
 			for len(nonces) > 0 {
 				n := min(len(nonces), maxAcksPerMessage)
-				r.sendAcks(channel, nonces[:n])
+				a.sendAcks(channel, nonces[:n])
 				nonces = nonces[n:]
 			}
 		}
@@ -133,17 +138,17 @@ func (r *Store) runAcker() {
 }
 
 // sendAcks publishes one acknowledgement message.
-func (r *Store) sendAcks(channel string, nonces []string) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
-	_, err := r.publish(ctx, channel, encodeAck(nonces))
+func (a *acks) sendAcks(channel string, nonces []string) {
+	ctx, cancel := context.WithTimeout(a.run.ctx, a.run.timeout)
+	_, err := a.publish(ctx, channel, encodeAck(nonces))
 	cancel()
 	if err == nil {
-		r.acks.sent.Add(uint64(len(nonces)))
+		a.sent.Add(uint64(len(nonces)))
 		return
 	}
-	r.acks.dropped.Add(uint64(len(nonces)))
-	if r.ctx.Err() == nil {
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: could not acknowledge sign-outs (the requester will report it)",
+	a.dropped.Add(uint64(len(nonces)))
+	if a.run.ctx.Err() == nil {
+		a.log.LogAttrs(a.run.ctx, slog.LevelWarn, "redisstore: could not acknowledge sign-outs (the requester will report it)",
 			slog.Int("acknowledgements", len(nonces)), slog.String("error", err.Error()))
 	}
 }

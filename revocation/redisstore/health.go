@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,90 +43,103 @@ type master struct {
 // asked for (a subscription came back) or moved slots read it at once.
 const mastersEvery = 5
 
-// health is the state of the health check, owned by its goroutine.
+// health checks every master's eviction policy and data-loss marker at
+// start, every healthEvery and when asked (recheck), on a goroutine of its
+// own; it hands the markers to loss. The trust it withholds until a check
+// is done is refuseUnchecked.
 type health struct {
-	gens          map[string]string // marker key → generation seen
+	client        redis.UniversalClient
+	wire          wire
+	run           *runner
+	trust         *trust
+	loss          *loss
+	allowEviction bool
+	log           *slog.Logger
+	about         []slog.Attr // logged when trusted: channels, sharded
+
+	kick       chan struct{} // asks the health goroutine for a check
+	checks     atomic.Uint64 // rechecks asked
+	slotsMoved atomic.Bool   // the subscriptions regrouped: read the masters again
+
+	// Owned by the health goroutine.
 	unknownWarned bool
 	ms            []master // the masters last read; nil: read them
 	msUses        int      // checks since they were read
 
-	mu      sync.Mutex // guards stats
+	mu      sync.Mutex // guards summary
 	summary string     // for Stats: the eviction policy, or "unknown"
 }
 
 // runHealth checks Redis at start, every healthEvery and when asked (kick)
 // until Close.
-func (r *Store) runHealth() {
-	defer r.wg.Done()
+func (h *health) loop() {
 	for {
-		r.checkHealth()
+		h.checkHealth()
 		t := time.NewTimer(healthEvery)
 		select {
-		case <-r.ctx.Done():
+		case <-h.run.ctx.Done():
 			t.Stop()
 			return
 		case <-t.C:
-		case <-r.kick:
+		case <-h.kick:
 			t.Stop()
-			r.health.ms = nil
+			h.ms = nil
 		}
 	}
 }
 
 // recheck asks the health goroutine for a check and withholds trust
 // until it is done.
-func (r *Store) recheck() {
-	r.checks.Add(1)
-	r.trust.refuse(refuseUnchecked, errUnchecked)
+func (h *health) recheck() {
+	h.checks.Add(1)
+	h.trust.refuse(refuseUnchecked, errUnchecked)
 	select {
-	case r.kick <- struct{}{}:
+	case h.kick <- struct{}{}:
 	default:
 	}
 }
 
 // checkHealth reads every master's eviction policy and marker once.
-func (r *Store) checkHealth() {
-	seq := r.checks.Load() // a recheck asked during this check needs another
-	ctx, cancel := context.WithTimeout(r.ctx, 4*r.timeout)
+func (h *health) checkHealth() {
+	seq := h.checks.Load() // a recheck asked during this check needs another
+	ctx, cancel := context.WithTimeout(h.run.ctx, 4*h.run.timeout)
 	defer cancel()
-	h := r.health
-	if r.slotsMoved.Swap(false) || h.msUses >= mastersEvery {
+	if h.slotsMoved.Swap(false) || h.msUses >= mastersEvery {
 		h.ms = nil
 	}
 	var err error
 	if h.ms == nil {
 		h.msUses = 0
-		h.ms, err = r.masters(ctx)
+		h.ms, err = h.masters(ctx)
 	}
 	h.msUses++
 	ms := h.ms
 	var ps []probe
 	if err == nil {
-		ps, err = r.probeMasters(ctx, ms)
+		ps, err = h.probeMasters(ctx, ms)
 	}
 	if err == nil {
-		r.checkEviction(ms, ps)
-		err = r.checkMarkers(ctx, ms, ps)
+		h.checkEviction(ms, ps)
+		err = h.loss.checkMarkers(ctx, ms, ps)
 	}
 	if err != nil {
 		h.ms = nil
-		if r.ctx.Err() == nil {
-			r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis health check failed", slog.String("error", err.Error()))
+		if h.run.ctx.Err() == nil {
+			h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis health check failed", slog.String("error", err.Error()))
 		}
 		return
 	}
-	if r.checks.Load() == seq && r.trust.refuse(refuseUnchecked, nil) {
-		r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: subscribed to sign-outs and Redis checked; view trusted",
-			slog.Int("channels", len(r.wire.tags)), slog.Bool("sharded", r.sharded))
+	if h.checks.Load() == seq && h.trust.refuse(refuseUnchecked, nil) {
+		h.log.LogAttrs(h.run.ctx, slog.LevelInfo, "redisstore: subscribed to sign-outs and Redis checked; view trusted", h.about...)
 	}
 }
 
 // masters lists the masters: every master of a Cluster (a marker key in a
 // slot of each), or the client itself.
-func (r *Store) masters(ctx context.Context) ([]master, error) {
-	cc, ok := r.client.(*redis.ClusterClient)
+func (h *health) masters(ctx context.Context) ([]master, error) {
+	cc, ok := h.client.(*redis.ClusterClient)
 	if !ok {
-		return []master{{addr: "", info: r.client, marker: r.wire.marker("0")}}, nil
+		return []master{{addr: "", info: h.client, marker: h.wire.marker("0")}}, nil
 	}
 	//lint:ignore SA1019 CLUSTER SLOTS answers on Redis 6 too; CLUSTER SHARDS needs 7.
 	slots, err := cc.ClusterSlots(ctx).Result()
@@ -140,11 +154,11 @@ func (r *Store) masters(ctx context.Context) ([]master, error) {
 		}
 		addr := s.Nodes[0].Addr
 		seen[addr] = true
-		n, err := cc.MasterForKey(ctx, r.wire.marker(tagInSlots(s.Start, s.End)))
+		n, err := cc.MasterForKey(ctx, h.wire.marker(tagInSlots(s.Start, s.End)))
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, master{addr: addr, info: n, marker: r.wire.marker(tagInSlots(s.Start, s.End))})
+		ms = append(ms, master{addr: addr, info: n, marker: h.wire.marker(tagInSlots(s.Start, s.End))})
 	}
 	return ms, nil
 }
@@ -171,7 +185,7 @@ type probe struct {
 // probeMasters reads each master's INFO memory and marker in one
 // pipeline: the health check of every instance costs each master one
 // round trip.
-func (r *Store) probeMasters(ctx context.Context, ms []master) ([]probe, error) {
+func (h *health) probeMasters(ctx context.Context, ms []master) ([]probe, error) {
 	out := make([]probe, len(ms))
 	for i, m := range ms {
 		var info *redis.StringCmd
@@ -188,7 +202,7 @@ func (r *Store) probeMasters(ctx context.Context, ms []master) ([]probe, error) 
 		}
 		v, err := marker.Slice()
 		if redis.HasErrorPrefix(err, "NOSCRIPT") {
-			v, err = markerScript.Eval(ctx, r.client, []string{m.marker}, rand.Text(), 0).Slice() // and caches it
+			v, err = markerScript.Eval(ctx, h.client, []string{m.marker}, rand.Text(), 0).Slice() // and caches it
 		}
 		if p.gen, p.floor, err = parseMarker(v, err); err != nil {
 			return nil, fmt.Errorf("data-loss marker on %s: %w", cmpOrAddr(m.addr), err)
@@ -199,7 +213,7 @@ func (r *Store) probeMasters(ctx context.Context, ms []master) ([]probe, error) 
 
 // checkEviction refuses Redis when a master may evict keys, unless
 // AllowEviction.
-func (r *Store) checkEviction(ms []master, ps []probe) {
+func (h *health) checkEviction(ms []master, ps []probe) {
 	var evicting []string
 	unknown := false
 	for i, m := range ms {
@@ -211,7 +225,7 @@ func (r *Store) checkEviction(ms []master, ps []probe) {
 			evicting = append(evicting, fmt.Sprintf("%s maxmemory-policy %s (maxmemory %s)", cmpOrAddr(m.addr), policy, maxmemory))
 		}
 	}
-	r.reportEviction(evicting, unknown)
+	h.reportEviction(evicting, unknown)
 }
 
 func cmpOrAddr(addr string) string {
@@ -222,8 +236,7 @@ func cmpOrAddr(addr string) string {
 }
 
 // reportEviction applies and logs the outcome of checkEviction.
-func (r *Store) reportEviction(evicting []string, unknown bool) {
-	h := r.health
+func (h *health) reportEviction(evicting []string, unknown bool) {
 	summary := "noeviction"
 	switch {
 	case len(evicting) > 0:
@@ -235,21 +248,21 @@ func (r *Store) reportEviction(evicting []string, unknown bool) {
 	changed := h.summary != summary
 	h.summary = summary
 	h.mu.Unlock()
-	if len(evicting) > 0 && !r.allowEviction {
+	if len(evicting) > 0 && !h.allowEviction {
 		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or Config.AllowEviction)", summary)
-		r.trust.refuse(refuseEviction, err)
+		h.trust.refuse(refuseEviction, err)
 		if changed {
-			r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")
+			h.log.LogAttrs(h.run.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")
 		}
 		return
 	}
-	r.trust.refuse(refuseEviction, nil)
+	h.trust.refuse(refuseEviction, nil)
 	switch {
 	case len(evicting) > 0 && changed:
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
+		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
 	case unknown && !h.unknownWarned:
 		h.unknownWarned = true
-		r.log.LogAttrs(r.ctx, slog.LevelWarn, "redisstore: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
+		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
 	}
 }
 

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,28 +34,80 @@ end
 return {gen, tostring(f), created}
 `)
 
+// loss detects and heals data losses of Redis from the markers the
+// health check reads: it fails closed, resets the view, restores the
+// journal and, unless the journal proves complete, records the floor. It
+// owns the floor and the generations seen; its methods run on the health
+// goroutine, except restore, which runs on one of its own.
+type loss struct {
+	client         redis.UniversalClient
+	run            *runner
+	writer         *writer // restores through it
+	trust          *trust
+	view           *view
+	journal        *journal
+	floor          *floor
+	recheck        func() // asks the health check to run again
+	ttlMs          int64
+	restoreStagger time.Duration
+	now            func() time.Time
+	log            *slog.Logger
+
+	gens     map[string]string // marker key → generation seen
+	floorDue atomic.Int64      // Unix ms of a floor to record on every master; 0: none
+
+	losses, restored atomic.Uint64
+}
+
+// floor is the live data-loss floor, Unix ms (0: none), read by every
+// lookup: see [record.Revoked].
+type floor struct{ v atomic.Int64 }
+
+func (f *floor) load() int64 { return f.v.Load() }
+
+// raise applies a floor read from Redis, if live at nowMs.
+func (f *floor) raise(v, nowMs, ttlMs int64) {
+	if v+ttlMs < nowMs {
+		return
+	}
+	for {
+		cur := f.v.Load()
+		if v <= cur || f.v.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// time is the floor live at nowMs, or zero.
+func (f *floor) time(nowMs, ttlMs int64) time.Time {
+	if v := f.v.Load(); v != 0 && v+ttlMs >= nowMs {
+		return time.UnixMilli(v)
+	}
+	return time.Time{}
+}
+
 // checkMarkers checks every master's marker, as probed. A marker absent
 // or of another generation than last seen means that master lost its
 // data: the store fails closed, restores and, when it cannot prove the
-// restore complete, records the floor (see [Store.lost]).
-func (r *Store) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
-	if err := r.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
+// restore complete, records the floor (see [loss.lost]).
+func (l *loss) checkMarkers(ctx context.Context, ms []master, ps []probe) error {
+	if err := l.recordFloor(ctx, ms); err != nil { // a floor of an earlier loss, not yet recorded
 		return err
 	}
 	for i, m := range ms {
 		gen, floor := ps[i].gen, ps[i].floor
-		r.raiseFloor(floor)
-		if known, seen := r.health.gens[m.marker]; seen && known != gen {
-			r.health.gens[m.marker] = gen
-			return r.lost(ctx, m, ms)
+		l.floor.raise(floor, l.now().UnixMilli(), l.ttlMs)
+		if known, seen := l.gens[m.marker]; seen && known != gen {
+			l.gens[m.marker] = gen
+			return l.lost(ctx, m, ms)
 		}
-		r.health.gens[m.marker] = gen
+		l.gens[m.marker] = gen
 	}
 	return nil
 }
 
-func (r *Store) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
-	gen, f, err = parseMarker(markerScript.Run(ctx, r.client, []string{m.marker}, rand.Text(), floor).Slice())
+func (l *loss) readMarker(ctx context.Context, m master, floor int64) (gen string, f int64, err error) {
+	gen, f, err = parseMarker(markerScript.Run(ctx, l.client, []string{m.marker}, rand.Text(), floor).Slice())
 	if err != nil {
 		return "", 0, fmt.Errorf("data-loss marker on %s: %w", cmpOrAddr(m.addr), err)
 	}
@@ -74,44 +125,30 @@ func parseMarker(v []any, err error) (gen string, floor int64, _ error) {
 	return gen, floor, nil
 }
 
-// raiseFloor applies a floor read from Redis, if live.
-func (r *Store) raiseFloor(f int64) {
-	if f+r.ttlMs < r.now().UnixMilli() {
-		return
-	}
-	for {
-		cur := r.floor.Load()
-		if f <= cur || r.floor.CompareAndSwap(cur, f) {
-			return
-		}
-	}
-}
-
 // lost handles a data loss of master m detected now, at L: it fails
 // closed, restores the journal in the background and, unless the journal
 // proves complete, records the floor L on every master (retried by later
 // checks until done) before trusting again.
-func (r *Store) lost(ctx context.Context, m master, ms []master) error {
-	lossAt := r.now().UnixMilli()
-	r.losses.Add(1)
-	r.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
-	r.view.reset() // entries read from the emptied Redis may lack sign-outs
-	complete := r.journal.complete(lossAt, r.ttlMs)
-	r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
+func (l *loss) lost(ctx context.Context, m master, ms []master) error {
+	lossAt := l.now().UnixMilli()
+	l.losses.Add(1)
+	l.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
+	l.view.reset() // entries read from the emptied Redis may lack sign-outs
+	complete := l.journal.complete(lossAt, l.ttlMs)
+	l.log.LogAttrs(l.run.ctx, slog.LevelError, "redisstore: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",
 		slog.String("master", cmpOrAddr(m.addr)), slog.Bool("journal_complete", complete))
 	if !complete {
-		r.dueFloor(lossAt)
+		l.dueFloor(lossAt)
 	}
-	r.wg.Add(1)
-	go r.restore(complete, lossAt)
-	return r.recordFloor(ctx, ms)
+	l.run.start(func() { l.restore(complete, lossAt) })
+	return l.recordFloor(ctx, ms)
 }
 
 // dueFloor schedules floor f to be recorded on every master.
-func (r *Store) dueFloor(f int64) {
+func (l *loss) dueFloor(f int64) {
 	for {
-		cur := r.floorDue.Load()
-		if f <= cur || r.floorDue.CompareAndSwap(cur, f) {
+		cur := l.floorDue.Load()
+		if f <= cur || l.floorDue.CompareAndSwap(cur, f) {
 			return
 		}
 	}
@@ -119,21 +156,21 @@ func (r *Store) dueFloor(f int64) {
 
 // recordFloor records the floor due, if any, on every master, then lifts
 // the loss refusal.
-func (r *Store) recordFloor(ctx context.Context, ms []master) error {
-	f := r.floorDue.Load()
+func (l *loss) recordFloor(ctx context.Context, ms []master) error {
+	f := l.floorDue.Load()
 	if f == 0 {
 		return nil
 	}
 	for _, each := range ms {
-		if _, _, err := r.readMarker(ctx, each, f); err != nil {
+		if _, _, err := l.readMarker(ctx, each, f); err != nil {
 			return fmt.Errorf("recording the floor after a data loss: %w", err)
 		}
 	}
-	r.raiseFloor(f)
-	r.floorDue.CompareAndSwap(f, 0)
-	r.log.LogAttrs(r.ctx, slog.LevelError, "redisstore: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
+	l.floor.raise(f, l.now().UnixMilli(), l.ttlMs)
+	l.floorDue.CompareAndSwap(f, 0)
+	l.log.LogAttrs(l.run.ctx, slog.LevelError, "redisstore: sign-outs may be lost: every token authenticated at or before the loss is rejected (users sign in again)",
 		slog.Time("floor", time.UnixMilli(f)))
-	r.trust.refuse(refuseLoss, nil)
+	l.trust.refuse(refuseLoss, nil)
 	return nil
 }
 
@@ -142,35 +179,34 @@ func (r *Store) recordFloor(ctx context.Context, ms []master) error {
 // restarted). With a complete journal it then lifts the loss refusal, or,
 // if some writes failed, falls back to the floor; without one, the floor
 // covers every lost sign-out and the restore only adds what it can.
-func (r *Store) restore(complete bool, lossAt int64) {
-	defer r.wg.Done()
-	t := time.NewTimer(time.Duration(mrand.Int64N(int64(r.restoreStagger) + 1)))
+func (l *loss) restore(complete bool, lossAt int64) {
+	t := time.NewTimer(time.Duration(mrand.Int64N(int64(l.restoreStagger) + 1)))
 	defer t.Stop()
 	select {
-	case <-r.ctx.Done():
+	case <-l.run.ctx.Done():
 		return
 	case <-t.C:
 	}
 	n, failed := 0, 0
-	for _, j := range r.journal.live(r.now().UnixMilli(), r.ttlMs) {
-		if r.ctx.Err() != nil {
+	for _, j := range l.journal.live(l.now().UnixMilli(), l.ttlMs) {
+		if l.run.ctx.Err() != nil {
 			return
 		}
-		if err := r.rewrite(j); err != nil {
+		if err := l.rewrite(j); err != nil {
 			failed++
 			continue
 		}
 		n++
 	}
-	r.restored.Add(uint64(n))
-	r.log.LogAttrs(r.ctx, slog.LevelInfo, "redisstore: sign-outs restored after the data loss",
+	l.restored.Add(uint64(n))
+	l.log.LogAttrs(l.run.ctx, slog.LevelInfo, "redisstore: sign-outs restored after the data loss",
 		slog.Int("restored", n), slog.Int("failed", failed))
 	switch {
 	case complete && failed == 0:
-		r.trust.refuse(refuseLoss, nil)
+		l.trust.refuse(refuseLoss, nil)
 	case complete:
-		r.dueFloor(lossAt)
-		r.recheck()
+		l.dueFloor(lossAt)
+		l.recheck()
 	}
 }
 
@@ -179,77 +215,12 @@ func (r *Store) restore(complete bool, lossAt int64) {
 // itself (it created the first marker it saw) and cached "no record" from
 // the emptied Redis learns of it now. A publish failure is a failed
 // rewrite (the floor then covers it).
-func (r *Store) rewrite(j journalEntry) error {
-	key, ch := r.wire.key(j.k.Pool, j.k.Sub)
-	res, _, err := r.store(r.ctx, key, j.jti, j.t)
+func (l *loss) rewrite(j journalEntry) error {
+	key, ch := l.writer.wire.key(j.k.Pool, j.k.Sub)
+	res, _, err := l.writer.store(l.run.ctx, key, j.jti, j.t)
 	if err != nil {
 		return err
 	}
-	r.trips.Add(1)
-	return r.call(r.ctx, func(ctx context.Context) error {
-		_, err := r.publish(ctx, r.wire.channel(ch), encodeSignOut(j.k, j.jti, res, "", ""))
-		return err
-	})
-}
-
-// journal is a bounded record of the sign-out messages received, kept
-// across view resets, to restore Redis after a data loss.
-type journal struct {
-	mu            sync.Mutex
-	max           int
-	ttlMs         int64
-	entries       []journalEntry // oldest first
-	completeSince int64          // Unix ms since which no message can have been missed; 0: none
-}
-
-type journalEntry struct {
-	k   userKey
-	jti string
-	t   int64
-}
-
-// add records a received sign-out. When full it drops the oldest entries,
-// expired ones first (which loses nothing); dropping a live one means the
-// journal is complete only from now on.
-func (j *journal) add(k userKey, jti string, t, nowMs int64) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.entries) >= j.max {
-		for len(j.entries) > 0 && j.entries[0].t+j.ttlMs < nowMs {
-			j.entries = j.entries[1:]
-		}
-	}
-	if len(j.entries) >= j.max {
-		j.entries = j.entries[1:]
-		j.completeSince = max(j.completeSince, nowMs)
-	}
-	j.entries = append(j.entries, journalEntry{userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}, strings.Clone(jti), t})
-}
-
-// gap records that messages may have been missed until nowMs.
-func (j *journal) gap(nowMs int64) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.completeSince = nowMs
-}
-
-// complete reports whether the journal holds every sign-out live at lossAt.
-func (j *journal) complete(lossAt, ttlMs int64) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.completeSince != 0 && j.completeSince <= lossAt-ttlMs
-}
-
-// live returns the entries not expired at nowMs, pruning the others.
-func (j *journal) live(nowMs, ttlMs int64) []journalEntry {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	kept := j.entries[:0]
-	for _, e := range j.entries {
-		if e.t+ttlMs >= nowMs {
-			kept = append(kept, e)
-		}
-	}
-	j.entries = kept
-	return append([]journalEntry(nil), kept...)
+	_, err = l.writer.publishSignOut(l.run.ctx, ch, encodeSignOut(j.k, j.jti, res, "", ""))
+	return err
 }

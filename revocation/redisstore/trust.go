@@ -152,6 +152,13 @@ func (t *trust) isSubscribed(i int) bool {
 	return t.subs[i].subscribed
 }
 
+// lapsed reports, once per lapse, that the deadline passed at now while
+// nothing else withdrew trust; the caller logs it.
+func (t *trust) lapsed(now int64) bool {
+	until := t.until.Load()
+	return until > 0 && now >= until && t.staleWarned.CompareAndSwap(false, true)
+}
+
 // wait returns a channel closed at the next change.
 func (t *trust) wait() <-chan struct{} {
 	t.mu.Lock()
