@@ -32,6 +32,14 @@ type Store interface {
 	// It is idempotent.
 	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
 
+	// RevokeUserSince is RevokeUser for a retried sign-out of a token
+	// authenticated at since: if a user sign-out at or after since is
+	// already recorded, that time is kept (a sign-in made after it stays
+	// valid) and, in a shared store, published again; otherwise at is
+	// recorded. It returns the time in force and whether it was kept. The
+	// rule is decided with the write, never by a read before it.
+	RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error)
+
 	// RevokeSession records that the session originJTI (the origin_jti
 	// claim, one sign-in and its refreshes) of user sub was revoked at at:
 	// tokens carrying that origin_jti and authenticated at or before at are

@@ -160,7 +160,24 @@ func (s *Store) RevokeUser(ctx context.Context, poolID, sub string, at time.Time
 	if err != nil {
 		return err
 	}
-	return s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t)
+	_, err = s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t, 0)
+	return err
+}
+
+// RevokeUserSince implements [revocation.Store.RevokeUserSince] in one
+// script call: the rule is decided by Redis, with no read before the
+// write. The recorded time, kept or new, is published either way.
+func (s *Store) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	t, err := record.CheckArgs(poolID, sub, at)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	keep := max(since.UnixMilli(), 1)
+	res, err := s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t, keep)
+	if res == 0 {
+		return time.Time{}, false, err
+	}
+	return time.UnixMilli(res), res != t, err
 }
 
 // RevokeSession implements [revocation.Store.RevokeSession], as
@@ -173,7 +190,8 @@ func (s *Store) RevokeSession(ctx context.Context, poolID, sub, originJTI string
 	if err := record.CheckSession(originJTI); err != nil {
 		return err
 	}
-	return s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, originJTI, t)
+	_, err = s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, originJTI, t, 0)
+	return err
 }
 
 // SignedOutAt implements [revocation.Store.SignedOutAt]; it always reads

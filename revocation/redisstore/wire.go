@@ -163,13 +163,22 @@ func crc16(s string) uint16 {
 
 // writeScript raises a field of the user's hash to T, keeping the maximum,
 // drops fields expired relative to the newest one, refreshes the key's TTL
-// on change, and returns the field's resulting value.
+// on change, and returns the field's resulting value. With KEEP (ARGV[4],
+// optional, 0: none), a recorded value at or after KEEP is kept as is: a
+// retried sign-out of a token authenticated at KEEP keeps the time its
+// first attempt recorded, decided here rather than by a read before the
+// write.
 //
-// KEYS[1] user hash; ARGV[1] field; ARGV[2] T (Unix ms); ARGV[3] TTL (ms).
+// KEYS[1] user hash; ARGV[1] field; ARGV[2] T (Unix ms); ARGV[3] TTL (ms);
+// ARGV[4] KEEP (Unix ms).
 var writeScript = redis.NewScript(`
 local t = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
+local keep = tonumber(ARGV[4] or '0') or 0
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') or 0
+if keep > 0 and cur >= keep then
+  return cur
+end
 if t > cur then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   cur = t
