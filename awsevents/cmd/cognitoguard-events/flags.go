@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,10 +112,36 @@ func (c *common) openStore(log *slog.Logger) (*store, error) {
 func (s *store) Close() error { return errors.Join(s.Redis.Close(), s.client.Close()) }
 
 // consumer is the events consumer of the flags over s.
-func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger) (*events.Consumer, error) {
+func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger, onEvent func(context.Context, events.Result)) (*events.Consumer, error) {
 	return events.New(s, c.eventPools(), events.Config{
-		Passwords: c.passwords, Sessions: c.sessions, Visibility: visibility, Logger: log,
+		Passwords: c.passwords, Sessions: c.sessions, Visibility: visibility, Logger: log, OnEvent: onEvent,
 	})
+}
+
+// outcomes counts the consumer's outcomes, for the logs.
+type outcomes struct {
+	mu sync.Mutex
+	n  map[events.Outcome]int64
+}
+
+func (o *outcomes) add(_ context.Context, r events.Result) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[events.Outcome]int64{}
+	}
+	o.n[r.Outcome]++
+}
+
+// attr is the counts as a log attribute.
+func (o *outcomes) attr() slog.Attr {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var as []any
+	for _, k := range events.Outcomes {
+		as = append(as, slog.Int64(string(k), o.n[k]))
+	}
+	return slog.Group("outcomes", as...)
 }
 
 // awsConfig loads the default AWS configuration for region.
