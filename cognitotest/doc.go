@@ -126,6 +126,13 @@
 //     UnauthorizedException; an access or ID token
 //     UnsupportedTokenTypeException; a client without token revocation
 //     UnsupportedOperationException.
+//   - DeleteUser (the access token's user; its tokens then get
+//     UserNotFoundException), ChangePassword, ForgotPassword and
+//     ConfirmForgotPassword (the code goes to a verified email or phone
+//     number; [Pool.ConfirmationCode] reads it), AdminSetUserPassword,
+//     AdminResetUserPassword (RESET_REQUIRED) and AdminCreateUser
+//     (FORCE_CHANGE_PASSWORD), with Cognito's default password policy.
+//     As in Cognito, password changes revoke no token.
 //
 // Any other operation gives UnknownOperationException. Errors take
 // Cognito's shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType,
@@ -136,6 +143,16 @@
 // minted access and ID tokens themselves remain valid JWTs until they
 // expire. [Pool.SignedOutAt] and [Pool.OriginRevoked] tell tests what was
 // revoked.
+//
+// # CloudTrail
+//
+// [Pool.SetCloudTrailSink] receives the CloudTrail record of every API
+// call the pool serves, failed ones included, in the shapes of
+// testdata/cloudtrail (each field's source is in its SOURCES.md). The
+// pool also answers CloudTrail's LookupEvents (X-Amz-Target
+// com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents) over
+// those records: by EventName and time range, newest first, pages of 50
+// with NextToken, ThrottlingException beyond 2 requests a second.
 //
 // # Fault injection
 //

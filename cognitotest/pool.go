@@ -136,6 +136,8 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
+
+	trail trail // CloudTrail records (cloudtrail.go)
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every

@@ -183,7 +183,7 @@ func (c *Consumer) defaults() error {
 		cfg.Visibility = DefaultVisibility
 	}
 	if cfg.Visibility < 3*time.Millisecond {
-		return fmt.Errorf("Visibility %v too short", cfg.Visibility)
+		return fmt.Errorf("visibility %v too short", cfg.Visibility)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = min(DefaultTimeout, cfg.Visibility/3)
