@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// lookupEventsTarget is the X-Amz-Target of CloudTrail's LookupEvents.
-const lookupEventsTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+// lookupEventsTarget is the X-Amz-Target of CloudTrail's LookupEvents, as
+// aws-sdk-go-v2/service/cloudtrail sends it (the service shape's name
+// without its namespace).
+const lookupEventsTarget = "CloudTrail_20131101.LookupEvents"
 
 // Limits of LookupEvents, as CloudTrail's.
 const (

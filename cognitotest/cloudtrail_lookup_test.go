@@ -14,7 +14,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 )
 
-const lookupTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+const lookupTarget = "CloudTrail_20131101.LookupEvents"
 
 type lookupPage struct {
 	Events []struct {
