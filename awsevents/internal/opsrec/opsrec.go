@@ -27,7 +27,7 @@ func (r *Recorder) Option(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			r.add(strings.ToLower(strings.ReplaceAll(awsmiddleware.GetServiceID(ctx), " ", "")) + ":" + awsmiddleware.GetOperationName(ctx))
 			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+		}), middleware.After)
 }
 
 func (r *Recorder) add(action string) {
