@@ -199,6 +199,20 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("after an older event, frank's T = %v, want the helper's %v", at, helperT)
 	}
 
+	// verify: the canary's sign-out through the whole pipeline.
+	a.AddUser(cognitotest.User{Username: "canary"})
+	bin, _ := binaries(t)
+	v := startProc(t, env, bin, "verify", "-user-pool-id", poolA, "-redis-addr", w.redisAddr,
+		"-cognito-endpoint", a.URL(), "-username", "canary", "-timeout", "60s")
+	select {
+	case <-v.exited:
+	case <-time.After(90 * time.Second):
+		t.Fatal("verify did not return")
+	}
+	if code := v.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(v.out.String(), "event arrived") {
+		t.Errorf("verify: exit %d\n%s", code, v.out)
+	}
+
 	w.consumer.stop(t)
 	if q, d := w.queued(), w.dead(); q != 0 || d != 0 {
 		t.Errorf("queued %d, dead-lettered %d; want 0 and 0 (everything sent applied)", q, d)
