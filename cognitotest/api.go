@@ -150,10 +150,6 @@ func (p *Pool) wait(r *http.Request, d time.Duration) {
 }
 
 func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") == lookupEventsTarget {
-		p.serveLookupEvents(w, r)
-		return
-	}
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	if !ok || op == "" {
 		writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException", ""})
@@ -172,22 +168,16 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	delay, injected := p.countCall(op)
 	p.wait(r, delay)
-	h, ok := apiHandlers[op]
-	var call *trailCall
-	if ok {
-		call = p.trailBegin(r, op, body)
-	}
 	if injected != nil {
-		p.trailEnd(call, nil, injected)
 		writeError(w, injected)
 		return
 	}
+	h, ok := apiHandlers[op]
 	if !ok {
 		writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException", ""})
 		return
 	}
 	out, aerr := h(p, body)
-	p.trailEnd(call, out, aerr)
 	if aerr != nil {
 		writeError(w, aerr)
 		return

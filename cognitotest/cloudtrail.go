@@ -1,7 +1,9 @@
 package cognitotest
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -55,6 +57,69 @@ func (p *Pool) SetCloudTrailSink(sink func(record []byte)) {
 	p.trail.mu.Lock()
 	p.trail.sink = sink
 	p.trail.mu.Unlock()
+}
+
+// serveAPITraced serves a call of the API (serveAPI) and passes its
+// CloudTrail record to the trail before the answer leaves: the answer is
+// buffered, the record built from the request and the answer, then the
+// answer sent. LookupEvents is CloudTrail's own API.
+func (p *Pool) serveAPITraced(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	if isLookupEvents(target) {
+		p.serveLookupEvents(w, r)
+		return
+	}
+	op, _ := strings.CutPrefix(target, targetPrefix)
+	if _, known := apiHandlers[op]; !known {
+		p.serveAPI(w, r) // an unknown operation: no record
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		// serveAPI answers the same error; nothing was called.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		p.serveAPI(w, r)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	call := p.trailBegin(r, op, body)
+	buf := &responseBuffer{header: http.Header{}}
+	p.serveAPI(buf, r)
+	var e *apiError
+	if buf.status != http.StatusOK {
+		typ, _, _ := strings.Cut(buf.header.Get("X-Amzn-Errortype"), ":")
+		e = &apiError{buf.status, typ, buf.header.Get("X-Amzn-Errormessage")}
+	}
+	p.trailEnd(call, buf.body.Bytes(), e)
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(buf.body.Bytes())
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// responseBuffer is an http.ResponseWriter that keeps the answer.
+type responseBuffer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *responseBuffer) Header() http.Header { return b.header }
+
+func (b *responseBuffer) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *responseBuffer) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
 }
 
 // trailCall is a call being served, its record to be.
@@ -133,10 +198,7 @@ func (p *Pool) subOfCallLocked(c *trailCall) string {
 }
 
 // trailEnd completes the record of a call with its outcome and emits it.
-func (p *Pool) trailEnd(c *trailCall, out any, e *apiError) {
-	if c == nil {
-		return
-	}
+func (p *Pool) trailEnd(c *trailCall, out []byte, e *apiError) {
 	if c.sub == "" && e == nil {
 		p.mu.Lock()
 		c.sub = p.subOfCallLocked(c) // a user the call created
@@ -173,7 +235,7 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
 // trailRecord builds the CloudTrail record of a call, in the field order
 // of testdata/cloudtrail.
-func (p *Pool) trailRecord(c *trailCall, out any, e *apiError) builtRecord {
+func (p *Pool) trailRecord(c *trailCall, out []byte, e *apiError) builtRecord {
 	admin := isAdminOp(c.op)
 	region := p.region()
 	var o object
@@ -262,16 +324,12 @@ func trailParams(params map[string]json.RawMessage) []byte {
 // trailResponse is the call's responseElements: null for a failure or an
 // empty answer, else the answer with member names in lowerCamelCase, null
 // members and empty objects left out, and tokens hidden.
-func trailResponse(out any, e *apiError) []byte {
-	if e != nil || out == nil {
-		return []byte("null")
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
+func trailResponse(out []byte, e *apiError) []byte {
+	if e != nil {
 		return []byte("null")
 	}
 	var v any
-	if json.Unmarshal(b, &v) != nil {
+	if json.Unmarshal(out, &v) != nil {
 		return []byte("null")
 	}
 	m, ok := v.(map[string]any)

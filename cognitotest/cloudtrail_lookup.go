@@ -190,3 +190,12 @@ func fromEpoch(s float64) time.Time {
 	sec, frac := math.Modf(s)
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
+
+// lookupEventsTargetQualified is the X-Amz-Target of LookupEvents with the
+// service's namespace, as other SDKs (botocore) send it.
+const lookupEventsTargetQualified = "com.amazonaws.cloudtrail.v20131101." + lookupEventsTarget
+
+// isLookupEvents reports whether an X-Amz-Target names LookupEvents.
+func isLookupEvents(target string) bool {
+	return target == lookupEventsTarget || target == lookupEventsTargetQualified
+}

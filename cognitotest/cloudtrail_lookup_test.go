@@ -30,9 +30,19 @@ type lookupPage struct {
 // awsevents module (the root module does not import service/cloudtrail).
 func lookup(t *testing.T, pool *cognitotest.Pool, in map[string]any) (int, lookupPage) {
 	t.Helper()
+	return lookupWith(t, pool, lookupTarget, in)
+}
+
+func lookupAs(t *testing.T, pool *cognitotest.Pool, target string) (int, lookupPage) {
+	t.Helper()
+	return lookupWith(t, pool, target, map[string]any{})
+}
+
+func lookupWith(t *testing.T, pool *cognitotest.Pool, target string, in map[string]any) (int, lookupPage) {
+	t.Helper()
 	b, _ := json.Marshal(in)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, pool.URL()+"/", bytes.NewReader(b))
-	req.Header.Set("X-Amz-Target", lookupTarget)
+	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -132,6 +142,10 @@ func TestLookupEventsThrottlesAndRefuses(t *testing.T) {
 			}
 			throttled++
 		}
+	}
+	time.Sleep(time.Second)
+	if code, page := lookupAs(t, pool, "com.amazonaws.cloudtrail.v20131101."+lookupTarget); code != http.StatusOK {
+		t.Errorf("the namespaced target: %d %s", code, page.Type)
 	}
 	if throttled < 3 {
 		t.Errorf("%d of 5 immediate requests throttled, want >= 3 (2 per second)", throttled)

@@ -150,7 +150,8 @@
 // call the pool serves, failed ones included, in the shapes of
 // testdata/cloudtrail (each field's source is in its SOURCES.md). The
 // pool also answers CloudTrail's LookupEvents (X-Amz-Target
-// com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents) over
+// CloudTrail_20131101.LookupEvents, as aws-sdk-go-v2 sends it, or with the
+// com.amazonaws.cloudtrail.v20131101 namespace) over
 // those records: by EventName and time range, newest first, pages of 50
 // with NextToken, ThrottlingException beyond 2 requests a second.
 //

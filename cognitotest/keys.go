@@ -187,7 +187,7 @@ func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		p.serveAPI(w, r)
+		p.serveAPITraced(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,18 +79,22 @@ type Config struct {
 	// [revocation.DefaultTTL]. It MUST NOT exceed the store's.
 	TTL time.Duration
 
-	// Timeout bounds each Recorder write. Default [DefaultTimeout], at
-	// most Visibility/3.
+	// Timeout bounds each Recorder write. Default [DefaultTimeout]; it is
+	// lowered to Visibility/3 if above, so that a hanging store cannot let
+	// a message in hand become visible again.
 	Timeout time.Duration
 
 	// Visibility is the queue's visibility timeout, and what [Consumer.Run]
-	// extends the messages it holds to (a third of it before it runs out).
-	// Default [DefaultVisibility] (SQS's default).
+	// extends the messages in hand to (a third of it before it runs out,
+	// and on every retry while the store fails). Default
+	// [DefaultVisibility] (SQS's default). It MUST NOT exceed the queue's
+	// visibility timeout: a message whose visibility ran out before its
+	// first extension is delivered again, consuming a receive count.
 	Visibility time.Duration
 
 	// RetryMax caps the backoff between attempts to record while the store
-	// fails (from 100ms, doubling). Default [DefaultRetryMax], at most
-	// Visibility/3.
+	// fails (from 100ms, doubling). Default [DefaultRetryMax]; it is
+	// lowered to Visibility/3 if above.
 	RetryMax time.Duration
 
 	// LagWarn: an event applied more than LagWarn after its eventTime is
@@ -185,12 +190,8 @@ func (c *Consumer) defaults() error {
 	if cfg.Visibility < 3*time.Millisecond {
 		return fmt.Errorf("visibility %v too short", cfg.Visibility)
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = min(DefaultTimeout, cfg.Visibility/3)
-	}
-	if cfg.RetryMax == 0 {
-		cfg.RetryMax = min(DefaultRetryMax, cfg.Visibility/3)
-	}
+	cfg.Timeout = min(cmp.Or(cfg.Timeout, DefaultTimeout), cfg.Visibility/3)
+	cfg.RetryMax = min(cmp.Or(cfg.RetryMax, DefaultRetryMax), cfg.Visibility/3)
 	if cfg.LagWarn == 0 {
 		cfg.LagWarn = DefaultLagWarn
 	}
@@ -284,7 +285,7 @@ func (c *Consumer) attribute(ev *Event, r Result, malformed func(string) pending
 	} else if ev.Record.AWSRegion == "" {
 		return malformed("naming neither a pool nor a region")
 	} else {
-		r.PoolIDs = c.byRegion[ev.Record.AWSRegion]
+		r.PoolIDs = slices.Clone(c.byRegion[ev.Record.AWSRegion])
 	}
 	switch {
 	case len(r.PoolIDs) == 0:
