@@ -20,7 +20,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/awsevents/internal/fauxqs"
 	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // benchEvents is the number of messages each throughput round drains.
@@ -43,10 +43,10 @@ func sendBatch(b testing.TB, s *fauxqs.Server, q fauxqs.Queue, bodies []string) 
 }
 
 // redisStore is a revocation store on a fresh redis-server.
-func redisStore(b testing.TB, addr string) *revocation.Redis {
+func redisStore(b testing.TB, addr string) *redisstore.Store {
 	b.Helper()
 	client := redis.NewClient(&redis.Options{Addr: addr})
-	rs, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	rs, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func redisStore(b testing.TB, addr string) *revocation.Redis {
 
 // countingRecorder counts the writes of a store.
 type countingRecorder struct {
-	*revocation.Redis
+	*redisstore.Store
 	n atomic.Int64
 }
 
 func (c *countingRecorder) RevokeUser(ctx context.Context, pool, sub string, at time.Time) error {
-	err := c.Redis.RevokeUser(ctx, pool, sub, at)
+	err := c.Store.RevokeUser(ctx, pool, sub, at)
 	if err == nil {
 		c.n.Add(1)
 	}
@@ -134,7 +134,7 @@ func drainRate(b *testing.B, s *fauxqs.Server, name string, batch bool) float64 
 // sign-outs, deleted with or without batches.
 func consumerRate(b *testing.B, s *fauxqs.Server, addr, name string, batch bool) float64 {
 	q := fill(b, s, name)
-	rec := &countingRecorder{Redis: redisStore(b, addr)}
+	rec := &countingRecorder{Store: redisStore(b, addr)}
 	c, err := events.New(rec, []events.Pool{{ID: tdPool}}, events.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -172,7 +172,7 @@ func BenchmarkVisibleToRejected(b *testing.B) {
 	s := fauxqs.Start(b)
 	addr, _ := redistest.Server(b)
 	q := s.CreateQueue(b, "latency", fauxqs.QueueConfig{})
-	instances := []*revocation.Redis{redisStore(b, addr), redisStore(b, addr)}
+	instances := []*redisstore.Store{redisStore(b, addr), redisStore(b, addr)}
 	c, err := events.New(redisStore(b, addr), []events.Pool{{ID: tdPool}}, events.Config{})
 	if err != nil {
 		b.Fatal(err)

@@ -32,7 +32,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/freeport"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // The binaries the end-to-end tests run, built once by buildOnce.
@@ -154,7 +154,7 @@ type world struct {
 	q             fauxqs.Queue
 	rule          pattern.Pattern
 	sent          atomic.Int64 // messages sent to the queue
-	reader        *revocation.Redis
+	reader        *redisstore.Store
 	apis          []string // base URLs
 	consumerProxy *redistest.Proxy
 	consumer      *proc
@@ -170,7 +170,7 @@ func newWorld(t *testing.T) *world {
 	client := redis.NewClient(&redis.Options{Addr: w.redisAddr})
 	t.Cleanup(func() { client.Close() })
 	var err error
-	if w.reader, err = revocation.NewRedis(client, revocation.RedisConfig{}); err != nil {
+	if w.reader, err = redisstore.New(client, redisstore.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.reader.Close() })
