@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +52,11 @@ func binaries(t *testing.T) (consumer, apiBin string) {
 			return
 		}
 		binDir = dir
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			buildErr = fmt.Errorf("the end-to-end tests build the commands: %w", err)
+			return
+		}
 		consumerBin, api = filepath.Join(dir, "cognitoguard-events"), filepath.Join(dir, "api")
 		for out, pkg := range map[string]string{consumerBin: ".", api: "github.com/cognitoguard/cognitoguard/examples/api"} {
 			cmd := exec.Command(gobin, "build", "-o", out, pkg)
