@@ -167,7 +167,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("password policy off: pat's token got %d", s)
 	}
 	// On: a password reset signs pat out.
-	w.consumer.stop(t)
+	acked := w.stopConsumer()
 	w.startConsumer([]string{poolA, poolB}, "-passwords")
 	if _, err := ca.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(poolA), Username: aws.String("pat"),
 		Password: aws.String("Pass-word-3pat"), Permanent: true}); err != nil {
@@ -213,9 +213,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("verify: exit %d\n%s", code, v.out)
 	}
 
-	w.consumer.stop(t)
-	if q, d := w.queued(), w.dead(); q != 0 || d != 0 {
-		t.Errorf("queued %d, dead-lettered %d; want 0 and 0 (everything sent applied)", q, d)
+	acked += w.stopConsumer()
+	if q, d, sent := w.queued(), w.dead(), w.sent.Load(); q != 0 || d != 0 || int64(acked+q+d) != sent {
+		t.Errorf("applied %d + queued %d + dead-lettered %d != sent %d", acked, q, d, sent)
 	}
 	if n := w.sent.Load(); n < int64(len(signOuts)+4) {
 		t.Errorf("sent %d messages, want at least %d", n, len(signOuts)+4)
@@ -228,6 +228,21 @@ func adminSignOut(t *testing.T, c *cip.Client, name string) func() error {
 		_, err := c.AdminUserGlobalSignOut(t.Context(), &cip.AdminUserGlobalSignOutInput{UserPoolId: aws.String(poolA), Username: aws.String(name)})
 		return err
 	}
+}
+
+// stopConsumer stops the consumer (SIGTERM) and returns the messages it
+// acknowledged: the final outcomes of its last log record.
+func (w *world) stopConsumer() int {
+	w.t.Helper()
+	w.consumer.stop(w.t)
+	if !strings.Contains(w.consumer.out.String(), `"msg":"stopped"`) {
+		w.t.Fatal("the consumer did not log stopped")
+	}
+	n := 0
+	for _, o := range []string{"recorded", "not_signout", "policy_off", "failed_call", "unconfigured_pool", "expired"} {
+		n += w.outcome(o)
+	}
+	return n
 }
 
 var outcomeRe = regexp.MustCompile(`"outcomes":\{[^}]*\}`)
