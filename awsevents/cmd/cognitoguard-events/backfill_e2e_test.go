@@ -71,3 +71,30 @@ func TestBackfillCommand(t *testing.T) {
 		t.Errorf("second backfill = %+v, want 3 recorded, none missed", st)
 	}
 }
+
+// TestRunReconciles: sign-outs the queue never received (the rule missed
+// them) are recorded by run's first reconciliation pass (first
+// deployment: over the record TTL), which logs them as missed.
+func TestRunReconciles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds and runs processes")
+	}
+	w := newWorld(t)
+	p := cognitotest.NewPool(cognitotest.Config{PoolID: poolA}) // no sink: nothing reaches the queue
+	t.Cleanup(p.Close)
+	u := p.AddUser(cognitotest.User{Username: "missed"})
+	if _, err := p.Client().AdminUserGlobalSignOut(t.Context(), &cip.AdminUserGlobalSignOutInput{
+		UserPoolId: aws.String(poolA), Username: aws.String(u.Username)}); err != nil {
+		t.Fatal(err)
+	}
+	w.startConsumer([]string{poolA}, "-reconcile-every", "1h", "-cloudtrail-endpoint", p.URL())
+	waitFor(t, 60*time.Second, "the reconciliation did not record the missed sign-out", func() bool {
+		_, ok := w.signedOutAt(poolA, u.Sub)
+		return ok
+	})
+	waitFor(t, 30*time.Second, "no reconcile pass logged with the missed event", func() bool {
+		return strings.Contains(w.consumer.out.String(), `"msg":"awsevents: reconcile pass"`) &&
+			strings.Contains(w.consumer.out.String(), `"missed":1`)
+	})
+	w.stopConsumer()
+}
