@@ -248,8 +248,11 @@ func (w *world) stopConsumer() int {
 var outcomeRe = regexp.MustCompile(`"outcomes":\{[^}]*\}`)
 
 // outcome is the latest count of an outcome in the consumer's stats log.
-func (w *world) outcome(name string) int {
-	all := outcomeRe.FindAllString(w.consumer.out.String(), -1)
+func (w *world) outcome(name string) int { return w.consumer.outcome(name) }
+
+// outcome is the latest count of an outcome in p's stats log.
+func (p *proc) outcome(name string) int {
+	all := outcomeRe.FindAllString(p.out.String(), -1)
 	if len(all) == 0 {
 		return 0
 	}

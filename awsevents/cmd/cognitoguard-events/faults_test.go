@@ -101,8 +101,9 @@ func TestEndToEndStoreDown(t *testing.T) {
 	}
 }
 
-// TestEndToEndKill9: kill -9 of the consumer process in the middle of the
-// batches loses nothing: a new consumer applies the rest.
+// TestEndToEndKill9: kill -9 of a consumer process in the middle of its
+// batches, while another shares the queue, loses nothing: the other and a
+// new consumer apply the rest.
 func TestEndToEndKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: kills a process")
@@ -110,8 +111,10 @@ func TestEndToEndKill9(t *testing.T) {
 	w := newWorld(t)
 	subs := w.sendSignOuts(t, "kill", 1000)
 	w.startConsumer([]string{poolA})
-	waitFor(t, 60*time.Second, "nothing applied", func() bool { return w.outcome("recorded") >= 20 })
-	w.consumer.kill()
+	victim := w.consumer
+	w.startConsumer([]string{poolA})
+	waitFor(t, 60*time.Second, "nothing applied", func() bool { return victim.outcome("recorded") >= 20 })
+	victim.kill()
 	if n := w.applied(subs); n == len(subs) {
 		t.Fatalf("all %d applied before the kill: the kill was not mid-batch", n)
 	}
