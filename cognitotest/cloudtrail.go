@@ -30,6 +30,7 @@ type trail struct {
 	mu      sync.Mutex
 	sink    func(record []byte)
 	history []trailEvent // oldest first
+	seq     int64        // of the last record
 	lookups []time.Time  // times of recent LookupEvents requests
 
 	codes map[string]resetCode
@@ -37,6 +38,7 @@ type trail struct {
 
 // trailEvent is one record kept for LookupEvents.
 type trailEvent struct {
+	seq                 int64
 	id, name, accessKey string
 	at                  time.Time
 	record              []byte
@@ -208,6 +210,8 @@ func (p *Pool) trailEnd(c *trailCall, out []byte, e *apiError) {
 	ev := trailEvent{id: rec.eventID, name: c.op, accessKey: c.accessKey, at: c.at, record: rec.body}
 	p.trail.mu.Lock()
 	defer p.trail.mu.Unlock()
+	p.trail.seq++
+	ev.seq = p.trail.seq
 	p.trail.history = append(p.trail.history, ev)
 	if len(p.trail.history) > maxTrail {
 		p.trail.history = slices.Delete(p.trail.history, 0, len(p.trail.history)-maxTrail)

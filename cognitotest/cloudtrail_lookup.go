@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -129,25 +130,27 @@ func (p *Pool) lookupEvents(in lookupEventsInput) (*lookupEventsOutput, *apiErro
 	if start.After(end) {
 		return nil, &apiError{http.StatusBadRequest, "InvalidTimeRangeException", "StartTime must be before EndTime."}
 	}
-	// NextToken is the history index to continue below.
+	// NextToken is the sequence number of the next (older) event to
+	// return: stable while older records are dropped.
 	p.trail.mu.Lock()
 	defer p.trail.mu.Unlock()
-	from := len(p.trail.history)
+	h := p.trail.history
+	from := len(h)
 	if in.NextToken != "" {
-		n, err := strconv.Atoi(in.NextToken)
-		if err != nil || n < 0 || n > from {
+		n, err := strconv.ParseInt(in.NextToken, 10, 64)
+		if err != nil || n < 1 || n > p.trail.seq {
 			return nil, errInvalidNextToken
 		}
-		from = n
+		from = sort.Search(len(h), func(i int) bool { return h[i].seq > n })
 	}
 	out := &lookupEventsOutput{Events: []lookupEvent{}}
 	for i := from - 1; i >= 0; i-- {
-		ev := p.trail.history[i]
+		ev := h[i]
 		if name != "" && ev.name != name || ev.at.Before(start) || ev.at.After(end) {
 			continue
 		}
 		if len(out.Events) == size {
-			out.NextToken = strconv.Itoa(i + 1)
+			out.NextToken = strconv.FormatInt(ev.seq, 10)
 			break
 		}
 		out.Events = append(out.Events, p.lookupEventOf(ev))

@@ -132,7 +132,10 @@
 //     number; [Pool.ConfirmationCode] reads it), AdminSetUserPassword,
 //     AdminResetUserPassword (RESET_REQUIRED) and AdminCreateUser
 //     (FORCE_CHANGE_PASSWORD), with Cognito's default password policy.
-//     As in Cognito, password changes revoke no token.
+//     As in Cognito, password changes revoke no token. The
+//     NEW_PASSWORD_REQUIRED challenge is not served: a FORCE_CHANGE_PASSWORD
+//     user's sign-in fails with InvalidParameterException until
+//     AdminSetUserPassword gives it a permanent password.
 //
 // Any other operation gives UnknownOperationException. Errors take
 // Cognito's shape (HTTP 400 unless injected otherwise, X-Amzn-ErrorType,
@@ -144,6 +147,12 @@
 // expire. [Pool.SignedOutAt] and [Pool.OriginRevoked] tell tests what was
 // revoked.
 //
+// # Fault injection
+//
+// [Pool.FailNext] makes the next calls of an operation fail with a given
+// error type and status, [Pool.SetAPIDelay] slows every call down, and
+// [Pool.Calls] counts the calls per operation.
+//
 // # CloudTrail
 //
 // [Pool.SetCloudTrailSink] receives the CloudTrail record of every API
@@ -154,12 +163,6 @@
 // com.amazonaws.cloudtrail.v20131101 namespace) over
 // those records: by EventName and time range, newest first, pages of 50
 // with NextToken, ThrottlingException beyond 2 requests a second.
-//
-// # Fault injection
-//
-// [Pool.FailNext] makes the next calls of an operation fail with a given
-// error type and status, [Pool.SetAPIDelay] slows every call down, and
-// [Pool.Calls] counts the calls per operation.
 //
 // # Application Load Balancer
 //

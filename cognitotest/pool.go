@@ -122,6 +122,7 @@ type Pool struct {
 	done           chan struct{}
 	closeOnce      sync.Once
 	jwksHits       atomic.Int64
+	trail          trail // CloudTrail records, under their own lock (cloudtrail.go)
 
 	mu             sync.Mutex
 	clients        []*AppClient
@@ -136,8 +137,6 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
-
-	trail trail // CloudTrail records (cloudtrail.go)
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cognitoguard/cognitoguard"
@@ -38,7 +40,10 @@ const maxSubLen = 128
 // and acknowledged by the replicas it waits for), and MUST keep the latest
 // time (a write with an earlier time never lowers it), so that duplicates,
 // redeliveries and late events are harmless. It MUST be safe for
-// concurrent use.
+// concurrent use. The Redis store returns an error while a confirmation
+// it waits for is missing, the instances' ones (WaitInstances) included:
+// give the consumer a store without WaitInstances, or an instance down
+// holds the queue.
 type Recorder interface {
 	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
 }
@@ -290,7 +295,7 @@ func (c *Consumer) attribute(ev *Event, r Result, malformed func(string) pending
 	switch {
 	case len(r.PoolIDs) == 0:
 		r.Outcome = Unconfigured
-	case sub == "" || len(sub) > maxSubLen || !utf8.ValidString(sub):
+	case sub == "" || len(sub) > maxSubLen || boundText(sub) != sub:
 		return malformed("without a valid sub")
 	default:
 		r.Outcome = Recorded
@@ -331,9 +336,10 @@ func (c *Consumer) report(ctx context.Context, r Result) {
 	}
 }
 
-// boundText bounds attacker-chosen text that goes to logs and results.
+// boundText bounds attacker-chosen text that goes to logs, errors and
+// results: at most 128 bytes of valid UTF-8 without control characters.
 func boundText(s string) string {
-	if len(s) > 128 || !utf8.ValidString(s) {
+	if len(s) > 128 || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
 		return "(invalid)"
 	}
 	return s

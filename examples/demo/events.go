@@ -25,6 +25,8 @@ type eventsPipe struct {
 	mu      sync.Mutex
 	applied []events.Result
 	changed chan struct{}
+	held    [][]byte // records kept back while hold is set
+	hold    bool
 
 	stop func()
 }
@@ -38,13 +40,13 @@ func (d *demo) startEvents(ctx context.Context, rec events.Recorder) (*eventsPip
 		return nil, err
 	}
 	d.pool.SetCloudTrailSink(func(record []byte) {
-		body, err := events.Wrap(record, "demo-"+strconv.FormatInt(ep.seq.Add(1), 10), cognitotest.CloudTrailAccount)
-		if err == nil {
-			_, err = ep.queue.Send(body)
+		ep.mu.Lock()
+		defer ep.mu.Unlock()
+		if ep.hold {
+			ep.held = append(ep.held, record)
+			return
 		}
-		if err != nil {
-			d.log.Error("demo: CloudTrail record not queued", "error", err)
-		}
+		ep.sendLocked(d, record)
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -58,6 +60,35 @@ func (d *demo) startEvents(ctx context.Context, rec events.Recorder) (*eventsPip
 		<-done
 	}
 	return ep, nil
+}
+
+// sendLocked wraps a record as EventBridge does and queues it.
+func (ep *eventsPipe) sendLocked(d *demo, record []byte) {
+	body, err := events.Wrap(record, "demo-"+strconv.FormatInt(ep.seq.Add(1), 10), cognitotest.CloudTrailAccount)
+	if err == nil {
+		_, err = ep.queue.Send(body)
+	}
+	if err != nil {
+		d.log.Error("demo: CloudTrail record not queued", "error", err)
+	}
+}
+
+// holdBack keeps the records back (as EventBridge's delivery delay does)
+// until release.
+func (ep *eventsPipe) holdBack() {
+	ep.mu.Lock()
+	ep.hold = true
+	ep.mu.Unlock()
+}
+
+// release delivers the records kept back.
+func (ep *eventsPipe) release(d *demo) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	for _, r := range ep.held {
+		ep.sendLocked(d, r)
+	}
+	ep.held, ep.hold = nil, false
 }
 
 func (ep *eventsPipe) onEvent(_ context.Context, r events.Result) {
@@ -103,13 +134,17 @@ func (d *demo) stepElsewhere(ctx context.Context) error {
 	d.expect(d.a, "GET", "/me", carolAccess, 200)
 	d.expect(d.b, "GET", "/me", carolAccess, 200)
 	called := time.Now().Truncate(time.Second)
+	d.events.holdBack() // the event is on its way: EventBridge takes seconds
 	if _, err := d.cognito.GlobalSignOut(ctx, &cognitoidentityprovider.GlobalSignOutInput{AccessToken: carol.AccessToken}); err != nil {
+		d.events.release(d)
 		return d.fail(fmt.Errorf("GlobalSignOut: %w", err))
 	}
 	d.check(true, "Cognito GlobalSignOut → OK (only Cognito knows; no service was told)")
+	d.expectNote(d.a, "GET", "/me", carolAccess, 200, "until the event arrives")
 	d.say("      CloudTrail records the call; EventBridge would deliver it to SQS.")
 	d.say("      Here the fake pool's records go to an in-process queue, and the")
 	d.say("      events consumer (package events) records the sign-out at T = eventTime.")
+	d.events.release(d)
 	r, ok := d.events.waitRecorded("GlobalSignOut", called, 10*time.Second)
 	d.check(ok, "consumer: GlobalSignOut event recorded (lag %v)", r.Lag.Round(time.Millisecond))
 	for _, t := range []token{carolAccess, carolID} {

@@ -50,6 +50,7 @@ func TestRun(t *testing.T) {
 		"alice is not affected",
 		"7. carol signs out in her single-page app",
 		"✓ Cognito GlobalSignOut → OK",
+		"✓ A  GET  /me     carol access     → 200  until the event arrives",
 		"✓ consumer: GlobalSignOut event recorded",
 		"✓ A  GET  /me     carol access     → 401  Access Token has been revoked",
 		"✓ B  GET  /me     carol ID         → 401  Access Token has been revoked",
