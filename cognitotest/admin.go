@@ -28,6 +28,11 @@ func (p *Pool) globalSignOut(body []byte) (any, *apiError) {
 	defer p.mu.Unlock()
 	now := p.now()
 	u, e := p.checkAccessTokenLocked(in.AccessToken, now)
+	if e == errNoUser {
+		// UserNotFoundException is not among GlobalSignOut's errors:
+		// the user's deletion revoked the token.
+		return nil, errNotAuthorized("Access Token has been revoked")
+	}
 	if e != nil {
 		return nil, e
 	}

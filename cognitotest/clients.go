@@ -19,6 +19,12 @@ const (
 	AllowUserAuth              = "ALLOW_USER_AUTH"
 )
 
+// Values of [AppClient.PreventUserExistenceErrors], Cognito's.
+const (
+	PreventUserExistenceEnabled = "ENABLED"
+	PreventUserExistenceLegacy  = "LEGACY"
+)
+
 // AppClient is an app client of a [Pool], configured as Cognito's
 // CreateUserPoolClient configures one.
 type AppClient struct {
@@ -60,6 +66,17 @@ type AppClient struct {
 	// rotated session revokes them all.
 	RefreshTokenRotation bool
 	RetryGracePeriod     time.Duration
+
+	// PreventUserExistenceErrors is how a sign-in of an unknown user
+	// answers: PreventUserExistenceEnabled as a wrong password does
+	// (NotAuthorizedException "Incorrect username or password."),
+	// PreventUserExistenceLegacy with UserNotFoundException "User does
+	// not exist.". If empty, a client of [Config] gets
+	// PreventUserExistenceEnabled (the console's default), one created
+	// through the API's CreateUserPoolClient without it
+	// PreventUserExistenceLegacy (the API's default). NewPool panics on
+	// another value.
+	PreventUserExistenceErrors string
 }
 
 var (
@@ -115,6 +132,13 @@ func configClients(cfg Config) []*AppClient {
 		if !validAuthFlows(c.ExplicitAuthFlows) {
 			panic(fmt.Sprintf("cognitotest: client %q: invalid ExplicitAuthFlows %q", c.ID, c.ExplicitAuthFlows))
 		}
+		switch c.PreventUserExistenceErrors {
+		case "":
+			c.PreventUserExistenceErrors = PreventUserExistenceEnabled
+		case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
+		default:
+			panic(fmt.Sprintf("cognitotest: client %q: invalid PreventUserExistenceErrors %q", c.ID, c.PreventUserExistenceErrors))
+		}
 	}
 	for id, secret := range cfg.ClientSecrets {
 		c := seen[id]
@@ -163,25 +187,27 @@ func (p *Pool) client(id string) (*AppClient, bool) {
 }
 
 type createClientInput struct {
-	UserPoolId            string
-	ClientName            string
-	GenerateSecret        bool
-	ExplicitAuthFlows     []string
-	EnableTokenRevocation *bool
-	RefreshTokenRotation  *struct {
+	UserPoolId                 string
+	ClientName                 string
+	GenerateSecret             bool
+	ExplicitAuthFlows          []string
+	EnableTokenRevocation      *bool
+	PreventUserExistenceErrors string
+	RefreshTokenRotation       *struct {
 		Feature                 string
 		RetryGracePeriodSeconds int
 	}
 }
 
 type userPoolClient struct {
-	UserPoolId            string
-	ClientName            string
-	ClientId              string
-	ClientSecret          string `json:",omitempty"`
-	ExplicitAuthFlows     []string
-	EnableTokenRevocation bool
-	RefreshTokenRotation  struct {
+	UserPoolId                 string
+	ClientName                 string
+	ClientId                   string
+	ClientSecret               string `json:",omitempty"`
+	ExplicitAuthFlows          []string
+	EnableTokenRevocation      bool
+	PreventUserExistenceErrors string
+	RefreshTokenRotation       struct {
 		Feature                 string
 		RetryGracePeriodSeconds int
 	}
@@ -203,7 +229,15 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	case !validAuthFlows(in.ExplicitAuthFlows):
 		return nil, errInvalidParameter("cognitotest: ExplicitAuthFlows takes ALLOW_* values only")
 	}
-	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows}
+	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows, PreventUserExistenceErrors: in.PreventUserExistenceErrors}
+	switch c.PreventUserExistenceErrors {
+	case "":
+		c.PreventUserExistenceErrors = PreventUserExistenceLegacy
+	case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
+	default:
+		return nil, errInvalidParameter("1 validation error detected: Value '" + in.PreventUserExistenceErrors +
+			"' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]")
+	}
 	if c.ExplicitAuthFlows == nil {
 		c.ExplicitAuthFlows = slices.Clone(apiAuthFlows)
 	}
@@ -223,14 +257,15 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	now := p.now()
 	p.mu.Unlock()
 	out := userPoolClient{
-		UserPoolId:            p.poolID,
-		ClientName:            in.ClientName,
-		ClientId:              c.ID,
-		ClientSecret:          c.Secret,
-		ExplicitAuthFlows:     c.ExplicitAuthFlows,
-		EnableTokenRevocation: !c.DisableTokenRevocation,
-		CreationDate:          epochSeconds(now),
-		LastModifiedDate:      epochSeconds(now),
+		UserPoolId:                 p.poolID,
+		ClientName:                 in.ClientName,
+		ClientId:                   c.ID,
+		ClientSecret:               c.Secret,
+		ExplicitAuthFlows:          c.ExplicitAuthFlows,
+		EnableTokenRevocation:      !c.DisableTokenRevocation,
+		PreventUserExistenceErrors: c.PreventUserExistenceErrors,
+		CreationDate:               epochSeconds(now),
+		LastModifiedDate:           epochSeconds(now),
 	}
 	out.RefreshTokenRotation.Feature = "DISABLED"
 	if c.RefreshTokenRotation {

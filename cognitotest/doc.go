@@ -27,6 +27,9 @@
 // [Pool.SignIn] starts a session, as a password sign-in does, and returns
 // its access, ID and refresh tokens. [Pool.AccessToken] and [Pool.IDToken]
 // mint a token of the user's current session (starting one if needed).
+// They mint for users of the pool only: a name that matches no user
+// panics (minting has no error result), unless [Config.ImplicitUsers]
+// asks for such a user to be added.
 // Tokens carry Cognito's claims in Cognito's order, times in integer
 // seconds, and the header {"kid":…,"alg":"RS256"}; access and ID tokens are
 // signed with different keys of the set, as Cognito does. A refresh through
@@ -80,7 +83,15 @@
 //		RetryMaxAttempts: 1,
 //	})
 //
-// Credentials and SigV4 signatures are not checked. Request bodies are
+// Operations authorized by IAM (the Admin* operations, ListUsers,
+// CreateUserPoolClient) need an "Authorization: AWS4-HMAC-SHA256 …"
+// header, as Cognito refuses unsigned calls (403
+// MissingAuthenticationTokenException); the credentials and the signature
+// themselves are not checked. Operations authorized by a token or a client
+// ID need none. A malformed UserPoolId (not [\w-]+_[0-9a-zA-Z]+, or over
+// 55 characters) or Username (over 128 characters, or a character outside
+// letters, marks, symbols, numbers and punctuation) is
+// InvalidParameterException, whatever the operation. Request bodies are
 // limited to 1 MiB. The operations served are:
 //
 //   - InitiateAuth with USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH or
@@ -88,8 +99,11 @@
 //     ADMIN_NO_SRP_AUTH), REFRESH_TOKEN_AUTH or REFRESH_TOKEN, each only
 //     if the app client allows it ([AppClient.ExplicitAuthFlows]). A
 //     password sign-in starts a session; a refresh returns new access and
-//     ID tokens and no refresh token. A wrong password or unknown user
-//     gives NotAuthorizedException "Incorrect username or password."; a
+//     ID tokens and no refresh token. A wrong password gives
+//     NotAuthorizedException "Incorrect username or password.", and so
+//     does an unknown user unless the client's
+//     [AppClient.PreventUserExistenceErrors] is LEGACY (the default of
+//     clients created through the API): then UserNotFoundException; a
 //     revoked refresh token "Refresh Token has been revoked"; one of
 //     another client "Refresh Token has different Client". A client with a
 //     secret needs SECRET_HASH ([SecretHash]): over the name signed in
@@ -101,11 +115,15 @@
 //     client refuses REFRESH_TOKEN_AUTH.
 //   - CreateUserPoolClient adds an app client with Cognito's defaults (no
 //     password flow unless ExplicitAuthFlows says so; token revocation on
-//     unless EnableTokenRevocation is false; a secret if GenerateSecret).
+//     unless EnableTokenRevocation is false; a secret if GenerateSecret;
+//     PreventUserExistenceErrors LEGACY unless set).
 //   - GlobalSignOut: the access token must verify against the pool (current
 //     keys, issuer, client, expiry, scope aws.cognito.signin.user.admin) and
 //     its session must not be revoked ("Access Token has been revoked");
-//     then every refresh token of the user is revoked.
+//     then every refresh token of the user is revoked. The token of a
+//     deleted user gets NotAuthorizedException "Access Token has been
+//     revoked" (UserNotFoundException is not among GlobalSignOut's
+//     errors).
 //   - AdminUserGlobalSignOut: the same by UserPoolId (ResourceNotFoundException
 //     if it is not this pool's) and Username; an unknown user gives
 //     UserNotFoundException. As in Cognito, Username is the username, the
@@ -115,9 +133,17 @@
 //     does, and then refuses its sign-ins and refreshes ("User is
 //     disabled."); AdminEnableUser lets it sign in again (revoked tokens
 //     stay revoked). AdminDeleteUser removes the user: its access tokens
-//     then get UserNotFoundException "User does not exist.".
+//     then get UserNotFoundException "User does not exist." from GetUser.
 //   - AdminGetUser and GetUser: the user's attributes (sub, identities
 //     for a federated user, email, the others), Enabled and UserStatus.
+//   - ListUsers: the users in the order they were added, with their
+//     attributes (AttributesToGet selects some), at most Limit (1 to 60,
+//     default 60) a page with a PaginationToken for the next. Filter is
+//     one `name = "value"` (exact) or `name ^= "value"` (prefix) on
+//     username, email, phone_number, name, given_name, family_name,
+//     preferred_username, cognito:user_status (any case), status
+//     ("Enabled" or "Disabled") or sub; `sub = "…"` finds the user a
+//     CloudTrail record names. Another filter is InvalidParameterException.
 //   - RevokeToken: revokes one refresh token and the tokens minted from it
 //     (same origin_jti). A well-formed token the pool does not know
 //     succeeds, as RFC 7009 prescribes; a malformed one gives
@@ -163,23 +189,26 @@
 //     the public key (Cognito's kids are opaque base64 strings of the same
 //     length). Cognito does not rotate keys on its own; [Pool.RotateKeys]
 //     exists to test rotation anyway.
-//   - No IAM: credentials and SigV4 signatures are not checked, so the
-//     Admin* operations succeed for any caller.
+//   - No IAM: an IAM-authorized operation needs a SigV4 Authorization
+//     header, but its credentials and signature are not checked, so any
+//     signed call succeeds.
 //   - No MFA, challenges, SRP, CUSTOM_AUTH or USER_AUTH flows, devices,
 //     Lambda triggers, hosted UI or OAuth 2.0 endpoints (authorize, token,
 //     revoke, logout, userInfo), and user statuses only as [User.Status]
 //     lists them: each needs a protocol the fake does not speak. Tokens are
 //     those of the user-pool API (scope aws.cognito.signin.user.admin; no
 //     at_hash, nonce or version) unless [TokenOption]s bend them.
-//   - Errors: a sign-in of an unknown user answers as a wrong password
-//     does, as with PreventUserExistenceErrors (the default of new pools);
-//     messages are
-//     Cognito's where sources show them and are otherwise marked
-//     "cognitotest:". No rate limits: [Pool.FailNext] injects throttling.
+//   - Errors: messages are Cognito's where sources show them and are
+//     otherwise marked "cognitotest:". Input validation covers UserPoolId
+//     and Username only (not every field's length and pattern). No rate
+//     limits: [Pool.FailNext] injects throttling.
 //   - Users: [Pool.AddUser] replaces a user by username and does not refuse
 //     alias clashes (Cognito: AliasExistsException; here the earliest added
-//     user wins). The minting methods mint for any user, disabled or not,
-//     as an oracle. A federated user's identity-provider group comes last in
+//     user wins). The minting methods mint for any user of the pool,
+//     disabled or not, as an oracle. ListUsers filters exactly as
+//     documented; Cognito's case handling of attributes other than
+//     username and cognito:user_status is not documented, and the fake
+//     compares them exactly. A federated user's identity-provider group comes last in
 //     cognito:groups (Cognito orders groups by precedence). A refresh token
 //     of a deleted user gets "Invalid Refresh Token".
 //   - Lifetimes are per pool ([Config]), not per app client.

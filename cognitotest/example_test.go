@@ -99,6 +99,7 @@ func ExamplePool_AccessToken() {
 func ExampleWithHeader() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 
 	tok := pool.AccessToken("alice",
 		cognitotest.WithHeader(map[string]any{"alg": "none", "kid": "test-kid"}),

@@ -94,6 +94,13 @@ type Config struct {
 	// port. The Pool closes it with [Pool.Close].
 	Listener net.Listener
 
+	// ImplicitUsers makes the minting methods ([Pool.SignIn],
+	// [Pool.AccessToken], [Pool.IDToken]) add a local user, with that
+	// username and no password, for a name that matches no user. If false
+	// (the default), they panic on such a name, so that a test cannot
+	// verify tokens of a user the pool's API would not know.
+	ImplicitUsers bool
+
 	// LoopbackOnly makes the pool refuse (403) every request whose Host
 	// is not a loopback name (localhost, a name under .localhost, or a
 	// loopback IP address) or whose Origin header, when present, is not
@@ -126,6 +133,7 @@ type Pool struct {
 	usernameAttrs  bool
 	foldCase       bool
 	loopbackOnly   bool
+	implicitUsers  bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -196,6 +204,7 @@ func NewPool(cfg Config) *Pool {
 	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
 	p.foldCase = cfg.CaseInsensitive
 	p.loopbackOnly = cfg.LoopbackOnly
+	p.implicitUsers = cfg.ImplicitUsers
 	if p.now == nil {
 		p.now = time.Now
 	}

@@ -137,23 +137,30 @@ func WithSigningKey(k *rsa.PrivateKey) TokenOption {
 // [WithClient] to sign in with another client).
 //
 // usernameOrSub is a username, else the sub of any user (federated ones
-// too: minting is no API call), else an alias as [Pool.User] resolves it;
-// if no user matches, a local user with that username and no password is
-// added first. A disabled or unconfirmed user's tokens are minted all the
+// too: minting is no API call), else an alias as [Pool.User] resolves it.
+// If no user matches, SignIn panics, unless the pool has
+// [Config.ImplicitUsers]: then a local user with that username and no
+// password is added first. A disabled or unconfirmed user's tokens are minted all the
 // same (the API refuses them).
 func (p *Pool) SignIn(usernameOrSub string, opts ...TokenOption) Tokens {
 	o := buildOptions(opts)
-	p.mu.Lock()
-	now := p.now()
-	u := p.userForMintLocked(usernameOrSub)
-	s := p.newSessionLocked(u, p.clientFor(o), now)
-	in := p.mintInputLocked(u, s, now)
-	p.mu.Unlock()
+	in, refreshToken := p.mintNew(usernameOrSub, o)
 	return Tokens{
 		AccessToken:  in.access(o),
 		IDToken:      in.id(o),
-		RefreshToken: s.refreshToken,
+		RefreshToken: refreshToken,
 	}
+}
+
+// mintNew starts a new session of the user that name resolves to and
+// returns what minting its tokens needs, and its refresh token.
+func (p *Pool) mintNew(name string, o *tokenOptions) (mintInput, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	u := p.userForMintLocked(name)
+	s := p.newSessionLocked(u, p.clientFor(o), now)
+	return p.mintInputLocked(u, s, now), s.refreshToken
 }
 
 // AccessToken mints an access token of the user's current session for the
