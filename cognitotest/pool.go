@@ -156,6 +156,8 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
+	logins         map[string]*loginSession // managed-login sessions by cookie
+	codes          map[string]*authCode     // authorization codes
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every
@@ -170,6 +172,8 @@ type session struct {
 	issued       time.Time // of the first refresh token of a rotated family
 	revoked      bool
 	rotatedOut   time.Time // when rotation retired this refresh token; zero if it did not
+	oauth        bool      // started by the OAuth endpoints: scopes and version 2
+	scopes       []string  // granted by the OAuth endpoints
 }
 
 type sessionKey struct{ sub, clientID string }
@@ -193,6 +197,8 @@ func NewPool(cfg Config) *Pool {
 		signedOut:      make(map[string]time.Time),
 		failures:       make(map[string][]*injectedFailure),
 		calls:          make(map[string]int),
+		logins:         make(map[string]*loginSession),
+		codes:          make(map[string]*authCode),
 	}
 	if p.poolID == "" {
 		p.poolID = DefaultPoolID

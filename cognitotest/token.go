@@ -41,6 +41,7 @@ type tokenOptions struct {
 	authTime  time.Time
 	iat       time.Time
 	key       *rsa.PrivateKey
+	atHash    string // of an ID token minted with an access token
 }
 
 func buildOptions(opts []TokenOption) *tokenOptions {
@@ -267,6 +268,9 @@ func (in mintInput) groups(o *tokenOptions) []string {
 func (in mintInput) access(o *tokenOptions) string {
 	authTime, iat, exp := in.times(o, in.accessTTL)
 	scope := DefaultScope
+	if in.s.oauth {
+		scope = strings.Join(in.s.scopes, " ")
+	}
 	if o.scopesSet {
 		scope = strings.Join(o.scopes, " ")
 	}
@@ -276,6 +280,9 @@ func (in mintInput) access(o *tokenOptions) string {
 		c.set("cognito:groups", g)
 	}
 	c.set("iss", in.issuer)
+	if in.s.oauth {
+		c.set("version", 2)
+	}
 	c.set("client_id", in.s.clientID)
 	if !in.noRevoke {
 		c.set("origin_jti", in.s.originJTI)
@@ -297,6 +304,9 @@ func (in mintInput) id(o *tokenOptions) string {
 	authTime, iat, exp := in.times(o, in.idTTL)
 	attrs := in.user.Attributes
 	var c object
+	if o.atHash != "" {
+		c.set("at_hash", o.atHash)
+	}
 	c.set("sub", in.user.Sub)
 	if g := in.groups(o); len(g) > 0 {
 		c.set("cognito:groups", g)
