@@ -116,7 +116,9 @@
 //   - CreateUserPoolClient adds an app client with Cognito's defaults (no
 //     password flow unless ExplicitAuthFlows says so; token revocation on
 //     unless EnableTokenRevocation is false; a secret if GenerateSecret;
-//     PreventUserExistenceErrors LEGACY unless set).
+//     PreventUserExistenceErrors LEGACY unless set; the OAuth settings
+//     AllowedOAuthFlows, AllowedOAuthScopes, CallbackURLs and LogoutURLs,
+//     used only with AllowedOAuthFlowsUserPoolClient).
 //   - GlobalSignOut: the access token must verify against the pool (current
 //     keys, issuer, client, expiry, scope aws.cognito.signin.user.admin) and
 //     its session must not be revoked ("Access Token has been revoked");
@@ -163,6 +165,56 @@
 // expire. [Pool.SignedOutAt] and [Pool.OriginRevoked] tell tests what was
 // revoked.
 //
+// # OAuth 2.0 endpoints (managed login)
+//
+// The pool is also its own user-pool domain: [Pool.URL] serves the
+// endpoints of Cognito's managed login (hosted UI) for app clients with
+// [AppClient.CallbackURLs] (and [AppClient.OAuthFlows],
+// [AppClient.OAuthScopes], [AppClient.LogoutURLs]):
+//
+//   - GET /oauth2/authorize: response_type=code, client_id, redirect_uri
+//     (exactly one of the client's CallbackURLs), state, scope (a subset of
+//     the client's OAuthScopes; all of them if empty), nonce, prompt=login,
+//     and PKCE's code_challenge with code_challenge_method=S256 (the only
+//     method Cognito supports). A browser with a managed-login session gets
+//     a code at once, without a password; others are sent to /login.
+//   - GET and POST /login: a minimal sign-in form (fields username and
+//     password, CSRF-protected) that checks the password as InitiateAuth
+//     does, starts the managed-login session (cookie "cognito", HttpOnly,
+//     SameSite=Lax, [LoginSessionTTL]: one hour, as in Cognito) and
+//     redirects to redirect_uri with code and state. Codes are single-use
+//     and live [AuthCodeTTL] (five minutes).
+//   - POST /oauth2/token (form-encoded; the client authenticates with HTTP
+//     Basic or client_id and client_secret in the body; a client with a
+//     secret must present it): grant_type authorization_code (code,
+//     redirect_uri, and code_verifier when the code has a challenge: a
+//     wrong or missing verifier is invalid_grant, and any attempt burns the
+//     code), refresh_token (new access and ID tokens with the session's
+//     scopes, auth_time and origin_jti; a new refresh token only for a
+//     client with [AppClient.RefreshTokenRotation]) and client_credentials
+//     (a client with a secret and [OAuthFlowClientCredentials]; the access
+//     token's sub and client_id are the client ID, it has no username and
+//     carries only custom scopes such as "orders/read").
+//   - GET /logout: client_id and logout_uri (one of the client's
+//     LogoutURLs) end the managed-login session (the cookie and the
+//     session behind it) and redirect to logout_uri; with redirect_uri and
+//     response_type instead, to the login page. As in Cognito, no sign-out
+//     through the API ends this session, and /logout revokes no token.
+//
+// Tokens of these flows carry the scopes granted (such as "openid email
+// aws.cognito.signin.user.admin"; GlobalSignOut needs the last one) and
+// "version": 2; an ID token, issued when openid is among them, carries
+// at_hash and, from a code with one, nonce. A code-flow session's tokens
+// keep the auth_time of the password sign-in, however many times the
+// cookie signs the user in again. Errors are Cognito's: the token
+// endpoint answers 400 with {"error": "invalid_request" | "invalid_client"
+// | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" |
+// "invalid_scope"}; /oauth2/authorize redirects errors
+// (unsupported_response_type, unauthorized_client, invalid_scope,
+// invalid_request) to redirect_uri with state, except an unknown client or
+// an unregistered redirect_uri, which get an error page (400) and never a
+// redirect.
+//
 // # Fault injection
 //
 // [Pool.FailNext] makes the next calls of an operation fail with a given
@@ -193,11 +245,22 @@
 //     header, but its credentials and signature are not checked, so any
 //     signed call succeeds.
 //   - No MFA, challenges, SRP, CUSTOM_AUTH or USER_AUTH flows, devices,
-//     Lambda triggers, hosted UI or OAuth 2.0 endpoints (authorize, token,
-//     revoke, logout, userInfo), and user statuses only as [User.Status]
-//     lists them: each needs a protocol the fake does not speak. Tokens are
-//     those of the user-pool API (scope aws.cognito.signin.user.admin; no
-//     at_hash, nonce or version) unless [TokenOption]s bend them.
+//     Lambda triggers, and user statuses only as [User.Status] lists them:
+//     each needs a protocol the fake does not speak. Tokens of the API and
+//     of the minting methods are those of the user-pool API (scope
+//     aws.cognito.signin.user.admin; no at_hash, nonce or version) unless
+//     [TokenOption]s bend them.
+//   - Managed login: no implicit flow, /oauth2/userInfo, /oauth2/revoke,
+//     /saml2 or third-party identity providers (identity_provider is
+//     ignored), no branding, MFA or passkeys on the login page, and no
+//     resource servers (any "resource/scope" named in
+//     [AppClient.OAuthScopes] is granted). ID tokens carry all the user's
+//     attributes whatever the scopes (Cognito filters them by email,
+//     phone and profile). Cognito's managed-login session is per
+//     browser and domain, as here, but its cookie names and CSRF scheme
+//     are internal and may differ. The pool's domain is http on
+//     127.0.0.1, so code using the signout package's https-only
+//     LogoutURL needs the fake's address spelled out.
 //   - Errors: messages are Cognito's where sources show them and are
 //     otherwise marked "cognitotest:". Input validation covers UserPoolId
 //     and Username only (not every field's length and pattern). No rate
@@ -215,7 +278,8 @@
 //   - Memory: every session started is kept for the life of the Pool (a
 //     few hundred bytes each), so that an old refresh token always gets
 //     Cognito's answer for it; a test double, it is not meant for millions
-//     of sign-ins.
+//     of sign-ins. Expired authorization codes and managed-login sessions
+//     are dropped whenever a new one is made.
 //
 // # Concurrency
 //

@@ -3,6 +3,7 @@ package cognitotest
 import (
 	"crypto/hmac"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -182,6 +183,7 @@ func (p *Pool) loggedIn(r *http.Request) (*userRecord, time.Time) {
 func (p *Pool) redirectWithCode(w http.ResponseWriter, r *http.Request, ar *authRequest, u *userRecord, authTime time.Time) {
 	code := newUUID()
 	p.mu.Lock()
+	p.pruneOAuthLocked()
 	p.codes[code] = &authCode{clientID: ar.client.ID, redirectURI: ar.redirectURI, sub: u.Sub,
 		scopes: ar.scopes, challenge: ar.challenge, nonce: ar.nonce,
 		authTime: authTime, expires: p.now().Add(AuthCodeTTL)}
@@ -233,6 +235,7 @@ func (p *Pool) serveLogin(w http.ResponseWriter, r *http.Request) {
 	now := p.now()
 	id := newRefreshToken()
 	p.mu.Lock()
+	p.pruneOAuthLocked()
 	p.logins[id] = &loginSession{sub: u.Sub, authTime: now, expires: now.Add(LoginSessionTTL)}
 	p.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
@@ -303,6 +306,14 @@ func (p *Pool) serveLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1})
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// pruneOAuthLocked drops expired authorization codes and managed-login
+// sessions.
+func (p *Pool) pruneOAuthLocked() {
+	now := p.now()
+	maps.DeleteFunc(p.codes, func(_ string, c *authCode) bool { return !now.Before(c.expires) })
+	maps.DeleteFunc(p.logins, func(_ string, l *loginSession) bool { return !now.Before(l.expires) })
 }
 
 // allowMethods answers 405 and reports false unless r's method is one of

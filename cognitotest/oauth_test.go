@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 )
@@ -402,5 +403,46 @@ func TestOAuthTokenErrors(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /oauth2/token: %s, want 405", res.Status)
+	}
+}
+
+// TestOAuthAPIClient: a client created through CreateUserPoolClient with
+// OAuth settings gets codes; OAuth flows are off without
+// AllowedOAuthFlowsUserPoolClient, and client_credentials cannot be
+// combined with code.
+func TestOAuthAPIClient(t *testing.T) {
+	p, _ := oauthPool(t)
+	c := sdkClient(p)
+	create := func(enabled bool, flows ...types.OAuthFlowType) (string, error) {
+		out, err := c.CreateUserPoolClient(t.Context(), &cip.CreateUserPoolClientInput{
+			UserPoolId: aws.String(p.PoolID()), ClientName: aws.String("spa"), GenerateSecret: len(flows) > 1,
+			AllowedOAuthFlows: flows, AllowedOAuthFlowsUserPoolClient: enabled,
+			AllowedOAuthScopes: []string{"openid", "orders/read"}, CallbackURLs: []string{callback},
+		})
+		if err != nil {
+			return "", err
+		}
+		if got := aws.ToBool(out.UserPoolClient.AllowedOAuthFlowsUserPoolClient); got != enabled {
+			t.Errorf("AllowedOAuthFlowsUserPoolClient %v, want %v", got, enabled)
+		}
+		return aws.ToString(out.UserPoolClient.ClientId), nil
+	}
+	on, err := create(true, types.OAuthFlowTypeCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := create(false, types.OAuthFlowTypeCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = create(true, types.OAuthFlowTypeCode, types.OAuthFlowTypeClientCredentials)
+	wantAPIError(t, err, "InvalidOAuthFlowException", "")
+
+	b := newBrowser(t)
+	res, _ := b.login(p, authorizeURL(p, url.Values{"client_id": {on}, "scope": {"openid"}}), "alice", "Alice-pw-1")
+	codeFrom(t, res)
+	res, _ = b.do("GET", authorizeURL(p, url.Values{"client_id": {off}, "scope": {"openid"}}), nil)
+	if u := mustURL(t, res.Header.Get("Location")); u.Query().Get("error") != "unauthorized_client" {
+		t.Errorf("client without AllowedOAuthFlowsUserPoolClient: redirect to %q, want error=unauthorized_client", u)
 	}
 }
