@@ -257,6 +257,9 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 	}
 	u := p.userBySubLocked(c.Sub)
 	switch {
+	case u == nil && c.Sub == c.ClientID:
+		// A client-credentials token has no user, nor the scope.
+		return nil, errNotAuthorized("Access Token does not have required scopes")
 	case u == nil:
 		// The pool signed it, so its user existed: it was deleted.
 		return nil, errNoUser

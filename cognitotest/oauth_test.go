@@ -446,3 +446,13 @@ func TestOAuthAPIClient(t *testing.T) {
 		t.Errorf("client without AllowedOAuthFlowsUserPoolClient: redirect to %q, want error=unauthorized_client", u)
 	}
 }
+
+// TestOAuthClientCredentialsTokenAtTheAPI: the user-pool API refuses a
+// machine token (it names no user and lacks
+// aws.cognito.signin.user.admin) with NotAuthorizedException.
+func TestOAuthClientCredentialsTokenAtTheAPI(t *testing.T) {
+	p, _ := oauthPool(t)
+	_, m := token(t, p, url.Values{"grant_type": {"client_credentials"}}, "m2m", "m2m-secret")
+	_, err := sdkClient(p).GlobalSignOut(t.Context(), &cip.GlobalSignOutInput{AccessToken: aws.String(m["access_token"].(string))})
+	wantAPIError(t, err, "NotAuthorizedException", "Access Token does not have required scopes")
+}
