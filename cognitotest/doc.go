@@ -271,9 +271,9 @@
 //     disabled or not, as an oracle. ListUsers filters exactly as
 //     documented; Cognito's case handling of attributes other than
 //     username and cognito:user_status is not documented, and the fake
-//     compares them exactly. A federated user's identity-provider group comes last in
-//     cognito:groups (Cognito orders groups by precedence). A refresh token
-//     of a deleted user gets "Invalid Refresh Token".
+//     compares them exactly. A federated user's identity-provider group
+//     comes last in cognito:groups (Cognito orders groups by precedence).
+//     A refresh token of a deleted user gets "Invalid Refresh Token".
 //   - Lifetimes are per pool ([Config]), not per app client.
 //   - Memory: every session started is kept for the life of the Pool (a
 //     few hundred bytes each), so that an old refresh token always gets
