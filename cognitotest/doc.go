@@ -215,6 +215,17 @@
 // an unregistered redirect_uri, which get an error page (400) and never a
 // redirect.
 //
+// # Browser apps
+//
+// A single-page app under test may call the API, /oauth2/token and the
+// JWKS with fetch from a page of a loopback origin (localhost, a name
+// under .localhost, a loopback address): the pool answers CORS preflights
+// and lets such pages read its answers, as Cognito lets browser apps call
+// it. Pages of other origins get no CORS grant, so a web site cannot read
+// what a test's pool answers. [Config.LoopbackOnly] (cmd/cognitotest sets
+// it) goes further and refuses requests addressed to other host names or
+// sent by pages of other origins.
+//
 // # Fault injection
 //
 // [Pool.FailNext] makes the next calls of an operation fail with a given
@@ -250,6 +261,8 @@
 //     of the minting methods are those of the user-pool API (scope
 //     aws.cognito.signin.user.admin; no at_hash, nonce or version) unless
 //     [TokenOption]s bend them.
+//   - CORS: Cognito's endpoints grant any origin; the fake grants loopback
+//     origins only.
 //   - Managed login: no implicit flow, /oauth2/userInfo, /oauth2/revoke,
 //     /saml2 or third-party identity providers (identity_provider is
 //     ignored), no branding, MFA or passkeys on the login page, and no

@@ -176,7 +176,7 @@ func (p *Pool) serveOpenIDConfiguration(w http.ResponseWriter, r *http.Request) 
 }
 
 func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.refuseForeign(w, r) {
+	if p.refuseForeign(w, r) || p.cors(w, r) {
 		return
 	}
 	switch r.URL.Path {
