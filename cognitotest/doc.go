@@ -200,6 +200,14 @@
 //     session behind it) and redirect to logout_uri; with redirect_uri and
 //     response_type instead, to the login page. As in Cognito, no sign-out
 //     through the API ends this session, and /logout revokes no token.
+//   - POST /oauth2/revoke: token (a refresh token) and the client's
+//     authentication as at /oauth2/token revoke the session, as
+//     RevokeToken does (200; an unknown token too, as RFC 7009 says; an
+//     access or ID token is unsupported_token_type, another client's
+//     unauthorized_client).
+//   - GET or POST /oauth2/userInfo: for "Authorization: Bearer" and an
+//     access token with the openid scope, the user's username and
+//     attributes as strings; otherwise 401 with error invalid_token.
 //
 // Tokens of these flows carry the scopes granted (such as "openid email
 // aws.cognito.signin.user.admin"; GlobalSignOut needs the last one) and
@@ -263,8 +271,8 @@
 //     [TokenOption]s bend them.
 //   - CORS: Cognito's endpoints grant any origin; the fake grants loopback
 //     origins only.
-//   - Managed login: no implicit flow, /oauth2/userInfo, /oauth2/revoke,
-//     /saml2 or third-party identity providers (identity_provider is
+//   - Managed login: no implicit flow, /saml2 or third-party identity
+//     providers (identity_provider is
 //     ignored), no branding, MFA or passkeys on the login page, and no
 //     resource servers (any "resource/scope" named in
 //     [AppClient.OAuthScopes] is granted). ID tokens carry all the user's

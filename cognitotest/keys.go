@@ -192,6 +192,10 @@ func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveToken(w, r)
 	case "/logout":
 		p.serveLogout(w, r)
+	case "/oauth2/revoke":
+		p.serveRevoke(w, r)
+	case "/oauth2/userInfo":
+		p.serveUserInfo(w, r)
 	case "/":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")

@@ -51,11 +51,15 @@ func (p *Pool) refuseForeign(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// corsPaths are the endpoints a browser app calls with fetch, which Cognito
-// opens to cross-origin requests: the user-pool API, the token endpoint and
-// the key set.
+// corsPath reports whether path is an endpoint that a browser app calls
+// with fetch, which Cognito opens to cross-origin requests: the user-pool
+// API, the token, revocation and userInfo endpoints, and the key set.
 func (p *Pool) corsPath(path string) bool {
-	return path == "/" || path == "/oauth2/token" || path == p.jwksPath || path == p.oidcConfigPath
+	switch path {
+	case "/", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo", p.jwksPath, p.oidcConfigPath:
+		return true
+	}
+	return false
 }
 
 // cors lets pages of loopback origins, such as a single-page app under
