@@ -28,6 +28,11 @@ func (p *Pool) globalSignOut(body []byte) (any, *apiError) {
 	defer p.mu.Unlock()
 	now := p.now()
 	u, e := p.checkAccessTokenLocked(in.AccessToken, now)
+	if e == errNoUser {
+		// UserNotFoundException is not among GlobalSignOut's errors:
+		// the user's deletion revoked the token.
+		return nil, errNotAuthorized("Access Token has been revoked")
+	}
 	if e != nil {
 		return nil, e
 	}
@@ -234,6 +239,12 @@ type accessClaims struct {
 // client, expiry, its user (deleted: UserNotFoundException; disabled),
 // revocation and scope.
 func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *apiError) {
+	return p.checkTokenScopeLocked(raw, now, DefaultScope)
+}
+
+// checkTokenScopeLocked checks an access token as checkAccessTokenLocked
+// does, requiring scope instead of aws.cognito.signin.user.admin.
+func (p *Pool) checkTokenScopeLocked(raw string, now time.Time, scope string) (*userRecord, *apiError) {
 	if raw == "" {
 		return nil, errInvalidParameter("AccessToken is required.")
 	}
@@ -252,6 +263,9 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 	}
 	u := p.userBySubLocked(c.Sub)
 	switch {
+	case u == nil && c.Sub == c.ClientID:
+		// A client-credentials token has no user, nor the scope.
+		return nil, errNotAuthorized("Access Token does not have required scopes")
 	case u == nil:
 		// The pool signed it, so its user existed: it was deleted.
 		return nil, errNoUser
@@ -259,7 +273,7 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 		return nil, errNotAuthorized("Access Token has been revoked")
 	case u.Disabled:
 		return nil, errDisabled
-	case !strings.Contains(" "+c.Scope+" ", " "+DefaultScope+" "):
+	case !strings.Contains(" "+c.Scope+" ", " "+scope+" "):
 		return nil, errNotAuthorized("Access Token does not have required scopes")
 	}
 	return u, nil

@@ -94,6 +94,13 @@ type Config struct {
 	// port. The Pool closes it with [Pool.Close].
 	Listener net.Listener
 
+	// ImplicitUsers makes the minting methods ([Pool.SignIn],
+	// [Pool.AccessToken], [Pool.IDToken]) add a local user, with that
+	// username and no password, for a name that matches no user. If false
+	// (the default), they panic on such a name, so that a test cannot
+	// verify tokens of a user the pool's API would not know.
+	ImplicitUsers bool
+
 	// LoopbackOnly makes the pool refuse (403) every request whose Host
 	// is not a loopback name (localhost, a name under .localhost, or a
 	// loopback IP address) or whose Origin header, when present, is not
@@ -110,7 +117,9 @@ type Config struct {
 // 127.0.0.1. It mints tokens shaped like Cognito's, serves its JWKS at
 // [Pool.JWKSURL], and answers the subset of the Cognito user pool API (JSON
 // 1.1 protocol) listed in the package documentation at [Pool.URL], so that
-// the real aws-sdk-go-v2 client can be pointed at it.
+// the real aws-sdk-go-v2 client can be pointed at it, and the OAuth 2.0
+// endpoints of Cognito's managed login (/oauth2/authorize, /login,
+// /oauth2/token, /oauth2/revoke, /oauth2/userInfo, /logout) there too.
 //
 // All methods of Pool are safe for concurrent use, including from HTTP
 // handlers under test. A Pool MUST be closed with [Pool.Close] (for example
@@ -126,6 +135,7 @@ type Pool struct {
 	usernameAttrs  bool
 	foldCase       bool
 	loopbackOnly   bool
+	implicitUsers  bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -149,6 +159,8 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
+	logins         map[string]*loginSession // managed-login sessions by cookie
+	codes          map[string]*authCode     // authorization codes
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every
@@ -163,6 +175,8 @@ type session struct {
 	issued       time.Time // of the first refresh token of a rotated family
 	revoked      bool
 	rotatedOut   time.Time // when rotation retired this refresh token; zero if it did not
+	oauth        bool      // started by the OAuth endpoints: scopes and version 2
+	scopes       []string  // granted by the OAuth endpoints
 }
 
 type sessionKey struct{ sub, clientID string }
@@ -186,6 +200,8 @@ func NewPool(cfg Config) *Pool {
 		signedOut:      make(map[string]time.Time),
 		failures:       make(map[string][]*injectedFailure),
 		calls:          make(map[string]int),
+		logins:         make(map[string]*loginSession),
+		codes:          make(map[string]*authCode),
 	}
 	if p.poolID == "" {
 		p.poolID = DefaultPoolID
@@ -197,6 +213,7 @@ func NewPool(cfg Config) *Pool {
 	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
 	p.foldCase = cfg.CaseInsensitive
 	p.loopbackOnly = cfg.LoopbackOnly
+	p.implicitUsers = cfg.ImplicitUsers
 	if p.now == nil {
 		p.now = time.Now
 	}
