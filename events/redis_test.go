@@ -10,7 +10,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // TestRunRedisOutage runs three consumers on the Redis store (miniredis)
@@ -68,12 +68,10 @@ type redisStore interface {
 	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
 }
 
-// newRedisStore is the one place that builds the Redis store (its
-// package moves to revocation/redisstore with the engine's split:
-// redisstore.New(client, redisstore.Config{})).
+// newRedisStore is the one place that builds the Redis store.
 func newRedisStore(t *testing.T, client redis.UniversalClient) redisStore {
 	t.Helper()
-	s, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	s, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestRunRecordsAndDeletes(t *testing.T) {
 
 func testRunRecordsAndDeletes(t *testing.T, batched bool) {
 	synctest.Test(t, func(t *testing.T) {
-		store := revocation.NewMemory(revocation.MemoryConfig{})
+		store := revocation.NewMemory(revocation.MemoryConfig{Now: bubbleNow()})
 		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second})
 		var q events.Queue = &countingQueue{Queue: mq}
 		bq := &batchQueue{MemQueue: mq}
@@ -309,7 +309,7 @@ func TestRunBacksOffWhenReceiveFails(t *testing.T) {
 // message is applied and deleted, none lost, none dead.
 func TestRunConsumersShareAQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := revocation.NewMemory(revocation.MemoryConfig{})
+		store := revocation.NewMemory(revocation.MemoryConfig{Now: bubbleNow()})
 		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second, MaxReceiveCount: 5})
 		const n = 200
 		subs := make([]string, n)
