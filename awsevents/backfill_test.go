@@ -1,7 +1,11 @@
 package awsevents_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,4 +129,51 @@ func TestNewBackfillChecks(t *testing.T) {
 	if _, err := awsevents.NewBackfill(c, store, pools, two, awsevents.BackfillConfig{}); err != nil {
 		t.Errorf("NewBackfill: %v", err)
 	}
+}
+
+// TestBackfillSharedQuota: another client taking the account's whole
+// LookupEvents quota for 4 s (CloudTrail throttles the backfill's
+// requests, beyond the SDK's retries) delays the backfill without failing
+// it.
+func TestBackfillSharedQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out throttling")
+	}
+	const id = "us-east-1_Backfill2"
+	p, subs := backfillPool(t, id, 5)
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	pools := []events.Pool{{ID: id}}
+	c, err := events.New(store, pools, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cloudtrail.New(cloudtrail.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""), RetryMaxAttempts: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var throttled atomic.Int64
+	burst, stop := context.WithTimeout(ctx, 4*time.Second)
+	defer stop()
+	for range 2 {
+		wg.Go(func() {
+			for burst.Err() == nil {
+				_, err := other.LookupEvents(burst, &cloudtrail.LookupEventsInput{})
+				if err != nil && strings.Contains(err.Error(), "ThrottlingException") {
+					throttled.Add(1)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	st, err := b.Run(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
+	cancel()
+	wg.Wait()
+	if err != nil || st.Recorded != len(subs) {
+		t.Fatalf("Run = %+v, %v; want %d recorded", st, err, len(subs))
+	}
+	t.Logf("the other client was throttled %d times", throttled.Load())
 }

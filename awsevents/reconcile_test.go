@@ -17,6 +17,9 @@ import (
 // missed and counts them; the next finds none missed; a pass records
 // where it ended.
 func TestReconciler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: three paced backfill passes")
+	}
 	const id = "us-east-1_Reconcile"
 	p, subs := backfillPool(t, id, 3)
 	addr, _ := redistest.Server(t)

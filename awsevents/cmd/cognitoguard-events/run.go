@@ -70,11 +70,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime, BatchDeletes: true, Logger: log})
+	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime})
 	if err != nil {
 		return err
 	}
-	defer q.Close() // sends the deletes still queued
 	var rec *awsevents.Reconciler
 	if f.reconcileEvery > 0 {
 		b, err := f.backfill(cfg, cons, s, log)
