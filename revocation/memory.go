@@ -112,6 +112,31 @@ func (m *Memory) RevokeUser(ctx context.Context, poolID, sub string, at time.Tim
 	return m.write(ctx, poolID, sub, "", t)
 }
 
+// RevokeUserSince implements [Store.RevokeUserSince] under the store's
+// lock. It fails with [ErrUnavailable] only when the store is full of live
+// records.
+func (m *Memory) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	t, err := record.CheckArgs(poolID, sub, at)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	keep := max(since.UnixMilli(), 1)
+	nowMs := m.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return time.Time{}, false, err
+	}
+	m.mu.Lock()
+	if e := m.users[record.Key{Pool: poolID, Sub: sub}]; e != nil && e.User >= keep && e.User+m.ttlMs >= nowMs {
+		kept := e.User
+		m.mu.Unlock()
+		return time.UnixMilli(kept), kept != t, nil
+	}
+	m.mu.Unlock()
+	// Between the unlock and write a concurrent writer may record a later
+	// time: write keeps the latest, which is what a retry keeps too.
+	return at, false, m.write(ctx, poolID, sub, "", t)
+}
+
 // RevokeSession implements [Store.RevokeSession]. It fails with
 // [ErrUnavailable] only when the store is full of live records.
 func (m *Memory) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
@@ -148,6 +173,9 @@ func (m *Memory) Len() int {
 // write records T (Unix ms) for the user (jti == "") or the session jti.
 func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) error {
 	nowMs := m.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return err
+	}
 	exp := t + m.ttlMs
 	if exp < nowMs {
 		return nil // already expired: every token it would reject has expired

@@ -33,6 +33,23 @@
 // channels and messages are documented once, in redis_wire.go. A publish
 // failure after a successful write is returned: retrying is idempotent.
 //
+// # Write-only
+//
+// A process that records sign-outs but never verifies tokens (the events
+// consumer's AWS Lambda handler) sets [Config.WriteOnly]: no subscription,
+// no local view, no health check, no acknowledgements, no goroutine.
+// RevokeUser and RevokeSession write through the same script and publish
+// the result, so the reading stores apply them at once; WaitReplicas is
+// honoured; Revoked fails with [ErrWriteOnly].
+//
+// # Sign-out writes
+//
+// A sign-out is one round trip to Redis before its PUBLISH: the write
+// script (with WaitReplicas, the script and WAIT on one connection). No
+// read precedes it: [Store.RevokeUserSince], the retry of a sign-out,
+// decides in the script whether a recorded time at or after the token's
+// authentication is kept.
+//
 // # Local view
 //
 // Each [Store] instance keeps a view of the users it has seen: Revoked for
@@ -130,8 +147,12 @@
 //
 // # Security
 //
-// Redis is trusted (see package revocation): whoever can write to it can revoke anyone (harmless) or
-// delete records (un-revoking users). Messages can only raise times, never
-// lower them, and are ignored when malformed. Pool ID, sub and origin_jti
-// are hashed or NUL-delimited, never interpreted.
+// Redis is trusted (see package revocation): whoever can write its keys
+// can revoke anyone or delete records. Pub/sub messages are
+// unauthenticated, raise-only notices with bounded authority: a time more
+// than [revocation.MaxAhead] past the receiver's clock, a field over 1 KiB
+// or a longer message is ignored and counted ([Stats.Ignored]); a
+// requester counts acknowledgements on its own channels only, once per
+// responder. Pool ID, sub and origin_jti are hashed or NUL-delimited,
+// never interpreted. SECURITY.md says who may hold which Redis rights.
 package redisstore

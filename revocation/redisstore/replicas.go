@@ -14,17 +14,17 @@ import (
 // replicas acknowledging. On a Cluster whose slot moved (MOVED: the
 // client's slot map is stale, as after resharding), it has the client
 // reload its map and retries on the new master, within ctx.
-func (w *writer) writeAndWait(ctx context.Context, key, field string, t int64) (res, acked int64, err error) {
+func (w *writer) writeAndWait(ctx context.Context, key, field string, t, keep int64) (res, acked int64, err error) {
 	cc, cluster := w.client.(*redis.ClusterClient)
 	if !cluster {
-		return w.writeAndWaitOn(ctx, w.client.(*redis.Client), key, field, t)
+		return w.writeAndWaitOn(ctx, w.client.(*redis.Client), key, field, t, keep)
 	}
 	for attempt := 0; ; attempt++ {
 		m, err := cc.MasterForKey(ctx, key)
 		if err != nil {
 			return 0, 0, err
 		}
-		res, acked, err = w.writeAndWaitOn(ctx, m, key, field, t)
+		res, acked, err = w.writeAndWaitOn(ctx, m, key, field, t, keep)
 		addr, moved := redis.IsMovedError(err)
 		if !moved || attempt == 2 {
 			return res, acked, err
@@ -53,10 +53,10 @@ func awaitSlotMove(ctx context.Context, cc *redis.ClusterClient, key, addr strin
 
 // writeAndWaitOn is writeAndWait on c, the client of the key's master: the
 // script, then WAIT, on one connection, WAIT only if the write succeeded.
-func (w *writer) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field string, t int64) (res, acked int64, err error) {
+func (w *writer) writeAndWaitOn(ctx context.Context, c *redis.Client, key, field string, t, keep int64) (res, acked int64, err error) {
 	conn := c.Conn()
 	defer conn.Close()
-	if res, err = writeScript.Run(ctx, conn, []string{key}, field, t, w.ttlMs).Int64(); err != nil {
+	if res, err = writeScript.Run(ctx, conn, []string{key}, field, t, w.ttlMs, keep).Int64(); err != nil {
 		return 0, 0, err
 	}
 	// WAIT gets half the budget, so that its own answer (how many

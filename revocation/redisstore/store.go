@@ -27,6 +27,7 @@ type Stats struct {
 	Lookups         uint64 // Revoked calls that read Redis
 	RoundTrips      uint64 // Redis commands sent for callers: lookups, writes, publishes, SignedOutAt
 	Messages        uint64 // messages received on the sign-out channels
+	Ignored         uint64 // messages ignored: malformed, oversized, or a time past now + revocation.MaxAhead
 	Rebuilds        uint64 // view resets after a resubscription (lost connection)
 	StaleRejections uint64 // Revoked calls failed with revocation.ErrUnavailable: view not fresh, or Redis refused
 	Unconfirmed     uint64 // writes recorded but returned as revocation.ErrUnconfirmed (WaitReplicas, WaitInstances)
@@ -160,7 +161,24 @@ func (s *Store) RevokeUser(ctx context.Context, poolID, sub string, at time.Time
 	if err != nil {
 		return err
 	}
-	return s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t)
+	_, err = s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t, 0)
+	return err
+}
+
+// RevokeUserSince implements [revocation.Store.RevokeUserSince] in one
+// script call: the rule is decided by Redis, with no read before the
+// write. The recorded time, kept or new, is published either way.
+func (s *Store) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	t, err := record.CheckArgs(poolID, sub, at)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	keep := max(since.UnixMilli(), 1)
+	res, err := s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, "", t, keep)
+	if res == 0 {
+		return time.Time{}, false, err
+	}
+	return time.UnixMilli(res), res != t, err
 }
 
 // RevokeSession implements [revocation.Store.RevokeSession], as
@@ -173,7 +191,8 @@ func (s *Store) RevokeSession(ctx context.Context, poolID, sub, originJTI string
 	if err := record.CheckSession(originJTI); err != nil {
 		return err
 	}
-	return s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, originJTI, t)
+	_, err = s.writer.write(ctx, userKey{Pool: poolID, Sub: sub}, originJTI, t, 0)
+	return err
 }
 
 // SignedOutAt implements [revocation.Store.SignedOutAt]; it always reads
@@ -221,7 +240,7 @@ func (s *Store) Stats() Stats {
 	st.MemoryHits, st.Lookups = s.reader.hits.Load(), s.reader.lookups.Load()
 	st.RoundTrips += s.reader.trips.Load()
 	st.StaleRejections = s.reader.stale.Load()
-	st.Messages, st.Rebuilds = s.subs.messages.Load(), s.subs.rebuilds.Load()
+	st.Messages, st.Rebuilds, st.Ignored = s.subs.messages.Load(), s.subs.rebuilds.Load(), s.subs.ignored.Load()
 	st.AcksSent, st.AcksDropped = s.acks.sent.Load(), s.acks.dropped.Load()
 	st.DataLosses, st.Restored = s.loss.losses.Load(), s.loss.restored.Load()
 	st.EvictionPolicy = s.health.policySummary()

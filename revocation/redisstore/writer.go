@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // writer records sign-outs: one script call (with WaitReplicas, the script
@@ -38,14 +39,20 @@ type writer struct {
 }
 
 // write records T (Unix ms) for the user k (jti == "") or its session jti
-// and publishes the stored time. Any failure, including a failed publish
-// after a successful write, is returned wrapping ErrUnavailable.
-func (w *writer) write(ctx context.Context, k userKey, jti string, t int64) error {
-	if t+w.ttlMs < w.now().UnixMilli() {
-		return nil // already expired: every token it would reject has expired
+// and publishes the stored time, which it returns; with keep (0: none), a
+// recorded time at or after keep is kept (see writeScript). Any failure,
+// including a failed publish after a successful write, is returned
+// wrapping ErrUnavailable.
+func (w *writer) write(ctx context.Context, k userKey, jti string, t, keep int64) (int64, error) {
+	nowMs := w.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return 0, err
+	}
+	if t+w.ttlMs < nowMs {
+		return t, nil // already expired: every token it would reject has expired
 	}
 	key, ch := w.wire.key(k.Pool, k.Sub)
-	res, acked, err := w.store(ctx, key, jti, t)
+	res, acked, err := w.store(ctx, key, jti, t, keep)
 	if err != nil {
 		// A failed write is evidence that the view may be stale too: fail
 		// closed until the next proof. The write may still land, later
@@ -54,7 +61,7 @@ func (w *writer) write(ctx context.Context, k userKey, jti string, t int64) erro
 		// to record.
 		w.apply(k, jti, t)
 		w.untrust(ctx, err)
-		return fmt.Errorf("%w: recording sign-out: %w", revocation.ErrUnavailable, err)
+		return 0, fmt.Errorf("%w: recording sign-out: %w", revocation.ErrUnavailable, err)
 	}
 	w.apply(k, jti, res)
 	var id, nonce string
@@ -74,13 +81,13 @@ func (w *writer) write(ctx context.Context, k userKey, jti string, t int64) erro
 		w.log.LogAttrs(ctx, slog.LevelWarn, "redisstore: sign-out recorded in Redis but not published; other instances may not see it until they reload the user",
 			slog.String("error", err.Error()))
 		w.untrust(ctx, err)
-		return fmt.Errorf("%w: sign-out recorded but not published (retry): %w", revocation.ErrUnavailable, err)
+		return res, fmt.Errorf("%w: sign-out recorded but not published (retry): %w", revocation.ErrUnavailable, err)
 	}
 	if deaf != nil { // published all the same: the others learn of it
 		w.unconfirmed.Add(1)
-		return fmt.Errorf("%w: %w: not subscribed to the acknowledgements (retry): %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, deaf)
+		return res, fmt.Errorf("%w: %w: not subscribed to the acknowledgements (retry): %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, deaf)
 	}
-	return w.confirm(ctx, acked, aw, receivers)
+	return res, w.confirm(ctx, acked, aw, receivers)
 }
 
 // apply applies a sign-out to the local view, if any.
@@ -94,7 +101,7 @@ func (w *writer) apply(k userKey, jti string, t int64) {
 // ("" for the user) of key, returning the stored time and the replicas
 // that acknowledged it. The results are read only once the call has
 // returned: an abandoned call (Timeout) may still write them.
-func (w *writer) store(ctx context.Context, key, jti string, t int64) (int64, int64, error) {
+func (w *writer) store(ctx context.Context, key, jti string, t, keep int64) (int64, int64, error) {
 	field := fieldUser
 	if jti != "" {
 		field = fieldSession + jti
@@ -104,9 +111,9 @@ func (w *writer) store(ctx context.Context, key, jti string, t int64) (int64, in
 	err := w.run.call(ctx, func(ctx context.Context) error {
 		var err error
 		if w.replicas == 0 {
-			res, err = writeScript.Run(ctx, w.client, []string{key}, field, t, w.ttlMs).Int64()
+			res, err = writeScript.Run(ctx, w.client, []string{key}, field, t, w.ttlMs, keep).Int64()
 		} else {
-			res, acked, err = w.writeAndWait(ctx, key, field, t)
+			res, acked, err = w.writeAndWait(ctx, key, field, t, keep)
 		}
 		return err
 	})

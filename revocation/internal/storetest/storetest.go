@@ -75,6 +75,46 @@ func Run(t *testing.T, env Env) {
 	t.Run("concurrent writers keep the maximum", k.concurrentWriters)
 	t.Run("a sign-out covers every issuer of the pool", k.everyIssuer)
 	t.Run("invalid arguments", k.invalidArguments)
+	t.Run("a retried sign-out keeps the recorded time", k.retryKeeps)
+}
+
+// retryKeeps checks RevokeUserSince: a sign-out at or after since is
+// kept, an earlier one is replaced by at.
+func (k *contract) retryKeeps(t *testing.T) {
+	base, clock, p1, env := k.base, k.clock, k.p1, k.env
+	clock.Set(base.Add(time.Minute))
+	store := env.NewStore(t, clock.Now)
+	ctx := t.Context()
+	first := base.Add(10 * time.Second)
+	if err := store.RevokeUser(ctx, p1.PoolID(), "sub-erin", first); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		since, at time.Time
+		want      time.Time
+		kept      bool
+	}{
+		{"token authenticated before the sign-out: a retry", base.Add(5 * time.Second), base.Add(20 * time.Second), first, true},
+		{"token authenticated at the sign-out: a retry", first, base.Add(20 * time.Second), first, true},
+		{"token authenticated after it: a new sign-out", base.Add(11 * time.Second), base.Add(30 * time.Second), base.Add(30 * time.Second), false},
+		{"new user", base, base.Add(40 * time.Second), base.Add(40 * time.Second), false},
+	} {
+		sub := "sub-erin"
+		if tc.name == "new user" {
+			sub = "sub-frank"
+		}
+		got, kept, err := store.RevokeUserSince(ctx, p1.PoolID(), sub, tc.since, tc.at)
+		if err != nil || kept != tc.kept || !got.Equal(tc.want) {
+			t.Errorf("%s: RevokeUserSince = %v, %v, %v; want %v, %v", tc.name, got, kept, err, tc.want, tc.kept)
+		}
+		if at, ok, err := store.SignedOutAt(ctx, p1.PoolID(), sub); err != nil || !ok || !at.Equal(tc.want) {
+			t.Errorf("%s: SignedOutAt = %v, %v, %v; want %v", tc.name, at, ok, err, tc.want)
+		}
+	}
+	if _, _, err := store.RevokeUserSince(ctx, "", "s", base, base); err == nil {
+		t.Error("RevokeUserSince with an empty pool ID: no error")
+	}
 }
 
 // resolve is the pool and sub of a user named as in op.
