@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
@@ -21,6 +22,7 @@ import (
 // the server's CA as RootCAs; without it (the system's roots) the
 // certificate is refused and the store is never ready.
 func TestTLS(t *testing.T) {
+	leaktest.Check(t)
 	addr, caFile := redistest.TLSServer(t)
 	pem, err := os.ReadFile(caFile)
 	if err != nil {

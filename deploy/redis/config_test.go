@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
@@ -28,6 +29,7 @@ func TestConfigRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts redis-server: not with -short")
 	}
+	leaktest.Check(t)
 	for _, tc := range []struct {
 		name        string
 		start       func(t *testing.T) string
