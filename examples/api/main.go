@@ -1,5 +1,5 @@
 // Command api is the skeleton of a service protected by cognitoguard: every
-// route but /healthz needs a valid Amazon Cognito token, and a sign-out —
+// route but /healthz and /livez needs a valid Amazon Cognito token, and a sign-out —
 // the caller's own (POST /logout) or one by an administrator (POST
 // /admin/users/{username}/signout) — makes every instance sharing the
 // revocation store reject the user's unexpired tokens at once.
@@ -28,7 +28,8 @@
 //
 // Routes:
 //
-//	GET  /healthz                          no auth; 200 once keys and store are ready, else 503
+//	GET  /healthz                          no auth; readiness: 200 once keys and store are ready, else 503
+//	GET  /livez                            no auth; liveness: 200 while the process serves, store up or down
 //	GET  /me                               the caller's verified claims as JSON
 //	POST /logout                           the caller signs out everywhere (204)
 //	POST /admin/users/{username}/signout   group "admin" only (403 otherwise): signs the user out (204)
@@ -205,6 +206,7 @@ func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, 
 
 	root := http.NewServeMux()
 	root.Handle("GET /healthz", middleware.NewReadyHandler(ready, log))
+	root.Handle("GET /livez", middleware.NewLiveHandler())
 	// The logout handler verifies the token itself (a retried sign-out, with
 	// a token already revoked, must still succeed), so it is not behind auth;
 	// it answers 405 to methods other than POST.

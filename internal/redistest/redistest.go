@@ -50,6 +50,8 @@ type server struct {
 	conf  string   // configuration file, passed first (Sentinel needs one)
 	tls   bool     // port is a TLS port (and the plain port is off)
 	extra []string // extra arguments (cluster mode, --sentinel)
+	own   bool     // conf decides persistence: no --save/--appendonly overrides
+	auth  []string // AUTH arguments sent before readiness checks, if any
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -149,6 +151,12 @@ func Restart(t testing.TB, addr string) *os.Process {
 // are found, as forming a Cluster takes seconds.
 func Cluster(t testing.TB) []string {
 	t.Helper()
+	return cluster(t, Options{})
+}
+
+// cluster is [Cluster] with the configuration o (see [ClusterWith]).
+func cluster(t testing.TB, o Options) []string {
+	t.Helper()
 	// The binaries first: a missing one fails under
 	// COGNITOGUARD_INTEGRATION=1 whether or not -short is set.
 	bin := need(t, "redis-server")
@@ -157,8 +165,8 @@ func Cluster(t testing.TB) []string {
 		t.Skip("redistest: a real Redis Cluster takes seconds to form: not with -short")
 	}
 	dir := t.TempDir()
-	addrs := make([]string, 0, 3)
-	for len(addrs) < 3 {
+	nodes := make([]*server, 0, 3)
+	for len(nodes) < 3 {
 		var last error
 		ok := false
 		for range attempts {
@@ -167,17 +175,18 @@ func Cluster(t testing.TB) []string {
 				last = err
 				continue
 			}
-			s := &server{port: port, dir: dir, extra: []string{
+			s := o.server(port, dir)
+			s.extra = append(s.extra,
 				"--cluster-enabled", "yes",
 				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
 				"--cluster-node-timeout", "5000",
-			}}
+			)
 			if err := s.start(bin); err != nil {
 				last = err
 				continue
 			}
 			register(t, s.addr(), s)
-			addrs = append(addrs, s.addr())
+			nodes = append(nodes, s)
 			ok = true
 			break
 		}
@@ -186,8 +195,17 @@ func Cluster(t testing.TB) []string {
 			return nil
 		}
 	}
+	addrs := make([]string, len(nodes))
+	for i, s := range nodes {
+		addrs[i] = s.addr()
+	}
 
-	args := append([]string{"--cluster", "create"}, addrs...)
+	var args []string
+	if o.User != "" {
+		args = append(args, "--user", o.User, "--pass", o.Password, "--no-auth-warning")
+	}
+	args = append(args, "--cluster", "create")
+	args = append(args, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	cmd := exec.Command(cli, args...)
 	cmd.Stdin = nil
@@ -197,14 +215,14 @@ func Cluster(t testing.TB) []string {
 		return nil
 	}
 	deadline := time.Now().Add(StartTimeout)
-	for _, a := range addrs {
+	for _, s := range nodes {
 		for {
-			info, err := Do(a, "CLUSTER", "INFO")
+			info, err := s.do("CLUSTER", "INFO")
 			if err == nil && strings.Contains(info, "cluster_state:ok") {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("redistest: cluster node %s not ok after %v: %v\n%s", a, StartTimeout, err, info)
+				t.Fatalf("redistest: cluster node %s not ok after %v: %v\n%s", s.addr(), StartTimeout, err, info)
 				return nil
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -332,13 +350,10 @@ func (s *server) start(bin string) error {
 		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.port)}
 	}
 	args = append(args, port...)
-	args = append(args,
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", s.dir,
-		"--daemonize", "no",
-	)
+	args = append(args, "--bind", "127.0.0.1", "--dir", s.dir, "--daemonize", "no")
+	if !s.own {
+		args = append(args, "--save", "", "--appendonly", "no")
+	}
 	args = append(args, s.extra...)
 	cmd := exec.Command(bin, args...)
 	out := &tailBuffer{max: 8 << 10}
@@ -408,15 +423,23 @@ func infoField(info, name string) string {
 // do sends one command to s, over TLS for a TLS server (readiness only:
 // the certificate is not checked).
 func (s *server) do(args ...string) (string, error) {
-	if !s.tls {
-		return Do(s.addr(), args...)
+	var c net.Conn
+	var err error
+	if s.tls {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}}
+		c, err = d.Dial("tcp", s.addr())
+	} else {
+		c, err = net.DialTimeout("tcp", s.addr(), time.Second)
 	}
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}}
-	c, err := d.Dial("tcp", s.addr())
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
+	if len(s.auth) > 0 {
+		if _, err := doConn(c, append([]string{"AUTH"}, s.auth...)); err != nil {
+			return "", err
+		}
+	}
 	return doConn(c, args)
 }
 
