@@ -71,32 +71,7 @@ func TestLoginRedirect(t *testing.T) {
 // cookie is spent.
 func TestCallbackRefusals(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	// A genuine code and state, captured by stopping at the callback.
-	capture := func() (state, cookie, code string) {
-		t.Helper()
-		b := newBrowser(t)
-		b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
-			if req.URL.Path == "/callback" {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}
-		p := b.get(e.appURL + "/login")
-		m := csrfRE.FindStringSubmatch(p.body)
-		res, err := b.c.PostForm(p.url.String(), url.Values{"username": {username}, "password": {password}, "_csrf": {m[1]}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		loc, _ := url.Parse(res.Header.Get("Location"))
-		u, _ := url.Parse(e.appURL)
-		for _, c := range b.c.Jar.Cookies(u) {
-			if c.Name == "hostedui-login" {
-				cookie = c.Value
-			}
-		}
-		return loc.Query().Get("state"), cookie, loc.Query().Get("code")
-	}
+	capture := func() (string, string, string) { return e.capture(t) }
 	state, cookie, code := capture()
 	verifier := cookie[strings.Index(cookie, ".")+1:]
 	used := func() string { // a code redeemed once already
@@ -141,6 +116,78 @@ func TestCallbackRefusals(t *testing.T) {
 	// they redeemed): the other verifier burnt code, so use s2's.
 	if res, _ := e.callback(t, c2, url.Values{"state": {s2}, "code": {code2}}); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the genuine callback: %d", res.StatusCode)
+	}
+}
+
+// capture starts a sign-in at the app and signs in at the managed login,
+// stopping before the callback: it returns the state, the login cookie's
+// value and the code.
+func (e *env) capture(t *testing.T) (state, cookie, code string) {
+	t.Helper()
+	b := newBrowser(t)
+	b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Path == "/callback" || req.URL.Path == "/oauth2/authorize" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	res, err := b.c.Get(e.appURL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if strings.HasSuffix(c.Name, "hostedui-login") {
+			cookie = c.Value
+		}
+	}
+	b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Path == "/callback" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	p := b.get(res.Header.Get("Location"))
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("not the login page: %s %s", p.url, p.body)
+	}
+	res, err = b.c.PostForm(p.url.String(), url.Values{"username": {username}, "password": {password}, "_csrf": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || cookie == "" {
+		t.Fatalf("sign-in: %s to %q, login cookie %q", res.Status, res.Header.Get("Location"), cookie)
+	}
+	return loc.Query().Get("state"), cookie, loc.Query().Get("code")
+}
+
+// TestSessionCookieOverHTTPS: with an https PublicURL, the callback's
+// session cookie is __Host- prefixed, Secure, HttpOnly, SameSite=Lax and
+// the login cookie is spent under its own __Host- name.
+func TestSessionCookieOverHTTPS(t *testing.T) {
+	const public = "https://app.test"
+	e := newEnv(t, envOptions{publicURL: public})
+	state, cookie, code := e.capture(t)
+	req := httptest.NewRequest("GET", public+"/callback?"+url.Values{"state": {state}, "code": {code}}.Encode(), nil)
+	req.AddCookie(&http.Cookie{Name: "__Host-hostedui-login", Value: cookie})
+	w := httptest.NewRecorder()
+	e.app.ServeHTTP(w, req)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+		t.Fatalf("callback: %d %q %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	got := map[string]*http.Cookie{}
+	for _, c := range w.Result().Cookies() {
+		got[c.Name] = c
+	}
+	if c := got["__Host-hostedui-session"]; c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode ||
+		c.Path != "/" || c.Domain != "" || c.MaxAge != int(hostedui.DefaultSessionLifetime.Seconds()) || len(c.Value) != 43 {
+		t.Errorf("session cookie %+v", c)
+	}
+	if c := got["__Host-hostedui-login"]; c == nil || c.MaxAge >= 0 || !c.Secure {
+		t.Errorf("login cookie not spent: %+v", c)
 	}
 }
 

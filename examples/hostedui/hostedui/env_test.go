@@ -53,6 +53,7 @@ type envOptions struct {
 	redis     bool          // share the store through a real redis-server
 	scopes    []string      // the app client's OAuth scopes (default openid and user.admin)
 	accessTTL time.Duration // the pool's access token lifetime (default an hour)
+	publicURL string        // the app's PublicURL (default where it is served)
 	cfg       func(*hostedui.Config)
 }
 
@@ -69,13 +70,17 @@ func newEnv(t *testing.T, o envOptions) *env {
 	appSrv := httptest.NewServer(appMux)
 	t.Cleanup(appSrv.Close)
 	e.appURL = appSrv.URL
+	public := o.publicURL
+	if public == "" {
+		public = e.appURL
+	}
 	scopes := o.scopes
 	if scopes == nil {
 		scopes = []string{"openid", hostedui.UserAdminScope}
 	}
 	e.pool = cognitotest.NewPool(cognitotest.Config{
 		Clients: []cognitotest.AppClient{{ID: clientID, OAuthScopes: scopes,
-			CallbackURLs: []string{e.appURL + "/callback"}, LogoutURLs: []string{e.appURL + "/"}}},
+			CallbackURLs: []string{public + "/callback"}, LogoutURLs: []string{public + "/"}}},
 		Now:            func() time.Time { return time.Now().Add(time.Duration(e.poolShift.Load())) },
 		LoopbackOnly:   true,
 		AccessTokenTTL: o.accessTTL,
@@ -89,7 +94,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.stores = newStore
 	cfg := hostedui.Config{
 		UserPoolID: e.pool.PoolID(), ClientID: clientID, Issuer: e.pool.Issuer(),
-		CognitoEndpoint: e.pool.URL(), Domain: e.domain, PublicURL: e.appURL,
+		CognitoEndpoint: e.pool.URL(), Domain: e.domain, PublicURL: public,
 		Store: newStore(), Logger: log,
 	}
 	e.apiA = e.newAPI(t, newStore(), log, true)

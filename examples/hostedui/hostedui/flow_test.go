@@ -47,8 +47,8 @@ func TestFlow(t *testing.T) {
 	if p := b.get(e.appURL + "/login"); p.url.String() != e.appURL+"/" || !strings.Contains(p.body, "Signed in as") {
 		t.Fatalf("sign-in with the managed login's session: landed on %s, want / signed in", p.url)
 	}
-	if n, _ := e.app.Sessions(); n != 2 {
-		t.Errorf("%d sessions, want 2", n)
+	if n, _ := e.app.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1 (the new sign-in replaced the browser's session)", n)
 	}
 
 	out := b.post(e.appURL+"/logout", nil)
@@ -63,8 +63,8 @@ func TestFlow(t *testing.T) {
 			t.Errorf("%s: the old access token after sign-out: %d, want 401", srv, got)
 		}
 	}
-	if n, _ := e.app.Sessions(); n != 1 {
-		t.Errorf("%d sessions after sign-out, want 1 (the other, revoked, ends at its next use)", n)
+	if n, b := e.app.Sessions(); n != 0 || b != 0 {
+		t.Errorf("%d sessions (%d bytes) after sign-out, want none", n, b)
 	}
 	if p := b.get(e.appURL + "/login"); !e.isLoginPage(p) {
 		t.Fatalf("sign-in after sign-out: landed on %s (%d), want the password form", p.url, p.status)

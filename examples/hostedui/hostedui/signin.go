@@ -145,6 +145,12 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, pending pendi
 		a.log.LogAttrs(r.Context(), slog.LevelInfo, "hostedui: managed-login session predates a sign-out; asking for the password")
 		http.Redirect(w, r, "/login?prompt=login", http.StatusSeeOther)
 		return
+	case errors.Is(err, cognitoguard.ErrRevoked):
+		// Even the password sign-in is covered: a sign-out was recorded in
+		// the same second (the rule fails closed on the second).
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "hostedui: new sign-in revoked by a sign-out of the same second")
+		a.message(w, http.StatusUnauthorized, "Sign-in failed", "You were signed out just now. Please sign in again.", true)
+		return
 	case cognitoguard.Class(err) == cognitoguard.ErrUnavailable:
 		a.log.LogAttrs(r.Context(), slog.LevelWarn, "hostedui: token not checkable", slog.String("error", err.Error()))
 		a.unavailable(w)
@@ -162,6 +168,9 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, pending pendi
 		a.message(w, http.StatusBadGateway, "Sign-in failed", "The sign-in service returned no usable refresh token.", true)
 		return
 	}
+	// A new sign-in replaces the browser's session, if any: a session ID
+	// never outlives the sign-in it was issued for.
+	a.sessions.delete(a.cookie(r, sessionCookieName))
 	id := a.sessions.add(c.Subject, c.Username, keep(tok))
 	a.setCookie(w, sessionCookieName, id, int(a.sessions.ttl/time.Second))
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "hostedui: signed in", slog.String("sub", c.Subject))
