@@ -16,6 +16,20 @@
 // with http://localhost:8080/callback among the app client's callback URLs
 // and http://localhost:8080/ among its sign-out URLs, then open
 // http://localhost:8080/.
+//
+// Without AWS, against the fake pool of cmd/cognitotest (it prints its
+// users and their passwords) and redis-server: the managed login
+// is addressed as localhost, the app as 127.0.0.1, so that the browser
+// keeps their cookies apart (cookies ignore ports).
+//
+//	go run ./cmd/cognitotest -callback-url http://127.0.0.1:8080/callback -logout-url http://127.0.0.1:8080/ &
+//	cd examples/hostedui
+//	flags="-user-pool-id us-east-1_cognitotest -client-id cognitotest-client \
+//		-issuer http://127.0.0.1:9229/us-east-1_cognitotest -redis-addr 127.0.0.1:6379"
+//	go run . api $flags &
+//	go run . web $flags -cognito-endpoint http://127.0.0.1:9229 -domain http://localhost:9229
+//
+// then open http://127.0.0.1:8080/.
 package main
 
 import (
