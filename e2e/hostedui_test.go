@@ -129,120 +129,22 @@ func TestBrowserHostedUI(t *testing.T) {
 	defer cancel()
 	w := newHostedUIWorld(t)
 	user := w.pool.AddUser(cognitotest.User{Username: username, Password: password})
-	bctx := newBrowser(t, ctx, chromium)
-	// The fake pool's login page says "form-action 'self'", which makes
-	// Chromium block the redirect to the app's callback that follows the
-	// sign-in POST (form-action applies to redirects), so no browser could
-	// sign in through it; Cognito's managed login does redirect. Its
-	// policy is bypassed from the click on "Sign in" until the browser is
-	// back on the app (taking the header off the response does not do:
-	// Chromium still enforces it).
-	bypassCSP := func(on bool) {
-		t.Helper()
-		if _, err := chromedp.Call(bctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: on}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	location := func() *url.URL {
-		t.Helper()
-		loc, err := chromedp.Run(bctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := url.Parse(loc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	onLoginPage := func(step string) {
-		t.Helper()
-		run(step, chromedp.WaitVisible(chromedp.ID("password")))
-		if u := location(); "http://"+u.Host != w.domain || u.Path != "/login" {
-			t.Fatalf("%s: at %s, want the managed login's form at %s/login", step, u, w.domain)
-		}
-	}
+	b := &hostedUITab{t: t, ctx: newBrowser(t, ctx, chromium), w: w}
 
-	// 1. Sign in: the app sends the browser to the managed login.
-	run("open the app", chromedp.Navigate(w.app+"/"), chromedp.WaitVisible(chromedp.ID("signin")))
-	bypassCSP(true)
-	run("click sign in", chromedp.Click(chromedp.ID("signin")))
-	onLoginPage("sign in")
-	run("type the password",
-		chromedp.SendKeys(chromedp.ID("username"), username),
-		chromedp.SendKeys(chromedp.ID("password"), password))
-	resp, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.ID("signin")))
-	if err != nil {
-		t.Fatalf("submit the managed login's form: %v", err)
-	}
-	if resp.Status != 200 || resp.URL != w.app+"/" {
-		t.Fatalf("after sign-in: %s with %d, want %s/ with 200", resp.URL, resp.Status, w.app)
-	}
-	bypassCSP(false)
-	welcome, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("welcome")))
-	if err != nil || welcome != "Signed in as "+username {
-		t.Fatalf("home heading %q, %v", welcome, err)
-	}
+	// 1. Sign in through the managed login; the cookies it leaves.
+	b.signIn()
+	b.checkSignedInCookies()
 
-	// The cookies: the app's session cookie on 127.0.0.1 (HttpOnly, Lax;
-	// not Secure over http), the login cookie spent, the managed login's
-	// session cookie on localhost.
-	cookies := browserCookies(t, bctx)
-	sess := findCookie(cookies, "hostedui-session")
-	if sess == nil || sess.Domain != "127.0.0.1" || !sess.HTTPOnly || sess.SameSite != network.CookieSameSiteLax || sess.Path != "/" || sess.Secure {
-		t.Errorf("session cookie %+v", sess)
-	}
-	if c := findCookie(cookies, "hostedui-login"); c != nil {
-		t.Errorf("login cookie kept after the callback: %+v", c)
-	}
-	if c := findCookie(cookies, "cognito"); c == nil || c.Domain != "localhost" {
-		t.Fatalf("managed login's session cookie %+v, want one on localhost", c)
-	}
-	if js, err := chromedp.Run(bctx, chromedp.Evaluate[string]("document.cookie")); err != nil || js != "" {
-		t.Errorf("document.cookie = %q, %v: the cookies must be HttpOnly", js, err)
-	}
-
-	// 2. The API call with the access token.
-	run("call the API", chromedp.Click(chromedp.ID("call-api")), chromedp.WaitVisible(chromedp.ID("api-status")))
-	status, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("api-status")))
-	if err != nil || status != "200" {
-		t.Fatalf("API status %q, %v", status, err)
-	}
-	body, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("api-body")))
-	if err != nil || !strings.Contains(body, user.Sub) {
-		t.Errorf("API body %q, %v: want the sub", body, err)
-	}
-	old, _ := w.seen.Load().(string)
-	if old == "" {
-		t.Fatal("API A saw no token")
-	}
+	// 2. The API call with the access token; the second API instance
+	// accepts that token too.
+	old := b.callAPI(user.Sub)
 	if code, _ := apiMe(t, w.apiB, old); code != http.StatusOK {
 		t.Fatalf("API B before the sign-out: %d, want 200", code)
 	}
 
 	// 3. Sign out: POST /logout, then the managed login's /logout, back
-	// to the app.
-	run("back home", chromedp.Navigate(w.app+"/"), chromedp.WaitVisible(chromedp.ID("logout")))
-	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.ID("logout")))
-	if err != nil {
-		t.Fatalf("click sign out: %v", err)
-	}
-	if resp.Status != 200 || resp.URL != w.app+"/" {
-		t.Fatalf("after sign-out: %s with %d, want %s/", resp.URL, resp.Status, w.app)
-	}
-	run("signed out", chromedp.WaitVisible(chromedp.ID("signin")))
-	cookies = browserCookies(t, bctx)
-	for _, name := range []string{"hostedui-session", "cognito"} {
-		if c := findCookie(cookies, name); c != nil {
-			t.Errorf("cookie %s kept after sign-out", name)
-		}
-	}
+	// to the app, both sessions' cookies gone.
+	b.signOut()
 	if _, ok := w.pool.SignedOutAt(user.Sub); !ok {
 		t.Error("Cognito's GlobalSignOut was not called")
 	}
@@ -270,6 +172,145 @@ func TestBrowserHostedUI(t *testing.T) {
 
 	// 5. Signing in again asks for the password: the managed login's
 	// session ended with its logout.
-	run("click sign in again", chromedp.Click(chromedp.ID("signin")))
-	onLoginPage("sign in after sign-out")
+	b.run("click sign in again", chromedp.Click(chromedp.ID("signin")))
+	b.onLoginPage("sign in after sign-out")
+}
+
+// hostedUITab is the browser tab of TestBrowserHostedUI.
+type hostedUITab struct {
+	t   *testing.T
+	ctx context.Context // chromedp's
+	w   *hostedUIWorld
+}
+
+func (b *hostedUITab) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func (b *hostedUITab) text(id string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.ID(id)))
+	if err != nil {
+		b.t.Fatalf("text of #%s: %v", id, err)
+	}
+	return s
+}
+
+// click clicks the element id and checks that the navigation it starts
+// ends on want with 200.
+func (b *hostedUITab) click(id, want string) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID(id)))
+	if err != nil {
+		b.t.Fatalf("click #%s: %v", id, err)
+	}
+	if resp.Status != 200 || resp.URL != want {
+		b.t.Fatalf("click #%s: landed on %s with %d, want %s with 200", id, resp.URL, resp.Status, want)
+	}
+}
+
+// onLoginPage checks that the tab shows the managed login's password form.
+func (b *hostedUITab) onLoginPage(step string) {
+	b.t.Helper()
+	b.run(step, chromedp.WaitVisible(chromedp.ID("password")))
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if u, err := url.Parse(loc); err != nil || "http://"+u.Host != b.w.domain || u.Path != "/login" {
+		b.t.Fatalf("%s: at %s, want the managed login's form at %s/login", step, loc, b.w.domain)
+	}
+}
+
+// bypassCSP turns Chromium's Content-Security-Policy bypass on or off.
+func (b *hostedUITab) bypassCSP(on bool) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: on}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// signIn follows the app's "Sign in" to the managed login and signs in
+// there with the password.
+//
+// The fake pool's login page says "form-action 'self'", which makes
+// Chromium abort the redirect to the app's callback that follows the
+// sign-in POST (form-action applies to redirects), so no browser could
+// sign in through it; Cognito's managed login does redirect. Its policy is
+// bypassed from the click on "Sign in" until the browser is back on the
+// app (taking the header off the response does not do: Chromium still
+// enforces it), so that the app's own policy is enforced everywhere else.
+func (b *hostedUITab) signIn() {
+	b.t.Helper()
+	b.run("open the app", chromedp.Navigate(b.w.app+"/"), chromedp.WaitVisible(chromedp.ID("signin")))
+	b.bypassCSP(true)
+	b.run("click sign in", chromedp.Click(chromedp.ID("signin")))
+	b.onLoginPage("sign in")
+	b.run("type the password",
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password))
+	b.click("signin", b.w.app+"/")
+	b.bypassCSP(false)
+	if got := b.text("welcome"); got != "Signed in as "+username {
+		b.t.Fatalf("home heading %q", got)
+	}
+}
+
+// checkSignedInCookies: the app's session cookie on 127.0.0.1 (HttpOnly,
+// Lax; not Secure over http), the login cookie spent, the managed login's
+// session cookie on localhost, no cookie readable by scripts.
+func (b *hostedUITab) checkSignedInCookies() {
+	t := b.t
+	t.Helper()
+	cookies := browserCookies(t, b.ctx)
+	sess := findCookie(cookies, "hostedui-session")
+	if sess == nil || sess.Domain != "127.0.0.1" || !sess.HTTPOnly || sess.SameSite != network.CookieSameSiteLax || sess.Path != "/" || sess.Secure {
+		t.Errorf("session cookie %+v", sess)
+	}
+	if c := findCookie(cookies, "hostedui-login"); c != nil {
+		t.Errorf("login cookie kept after the callback: %+v", c)
+	}
+	if c := findCookie(cookies, "cognito"); c == nil || c.Domain != "localhost" {
+		t.Fatalf("managed login's session cookie %+v, want one on localhost", c)
+	}
+	if js, err := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.cookie")); err != nil || js != "" {
+		t.Errorf("document.cookie = %q, %v: the cookies must be HttpOnly", js, err)
+	}
+}
+
+// callAPI clicks "Call the API", checks the answer (200, the user's sub)
+// and returns the access token API A got.
+func (b *hostedUITab) callAPI(sub string) string {
+	b.t.Helper()
+	b.click("call-api", b.w.app+"/call-api")
+	if got := b.text("api-status"); got != "200" {
+		b.t.Fatalf("API status %q", got)
+	}
+	if body := b.text("api-body"); !strings.Contains(body, sub) {
+		b.t.Errorf("API body %q: want the sub", body)
+	}
+	tok, _ := b.w.seen.Load().(string)
+	if tok == "" {
+		b.t.Fatal("API A saw no token")
+	}
+	return tok
+}
+
+// signOut clicks "Sign out" on the home page: the browser ends on the
+// app's signed-out page, through the managed login's logout, without the
+// session cookies of either.
+func (b *hostedUITab) signOut() {
+	b.t.Helper()
+	b.run("back home", chromedp.Navigate(b.w.app+"/"), chromedp.WaitVisible(chromedp.ID("logout")))
+	b.click("logout", b.w.app+"/")
+	b.run("signed out", chromedp.WaitVisible(chromedp.ID("signin")))
+	cookies := browserCookies(b.t, b.ctx)
+	for _, name := range []string{"hostedui-session", "cognito"} {
+		if c := findCookie(cookies, name); c != nil {
+			b.t.Errorf("cookie %s kept after sign-out", name)
+		}
+	}
 }

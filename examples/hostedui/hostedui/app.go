@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -260,9 +260,7 @@ func (a *App) routes(domain string) http.Handler {
 	mux.HandleFunc("GET /callback", a.callback)
 	mux.HandleFunc("GET /call-api", a.callAPI)
 	mux.HandleFunc("POST /logout", a.logout)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
+	mux.Handle("GET /healthz", middleware.NewReadyHandler(a.verifier, a.log))
 	csp := "default-src 'none'; form-action 'self' " + domain + "; frame-ancestors 'none'; base-uri 'none'"
 	cop := http.NewCrossOriginProtection()
 	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

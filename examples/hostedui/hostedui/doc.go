@@ -20,7 +20,7 @@
 //	                Cognito), session ended, 303 to the managed login's logout
 //	                (signout.LogoutURL), which ends its session cookie and comes
 //	                back to /
-//	GET  /healthz   ok
+//	GET  /healthz   readiness: 200 once the pool's keys and the store are ready, else 503
 //
 // # Security choices
 //
