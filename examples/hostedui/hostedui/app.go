@@ -148,7 +148,7 @@ func New(cfg Config) (*App, error) {
 			Endpoint: oauth2.Endpoint{
 				AuthURL:   domain + "/oauth2/authorize",
 				TokenURL:  domain + "/oauth2/token",
-				AuthStyle: oauth2.AuthStyleInHeader,
+				AuthStyle: authStyle(cfg.ClientSecret),
 			},
 			RedirectURL: cfg.PublicURL + "/callback",
 			Scopes:      []string{"openid", UserAdminScope},
@@ -164,6 +164,16 @@ func New(cfg Config) (*App, error) {
 	}
 	a.handler = a.routes(domain)
 	return a, nil
+}
+
+// authStyle is how the app client authenticates at the token endpoint: a
+// confidential client with HTTP Basic (client_secret_basic), a public one
+// with client_id in the body, as Cognito documents for each.
+func authStyle(secret string) oauth2.AuthStyle {
+	if secret != "" {
+		return oauth2.AuthStyleInHeader
+	}
+	return oauth2.AuthStyleInParams
 }
 
 func setDefaults(cfg *Config) {

@@ -203,3 +203,26 @@ func (e *env) callback(t *testing.T, cookie string, q url.Values) (*http.Respons
 	e.app.ServeHTTP(w, req)
 	return w.Result(), w.Body.String()
 }
+
+// TestClientSecret: a confidential app client authenticates at the token
+// endpoint with its secret; a wrong secret fails the sign-in.
+func TestClientSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret string
+		ok           bool
+	}{{"right", "s3cret", true}, {"wrong", "other", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{secret: "s3cret", cfg: func(c *hostedui.Config) { c.ClientSecret = tc.secret }})
+			p := e.signIn(t, newBrowser(t), username, password)
+			if signedIn := strings.Contains(p.body, "Signed in as "+username); signedIn != tc.ok {
+				t.Errorf("signed in %v, want %v: %d %s", signedIn, tc.ok, p.status, p.body)
+			}
+			if !tc.ok && (p.status != http.StatusBadRequest || !strings.Contains(e.logs.String(), "error=invalid_client")) {
+				t.Errorf("wrong secret: %d, want 400 and invalid_client logged", p.status)
+			}
+			if strings.Contains(e.logs.String(), tc.secret) {
+				t.Error("the client secret was logged")
+			}
+		})
+	}
+}

@@ -54,6 +54,7 @@ type envOptions struct {
 	scopes    []string      // the app client's OAuth scopes (default openid and user.admin)
 	accessTTL time.Duration // the pool's access token lifetime (default an hour)
 	publicURL string        // the app's PublicURL (default where it is served)
+	secret    string        // the app client's secret (default none: a public client)
 	cfg       func(*hostedui.Config)
 }
 
@@ -79,7 +80,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		scopes = []string{"openid", hostedui.UserAdminScope}
 	}
 	e.pool = cognitotest.NewPool(cognitotest.Config{
-		Clients: []cognitotest.AppClient{{ID: clientID, OAuthScopes: scopes,
+		Clients: []cognitotest.AppClient{{ID: clientID, OAuthScopes: scopes, Secret: o.secret,
 			CallbackURLs: []string{public + "/callback"}, LogoutURLs: []string{public + "/"}}},
 		Now:            func() time.Time { return time.Now().Add(time.Duration(e.poolShift.Load())) },
 		LoopbackOnly:   true,
@@ -95,7 +96,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := hostedui.Config{
 		UserPoolID: e.pool.PoolID(), ClientID: clientID, Issuer: e.pool.Issuer(),
 		CognitoEndpoint: e.pool.URL(), Domain: e.domain, PublicURL: public,
-		Store: newStore(), Logger: log,
+		Store: newStore(), Logger: log, ClientSecret: o.secret,
 	}
 	e.apiA = e.newAPI(t, newStore(), log, true)
 	e.apiB = e.newAPI(t, newStore(), log, false)
