@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/jwks"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
@@ -65,7 +66,7 @@ type Config struct {
 	// Store records sign-outs and is consulted on every request. Default:
 	// an in-process [revocation.Memory] (one instance only; the API
 	// service then never hears of the sign-outs: share a
-	// [revocation.NewRedis] store).
+	// [redisstore.New] store).
 	Store revocation.Store
 
 	// MaxSessions, MaxSessionBytes and MaxSessionsPerUser bound the
@@ -131,7 +132,7 @@ func New(cfg Config) (*App, error) {
 		pool.Issuers = []string{cfg.Issuer}
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
-		Revocation: cfg.Store, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+		Revocation: cfg.Store, JWKS: jwks.Config{HTTPClient: cfg.HTTPClient}, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 const (
@@ -124,7 +125,7 @@ func storeMaker(t *testing.T, useRedis bool, log *slog.Logger) func() revocation
 	addr, _ := redistest.Server(t)
 	return func() revocation.Store {
 		rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-		st, err := revocation.NewRedis(rdb, revocation.RedisConfig{Logger: log})
+		st, err := redisstore.New(rdb, redisstore.Config{Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}

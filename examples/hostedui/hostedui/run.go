@@ -17,6 +17,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // ClientSecretEnv names the environment variable holding the app client's
@@ -205,7 +206,7 @@ func newStore(ctx context.Context, addr string, log *slog.Logger) (revocation.St
 		Password:              os.Getenv("REDIS_PASSWORD"),
 		ContextTimeoutEnabled: true,
 	})
-	st, err := revocation.NewRedis(rdb, revocation.RedisConfig{Logger: log})
+	st, err := redisstore.New(rdb, redisstore.Config{Logger: log})
 	if err != nil {
 		rdb.Close()
 		return nil, nil, err
