@@ -482,3 +482,23 @@ func TestOAuthRefreshRotation(t *testing.T) {
 		t.Errorf("new refresh token: %d", st)
 	}
 }
+
+// TestOAuthLoginPageFormAction checks the login page's form-action: it
+// allows the client's callback origin (browsers apply form-action to the
+// redirect that follows the sign-in POST; with 'self' alone Chromium
+// aborts it) and nothing the request could smuggle in.
+func TestOAuthLoginPageFormAction(t *testing.T) {
+	p, _ := oauthPool(t)
+	b := newBrowser(t)
+	res, _ := b.do("GET", authorizeURL(p, nil), nil)
+	res, _ = b.do("GET", p.URL()+res.Header.Get("Location"), nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' http://localhost:8080;") {
+		t.Errorf("login page policy %q: form-action does not allow the callback's origin", csp)
+	}
+	q := url.Values{"redirect_uri": {"http://a.example; script-src *"}}
+	res, _ = b.do("GET", p.URL()+"/login?"+q.Encode(), nil)
+	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "a.example") || strings.Contains(csp, "script-src") {
+		t.Errorf("login page policy %q carries the request's text", csp)
+	}
+}

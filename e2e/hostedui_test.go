@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/redis/go-redis/v9"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // hostedUIWorld is the hosted-UI example as deployed: the fake pool's
@@ -49,7 +49,7 @@ func newHostedUIWorld(t *testing.T) *hostedUIWorld {
 	redisAddr, _ := redistest.Server(t)
 	newStore := func() revocation.Store {
 		rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
-		st, err := revocation.NewRedis(rdb, revocation.RedisConfig{Logger: log})
+		st, err := redisstore.New(rdb, redisstore.Config{Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,35 +225,18 @@ func (b *hostedUITab) onLoginPage(step string) {
 	}
 }
 
-// bypassCSP turns Chromium's Content-Security-Policy bypass on or off.
-func (b *hostedUITab) bypassCSP(on bool) {
-	b.t.Helper()
-	if _, err := chromedp.Call(b.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: on}); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
 // signIn follows the app's "Sign in" to the managed login and signs in
-// there with the password.
-//
-// The fake pool's login page says "form-action 'self'", which makes
-// Chromium abort the redirect to the app's callback that follows the
-// sign-in POST (form-action applies to redirects), so no browser could
-// sign in through it; Cognito's managed login does redirect. Its policy is
-// bypassed from the click on "Sign in" until the browser is back on the
-// app (taking the header off the response does not do: Chromium still
-// enforces it), so that the app's own policy is enforced everywhere else.
+// there with the password: the login page's form-action allows the
+// redirect to the app's callback that follows the sign-in POST.
 func (b *hostedUITab) signIn() {
 	b.t.Helper()
 	b.run("open the app", chromedp.Navigate(b.w.app+"/"), chromedp.WaitVisible(chromedp.ID("signin")))
-	b.bypassCSP(true)
 	b.run("click sign in", chromedp.Click(chromedp.ID("signin")))
 	b.onLoginPage("sign in")
 	b.run("type the password",
 		chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), password))
 	b.click("signin", b.w.app+"/")
-	b.bypassCSP(false)
 	if got := b.text("welcome"); got != "Signed in as "+username {
 		b.t.Fatalf("home heading %q", got)
 	}
