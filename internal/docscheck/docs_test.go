@@ -66,7 +66,7 @@ func TestDocs(t *testing.T) {
 	sort.Strings(names)
 	for _, n := range names {
 		md := parseMarkdown(n, files[n])
-		blocks = append(blocks, md.blocks...)
+		blocks = append(blocks, md.goBlocks()...)
 		spans = append(spans, md.spans...)
 	}
 	spans = append(spans, fixture301ace0()...)

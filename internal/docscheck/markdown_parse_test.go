@@ -23,8 +23,8 @@ func TestParseMarkdown(t *testing.T) {
 		"|---|---|",                  // 13
 		"| `Leeway`, `Now` | uses `x.Y` and `a|b` |", // 14
 	}, "\n"))
-	if want := []goBlock{{file: "R.md", line: 6, code: "func f() {}\n"}}; !reflect.DeepEqual(md.blocks, want) {
-		t.Errorf("blocks = %+v, want %+v", md.blocks, want)
+	if want := []goBlock{{file: "R.md", line: 6, lang: "go", heading: "Title `Ignored`", code: "func f() {}\n"}}; !reflect.DeepEqual(md.goBlocks(), want) {
+		t.Errorf("Go blocks = %+v, want %+v", md.goBlocks(), want)
 	}
 	type got struct {
 		text, fieldOf string

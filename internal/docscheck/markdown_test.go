@@ -5,11 +5,13 @@ import (
 	"strings"
 )
 
-// goBlock is a fenced Go block of a Markdown file.
+// goBlock is a fenced block of a Markdown file.
 type goBlock struct {
-	file string // path relative to the repository root
-	line int    // line of the block's first line of code
-	code string
+	file    string // path relative to the repository root
+	line    int    // line of the block's first line of code
+	lang    string // the fence's info string: go, sh, or empty
+	heading string // the last heading above it
+	code    string
 }
 
 // span is an inline code span of a Markdown file, with where it appears.
@@ -22,7 +24,7 @@ type span struct {
 
 // markdown is what the checks read from one Markdown file.
 type markdown struct {
-	blocks []goBlock
+	blocks []goBlock // every fenced block
 	spans  []span
 }
 
@@ -33,7 +35,18 @@ var (
 	identRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// parseMarkdown splits a Markdown file into its Go blocks and code spans.
+// goBlocks returns the blocks whose language is go.
+func (md markdown) goBlocks() []goBlock {
+	var out []goBlock
+	for _, b := range md.blocks {
+		if b.lang == "go" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// parseMarkdown splits a Markdown file into its fenced blocks and code spans.
 func parseMarkdown(file, text string) markdown {
 	var md markdown
 	lines := strings.Split(text, "\n")
@@ -53,9 +66,7 @@ func parseMarkdown(file, text string) markdown {
 		n := i + 1
 		if fence != "" {
 			if strings.HasPrefix(strings.TrimLeft(l, " "), fence) {
-				if lang == "go" {
-					md.blocks = append(md.blocks, goBlock{file: file, line: blockLine, code: strings.Join(block, "\n") + "\n"})
-				}
+				md.blocks = append(md.blocks, goBlock{file: file, line: blockLine, lang: lang, heading: heading, code: strings.Join(block, "\n") + "\n"})
 				fence, block = "", nil
 				continue
 			}

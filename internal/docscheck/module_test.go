@@ -181,15 +181,22 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
-// goCmd runs the go command in dir and returns its standard output and,
-// on failure, an error carrying its standard error.
+// goCmd runs the go command in dir, in module mode with go.mod updates
+// allowed (for the temporary modules), and returns its standard output
+// and, on failure, an error carrying its standard error.
 func goCmd(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	return runGo(t, dir, []string{"GOWORK=off", "GOFLAGS=-mod=mod"}, args...)
+}
+
+// runGo runs the go command in dir with env added to the test's.
+func runGo(t *testing.T, dir string, env []string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), goCommandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin(t), args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
