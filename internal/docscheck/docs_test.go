@@ -45,8 +45,9 @@ func docFiles(t *testing.T, repo string) map[string]string {
 }
 
 // TestDocs: every Go block of README.md and docs/*.md compiles against the
-// checkout, and every code span that names a Go identifier, a field of a
-// "field" table's type, a package or a file of the checkout resolves.
+// checkout, every code span that names a Go identifier, a field of a
+// "field" table's type, a package or a file of the checkout resolves, and
+// every relative link reaches a file (and a heading, for a #fragment).
 func TestDocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the documentation's Go against every module of the checkout")
@@ -64,7 +65,11 @@ func TestDocs(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var errs []string
 	for _, n := range names {
+		if !filepath.IsAbs(n) {
+			errs = append(errs, checkLinks(repo, n, files[n])...)
+		}
 		md := parseMarkdown(n, files[n])
 		blocks = append(blocks, md.goBlocks()...)
 		spans = append(spans, md.spans...)
@@ -72,7 +77,7 @@ func TestDocs(t *testing.T) {
 	spans = append(spans, fixture301ace0()...)
 
 	dir := tempModule(t, "docscheck.example", mods)
-	errs := writeBlocks(t, dir, blocks, idx)
+	errs = append(errs, writeBlocks(t, dir, blocks, idx)...)
 	load := loadList(pkgs, spans)
 	var ids strings.Builder
 	ids.WriteString("// Package ids imports what the documentation's code spans name.\npackage ids\n\nimport (\n")

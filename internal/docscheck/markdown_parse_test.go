@@ -61,3 +61,25 @@ func TestGoChains(t *testing.T) {
 		}
 	}
 }
+
+func TestSlug(t *testing.T) {
+	for h, want := range map[string]string{
+		"Scale: sizing Redis for a fleet":               "scale-sizing-redis-for-a-fleet",
+		"Forward auth (nginx, Caddy, Envoy, Traefik)":   "forward-auth-nginx-caddy-envoy-traefik",
+		"Configuration (root `Config`; zero value = x)": "configuration-root-config-zero-value--x",
+		"Why not just …":                                "why-not-just-",
+	} {
+		if got := slug(h); got != want {
+			t.Errorf("slug(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestCheckLinks(t *testing.T) {
+	repo := repoRoot(t)
+	text := "[ok](../README.md#install) [web](https://example.com/x.md)\n[bad anchor](../README.md#nope) [gone](missing.md)\n"
+	errs := checkLinks(repo, "docs/x.md", text)
+	if len(errs) != 2 || !strings.Contains(errs[0], "#nope") || !strings.Contains(errs[1], "missing.md") {
+		t.Errorf("checkLinks = %q, want the bad anchor and the missing file", errs)
+	}
+}
