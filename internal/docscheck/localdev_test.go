@@ -130,6 +130,7 @@ func userModule(t *testing.T, repo, bin string, program, install goBlock) string
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
+			skipIfOffline(t, fmt.Errorf("%s: %w\n%s", line, err, out))
 			t.Fatalf("README.md:%d: %s: %v\n%s", install.line+i, line, err, out)
 		}
 	}
