@@ -161,7 +161,14 @@ func (u *universe) resolve(chain []string) error {
 	}
 	typ, err := u.lookupType(head)
 	if err != nil {
-		return nil // an exported word that is no type here (GlobalSignOut, an API name)
+		for _, sel := range rest {
+			if !ast.IsExported(sel) {
+				return nil // no Go reference (README.md)
+			}
+		}
+		// Type.Field of a type the root module does not have: renamed,
+		// removed, or of another module (then write pkg.Type.Field).
+		return fmt.Errorf("%v (a type of another package is written pkg.%s)", err, head)
 	}
 	return u.selections(typ, rest)
 }
