@@ -1,8 +1,10 @@
 package docscheck
 
 import (
+	"bytes"
 	"fmt"
 	"go/ast"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -135,11 +137,31 @@ func blockSource(b goBlock, pkg string, idx importIndex) (string, error) {
 	return src.String(), nil
 }
 
+// gofmtError reports a Go block that gofmt would change.
+func gofmtError(b goBlock) error {
+	src, prefix := b.code, ""
+	if !strings.HasPrefix(strings.TrimSpace(src), "package ") {
+		prefix = "package p\n\n"
+	}
+	out, err := format.Source([]byte(prefix + src))
+	if err != nil {
+		return nil // the compiler reports it
+	}
+	if !bytes.Equal(out, []byte(prefix+src)) {
+		return fmt.Errorf("%s:%d: gofmt would change the Go block; gofmt says:\n%s", b.file, b.line, strings.TrimPrefix(string(out), prefix))
+	}
+	return nil
+}
+
 // writeBlocks writes each Go block as a package of dir and returns the
-// errors of blocks that are neither files nor declarations.
+// errors of blocks that are neither files nor declarations, or not
+// gofmt-clean.
 func writeBlocks(t *testing.T, dir string, blocks []goBlock, idx importIndex) []string {
 	var errs []string
 	for i, b := range blocks {
+		if err := gofmtError(b); err != nil {
+			errs = append(errs, err.Error())
+		}
 		pkg := fmt.Sprintf("block%d", i+1)
 		src, err := blockSource(b, pkg, idx)
 		if err != nil {
