@@ -229,7 +229,9 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	case err != nil:
 		return newError(ErrUnavailable, "revocation store", err)
 	case r:
-		return newError(ErrRevoked, "user signed out or session revoked", nil)
+		e := newError(ErrRevoked, "user signed out or session revoked", nil)
+		e.TokenUse = c.TokenUse
+		return e
 	}
 	return nil
 }

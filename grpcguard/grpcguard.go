@@ -232,6 +232,10 @@ func Status(ctx context.Context, err error) *status.Status {
 func invalidText(err error) string {
 	switch {
 	case errors.Is(err, cognitoguard.ErrRevoked):
+		var e *cognitoguard.Error
+		if errors.As(err, &e) && e.TokenUse == cognitoguard.TokenUseID {
+			return "Token has been revoked" // Cognito's wording for an ID token
+		}
 		return "Access Token has been revoked"
 	case errors.Is(err, cognitoguard.ErrExpired):
 		return "token expired"

@@ -57,7 +57,14 @@ const (
 	descScope          = "The access token lacks a required scope"
 	descForbidden      = "The access token does not grant access to this resource"
 	descUnavailable    = "Token verification is temporarily unavailable"
+	descRevokedID      = "Token has been revoked" // Cognito's wording for an ID token
 )
+
+// revokedIDToken reports whether err rejects an ID token as revoked.
+func revokedIDToken(err error) bool {
+	var e *cognitoguard.Error
+	return errors.Is(err, cognitoguard.ErrRevoked) && errors.As(err, &e) && e.TokenUse == cognitoguard.TokenUseID
+}
 
 // classify returns the response and log names of err: its class (for the
 // log), the RFC 6750 error code (empty for a bare challenge), the kind's
@@ -72,6 +79,9 @@ func classify(err error) (class, code, kind, desc string) {
 	case cognitoguard.ErrInvalidToken:
 		for i := range invalidKinds {
 			if errors.Is(err, invalidKinds[i].kind) {
+				if revokedIDToken(err) {
+					return "invalid_token", "invalid_token", invalidKinds[i].name, descRevokedID
+				}
 				return "invalid_token", "invalid_token", invalidKinds[i].name, invalidKinds[i].desc
 			}
 		}
@@ -99,7 +109,9 @@ func classify(err error) (class, code, kind, desc string) {
 //	ErrUnavailable, any other error, nil   503     (none); Retry-After
 //
 // The description is fixed text chosen by the error's sentinel (for
-// [cognitoguard.ErrRevoked], exactly "Access Token has been revoked");
+// [cognitoguard.ErrRevoked], exactly "Access Token has been revoked", or
+// "Token has been revoked" when [cognitoguard.Error.TokenUse] is id, as
+// Cognito words them);
 // the scope parameter lists the scopes of a [ScopeError] in err. The body
 // is a short JSON object with the same error code and description, sent
 // with Content-Type application/json and Cache-Control no-store. The

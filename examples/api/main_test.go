@@ -156,12 +156,19 @@ func expect(t *testing.T, in *instance, method, path, token string, want int) re
 // once is asserted by the revocation tests and TestSoak.)
 func expectRevoked(t *testing.T, in *instance, token string) {
 	t.Helper()
+	expectRevokedAs(t, in, token, "Access Token has been revoked")
+}
+
+// expectRevokedAs is expectRevoked with the description Cognito gives the
+// token's use ("Token has been revoked" for an ID token).
+func expectRevokedAs(t *testing.T, in *instance, token, desc string) {
+	t.Helper()
 	deadline := time.Now().Add(time.Second)
 	for do(t, in, "GET", "/me", token).status == http.StatusOK && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	res := expect(t, in, "GET", "/me", token, http.StatusUnauthorized)
-	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error_description="Access Token has been revoked"`) {
+	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error_description="`+desc+`"`) {
 		t.Errorf("WWW-Authenticate = %q, want the revoked description", got)
 	}
 }
@@ -446,7 +453,7 @@ func TestAPITokenUse(t *testing.T) {
 			expect(t, in, "POST", "/logout", alice.IDToken, http.StatusUnauthorized)
 			expect(t, in, "POST", "/logout", alice.AccessToken, http.StatusNoContent)
 			if tc.id == 200 {
-				expectRevoked(t, in, alice.IDToken)
+				expectRevokedAs(t, in, alice.IDToken, "Token has been revoked")
 			}
 			if tc.access == 200 {
 				expectRevoked(t, in, alice.AccessToken)

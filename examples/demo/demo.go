@@ -173,7 +173,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	}
 	d.check(true, "got an access, an ID and a refresh token")
 	aliceAccess := tok("alice access", alice.AccessToken)
-	aliceID := tok("alice ID", alice.IdToken)
+	aliceID := idTok("alice ID", alice.IdToken)
 	res := d.expect(d.a, "GET", "/me", aliceAccess, 200)
 	d.say("      %s", strings.TrimSpace(res.body))
 	d.expect(d.b, "GET", "/me", aliceAccess, 200)
@@ -224,7 +224,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	aliceAccess = tok("alice new access", alice.AccessToken)
 	d.expect(d.a, "GET", "/me", aliceAccess, 200)
 	d.expect(d.b, "GET", "/me", aliceAccess, 200)
-	d.expect(d.b, "GET", "/me", tok("alice new ID", alice.IdToken), 200)
+	d.expect(d.b, "GET", "/me", idTok("alice new ID", alice.IdToken), 200)
 	if err := d.end(); err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	}
 	d.check(true, "bob signed in")
 	bobAccess := tok("bob access", bob.AccessToken)
-	bobID := tok("bob ID", bob.IdToken)
+	bobID := idTok("bob ID", bob.IdToken)
 	d.expect(d.a, "GET", "/me", bobAccess, 200)
 	d.expect(d.b, "GET", "/me", bobAccess, 200)
 	d.expectNote(d.a, "POST", "/admin/users/alice/signout", bobAccess, 403, "bob is not in group admin")
