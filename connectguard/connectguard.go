@@ -10,7 +10,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
+	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -146,7 +147,7 @@ func (i *Interceptor) verify(ctx context.Context, header http.Header) (string, *
 // bearer grammar (one Authorization header, scheme in any case, RFC 6750
 // b64token, at most 16 KiB).
 func bearerToken(h http.Header) (string, error) {
-	return middleware.BearerToken(&http.Request{Header: h})
+	return bearer.Token("Authorization header", h.Values("Authorization"), cognitoguard.DefaultMaxTokenSize, true)
 }
 
 // reject logs err and returns its connect error.
@@ -196,7 +197,7 @@ func Error(ctx context.Context, err error) *connect.Error {
 	case class == cognitoguard.ErrNoToken:
 		return connect.NewError(connect.CodeUnauthenticated, errors.New("authentication required: send the header Authorization: Bearer <token>"))
 	case class == cognitoguard.ErrInvalidToken:
-		return connect.NewError(connect.CodeUnauthenticated, errors.New(invalidText(err)))
+		return connect.NewError(connect.CodeUnauthenticated, errors.New(wording.Invalid(err)))
 	case class == cognitoguard.ErrInsufficientScope:
 		return connect.NewError(connect.CodePermissionDenied, errors.New("insufficient scope"))
 	}
@@ -207,16 +208,4 @@ func Error(ctx context.Context, err error) *connect.Error {
 		return connect.NewError(connect.CodeCanceled, ctxErr)
 	}
 	return connect.NewError(connect.CodeUnavailable, errors.New("token verification unavailable; retry later"))
-}
-
-// invalidText is the fixed description of an invalid-token error, as
-// grpcguard words it.
-func invalidText(err error) string {
-	switch {
-	case errors.Is(err, cognitoguard.ErrRevoked):
-		return "Access Token has been revoked"
-	case errors.Is(err, cognitoguard.ErrExpired):
-		return "token expired"
-	}
-	return "invalid token"
 }

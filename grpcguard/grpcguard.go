@@ -14,6 +14,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -191,11 +192,7 @@ func className(class error) string {
 // [cognitoguard.ErrMalformed]. It is safe for concurrent use.
 func BearerToken(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	h, err := bearer.Single("authorization value", md.Get("authorization"))
-	if err != nil {
-		return "", err
-	}
-	return bearer.Parse(h, cognitoguard.DefaultMaxTokenSize, true)
+	return bearer.Token("authorization value", md.Get("authorization"), cognitoguard.DefaultMaxTokenSize, true)
 }
 
 // Status returns the gRPC status for a verification error err, with fixed
@@ -218,7 +215,7 @@ func Status(ctx context.Context, err error) *status.Status {
 	case class == cognitoguard.ErrNoToken:
 		return status.New(codes.Unauthenticated, "authentication required: send metadata authorization: Bearer <token>")
 	case class == cognitoguard.ErrInvalidToken:
-		return status.New(codes.Unauthenticated, invalidText(err))
+		return status.New(codes.Unauthenticated, wording.Invalid(err))
 	case class == cognitoguard.ErrInsufficientScope:
 		return status.New(codes.PermissionDenied, "insufficient scope")
 	}
@@ -226,19 +223,4 @@ func Status(ctx context.Context, err error) *status.Status {
 		return status.FromContextError(ctxErr)
 	}
 	return status.New(codes.Unavailable, "token verification unavailable; retry later")
-}
-
-// invalidText is the fixed description of an invalid-token error.
-func invalidText(err error) string {
-	switch {
-	case errors.Is(err, cognitoguard.ErrRevoked):
-		var e *cognitoguard.Error
-		if errors.As(err, &e) && e.TokenUse == cognitoguard.TokenUseID {
-			return "Token has been revoked" // Cognito's wording for an ID token
-		}
-		return "Access Token has been revoked"
-	case errors.Is(err, cognitoguard.ErrExpired):
-		return "token expired"
-	}
-	return "invalid token"
 }

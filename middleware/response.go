@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
 // DefaultRealm is the realm of WWW-Authenticate challenges when
@@ -38,7 +39,7 @@ type invalidKind struct {
 // fixed text: a response never carries an error's own text, which may
 // hold details meant for logs only.
 var invalidKinds = [...]invalidKind{
-	{cognitoguard.ErrRevoked, "revoked", "Access Token has been revoked"},
+	{cognitoguard.ErrRevoked, "revoked", wording.RevokedAccess},
 	{cognitoguard.ErrExpired, "expired", "The access token expired"},
 	{cognitoguard.ErrNotYetValid, "not_yet_valid", "The access token is not yet valid"},
 	{cognitoguard.ErrMalformed, "malformed", "The access token is malformed"},
@@ -57,14 +58,7 @@ const (
 	descScope          = "The access token lacks a required scope"
 	descForbidden      = "The access token does not grant access to this resource"
 	descUnavailable    = "Token verification is temporarily unavailable"
-	descRevokedID      = "Token has been revoked" // Cognito's wording for an ID token
 )
-
-// revokedIDToken reports whether err rejects an ID token as revoked.
-func revokedIDToken(err error) bool {
-	var e *cognitoguard.Error
-	return errors.Is(err, cognitoguard.ErrRevoked) && errors.As(err, &e) && e.TokenUse == cognitoguard.TokenUseID
-}
 
 // classify returns the response and log names of err: its class (for the
 // log), the RFC 6750 error code (empty for a bare challenge), the kind's
@@ -79,10 +73,11 @@ func classify(err error) (class, code, kind, desc string) {
 	case cognitoguard.ErrInvalidToken:
 		for i := range invalidKinds {
 			if errors.Is(err, invalidKinds[i].kind) {
-				if revokedIDToken(err) {
-					return "invalid_token", "invalid_token", invalidKinds[i].name, descRevokedID
+				desc := invalidKinds[i].desc
+				if invalidKinds[i].kind == cognitoguard.ErrRevoked {
+					desc = wording.Revoked(err) // an ID token's wording differs
 				}
-				return "invalid_token", "invalid_token", invalidKinds[i].name, invalidKinds[i].desc
+				return "invalid_token", "invalid_token", invalidKinds[i].name, desc
 			}
 		}
 		return "invalid_token", "invalid_token", "invalid_token", descInvalid

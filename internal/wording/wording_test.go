@@ -1,4 +1,4 @@
-package grpcguard
+package wording
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 )
 
-// TestInvalidTextRevoked: a revoked token's message is Cognito's wording
+// TestInvalid: a revoked token's message is Cognito's wording
 // for its token use.
-func TestInvalidTextRevoked(t *testing.T) {
+func TestInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want string
@@ -20,8 +20,8 @@ func TestInvalidTextRevoked(t *testing.T) {
 		{cognitoguard.ErrRevoked, "Access Token has been revoked"},
 		{&cognitoguard.Error{Kind: cognitoguard.ErrExpired, TokenUse: cognitoguard.TokenUseID}, "token expired"},
 	} {
-		if got := invalidText(tc.err); got != tc.want {
-			t.Errorf("invalidText(%v) = %q, want %q", tc.err, got, tc.want)
+		if got := Invalid(tc.err); got != tc.want {
+			t.Errorf("Invalid(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
