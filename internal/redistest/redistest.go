@@ -164,36 +164,9 @@ func cluster(t testing.TB, o Options) []string {
 	if testing.Short() {
 		t.Skip("redistest: a real Redis Cluster takes seconds to form: not with -short")
 	}
-	dir := t.TempDir()
-	nodes := make([]*server, 0, 3)
-	for len(nodes) < 3 {
-		var last error
-		ok := false
-		for range attempts {
-			port, err := freeport.Loopback(true)
-			if err != nil {
-				last = err
-				continue
-			}
-			s := o.server(port, dir)
-			s.extra = append(s.extra,
-				"--cluster-enabled", "yes",
-				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
-				"--cluster-node-timeout", "5000",
-			)
-			if err := s.start(bin); err != nil {
-				last = err
-				continue
-			}
-			register(t, s.addr(), s)
-			nodes = append(nodes, s)
-			ok = true
-			break
-		}
-		if !ok {
-			t.Fatalf("redistest: cannot start cluster node: %v", last)
-			return nil
-		}
+	nodes := clusterNodes(t, o, bin)
+	if nodes == nil {
+		return nil
 	}
 	addrs := make([]string, len(nodes))
 	for i, s := range nodes {
@@ -229,6 +202,44 @@ func cluster(t testing.TB, o Options) []string {
 		}
 	}
 	return addrs
+}
+
+// clusterNodes starts the three cluster-enabled servers of [cluster], or
+// fails t (and returns nil).
+func clusterNodes(t testing.TB, o Options, bin string) []*server {
+	t.Helper()
+	dir := t.TempDir()
+	nodes := make([]*server, 0, 3)
+	for len(nodes) < 3 {
+		var last error
+		ok := false
+		for range attempts {
+			port, err := freeport.Loopback(true)
+			if err != nil {
+				last = err
+				continue
+			}
+			s := o.server(port, dir)
+			s.extra = append(s.extra,
+				"--cluster-enabled", "yes",
+				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
+				"--cluster-node-timeout", "5000",
+			)
+			if err := s.start(bin); err != nil {
+				last = err
+				continue
+			}
+			register(t, s.addr(), s)
+			nodes = append(nodes, s)
+			ok = true
+			break
+		}
+		if !ok {
+			t.Fatalf("redistest: cannot start cluster node: %v", last)
+			return nil
+		}
+	}
+	return nodes
 }
 
 // Sentinel starts a Redis Sentinel on a free 127.0.0.1 port monitoring the
