@@ -53,7 +53,7 @@ func TestRun(t *testing.T) {
 		"✓ A  GET  /me     carol access     → 200  until the event arrives",
 		"✓ consumer: GlobalSignOut event recorded",
 		"✓ A  GET  /me     carol access     → 401  Access Token has been revoked",
-		"✓ B  GET  /me     carol ID         → 401  Access Token has been revoked",
+		"✓ B  GET  /me     carol ID         → 401  Token has been revoked",
 		"✓ P  GET  /me     carol access     → 200",
 		"All 7 steps behaved as described.",
 	} {
