@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/logs"
@@ -146,15 +144,6 @@ func (v *Verifier) Close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// Issuers returns the accepted issuers, sorted.
-func (v *Verifier) Issuers() []string {
-	return slices.Sorted(maps.Keys(v.issuers))
-}
-
-// UserPoolIDs returns the IDs of the configured pools, in configuration
-// order.
-func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
 
 // Verify checks token and returns its claims. It enforces, in order: size
 // and shape (compact JWS, alg RS256, kid), issuer, signature by a key of
