@@ -55,7 +55,6 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -71,7 +70,7 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	// go-redis logs connection failures through a process-wide logger;
 	// make those JSON lines on stderr too.
-	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	logRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "api:", err)
@@ -83,7 +82,7 @@ func main() {
 // options are the parsed flags.
 type options struct {
 	addr string
-	serviceflags.Flags
+	serviceFlags
 }
 
 // parseFlags parses and checks args.

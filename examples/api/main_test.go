@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,7 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	// go-redis's process-wide logger (set by main to JSON on stderr):
 	// silence its connection-failure lines in the tests that kill Redis.
-	serviceflags.LogRedisTo(slog.New(slog.DiscardHandler))
+	logRedisTo(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 

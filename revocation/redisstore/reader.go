@@ -49,14 +49,15 @@ type reader struct {
 	hits, lookups, trips, stale atomic.Uint64
 }
 
-// revoked implements [Store.Revoked]. It is the hot path: a fresh view and
-// a known user cost one atomic load, a read-locked map lookup and the rule.
-func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
+// revoked implements [Store.Revoked] at monotonic time now (see
+// [trust.now]). It is the hot path: a fresh view and a known user cost one
+// atomic load, a read-locked map lookup and the rule.
+func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
 	}
-	if rd.trust.fresh(rd.trust.now()) {
+	if rd.trust.fresh(now) {
 		if e, ok := rd.view.get(k); ok {
 			rd.hits.Add(1)
 			return record.Revoked(c, &e, rd.floor.load(), rd.now, rd.ttlMs), nil
