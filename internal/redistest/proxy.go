@@ -10,14 +10,17 @@ import (
 // Proxy is a TCP proxy on a free 127.0.0.1 port in front of a server, for
 // tests of network faults: it forwards, or, once [Proxy.Blackhole] is
 // called, resets every connection and accepts new ones without ever
-// answering, until [Proxy.Forward].
+// answering, until [Proxy.Forward]. [Proxy.Silence] cuts the server side
+// and leaves the clients' connections open and mute.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
 	mu     sync.Mutex
 	silent bool
+	muted  bool                  // Silence: forwarded connections cut upstream, kept open and mute
 	conns  map[net.Conn]struct{} // client and upstream sides, open
+	ups    map[net.Conn]bool     // the upstream sides among conns
 	wg     sync.WaitGroup
 }
 
@@ -30,7 +33,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		t.Fatalf("redistest: proxy: %v", err)
 		return nil
 	}
-	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{}), ups: make(map[net.Conn]bool)}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -49,12 +52,28 @@ func (p *Proxy) Blackhole() {
 	p.resetLocked()
 }
 
+// Silence closes the server side of every forwarded connection (the
+// server sees its clients go) and keeps the client side open without a
+// byte, reset or close: the clients cannot tell, as behind a dead network
+// path whose far end has timed them out. New connections are silent, as
+// after [Proxy.Blackhole], until [Proxy.Forward].
+func (p *Proxy) Silence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.silent, p.muted = true, true
+	for c := range p.ups {
+		_ = c.Close()
+		delete(p.conns, c)
+		delete(p.ups, c)
+	}
+}
+
 // Forward makes new connections forwarded again; the silent ones stay
 // open and silent.
 func (p *Proxy) Forward() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.silent = false
+	p.silent, p.muted = false, false
 }
 
 func (p *Proxy) resetLocked() {
@@ -64,6 +83,7 @@ func (p *Proxy) resetLocked() {
 		}
 		_ = c.Close()
 		delete(p.conns, c)
+		delete(p.ups, c)
 	}
 }
 
@@ -108,6 +128,7 @@ func (p *Proxy) forward(c net.Conn) {
 		return
 	}
 	p.conns[up] = struct{}{}
+	p.ups[up] = true
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn) {
@@ -117,14 +138,27 @@ func (p *Proxy) forward(c net.Conn) {
 	go pipe(up, c)
 	go pipe(c, up)
 	<-done
-	p.drop(c)
 	p.drop(up)
+	if p.isMuted() { // Silence: keep the client side open, read and unanswered
+		<-done
+		_, _ = io.Copy(io.Discard, c)
+		p.drop(c)
+		return
+	}
+	p.drop(c)
 	<-done
+}
+
+func (p *Proxy) isMuted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.muted
 }
 
 func (p *Proxy) drop(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
+	delete(p.ups, c)
 	p.mu.Unlock()
 	_ = c.Close()
 }

@@ -91,9 +91,12 @@ type Config struct {
 	AllowEviction bool
 
 	// WaitInstances makes every write wait, within Timeout, until every
-	// instance subscribed to the user's channel (this one included) has
+	// instance subscribed to the user's channel (this one included), and
+	// at least as many as are live (every reading store sharing the Prefix
+	// that has not closed or lapsed; see the package documentation), has
 	// applied it: when RevokeUser returns nil, no instance answers from a
-	// view that lacks the sign-out. A shortfall is returned wrapping
+	// view that lacks the sign-out, even one whose subscription died
+	// without its noticing. A shortfall is returned wrapping
 	// [revocation.ErrUnavailable] and [revocation.ErrUnconfirmed]; retrying is safe. Any other
 	// subscriber of the channel counts as an instance that never
 	// acknowledges. The acknowledgements come back on this instance's own

@@ -90,10 +90,19 @@
 // delivery after the writer returns (BENCHMARKS.md). With
 // [Config.WaitInstances] the sign-out message carries a request for
 // acknowledgements, and the writer waits until as many instances as
-// PUBLISH reached have acknowledged applying it: when RevokeUser returns
-// nil, no instance subscribed then answers from a view without it. The
-// price: one silent subscriber makes every sign-out fail, recorded, until
-// Redis drops it; the failure is loud, never silent.
+// PUBLISH reached, and at least as many as are live, have acknowledged
+// applying it: when RevokeUser returns nil, no instance answers from a
+// view without it. Live means an entry in a set of instances in Redis
+// that each reading store's health check refreshes, lapsing by Redis's
+// clock 2×2 s + 4×Timeout + Staleness after its last refresh (longer than
+// the instance can answer from its view after losing Redis) and removed
+// by Close: an instance whose subscription Redis dropped without it
+// noticing is not reached by PUBLISH, but is live, so the sign-out is a
+// shortfall rather than a success while that instance answers "not
+// revoked". Counting them costs the writer one more round trip. The
+// price: one silent subscriber, or one instance killed
+// without Close, makes every sign-out fail, recorded, until Redis drops
+// it or its entry lapses; the failure is loud, never silent.
 //
 // # Replicas and failover
 //
@@ -132,7 +141,8 @@
 //     and is otherwise unconfirmed.
 //   - A marker absent or of a new generation means the master lost its
 //     data. The store fails closed, drops its view, re-writes and publishes the sign-outs
-//     it received within the TTL (its journal, bounded by MaxEntries) and, unless that
+//     it received within the TTL and read back from Redis (its journal, bounded by
+//     MaxEntries; see Security) and, unless that
 //     journal provably holds every live sign-out, records a floor on every
 //     master: every token authenticated at or before the loss is rejected,
 //     by every instance, including those started later
@@ -142,7 +152,7 @@
 //
 // [New] starts one goroutine per subscription (one; on a Cluster one
 // per master; K with another sharded client) and their supervisor, the
-// acknowledger and the health check. Redis calls made for a caller run
+// acknowledger, the journal's verifier and the health check. Redis calls made for a caller run
 // in short-lived goroutines owned by the store, so the caller gets its
 // answer within Timeout even if the client ignores context deadlines.
 // [Store.Close] stops them all and waits for them, within the client's dial
@@ -157,6 +167,14 @@
 // than [revocation.MaxAhead] past the receiver's clock, a field over 1 KiB
 // or a longer message is ignored and counted ([Stats.Ignored]); a
 // requester counts acknowledgements on its own channels only, once per
-// responder. Pool ID, sub and origin_jti are hashed or NUL-delimited,
+// responder. A message is applied to the view at once (raise-only, so a
+// forged one can only sign a user out, within those bounds) but is a hint
+// for the journal: a goroutine re-reads the user's field from Redis and
+// journals the time Redis returned, so a time Redis never held (a forged
+// PUBLISH) is never restored into Redis after a data loss. A message
+// whose time Redis does not hold is counted ([Stats.Unheld]) and logged,
+// and, like a re-read that fails, a full queue, or messages still
+// waiting, makes the journal incomplete: a loss then is healed with a
+// floor. The price: one HGET per sign-out per instance, pipelined. Pool ID, sub and origin_jti are hashed or NUL-delimited,
 // never interpreted. SECURITY.md says who may hold which Redis rights.
 package redisstore

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type health struct {
 	run           *runner
 	trust         *trust
 	loss          *loss
+	presence      *presence
 	allowEviction bool
 	// trustUnverified: TrustUnverifiedEviction
 	trustUnverified bool
@@ -81,12 +83,23 @@ func (h *health) loop() {
 		select {
 		case <-h.run.ctx.Done():
 			t.Stop()
+			if h.ms != nil { // Redis answered the last check: a lapse would otherwise confirm nothing for a while
+				h.leave()
+			}
 			return
 		case <-t.C:
 		case <-h.kick:
 			t.Stop()
 			h.ms = nil
 		}
+	}
+}
+
+// leave removes this instance from the live instances at Close.
+func (h *health) leave() {
+	if err := h.presence.leave(h.run.ctx, h.run.timeout); err != nil {
+		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: could not leave the live instances; WaitInstances sign-outs will be unconfirmed until the entry lapses",
+			slog.String("error", err.Error()), slog.Duration("lapses_in", h.presence.ttl))
 	}
 }
 
@@ -123,6 +136,9 @@ func (h *health) checkHealth() {
 	if err == nil {
 		h.checkEviction(ms, ps)
 		err = h.loss.checkMarkers(ctx, ms, ps)
+	}
+	if err == nil && !slices.ContainsFunc(ps, func(p probe) bool { return p.live }) {
+		err = h.presence.refresh(ctx) // live before trusted: see presence
 	}
 	if err != nil {
 		h.ms = nil
@@ -182,6 +198,7 @@ type probe struct {
 	infoErr error // a refusal (redis.Error): the policy is unknown
 	gen     string
 	floor   int64
+	live    bool // this instance's live entry was refreshed too
 }
 
 // probeMasters reads each master's INFO memory and marker in one
@@ -191,13 +208,22 @@ func (h *health) probeMasters(ctx context.Context, ms []master) ([]probe, error)
 	out := make([]probe, len(ms))
 	for i, m := range ms {
 		var info *redis.StringCmd
-		var marker *redis.Cmd
+		var marker, live *redis.Cmd
 		_, _ = m.info.Pipelined(ctx, func(p redis.Pipeliner) error {
 			info = p.Info(ctx, "memory")
 			marker = markerScript.EvalSha(ctx, p, []string{m.marker}, rand.Text(), 0)
+			if m.marker == h.wire.marker(liveTag) { // the live-instance set's master
+				live = h.presence.refreshIn(ctx, p)
+			}
 			return nil
 		})
 		p := &out[i]
+		if live != nil {
+			if err := h.presence.settle(ctx, live); err != nil {
+				return nil, fmt.Errorf("live-instance entry on %s: %w", cmpOrAddr(m.addr), err)
+			}
+			p.live = true
+		}
 		var re redis.Error
 		if p.info, p.infoErr = info.Result(); p.infoErr != nil && !errors.As(p.infoErr, &re) {
 			return nil, fmt.Errorf("INFO memory on %s: %w", cmpOrAddr(m.addr), p.infoErr)

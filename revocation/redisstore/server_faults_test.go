@@ -108,6 +108,8 @@ func TestRedisServerZeroRoundTrips(t *testing.T) {
 	if err := s.RevokeUser(ctx, testPool, "sub-0", now); err != nil {
 		t.Fatal(err)
 	}
+	// The sign-out's message is read back for the journal in the background.
+	eventually(t, 2*time.Second, "sign-out journaled", func() bool { return s.Stats().Journaled == 1 })
 	const users = 50
 	for i := range users { // warm-up: one HGETALL per user at most
 		revokedErr(ctx, s, "sub-"+string(rune('0'+i)))

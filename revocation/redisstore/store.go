@@ -35,7 +35,9 @@ type Stats struct {
 	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
 	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
 	Restored        uint64 // sign-outs re-written from the journal after a data loss
+	Unheld          uint64 // sign-out messages whose time Redis did not hold when re-read (forged, or lost): never journaled
 	Entries         int    // users in the local view now
+	Journaled       int    // sign-outs in the journal now (as Redis held them), restored after a data loss
 	Trusted         bool   // the view answers lookups now
 
 	// EvictionPolicy is what the last check found: "noeviction", the
@@ -108,6 +110,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	s.run.start(s.acks.runAcker)
 	s.run.start(s.health.loop)
 	s.run.start(s.subs.loop)
+	s.run.start(s.subs.verifier.loop)
 	return s, nil
 }
 
@@ -118,16 +121,17 @@ func (s *Store) compose(client redis.UniversalClient, st settings) {
 	s.view = newView(st.maxEntries)
 	s.acks = newAcks(rand.Text(), s.run, s.writer.publish, st.Logger)
 	s.writer.view, s.writer.trust = s.view, s.trust
+	live := newPresence(client, st.wire, s.acks.id, st.Timeout, st.Staleness)
 	if st.WaitInstances {
-		s.writer.acks = s.acks
+		s.writer.acks, s.writer.presence = s.acks, live
 	}
 	journal := &journal{max: st.maxEntries, ttlMs: ttlMs}
 	fl := new(floor)
 	s.reader = &reader{client: client, wire: st.wire, run: s.run, view: s.view, trust: s.trust, floor: fl,
 		ttlMs: ttlMs, staleness: st.Staleness, now: st.Now, log: st.Logger, flights: make(map[userKey]*flight)}
 	s.health = &health{client: client, wire: st.wire, run: s.run, trust: s.trust, allowEviction: st.AllowEviction,
-		trustUnverified: st.TrustUnverifiedEviction,
-		log:             st.Logger, kick: make(chan struct{}, 1),
+		trustUnverified: st.TrustUnverifiedEviction, presence: live,
+		log: st.Logger, kick: make(chan struct{}, 1),
 		about: []slog.Attr{slog.Int("channels", st.Channels), slog.Bool("sharded", st.sharded)}}
 	s.loss = &loss{client: client, run: s.run, writer: s.writer, trust: s.trust, view: s.view, journal: journal,
 		floor: fl, recheck: s.health.recheck, ttlMs: ttlMs, restoreStagger: st.restoreStagger, now: st.Now,
@@ -135,6 +139,7 @@ func (s *Store) compose(client redis.UniversalClient, st settings) {
 	s.health.loss = s.loss
 	s.subs = newSubscriber(&subscriber{client: client, wire: st.wire, sharded: st.sharded, staleness: st.Staleness,
 		run: s.run, trust: s.trust, view: s.view, journal: journal, acks: s.acks,
+		verifier:  newVerifier(client, st.wire, s.run, journal, st.Now, st.Logger),
 		requester: st.WaitInstances, health: s.health, now: st.Now, log: st.Logger})
 }
 
@@ -256,6 +261,7 @@ func (s *Store) Stats() Stats {
 	st.Messages, st.Rebuilds, st.Ignored = s.subs.messages.Load(), s.subs.rebuilds.Load(), s.subs.ignored.Load()
 	st.AcksSent, st.AcksDropped = s.acks.sent.Load(), s.acks.dropped.Load()
 	st.DataLosses, st.Restored = s.loss.losses.Load(), s.loss.restored.Load()
+	st.Unheld, st.Journaled = s.subs.verifier.unheld.Load(), s.subs.journal.len()
 	st.EvictionPolicy = s.health.policySummary()
 	st.Floor = s.loss.floor.time(s.loss.now().UnixMilli(), s.loss.ttlMs)
 	st.Entries = s.view.len()

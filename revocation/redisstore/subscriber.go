@@ -15,7 +15,8 @@ import (
 
 // subscriber runs the store's subscriptions: one per group of sign-out
 // channels (see groups), each a goroutine driving one connection. It
-// applies the sign-outs to the view and the journal, queues the
+// applies the sign-outs to the view, hands them to the verifier for the
+// journal, queues the
 // acknowledgements asked for, and feeds proofs of freshness to trust.
 type subscriber struct {
 	client    redis.UniversalClient
@@ -26,6 +27,7 @@ type subscriber struct {
 	trust     *trust
 	view      *view
 	journal   *journal
+	verifier  *verifier
 	acks      *acks // acknowledgements owed and, if requester, awaited
 	requester bool  // WaitInstances: subscribe to this instance's acknowledgement channels
 	health    *health
@@ -238,7 +240,7 @@ func (sb *subscriber) handleMessage(channel, payload string) {
 	// kindUser or kindSession: apply it, then acknowledge if asked (every
 	// message of the channel before it is applied too).
 	sb.view.apply(m.key, m.jti, m.t)
-	sb.journal.add(m.key, m.jti, m.t, sb.now().UnixMilli())
+	sb.verifier.heard(m.key, m.jti, m.t) // journaled once Redis confirms it
 	if i, ok := sb.channelIndex[channel]; ok && m.id != "" {
 		sb.acks.queue(sb.wire.ackChannel(i, m.id), m.nonce)
 	}
@@ -253,7 +255,8 @@ const (
 	journalBytesPerEntry = 256
 )
 
-// journal is a bounded record of the sign-out messages received, kept
+// journal is a bounded record of the sign-outs Redis held, as re-read
+// after their messages (see verifier), kept
 // across view resets, to restore Redis after a data loss. It is bounded
 // in entries (max) and bytes (max*journalBytesPerEntry).
 type journal struct {
@@ -263,6 +266,7 @@ type journal struct {
 	entries       []journalEntry // oldest first
 	bytes         int            // of entries
 	completeSince int64          // Unix ms since which no message can have been missed; 0: none
+	waiting       int            // messages heard, not yet checked against Redis (verifier)
 }
 
 type journalEntry struct {
@@ -318,7 +322,7 @@ func (j *journal) gap(nowMs int64) {
 func (j *journal) complete(lossAt, ttlMs int64) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.completeSince != 0 && j.completeSince <= lossAt-ttlMs
+	return j.waiting == 0 && j.completeSince != 0 && j.completeSince <= lossAt-ttlMs
 }
 
 // live returns the entries not expired at nowMs, pruning the others.

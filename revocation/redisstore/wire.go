@@ -49,6 +49,10 @@ import (
 // lost its data. Field "f" is the floor: Unix ms of a detected loss at or
 // before which every token is rejected (see markerScript).
 //
+// Live instances. A sorted set Prefix + "2:live{0}" (one key, on one
+// master) of the reading instances' ids, each scored by the Unix ms (Redis
+// server time) at which it lapses unless refreshed (see presence).
+//
 // Messages. NUL-separated fields, the first the version "2", the second
 // the kind:
 //
@@ -144,6 +148,14 @@ func (w wire) ackChannel(i int, id string) string {
 }
 
 // marker is the data-loss marker key with hash tag tag.
+// liveTag is the hash tag of the live-instance set: that of the marker
+// of the master owning its slot, so that the health check refreshes it in
+// the same round trip.
+const liveTag = "0"
+
+// live is the key of the live-instance set (see presence).
+func (w wire) live() string { return w.prefix + wireVersion + ":live{" + liveTag + "}" }
+
 func (w wire) marker(tag string) string {
 	return w.prefix + wireVersion + ":marker{" + tag + "}"
 }

@@ -31,9 +31,10 @@ type writer struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	view  *view  // nil when write-only
-	trust *trust // nil when write-only
-	acks  *acks  // nil unless WaitInstances
+	view     *view     // nil when write-only
+	trust    *trust    // nil when write-only
+	acks     *acks     // nil unless WaitInstances
+	presence *presence // nil unless WaitInstances
 
 	trips, unconfirmed atomic.Uint64
 }
@@ -167,12 +168,31 @@ func (w *writer) confirm(ctx context.Context, acked int64, aw *ackWait, receiver
 			revocation.ErrUnavailable, revocation.ErrUnconfirmed, acked, w.replicas)
 	}
 	if aw != nil {
-		if err := w.acks.confirm(ctx, w.run, aw, receivers); err != nil {
+		// Every live instance, reached or not: one whose subscription
+		// died silently is not among the receivers.
+		live, err := w.liveInstances(ctx)
+		if err != nil {
+			w.unconfirmed.Add(1)
+			return fmt.Errorf("%w: %w: counting the live instances (retry): %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, err)
+		}
+		if err := w.acks.confirm(ctx, w.run, aw, max(receivers, live)); err != nil {
 			w.unconfirmed.Add(1)
 			return err
 		}
 	}
 	return nil
+}
+
+// liveInstances counts the live instances (see presence), within Timeout.
+func (w *writer) liveInstances(ctx context.Context) (int64, error) {
+	var n int64
+	w.trips.Add(1)
+	err := w.run.call(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = w.presence.live(ctx)
+		return err
+	})
+	return n, err
 }
 
 // signedOutAt reads the user's recorded sign-out from Redis.
