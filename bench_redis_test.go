@@ -8,7 +8,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // BenchmarkVerifyRedisRepeat is BenchmarkVerify/repeat with the real
@@ -19,7 +19,7 @@ func BenchmarkVerifyRedisRepeat(b *testing.B) {
 	mr := miniredis.RunT(b)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	b.Cleanup(func() { client.Close() })
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	store, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -37,10 +37,10 @@ func TestSignOutAcrossIssuers(t *testing.T) {
 	pools := []cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer(), replicaIss}, ClientIDs: []string{"client-a"}}}
 
 	mr := miniredis.RunT(t)
-	instance := func() (*cognitoguard.Verifier, *revocation.Redis) {
+	instance := func() (*cognitoguard.Verifier, *redisstore.Store) {
 		client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 		t.Cleanup(func() { client.Close() })
-		store, err := revocation.NewRedis(client, revocation.RedisConfig{})
+		store, err := redisstore.New(client, redisstore.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,17 +14,17 @@ import (
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/grpcguard"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
 // newStore returns a revocation store on its own client of the redis-server
 // at addr, ready.
-func newStore(t *testing.T, addr string, cfg revocation.RedisConfig) *revocation.Redis {
+func newStore(t *testing.T, addr string, cfg redisstore.Config) *redisstore.Store {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
-	s, err := revocation.NewRedis(c, cfg)
+	s, err := redisstore.New(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestSignOutTwoServers(t *testing.T) {
 		return
 	}
 	pool := newPool(t, cognitotest.Config{})
-	cfg := revocation.RedisConfig{Prefix: "grpcguard-test:", Staleness: 400 * time.Millisecond, Timeout: time.Second}
+	cfg := redisstore.Config{Prefix: "grpcguard-test:", Staleness: 400 * time.Millisecond, Timeout: time.Second}
 	waitCfg := cfg
 	waitCfg.WaitInstances = true // RevokeUser returns once B has applied it too
 	storeA, storeB := newStore(t, addr, waitCfg), newStore(t, addr, cfg)

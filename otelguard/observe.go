@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cognitoguard/cognitoguard/jwks"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // KeyStatser is what [Telemetry.ObserveVerifier] reads:
@@ -63,46 +63,46 @@ func (t *Telemetry) ObserveVerifier(v KeyStatser, attrs ...attribute.KeyValue) (
 	}, fetches, failures, misses, keys, age)
 }
 
-// RedisStatser is what [Telemetry.ObserveRedis] reads: *revocation.Redis
+// RedisStatser is what [Telemetry.ObserveRedis] reads: *redisstore.Store
 // implements it.
 type RedisStatser interface {
-	Stats() revocation.RedisStats
+	Stats() redisstore.Stats
 }
 
-// redisCounters are the counters of [revocation.RedisStats], reported as
+// redisCounters are the counters of [redisstore.Stats], reported as
 // asynchronous counters.
 var redisCounters = []struct {
 	name, unit, desc string
-	get              func(revocation.RedisStats) uint64
+	get              func(redisstore.Stats) uint64
 }{
-	{"cognitoguard.revocation.memory_hits", "{call}", "Revoked calls answered from the local view.", func(s revocation.RedisStats) uint64 { return s.MemoryHits }},
-	{"cognitoguard.revocation.lookups", "{call}", "Revoked calls that read Redis.", func(s revocation.RedisStats) uint64 { return s.Lookups }},
-	{"cognitoguard.revocation.round_trips", "{command}", "Redis commands sent for callers.", func(s revocation.RedisStats) uint64 { return s.RoundTrips }},
-	{"cognitoguard.revocation.messages", "{message}", "Sign-out messages received from pub/sub.", func(s revocation.RedisStats) uint64 { return s.Messages }},
-	{"cognitoguard.revocation.rebuilds", "{rebuild}", "View resets after a resubscription.", func(s revocation.RedisStats) uint64 { return s.Rebuilds }},
-	{"cognitoguard.revocation.stale_rejections", "{call}", "Revoked calls failed because the view could be stale.", func(s revocation.RedisStats) uint64 { return s.StaleRejections }},
-	{"cognitoguard.revocation.unconfirmed", "{write}", "Writes recorded but not confirmed (WaitReplicas, WaitInstances).", func(s revocation.RedisStats) uint64 { return s.Unconfirmed }},
-	{"cognitoguard.revocation.acks.sent", "{ack}", "Acknowledgements published.", func(s revocation.RedisStats) uint64 { return s.AcksSent }},
-	{"cognitoguard.revocation.acks.dropped", "{ack}", "Acknowledgements dropped.", func(s revocation.RedisStats) uint64 { return s.AcksDropped }},
-	{"cognitoguard.revocation.data_losses", "{loss}", "Data losses of Redis detected.", func(s revocation.RedisStats) uint64 { return s.DataLosses }},
-	{"cognitoguard.revocation.restored", "{signout}", "Sign-outs re-written from the journal after a data loss.", func(s revocation.RedisStats) uint64 { return s.Restored }},
+	{"cognitoguard.revocation.memory_hits", "{call}", "Revoked calls answered from the local view.", func(s redisstore.Stats) uint64 { return s.MemoryHits }},
+	{"cognitoguard.revocation.lookups", "{call}", "Revoked calls that read Redis.", func(s redisstore.Stats) uint64 { return s.Lookups }},
+	{"cognitoguard.revocation.round_trips", "{command}", "Redis commands sent for callers.", func(s redisstore.Stats) uint64 { return s.RoundTrips }},
+	{"cognitoguard.revocation.messages", "{message}", "Sign-out messages received from pub/sub.", func(s redisstore.Stats) uint64 { return s.Messages }},
+	{"cognitoguard.revocation.rebuilds", "{rebuild}", "View resets after a resubscription.", func(s redisstore.Stats) uint64 { return s.Rebuilds }},
+	{"cognitoguard.revocation.stale_rejections", "{call}", "Revoked calls failed because the view could be stale.", func(s redisstore.Stats) uint64 { return s.StaleRejections }},
+	{"cognitoguard.revocation.unconfirmed", "{write}", "Writes recorded but not confirmed (WaitReplicas, WaitInstances).", func(s redisstore.Stats) uint64 { return s.Unconfirmed }},
+	{"cognitoguard.revocation.acks.sent", "{ack}", "Acknowledgements published.", func(s redisstore.Stats) uint64 { return s.AcksSent }},
+	{"cognitoguard.revocation.acks.dropped", "{ack}", "Acknowledgements dropped.", func(s redisstore.Stats) uint64 { return s.AcksDropped }},
+	{"cognitoguard.revocation.data_losses", "{loss}", "Data losses of Redis detected.", func(s redisstore.Stats) uint64 { return s.DataLosses }},
+	{"cognitoguard.revocation.restored", "{signout}", "Sign-outs re-written from the journal after a data loss.", func(s redisstore.Stats) uint64 { return s.Restored }},
 }
 
-// redisGauges are the gauges of [revocation.RedisStats].
+// redisGauges are the gauges of [redisstore.Stats].
 var redisGauges = []struct {
 	name, unit, desc string
-	get              func(revocation.RedisStats) float64
+	get              func(redisstore.Stats) float64
 }{
 	{"cognitoguard.revocation.view.entries", "{user}", "Users in the local view of the revocation store.",
-		func(s revocation.RedisStats) float64 { return float64(s.Entries) }},
+		func(s redisstore.Stats) float64 { return float64(s.Entries) }},
 	{"cognitoguard.revocation.trusted", "1", "1 while the local view answers lookups, else 0 (they fail closed).",
-		func(s revocation.RedisStats) float64 { return float64(boolInt(s.Trusted)) }},
+		func(s redisstore.Stats) float64 { return float64(boolInt(s.Trusted)) }},
 	{"cognitoguard.revocation.freshness_age", "s", "Age of the last proof that the local view is complete.",
-		func(s revocation.RedisStats) float64 { return s.FreshnessAge.Seconds() }},
+		func(s redisstore.Stats) float64 { return s.FreshnessAge.Seconds() }},
 	{"cognitoguard.revocation.evicting", "1", "1 when the last check found a Redis that may evict keys, else 0.",
-		func(s revocation.RedisStats) float64 { return float64(boolInt(evicting(s.EvictionPolicy))) }},
+		func(s redisstore.Stats) float64 { return float64(boolInt(evicting(s.EvictionPolicy))) }},
 	{"cognitoguard.revocation.floor", "s", "Unix time at or before which every token is rejected after an unrestored data loss; 0 if none.",
-		func(s revocation.RedisStats) float64 { return unixSeconds(s.Floor) }},
+		func(s redisstore.Stats) float64 { return unixSeconds(s.Floor) }},
 }
 
 // ObserveRedis registers asynchronous instruments reading r's Stats at
@@ -112,7 +112,7 @@ var redisGauges = []struct {
 // .freshness_age (seconds since the last proof that the view is complete),
 // .evicting (1 when Redis may evict keys) and .floor (Unix seconds of the
 // floor after an unrestored data loss, 0 if none), and one counter per
-// counter of [revocation.RedisStats] (.lookups, .data_losses, .restored,
+// counter of [redisstore.Stats] (.lookups, .data_losses, .restored,
 // …). The registration is also removed by [Telemetry.Close].
 func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	m := t.meter

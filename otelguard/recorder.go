@@ -25,9 +25,33 @@ type Recorder interface {
 // recorded, unconfirmed (the error matches [revocation.ErrUnconfirmed]:
 // recorded, but not on the replicas or instances configured) or failed.
 // Give the result to the sign-out helper in place of the store; the
-// Verifier keeps the store itself. SignedOutAt is passed through.
+// Verifier keeps the store itself. SignedOutAt is passed through. When rec
+// also records retried sign-outs in one write (RevokeUserSince, as the
+// stores of package revocation do), so does the result, counted as a user
+// sign-out.
 func (t *Telemetry) Recorder(rec Recorder) Recorder {
-	return &recorder{rec: rec, t: t}
+	r := &recorder{rec: rec, t: t}
+	if s, ok := rec.(sinceRecorder); ok {
+		return &recorderSince{recorder: r, since: s}
+	}
+	return r
+}
+
+// sinceRecorder is the optional one-write retry of a sign-out
+// (signout.SinceRecorder).
+type sinceRecorder interface {
+	RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error)
+}
+
+type recorderSince struct {
+	*recorder
+	since sinceRecorder
+}
+
+func (r *recorderSince) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	got, kept, err := r.since.RevokeUserSince(ctx, poolID, sub, since, at)
+	r.count(ctx, "user", err)
+	return got, kept, err
 }
 
 // Sign-out attribute keys.

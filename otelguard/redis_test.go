@@ -14,9 +14,10 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/otelguard"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
-// TestObserveRedis reads a revocation.Redis store on a real redis-server
+// TestObserveRedis reads a redisstore.Store store on a real redis-server
 // through verifications and a sign-out, a data loss (FLUSHALL), an
 // evicting configuration, then while Redis is down.
 func TestObserveRedis(t *testing.T) {
@@ -27,7 +28,7 @@ func TestObserveRedis(t *testing.T) {
 	t.Cleanup(func() { client.Close() })
 	// WaitReplicas 1 on a master without replicas: every write is
 	// recorded but unconfirmed.
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{WaitReplicas: 1})
+	store, err := redisstore.New(client, redisstore.Config{WaitReplicas: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ type redisFixture struct {
 	*env
 	addr  string
 	one   string
-	store *revocation.Redis
+	store *redisstore.Store
 	pool  *cognitotest.Pool
 	v     *cognitoguard.Verifier
 }
@@ -140,9 +141,9 @@ func (f *redisFixture) dataLoss(t *testing.T) {
 	lo := f.store.Stats()
 	m := f.collect(t)
 	hi := f.store.Stats()
-	for name, get := range map[string]func(revocation.RedisStats) uint64{
-		"cognitoguard.revocation.data_losses": func(s revocation.RedisStats) uint64 { return s.DataLosses },
-		"cognitoguard.revocation.restored":    func(s revocation.RedisStats) uint64 { return s.Restored },
+	for name, get := range map[string]func(redisstore.Stats) uint64{
+		"cognitoguard.revocation.data_losses": func(s redisstore.Stats) uint64 { return s.DataLosses },
+		"cognitoguard.revocation.restored":    func(s redisstore.Stats) uint64 { return s.Restored },
 	} {
 		if got := m.ints(t, name)[f.one]; got < int64(get(lo)) || got > int64(get(hi)) {
 			t.Errorf("%s = %d, want between %d and %d", name, got, get(lo), get(hi))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // DefaultMemoryMaxEntries is the default bound of a [Memory] store.
@@ -41,7 +42,7 @@ type MemoryConfig struct {
 
 // Memory is the in-process [Store]: sign-outs recorded in one process are
 // honoured by that process only. Use it for a single instance (it is the
-// embedded default) and in tests; use [Redis] when several instances serve
+// embedded default) and in tests; use the Redis store of package redisstore when several instances serve
 // the same users.
 //
 // Memory owns no goroutine: expired records are purged lazily by writes.
@@ -54,7 +55,7 @@ type Memory struct {
 	log   *slog.Logger
 
 	mu        sync.RWMutex
-	users     map[userKey]*entry
+	users     map[record.Key]*record.Entry
 	pools     map[string]string // interned pool IDs
 	n         int               // records (user sign-outs + sessions), expired ones included until purged
 	minExp    int64             // lower bound of the earliest expiry (Unix ms) among records
@@ -68,7 +69,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		max:    cfg.MaxEntries,
 		now:    cfg.Now,
 		log:    cfg.Logger,
-		users:  make(map[userKey]*entry),
+		users:  make(map[record.Key]*record.Entry),
 		pools:  make(map[string]string),
 		minExp: math.MaxInt64,
 	}
@@ -90,13 +91,13 @@ func NewMemory(cfg MemoryConfig) *Memory {
 // Revoked reports whether c's user signed out, or c's session was revoked,
 // at or after c's authentication time. It never fails for a non-nil c.
 func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error) {
-	k, err := claimsKey(c)
+	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
 	}
 	m.mu.RLock()
 	e := m.users[k]
-	r := e != nil && e.revoked(c, m.now, m.ttlMs)
+	r := e != nil && record.Revoked(c, e, 0, m.now, m.ttlMs)
 	m.mu.RUnlock()
 	return r, nil
 }
@@ -104,21 +105,43 @@ func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error
 // RevokeUser implements [Store.RevokeUser]. It fails with [ErrUnavailable]
 // only when the store is full of live records.
 func (m *Memory) RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error {
-	t, err := checkArgs(poolID, sub, at)
+	t, err := record.CheckArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
 	return m.write(ctx, poolID, sub, "", t)
 }
 
+// RevokeUserSince implements [Store.RevokeUserSince] under the store's
+// lock. It fails with [ErrUnavailable] only when the store is full of live
+// records.
+func (m *Memory) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	t, err := record.CheckArgs(poolID, sub, at)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	keep := max(since.UnixMilli(), 1)
+	nowMs := m.now().UnixMilli()
+	m.mu.Lock()
+	if e := m.users[record.Key{Pool: poolID, Sub: sub}]; e != nil && e.User >= keep && e.User+m.ttlMs >= nowMs {
+		kept := e.User
+		m.mu.Unlock()
+		return time.UnixMilli(kept), kept != t, nil
+	}
+	m.mu.Unlock()
+	// Between the unlock and write a concurrent writer may record a later
+	// time: write keeps the latest, which is what a retry keeps too.
+	return at, false, m.write(ctx, poolID, sub, "", t)
+}
+
 // RevokeSession implements [Store.RevokeSession]. It fails with
 // [ErrUnavailable] only when the store is full of live records.
 func (m *Memory) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
-	t, err := checkArgs(poolID, sub, at)
+	t, err := record.CheckArgs(poolID, sub, at)
 	if err != nil {
 		return err
 	}
-	if err := checkSession(originJTI); err != nil {
+	if err := record.CheckSession(originJTI); err != nil {
 		return err
 	}
 	return m.write(ctx, poolID, sub, originJTI, t)
@@ -129,8 +152,8 @@ func (m *Memory) SignedOutAt(_ context.Context, poolID, sub string) (time.Time, 
 	nowMs := m.now().UnixMilli()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if e := m.users[userKey{poolID, sub}]; e != nil {
-		t, ok := e.signedOut(nowMs, m.ttlMs)
+	if e := m.users[record.Key{Pool: poolID, Sub: sub}]; e != nil {
+		t, ok := e.SignedOut(nowMs, m.ttlMs)
 		return t, ok, nil
 	}
 	return time.Time{}, false, nil
@@ -156,14 +179,14 @@ func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) er
 	if nowMs >= m.minExp && nowMs-m.lastPurge >= m.ttlMs/8 {
 		m.purgeLocked(nowMs)
 	}
-	e := m.users[userKey{poolID, sub}]
+	e := m.users[record.Key{Pool: poolID, Sub: sub}]
 	var cur int64
 	var exists bool
 	if e != nil {
 		if jti == "" {
-			cur, exists = e.user, e.user != 0
+			cur, exists = e.User, e.User != 0
 		} else {
-			cur, exists = e.sessions[jti]
+			cur, exists = e.Sessions[jti]
 		}
 	}
 	if exists && cur >= t {
@@ -172,7 +195,7 @@ func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) er
 	if !exists && m.n >= m.max {
 		if nowMs >= m.minExp {
 			m.purgeLocked(nowMs)
-			e = m.users[userKey{poolID, sub}]
+			e = m.users[record.Key{Pool: poolID, Sub: sub}]
 		}
 		if m.n >= m.max {
 			m.log.LogAttrs(ctx, slog.LevelWarn, "revocation: in-memory store full; sign-out not recorded",
@@ -189,38 +212,38 @@ func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) er
 }
 
 // newEntryLocked adds an empty entry for the user, owning its strings.
-func (m *Memory) newEntryLocked(poolID, sub string) *entry {
-	e := &entry{}
+func (m *Memory) newEntryLocked(poolID, sub string) *record.Entry {
+	e := &record.Entry{}
 	pool, ok := m.pools[poolID]
 	if !ok {
 		pool = strings.Clone(poolID)
-		if len(m.pools) < maxInterned {
+		if len(m.pools) < record.MaxInterned {
 			m.pools[pool] = pool
 		}
 	}
-	m.users[userKey{pool, strings.Clone(sub)}] = e
+	m.users[record.Key{Pool: pool, Sub: strings.Clone(sub)}] = e
 	return e
 }
 
 // setLocked records t for the user (jti == "") or the session jti of e,
 // counting a new record.
-func (m *Memory) setLocked(e *entry, jti string, t int64) {
+func (m *Memory) setLocked(e *record.Entry, jti string, t int64) {
 	if jti == "" {
-		if e.user == 0 {
+		if e.User == 0 {
 			m.n++
 		}
-		e.user = t
+		e.User = t
 		return
 	}
-	if e.sessions == nil {
-		e.sessions = make(map[string]int64, 1)
+	if e.Sessions == nil {
+		e.Sessions = make(map[string]int64, 1)
 	}
-	if _, ok := e.sessions[jti]; !ok {
+	if _, ok := e.Sessions[jti]; !ok {
 		m.n++
 	}
 	// A copy even for an existing key: assigning replaces the stored key,
 	// and jti may alias a caller's buffer.
-	e.sessions[strings.Clone(jti)] = t
+	e.Sessions[strings.Clone(jti)] = t
 }
 
 // purgeLocked drops expired records and recomputes minExp.
@@ -228,23 +251,23 @@ func (m *Memory) purgeLocked(nowMs int64) {
 	m.lastPurge = nowMs
 	minExp := int64(math.MaxInt64)
 	for k, e := range m.users {
-		if e.user != 0 {
-			if exp := e.user + m.ttlMs; exp < nowMs {
-				e.user = 0
+		if e.User != 0 {
+			if exp := e.User + m.ttlMs; exp < nowMs {
+				e.User = 0
 				m.n--
 			} else {
 				minExp = min(minExp, exp)
 			}
 		}
-		for j, t := range e.sessions {
+		for j, t := range e.Sessions {
 			if exp := t + m.ttlMs; exp < nowMs {
-				delete(e.sessions, j)
+				delete(e.Sessions, j)
 				m.n--
 			} else {
 				minExp = min(minExp, exp)
 			}
 		}
-		if e.user == 0 && len(e.sessions) == 0 {
+		if e.User == 0 && len(e.Sessions) == 0 {
 			delete(m.users, k)
 		}
 	}

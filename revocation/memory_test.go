@@ -1,21 +1,21 @@
 package revocation_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/clocktest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/storetest"
 )
 
 func TestMemoryContract(t *testing.T) {
-	runContract(t, contractEnv{
-		newStore: func(t *testing.T, now func() time.Time) revocation.Store {
+	storetest.Run(t, storetest.Env{
+		NewStore: func(t *testing.T, now func() time.Time) revocation.Store {
 			return revocation.NewMemory(revocation.MemoryConfig{Now: now})
 		},
 	})
@@ -84,7 +84,7 @@ func TestMemoryFull(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock(t0)
+			clock := clocktest.New(t0)
 			m := revocation.NewMemory(revocation.MemoryConfig{MaxEntries: tc.max, TTL: tc.ttl, Now: clock.Now})
 			ctx := t.Context()
 			for i, w := range tc.writes {
@@ -118,60 +118,7 @@ func TestMemoryFull(t *testing.T) {
 }
 
 func TestMemoryOwnsItsKeys(t *testing.T) {
-	testOwnsKeys(t, func(t *testing.T) revocation.Store { return revocation.NewMemory(revocation.MemoryConfig{}) }, nil)
-}
-
-// testOwnsKeys checks that a store copies the strings it keeps: claim
-// strings alias the token buffer, which may be reused.
-// after, if set, runs at the end of each case.
-func testOwnsKeys(t *testing.T, newStore func(t *testing.T) revocation.Store, after func(t *testing.T, s revocation.Store)) {
-	const iss, sub, jti = "https://iss.example/pool", "sub-alice", "origin-1"
-	alias := func(s string) (string, func()) {
-		b := []byte(s)
-		return unsafe.String(&b[0], len(b)), func() { copy(b, bytes.Repeat([]byte("X"), len(b))) }
-	}
-	at := time.Now()
-	for _, tc := range []struct {
-		name  string
-		write func(ctx context.Context, s revocation.Store, iss, sub string) error
-	}{
-		{"user", func(ctx context.Context, s revocation.Store, iss, sub string) error {
-			return s.RevokeUser(ctx, iss, sub, at)
-		}},
-		{"session", func(ctx context.Context, s revocation.Store, iss, sub string) error {
-			j, spoil := alias(jti)
-			defer spoil()
-			return s.RevokeSession(ctx, iss, sub, j, at)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			ctx := t.Context()
-			c := claims(iss, sub, at.Add(-time.Second), jti)
-			mustRevoked(t, ctx, s, claims(iss, sub, at, "")) // known user (Redis view)
-			// First write and an update of the same record, both from
-			// aliasing strings that are then overwritten.
-			for i := range 2 {
-				a, spoilA := alias(iss)
-				b, spoilB := alias(sub)
-				if err := tc.write(ctx, s, a, b); err != nil {
-					t.Fatal(err)
-				}
-				if i == 1 {
-					_ = tc.write(ctx, s, a, b) // same time again: no change
-				}
-				at = at.Add(time.Millisecond)
-				spoilA()
-				spoilB()
-			}
-			if !mustRevoked(t, ctx, s, c) {
-				t.Error("record lost after the caller's buffers changed")
-			}
-			if after != nil {
-				after(t, s)
-			}
-		})
-	}
+	storetest.OwnsKeys(t, func(t *testing.T) revocation.Store { return revocation.NewMemory(revocation.MemoryConfig{}) }, nil)
 }
 
 func BenchmarkMemoryRevokedHit(b *testing.B) {
@@ -214,3 +161,8 @@ func ExampleNewMemory() {
 	// alice's token from a later sign-in revoked: false
 	// bob's token revoked: false
 }
+
+var (
+	claims      = storetest.Claims
+	mustRevoked = storetest.MustRevoked
+)

@@ -188,6 +188,16 @@ func (f *failingRecorder) RevokeUser(ctx context.Context, iss, sub string, at ti
 	return f.Memory.RevokeUser(ctx, iss, sub, at)
 }
 
+func (f *failingRecorder) RevokeUserSince(ctx context.Context, iss, sub string, since, at time.Time) (time.Time, bool, error) {
+	f.mu.Lock()
+	f.writes++
+	f.mu.Unlock()
+	if f.err != nil {
+		return time.Time{}, false, f.err
+	}
+	return f.Memory.RevokeUserSince(ctx, iss, sub, since, at)
+}
+
 func (f *failingRecorder) RevokeSession(ctx context.Context, iss, sub, jti string, at time.Time) error {
 	f.mu.Lock()
 	f.writes++
@@ -222,6 +232,11 @@ type cancellingRecorder struct {
 func (c *cancellingRecorder) RevokeUser(ctx context.Context, iss, sub string, at time.Time) error {
 	c.cancel()
 	return c.Memory.RevokeUser(ctx, iss, sub, at)
+}
+
+func (c *cancellingRecorder) RevokeUserSince(ctx context.Context, iss, sub string, since, at time.Time) (time.Time, bool, error) {
+	c.cancel()
+	return c.Memory.RevokeUserSince(ctx, iss, sub, since, at)
 }
 
 // newVerifier is a Verifier of the pools (with explicit issuers, so that

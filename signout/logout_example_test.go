@@ -27,7 +27,7 @@ func ExampleNewLogoutHandler() {
 	// With a real pool: cfg, _ := config.LoadDefaultConfig(ctx);
 	// client := cognitoidentityprovider.NewFromConfig(cfg).
 	client := pool.Client()
-	store := revocation.NewMemory(revocation.MemoryConfig{}) // revocation.NewRedis for several instances
+	store := revocation.NewMemory(revocation.MemoryConfig{}) // redisstore.New for several instances
 	verifier, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: pool.PoolID(), Issuers: []string{pool.Issuer()}, ClientIDs: []string{pool.ClientID()}}}, cognitoguard.Config{
 		Revocation: store,
 	})

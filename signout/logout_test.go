@@ -33,6 +33,10 @@ func (failingStore) RevokeUser(context.Context, string, string, time.Time) error
 	return errors.New("store down (test)")
 }
 
+func (failingStore) RevokeUserSince(context.Context, string, string, time.Time, time.Time) (time.Time, bool, error) {
+	return time.Time{}, false, errors.New("store down (test)")
+}
+
 func newLogoutEnv(t *testing.T, failStore bool) *logoutEnv {
 	t.Helper()
 	clk := newClock()

@@ -26,6 +26,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -40,7 +41,7 @@ var outageSeq atomic.Int64
 // client, store, Verifier and sign-out helper.
 type outageService struct {
 	client *redis.Client
-	store  *revocation.Redis
+	store  *redisstore.Store
 	v      *cognitoguard.Verifier
 	so     *signout.Helper
 }
@@ -57,7 +58,7 @@ func newOutageService(t *testing.T, p *cognitotest.Pool, addr, prefix string, at
 		log = slog.New(slog.NewTextHandler(outageLog{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	var err error
-	s.store, err = revocation.NewRedis(s.client, revocation.RedisConfig{Prefix: prefix, Staleness: outageStaleness, Logger: log})
+	s.store, err = redisstore.New(s.client, redisstore.Config{Prefix: prefix, Staleness: outageStaleness, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

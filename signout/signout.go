@@ -49,6 +49,14 @@ type Recorder interface {
 	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
 }
 
+// SinceRecorder is a [Recorder] that decides a retried sign-out with its
+// write (see revocation.Store.RevokeUserSince): the helper then records a
+// user's sign-out in one write, without reading the recorded time first.
+// The stores of package revocation implement it.
+type SinceRecorder interface {
+	RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error)
+}
+
 // Authenticator verifies the token presented for a sign-out: signature,
 // issuer, client, token use and expiry, but not revocation, so that a
 // retried sign-out, or one made while the store is down, still identifies
@@ -295,19 +303,8 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 		return &cognitoguard.Error{Kind: cognitoguard.ErrTokenUse, Reason: "GlobalSignOut needs an access token, got " + string(c.TokenUse)}
 	}
 	e := &Error{Op: op, Sub: c.Subject}
-	at := s.recordTime(c)
-	prev, retry := s.recordedSince(ctx, c)
-	if retry {
-		// Write the recorded time again rather than skip the write: it
-		// never moves (a sign-in made since stays valid), and the write
-		// publishes it again, so that an instance which missed the first
-		// attempt's publication (a write that failed, then landed) learns
-		// it now.
-		at = prev
-	}
-	e.Store = s.record(ctx, func(ctx context.Context) error {
-		return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
-	})
+	at, retry, err := s.revokeUser(ctx, c, s.recordTime(c))
+	e.Store = err
 	e.Recorded = e.Store == nil || retry
 	cctx, cancel := s.step(ctx)
 	_, err = s.api.GlobalSignOut(cctx, &cognitoidentityprovider.GlobalSignOutInput{AccessToken: &accessToken})
@@ -323,6 +320,37 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 		}
 	}
 	return s.finish(ctx, e, c.UserPoolID, at, retry)
+}
+
+// revokeUser records the sign-out of c's user at at unless it is a retry:
+// a sign-out at or after c's authentication is recorded already. A retry
+// writes the recorded time again rather than skip the write: it never
+// moves (a sign-in made since stays valid), and the write publishes it
+// again, so that an instance which missed the first attempt's publication
+// (a write that failed, then landed) learns it now. It returns the time in
+// force. A [SinceRecorder] decides it in one write; another Recorder is
+// read first.
+func (s *Helper) revokeUser(ctx context.Context, c *cognitoguard.Claims, at time.Time) (time.Time, bool, error) {
+	if sr, ok := s.rec.(SinceRecorder); ok {
+		var retry bool
+		err := s.record(ctx, func(ctx context.Context) error {
+			var err error
+			var got time.Time
+			if got, retry, err = sr.RevokeUserSince(ctx, c.UserPoolID, c.Subject, c.AuthenticatedAt(), at); err == nil || retry {
+				at = got
+			}
+			return err
+		})
+		return at, retry, err
+	}
+	prev, retry := s.recordedSince(ctx, c)
+	if retry {
+		at = prev
+	}
+	err := s.record(ctx, func(ctx context.Context) error {
+		return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
+	})
+	return at, retry, err
 }
 
 // recordedSince returns the user sign-out of c's user recorded in the
@@ -402,15 +430,7 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 			return s.rec.RevokeSession(ctx, c.UserPoolID, c.Subject, c.OriginJTI, at)
 		})
 	} else {
-		var prev time.Time
-		if prev, retry = s.recordedSince(ctx, c); retry {
-			at = prev
-		}
-		if !retry {
-			e.Store = s.record(ctx, func(ctx context.Context) error {
-				return s.rec.RevokeUser(ctx, c.UserPoolID, c.Subject, at)
-			})
-		}
+		at, retry, e.Store = s.revokeUser(ctx, c, at)
 	}
 	e.Recorded = e.Store == nil
 	clientID := s.clientID

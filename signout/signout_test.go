@@ -504,6 +504,14 @@ func (w *writesRecorder) RevokeUser(ctx context.Context, pool, sub string, at ti
 	return w.Memory.RevokeUser(ctx, pool, sub, at)
 }
 
+func (w *writesRecorder) RevokeUserSince(ctx context.Context, pool, sub string, since, at time.Time) (time.Time, bool, error) {
+	got, kept, err := w.Memory.RevokeUserSince(ctx, pool, sub, since, at)
+	w.mu.Lock()
+	w.times = append(w.times, got)
+	w.mu.Unlock()
+	return got, kept, err
+}
+
 // TestGlobalSignOutRetryWritesAgain: a retried GlobalSignOut writes the
 // recorded time again (never a later one), so that the store publishes it
 // again to instances that may have missed the first attempt's message.

@@ -78,6 +78,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -152,7 +153,7 @@ func newFlagSet(name, args string, stderr io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.poolID, "user-pool-id", "", "user pool id, such as eu-west-1_AbCdEf123 (required)")
 	fs.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port; several, comma-separated, for a Cluster or Sentinels (required)")
 	fs.StringVar(&o.redisMaster, "redis-master", "", "Sentinel master name (with the Sentinels' addresses in -redis-addr)")
-	fs.StringVar(&o.prefix, "redis-prefix", revocation.DefaultRedisPrefix, "key prefix of the services' revocation store")
+	fs.StringVar(&o.prefix, "redis-prefix", redisstore.DefaultPrefix, "key prefix of the services' revocation store")
 	fs.BoolVar(&o.redisTLS, "redis-tls", false, "connect to Redis with TLS (the system's roots verify its certificate)")
 	fs.StringVar(&o.redisCA, "redis-ca", "", "PEM `file` of the CAs that verify Redis's certificate instead of the system's roots (implies -redis-tls)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the user pool's)")
@@ -215,8 +216,8 @@ func parse(fs *flag.FlagSet, args []string, o *options, stderr io.Writer) (strin
 func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := newFlagSet("signout", "USERNAME", stderr, &o)
-	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see revocation.RedisConfig.WaitReplicas)")
-	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (revocation.RedisConfig.WaitInstances)")
+	fs.IntVar(&o.waitReplicas, "wait-replicas", 0, "succeed only once this many Redis replicas hold the sign-out (WAIT; see redisstore.Config.WaitReplicas)")
+	fs.BoolVar(&o.waitInstances, "wait-instances", false, "succeed only once every subscribed service instance has applied the sign-out (redisstore.Config.WaitInstances)")
 	fs.BoolVar(&o.verbose, "v", false, "log the steps to stderr")
 	user, code := parse(fs, args, &o, stderr)
 	if code >= 0 {
@@ -302,7 +303,7 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 // openStore connects to the services' Redis store. The subscriber the
 // store starts is not needed for writes and SignedOutAt, which always go
 // to Redis.
-func openStore(o options) (*revocation.Redis, func(), error) {
+func openStore(o options) (*redisstore.Store, func(), error) {
 	client, err := redisclient.New(redisclient.Options{
 		Addrs: serviceflags.SplitList(o.redisAddr), Master: o.redisMaster,
 		TLS: o.redisTLS, CAFile: o.redisCA, Timeout: o.timeout,
@@ -310,7 +311,7 @@ func openStore(o options) (*revocation.Redis, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := revocation.NewRedis(client, revocation.RedisConfig{
+	store, err := redisstore.New(client, redisstore.Config{
 		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // cliEnv is a fake pool, a miniredis, and a "service": a Verifier whose
@@ -26,7 +26,7 @@ import (
 type cliEnv struct {
 	pool    *cognitotest.Pool
 	redis   *miniredis.Miniredis
-	store   *revocation.Redis
+	store   *redisstore.Store
 	service *cognitoguard.Verifier
 }
 
@@ -43,7 +43,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	client := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
 	t.Cleanup(func() { client.Close() })
 	var err error
-	e.store, err = revocation.NewRedis(client, revocation.RedisConfig{})
+	e.store, err = redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestSignOutCommandFailures(t *testing.T) {
 				c := redis.NewClient(&redis.Options{Addr: e.redis.Addr()})
 				t.Cleanup(func() { c.Close() })
 				// Subscribed to every sign-out channel, never acknowledging.
-				mute := c.PSubscribe(t.Context(), revocation.DefaultRedisPrefix+"*signouts*")
+				mute := c.PSubscribe(t.Context(), redisstore.DefaultPrefix+"*signouts*")
 				t.Cleanup(func() { mute.Close() })
 				if _, err := mute.Receive(t.Context()); err != nil {
 					t.Fatal(err)

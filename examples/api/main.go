@@ -21,7 +21,7 @@
 // -wait-replicas N makes a sign-out succeed only once N
 // replicas hold it (so that a failover cannot lose it), -wait-instances
 // only once every instance has applied it (so that when the logout
-// answers, no instance accepts the old tokens); see revocation.RedisConfig.
+// answers, no instance accepts the old tokens); see redisstore.Config.
 // AWS credentials (for AdminGetUser and AdminUserGlobalSignOut)
 // come from the default chain: environment, shared files, SSO, instance
 // role.

@@ -57,7 +57,7 @@ const (
 	// instances apply it when its pub/sub message arrives, typically within
 	// a millisecond or two (p99 ≈ 2 ms on an idle machine; tens of ms on
 	// two cores saturated by this test); the hard guarantee is
-	// RedisConfig.Staleness (default 1s): an instance that has not proved
+	// redisstore.Config.Staleness (default 1s): an instance that has not proved
 	// its view fresh for that long fails closed. Lagged acceptances are
 	// counted and the longest is reported (stale_accept_max).
 	soakPropagationGrace = time.Second

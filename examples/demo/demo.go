@@ -118,8 +118,8 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		store bool
 		desc  string
 	}{
-		{"A", true, "own Verifier + own revocation.Redis store"},
-		{"B", true, "own Verifier + own revocation.Redis store"},
+		{"A", true, "own Verifier + own redisstore store"},
+		{"B", true, "own Verifier + own redisstore store"},
 		{"P", false, "plain JWT check, no revocation store (for contrast)"},
 	} {
 		in, err := d.newInstance(ctx, spec.name, redisAddr, spec.store, o.plain)
@@ -177,7 +177,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	d.expect(d.a, "POST", "/logout", aliceAccess, 204)
 	signedOut := time.Now()
 	d.say("      A wrote the sign-out to Redis and returned once B had it (pub/sub,")
-	d.say("      acknowledged: RedisConfig.WaitInstances); each check is made once.")
+	d.say("      acknowledged: redisstore.Config.WaitInstances); each check is made once.")
 	if err := d.end(); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -21,7 +21,7 @@ type instance struct {
 	name   string
 	srv    *httptest.Server
 	v      *cognitoguard.Verifier
-	store  *revocation.Redis // nil for the plain instance
+	store  *redisstore.Store // nil for the plain instance
 	client *redis.Client
 }
 
@@ -37,7 +37,7 @@ func (in *instance) close() {
 }
 
 // newInstance starts one API instance. With store it has its own
-// revocation.Redis store on its own Redis client, used by its Verifier
+// redisstore.Store store on its own Redis client, used by its Verifier
 // (unless plain) and its sign-out routes; without, it only verifies JWTs.
 func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, plain bool) (*instance, error) {
 	in := &instance{name: name}
@@ -46,7 +46,7 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
 		// WaitInstances: a sign-out returns once every instance has it,
 		// so each check below is made once, right after, never retried.
-		rs, err := revocation.NewRedis(in.client, revocation.RedisConfig{Prefix: demoPrefix, WaitInstances: true, Logger: d.log})
+		rs, err := redisstore.New(in.client, redisstore.Config{Prefix: demoPrefix, WaitInstances: true, Logger: d.log})
 		if err != nil {
 			in.client.Close()
 			return nil, err

@@ -2,7 +2,7 @@
 // a machine with nothing but Go: a fake Cognito user pool (package
 // cognitotest, driven through the real aws-sdk-go-v2 client), an embedded
 // Redis (miniredis) and two instances of a small API, each with its own
-// Verifier and its own revocation.Redis store sharing that Redis.
+// Verifier and its own redisstore store sharing that Redis.
 //
 //	go run ./examples/demo          # the walkthrough; exit status 0 if every step behaved as told
 //	go run ./examples/demo -serve   # then keep serving, with curl commands to try (Ctrl-C stops)

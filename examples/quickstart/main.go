@@ -17,7 +17,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
 
@@ -30,7 +30,7 @@ func main() {
 		ContextTimeoutEnabled: true,
 	})
 	defer rdb.Close()
-	store, err := revocation.NewRedis(rdb, revocation.RedisConfig{Logger: logger})
+	store, err := redisstore.New(rdb, redisstore.Config{Logger: logger})
 	if err != nil {
 		log.Fatal(err)
 	}

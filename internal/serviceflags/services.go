@@ -14,6 +14,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // Services are what the flags describe: the revocation store and the
@@ -46,7 +47,7 @@ func (f *Flags) Services(log *slog.Logger) (s *Services, err error) {
 		if s.client, err = redisclient.New(f.Redis()); err != nil {
 			return s, err
 		}
-		rs, err := revocation.NewRedis(s.client, revocation.RedisConfig{
+		rs, err := redisstore.New(s.client, redisstore.Config{
 			WaitReplicas: f.WaitReplicas, WaitInstances: f.WaitInstances, Logger: log,
 		})
 		if err != nil {

@@ -1,7 +1,7 @@
 // Command rediscount shows that the Redis revocation store keeps Redis off
 // the hot path. It starts its own redis-server on a free loopback port,
 // serves the fixture's handler behind the cognitoguard middleware with
-// revocation.NewRedis, warms up with one request per user, then sends
+// redisstore.New, warms up with one request per user, then sends
 // -requests more requests of those known users and reports the delta of
 // Redis' INFO commandstats over them (the expectation: no lookups, only
 // the subscriber's background pings). It then measures the memory of one
@@ -34,7 +34,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/heap"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/results"
 	"github.com/cognitoguard/cognitoguard/middleware"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 func main() {
@@ -74,7 +74,7 @@ func run(dir string, requests, conc, viewUsers int, server string) (*results.Red
 	defer rdb.Close()
 	admin := redis.NewClient(&redis.Options{Addr: addr}) // INFO and nothing else
 	defer admin.Close()
-	store, err := revocation.NewRedis(rdb, revocation.RedisConfig{})
+	store, err := redisstore.New(rdb, redisstore.Config{})
 	if err != nil {
 		return nil, err
 	}

@@ -240,7 +240,7 @@ func (rp *report) redis() results.Redis {
 	if err := readJSON(rp.path("redis.json"), &rr); err != nil {
 		rp.p("Not measured: %s", firstNonEmpty(strings.TrimSpace(readText(rp.path("redis.skipped"))), err.Error()))
 	} else {
-		rp.p("`cmd/rediscount`: its own redis-server %s on loopback, `revocation.NewRedis` (defaults) as the Verifier's", rr.RedisVersion)
+		rp.p("`cmd/rediscount`: its own redis-server %s on loopback, `redisstore.New` (defaults) as the Verifier's", rr.RedisVersion)
 		rp.p("store behind the middleware. Warm-up: one request for each of %d users. Then %d requests of those users", rr.Users, rr.Requests)
 		rp.p("(%d concurrent clients, tokens mostly new to the verified-token cache, so the store is asked every time),", rr.Concurrency)
 		rp.p("%.0f ms. Delta of `INFO commandstats` over those requests (the snapshot's own `INFO` excluded):", rr.WindowMillis)
@@ -278,7 +278,7 @@ func (rp *report) memory(rr results.Redis) {
 		rp.p("| `revocation.Memory` record (one user sign-out) | %.0f | %d users signed out (36-byte subs) by `cmd/memsize` |", mr.MemoryRecordBytes, mr.MemoryRecords)
 	}
 	if rr.ViewEntries > 0 {
-		rp.p("| `revocation.Redis` local-view entry (a seen user, no sign-out) | %.0f | %d first-seen users asked of the store by `cmd/rediscount` |", rr.ViewEntryBytes, rr.ViewEntries)
+		rp.p("| `redisstore.Store` local-view entry (a seen user, no sign-out) | %.0f | %d first-seen users asked of the store by `cmd/rediscount` |", rr.ViewEntryBytes, rr.ViewEntries)
 	}
 	rp.p("")
 	method := mr.MeasuredWithMethod

@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // pool is the user pool ID of every benchmark user.
@@ -19,7 +19,7 @@ const pool = "us-east-1_Scale0000"
 // fleet is N store instances, each with its own client (and so its own
 // connections), as N processes would have.
 type fleet struct {
-	stores  []*revocation.Redis
+	stores  []*redisstore.Store
 	clients []redis.UniversalClient
 	users   []string
 	// Sign-out j is of users[j%len(users)] at base + j seconds: a reused
@@ -32,8 +32,8 @@ type fleet struct {
 // newFleet starts n stores configured by cfg on topo, waits until each is Ready and loads
 // users into every view (apply never creates entries: an instance learns
 // sign-outs of the users it has seen).
-func newFleet(ctx context.Context, topo *topology, n, users int, cfg revocation.RedisConfig) (*fleet, error) {
-	f := &fleet{stores: make([]*revocation.Redis, n), clients: make([]redis.UniversalClient, n),
+func newFleet(ctx context.Context, topo *topology, n, users int, cfg redisstore.Config) (*fleet, error) {
+	f := &fleet{stores: make([]*redisstore.Store, n), clients: make([]redis.UniversalClient, n),
 		base: time.Now().Truncate(time.Second).Add(-12 * time.Hour)}
 	for u := range users {
 		f.users = append(f.users, "user-"+strconv.Itoa(u))
@@ -44,7 +44,7 @@ func newFleet(ctx context.Context, topo *topology, n, users int, cfg revocation.
 		} else {
 			f.clients[i] = redis.NewClient(&redis.Options{Addr: topo.nodes[0].addr, PoolSize: 4})
 		}
-		s, err := revocation.NewRedis(f.clients[i], cfg)
+		s, err := redisstore.New(f.clients[i], cfg)
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,5 @@
 // Command scale measures how the Redis revocation store's sign-out fan-out
-// grows with the fleet: N store instances (revocation.NewRedis, each with
+// grows with the fleet: N store instances (redisstore.New, each with
 // its own client and connections, all in this process) against one
 // redis-server and against a Cluster of three masters, both started by
 // the command on free loopback ports and removed at the end.
@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/scale"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // options are the knobs of one run.
@@ -67,7 +67,7 @@ func main() {
 	server := flag.String("redis-server", "redis-server", "redis-server binary")
 	cli := flag.String("redis-cli", "redis-cli", "redis-cli binary")
 	timeout := flag.Duration("timeout", 45*time.Minute, "abort the run after this long (the rows measured by then are still written)")
-	channels := flag.Int("channels", revocation.DefaultRedisChannels, "RedisConfig.Channels (K) of every instance")
+	channels := flag.Int("channels", redisstore.DefaultChannels, "redisstore.Config.Channels (K) of every instance")
 	deliveries := flag.Float64("deliveries", 10_000, "the CPU phase's rate × N")
 	flag.IntVar(&cpuWrites, "cpu-writes", cpuWrites, "sign-outs in flight in the CPU phase")
 	rounds := flag.Int("rounds", 0, "CPU rounds per topology (default 6; -quick 2)")
@@ -189,8 +189,8 @@ func measure(ctx context.Context, o options, topos []*topology, n int, wait bool
 		}
 	}
 	defer closeAll()
-	cfg := func(prefix string) revocation.RedisConfig {
-		return revocation.RedisConfig{Prefix: prefix, WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels}
+	cfg := func(prefix string) redisstore.Config {
+		return redisstore.Config{Prefix: prefix, WaitInstances: wait, Staleness: o.staleness, Timeout: o.timeout, Channels: o.channels}
 	}
 	cs := make([]*scale.Config, len(topos))
 	for t, topo := range topos {

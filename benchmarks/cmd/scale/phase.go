@@ -11,6 +11,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/benchmarks/internal/scale"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // maxWrites bounds the sign-outs in flight in a ladder step, cpuWrites in
@@ -79,7 +80,7 @@ func (w *writes) issue(ctx context.Context, rate float64, count, inFlight int, e
 	w.res.Achieved = float64(count) / max(time.Since(start).Seconds(), 1e-9)
 }
 
-func (w *writes) write(ctx context.Context, s *revocation.Redis, sub string, at time.Time) {
+func (w *writes) write(ctx context.Context, s *redisstore.Store, sub string, at time.Time) {
 	defer w.wg.Done()
 	defer func() { <-w.sem }()
 	t0 := time.Now()

@@ -15,7 +15,7 @@ type Redis struct {
 	RequestCommands  int64             `json:"requestCommands"`  // CommandsDelta without the subscriber's ping
 	BackgroundPings  int64             `json:"backgroundPings"`  // the subscriber's freshness pings in the window
 	BackgroundChecks int64             `json:"backgroundChecks"` // the store's health check in the window (INFO memory, the marker script)
-	StoreDelta       map[string]uint64 `json:"storeStatsDelta"`  // revocation.RedisStats counters over the window
+	StoreDelta       map[string]uint64 `json:"storeStatsDelta"`  // redisstore.Stats counters over the window
 	ViewEntryBytes   float64           `json:"viewEntryBytes"`   // live heap per local-view entry
 	ViewEntries      int               `json:"viewEntries"`      // users added to measure it
 	ViewEntryLookups uint64            `json:"viewEntryLookups"` // Redis lookups those users cost (one each)

@@ -72,7 +72,7 @@ func Render(w *bytes.Buffer, r *Result) {
 	p("```")
 	p("")
 	p("redis-server %s, %s, %.0f s. `cmd/scale` starts one redis-server and a Cluster of three masters", r.RedisVersion, r.Go, r.Seconds)
-	p("(`redis-cli --cluster create`, no replicas) on loopback, then for each N runs N `revocation.NewRedis`")
+	p("(`redis-cli --cluster create`, no replicas) on loopback, then for each N runs N `redisstore.New`")
 	p("instances in one process, each with its own client and connections: K = %d channels (the default;", r.Channels)
 	p("sharded pub/sub on the Cluster, one subscription per master), Staleness %gs (fewer freshness pings,", r.Staleness)
 	p("whose cost is per second, not per sign-out: see the idle table), Timeout %gs; every instance has seen", r.Timeout)

@@ -18,14 +18,14 @@ type Result struct {
 	LoadStart    string   `json:"loadStart"` // /proc/loadavg 1, 5, 15 min
 	LoadEnd      string   `json:"loadEnd"`
 	Seconds      float64  `json:"seconds"`
-	Channels     int      `json:"channels"`   // K, RedisConfig.Channels
+	Channels     int      `json:"channels"`   // K, redisstore.Config.Channels
 	Users        int      `json:"users"`      // users every instance has seen; sign-outs cycle through them
 	SignOuts     int      `json:"signOuts"`   // sign-outs of each CPU round
 	Rounds       int      `json:"rounds"`     // CPU rounds per configuration, the topologies alternating
 	P99BoundMs   float64  `json:"p99BoundMs"` // the ladder's propagation bound
 	RateMax      float64  `json:"rateMax"`    // the ladder's last rate
-	Staleness    float64  `json:"staleness"`  // RedisConfig.Staleness of every instance, s
-	Timeout      float64  `json:"timeout"`    // RedisConfig.Timeout, s
+	Staleness    float64  `json:"staleness"`  // redisstore.Config.Staleness of every instance, s
+	Timeout      float64  `json:"timeout"`    // redisstore.Config.Timeout, s
 	Deliveries   float64  `json:"deliveries"` // the CPU phase's rate × N
 	Configs      []Config `json:"configs"`
 	Failed       []string `json:"failed,omitempty"` // rows (N, WaitInstances) that could not be measured, and why

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // newRedisStore returns the revocation store shared through Redis at addrs
@@ -30,7 +31,7 @@ func newRedisStore(ctx context.Context, addrs string, log *slog.Logger) (revocat
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := revocation.NewRedis(client, revocation.RedisConfig{Logger: log})
+	st, err := redisstore.New(client, redisstore.Config{Logger: log})
 	if err != nil {
 		client.Close()
 		return nil, nil, err

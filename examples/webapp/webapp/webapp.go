@@ -96,7 +96,7 @@ type Config struct {
 
 	// Store records sign-outs and is consulted on every request. Default:
 	// an in-process [revocation.Memory] (one instance only; use
-	// [revocation.NewRedis] to share sign-outs between instances).
+	// the Redis store of package redisstore to share sign-outs between instances).
 	Store revocation.Store
 
 	// HostedUIDomain is the pool's hosted UI (managed login) domain, such

@@ -435,6 +435,10 @@ func (failingStore) RevokeUser(context.Context, string, string, time.Time) error
 	return revocation.ErrUnavailable
 }
 
+func (failingStore) RevokeUserSince(context.Context, string, string, time.Time, time.Time) (time.Time, bool, error) {
+	return time.Time{}, false, revocation.ErrUnavailable
+}
+
 func TestLogoutEdgeCases(t *testing.T) {
 	t.Run("no cookie", func(t *testing.T) {
 		pool, app := newApp(t, nil)

@@ -1,0 +1,63 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRunnerBoundsCalls: a call answers within the timeout whatever fn
+// does, fn's context ends at the timeout, and stop waits for fn.
+func TestRunnerBoundsCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newRunner(250 * time.Millisecond)
+		boom := errors.New("boom")
+		if err := g.call(t.Context(), func(context.Context) error { return boom }); !errors.Is(err, boom) {
+			t.Errorf("call = %v, want fn's error", err)
+		}
+		start := time.Now()
+		ended := make(chan struct{})
+		err := g.call(t.Context(), func(ctx context.Context) error {
+			<-ctx.Done() // a client honouring its context
+			time.Sleep(time.Second)
+			close(ended)
+			return nil
+		})
+		if err == nil || time.Since(start) != 250*time.Millisecond {
+			t.Errorf("blocked call = %v after %v, want a timeout at 250ms", err, time.Since(start))
+		}
+		g.stop()
+		select {
+		case <-ended:
+		default:
+			t.Error("stop returned before the abandoned call ended")
+		}
+		if err := g.wait(t.Context(), make(chan struct{})); !errors.Is(err, errStoreClosed) {
+			t.Errorf("wait after stop = %v, want %v", err, errStoreClosed)
+		}
+	})
+}
+
+// TestFloorRaise: the floor only rises, and ignores or hides expired
+// values.
+func TestFloorRaise(t *testing.T) {
+	const ttl = 1000
+	var f floor
+	f.raise(5000, 5500, ttl)
+	f.raise(4000, 5500, ttl) // lower: ignored
+	if f.load() != 5000 {
+		t.Errorf("floor %d, want 5000", f.load())
+	}
+	f.raise(100, 5500, ttl) // expired: ignored
+	if f.load() != 5000 {
+		t.Errorf("floor %d after an expired value, want 5000", f.load())
+	}
+	if got := f.time(6000, ttl); !got.Equal(time.UnixMilli(5000)) {
+		t.Errorf("time at 6000 = %v, want 5000 ms", got)
+	}
+	if got := f.time(6001, ttl); !got.IsZero() {
+		t.Errorf("time at 6001 = %v, want zero (expired)", got)
+	}
+}

@@ -1,0 +1,127 @@
+package redisstore
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestViewLoadRaces(t *testing.T) {
+	k := userKey{Pool: "https://iss", Sub: "sub"}
+	type step func(v *view, p **pending)
+	begin := func(v *view, p **pending) { *p = v.begin(k) }
+	signOut := func(t int64) step { return func(v *view, _ **pending) { v.apply(k, "", t) } }
+	session := func(j string, t int64) step { return func(v *view, _ **pending) { v.apply(k, j, t) } }
+	reset := func(v *view, _ **pending) { v.reset() }
+	finish := func(read entry, cache bool) step {
+		return func(v *view, p **pending) { v.finish(k, *p, read, cache) }
+	}
+	cases := []struct {
+		name    string
+		steps   []step
+		cached  bool
+		want    entry
+		wantLen int
+	}{
+		{
+			name:   "message during the load is merged into the stale read",
+			steps:  []step{begin, signOut(200), finish(entry{User: 100}, true)},
+			cached: true, want: entry{User: 200},
+		},
+		{
+			name:   "session message during the load",
+			steps:  []step{begin, session("o1", 300), finish(entry{}, true)},
+			cached: true, want: entry{Sessions: map[string]int64{"o1": 300}},
+		},
+		{
+			name:   "read newer than the message keeps the maximum",
+			steps:  []step{begin, signOut(200), finish(entry{User: 300}, true)},
+			cached: true, want: entry{User: 300},
+		},
+		{
+			name:  "reset during the load: not cached",
+			steps: []step{begin, reset, finish(entry{User: 100}, true)},
+		},
+		{
+			name:  "untrusted view: not cached",
+			steps: []step{begin, finish(entry{User: 100}, false)},
+		},
+		{
+			name:  "message for an absent user creates nothing",
+			steps: []step{signOut(200)},
+		},
+		{
+			name:   "message after caching raises the entry",
+			steps:  []step{begin, finish(entry{User: 100}, true), signOut(200), signOut(150)},
+			cached: true, want: entry{User: 200},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newView(10)
+			var p *pending
+			for _, s := range tc.steps {
+				s(v, &p)
+			}
+			got, ok := v.get(k)
+			if ok != tc.cached {
+				t.Fatalf("cached = %v, want %v", ok, tc.cached)
+			}
+			if ok && (got.User != tc.want.User || fmt.Sprint(got.Sessions) != fmt.Sprint(tc.want.Sessions)) {
+				t.Errorf("entry = %+v, want %+v", got, tc.want)
+			}
+			if len(v.pending) != 0 {
+				t.Errorf("%d loads still pending", len(v.pending))
+			}
+		})
+	}
+}
+
+func TestViewBounded(t *testing.T) {
+	v := newView(100)
+	for i := range 1000 {
+		k := userKey{Pool: "https://iss", Sub: fmt.Sprint("sub-", i)}
+		v.finish(k, v.begin(k), entry{}, true)
+	}
+	if n := v.len(); n != 100 {
+		t.Errorf("len = %d, want 100", n)
+	}
+}
+
+// TestViewBytesPerEntry measures the heap cost of a view entry for a
+// Cognito-shaped key (shared issuer, 36-byte UUID sub), with and without a
+// sign-out record; the figure is in BENCHMARKS.md.
+func TestViewBytesPerEntry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	const n = 100_000
+	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+	subs := make([]string, n)
+	for i := range subs {
+		subs[i] = fmt.Sprintf("%08x-1111-4222-8333-444455556666", i)
+	}
+	for _, withSession := range []bool{false, true} {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		v := newView(n)
+		for _, s := range subs {
+			k := userKey{Pool: strings.Clone(iss), Sub: strings.Clone(s)} // as Redis.load owns its key
+			e := entry{User: 1}
+			if withSession {
+				e.Sessions = map[string]int64{"0a1b2c3d-1111-4222-8333-444455556666": 1}
+			}
+			v.finish(k, v.begin(k), e, true)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per := float64(after.HeapAlloc-before.HeapAlloc) / n
+		t.Logf("view entry (sub 36 B, shared issuer, one revoked session: %v): %.0f bytes", withSession, per)
+		if per > 400 && !withSession {
+			t.Errorf("%.0f bytes per entry; the documentation says about 120", per)
+		}
+		runtime.KeepAlive(v)
+	}
+}
