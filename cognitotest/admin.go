@@ -28,6 +28,11 @@ func (p *Pool) globalSignOut(body []byte) (any, *apiError) {
 	defer p.mu.Unlock()
 	now := p.now()
 	u, e := p.checkAccessTokenLocked(in.AccessToken, now)
+	if e == errNoUser {
+		// UserNotFoundException is not among GlobalSignOut's errors:
+		// the user's deletion revoked the token.
+		return nil, errNotAuthorized("Access Token has been revoked")
+	}
 	if e != nil {
 		return nil, e
 	}
@@ -252,6 +257,9 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 	}
 	u := p.userBySubLocked(c.Sub)
 	switch {
+	case u == nil && c.Sub == c.ClientID:
+		// A client-credentials token has no user, nor the scope.
+		return nil, errNotAuthorized("Access Token does not have required scopes")
 	case u == nil:
 		// The pool signed it, so its user existed: it was deleted.
 		return nil, errNoUser

@@ -108,6 +108,7 @@ var apiHandlers = map[string]apiHandler{
 	"AdminDeleteUser":           (*Pool).adminDeleteUser,
 	"CreateUserPoolClient":      (*Pool).createUserPoolClient,
 	"GetTokensFromRefreshToken": (*Pool).getTokensFromRefreshToken,
+	"ListUsers":                 (*Pool).listUsers,
 }
 
 // countCall counts a call of op and returns the delay to apply and the
@@ -170,6 +171,10 @@ func (p *Pool) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p.wait(r, delay)
 	if injected != nil {
 		writeError(w, injected)
+		return
+	}
+	if e := checkRequest(op, r, body); e != nil {
+		writeError(w, e)
 		return
 	}
 	h, ok := apiHandlers[op]

@@ -149,6 +149,11 @@ func TestAPIProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		if !strings.Contains(target, "Unsigned") {
+			// A SigV4 header; the pool checks it is there, not the signature.
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x/20250304/us-east-1/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
+		}
+		target = strings.TrimSuffix(target, "Unsigned")
 		if target != "" {
 			req.Header.Set("X-Amz-Target", target)
 		}
@@ -179,6 +184,8 @@ func TestAPIProtocol(t *testing.T) {
 		{"malformed body", "AWSCognitoIdentityProviderService.AdminGetUser", []byte(`{`), 400, "SerializationException"},
 		{"body too large", "AWSCognitoIdentityProviderService.AdminGetUser", bytes.Repeat([]byte(" "), 1<<20+1), 413, "SerializationException"},
 		{"not authorized", "AWSCognitoIdentityProviderService.GlobalSignOut", []byte(`{"AccessToken":"x.y.z"}`), 400, "NotAuthorizedException"},
+		{"unsigned admin call", "AWSCognitoIdentityProviderService.AdminGetUserUnsigned", []byte(`{}`), 403, "MissingAuthenticationTokenException"},
+		{"unsigned public call", "AWSCognitoIdentityProviderService.GlobalSignOutUnsigned", []byte(`{"AccessToken":"x.y.z"}`), 400, "NotAuthorizedException"},
 		{"message header", "AWSCognitoIdentityProviderService.AdminGetUser", []byte(`{"UserPoolId":"` + p.PoolID() + `","Username":"nobody"}`), 400, "UserNotFoundException"},
 		{"success", "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut", []byte(`{"UserPoolId":"` + p.PoolID() + `","Username":"` + p.AddUser(cognitotest.User{Username: "u"}).Sub + `"}`), 200, ""},
 	}
@@ -219,10 +226,10 @@ func TestAPIProtocol(t *testing.T) {
 		}
 	})
 	t.Run("SDK sees an unknown operation as a generic API error", func(t *testing.T) {
-		_, err := sdkClient(p).ListUsers(t.Context(), &cip.ListUsersInput{UserPoolId: aws.String(p.PoolID())})
+		_, err := sdkClient(p).DescribeUserPool(t.Context(), &cip.DescribeUserPoolInput{UserPoolId: aws.String(p.PoolID())})
 		wantAPIError(t, err, "UnknownOperationException", "")
-		if p.Calls("ListUsers") != 1 {
-			t.Errorf("Calls(ListUsers) = %d", p.Calls("ListUsers"))
+		if p.Calls("DescribeUserPool") != 1 {
+			t.Errorf("Calls(DescribeUserPool) = %d", p.Calls("DescribeUserPool"))
 		}
 	})
 }

@@ -96,10 +96,14 @@ func (p *Pool) passwordAuth(in initiateAuthInput, flow string) (any, *apiError) 
 	}
 	p.mu.Lock()
 	u := p.lookupLocked(name)
+	if u == nil && c.PreventUserExistenceErrors == PreventUserExistenceLegacy {
+		p.mu.Unlock()
+		return nil, errNoUser
+	}
 	if u == nil || u.Password == "" || u.Password != password {
 		p.mu.Unlock()
-		// As with PreventUserExistenceErrors (the default of new pools),
-		// an unknown user looks like a wrong password.
+		// With PreventUserExistenceErrors ENABLED, an unknown user
+		// looks like a wrong password.
 		return nil, errNotAuthorized("Incorrect username or password.")
 	}
 	if e := signInStatus(u); e != nil {

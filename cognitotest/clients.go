@@ -3,7 +3,9 @@ package cognitotest
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,6 +19,12 @@ const (
 	AllowUserSRPAuth           = "ALLOW_USER_SRP_AUTH"
 	AllowCustomAuth            = "ALLOW_CUSTOM_AUTH"
 	AllowUserAuth              = "ALLOW_USER_AUTH"
+)
+
+// Values of [AppClient.PreventUserExistenceErrors], Cognito's.
+const (
+	PreventUserExistenceEnabled = "ENABLED"
+	PreventUserExistenceLegacy  = "LEGACY"
 )
 
 // AppClient is an app client of a [Pool], configured as Cognito's
@@ -60,6 +68,40 @@ type AppClient struct {
 	// rotated session revokes them all.
 	RefreshTokenRotation bool
 	RetryGracePeriod     time.Duration
+
+	// PreventUserExistenceErrors is how a sign-in of an unknown user
+	// answers: PreventUserExistenceEnabled as a wrong password does
+	// (NotAuthorizedException "Incorrect username or password."),
+	// PreventUserExistenceLegacy with UserNotFoundException "User does
+	// not exist.". If empty, a client of [Config] gets
+	// PreventUserExistenceEnabled (the console's default), one created
+	// through the API's CreateUserPoolClient without it
+	// PreventUserExistenceLegacy (the API's default). NewPool panics on
+	// another value.
+	PreventUserExistenceErrors string
+
+	// CallbackURLs are the redirect URIs that /oauth2/authorize accepts
+	// (exact matches), and LogoutURLs the logout_uri values that /logout
+	// accepts. Cognito's CallbackURLs and LogoutURLs.
+	CallbackURLs, LogoutURLs []string
+
+	// OAuthFlows are the OAuth 2.0 grants the client allows:
+	// OAuthFlowCode (authorization code, with or without PKCE) and
+	// OAuthFlowClientCredentials, which needs a Secret and cannot be
+	// combined with OAuthFlowCode, as in Cognito. If nil, a client with
+	// CallbackURLs allows OAuthFlowCode, others none. NewPool panics on
+	// another value or combination.
+	OAuthFlows []string
+
+	// OAuthScopes are the scopes the OAuth endpoints grant the client
+	// (Cognito's AllowedOAuthScopes): standard ones ("openid", "email",
+	// "phone", "profile", "aws.cognito.signin.user.admin") and custom
+	// ones of resource servers ("orders/read"), which are the only ones a
+	// client-credentials token carries. If nil, a client allowing
+	// OAuthFlowCode gets the five standard scopes; a client allowing
+	// OAuthFlowClientCredentials MUST name its custom scopes (NewPool
+	// panics otherwise).
+	OAuthScopes []string
 }
 
 var (
@@ -72,10 +114,39 @@ var (
 func (c *AppClient) clone() *AppClient {
 	d := *c
 	d.ExplicitAuthFlows = slices.Clone(c.ExplicitAuthFlows)
+	d.CallbackURLs, d.LogoutURLs = slices.Clone(c.CallbackURLs), slices.Clone(c.LogoutURLs)
+	d.OAuthFlows, d.OAuthScopes = slices.Clone(c.OAuthFlows), slices.Clone(c.OAuthScopes)
 	return &d
 }
 
 func (c *AppClient) allows(flow string) bool { return slices.Contains(c.ExplicitAuthFlows, flow) }
+
+func (c *AppClient) allowsOAuth(flow string) bool { return slices.Contains(c.OAuthFlows, flow) }
+
+// setOAuthDefaults fills in the OAuth defaults of c and checks its OAuth
+// settings, returning what is wrong.
+func (c *AppClient) setOAuthDefaults() string {
+	if c.OAuthFlows == nil && len(c.CallbackURLs) > 0 {
+		c.OAuthFlows = []string{OAuthFlowCode}
+	}
+	for _, f := range c.OAuthFlows {
+		if f != OAuthFlowCode && f != OAuthFlowClientCredentials {
+			return fmt.Sprintf("invalid OAuth flow %q (the implicit flow is not served)", f)
+		}
+	}
+	cc := c.allowsOAuth(OAuthFlowClientCredentials)
+	switch {
+	case cc && c.allowsOAuth(OAuthFlowCode):
+		return "client_credentials cannot be combined with code"
+	case cc && c.Secret == "":
+		return "client_credentials needs a client secret"
+	case cc && !slices.ContainsFunc(c.OAuthScopes, func(s string) bool { return strings.Contains(s, "/") }):
+		return "client_credentials needs custom OAuthScopes (resource/scope)"
+	case c.OAuthScopes == nil && c.allowsOAuth(OAuthFlowCode):
+		c.OAuthScopes = slices.Clone(defaultOAuthScopes)
+	}
+	return ""
+}
 
 // validAuthFlows reports whether every flow is a known ALLOW_* value.
 func validAuthFlows(flows []string) bool {
@@ -115,6 +186,13 @@ func configClients(cfg Config) []*AppClient {
 		if !validAuthFlows(c.ExplicitAuthFlows) {
 			panic(fmt.Sprintf("cognitotest: client %q: invalid ExplicitAuthFlows %q", c.ID, c.ExplicitAuthFlows))
 		}
+		switch c.PreventUserExistenceErrors {
+		case "":
+			c.PreventUserExistenceErrors = PreventUserExistenceEnabled
+		case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
+		default:
+			panic(fmt.Sprintf("cognitotest: client %q: invalid PreventUserExistenceErrors %q", c.ID, c.PreventUserExistenceErrors))
+		}
 	}
 	for id, secret := range cfg.ClientSecrets {
 		c := seen[id]
@@ -122,6 +200,11 @@ func configClients(cfg Config) []*AppClient {
 			panic(fmt.Sprintf("cognitotest: client secret for unknown client %q, empty, or set twice", id))
 		}
 		c.Secret = secret
+	}
+	for _, c := range clients {
+		if err := c.setOAuthDefaults(); err != "" {
+			panic(fmt.Sprintf("cognitotest: client %q: %s", c.ID, err))
+		}
 	}
 	return clients
 }
@@ -163,25 +246,36 @@ func (p *Pool) client(id string) (*AppClient, bool) {
 }
 
 type createClientInput struct {
-	UserPoolId            string
-	ClientName            string
-	GenerateSecret        bool
-	ExplicitAuthFlows     []string
-	EnableTokenRevocation *bool
-	RefreshTokenRotation  *struct {
+	UserPoolId                      string
+	ClientName                      string
+	GenerateSecret                  bool
+	ExplicitAuthFlows               []string
+	EnableTokenRevocation           *bool
+	PreventUserExistenceErrors      string
+	AllowedOAuthFlows               []string
+	AllowedOAuthScopes              []string
+	AllowedOAuthFlowsUserPoolClient bool
+	CallbackURLs, LogoutURLs        []string
+	RefreshTokenRotation            *struct {
 		Feature                 string
 		RetryGracePeriodSeconds int
 	}
 }
 
 type userPoolClient struct {
-	UserPoolId            string
-	ClientName            string
-	ClientId              string
-	ClientSecret          string `json:",omitempty"`
-	ExplicitAuthFlows     []string
-	EnableTokenRevocation bool
-	RefreshTokenRotation  struct {
+	UserPoolId                      string
+	ClientName                      string
+	ClientId                        string
+	ClientSecret                    string `json:",omitempty"`
+	ExplicitAuthFlows               []string
+	EnableTokenRevocation           bool
+	PreventUserExistenceErrors      string
+	AllowedOAuthFlows               []string `json:",omitempty"`
+	AllowedOAuthScopes              []string `json:",omitempty"`
+	AllowedOAuthFlowsUserPoolClient bool
+	CallbackURLs                    []string `json:",omitempty"`
+	LogoutURLs                      []string `json:",omitempty"`
+	RefreshTokenRotation            struct {
 		Feature                 string
 		RetryGracePeriodSeconds int
 	}
@@ -203,12 +297,28 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	case !validAuthFlows(in.ExplicitAuthFlows):
 		return nil, errInvalidParameter("cognitotest: ExplicitAuthFlows takes ALLOW_* values only")
 	}
-	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows}
+	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows, PreventUserExistenceErrors: in.PreventUserExistenceErrors}
+	switch c.PreventUserExistenceErrors {
+	case "":
+		c.PreventUserExistenceErrors = PreventUserExistenceLegacy
+	case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
+	default:
+		return nil, errInvalidParameter("1 validation error detected: Value '" + in.PreventUserExistenceErrors +
+			"' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]")
+	}
 	if c.ExplicitAuthFlows == nil {
 		c.ExplicitAuthFlows = slices.Clone(apiAuthFlows)
 	}
 	if in.GenerateSecret {
 		c.Secret = randomString(51)
+	}
+	c.CallbackURLs, c.LogoutURLs, c.OAuthScopes = in.CallbackURLs, in.LogoutURLs, in.AllowedOAuthScopes
+	c.OAuthFlows = []string{}
+	if in.AllowedOAuthFlowsUserPoolClient {
+		c.OAuthFlows = append(c.OAuthFlows, in.AllowedOAuthFlows...)
+	}
+	if msg := c.setOAuthDefaults(); msg != "" {
+		return nil, &apiError{http.StatusBadRequest, "InvalidOAuthFlowException", "cognitotest: " + msg}
 	}
 	c.DisableTokenRevocation = in.EnableTokenRevocation != nil && !*in.EnableTokenRevocation
 	if r := in.RefreshTokenRotation; r != nil {
@@ -223,14 +333,20 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	now := p.now()
 	p.mu.Unlock()
 	out := userPoolClient{
-		UserPoolId:            p.poolID,
-		ClientName:            in.ClientName,
-		ClientId:              c.ID,
-		ClientSecret:          c.Secret,
-		ExplicitAuthFlows:     c.ExplicitAuthFlows,
-		EnableTokenRevocation: !c.DisableTokenRevocation,
-		CreationDate:          epochSeconds(now),
-		LastModifiedDate:      epochSeconds(now),
+		UserPoolId:                      p.poolID,
+		ClientName:                      in.ClientName,
+		ClientId:                        c.ID,
+		ClientSecret:                    c.Secret,
+		ExplicitAuthFlows:               c.ExplicitAuthFlows,
+		EnableTokenRevocation:           !c.DisableTokenRevocation,
+		PreventUserExistenceErrors:      c.PreventUserExistenceErrors,
+		AllowedOAuthFlows:               c.OAuthFlows,
+		AllowedOAuthScopes:              c.OAuthScopes,
+		AllowedOAuthFlowsUserPoolClient: len(c.OAuthFlows) > 0,
+		CallbackURLs:                    c.CallbackURLs,
+		LogoutURLs:                      c.LogoutURLs,
+		CreationDate:                    epochSeconds(now),
+		LastModifiedDate:                epochSeconds(now),
 	}
 	out.RefreshTokenRotation.Feature = "DISABLED"
 	if c.RefreshTokenRotation {

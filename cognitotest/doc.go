@@ -27,6 +27,9 @@
 // [Pool.SignIn] starts a session, as a password sign-in does, and returns
 // its access, ID and refresh tokens. [Pool.AccessToken] and [Pool.IDToken]
 // mint a token of the user's current session (starting one if needed).
+// They mint for users of the pool only: a name that matches no user
+// panics (minting has no error result), unless [Config.ImplicitUsers]
+// asks for such a user to be added.
 // Tokens carry Cognito's claims in Cognito's order, times in integer
 // seconds, and the header {"kid":…,"alg":"RS256"}; access and ID tokens are
 // signed with different keys of the set, as Cognito does. A refresh through
@@ -80,7 +83,15 @@
 //		RetryMaxAttempts: 1,
 //	})
 //
-// Credentials and SigV4 signatures are not checked. Request bodies are
+// Operations authorized by IAM (the Admin* operations, ListUsers,
+// CreateUserPoolClient) need an "Authorization: AWS4-HMAC-SHA256 …"
+// header, as Cognito refuses unsigned calls (403
+// MissingAuthenticationTokenException); the credentials and the signature
+// themselves are not checked. Operations authorized by a token or a client
+// ID need none. A malformed UserPoolId (not [\w-]+_[0-9a-zA-Z]+, or over
+// 55 characters) or Username (over 128 characters, or a character outside
+// letters, marks, symbols, numbers and punctuation) is
+// InvalidParameterException, whatever the operation. Request bodies are
 // limited to 1 MiB. The operations served are:
 //
 //   - InitiateAuth with USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH or
@@ -88,8 +99,11 @@
 //     ADMIN_NO_SRP_AUTH), REFRESH_TOKEN_AUTH or REFRESH_TOKEN, each only
 //     if the app client allows it ([AppClient.ExplicitAuthFlows]). A
 //     password sign-in starts a session; a refresh returns new access and
-//     ID tokens and no refresh token. A wrong password or unknown user
-//     gives NotAuthorizedException "Incorrect username or password."; a
+//     ID tokens and no refresh token. A wrong password gives
+//     NotAuthorizedException "Incorrect username or password.", and so
+//     does an unknown user unless the client's
+//     [AppClient.PreventUserExistenceErrors] is LEGACY (the default of
+//     clients created through the API): then UserNotFoundException; a
 //     revoked refresh token "Refresh Token has been revoked"; one of
 //     another client "Refresh Token has different Client". A client with a
 //     secret needs SECRET_HASH ([SecretHash]): over the name signed in
@@ -101,11 +115,17 @@
 //     client refuses REFRESH_TOKEN_AUTH.
 //   - CreateUserPoolClient adds an app client with Cognito's defaults (no
 //     password flow unless ExplicitAuthFlows says so; token revocation on
-//     unless EnableTokenRevocation is false; a secret if GenerateSecret).
+//     unless EnableTokenRevocation is false; a secret if GenerateSecret;
+//     PreventUserExistenceErrors LEGACY unless set; the OAuth settings
+//     AllowedOAuthFlows, AllowedOAuthScopes, CallbackURLs and LogoutURLs,
+//     used only with AllowedOAuthFlowsUserPoolClient).
 //   - GlobalSignOut: the access token must verify against the pool (current
 //     keys, issuer, client, expiry, scope aws.cognito.signin.user.admin) and
 //     its session must not be revoked ("Access Token has been revoked");
-//     then every refresh token of the user is revoked.
+//     then every refresh token of the user is revoked. The token of a
+//     deleted user gets NotAuthorizedException "Access Token has been
+//     revoked" (UserNotFoundException is not among GlobalSignOut's
+//     errors).
 //   - AdminUserGlobalSignOut: the same by UserPoolId (ResourceNotFoundException
 //     if it is not this pool's) and Username; an unknown user gives
 //     UserNotFoundException. As in Cognito, Username is the username, the
@@ -115,9 +135,17 @@
 //     does, and then refuses its sign-ins and refreshes ("User is
 //     disabled."); AdminEnableUser lets it sign in again (revoked tokens
 //     stay revoked). AdminDeleteUser removes the user: its access tokens
-//     then get UserNotFoundException "User does not exist.".
+//     then get UserNotFoundException "User does not exist." from GetUser.
 //   - AdminGetUser and GetUser: the user's attributes (sub, identities
 //     for a federated user, email, the others), Enabled and UserStatus.
+//   - ListUsers: the users in the order they were added, with their
+//     attributes (AttributesToGet selects some), at most Limit (1 to 60,
+//     default 60) a page with a PaginationToken for the next. Filter is
+//     one `name = "value"` (exact) or `name ^= "value"` (prefix) on
+//     username, email, phone_number, name, given_name, family_name,
+//     preferred_username, cognito:user_status (any case), status
+//     ("Enabled" or "Disabled") or sub; `sub = "…"` finds the user a
+//     CloudTrail record names. Another filter is InvalidParameterException.
 //   - RevokeToken: revokes one refresh token and the tokens minted from it
 //     (same origin_jti). A well-formed token the pool does not know
 //     succeeds, as RFC 7009 prescribes; a malformed one gives
@@ -136,6 +164,56 @@
 // minted access and ID tokens themselves remain valid JWTs until they
 // expire. [Pool.SignedOutAt] and [Pool.OriginRevoked] tell tests what was
 // revoked.
+//
+// # OAuth 2.0 endpoints (managed login)
+//
+// The pool is also its own user-pool domain: [Pool.URL] serves the
+// endpoints of Cognito's managed login (hosted UI) for app clients with
+// [AppClient.CallbackURLs] (and [AppClient.OAuthFlows],
+// [AppClient.OAuthScopes], [AppClient.LogoutURLs]):
+//
+//   - GET /oauth2/authorize: response_type=code, client_id, redirect_uri
+//     (exactly one of the client's CallbackURLs), state, scope (a subset of
+//     the client's OAuthScopes; all of them if empty), nonce, prompt=login,
+//     and PKCE's code_challenge with code_challenge_method=S256 (the only
+//     method Cognito supports). A browser with a managed-login session gets
+//     a code at once, without a password; others are sent to /login.
+//   - GET and POST /login: a minimal sign-in form (fields username and
+//     password, CSRF-protected) that checks the password as InitiateAuth
+//     does, starts the managed-login session (cookie "cognito", HttpOnly,
+//     SameSite=Lax, [LoginSessionTTL]: one hour, as in Cognito) and
+//     redirects to redirect_uri with code and state. Codes are single-use
+//     and live [AuthCodeTTL] (five minutes).
+//   - POST /oauth2/token (form-encoded; the client authenticates with HTTP
+//     Basic or client_id and client_secret in the body; a client with a
+//     secret must present it): grant_type authorization_code (code,
+//     redirect_uri, and code_verifier when the code has a challenge: a
+//     wrong or missing verifier is invalid_grant, and any attempt burns the
+//     code), refresh_token (new access and ID tokens with the session's
+//     scopes, auth_time and origin_jti; a new refresh token only for a
+//     client with [AppClient.RefreshTokenRotation]) and client_credentials
+//     (a client with a secret and [OAuthFlowClientCredentials]; the access
+//     token's sub and client_id are the client ID, it has no username and
+//     carries only custom scopes such as "orders/read").
+//   - GET /logout: client_id and logout_uri (one of the client's
+//     LogoutURLs) end the managed-login session (the cookie and the
+//     session behind it) and redirect to logout_uri; with redirect_uri and
+//     response_type instead, to the login page. As in Cognito, no sign-out
+//     through the API ends this session, and /logout revokes no token.
+//
+// Tokens of these flows carry the scopes granted (such as "openid email
+// aws.cognito.signin.user.admin"; GlobalSignOut needs the last one) and
+// "version": 2; an ID token, issued when openid is among them, carries
+// at_hash and, from a code with one, nonce. A code-flow session's tokens
+// keep the auth_time of the password sign-in, however many times the
+// cookie signs the user in again. Errors are Cognito's: the token
+// endpoint answers 400 with {"error": "invalid_request" | "invalid_client"
+// | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" |
+// "invalid_scope"}; /oauth2/authorize redirects errors
+// (unsupported_response_type, unauthorized_client, invalid_scope,
+// invalid_request) to redirect_uri with state, except an unknown client or
+// an unregistered redirect_uri, which get an error page (400) and never a
+// redirect.
 //
 // # Fault injection
 //
@@ -163,30 +241,45 @@
 //     the public key (Cognito's kids are opaque base64 strings of the same
 //     length). Cognito does not rotate keys on its own; [Pool.RotateKeys]
 //     exists to test rotation anyway.
-//   - No IAM: credentials and SigV4 signatures are not checked, so the
-//     Admin* operations succeed for any caller.
+//   - No IAM: an IAM-authorized operation needs a SigV4 Authorization
+//     header, but its credentials and signature are not checked, so any
+//     signed call succeeds.
 //   - No MFA, challenges, SRP, CUSTOM_AUTH or USER_AUTH flows, devices,
-//     Lambda triggers, hosted UI or OAuth 2.0 endpoints (authorize, token,
-//     revoke, logout, userInfo), and user statuses only as [User.Status]
-//     lists them: each needs a protocol the fake does not speak. Tokens are
-//     those of the user-pool API (scope aws.cognito.signin.user.admin; no
-//     at_hash, nonce or version) unless [TokenOption]s bend them.
-//   - Errors: a sign-in of an unknown user answers as a wrong password
-//     does, as with PreventUserExistenceErrors (the default of new pools);
-//     messages are
-//     Cognito's where sources show them and are otherwise marked
-//     "cognitotest:". No rate limits: [Pool.FailNext] injects throttling.
+//     Lambda triggers, and user statuses only as [User.Status] lists them:
+//     each needs a protocol the fake does not speak. Tokens of the API and
+//     of the minting methods are those of the user-pool API (scope
+//     aws.cognito.signin.user.admin; no at_hash, nonce or version) unless
+//     [TokenOption]s bend them.
+//   - Managed login: no implicit flow, /oauth2/userInfo, /oauth2/revoke,
+//     /saml2 or third-party identity providers (identity_provider is
+//     ignored), no branding, MFA or passkeys on the login page, and no
+//     resource servers (any "resource/scope" named in
+//     [AppClient.OAuthScopes] is granted). ID tokens carry all the user's
+//     attributes whatever the scopes (Cognito filters them by email,
+//     phone and profile). Cognito's managed-login session is per
+//     browser and domain, as here, but its cookie names and CSRF scheme
+//     are internal and may differ. The pool's domain is http on
+//     127.0.0.1, so code using the signout package's https-only
+//     LogoutURL needs the fake's address spelled out.
+//   - Errors: messages are Cognito's where sources show them and are
+//     otherwise marked "cognitotest:". Input validation covers UserPoolId
+//     and Username only (not every field's length and pattern). No rate
+//     limits: [Pool.FailNext] injects throttling.
 //   - Users: [Pool.AddUser] replaces a user by username and does not refuse
 //     alias clashes (Cognito: AliasExistsException; here the earliest added
-//     user wins). The minting methods mint for any user, disabled or not,
-//     as an oracle. A federated user's identity-provider group comes last in
+//     user wins). The minting methods mint for any user of the pool,
+//     disabled or not, as an oracle. ListUsers filters exactly as
+//     documented; Cognito's case handling of attributes other than
+//     username and cognito:user_status is not documented, and the fake
+//     compares them exactly. A federated user's identity-provider group comes last in
 //     cognito:groups (Cognito orders groups by precedence). A refresh token
 //     of a deleted user gets "Invalid Refresh Token".
 //   - Lifetimes are per pool ([Config]), not per app client.
 //   - Memory: every session started is kept for the life of the Pool (a
 //     few hundred bytes each), so that an old refresh token always gets
 //     Cognito's answer for it; a test double, it is not meant for millions
-//     of sign-ins.
+//     of sign-ins. Expired authorization codes and managed-login sessions
+//     are dropped whenever a new one is made.
 //
 // # Concurrency
 //

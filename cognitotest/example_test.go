@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -99,6 +100,7 @@ func ExamplePool_AccessToken() {
 func ExampleWithHeader() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 
 	tok := pool.AccessToken("alice",
 		cognitotest.WithHeader(map[string]any{"alg": "none", "kid": "test-kid"}),
@@ -265,4 +267,40 @@ func ExampleSecretHash() {
 	})
 	fmt.Println("revoked:", err == nil)
 	// Output: revoked: true
+}
+
+// A machine-to-machine client gets an access token at the pool's
+// /oauth2/token with the client-credentials grant: its sub is the client
+// ID, and it carries the client's custom scopes.
+func Example_clientCredentials() {
+	pool := cognitotest.NewPool(cognitotest.Config{Clients: []cognitotest.AppClient{{
+		ID:          "billing-job",
+		Secret:      "billing-secret",
+		OAuthFlows:  []string{cognitotest.OAuthFlowClientCredentials},
+		OAuthScopes: []string{"orders/read"},
+	}}})
+	defer pool.Close()
+
+	req, _ := http.NewRequest("POST", pool.URL()+"/oauth2/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("billing-job", "billing-secret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(body.AccessToken, ".")[1])
+	var claims struct {
+		Sub, Scope, Username string
+		Version              int
+	}
+	_ = json.Unmarshal(payload, &claims)
+	fmt.Printf("%s sub=%s scope=%s username=%q version=%d\n", res.Status, claims.Sub, claims.Scope, claims.Username, claims.Version)
+	// Output:
+	// 200 OK sub=billing-job scope=orders/read username="" version=2
 }

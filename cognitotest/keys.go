@@ -184,6 +184,14 @@ func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveJWKS(w, r)
 	case p.oidcConfigPath:
 		p.serveOpenIDConfiguration(w, r)
+	case "/oauth2/authorize":
+		p.serveAuthorize(w, r)
+	case "/login":
+		p.serveLogin(w, r)
+	case "/oauth2/token":
+		p.serveToken(w, r)
+	case "/logout":
+		p.serveLogout(w, r)
 	case "/":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")

@@ -12,6 +12,7 @@ import (
 
 func TestRotateKeys(t *testing.T) {
 	p, _ := newPool(t, cognitotest.Config{})
+	p.AddUser(cognitotest.User{Username: "alice"})
 	old := p.SignIn("alice")
 	oldKids := []string{p.AccessKeyID(), p.IDKeyID()}
 

@@ -94,6 +94,13 @@ type Config struct {
 	// port. The Pool closes it with [Pool.Close].
 	Listener net.Listener
 
+	// ImplicitUsers makes the minting methods ([Pool.SignIn],
+	// [Pool.AccessToken], [Pool.IDToken]) add a local user, with that
+	// username and no password, for a name that matches no user. If false
+	// (the default), they panic on such a name, so that a test cannot
+	// verify tokens of a user the pool's API would not know.
+	ImplicitUsers bool
+
 	// LoopbackOnly makes the pool refuse (403) every request whose Host
 	// is not a loopback name (localhost, a name under .localhost, or a
 	// loopback IP address) or whose Origin header, when present, is not
@@ -126,6 +133,7 @@ type Pool struct {
 	usernameAttrs  bool
 	foldCase       bool
 	loopbackOnly   bool
+	implicitUsers  bool
 	srv            *httptest.Server
 	url            string
 	issuer         string
@@ -148,6 +156,8 @@ type Pool struct {
 	failures       map[string][]*injectedFailure
 	calls          map[string]int
 	apiDelay       time.Duration
+	logins         map[string]*loginSession // managed-login sessions by cookie
+	codes          map[string]*authCode     // authorization codes
 }
 
 // session is one sign-in: a refresh token and the origin_jti of every
@@ -162,6 +172,8 @@ type session struct {
 	issued       time.Time // of the first refresh token of a rotated family
 	revoked      bool
 	rotatedOut   time.Time // when rotation retired this refresh token; zero if it did not
+	oauth        bool      // started by the OAuth endpoints: scopes and version 2
+	scopes       []string  // granted by the OAuth endpoints
 }
 
 type sessionKey struct{ sub, clientID string }
@@ -185,6 +197,8 @@ func NewPool(cfg Config) *Pool {
 		signedOut:      make(map[string]time.Time),
 		failures:       make(map[string][]*injectedFailure),
 		calls:          make(map[string]int),
+		logins:         make(map[string]*loginSession),
+		codes:          make(map[string]*authCode),
 	}
 	if p.poolID == "" {
 		p.poolID = DefaultPoolID
@@ -196,6 +210,7 @@ func NewPool(cfg Config) *Pool {
 	p.signInAttrs, p.usernameAttrs = signInAttrs(cfg.AliasAttributes, cfg.UsernameAttributes)
 	p.foldCase = cfg.CaseInsensitive
 	p.loopbackOnly = cfg.LoopbackOnly
+	p.implicitUsers = cfg.ImplicitUsers
 	if p.now == nil {
 		p.now = time.Now
 	}

@@ -41,6 +41,7 @@ type tokenOptions struct {
 	authTime  time.Time
 	iat       time.Time
 	key       *rsa.PrivateKey
+	atHash    string // of an ID token minted with an access token
 }
 
 func buildOptions(opts []TokenOption) *tokenOptions {
@@ -137,23 +138,30 @@ func WithSigningKey(k *rsa.PrivateKey) TokenOption {
 // [WithClient] to sign in with another client).
 //
 // usernameOrSub is a username, else the sub of any user (federated ones
-// too: minting is no API call), else an alias as [Pool.User] resolves it;
-// if no user matches, a local user with that username and no password is
-// added first. A disabled or unconfirmed user's tokens are minted all the
+// too: minting is no API call), else an alias as [Pool.User] resolves it.
+// If no user matches, SignIn panics, unless the pool has
+// [Config.ImplicitUsers]: then a local user with that username and no
+// password is added first. A disabled or unconfirmed user's tokens are minted all the
 // same (the API refuses them).
 func (p *Pool) SignIn(usernameOrSub string, opts ...TokenOption) Tokens {
 	o := buildOptions(opts)
-	p.mu.Lock()
-	now := p.now()
-	u := p.userForMintLocked(usernameOrSub)
-	s := p.newSessionLocked(u, p.clientFor(o), now)
-	in := p.mintInputLocked(u, s, now)
-	p.mu.Unlock()
+	in, refreshToken := p.mintNew(usernameOrSub, o)
 	return Tokens{
 		AccessToken:  in.access(o),
 		IDToken:      in.id(o),
-		RefreshToken: s.refreshToken,
+		RefreshToken: refreshToken,
 	}
+}
+
+// mintNew starts a new session of the user that name resolves to and
+// returns what minting its tokens needs, and its refresh token.
+func (p *Pool) mintNew(name string, o *tokenOptions) (mintInput, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	u := p.userForMintLocked(name)
+	s := p.newSessionLocked(u, p.clientFor(o), now)
+	return p.mintInputLocked(u, s, now), s.refreshToken
 }
 
 // AccessToken mints an access token of the user's current session for the
@@ -260,6 +268,9 @@ func (in mintInput) groups(o *tokenOptions) []string {
 func (in mintInput) access(o *tokenOptions) string {
 	authTime, iat, exp := in.times(o, in.accessTTL)
 	scope := DefaultScope
+	if in.s.oauth {
+		scope = strings.Join(in.s.scopes, " ")
+	}
 	if o.scopesSet {
 		scope = strings.Join(o.scopes, " ")
 	}
@@ -269,6 +280,9 @@ func (in mintInput) access(o *tokenOptions) string {
 		c.set("cognito:groups", g)
 	}
 	c.set("iss", in.issuer)
+	if in.s.oauth {
+		c.set("version", 2)
+	}
 	c.set("client_id", in.s.clientID)
 	if !in.noRevoke {
 		c.set("origin_jti", in.s.originJTI)
@@ -290,6 +304,9 @@ func (in mintInput) id(o *tokenOptions) string {
 	authTime, iat, exp := in.times(o, in.idTTL)
 	attrs := in.user.Attributes
 	var c object
+	if o.atHash != "" {
+		c.set("at_hash", o.atHash)
+	}
 	c.set("sub", in.user.Sub)
 	if g := in.groups(o); len(g) > 0 {
 		c.set("cognito:groups", g)

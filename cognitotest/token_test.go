@@ -402,7 +402,8 @@ func TestSessions(t *testing.T) {
 		t.Errorf("refresh tokens %q, %q: want distinct five-part tokens", first.RefreshToken, second.RefreshToken)
 	}
 
-	t.Run("unknown user is added", func(t *testing.T) {
+	t.Run("unknown user is added with ImplicitUsers", func(t *testing.T) {
+		p, _ := newPool(t, cognitotest.Config{ImplicitUsers: true})
 		tok := p.AccessToken("zed")
 		u, ok := p.User("zed")
 		if !ok || claims(t, tok)["sub"] != u.Sub {

@@ -297,8 +297,8 @@ func (p *Pool) userBySubLocked(sub string) *userRecord {
 
 // userForMintLocked resolves the name given to the minting methods: a
 // username, a sub of any user (minting is no API call), or what the
-// Admin* operations accept. It adds a local user with that username when
-// nothing matches.
+// Admin* operations accept. When nothing matches, it adds a local user
+// with that username if the pool has ImplicitUsers, else it panics.
 func (p *Pool) userForMintLocked(name string) *userRecord {
 	if name == "" {
 		panic("cognitotest: empty username")
@@ -312,6 +312,9 @@ func (p *Pool) userForMintLocked(name string) *userRecord {
 	if r := p.userByAliasLocked(name); r != nil {
 		return r
 	}
+	if !p.implicitUsers {
+		panic(fmt.Sprintf("cognitotest: no user %q in the pool: add it with AddUser first, or set Config.ImplicitUsers", name))
+	}
 	now := p.now()
 	r := &userRecord{User: User{Username: name, Sub: newUUID(), Status: StatusConfirmed}, created: now, modified: now}
 	p.users = append(p.users, r)
@@ -319,7 +322,7 @@ func (p *Pool) userForMintLocked(name string) *userRecord {
 }
 
 // mintUser returns the user that the minting methods resolve name to,
-// adding it as they do.
+// adding or refusing it as they do.
 func (p *Pool) mintUser(name string) User {
 	p.mu.Lock()
 	defer p.mu.Unlock()

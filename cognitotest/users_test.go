@@ -120,6 +120,7 @@ func TestFederatedUserTokens(t *testing.T) {
 	if len(identities) != 1 || identities[0]["providerName"] != "Google" || identities[0]["userId"] != "1047" {
 		t.Errorf("identities attribute = %v", identities)
 	}
+	p.AddUser(cognitotest.User{Username: "alice"})
 	if _, ok := claims(t, p.IDToken("alice"))["identities"]; ok {
 		t.Error("a local user's ID token has identities")
 	}
@@ -212,7 +213,7 @@ func TestSDKDeleteUser(t *testing.T) {
 	_, err = getUser(t, c, aws.ToString(tok.AccessToken))
 	wantAPIError(t, err, "UserNotFoundException", "User does not exist.")
 	_, err = c.GlobalSignOut(t.Context(), &cip.GlobalSignOutInput{AccessToken: tok.AccessToken})
-	wantAPIError(t, err, "UserNotFoundException", "User does not exist.")
+	wantAPIError(t, err, "NotAuthorizedException", "Access Token has been revoked")
 	_, err = refreshSDK(t.Context(), c, p, aws.ToString(tok.RefreshToken))
 	wantAPIError(t, err, "NotAuthorizedException", "")
 	_, err = signInSDK(t.Context(), c, p, "alice", "pw")

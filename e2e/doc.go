@@ -2,7 +2,9 @@
 // driven through the Chrome DevTools Protocol by chromedp, signs in to the
 // example web app (examples/webapp) against a fake Cognito user pool
 // (cognitotest), signs out, and the test checks that the sign-out is
-// honoured.
+// honoured. Its OAuth tests drive the fake pool's OAuth endpoints
+// (authorization code with PKCE, refresh, client credentials) with
+// golang.org/x/oauth2, which the root module does not depend on either.
 //
 // It is a separate module so that the root module does not depend on
 // chromedp. Run it with

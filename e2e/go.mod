@@ -1,6 +1,6 @@
 module github.com/cognitoguard/cognitoguard/e2e
 
-go 1.25.0
+go 1.26.0
 
 replace github.com/cognitoguard/cognitoguard => ../
 
@@ -8,6 +8,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/cognitoguard/cognitoguard v0.0.0-00010101000000-000000000000
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (

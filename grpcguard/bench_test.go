@@ -37,6 +37,7 @@ func BenchmarkStreamMessage(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = v.Close() })
+	pool.AddUser(cognitotest.User{Username: "alice"})
 	md := metadata.Pairs("authorization", "Bearer "+pool.AccessToken("alice"))
 	ctx := metadata.NewIncomingContext(context.Background(), md)
 	info := &grpc.StreamServerInfo{FullMethod: "/bench/Stream", IsClientStream: true}

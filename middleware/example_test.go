@@ -41,6 +41,7 @@ func get(h http.Handler, path, auth string) {
 func ExampleNew() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 	v := newVerifier(pool)
 	defer v.Close()
 
@@ -112,6 +113,7 @@ func Example_fromContext() {
 func ExampleRequireScopes() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 	v := newVerifier(pool)
 	defer v.Close()
 
@@ -163,6 +165,7 @@ func ExampleRequireGroups() {
 func ExampleWriteError() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 	v := newVerifier(pool)
 	defer v.Close()
 
@@ -207,6 +210,8 @@ func ExampleBearerToken() {
 func ExampleRequire() {
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "ann@example.com"})
+	pool.AddUser(cognitotest.User{Username: "bob@elsewhere.org"})
 	v := newVerifier(pool)
 	defer v.Close()
 

@@ -450,6 +450,7 @@ func TestSignOutWithoutAuthenticator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.AddUser(cognitotest.User{Username: "alice"})
 	tok := p.AccessToken("alice")
 	if err := s.GlobalSignOut(t.Context(), tok); err == nil {
 		t.Error("GlobalSignOut without an Authenticator succeeded")

@@ -523,6 +523,7 @@ func TestRedisVerifierFailsClosed(t *testing.T) {
 	}
 	t.Cleanup(func() { v.Close() })
 	ctx := t.Context()
+	pool.AddUser(cognitotest.User{Username: "alice"})
 	tok := pool.AccessToken("alice")
 	if _, err := v.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
