@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // usernameArg is what Cognito's Admin APIs accept as a Username (a
@@ -89,7 +89,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // resolve returns the sub of user, named by username, alias or sub, with
 // AdminGetUser.
-func resolve(ctx context.Context, o options, store *revocation.Redis, user string, stderr io.Writer) (string, error) {
+func resolve(ctx context.Context, o options, store *redisstore.Store, user string, stderr io.Writer) (string, error) {
 	api, err := cognitoClient(ctx, o)
 	if err != nil {
 		return "", err
@@ -108,7 +108,7 @@ func resolve(ctx context.Context, o options, store *revocation.Redis, user strin
 // dataLossFloor returns the floor the services recorded after a data loss
 // of Redis, zero when none is in force. The store reads it with its first
 // health check, which Ready waits for (with the subscriptions).
-func dataLossFloor(ctx context.Context, store *revocation.Redis, timeout time.Duration) (time.Time, error) {
+func dataLossFloor(ctx context.Context, store *redisstore.Store, timeout time.Duration) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := store.Ready(ctx); err != nil {
