@@ -9,7 +9,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // TestStatusUsernameWithoutFlags: "cognitoguard status bob" with neither
@@ -150,7 +150,7 @@ func TestStatusRedisServer(t *testing.T) {
 	addr, _ := redistest.Server(t)
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { client.Close() })
-	service, err := revocation.NewRedis(client, revocation.RedisConfig{})
+	service, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
