@@ -122,6 +122,9 @@ func (m *Memory) RevokeUserSince(ctx context.Context, poolID, sub string, since,
 	}
 	keep := max(since.UnixMilli(), 1)
 	nowMs := m.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return time.Time{}, false, err
+	}
 	m.mu.Lock()
 	if e := m.users[record.Key{Pool: poolID, Sub: sub}]; e != nil && e.User >= keep && e.User+m.ttlMs >= nowMs {
 		kept := e.User
@@ -170,6 +173,9 @@ func (m *Memory) Len() int {
 // write records T (Unix ms) for the user (jti == "") or the session jti.
 func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) error {
 	nowMs := m.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return err
+	}
 	exp := t + m.ttlMs
 	if exp < nowMs {
 		return nil // already expired: every token it would reject has expired

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // Store records sign-outs and answers the [cognitoguard.Verifier] through
@@ -66,6 +67,13 @@ var ErrUnavailable = errors.New("revocation: store unavailable")
 // and published, so every instance that read or received it rejects the
 // tokens; retrying is safe and completes the confirmation.
 var ErrUnconfirmed = errors.New("revocation: sign-out recorded, not confirmed")
+
+// MaxAhead bounds how far past a store's clock a sign-out time may be
+// (10 minutes: the sign-out helper's largest move, 5 minutes, plus clock
+// skew between hosts). Writes with a later time fail (an argument error,
+// not [ErrUnavailable]); a shared store ignores messages carrying one, so
+// that no one can lock a user's later sign-ins out for longer.
+const MaxAhead = record.MaxAhead
 
 // DefaultTTL is how long a record lives after its time T: the longest
 // Cognito token lifetime (1 day) plus 5 minutes of leeway. Past T+TTL every

@@ -34,6 +34,7 @@ type ackSend struct{ channel, nonce string }
 // ackWait counts the acknowledgements of one request.
 type ackWait struct {
 	got, need int64 // need is -1 until PUBLISH has answered
+	from      map[string]bool
 	done      chan struct{}
 }
 
@@ -53,7 +54,7 @@ func (a *acks) queue(channel, nonce string) {
 
 // expect registers a request about to be published with nonce.
 func (a *acks) expect(nonce string) *ackWait {
-	aw := &ackWait{need: -1, done: make(chan struct{})}
+	aw := &ackWait{need: -1, from: make(map[string]bool), done: make(chan struct{})}
 	a.mu.Lock()
 	a.waits[nonce] = aw
 	a.mu.Unlock()
@@ -66,11 +67,13 @@ func (a *acks) forget(nonce string) {
 	a.mu.Unlock()
 }
 
-// received counts an acknowledgement of nonce, if it is one of ours.
-func (a *acks) received(nonce string) {
+// received counts responder's acknowledgement of nonce, if it is one of
+// ours and the first of that responder.
+func (a *acks) received(responder, nonce string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if aw := a.waits[nonce]; aw != nil {
+	if aw := a.waits[nonce]; aw != nil && !aw.from[responder] {
+		aw.from[responder] = true
 		aw.got++
 		if aw.got == aw.need {
 			close(aw.done)
@@ -140,7 +143,7 @@ func (a *acks) runAcker() {
 // sendAcks publishes one acknowledgement message.
 func (a *acks) sendAcks(channel string, nonces []string) {
 	ctx, cancel := context.WithTimeout(a.run.ctx, a.run.timeout)
-	_, err := a.publish(ctx, channel, encodeAck(nonces))
+	_, err := a.publish(ctx, channel, encodeAck(a.id, nonces))
 	cancel()
 	if err == nil {
 		a.sent.Add(uint64(len(nonces)))

@@ -147,8 +147,12 @@
 //
 // # Security
 //
-// Redis is trusted (see package revocation): whoever can write to it can revoke anyone (harmless) or
-// delete records (un-revoking users). Messages can only raise times, never
-// lower them, and are ignored when malformed. Pool ID, sub and origin_jti
-// are hashed or NUL-delimited, never interpreted.
+// Redis is trusted (see package revocation): whoever can write its keys
+// can revoke anyone or delete records. Pub/sub messages are
+// unauthenticated, raise-only notices with bounded authority: a time more
+// than [revocation.MaxAhead] past the receiver's clock, a field over 1 KiB
+// or a longer message is ignored and counted ([Stats.Ignored]); a
+// requester counts acknowledgements on its own channels only, once per
+// responder. Pool ID, sub and origin_jti are hashed or NUL-delimited,
+// never interpreted. SECURITY.md says who may hold which Redis rights.
 package redisstore

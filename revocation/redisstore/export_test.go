@@ -28,3 +28,11 @@ func SetHealthEveryForTest(t interface{ Cleanup(func()) }, d time.Duration) {
 	healthEvery = d
 	t.Cleanup(func() { healthEvery = old })
 }
+
+// AckChannelForTest is instance id's acknowledgement channel in the slot
+// of the user's sign-out channel, with the default number of channels.
+func AckChannelForTest(prefix, pool, sub, id string) string {
+	w := newWire(prefix, DefaultChannels)
+	_, i := w.key(pool, sub)
+	return w.ackChannel(i, id)
+}

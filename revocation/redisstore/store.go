@@ -27,6 +27,7 @@ type Stats struct {
 	Lookups         uint64 // Revoked calls that read Redis
 	RoundTrips      uint64 // Redis commands sent for callers: lookups, writes, publishes, SignedOutAt
 	Messages        uint64 // messages received on the sign-out channels
+	Ignored         uint64 // messages ignored: malformed, oversized, or a time past now + revocation.MaxAhead
 	Rebuilds        uint64 // view resets after a resubscription (lost connection)
 	StaleRejections uint64 // Revoked calls failed with revocation.ErrUnavailable: view not fresh, or Redis refused
 	Unconfirmed     uint64 // writes recorded but returned as revocation.ErrUnconfirmed (WaitReplicas, WaitInstances)
@@ -239,7 +240,7 @@ func (s *Store) Stats() Stats {
 	st.MemoryHits, st.Lookups = s.reader.hits.Load(), s.reader.lookups.Load()
 	st.RoundTrips += s.reader.trips.Load()
 	st.StaleRejections = s.reader.stale.Load()
-	st.Messages, st.Rebuilds = s.subs.messages.Load(), s.subs.rebuilds.Load()
+	st.Messages, st.Rebuilds, st.Ignored = s.subs.messages.Load(), s.subs.rebuilds.Load(), s.subs.ignored.Load()
 	st.AcksSent, st.AcksDropped = s.acks.sent.Load(), s.acks.dropped.Load()
 	st.DataLosses, st.Restored = s.loss.losses.Load(), s.loss.restored.Load()
 	st.EvictionPolicy = s.health.policySummary()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // subscriber runs the store's subscriptions: one per group of sign-out
@@ -30,13 +32,14 @@ type subscriber struct {
 	now       func() time.Time
 	log       *slog.Logger
 
-	channelIndex   map[string]int // sign-out channel name → index
-	everSubscribed []atomic.Bool  // per channel: subscribed once (a new subscription is a rebuild)
+	channelIndex   map[string]int  // sign-out channel name → index
+	ownAcks        map[string]bool // this instance's acknowledgement channels (requester)
+	everSubscribed []atomic.Bool   // per channel: subscribed once (a new subscription is a rebuild)
 
 	psMu sync.Mutex      // guards subs and every subscription's ps
 	subs []*subscription // the current generation
 
-	messages, rebuilds atomic.Uint64
+	messages, rebuilds, ignored atomic.Uint64
 }
 
 func newSubscriber(sb *subscriber) *subscriber {
@@ -46,6 +49,12 @@ func newSubscriber(sb *subscriber) *subscriber {
 		sb.channelIndex[sb.wire.channel(i)] = i
 	}
 	sb.everSubscribed = make([]atomic.Bool, k)
+	sb.ownAcks = make(map[string]bool)
+	if sb.requester {
+		for i := range k {
+			sb.ownAcks[sb.wire.ackChannel(i, sb.acks.id)] = true
+		}
+	}
 	return sb
 }
 
@@ -209,15 +218,21 @@ func indices(k int) []int {
 func (sb *subscriber) handleMessage(channel, payload string) {
 	m, err := decodeMessage(payload)
 	if err == nil && m.kind == kindAck {
-		for _, n := range m.nonces {
-			sb.acks.received(n)
+		if sb.ownAcks[channel] { // acknowledgements elsewhere are not ours to count
+			for _, n := range m.nonces {
+				sb.acks.received(m.id, n)
+			}
 		}
 		return
 	}
 	sb.messages.Add(1)
+	if err == nil {
+		err = record.CheckAhead(m.t, sb.now().UnixMilli())
+	}
 	if err != nil {
+		sb.ignored.Add(1)
 		sb.log.LogAttrs(sb.run.ctx, slog.LevelWarn, "redisstore: ignoring a message on the sign-out channel",
-			slog.String("channel", channel), slog.String("error", err.Error()))
+			slog.String("channel", channel), slog.Int("bytes", len(payload)), slog.String("error", err.Error()))
 		return
 	}
 	// kindUser or kindSession: apply it, then acknowledge if asked (every
@@ -229,13 +244,24 @@ func (sb *subscriber) handleMessage(channel, payload string) {
 	}
 }
 
+// journalEntryBytes is the bytes a journal entry costs besides its
+// strings, and journalBytesPerEntry the average budget per entry: the
+// journal holds at most max entries and max*journalBytesPerEntry bytes,
+// whatever the messages carry (record.MaxField bounds each string).
+const (
+	journalEntryBytes    = 64
+	journalBytesPerEntry = 256
+)
+
 // journal is a bounded record of the sign-out messages received, kept
-// across view resets, to restore Redis after a data loss.
+// across view resets, to restore Redis after a data loss. It is bounded
+// in entries (max) and bytes (max*journalBytesPerEntry).
 type journal struct {
 	mu            sync.Mutex
 	max           int
 	ttlMs         int64
 	entries       []journalEntry // oldest first
+	bytes         int            // of entries
 	completeSince int64          // Unix ms since which no message can have been missed; 0: none
 }
 
@@ -245,22 +271,40 @@ type journalEntry struct {
 	t   int64
 }
 
+func (e journalEntry) size() int {
+	return journalEntryBytes + len(e.k.Pool) + len(e.k.Sub) + len(e.jti)
+}
+
 // add records a received sign-out. When full it drops the oldest entries,
 // expired ones first (which loses nothing); dropping a live one means the
 // journal is complete only from now on.
 func (j *journal) add(k userKey, jti string, t, nowMs int64) {
+	e := journalEntry{userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}, strings.Clone(jti), t}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.entries) >= j.max {
-		for len(j.entries) > 0 && j.entries[0].t+j.ttlMs < nowMs {
-			j.entries = j.entries[1:]
-		}
+	full := func() bool {
+		return len(j.entries) >= j.max || j.bytes+e.size() > j.max*journalBytesPerEntry
 	}
-	if len(j.entries) >= j.max {
-		j.entries = j.entries[1:]
+	for full() && len(j.entries) > 0 && j.entries[0].t+j.ttlMs < nowMs {
+		j.drop()
+	}
+	for full() && len(j.entries) > 0 {
+		j.drop()
 		j.completeSince = max(j.completeSince, nowMs)
 	}
-	j.entries = append(j.entries, journalEntry{userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}, strings.Clone(jti), t})
+	if full() { // max is 0
+		j.completeSince = max(j.completeSince, nowMs)
+		return
+	}
+	j.entries = append(j.entries, e)
+	j.bytes += e.size()
+}
+
+// drop forgets the oldest entry.
+func (j *journal) drop() {
+	j.bytes -= j.entries[0].size()
+	j.entries[0] = journalEntry{}
+	j.entries = j.entries[1:]
 }
 
 // gap records that messages may have been missed until nowMs.
@@ -282,11 +326,14 @@ func (j *journal) live(nowMs, ttlMs int64) []journalEntry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	kept := j.entries[:0]
+	j.bytes = 0
 	for _, e := range j.entries {
 		if e.t+ttlMs >= nowMs {
 			kept = append(kept, e)
+			j.bytes += e.size()
 		}
 	}
+	clear(j.entries[len(kept):])
 	j.entries = kept
 	return append([]journalEntry(nil), kept...)
 }

@@ -255,3 +255,24 @@ func TestJournalBounded(t *testing.T) {
 		t.Error("not complete one TTL after the drop")
 	}
 }
+
+// TestJournalBoundedInBytes: entries with large strings count against a
+// byte budget (max × journalBytesPerEntry), not only the entry count.
+func TestJournalBoundedInBytes(t *testing.T) {
+	const ttl = 1000
+	j := &journal{max: 10, ttlMs: ttl}
+	j.gap(1)
+	big := userKey{Pool: "pool", Sub: strings.Repeat("s", 1000)}
+	for i := range int64(5) {
+		j.add(big, "", 10+i, 10+i)
+	}
+	if j.bytes > 10*journalBytesPerEntry {
+		t.Errorf("%d bytes held, want at most %d", j.bytes, 10*journalBytesPerEntry)
+	}
+	if got := len(j.live(14, ttl)); got != 2 {
+		t.Errorf("%d entries of ~1 KiB held, want 2 within the 2560-byte budget", got)
+	}
+	if j.complete(14+ttl-1, ttl) {
+		t.Error("complete although live entries were dropped for bytes")
+	}
+}

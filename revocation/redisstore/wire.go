@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // The wire protocol of the Redis store, version 2. Every instance sharing a
@@ -55,11 +57,15 @@ import (
 //	                                   requester's id and a nonce: every
 //	                                   receiver acknowledges once applied
 //	2 s T poolID sub jti [id nonce]    a session revocation, likewise
-//	2 a nonce [nonce…]                 acknowledgements (up to
-//	                                   maxAcksPerMessage), on the requester's
-//	                                   channel
+//	2 a responder nonce [nonce…]       acknowledgements by instance responder
+//	                                   (up to maxAcksPerMessage), on the
+//	                                   requester's channel
 //
-// Readers ignore (and log) anything else. Messages can only raise times.
+// Readers ignore (log and count) anything else, and any message longer
+// than maxMessage, with a field longer than record.MaxField, or a time
+// more than record.MaxAhead past their clock. Messages can only raise
+// times. A requester counts the acknowledgements received on its own
+// channels only, once per responder.
 
 // wireVersion starts every key, channel and message of this protocol.
 const wireVersion = "2"
@@ -219,13 +225,17 @@ func parseRecord(m map[string]string) entry {
 	return e
 }
 
+// maxMessage bounds a message's bytes: a sign-out with the longest
+// fields and an acknowledgement request, or a full acknowledgement.
+const maxMessage = 3*record.MaxField + 2*maxAckField + 64
+
 // message is a decoded message of the sign-out or acknowledgement channels.
 type message struct {
 	kind      string
 	key       userKey  // sign-outs
 	jti       string   // session revocations
 	t         int64    // sign-outs
-	id, nonce string   // acknowledgement requests
+	id, nonce string   // acknowledgement requests; id is also an acknowledgement's responder
 	nonces    []string // acknowledgements
 }
 
@@ -246,14 +256,18 @@ func encodeSignOut(k userKey, jti string, t int64, id, nonce string) string {
 	return strings.Join(f, "\x00")
 }
 
-// encodeAck encodes the acknowledgements of nonces (1 to maxAcksPerMessage).
-func encodeAck(nonces []string) string {
-	return wireVersion + "\x00" + kindAck + "\x00" + strings.Join(nonces, "\x00")
+// encodeAck encodes responder's acknowledgements of nonces (1 to
+// maxAcksPerMessage).
+func encodeAck(responder string, nonces []string) string {
+	return wireVersion + "\x00" + kindAck + "\x00" + responder + "\x00" + strings.Join(nonces, "\x00")
 }
 
 var errMalformed = errors.New("malformed message")
 
 func decodeMessage(p string) (message, error) {
+	if len(p) > maxMessage {
+		return message{}, errMalformed
+	}
 	f := strings.Split(p, "\x00")
 	if len(f) < 3 || f[0] != wireVersion {
 		return message{}, errMalformed
@@ -269,12 +283,12 @@ func decodeMessage(p string) (message, error) {
 			return message{}, errMalformed
 		}
 		t, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil || t <= 0 || f[3] == "" || f[4] == "" {
+		if err != nil || t <= 0 || f[3] == "" || f[4] == "" || len(f[3]) > record.MaxField || len(f[4]) > record.MaxField {
 			return message{}, errMalformed
 		}
 		m.t, m.key = t, userKey{Pool: f[3], Sub: f[4]}
 		if m.kind == kindSession {
-			if m.jti = f[5]; m.jti == "" {
+			if m.jti = f[5]; m.jti == "" || len(m.jti) > record.MaxField {
 				return message{}, errMalformed
 			}
 		}
@@ -284,8 +298,11 @@ func decodeMessage(p string) (message, error) {
 				return message{}, errMalformed
 			}
 		}
-	case m.kind == kindAck && len(f) <= 2+maxAcksPerMessage:
-		m.nonces = f[2:]
+	case m.kind == kindAck && len(f) >= 4 && len(f) <= 3+maxAcksPerMessage:
+		m.id, m.nonces = f[2], f[3:]
+		if !ackField(m.id) {
+			return message{}, errMalformed
+		}
 		for _, n := range m.nonces {
 			if !ackField(n) {
 				return message{}, errMalformed

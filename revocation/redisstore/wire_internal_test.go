@@ -16,8 +16,8 @@ func TestWireMessages(t *testing.T) {
 		{encodeSignOut(k, "jti-1", 43, "", ""), message{kind: kindSession, key: k, jti: "jti-1", t: 43}},
 		{encodeSignOut(k, "", 44, "ID", "N1"), message{kind: kindUser, key: k, t: 44, id: "ID", nonce: "N1"}},
 		{encodeSignOut(k, "jti-1", 45, "ID", "N2"), message{kind: kindSession, key: k, jti: "jti-1", t: 45, id: "ID", nonce: "N2"}},
-		{encodeAck([]string{"N1"}), message{kind: kindAck, nonces: []string{"N1"}}},
-		{encodeAck([]string{"N1", "N2", "N3"}), message{kind: kindAck, nonces: []string{"N1", "N2", "N3"}}},
+		{encodeAck("R", []string{"N1"}), message{kind: kindAck, id: "R", nonces: []string{"N1"}}},
+		{encodeAck("R", []string{"N1", "N2", "N3"}), message{kind: kindAck, id: "R", nonces: []string{"N1", "N2", "N3"}}},
 	} {
 		m, err := decodeMessage(tc.payload)
 		if err != nil || m.kind != tc.want.kind || m.key != tc.want.key || m.jti != tc.want.jti ||
@@ -31,12 +31,14 @@ func TestWireMessages(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"", "2", "2\x00u", "1\x00u\x0042\x00p\x00s", "2\x00u\x00-1\x00p\x00s", "2\x00u\x0042\x00\x00s",
-		"2\x00s\x0042\x00p\x00s\x00", "2\x00r\x00id\x00n", "2\x00a\x00", "2\x00a\x00n\x00{x}",
+		"2\x00s\x0042\x00p\x00s\x00", "2\x00r\x00id\x00n", "2\x00a\x00", "2\x00a\x00R", "2\x00a\x00R\x00{x}", "2\x00a\x00{R}\x00n",
 		"2\x00u\x0042\x00p\x00s\x00id",               // a request without its nonce
 		"2\x00u\x0042\x00p\x00s\x00{id}\x00n",        // a request naming another slot
 		"2\x00s\x0042\x00p\x00s\x00j\x00id\x00\x00",  // an empty nonce
 		"2\x00u\x0042\x00p\x00s\x00id\x00n\x00extra", // a field too many
-		encodeAck(tooMany), "2\x00a\x00" + strings.Repeat("n", maxAckField+1), "2\x00x\x00y",
+		encodeAck("R", tooMany), "2\x00a\x00R\x00" + strings.Repeat("n", maxAckField+1), "2\x00x\x00y",
+		"2\x00u\x0042\x00p\x00" + strings.Repeat("s", 1025),                  // a field too long
+		"2\x00u\x0042\x00p\x00s\x00id\x00" + strings.Repeat("n", maxMessage), // a message too long
 	} {
 		if m, err := decodeMessage(bad); err == nil {
 			t.Errorf("decode(%q) = %+v, want an error", bad, m)

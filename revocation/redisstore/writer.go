@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 // writer records sign-outs: one script call (with WaitReplicas, the script
@@ -43,7 +44,11 @@ type writer struct {
 // including a failed publish after a successful write, is returned
 // wrapping ErrUnavailable.
 func (w *writer) write(ctx context.Context, k userKey, jti string, t, keep int64) (int64, error) {
-	if t+w.ttlMs < w.now().UnixMilli() {
+	nowMs := w.now().UnixMilli()
+	if err := record.CheckAhead(t, nowMs); err != nil {
+		return 0, err
+	}
+	if t+w.ttlMs < nowMs {
 		return t, nil // already expired: every token it would reject has expired
 	}
 	key, ch := w.wire.key(k.Pool, k.Sub)

@@ -16,6 +16,17 @@ import (
 // process verifies tokens of a handful of pools).
 const MaxInterned = 64
 
+// MaxAhead bounds how far past a store's clock a sign-out time may be: the
+// sign-out helper's largest move (a token's auth_time up to 5 minutes
+// ahead, the Verifier's largest Leeway) plus 5 minutes of clock skew
+// between hosts. A later time is refused when written and ignored when
+// received, so that no one can lock a user out for longer.
+const MaxAhead = 10 * time.Minute
+
+// MaxField bounds the bytes of a pool ID, sub or origin_jti (Cognito's are
+// under 100): a record, a message and a journal entry stay small.
+const MaxField = 1024
+
 // Key identifies a user across pools. Stored keys MUST own their strings
 // (strings.Clone): claim strings alias the token payload.
 type Key struct{ Pool, Sub string }
@@ -46,6 +57,8 @@ func CheckArgs(poolID, sub string, at time.Time) (int64, error) {
 		return 0, errors.New("revocation: empty sub")
 	case strings.IndexByte(poolID, 0) >= 0 || strings.IndexByte(sub, 0) >= 0:
 		return 0, errors.New("revocation: NUL byte in user pool ID or sub")
+	case len(poolID) > MaxField || len(sub) > MaxField:
+		return 0, fmt.Errorf("revocation: user pool ID or sub longer than %d bytes", MaxField)
 	}
 	ms := at.UnixMilli()
 	if at.IsZero() || ms <= 0 {
@@ -61,6 +74,17 @@ func CheckSession(originJTI string) error {
 		return errors.New("revocation: empty origin_jti")
 	case strings.IndexByte(originJTI, 0) >= 0:
 		return errors.New("revocation: NUL byte in origin_jti")
+	case len(originJTI) > MaxField:
+		return fmt.Errorf("revocation: origin_jti longer than %d bytes", MaxField)
+	}
+	return nil
+}
+
+// CheckAhead refuses a sign-out time t (Unix ms) more than MaxAhead past
+// nowMs.
+func CheckAhead(t, nowMs int64) error {
+	if t > nowMs+MaxAhead.Milliseconds() {
+		return fmt.Errorf("revocation: sign-out time %v is more than %v ahead of this clock", time.UnixMilli(t).UTC(), MaxAhead)
 	}
 	return nil
 }
