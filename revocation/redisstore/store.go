@@ -198,7 +198,32 @@ func (s *Store) RevokeSession(ctx context.Context, poolID, sub, originJTI string
 // SignedOutAt implements [revocation.Store.SignedOutAt]; it always reads
 // Redis, on a write-only store too.
 func (s *Store) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
-	return s.writer.signedOutAt(ctx, poolID, sub)
+	return s.writer.signedOutAt(ctx, poolID, sub, "")
+}
+
+// RevokeClient implements [revocation.Store.RevokeClient], as
+// [Store.RevokeUser] does for a user: the pool's app-client revocations are
+// a hash of their own (not a user's), written by the same script, published
+// on the same channels and restored after a data loss from the journal
+// like a sign-out. Each instance holds them as one entry of its view per
+// pool, so a lookup of a known user of a known pool stays free of round
+// trips.
+func (s *Store) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
+	t, err := record.CheckArgs(poolID, clientID, at)
+	if err != nil {
+		return err
+	}
+	if err := record.CheckClient(clientID); err != nil {
+		return err
+	}
+	_, err = s.writer.write(ctx, record.ClientsKey(poolID), clientID, t, 0)
+	return err
+}
+
+// ClientRevokedAt implements [revocation.Store.ClientRevokedAt]; it always
+// reads Redis, on a write-only store too.
+func (s *Store) ClientRevokedAt(ctx context.Context, poolID, clientID string) (time.Time, bool, error) {
+	return s.writer.signedOutAt(ctx, poolID, "", clientID)
 }
 
 // Ready waits until the view is trusted (every subscription subscribed and

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,6 +159,11 @@ func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
 	if err := s.RevokeUser(ctx, testPool, "sub-out", now); err != nil {
 		t.Fatal(err)
 	}
+	// The pool's app-client revocations are read once, with its first user.
+	mustRevoked(t, ctx, s, claims(testPool, "sub-first", now, ""))
+	if st := s.Stats(); st.Lookups != 2 || st.Entries != 2 {
+		t.Errorf("first user of the pool: %d lookups, %d entries; want 2 (user, pool's clients), 2", st.Lookups, st.Entries)
+	}
 	for _, tc := range []struct {
 		sub     string
 		revoked bool
@@ -186,8 +192,8 @@ func TestRedisOwnsItsKeys(t *testing.T) {
 		s, _, _ := miniStore(t, redisstore.Config{})
 		return s
 	}, func(t *testing.T, s revocation.Store) {
-		if st := s.(*redisstore.Store).Stats(); st.Lookups != 1 {
-			t.Errorf("%d Redis lookups, want 1: the view lost the entry", st.Lookups)
+		if st := s.(*redisstore.Store).Stats(); st.Lookups != 2 {
+			t.Errorf("%d Redis lookups, want 2 (the user, the pool's clients): the view lost the entry", st.Lookups)
 		}
 	})
 }
@@ -413,6 +419,13 @@ func TestRedisReadyAndClose(t *testing.T) {
 	if err := c.Ping(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
+	// Two pooled connections (miniredis serves each with a goroutine): a
+	// lookup reads a user and the pool's clients concurrently.
+	var warm sync.WaitGroup
+	for range 2 {
+		warm.Go(func() { c.BLPop(t.Context(), 100*time.Millisecond, "warm") })
+	}
+	warm.Wait()
 	before := runtime.NumGoroutine()
 
 	s, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond})
