@@ -151,7 +151,7 @@ func TestAttackCorpus(t *testing.T) {
 		{name: "Basic scheme", authz: func(*testing.T) []string { return []string{"Basic YWxpY2U6cHc="} }, status: 401, want: cognitoguard.ErrNoToken},
 		{name: "no Authorization header", authz: func(*testing.T) []string { return nil }, status: 401, want: cognitoguard.ErrNoToken},
 		{name: "bearer without token", authz: func(*testing.T) []string { return []string{"Bearer "} }, status: 401, want: cognitoguard.ErrNoToken},
-		{name: "two Authorization headers", authz: func(*testing.T) []string { return []string{"Bearer " + goodTok, "Bearer " + goodTok} }, status: 401, code: "invalid_request", want: middleware.ErrInvalidRequest},
+		{name: "two Authorization headers", authz: func(*testing.T) []string { return []string{"Bearer " + goodTok, "Bearer " + goodTok} }, status: 401, code: "invalid_request", want: cognitoguard.ErrInvalidRequest},
 		invalid("alg none", func(*testing.T) []string { return bearer(withHeader(map[string]any{"alg": "none"})) }, cognitoguard.ErrMalformed),
 		invalid("alg None", func(*testing.T) []string { return bearer(withHeader(map[string]any{"alg": "None"})) }, cognitoguard.ErrMalformed),
 		invalid("alg missing", func(*testing.T) []string { return bearer(withHeader(map[string]any{"alg": nil})) }, cognitoguard.ErrMalformed),

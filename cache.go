@@ -1,10 +1,12 @@
 package cognitoguard
 
 import (
+	"reflect"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
+
+	"github.com/cognitoguard/cognitoguard/internal/alias"
 )
 
 const cacheShards = 16
@@ -18,7 +20,11 @@ const cacheBytesPerEntry = 4 << 10
 
 // cacheEntryOverhead is charged per entry beyond the token and payload:
 // the Claims struct, the map slot and the entry's pointers.
-const cacheEntryOverhead = int(unsafe.Sizeof(Claims{})) + 96
+var cacheEntryOverhead = int(reflect.TypeFor[Claims]().Size()) + 96
+
+// stringHeader is the size of a string header, charged per element of the
+// Scopes and Groups slices.
+var stringHeader = int(reflect.TypeFor[string]().Size())
 
 // tokenCache remembers authentic tokens (signature, issuer, token_use,
 // client and time checks passed), keyed by the whole token string: a hit
@@ -59,20 +65,15 @@ func newTokenCache(size int) *tokenCache {
 func entryCost(token string, c *Claims) int {
 	hdr := b64.DecodedLen(strings.IndexByte(token, '.'))
 	data := len(token) + hdr + cap(c.raw) + copiedBytes(c)
-	return data + data/8 + int(unsafe.Sizeof(""))*(cap(c.Scopes)+cap(c.Groups)) + cacheEntryOverhead
+	return data + data/8 + stringHeader*(cap(c.Scopes)+cap(c.Groups)) + cacheEntryOverhead
 }
 
 // copiedBytes sums the lengths of the claims' strings that do not alias
 // the payload buffer (those decoded from escapes).
 func copiedBytes(c *Claims) int {
-	var lo, hi uintptr
-	if cap(c.raw) > 0 {
-		lo = uintptr(unsafe.Pointer(unsafe.SliceData(c.raw[:1])))
-		hi = lo + uintptr(cap(c.raw))
-	}
 	n := 0
 	add := func(s string) {
-		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); s != "" && (p < lo || p >= hi) {
+		if s != "" && !alias.Inside(s, c.raw) {
 			n += len(s)
 		}
 	}

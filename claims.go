@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
+	"github.com/cognitoguard/cognitoguard/internal/alias"
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
 )
 
@@ -104,7 +104,7 @@ func (c *Claims) Custom(name string) (string, bool) {
 		name = "custom:" + name
 	}
 	var sc jsonscan.Scanner
-	sc.Reset(unsafe.String(unsafe.SliceData(c.raw), len(c.raw)))
+	sc.Reset(alias.String(c.raw))
 	for {
 		key, ok, err := sc.Next()
 		if err != nil || !ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/jwks"
@@ -137,13 +136,10 @@ type Config struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 
-	// HTTPClient fetches the JWKS. If nil, the jwks package builds one with
-	// a timeout (never http.DefaultClient).
-	HTTPClient *http.Client
-
-	// JWKS tunes the key fetchers the Verifier creates (cooldown, fetch
-	// timeout, body limit). Its HTTPClient, Now and Logger default to the
-	// fields above.
+	// JWKS tunes the key fetchers the Verifier creates: the HTTP client
+	// (default: one with a timeout, never http.DefaultClient; any client
+	// refuses https→http redirects), cooldown, fetch timeout, body limit.
+	// Its Now and Logger default to the fields of this Config.
 	JWKS jwks.Config
 
 	// Logger receives Warn records for fail-open acceptances and the key

@@ -111,4 +111,18 @@
 // A Verifier is safe for concurrent use by any number of goroutines. It
 // starts no goroutine of its own; [Verifier.Close] releases its key
 // fetchers.
+//
+// # Constructors: error or panic
+//
+// One rule holds across the module. A constructor whose inputs come from
+// deployment configuration (pool and client IDs, issuers, URLs, ARNs,
+// Redis clients, flags) validates them and returns an error: [New],
+// [NewVerifier], jwks.New, alb.NewVerifier, revocation.NewRedis,
+// signout.New, forwardauth.New. An adapter that wraps a component already
+// built (middleware.New and its Require functions,
+// middleware.NewReadyHandler, alb.NewMiddleware, signout.NewLogoutHandler
+// and NewAdminHandler, the grpcguard module's New) panics, at wiring time,
+// on what only the program's own code can get wrong: a nil component or
+// an impossible literal (an empty group name, a negative size). Such
+// adapters then compose inline, as net/http's own wrappers do.
 package cognitoguard

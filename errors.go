@@ -20,6 +20,14 @@ var (
 	// ErrNoToken means the request carried no token at all.
 	ErrNoToken = errors.New("cognitoguard: no token")
 
+	// ErrInvalidRequest marks a request that carries its credentials
+	// ambiguously: several Authorization headers (or gRPC authorization
+	// values, or ALB token headers), or several token cookies. Such a
+	// request is not given the benefit of the doubt. Errors matching it
+	// are of class [ErrNoToken] (no usable token was found); package
+	// middleware answers them 401 with error="invalid_request".
+	ErrInvalidRequest = errors.New("cognitoguard: ambiguous credentials")
+
 	// ErrInvalidToken is the class of every token that must be rejected
 	// with 401: each of the specific sentinels below that names a token
 	// check matches it too.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
 func TestPoolRegion(t *testing.T) {
@@ -111,7 +112,7 @@ func TestPoolIssuers(t *testing.T) {
 			hosts.status[updated] = 200
 		}
 		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: id, Regions: []string{"us-west-2"}, ClientIDs: []string{p.ClientID()}}},
-			cognitoguard.Config{Now: c.Now, HTTPClient: &http.Client{Transport: hosts}, TokenUse: cognitoguard.TokenUseAny})
+			cognitoguard.Config{Now: c.Now, JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}, TokenUse: cognitoguard.TokenUseAny})
 		if err != nil {
 			t.Fatal(err)
 		}

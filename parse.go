@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
+	"github.com/cognitoguard/cognitoguard/internal/alias"
+	"github.com/cognitoguard/cognitoguard/internal/jose"
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
 	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
@@ -114,64 +115,49 @@ func parseToken(token string) (*parsed, error) {
 	if err != nil {
 		return nil, malformed("payload is not base64url")
 	}
-	// buf is never written again, so strings may alias it.
-	hdr := unsafe.String(unsafe.SliceData(buf), hn)
+	// buf is never written again (alias's invariant), so strings may
+	// alias it.
 	payload := buf[hl : hl+pn]
-	if err := p.parseHeader(hdr); err != nil {
+	if err := p.parseHeader(alias.String(buf[:hn])); err != nil {
 		return nil, err
 	}
 	p.claims.raw = payload
-	if err := p.parseClaims(unsafe.String(unsafe.SliceData(payload), len(payload))); err != nil {
+	if err := p.parseClaims(alias.String(payload)); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
+// parseHeader applies the header policy of internal/jose, then the
+// core's rules: alg exactly RS256, a kid of at most maxKidLen bytes.
 func (p *parsed) parseHeader(src string) error {
-	var sc jsonscan.Scanner
-	sc.Reset(src)
-	var alg string
-	for {
-		key, ok, err := sc.Next()
-		if err != nil {
-			return objectError("header", err)
-		}
-		if !ok {
-			break
-		}
-		switch key {
-		case "alg":
-			alg, err = sc.String()
-		case "kid":
-			p.kid, err = sc.String()
-		case "crit":
-			// No extension is understood, so a critical one must fail
-			// (RFC 7515 §4.1.11).
-			return malformed("crit header not supported")
-		case "b64", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256":
-			// b64 changes what is signed (RFC 7797); the others name a
-			// key by other means than kid. Cognito sends none of them.
-			return malformed("header field " + key + " not supported")
-		case "typ", "cty":
-			if sc.Peek() == jsonscan.Null {
-				err = sc.Skip()
-			} else {
-				_, err = sc.String()
-			}
-		default:
-			err = sc.Skip()
-		}
-		if err != nil {
-			return memberError("header field", key, err)
-		}
+	h, err := jose.ParseHeader(src, nil)
+	if err != nil {
+		return headerError(err)
 	}
-	if alg != "RS256" {
+	if h.Alg != "RS256" {
 		return malformed("alg is not RS256")
 	}
-	if p.kid == "" || len(p.kid) > maxKidLen {
+	if h.Kid == "" || len(h.Kid) > maxKidLen {
 		return malformed("kid missing or too long")
 	}
+	p.kid = h.Kid
 	return nil
+}
+
+// headerError turns an error of jose.ParseHeader into a reason.
+func headerError(err error) error {
+	var me *jose.MemberError
+	switch {
+	case !errors.As(err, &me):
+		return objectError("header", err)
+	case errors.Is(me.Err, jose.ErrCrit):
+		return malformed("crit header not supported")
+	case errors.Is(me.Err, jose.ErrRefused):
+		// Key is one of the policy's fixed names: no client text.
+		return malformed("header field " + me.Key + " not supported")
+	}
+	return memberError("header field", me.Key, me.Err)
 }
 
 // knownClaims are the payload members the verifier reads. A member whose

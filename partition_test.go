@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
 // TestPartitionIssuers: a pool's default issuers, original and updated
@@ -130,7 +131,7 @@ func TestPartitionPoolsVerify(t *testing.T) {
 			home := "cognito-idp." + region + "." + tt.suffix
 			updated := "issuer-cognito-idp." + region + "." + tt.suffix
 			hosts := &awsHosts{body: p.JWKS(), hits: map[string]int{}, status: map[string]int{home: 200, updated: 200}}
-			cfg := cognitoguard.Config{Now: c.Now, HTTPClient: &http.Client{Transport: hosts}, TokenUse: cognitoguard.TokenUseAny}
+			cfg := cognitoguard.Config{Now: c.Now, JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}, TokenUse: cognitoguard.TokenUseAny}
 
 			byID, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: tt.pool, ClientIDs: []string{p.ClientID()}}}, cfg)
 			if err != nil {

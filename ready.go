@@ -10,23 +10,45 @@ import (
 	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
-// Ready reports whether v can verify tokens now: the keys of each pool's
-// home issuer are in memory (fetched now, under ctx, when none are), and
-// the revocation store, if it has a Ready(ctx) error method, is ready
-// (trusted). Other issuers are never fetched here: a pool may not be
+// Readier is an optional interface of a [KeySource] and of a
+// [RevocationChecker]: Ready reports whether it can answer now, and may do
+// the work that makes it so (a key source fetching its keys), within ctx.
+// [Verifier.Ready] calls it. [*jwks.Set] and the stores of package
+// revocation implement it; a source without it is taken as ready.
+type Readier interface {
+	Ready(ctx context.Context) error
+}
+
+// KeyRefresher is an optional interface of a [KeySource]: Refresh fetches
+// its keys now. [Verifier.Refresh] calls it; [*jwks.Set] implements it.
+type KeyRefresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// keyStatser is a key source with the counters of package jwks, for
+// [Verifier.KeyStats].
+type keyStatser interface {
+	Stats() jwks.Stats
+}
+
+// Ready reports whether v can verify tokens now: the key source of each
+// pool's home issuer is ready (a [*jwks.Set] has keys in memory, fetched
+// now, under ctx, when it has none; a custom [KeySource] is asked when it
+// implements [Readier]), and so is the revocation store when it implements
+// Readier. Other issuers are never fetched here: a pool may not be
 // reachable through them. The error matches [ErrUnavailable]. Ready is
 // safe for concurrent use; readiness probes may call it on every request.
 func (v *Verifier) Ready(ctx context.Context) error {
 	for i, k := range v.home {
-		s, ok := k.(*jwks.Set)
-		if !ok || s.Stats().Keys > 0 {
+		r, ok := k.(Readier)
+		if !ok {
 			continue
 		}
-		if err := s.Refresh(ctx); err != nil {
+		if err := r.Ready(ctx); err != nil {
 			return newError(ErrUnavailable, fmt.Sprintf("keys of pool %s", v.poolIDs[i]), err)
 		}
 	}
-	if r, ok := v.rev.(interface{ Ready(context.Context) error }); ok {
+	if r, ok := v.rev.(Readier); ok {
 		if err := r.Ready(ctx); err != nil {
 			return newError(ErrUnavailable, "revocation store", err)
 		}
@@ -61,12 +83,13 @@ func (v *Verifier) WarmUp(ctx context.Context) error {
 	}
 }
 
-// KeyStats returns the counters of the key fetchers v created, by issuer
-// (issuers served by a [Pool.Keys] source are absent).
+// KeyStats returns the counters of the key sources that keep them (the
+// key fetchers v created, and any [Pool.Keys] source with a
+// Stats() jwks.Stats method), by issuer; other issuers are absent.
 func (v *Verifier) KeyStats() map[string]jwks.Stats {
 	out := make(map[string]jwks.Stats, len(v.issuers))
 	for iss, is := range v.issuers {
-		if s, ok := is.keys.(*jwks.Set); ok {
+		if s, ok := is.keys.(keyStatser); ok {
 			out[iss] = s.Stats()
 		}
 	}

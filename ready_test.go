@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
+	"github.com/cognitoguard/cognitoguard/jwks"
 )
 
 // readyStore is a revocation checker with a Ready method.
@@ -28,7 +29,7 @@ func TestReady(t *testing.T) {
 	hosts := &awsHosts{body: p.JWKS(), hits: map[string]int{}, status: map[string]int{home: 500}}
 	store := &readyStore{err: errors.New("subscription not established")}
 	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), ClientIDs: []string{"c"}}},
-		cognitoguard.Config{HTTPClient: &http.Client{Transport: hosts}, Revocation: store})
+		cognitoguard.Config{JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}, Revocation: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +66,12 @@ func TestReady(t *testing.T) {
 func TestWarmUp(t *testing.T) {
 	p := cognitotest.NewPool(cognitotest.Config{})
 	t.Cleanup(p.Close)
-	jwks := p.JWKS()
+	keySet := p.JWKS()
 	synctest.Test(t, func(t *testing.T) {
 		const home = "cognito-idp.us-east-1.amazonaws.com"
-		hosts := &awsHosts{body: jwks, hits: map[string]int{}, status: map[string]int{home: 503}}
+		hosts := &awsHosts{body: keySet, hits: map[string]int{}, status: map[string]int{home: 503}}
 		v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: "us-east-1_warm", ClientIDs: []string{"c"}}},
-			cognitoguard.Config{HTTPClient: &http.Client{Transport: hosts}})
+			cognitoguard.Config{JWKS: jwks.Config{HTTPClient: &http.Client{Transport: hosts}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,5 +135,45 @@ func TestOnVerify(t *testing.T) {
 	}
 	if !errors.Is(events[2].Err, cognitoguard.ErrInvalidToken) {
 		t.Errorf("event 2 error %v", events[2].Err)
+	}
+}
+
+// readyKeys is a custom key source that reports its readiness and can be
+// refreshed.
+type readyKeys struct {
+	cognitoguard.KeySource
+	err       error
+	refreshes int
+}
+
+func (k *readyKeys) Ready(context.Context) error   { return k.err }
+func (k *readyKeys) Refresh(context.Context) error { k.refreshes++; return nil }
+
+// TestReadyCustomKeySource: a Pool.Keys source is asked for readiness and
+// refreshed through the optional interfaces, like the key fetchers.
+func TestReadyCustomKeySource(t *testing.T) {
+	p := cognitotest.NewPool(cognitotest.Config{})
+	t.Cleanup(p.Close)
+	set, err := jwks.New(p.Issuer()+"/.well-known/jwks.json", jwks.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	keys := &readyKeys{KeySource: set, err: errors.New("key vault sealed")}
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: p.PoolID(), Issuers: []string{p.Issuer()}, Keys: keys, AnyClient: true}},
+		cognitoguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	if err := v.Ready(t.Context()); !errors.Is(err, cognitoguard.ErrUnavailable) || !errors.Is(err, keys.err) {
+		t.Fatalf("Ready = %v, want ErrUnavailable wrapping the source's error", err)
+	}
+	keys.err = nil
+	if err := v.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready = %v", err)
+	}
+	if err := v.Refresh(t.Context()); err != nil || keys.refreshes != 1 {
+		t.Fatalf("Refresh = %v, %d refreshes of the custom source, want 1", err, keys.refreshes)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 	"github.com/cognitoguard/cognitoguard/internal/signature"
 	"github.com/cognitoguard/cognitoguard/jwks"
 )
@@ -67,9 +68,6 @@ func New(pools []Pool, cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	jc := cfg.JWKS
-	if jc.HTTPClient == nil {
-		jc.HTTPClient = cfg.HTTPClient
-	}
 	if jc.Now == nil {
 		jc.Now = cfg.Now
 	}
@@ -113,12 +111,8 @@ func (v *Verifier) applyDefaults(cfg Config) error {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if l, ok := v.rev.(interface{ Logger() *slog.Logger }); ok && v.log == nil {
-		v.log = l.Logger() // the store is built first: its logger is the service's
-	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
-	}
+	// The store is built first: its logger is the service's.
+	v.log = logs.Of(v.log, v.rev)
 	switch {
 	case cfg.CacheSize == 0:
 		v.cache = newTokenCache(DefaultCacheSize)
@@ -129,12 +123,13 @@ func (v *Verifier) applyDefaults(cfg Config) error {
 }
 
 // Refresh fetches the key set of each pool's home issuer now (for an eager
-// start or a readiness check); other issuers' keys are fetched on first
-// use. It is optional: keys are fetched on first use otherwise.
+// start or a readiness check), through [KeyRefresher] (key sources without
+// it are skipped); other issuers' keys are fetched on first use. It is
+// optional: keys are fetched on first use otherwise.
 func (v *Verifier) Refresh(ctx context.Context) error {
 	var errs []error
 	for _, k := range v.home {
-		if s, ok := k.(*jwks.Set); ok {
+		if s, ok := k.(KeyRefresher); ok {
 			if err := s.Refresh(ctx); err != nil {
 				errs = append(errs, err)
 			}
@@ -169,16 +164,22 @@ func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
 // ran and passed.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v.onVerify != nil {
-		return v.observe(ctx, token, true)
+		return v.observe(ctx, token, false)
 	}
-	c, _, err := v.verify(ctx, token, true)
+	c, _, err := v.verify(ctx, token)
 	return c, err
 }
 
-func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*Claims, bool, error) {
-	c, cached, err := v.authenticate(ctx, token, authorize)
-	if err != nil || !authorize {
-		return c, cached, err
+// verify authenticates token, then authorizes its claims: the scope and
+// group rules, Check, and revocation. cached tells whether the token came
+// from the cache.
+func (v *Verifier) verify(ctx context.Context, token string) (c *Claims, cached bool, err error) {
+	c, cached, err = v.authenticate(ctx, token)
+	if err != nil {
+		return nil, cached, err
+	}
+	if err := v.authorize(ctx, c); err != nil {
+		return nil, cached, err
 	}
 	if err := v.revoked(ctx, c); err != nil {
 		err.Subject = c.Subject
@@ -187,11 +188,17 @@ func (v *Verifier) verify(ctx context.Context, token string, authorize bool) (*C
 	return c, cached, nil
 }
 
-// observe runs verify and reports it to Config.OnVerify.
-func (v *Verifier) observe(ctx context.Context, token string, authorize bool) (*Claims, error) {
+// observe runs verify (or authenticate alone) and reports it to
+// Config.OnVerify.
+func (v *Verifier) observe(ctx context.Context, token string, authenticateOnly bool) (c *Claims, err error) {
 	start := time.Now()
-	c, cached, err := v.verify(ctx, token, authorize)
-	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: !authorize})
+	var cached bool
+	if authenticateOnly {
+		c, cached, err = v.authenticate(ctx, token)
+	} else {
+		c, cached, err = v.verify(ctx, token)
+	}
+	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: authenticateOnly})
 	return c, err
 }
 
@@ -203,9 +210,9 @@ func (v *Verifier) observe(ctx context.Context, token string, authorize bool) (*
 // NOT be used to let requests in.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
 	if v.onVerify != nil {
-		return v.observe(ctx, token, false)
+		return v.observe(ctx, token, true)
 	}
-	c, _, err := v.authenticate(ctx, token, false)
+	c, _, err := v.authenticate(ctx, token)
 	return c, err
 }
 
@@ -227,7 +234,12 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	return nil
 }
 
-func (v *Verifier) authenticate(ctx context.Context, token string, authorize bool) (c *Claims, cached bool, err error) {
+// authenticate proves whose token it is: size, then the cache (whose
+// entries are authentic tokens, still checked for expiry and for their
+// key), else the full parse and check. It returns a copy the caller owns;
+// cached tells whether it came from the cache. Authorization and
+// revocation are the caller's (verify's), on every call, hit or miss.
+func (v *Verifier) authenticate(ctx context.Context, token string) (c *Claims, cached bool, err error) {
 	if token == "" {
 		return nil, false, newError(ErrNoToken, "", nil)
 	}
@@ -244,11 +256,6 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 				return nil, true, e
 			}
 			c := *hit
-			if authorize {
-				if err := v.authorize(ctx, &c); err != nil {
-					return nil, true, err
-				}
-			}
 			return &c, true, nil
 		}
 	}
@@ -257,15 +264,8 @@ func (v *Verifier) authenticate(ctx context.Context, token string, authorize boo
 		return nil, false, err
 	}
 	if v.cache != nil {
-		// The cache holds authentic tokens; authorization and revocation
-		// run on every call, hit or miss.
 		cc := *c
 		v.cache.put(token, &cc, now)
-	}
-	if authorize {
-		if err := v.authorize(ctx, c); err != nil {
-			return nil, false, err
-		}
 	}
 	return c, false, nil
 }

@@ -36,6 +36,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	defer av.Close()
 	access := middleware.New(cv, middleware.Config{Extractor: alb.AccessTokenExtractor})
 	data := alb.NewMiddleware(av, alb.MiddlewareConfig{})
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,10 +2,9 @@ package alb
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/middleware"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
 )
 
 // Headers an Application Load Balancer adds to the requests it
@@ -29,34 +28,27 @@ const (
 //	mw := middleware.New(v, middleware.Config{Extractor: alb.AccessTokenExtractor})
 //
 // No header or an empty one is [cognitoguard.ErrNoToken]; several headers
-// are ErrNoToken and [middleware.ErrInvalidRequest]; a value larger than
-// [cognitoguard.DefaultMaxTokenSize] is [cognitoguard.ErrMalformed]. It is
-// safe for concurrent use.
+// are ErrNoToken and [cognitoguard.ErrInvalidRequest]; a value larger than
+// [cognitoguard.DefaultMaxTokenSize] or outside the RFC 6750 b64token
+// grammar is [cognitoguard.ErrMalformed], as for a bearer token. It is safe
+// for concurrent use.
 func AccessTokenExtractor(r *http.Request) (string, error) {
-	return headerToken(r, HeaderAccessToken)
+	return headerToken(r, HeaderAccessToken, true)
 }
 
 // DataToken reads the data token of x-amzn-oidc-data under the same rules
-// as [AccessTokenExtractor].
+// as [AccessTokenExtractor], except the b64token grammar: the data token's
+// segments carry "=" padding, and [Verifier.Verify] checks their alphabet.
 func DataToken(r *http.Request) (string, error) {
-	return headerToken(r, HeaderData)
+	return headerToken(r, HeaderData, false)
 }
 
-func headerToken(r *http.Request, name string) (string, error) {
-	vs := r.Header[name]
-	switch len(vs) {
-	case 0:
-		return "", newError(cognitoguard.ErrNoToken, "no "+name+" header", nil)
-	case 1:
-	default:
-		return "", newError(cognitoguard.ErrNoToken, "several "+name+" headers", middleware.ErrInvalidRequest)
+// headerToken applies the bearer grammar of package middleware to the one
+// value of header name (canonical), which holds the bare token.
+func headerToken(r *http.Request, name string, grammar bool) (string, error) {
+	v, err := bearer.Single(name+" header", r.Header[name])
+	if err != nil {
+		return "", err
 	}
-	v := strings.Trim(vs[0], " \t")
-	switch {
-	case v == "":
-		return "", newError(cognitoguard.ErrNoToken, "empty "+name+" header", nil)
-	case len(v) > cognitoguard.DefaultMaxTokenSize:
-		return "", malformed("token larger than the limit")
-	}
-	return v, nil
+	return bearer.Value(name+" header", v, cognitoguard.DefaultMaxTokenSize, grammar)
 }

@@ -22,7 +22,8 @@ import (
 // remembers the kids the endpoint did not know. Fetches are per kid, so a
 // flood of bogus kids never delays a real new one by a cooldown: it only
 // competes for the MaxFetches slots, and each bogus kid is fetched once per
-// UnknownKeyTTL.
+// UnknownKeyTTL. Each fetch runs on a goroutine of its own (the
+// single-flight rule of internal/keyfetch), stopped by close.
 type keyCache struct {
 	base       string // with {region}
 	client     *http.Client
@@ -33,27 +34,23 @@ type keyCache struct {
 	now        func() time.Time
 	slots      chan struct{}
 	log        *slog.Logger
+	owner      *keyfetch.Owner
 
 	mu      sync.Mutex
+	closed  bool
 	keys    map[string]*ecdsa.PublicKey
 	order   []string             // keys in insertion order, for eviction
 	unknown map[string]time.Time // region/kid → refused until
-	flights map[string]*flight
-}
-
-// flight is one fetch in progress; done closes when key or err is set.
-type flight struct {
-	done chan struct{}
-	key  *ecdsa.PublicKey
-	err  error
+	flights map[string]*keyfetch.Call[*ecdsa.PublicKey]
 }
 
 func newKeyCache(cfg Config, now func() time.Time) (*keyCache, error) {
 	k := &keyCache{
 		base: cfg.KeyURL, client: cfg.HTTPClient, timeout: cfg.FetchTimeout,
 		maxKeys: cfg.MaxKeys, maxUnknown: cfg.MaxUnknownKeys, unknownTTL: cfg.UnknownKeyTTL,
-		now: now, log: cfg.Logger,
-		keys: map[string]*ecdsa.PublicKey{}, unknown: map[string]time.Time{}, flights: map[string]*flight{},
+		now: now, log: cfg.Logger, owner: keyfetch.NewOwner(),
+		keys: map[string]*ecdsa.PublicKey{}, unknown: map[string]time.Time{},
+		flights: map[string]*keyfetch.Call[*ecdsa.PublicKey]{},
 	}
 	if k.base == "" {
 		k.base = DefaultKeyURL
@@ -88,7 +85,8 @@ func newKeyCache(cfg Config, now func() time.Time) (*keyCache, error) {
 
 // get returns the key of kid in region, fetching it when it is neither
 // kept nor remembered as unknown. Concurrent misses of one kid share one
-// fetch; each waiter is bounded by its own ctx.
+// fetch, which runs under none of their contexts; each waiter is bounded
+// by its own ctx.
 func (k *keyCache) get(ctx context.Context, region, kid string) (*ecdsa.PublicKey, error) {
 	id := region + "/" + kid
 	k.mu.Lock()
@@ -100,40 +98,52 @@ func (k *keyCache) get(ctx context.Context, region, kid string) (*ecdsa.PublicKe
 		k.mu.Unlock()
 		return nil, unknownKey()
 	}
+	if k.closed {
+		k.mu.Unlock()
+		return nil, newError(cognitoguard.ErrUnavailable, "verifier closed", ErrKeyFetch)
+	}
 	f := k.flights[id]
-	leader := f == nil
-	if leader {
-		f = &flight{done: make(chan struct{})}
+	if f == nil {
+		f = keyfetch.Start(k.owner, ctx, k.timeout, func(ctx context.Context) (*ecdsa.PublicKey, error) {
+			key, err := k.fetch(ctx, region, kid)
+			k.settle(id, key, err)
+			return key, err
+		})
 		k.flights[id] = f
 	}
 	k.mu.Unlock()
-	if leader {
-		f.key, f.err = k.fetch(ctx, region, kid)
-		k.settle(id, f)
+	key, err := f.Wait(ctx)
+	var ce *cognitoguard.Error
+	if err != nil && !errors.As(err, &ce) {
+		// ctx ended first; the fetch goes on for the others.
+		return nil, newError(cognitoguard.ErrUnavailable, "waiting for the key fetch", errors.Join(ErrKeyFetch, err))
 	}
-	select {
-	case <-f.done:
-		return f.key, f.err
-	case <-ctx.Done():
-		return nil, newError(cognitoguard.ErrUnavailable, "waiting for the key fetch", ctx.Err())
-	}
+	return key, err
 }
 
-// settle records a finished fetch and wakes its waiters.
-func (k *keyCache) settle(id string, f *flight) {
+// close cancels the fetches in flight and waits for them; later misses
+// fail unavailable.
+func (k *keyCache) close() {
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	k.owner.Close()
+}
+
+// settle records a finished fetch; its waiters are released after.
+func (k *keyCache) settle(id string, key *ecdsa.PublicKey, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.flights, id)
-	defer close(f.done)
 	switch {
-	case f.key != nil:
+	case key != nil:
 		if len(k.order) >= k.maxKeys {
 			delete(k.keys, k.order[0])
 			k.order = k.order[1:]
 		}
-		k.keys[id] = f.key
+		k.keys[id] = key
 		k.order = append(k.order, id)
-	case errors.Is(f.err, cognitoguard.ErrUnknownKey):
+	case errors.Is(err, cognitoguard.ErrUnknownKey):
 		now := k.now()
 		if len(k.unknown) >= k.maxUnknown {
 			k.evictUnknownLocked(now)
@@ -161,8 +171,9 @@ func (k *keyCache) evictUnknownLocked(now time.Time) {
 	}
 }
 
-// fetch takes a slot, then GETs and parses the PEM key. A 403 or 404 is an
-// unknown kid; anything else that fails makes the key unavailable.
+// fetch takes a slot, then GETs and parses the PEM key, all within ctx
+// (bounded by the fetch timeout). A 403 or 404 is an unknown kid; anything
+// else that fails makes the key unavailable.
 func (k *keyCache) fetch(ctx context.Context, region, kid string) (*ecdsa.PublicKey, error) {
 	select {
 	case k.slots <- struct{}{}:
@@ -170,8 +181,6 @@ func (k *keyCache) fetch(ctx context.Context, region, kid string) (*ecdsa.Public
 	case <-ctx.Done():
 		return nil, newError(cognitoguard.ErrUnavailable, "waiting for a key fetch slot", errors.Join(ErrKeyFetch, ctx.Err()))
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.timeout)
-	defer cancel()
 	u := strings.ReplaceAll(k.base, "{region}", region) + "/" + kid
 	key, status, err := k.download(ctx, u)
 	switch {

@@ -158,8 +158,10 @@ func TestAccessTokenExtractor(t *testing.T) {
 		{"one", []string{" a.b.c "}, nil},
 		{"none", nil, cognitoguard.ErrNoToken},
 		{"empty", []string{" "}, cognitoguard.ErrNoToken},
-		{"two", []string{"a.b.c", "a.b.c"}, middleware.ErrInvalidRequest},
+		{"two", []string{"a.b.c", "a.b.c"}, cognitoguard.ErrInvalidRequest},
 		{"too large", []string{strings.Repeat("a", cognitoguard.DefaultMaxTokenSize+1)}, cognitoguard.ErrMalformed},
+		{"outside b64token, as a bearer token", []string{"a.b.c$"}, cognitoguard.ErrMalformed},
+		{"a scheme is part of the value", []string{"Bearer a.b.c"}, cognitoguard.ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)

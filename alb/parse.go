@@ -1,10 +1,12 @@
 package alb
 
 import (
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/jose"
 	"github.com/cognitoguard/cognitoguard/internal/jsonscan"
 	"github.com/cognitoguard/cognitoguard/internal/signature"
 )
@@ -61,27 +63,14 @@ type header struct {
 	hasExp bool
 }
 
-// parseHeader reads the header fields into c and h: alg must be ES256,
-// kid of the ALB format, signer present; a known field must not repeat.
+// parseHeader reads the header under the policy of internal/jose (the
+// core's: crit, b64, jku, jwk and x5* refused; names unique), then the
+// ALB's rules: alg exactly ES256, a kid of the ALB format, signer present.
 func parseHeader(src []byte, c *Claims) (*header, error) {
-	var sc jsonscan.Scanner
-	sc.Reset(string(src))
 	h := &header{}
-	var alg string
-	seen := map[string]bool{}
-	for {
-		key, ok, err := sc.Next()
-		if err != nil {
-			return nil, malformed("header is not a JSON object")
-		}
-		if !ok {
-			break
-		}
+	jh, err := jose.ParseHeader(string(src), func(sc *jsonscan.Scanner, key string) (bool, error) {
+		var err error
 		switch key {
-		case "alg":
-			alg, err = sc.String()
-		case "kid":
-			c.KeyID, err = sc.String()
 		case "signer":
 			c.Signer, err = sc.String()
 		case "client":
@@ -91,23 +80,18 @@ func parseHeader(src []byte, c *Claims) (*header, error) {
 		case "exp":
 			h.exp, err = sc.NumericDate()
 			h.hasExp = true
-		case "crit":
-			return nil, malformed("crit header not supported")
 		default:
-			err = sc.Skip()
-			key = ""
+			return false, nil
 		}
-		if err != nil {
-			return nil, malformed("header field " + key + " has the wrong type")
-		}
-		if key != "" && seen[key] {
-			return nil, malformed("duplicate header field " + key)
-		}
-		seen[key] = true
+		return true, err
+	})
+	if err != nil {
+		return nil, headerError(err)
 	}
-	if alg != "ES256" {
+	if jh.Alg != "ES256" {
 		return nil, malformed("alg is not ES256")
 	}
+	c.KeyID = jh.Kid
 	if !kidRe.MatchString(c.KeyID) {
 		return nil, newError(cognitoguard.ErrMalformed, "kid missing or not a UUID", ErrKeyID)
 	}
@@ -117,11 +101,30 @@ func parseHeader(src []byte, c *Claims) (*header, error) {
 	return h, nil
 }
 
+// headerError turns an error of jose.ParseHeader into a reason that names
+// no member a client chose.
+func headerError(err error) error {
+	var me *jose.MemberError
+	if !errors.As(err, &me) {
+		return malformed("header is not a JSON object")
+	}
+	switch me.Key {
+	case "alg", "kid", "signer", "client", "iss", "exp", "typ", "cty":
+	default:
+		if errors.Is(me.Err, jose.ErrCrit) || errors.Is(me.Err, jose.ErrRefused) {
+			return malformed("header field " + me.Key + " not supported") // a fixed name
+		}
+		return malformed("a header field has the wrong type")
+	}
+	return malformed("header field " + me.Key + " has the wrong type")
+}
+
 // parsePayload reads the claims the struct carries; exp is required.
+// Member names are unique: the scanner refuses repeats.
 func parsePayload(src []byte, c *Claims) error {
 	var sc jsonscan.Scanner
 	sc.Reset(string(src))
-	seen := map[string]bool{}
+	hasExp := false
 	for {
 		key, ok, err := sc.Next()
 		if err != nil {
@@ -143,6 +146,7 @@ func parsePayload(src []byte, c *Claims) error {
 			c.Issuer, err = sc.String()
 		case "exp":
 			c.Expiry, err = sc.NumericDate()
+			hasExp = true
 		default:
 			err = sc.Skip()
 			key = ""
@@ -150,12 +154,8 @@ func parsePayload(src []byte, c *Claims) error {
 		if err != nil {
 			return malformed("claim " + key + " has the wrong type")
 		}
-		if key != "" && seen[key] {
-			return malformed("duplicate claim " + key)
-		}
-		seen[key] = true
 	}
-	if !seen["exp"] {
+	if !hasExp {
 		return newError(cognitoguard.ErrExpired, "no exp", nil)
 	}
 	if c.Subject == "" {

@@ -89,8 +89,11 @@ type Config struct {
 	// CheckRedirect still applies), as in package jwks.
 	HTTPClient *http.Client
 
-	// FetchTimeout bounds one key fetch, on top of the caller's context.
-	// Default [DefaultFetchTimeout].
+	// FetchTimeout bounds one key fetch, the wait for a slot included.
+	// A fetch runs under none of the requests' contexts, so that a request
+	// giving up does not fail the others waiting for the same key; each
+	// request waits for it within its own context. Default
+	// [DefaultFetchTimeout].
 	FetchTimeout time.Duration
 
 	// MaxKeys bounds the public keys kept (the oldest is dropped). Default
@@ -121,8 +124,9 @@ type Config struct {
 }
 
 // Verifier checks the x-amzn-oidc-data tokens of Application Load
-// Balancers. It is safe for concurrent use and needs no Close: it starts
-// no goroutine.
+// Balancers. It is safe for concurrent use. Its only goroutines are the key
+// fetches in flight, each ending within [Config.FetchTimeout];
+// [Verifier.Close] cancels them and waits.
 type Verifier struct {
 	signers map[string]string // ARN → region
 	clients []string
@@ -233,6 +237,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, newError(cognitoguard.ErrSignature, "ES256 signature does not verify", nil)
 	}
 	return c, nil
+}
+
+// Close cancels the key fetches in flight and waits for them to end;
+// afterwards, tokens whose key is not kept fail with
+// [cognitoguard.ErrUnavailable]. It is idempotent and always returns nil.
+func (v *Verifier) Close() error {
+	v.keys.close()
+	return nil
 }
 
 // checkClaims applies the time, issuer and client rules.

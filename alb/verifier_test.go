@@ -92,6 +92,13 @@ func TestVerify(t *testing.T) {
 		{"header issuer differs", strictV, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"iss": "https://evil"})), cognitoguard.ErrIssuer},
 		{"signed by another key", f.v, foreign.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"kid": f.lb.KeyID(), "signer": f.lb.ARN()})), cognitoguard.ErrSignature},
 		{"payload swapped", f.v, segs[0] + "." + strings.Split(f.lb.DataToken(f.pool, "bob"), ".")[1] + "." + segs[2], cognitoguard.ErrSignature},
+		{"jku: a key named by URL", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"jku": "https://evil/keys"})), cognitoguard.ErrMalformed},
+		{"jwk: an embedded key", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"jwk": map[string]any{"kty": "EC"}})), cognitoguard.ErrMalformed},
+		{"x5u", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"x5u": "https://evil/cert"})), cognitoguard.ErrMalformed},
+		{"x5c", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"x5c": []string{"MIIB"}})), cognitoguard.ErrMalformed},
+		{"b64 false: unencoded payload", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"b64": false})), cognitoguard.ErrMalformed},
+		{"crit", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"crit": []string{"exp"}})), cognitoguard.ErrMalformed},
+		{"typ not a string", f.v, f.lb.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"typ": 1})), cognitoguard.ErrMalformed},
 		{"kid unknown to the endpoint", f.v, foreign.DataToken(f.pool, "alice", cognitotest.WithHeader(map[string]any{"signer": f.lb.ARN()})), cognitoguard.ErrUnknownKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,13 +35,19 @@ type SignOutReader interface {
 // account and region.
 const LookupRate = 2
 
+// DefaultLookupInterval spaces a region's LookupEvents requests: 1 s /
+// [LookupRate] plus a margin, since requests spaced exactly 500 ms apart
+// by the sender can arrive closer (network jitter) and be throttled.
+const DefaultLookupInterval = 600 * time.Millisecond
+
 // BackfillConfig holds the optional settings of a [Backfill].
 type BackfillConfig struct {
 	// Passwords and Sessions MUST be those of the consumer's
 	// [events.Config]: they choose the event names looked up.
 	Passwords, Sessions bool
-	// Interval is the least time between two LookupEvents requests of a
-	// region. Default 1 s / [LookupRate]; shorter values are refused.
+	// Interval is the least time between the starts of two LookupEvents
+	// requests of a region. Default [DefaultLookupInterval]; values under
+	// 1 s / [LookupRate] are refused.
 	Interval time.Duration
 	// Timeout bounds each request. Default [DefaultSQSTimeout].
 	Timeout time.Duration
@@ -101,7 +107,7 @@ func NewBackfill(c *events.Consumer, store SignOutReader, pools []events.Pool, c
 		}
 	}
 	if cfg.Interval == 0 {
-		cfg.Interval = time.Second / LookupRate
+		cfg.Interval = DefaultLookupInterval
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultSQSTimeout
@@ -187,23 +193,18 @@ func (s *BackfillStats) add(o BackfillStats) {
 	s.Malformed += o.Malformed
 }
 
-// region runs one paginated lookup per name, paced by Interval.
+// region runs one paginated lookup per name, each request starting at
+// least Interval after the previous one.
 func (b *Backfill) region(ctx context.Context, client CloudTrailAPI, start, end time.Time) (BackfillStats, error) {
 	var st BackfillStats
-	tick := time.NewTicker(b.cfg.Interval)
-	defer tick.Stop()
-	first := true
+	var last time.Time
 	for _, name := range b.names {
 		var token *string
 		for {
-			if !first {
-				select {
-				case <-ctx.Done():
-					return st, ctx.Err()
-				case <-tick.C:
-				}
+			if !last.IsZero() && !pause(ctx, time.Until(last.Add(b.cfg.Interval))) {
+				return st, ctx.Err()
 			}
-			first = false
+			last = time.Now()
 			out, err := b.lookup(ctx, client, name, token, start, end)
 			st.Requests++
 			if err != nil {

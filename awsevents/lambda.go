@@ -41,8 +41,9 @@ const (
 // does), and redrive the dead-letter queue after an outage; the
 // long-running consumer (cognitoguard-events run) has no such limit.
 //
-// In Lambda, the store MUST be write-only (no subscription, view nor
-// acknowledgements): a frozen container must never hold up the fleet.
+// In Lambda, the store MUST be write-only (redisstore.Config.WriteOnly:
+// no subscription, view, acknowledgements nor goroutine): a frozen
+// container must never hold up the fleet.
 // The handler never returns an error: a failed invocation would
 // redeliver the whole batch.
 func NewHandler(c *events.Consumer) (Handler, error) {

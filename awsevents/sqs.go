@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"time"
@@ -52,6 +53,18 @@ type SQSConfig struct {
 	// Timeout; the caller's context bounds them too. Default
 	// [DefaultSQSTimeout].
 	Timeout time.Duration
+	// BatchDeletes makes Delete queue the message and return: a goroutine
+	// of the queue deletes what accumulated while its previous request was
+	// in flight with DeleteMessageBatch (up to ten a request), which is
+	// what lifts one consumer above the rate of one DeleteMessage per
+	// message (BENCHMARKS.md). A delete is only ever asked after the
+	// message's record is durable; one lost (a crash before it is sent,
+	// a failed request, logged at Warn) only makes the message come back,
+	// harmlessly. The client MUST implement [SQSBatchAPI], and [SQS.Close]
+	// MUST be called. Default false: Delete is one DeleteMessage.
+	BatchDeletes bool
+	// Logger receives the failures of batched deletes. Default: none.
+	Logger *slog.Logger
 }
 
 // SQS is an [events.Queue] over an Amazon SQS standard queue (the one the
@@ -61,6 +74,7 @@ type SQS struct {
 	client SQSAPI
 	url    string
 	cfg    SQSConfig
+	batch  *batcher // nil without BatchDeletes
 }
 
 var _ events.Queue = (*SQS)(nil)
@@ -90,7 +104,29 @@ func NewSQS(client SQSAPI, queueURL string, cfg SQSConfig) (*SQS, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultSQSTimeout
 	}
-	return &SQS{client: client, url: queueURL, cfg: cfg}, nil
+	q := &SQS{client: client, url: queueURL, cfg: cfg}
+	if cfg.BatchDeletes {
+		bc, ok := client.(SQSBatchAPI)
+		if !ok {
+			return nil, errors.New("awsevents: NewSQS: BatchDeletes needs a client with DeleteMessageBatch")
+		}
+		log := cfg.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		q.batch = newBatcher(q, bc, log)
+	}
+	return q, nil
+}
+
+// Close stops the batched deletes, after sending those queued; Delete
+// then fails with [ErrClosed]. Without BatchDeletes it does nothing. It
+// is idempotent.
+func (q *SQS) Close() error {
+	if q.batch != nil {
+		q.batch.close()
+	}
+	return nil
 }
 
 // Receive implements [events.Queue]: one long poll of up to WaitTime for
@@ -126,8 +162,12 @@ func (q *SQS) Receive(ctx context.Context) ([]events.Message, error) {
 	return msgs, nil
 }
 
-// Delete implements [events.Queue] with DeleteMessage.
+// Delete implements [events.Queue] with DeleteMessage, or, with
+// BatchDeletes, by queueing m for the next DeleteMessageBatch.
 func (q *SQS) Delete(ctx context.Context, m events.Message) error {
+	if q.batch != nil {
+		return q.batch.enqueue(ctx, m)
+	}
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.Timeout)
 	defer cancel()
 	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(m.Handle)})

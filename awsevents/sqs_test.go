@@ -4,6 +4,7 @@ package awsevents_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -110,6 +111,46 @@ func TestSQS(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("cancelled long poll returned after %v", d)
+	}
+}
+
+// TestSQSBatchDeletes: with BatchDeletes, Delete queues and returns,
+// every queued delete is sent (Close sends the last ones and stops the
+// goroutine), and Delete after Close fails.
+func TestSQSBatchDeletes(t *testing.T) {
+	leaktest.Check(t)
+	s := fauxqs.Start(t)
+	q := s.CreateQueue(t, "batch", fauxqs.QueueConfig{Visibility: 30 * time.Second})
+	sq := consumerQueue(t, s, q, awsevents.SQSConfig{WaitTime: time.Second, BatchDeletes: true})
+	ctx := t.Context()
+	const n = 35
+	for i := range n {
+		send(t, s, q, fmt.Sprint(i))
+	}
+	var msgs []events.Message
+	for len(msgs) < n {
+		m, err := sq.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m...)
+	}
+	for _, m := range msgs {
+		if err := sq.Delete(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Counts(t, q.Name); c.Total() != 0 {
+		t.Errorf("after Close: %+v left, want every message deleted", c)
+	}
+	if err := sq.Delete(ctx, msgs[0]); !errors.Is(err, awsevents.ErrClosed) {
+		t.Errorf("Delete after Close = %v, want ErrClosed", err)
+	}
+	if err := sq.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 

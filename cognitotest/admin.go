@@ -239,6 +239,12 @@ type accessClaims struct {
 // client, expiry, its user (deleted: UserNotFoundException; disabled),
 // revocation and scope.
 func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *apiError) {
+	return p.checkTokenScopeLocked(raw, now, DefaultScope)
+}
+
+// checkTokenScopeLocked checks an access token as checkAccessTokenLocked
+// does, requiring scope instead of aws.cognito.signin.user.admin.
+func (p *Pool) checkTokenScopeLocked(raw string, now time.Time, scope string) (*userRecord, *apiError) {
 	if raw == "" {
 		return nil, errInvalidParameter("AccessToken is required.")
 	}
@@ -267,7 +273,7 @@ func (p *Pool) checkAccessTokenLocked(raw string, now time.Time) (*userRecord, *
 		return nil, errNotAuthorized("Access Token has been revoked")
 	case u.Disabled:
 		return nil, errDisabled
-	case !strings.Contains(" "+c.Scope+" ", " "+DefaultScope+" "):
+	case !strings.Contains(" "+c.Scope+" ", " "+scope+" "):
 		return nil, errNotAuthorized("Access Token does not have required scopes")
 	}
 	return u, nil

@@ -127,6 +127,8 @@ func signInStatus(u *userRecord) *apiError {
 		return &apiError{http.StatusBadRequest, "UserNotConfirmedException", "User is not confirmed."}
 	case u.Status == StatusResetRequired:
 		return &apiError{http.StatusBadRequest, "PasswordResetRequiredException", "Password reset required for the user"}
+	case u.Status == StatusForceChangePassword:
+		return errInvalidParameter("cognitotest: the NEW_PASSWORD_REQUIRED challenge is not supported")
 	}
 	return nil
 }

@@ -166,17 +166,28 @@ func (p *Pool) serveOpenIDConfiguration(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	doc := struct {
+		AuthorizationEndpoint            string   `json:"authorization_endpoint"`
+		IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
 		Issuer                           string   `json:"issuer"`
 		JWKSURI                          string   `json:"jwks_uri"`
-		IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+		ResponseTypesSupported           []string `json:"response_types_supported"`
+		RevocationEndpoint               string   `json:"revocation_endpoint"`
+		ScopesSupported                  []string `json:"scopes_supported"`
 		SubjectTypesSupported            []string `json:"subject_types_supported"`
-	}{p.issuer, p.JWKSURL(), []string{"RS256"}, []string{"public"}}
+		TokenEndpoint                    string   `json:"token_endpoint"`
+		TokenEndpointAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
+		UserInfoEndpoint                 string   `json:"userinfo_endpoint"`
+	}{
+		p.url + "/oauth2/authorize", []string{"RS256"}, p.issuer, p.JWKSURL(), []string{"code"},
+		p.url + "/oauth2/revoke", []string{"openid", "email", "phone", "profile"}, []string{"public"},
+		p.url + "/oauth2/token", []string{"client_secret_basic", "client_secret_post"}, p.url + "/oauth2/userInfo",
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(doc)
 }
 
 func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.refuseForeign(w, r) {
+	if p.refuseForeign(w, r) || p.cors(w, r) {
 		return
 	}
 	switch r.URL.Path {
@@ -192,13 +203,17 @@ func (p *Pool) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveToken(w, r)
 	case "/logout":
 		p.serveLogout(w, r)
+	case "/oauth2/revoke":
+		p.serveRevoke(w, r)
+	case "/oauth2/userInfo":
+		p.serveUserInfo(w, r)
 	case "/":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		p.serveAPI(w, r)
+		p.serveAPITraced(w, r)
 	default:
 		http.NotFound(w, r)
 	}

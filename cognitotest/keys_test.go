@@ -120,7 +120,9 @@ func TestJWKSEndpoint(t *testing.T) {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			t.Fatal(err)
 		}
-		if raw["issuer"] != p.Issuer() || raw["jwks_uri"] != p.JWKSURL() {
+		if raw["issuer"] != p.Issuer() || raw["jwks_uri"] != p.JWKSURL() || raw["authorization_endpoint"] != p.URL()+"/oauth2/authorize" ||
+			raw["token_endpoint"] != p.URL()+"/oauth2/token" || raw["userinfo_endpoint"] != p.URL()+"/oauth2/userInfo" ||
+			raw["revocation_endpoint"] != p.URL()+"/oauth2/revoke" {
 			t.Errorf("openid-configuration = %s", b)
 		}
 	})

@@ -50,3 +50,40 @@ func (p *Pool) refuseForeign(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+// corsPath reports whether path is an endpoint that a browser app calls
+// with fetch, which Cognito opens to cross-origin requests: the user-pool
+// API, the token, revocation and userInfo endpoints, and the key set.
+func (p *Pool) corsPath(path string) bool {
+	switch path {
+	case "/", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo", p.jwksPath, p.oidcConfigPath:
+		return true
+	}
+	return false
+}
+
+// cors lets pages of loopback origins, such as a single-page app under
+// test on localhost, read the answers of the endpoints browser apps call,
+// as Cognito lets browser apps call them. Pages of other origins get no
+// CORS grant, so that a web site cannot read what the fake answers. It
+// answers a preflight request and reports whether it did.
+func (p *Pool) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !p.corsPath(r.URL.Path) || !loopbackOrigin(origin) {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "X-Amzn-Requestid, X-Amzn-Errortype, X-Amzn-Errormessage")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}

@@ -456,3 +456,29 @@ func TestOAuthClientCredentialsTokenAtTheAPI(t *testing.T) {
 	_, err := sdkClient(p).GlobalSignOut(t.Context(), &cip.GlobalSignOutInput{AccessToken: aws.String(m["access_token"].(string))})
 	wantAPIError(t, err, "NotAuthorizedException", "Access Token does not have required scopes")
 }
+
+// TestOAuthRefreshRotation: for a client with refresh token rotation, the
+// refresh_token grant also returns a new refresh token, and the one
+// presented stops working after the grace period.
+func TestOAuthRefreshRotation(t *testing.T) {
+	p, clock := newPool(t, cognitotest.Config{Clients: []cognitotest.AppClient{
+		{ID: "web", CallbackURLs: []string{callback}, RefreshTokenRotation: true, RetryGracePeriod: 10 * time.Second},
+	}})
+	p.AddUser(cognitotest.User{Username: "alice", Password: "Alice-pw-1"})
+	code := codeFrom(t, must(newBrowser(t).login(p, authorizeURL(p, url.Values{"scope": {"openid"}}), "alice", "Alice-pw-1")))
+	_, first := token(t, p, codeForm(code, verifier), "", "")
+	refresh := func(rt any) (int, map[string]any) {
+		return token(t, p, url.Values{"grant_type": {"refresh_token"}, "client_id": {"web"}, "refresh_token": {rt.(string)}}, "", "")
+	}
+	st, second := refresh(first["refresh_token"])
+	if st != 200 || second["refresh_token"] == nil || second["refresh_token"] == first["refresh_token"] {
+		t.Fatalf("rotating refresh: %d %v", st, second)
+	}
+	clock.Advance(11 * time.Second)
+	if st, m := refresh(first["refresh_token"]); st != 400 || m["error"] != "invalid_grant" {
+		t.Errorf("rotated-out refresh token after the grace period: %d %v", st, m)
+	}
+	if st, _ := refresh(second["refresh_token"]); st != 200 {
+		t.Errorf("new refresh token: %d", st)
+	}
+}

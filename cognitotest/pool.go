@@ -117,7 +117,9 @@ type Config struct {
 // 127.0.0.1. It mints tokens shaped like Cognito's, serves its JWKS at
 // [Pool.JWKSURL], and answers the subset of the Cognito user pool API (JSON
 // 1.1 protocol) listed in the package documentation at [Pool.URL], so that
-// the real aws-sdk-go-v2 client can be pointed at it.
+// the real aws-sdk-go-v2 client can be pointed at it, and the OAuth 2.0
+// endpoints of Cognito's managed login (/oauth2/authorize, /login,
+// /oauth2/token, /oauth2/revoke, /oauth2/userInfo, /logout) there too.
 //
 // All methods of Pool are safe for concurrent use, including from HTTP
 // handlers under test. A Pool MUST be closed with [Pool.Close] (for example
@@ -142,6 +144,7 @@ type Pool struct {
 	done           chan struct{}
 	closeOnce      sync.Once
 	jwksHits       atomic.Int64
+	trail          trail // CloudTrail records, under their own lock (cloudtrail.go)
 
 	mu             sync.Mutex
 	clients        []*AppClient

@@ -1,13 +1,16 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cognitoguard/cognitoguard"
@@ -37,7 +40,10 @@ const maxSubLen = 128
 // and acknowledged by the replicas it waits for), and MUST keep the latest
 // time (a write with an earlier time never lowers it), so that duplicates,
 // redeliveries and late events are harmless. It MUST be safe for
-// concurrent use.
+// concurrent use. The Redis store returns an error while a confirmation
+// it waits for is missing, the instances' ones (WaitInstances) included:
+// give the consumer a store without WaitInstances, or an instance down
+// holds the queue.
 type Recorder interface {
 	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
 }
@@ -78,18 +84,22 @@ type Config struct {
 	// [revocation.DefaultTTL]. It MUST NOT exceed the store's.
 	TTL time.Duration
 
-	// Timeout bounds each Recorder write. Default [DefaultTimeout], at
-	// most Visibility/3.
+	// Timeout bounds each Recorder write. Default [DefaultTimeout]; it is
+	// lowered to Visibility/3 if above, so that a hanging store cannot let
+	// a message in hand become visible again.
 	Timeout time.Duration
 
 	// Visibility is the queue's visibility timeout, and what [Consumer.Run]
-	// extends the messages it holds to (a third of it before it runs out).
-	// Default [DefaultVisibility] (SQS's default).
+	// extends the messages in hand to (a third of it before it runs out,
+	// and on every retry while the store fails). Default
+	// [DefaultVisibility] (SQS's default). It MUST NOT exceed the queue's
+	// visibility timeout: a message whose visibility ran out before its
+	// first extension is delivered again, consuming a receive count.
 	Visibility time.Duration
 
 	// RetryMax caps the backoff between attempts to record while the store
-	// fails (from 100ms, doubling). Default [DefaultRetryMax], at most
-	// Visibility/3.
+	// fails (from 100ms, doubling). Default [DefaultRetryMax]; it is
+	// lowered to Visibility/3 if above.
 	RetryMax time.Duration
 
 	// LagWarn: an event applied more than LagWarn after its eventTime is
@@ -185,12 +195,8 @@ func (c *Consumer) defaults() error {
 	if cfg.Visibility < 3*time.Millisecond {
 		return fmt.Errorf("visibility %v too short", cfg.Visibility)
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = min(DefaultTimeout, cfg.Visibility/3)
-	}
-	if cfg.RetryMax == 0 {
-		cfg.RetryMax = min(DefaultRetryMax, cfg.Visibility/3)
-	}
+	cfg.Timeout = min(cmp.Or(cfg.Timeout, DefaultTimeout), cfg.Visibility/3)
+	cfg.RetryMax = min(cmp.Or(cfg.RetryMax, DefaultRetryMax), cfg.Visibility/3)
 	if cfg.LagWarn == 0 {
 		cfg.LagWarn = DefaultLagWarn
 	}
@@ -284,12 +290,12 @@ func (c *Consumer) attribute(ev *Event, r Result, malformed func(string) pending
 	} else if ev.Record.AWSRegion == "" {
 		return malformed("naming neither a pool nor a region")
 	} else {
-		r.PoolIDs = c.byRegion[ev.Record.AWSRegion]
+		r.PoolIDs = slices.Clone(c.byRegion[ev.Record.AWSRegion])
 	}
 	switch {
 	case len(r.PoolIDs) == 0:
 		r.Outcome = Unconfigured
-	case sub == "" || len(sub) > maxSubLen || !utf8.ValidString(sub):
+	case sub == "" || len(sub) > maxSubLen || boundText(sub) != sub:
 		return malformed("without a valid sub")
 	default:
 		r.Outcome = Recorded
@@ -330,9 +336,10 @@ func (c *Consumer) report(ctx context.Context, r Result) {
 	}
 }
 
-// boundText bounds attacker-chosen text that goes to logs and results.
+// boundText bounds attacker-chosen text that goes to logs, errors and
+// results: at most 128 bytes of valid UTF-8 without control characters.
 func boundText(s string) string {
-	if len(s) > 128 || !utf8.ValidString(s) {
+	if len(s) > 128 || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
 		return "(invalid)"
 	}
 	return s

@@ -77,7 +77,10 @@ func NewMemQueue(cfg MemQueueConfig) *MemQueue {
 	return &MemQueue{cfg: cfg, changed: make(chan struct{})}
 }
 
-var _ Queue = (*MemQueue)(nil)
+var (
+	_ Queue        = (*MemQueue)(nil)
+	_ BatchDeleter = (*MemQueue)(nil)
+)
 
 // Send appends a message with body (copied) and returns its ID.
 func (q *MemQueue) Send(body []byte) (string, error) {
@@ -195,6 +198,16 @@ func (q *MemQueue) Delete(_ context.Context, m Message) error {
 	q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
 	q.notifyLocked()
 	return nil
+}
+
+// DeleteBatch deletes each of ms whose receipt handle is current; it
+// returns ErrReceiptHandle if any was not.
+func (q *MemQueue) DeleteBatch(ctx context.Context, ms []Message) error {
+	var errs []error
+	for _, m := range ms {
+		errs = append(errs, q.Delete(ctx, m))
+	}
+	return errors.Join(errs...)
 }
 
 // ExtendVisibility hides m for d from now, if its receipt handle is

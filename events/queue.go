@@ -33,6 +33,15 @@ type Queue interface {
 	ExtendVisibility(ctx context.Context, m Message, d time.Duration) error
 }
 
+// BatchDeleter is implemented by queues that delete several messages in
+// one call (SQS DeleteMessageBatch, up to 10): [Consumer.Run] then deletes
+// the messages done in a batch together. A failure (whole or partial) is
+// logged; the messages not deleted are delivered again, which is
+// harmless.
+type BatchDeleter interface {
+	DeleteBatch(ctx context.Context, ms []Message) error
+}
+
 // retryMin is the first backoff after a failed receive or store write.
 const retryMin = 100 * time.Millisecond
 
@@ -51,7 +60,8 @@ type inHand struct {
 // the store fails, Run stops receiving, keeps the messages in hand hidden
 // (extending their visibility) and retries them with backoff, so that an
 // outage of any length sends no valid sign-out to the dead-letter queue.
-// Run owns no goroutine once it returns.
+// Run owns no goroutine once it returns. Several Run calls may share a
+// Consumer and a queue, to consume in parallel.
 func (c *Consumer) Run(ctx context.Context, q Queue) error {
 	backoff := retryMin
 	for ctx.Err() == nil {
@@ -87,9 +97,12 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 	wctx := context.WithoutCancel(ctx)
 	backoff, outage := retryMin, false
 	for {
-		var held []*inHand
+		var held, done []*inHand
 		for _, m := range batch {
-			c.keepHidden(wctx, q, batch)
+			if outage && ctx.Err() != nil {
+				break // shutting down during an outage: the rest stay in the queue
+			}
+			c.extend(wctx, q, batch, false)
 			r := c.handle(wctx, m.Body)
 			m.eventTime = r.EventTime
 			switch r.Outcome {
@@ -103,12 +116,10 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 			case Malformed:
 				// Left for the redrive policy: not deleted, not extended.
 			default:
-				if err := q.Delete(wctx, m.Message); err != nil {
-					c.log.LogAttrs(ctx, slog.LevelWarn, "events: delete failed; the message will be handled again",
-						slog.String("message_id", m.ID), slog.Any("error", err))
-				}
+				done = append(done, m)
 			}
 		}
+		c.delete(wctx, q, done)
 		c.untrackDone(batch, held)
 		if len(held) == 0 {
 			if outage {
@@ -117,7 +128,7 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 			return
 		}
 		batch = held
-		c.keepHidden(wctx, q, batch)
+		c.extend(wctx, q, batch, true)
 		if !sleep(ctx, backoff) {
 			return // abandoned: the messages come back after their visibility timeout
 		}
@@ -125,12 +136,37 @@ func (c *Consumer) process(ctx context.Context, q Queue, msgs []Message) {
 	}
 }
 
-// keepHidden extends the visibility of the messages in hand whose last
-// extension is a third of the visibility timeout old.
-func (c *Consumer) keepHidden(ctx context.Context, q Queue, batch []*inHand) {
+// delete deletes the messages done, in one call when q can.
+func (c *Consumer) delete(ctx context.Context, q Queue, done []*inHand) {
+	if len(done) == 0 {
+		return
+	}
+	if bd, ok := q.(BatchDeleter); ok {
+		ms := make([]Message, len(done))
+		for i, m := range done {
+			ms[i] = m.Message
+		}
+		if err := bd.DeleteBatch(ctx, ms); err != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "events: batch delete failed; the messages not deleted will be handled again",
+				slog.Int("messages", len(ms)), slog.Any("error", err))
+		}
+		return
+	}
+	for _, m := range done {
+		if err := q.Delete(ctx, m.Message); err != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "events: delete failed; the message will be handled again",
+				slog.String("message_id", m.ID), slog.Any("error", err))
+		}
+	}
+}
+
+// extend extends the visibility of the messages in hand: all of them
+// when held through an outage, else those whose last extension is a third
+// of the visibility timeout old.
+func (c *Consumer) extend(ctx context.Context, q Queue, batch []*inHand, held bool) {
 	now := c.cfg.Now()
 	for _, m := range batch {
-		if now.Sub(m.extended) < c.cfg.Visibility/3 {
+		if !held && now.Sub(m.extended) < c.cfg.Visibility/3 {
 			continue
 		}
 		if err := q.ExtendVisibility(ctx, m.Message, c.cfg.Visibility); err != nil {

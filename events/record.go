@@ -41,24 +41,89 @@ type Envelope struct {
 }
 
 // Record is the part of a CloudTrail record of a Cognito user-pool call
-// that the consumer reads.
+// that the consumer reads. Its nested members are read leniently: a
+// member of an unexpected type (requestParameters as a string, say) reads
+// as absent rather than making the whole message unparsable, so that
+// only the events the consumer honours can be malformed.
 type Record struct {
-	EventTime         string `json:"eventTime"`
-	EventSource       string `json:"eventSource"`
-	EventName         string `json:"eventName"`
-	AWSRegion         string `json:"awsRegion"`
-	ErrorCode         string `json:"errorCode"`
-	EventID           string `json:"eventID"`
-	EventType         string `json:"eventType"`
-	RequestParameters struct {
-		UserPoolID string `json:"userPoolId"`
-	} `json:"requestParameters"`
-	AdditionalEventData struct {
-		Sub string `json:"sub"`
-	} `json:"additionalEventData"`
-	Resources []struct {
-		ARN string `json:"ARN"`
-	} `json:"resources"`
+	EventTime           string              `json:"eventTime"`
+	EventSource         string              `json:"eventSource"`
+	EventName           string              `json:"eventName"`
+	AWSRegion           string              `json:"awsRegion"`
+	ErrorCode           string              `json:"errorCode"`
+	EventID             string              `json:"eventID"`
+	EventType           string              `json:"eventType"`
+	RequestParameters   RequestParameters   `json:"requestParameters"`
+	AdditionalEventData AdditionalEventData `json:"additionalEventData"`
+	Resources           Resources           `json:"resources"`
+}
+
+// RequestParameters holds the request parameter the consumer reads:
+// userPoolId, present in Admin* calls.
+type RequestParameters struct {
+	UserPoolID string
+}
+
+// UnmarshalJSON reads userPoolId when it is a string member of an object.
+func (p *RequestParameters) UnmarshalJSON(b []byte) error {
+	var o struct {
+		V json.RawMessage `json:"userPoolId"`
+	}
+	*p = RequestParameters{}
+	if json.Unmarshal(b, &o) == nil {
+		p.UserPoolID = jsonString(o.V)
+	}
+	return nil
+}
+
+// AdditionalEventData holds the user's sub, which Cognito records for
+// every call naming a user.
+type AdditionalEventData struct {
+	Sub string
+}
+
+// UnmarshalJSON reads sub when it is a string member of an object.
+func (a *AdditionalEventData) UnmarshalJSON(b []byte) error {
+	var o struct {
+		V json.RawMessage `json:"sub"`
+	}
+	*a = AdditionalEventData{}
+	if json.Unmarshal(b, &o) == nil {
+		a.Sub = jsonString(o.V)
+	}
+	return nil
+}
+
+// Resources are the ARNs of a record's resources list.
+type Resources []string
+
+// UnmarshalJSON reads the string ARN member of each object of an array.
+func (r *Resources) UnmarshalJSON(b []byte) error {
+	*r = nil
+	var items []json.RawMessage
+	if json.Unmarshal(b, &items) != nil {
+		return nil
+	}
+	for _, it := range items {
+		var o struct {
+			V json.RawMessage `json:"ARN"`
+		}
+		if json.Unmarshal(it, &o) == nil {
+			if arn := jsonString(o.V); arn != "" {
+				*r = append(*r, arn)
+			}
+		}
+	}
+	return nil
+}
+
+// jsonString returns the JSON string b, or "" when b is not one.
+func jsonString(b json.RawMessage) string {
+	var s string
+	if len(b) == 0 || b[0] != '"' || json.Unmarshal(b, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // Event is a decoded message: the envelope's fields and the record.
@@ -118,8 +183,8 @@ func (ev *Event) PoolID() string {
 	if id := ev.Record.RequestParameters.UserPoolID; id != "" {
 		return id
 	}
-	for _, r := range ev.Record.Resources {
-		if id := poolOfARN(r.ARN); id != "" {
+	for _, arn := range ev.Record.Resources {
+		if id := poolOfARN(arn); id != "" {
 			return id
 		}
 	}

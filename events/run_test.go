@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,17 +80,42 @@ func send(t *testing.T, q *events.MemQueue, bodies ...[]byte) {
 	}
 }
 
+// batchQueue counts batch deletions.
+type batchQueue struct {
+	*events.MemQueue
+	mu      sync.Mutex
+	batches int
+}
+
+func (q *batchQueue) DeleteBatch(ctx context.Context, ms []events.Message) error {
+	q.mu.Lock()
+	q.batches++
+	q.mu.Unlock()
+	return q.MemQueue.DeleteBatch(ctx, ms)
+}
+
 func TestRunRecordsAndDeletes(t *testing.T) {
+	for _, batched := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one by one", true: "batched"}[batched], func(t *testing.T) { testRunRecordsAndDeletes(t, batched) })
+	}
+}
+
+func testRunRecordsAndDeletes(t *testing.T, batched bool) {
 	synctest.Test(t, func(t *testing.T) {
-		store := revocation.NewMemory(revocation.MemoryConfig{})
+		store := revocation.NewMemory(revocation.MemoryConfig{Now: bubbleNow()})
 		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second})
+		var q events.Queue = &countingQueue{Queue: mq}
+		bq := &batchQueue{MemQueue: mq}
+		if batched {
+			q = bq
+		}
 		c, err := events.New(store, testPools, events.Config{Now: bubbleNow(), Visibility: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		send(t, mq, testdata(t, "AdminDisableUser"), testdata(t, "InitiateAuth"),
 			testdata(t, "AdminDisableUser"), testdata(t, "GlobalSignOut-failed")) // a duplicate too
-		stop := run(t, c, mq)
+		stop := run(t, c, q)
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
 		if n := mq.Len(); n != 0 {
@@ -101,6 +127,14 @@ func TestRunRecordsAndDeletes(t *testing.T) {
 		}
 		if _, ok, _ := store.SignedOutAt(t.Context(), secondPool, testSub); ok {
 			t.Error("recorded under a pool the event does not name")
+		}
+		if batched && bq.batches != 1 {
+			t.Errorf("%d batch deletions, want 1", bq.batches)
+		}
+		if cq, ok := q.(*countingQueue); ok {
+			if _, deletes, _ := cq.counts(); deletes != 4 {
+				t.Errorf("%d deletions, want 4", deletes)
+			}
 		}
 		stop()
 	})
@@ -233,4 +267,113 @@ func (s *slowRecorder) RevokeUser(ctx context.Context, _, _ string, _ time.Time)
 	time.Sleep(100 * time.Millisecond)
 	s.n++
 	return ctx.Err()
+}
+
+// failingQueue fails every Receive.
+type failingQueue struct {
+	events.Queue
+	mu       sync.Mutex
+	receives int
+}
+
+func (q *failingQueue) Receive(context.Context) ([]events.Message, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.receives++
+	return nil, errDown
+}
+
+func TestRunBacksOffWhenReceiveFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &failingQueue{}
+		var logs syncbuf.Buffer
+		c, err := events.New(&recorder{}, testPools, events.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := run(t, c, q)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		stop()
+		// 0, 0.1, 0.3, 0.7, 1.5, 3.1, 6.3 s: backoff doubling to RetryMax (5 s).
+		if q.receives < 5 || q.receives > 8 {
+			t.Errorf("%d receives in 10 s of failures, want 5..8 (backoff)", q.receives)
+		}
+		if n := strings.Count(logs.String(), "level=WARN"); n != q.receives {
+			t.Errorf("%d Warn records for %d failed receives", n, q.receives)
+		}
+	})
+}
+
+// TestRunConsumersShareAQueue runs three consumers on one queue: every
+// message is applied and deleted, none lost, none dead.
+func TestRunConsumersShareAQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := revocation.NewMemory(revocation.MemoryConfig{Now: bubbleNow()})
+		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: time.Second, Wait: time.Second, MaxReceiveCount: 5})
+		const n = 200
+		subs := make([]string, n)
+		for i := range subs {
+			subs[i] = "0000000-sub-" + strconv.Itoa(i)
+			send(t, mq, edit(t, testdata(t, "AdminUserGlobalSignOut"), func(_, d map[string]any) {
+				d["additionalEventData"] = map[string]any{"sub": subs[i]}
+			}))
+		}
+		var stops []func()
+		for range 3 {
+			c, err := events.New(store, testPools, events.Config{Now: bubbleNow(), Visibility: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stops = append(stops, run(t, c, mq))
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		for _, stop := range stops {
+			stop()
+		}
+		if mq.Len() != 0 || len(mq.DeadLetters()) != 0 {
+			t.Errorf("queued %d, dead %d; want 0, 0", mq.Len(), len(mq.DeadLetters()))
+		}
+		for _, s := range subs {
+			if _, ok, _ := store.SignedOutAt(t.Context(), testPool, s); !ok {
+				t.Fatalf("sign-out of %s not recorded", s)
+			}
+		}
+	})
+}
+
+// hangingRecorder blocks every write until its deadline, as a store
+// that accepts connections and never answers.
+type hangingRecorder struct{}
+
+func (hangingRecorder) RevokeUser(ctx context.Context, _, _ string, _ time.Time) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestRunCancelledDuringOutageReturnsPromptly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mq := events.NewMemQueue(events.MemQueueConfig{Visibility: 30 * time.Second, Wait: time.Second})
+		for range 5 {
+			send(t, mq, testdata(t, "AdminDeleteUser"))
+		}
+		c, err := events.New(hangingRecorder{}, testPools, events.Config{Now: bubbleNow(), Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { _ = c.Run(ctx, mq); close(done) }()
+		time.Sleep(7500 * time.Millisecond) // the first round (5 s) and part of the second
+		cancel()
+		start := time.Now()
+		<-done
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Run returned %v after the cancel, want <= 1 s (one write's timeout)", d)
+		}
+		if mq.Len() != 5 {
+			t.Errorf("%d messages queued, want the 5 held", mq.Len())
+		}
+	})
 }

@@ -29,7 +29,10 @@ var ErrHeaderValue = errors.New("forwardauth: claim cannot be forwarded in a hea
 
 // Headers names the identity headers of a 200 answer. An empty field takes
 // its default (DefaultSubjectHeader, …). Names are canonicalised
-// ([http.CanonicalHeaderKey]) and MUST be distinct.
+// ([http.CanonicalHeaderKey]) and MUST be distinct. The Groups header is
+// pool-agnostic: behind a Verifier of several pools it carries group names
+// without their pool (RequiredGroups match them likewise), so an upstream
+// that grants rights by group MUST trust every pool's administrators alike.
 type Headers struct {
 	Subject  string // sub
 	Username string // username (access token) or cognito:username (ID token)

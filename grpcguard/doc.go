@@ -22,8 +22,10 @@
 //
 // Handlers read the claims with [cognitoguard.FromContext] (for streams,
 // from the stream's Context). Clients send the access token as the
-// metadata "authorization: Bearer <token>", read under the rules of
-// [middleware.BearerToken]: one value, the scheme in any case.
+// metadata "authorization: Bearer <token>", read by [BearerToken] under
+// the one bearer grammar of the HTTP middleware: one value, the scheme in
+// any case, RFC 6750 b64token characters. The module imports neither
+// net/http nor the middleware.
 //
 // # Statuses
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"google.golang.org/grpc"
@@ -13,8 +12,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
-	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -184,16 +183,19 @@ func className(class error) string {
 }
 
 // BearerToken returns the bearer token of ctx's incoming gRPC metadata
-// "authorization", under the rules of [middleware.BearerToken]: exactly one
-// value, the scheme "Bearer" in any case, at most 16 KiB of RFC 6750
-// b64token characters. Failures match [cognitoguard.ErrNoToken] (none, or
-// several values: then also [middleware.ErrInvalidRequest]) or
+// "authorization", under the one bearer grammar of this module's adapters
+// (the rules of the HTTP middleware's BearerToken): exactly one value, the
+// scheme "Bearer" in any case, at most 16 KiB of RFC 6750 b64token
+// characters. Failures match [cognitoguard.ErrNoToken] (none, or several
+// values: then also [cognitoguard.ErrInvalidRequest]) or
 // [cognitoguard.ErrMalformed]. It is safe for concurrent use.
 func BearerToken(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	vs := md.Get("authorization")
-	// The middleware's rules, applied to the same values.
-	return middleware.BearerToken(&http.Request{Header: http.Header{"Authorization": vs}})
+	h, err := bearer.Single("authorization value", md.Get("authorization"))
+	if err != nil {
+		return "", err
+	}
+	return bearer.Parse(h, cognitoguard.DefaultMaxTokenSize, true)
 }
 
 // Status returns the gRPC status for a verification error err, with fixed

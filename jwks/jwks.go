@@ -135,25 +135,17 @@ type Set struct {
 
 	fetches, failures, misses atomic.Uint64
 
-	// life is cancelled by Close; every fetch is cancelled with it.
-	life   context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // in-flight fetch goroutine
+	// owner runs the fetches (one at a time); Close stops them.
+	owner *keyfetch.Owner
 
 	mu          sync.Mutex
 	closed      bool
-	inflight    *call         // nil when no fetch runs
-	lastAttempt time.Time     // start of the last fetch
-	lastErr     error         // cause of the last fetch's failure; nil after a success
-	lastSuccess time.Time     // end of the last successful fetch
-	backoff     time.Duration // current cold-start backoff; 0 after a success
-	retryAt     time.Time     // no cold-start lookup fetches before this
-}
-
-// call is one fetch, shared by its waiters. err is set before done is closed.
-type call struct {
-	done chan struct{}
-	err  error // cause, without the ErrUnavailable wrapper
+	inflight    *keyfetch.Call[struct{}] // nil when no fetch runs
+	lastAttempt time.Time                // start of the last fetch
+	lastErr     error                    // cause of the last fetch's failure; nil after a success
+	lastSuccess time.Time                // end of the last successful fetch
+	backoff     time.Duration            // current cold-start backoff; 0 after a success
+	retryAt     time.Time                // no cold-start lookup fetches before this
 }
 
 // New returns a Set for the key set at rawURL, which must be an absolute
@@ -187,7 +179,7 @@ func New(rawURL string, cfg Config) (*Set, error) {
 	if s.log == nil {
 		s.log = discardLogger
 	}
-	s.life, s.cancel = context.WithCancel(context.Background())
+	s.owner = keyfetch.NewOwner()
 	return s, nil
 }
 
@@ -297,40 +289,40 @@ func (s *Set) Refresh(ctx context.Context) error {
 	return s.wait(ctx, c)
 }
 
-func (s *Set) wait(ctx context.Context, c *call) error {
-	select {
-	case <-c.done:
-		if c.err != nil {
-			return fmt.Errorf("%w: %w", ErrUnavailable, c.err)
-		}
+// Ready reports whether s can serve keys: nil when keys are cached, else
+// the outcome of a fetch made now (see [Set.Refresh]). Readiness probes may
+// call it on every request: with keys in memory it costs an atomic load.
+func (s *Set) Ready(ctx context.Context) error {
+	if s.cached() > 0 {
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%w: waiting for fetch: %w", ErrUnavailable, ctx.Err())
 	}
+	return s.Refresh(ctx)
+}
+
+func (s *Set) wait(ctx context.Context, c *keyfetch.Call[struct{}]) error {
+	if _, err := c.Wait(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
 }
 
 // startLocked starts a fetch. s.mu must be held and s not closed. The fetch
-// keeps ctx's values but not its cancellation: it belongs to the Set, ends
-// within s.timeout and is cancelled by Close.
-func (s *Set) startLocked(ctx context.Context) *call {
-	c := &call{done: make(chan struct{})}
-	s.inflight = c
+// follows the single-flight rule of internal/keyfetch: it keeps ctx's
+// values but not its cancellation, ends within s.timeout and is cancelled
+// by Close.
+func (s *Set) startLocked(ctx context.Context) *keyfetch.Call[struct{}] {
 	s.lastAttempt = s.now()
 	s.fetches.Add(1)
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
-	stop := context.AfterFunc(s.life, cancel)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer cancel()
-		defer stop()
-		s.run(fctx, c)
-	}()
-	return c
+	s.inflight = keyfetch.Start(s.owner, ctx, s.timeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.run(ctx)
+	})
+	return s.inflight
 }
 
-// run performs the fetch of c and publishes its outcome.
-func (s *Set) run(ctx context.Context, c *call) {
+// run performs a fetch and publishes its outcome; its waiters are released
+// once it returns the fetch's error (the cause, without the ErrUnavailable
+// wrapper).
+func (s *Set) run(ctx context.Context) error {
 	var prev map[string]*rsa.PublicKey
 	if m := s.keys.Load(); m != nil {
 		prev = *m
@@ -358,12 +350,10 @@ func (s *Set) run(ctx context.Context, c *call) {
 		}
 	}
 	backoff := s.backoff
-	c.err = err
 	s.inflight = nil
 	s.mu.Unlock()
-	// Waiters are released after logging, so that the log of a fetch precedes
-	// the results it explains.
-	defer close(c.done)
+	// Waiters are released after logging (when run returns), so that the
+	// log of a fetch precedes the results it explains.
 
 	switch {
 	case err == nil:
@@ -379,6 +369,7 @@ func (s *Set) run(ctx context.Context, c *call) {
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "jwks: fetch failed", attrs...)
 	}
+	return err
 }
 
 // fetch gets and parses the key set. Its errors are causes, without the
@@ -434,8 +425,7 @@ func (s *Set) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
+	s.owner.Close()
 	s.keys.Store(nil)
 	return nil
 }

@@ -44,9 +44,9 @@ func TestBearerToken(t *testing.T) {
 		{"non-ASCII fold of scheme", []string{"Bearer\u00a0" + testToken}, "", cognitoguard.ErrNoToken},
 		{"Unicode case fold", []string{"Bearer\u212a " + testToken}, "", cognitoguard.ErrNoToken},
 
-		{"two headers", []string{"Bearer " + testToken, "Bearer " + testToken}, "", ErrInvalidRequest},
-		{"two headers, one empty", []string{"Bearer " + testToken, ""}, "", ErrInvalidRequest},
-		{"Bearer and Basic", []string{"Basic dXNlcjpwYXNz", "Bearer " + testToken}, "", ErrInvalidRequest},
+		{"two headers", []string{"Bearer " + testToken, "Bearer " + testToken}, "", cognitoguard.ErrInvalidRequest},
+		{"two headers, one empty", []string{"Bearer " + testToken, ""}, "", cognitoguard.ErrInvalidRequest},
+		{"Bearer and Basic", []string{"Basic dXNlcjpwYXNz", "Bearer " + testToken}, "", cognitoguard.ErrInvalidRequest},
 
 		{"space inside", []string{"Bearer abc def"}, "", cognitoguard.ErrMalformed},
 		{"comma", []string{"Bearer abc,def"}, "", cognitoguard.ErrMalformed},
@@ -140,9 +140,9 @@ func TestCookie(t *testing.T) {
 		{"empty cookie", Config{Cookie: name}, nil, []string{name + "="},
 			response{401, chNoToken, "", "unauthorized"}, "", cognitoguard.ErrNoToken},
 		{"two cookies", Config{Cookie: name}, nil, []string{name + "=" + testToken + "; " + name + "=other"},
-			response{401, chInvalidRequest, "", "invalid_request"}, "", ErrInvalidRequest},
+			response{401, chInvalidRequest, "", "invalid_request"}, "", cognitoguard.ErrInvalidRequest},
 		{"two Cookie headers", Config{Cookie: name}, nil, []string{name + "=" + testToken, name + "=other"},
-			response{401, chInvalidRequest, "", "invalid_request"}, "", ErrInvalidRequest},
+			response{401, chInvalidRequest, "", "invalid_request"}, "", cognitoguard.ErrInvalidRequest},
 		{"cookie not b64token", Config{Cookie: name}, nil, []string{name + "=abc%20def"},
 			response{401, chInvalid("The access token is malformed"), "", "invalid_token"}, "", cognitoguard.ErrMalformed},
 		{"cookie over MaxTokenSize", Config{Cookie: name, MaxTokenSize: 8}, nil, []string{name + "=abcdefghi"},
@@ -190,7 +190,7 @@ func TestExtract(t *testing.T) {
 		{"cookie", "tok", nil, []string{testToken}, testToken, nil},
 		{"no cookie name: header only", "", nil, []string{testToken}, "", cognitoguard.ErrNoToken},
 		{"Basic header: the cookie is not read", "tok", []string{"Basic YTpi"}, []string{testToken}, "", cognitoguard.ErrNoToken},
-		{"two cookies", "tok", nil, []string{testToken, testToken}, "", ErrInvalidRequest},
+		{"two cookies", "tok", nil, []string{testToken, testToken}, "", cognitoguard.ErrInvalidRequest},
 		{"malformed cookie", "tok", nil, []string{"a b"}, "", cognitoguard.ErrMalformed},
 		{"nothing", "tok", nil, nil, "", cognitoguard.ErrNoToken},
 	}

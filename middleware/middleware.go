@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 )
 
 // Verifier checks a token and returns its claims. [*cognitoguard.Verifier]
@@ -32,7 +35,7 @@ type Config struct {
 	// request has no Authorization header at all (an Authorization header
 	// of another scheme, such as Basic, is answered 401 and the cookie is
 	// not consulted). The value follows the same rules as a header token;
-	// several cookies of that name are refused ([ErrInvalidRequest]), as a
+	// several cookies of that name are refused ([cognitoguard.ErrInvalidRequest]), as a
 	// sibling domain may plant one. A site reading tokens from cookies
 	// MUST protect its state-changing routes against cross-site requests
 	// (SameSite cookies, [http.CrossOriginProtection]).
@@ -98,7 +101,7 @@ type settings struct {
 var defaultSettings = &settings{
 	realm:      DefaultRealm,
 	retryAfter: "1",
-	log:        slog.New(slog.DiscardHandler),
+	log:        logs.Discard,
 }
 
 type settingsKey struct{}
@@ -176,15 +179,9 @@ func newSettings(v Verifier, cfg Config) (*settings, bool) {
 	}
 	s := &settings{
 		realm:        quoteString(realm),
-		retryAfter:   retryAfterSeconds(cfg.RetryAfter),
+		retryAfter:   retryafter.Seconds(cfg.RetryAfter),
 		errorHandler: cfg.ErrorHandler,
-		log:          cfg.Logger,
-	}
-	if l, ok := v.(interface{ Logger() *slog.Logger }); ok && s.log == nil {
-		s.log = l.Logger()
-	}
-	if s.log == nil {
-		s.log = defaultSettings.log
+		log:          logs.Of(cfg.Logger, v),
 	}
 	custom := s.realm != defaultSettings.realm || s.retryAfter != defaultSettings.retryAfter ||
 		s.errorHandler != nil || s.log != defaultSettings.log
@@ -220,7 +217,7 @@ func (src *source) token(r *http.Request) (tok string, none bool, err error) {
 	case src.extract != nil:
 		tok, err = src.extract(r)
 		if err == nil && tok == "" {
-			return "", true, noToken("extractor found no token")
+			return "", true, bearer.NoToken("extractor found no token")
 		}
 		return tok, false, err
 	case src.cookie != "" && len(r.Header["Authorization"]) == 0:

@@ -148,7 +148,7 @@ func TestContract(t *testing.T) {
 		{"empty bearer", request("Bearer "), nil,
 			response{401, chNoToken, "", "unauthorized"}, false, cognitoguard.ErrNoToken},
 		{"two Authorization headers", request(bearer, bearer), nil,
-			response{401, chInvalidRequest, "", "invalid_request"}, false, ErrInvalidRequest},
+			response{401, chInvalidRequest, "", "invalid_request"}, false, cognitoguard.ErrInvalidRequest},
 		{"not b64token", request("Bearer " + testToken + "$"), nil,
 			response{401, chInvalid("The access token is malformed"), "", "invalid_token"}, false, cognitoguard.ErrMalformed},
 		{"larger than 16 KiB", request("Bearer " + testToken + strings.Repeat("A", 16<<10)), nil,

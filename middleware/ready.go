@@ -5,13 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 )
 
 // Readier is what [NewReadyHandler] asks; *cognitoguard.Verifier
 // implements it with [cognitoguard.Verifier.Ready].
-type Readier interface {
-	Ready(ctx context.Context) error
-}
+type Readier = cognitoguard.Readier
 
 // ReadyTimeout bounds one readiness check of [NewReadyHandler].
 const ReadyTimeout = 2 * time.Second
@@ -23,12 +24,7 @@ const ReadyTimeout = 2 * time.Second
 // method (as [cognitoguard.Verifier.Logger]), else nothing is logged. Each request checks r anew,
 // within [ReadyTimeout]. Mount it outside the authenticating middleware.
 func NewReadyHandler(r Readier, logger *slog.Logger) http.Handler {
-	if l, ok := r.(interface{ Logger() *slog.Logger }); ok && logger == nil {
-		logger = l.Logger()
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = logs.Of(logger, r)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), ReadyTimeout)
 		err := r.Ready(ctx)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/bearer"
 )
 
 // RequireScopes returns middleware that lets a request through only when
@@ -113,7 +114,7 @@ func require(check func(*cognitoguard.Claims) error) func(http.Handler) http.Han
 			c, ok := cognitoguard.FromContext(r.Context())
 			if !ok {
 				settingsFrom(r.Context()).reject(w, r,
-					noToken("no claims in the request context: middleware.New is not installed before this handler"))
+					bearer.NoToken("no claims in the request context: middleware.New is not installed before this handler"))
 				return
 			}
 			if err := check(c); err != nil {

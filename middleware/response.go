@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cognitoguard/cognitoguard"
 )
@@ -66,7 +65,7 @@ const (
 func classify(err error) (class, code, kind, desc string) {
 	switch cognitoguard.Class(err) {
 	case cognitoguard.ErrNoToken:
-		if errors.Is(err, ErrInvalidRequest) {
+		if errors.Is(err, cognitoguard.ErrInvalidRequest) {
 			return "no_token", "invalid_request", "invalid_request", descInvalidRequest
 		}
 		return "no_token", "", "no_token", descNoToken
@@ -203,17 +202,4 @@ func quoteString(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// retryAfterSeconds renders d as Retry-After delay-seconds: whole seconds,
-// rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	s := d / time.Second
-	if d%time.Second > 0 {
-		s++
-	}
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(int64(s), 10)
 }

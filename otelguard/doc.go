@@ -10,6 +10,8 @@
 //	tel.ObserveVerifier(v)   // key fetchers: fetches, failures, keys, age
 //	tel.ObserveRedis(store)  // revocation view: size, trust, freshness, data losses
 //	so, err := signout.New(tel.Cognito(api), v, tel.Recorder(store), cfg) // Cognito calls; sign-outs recorded / unconfirmed / failed
+//	onEvent, err := tel.Events() // events.Config{OnEvent: onEvent}: sign-out events by outcome, lag
+//	tel.ObserveEvents(consumer)  // events received and not yet applied, oldest's age
 //	defer tel.Close()        // unregisters the Observe callbacks
 //
 // # Metrics
@@ -21,6 +23,8 @@
 //	cognitoguard.cache.hits             counter    answered from the token cache
 //	cognitoguard.signouts               counter    signout.scope, signout.outcome ([Telemetry.Recorder])
 //	cognitoguard.cognito.calls          counter    cognito.operation, cognito.outcome ([Telemetry.Cognito])
+//	cognitoguard.events                 counter    event.outcome, event.name ([Telemetry.Events])
+//	cognitoguard.events.lag             histogram  seconds from eventTime; event.outcome
 //
 // The outcome is "accepted" or the class of the error (no_token,
 // invalid_token, insufficient_scope, unavailable); the reason names the
@@ -32,7 +36,8 @@
 // Asynchronous, read from the Verifier and the stores at each collection:
 // cognitoguard.jwks.* ([Telemetry.ObserveVerifier]),
 // cognitoguard.revocation.* ([Telemetry.ObserveRedis],
-// [Telemetry.ObserveMemory]).
+// [Telemetry.ObserveMemory]), cognitoguard.events.unapplied and
+// .oldest_unapplied ([Telemetry.ObserveEvents]).
 //
 // # Traces
 //

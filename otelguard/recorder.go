@@ -9,17 +9,10 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/signout"
 )
 
-// Recorder is the write side of a revocation store, as the sign-out
-// helper uses it: the stores of package revocation implement it.
-type Recorder interface {
-	RevokeUser(ctx context.Context, poolID, sub string, at time.Time) error
-	RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error
-	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
-}
-
-// Recorder returns rec counting its sign-out records in the counter
+// Recorder returns the sign-out helper's [signout.Recorder] rec counting its sign-out records in the counter
 // cognitoguard.signouts, by cognitoguard.signout.scope (user for
 // RevokeUser, session for RevokeSession) and cognitoguard.signout.outcome:
 // recorded, unconfirmed (the error matches [revocation.ErrUnconfirmed]:
@@ -29,7 +22,7 @@ type Recorder interface {
 // also records retried sign-outs in one write (RevokeUserSince, as the
 // stores of package revocation do), so does the result, counted as a user
 // sign-out.
-func (t *Telemetry) Recorder(rec Recorder) Recorder {
+func (t *Telemetry) Recorder(rec signout.Recorder) signout.Recorder {
 	r := &recorder{rec: rec, t: t}
 	if s, ok := rec.(sinceRecorder); ok {
 		return &recorderSince{recorder: r, since: s}
@@ -72,7 +65,7 @@ var signOutSets = func() (m map[[2]string]metric.AddOption) {
 }()
 
 type recorder struct {
-	rec Recorder
+	rec signout.Recorder
 	t   *Telemetry
 }
 

@@ -1,6 +1,7 @@
 package signout
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,11 +9,28 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
 // DefaultAdminGroup is the group of [AdminConfig.Groups] when none is set.
 const DefaultAdminGroup = "admin"
+
+// AdminSignOuter signs out, by username, alias or sub, a user of the one
+// pool it administers, with the service's IAM rights. [*Helper]
+// implements it. The admin handler answers its errors by what they match:
+// [ErrUserNotFound] without an [*Error] (404: nothing done), [ErrStore]
+// (503), [ErrCognito] (502), any other as unavailable (503).
+// Implementations MUST be safe for concurrent use.
+type AdminSignOuter interface {
+	AdminSignOut(ctx context.Context, username string) (sub string, err error)
+	// UserPoolID is the pool whose users AdminSignOut signs out; the
+	// handler lets in only callers of that pool.
+	UserPoolID() string
+}
+
+var _ AdminSignOuter = (*Helper)(nil)
 
 // AdminConfig holds the optional settings of [NewAdminHandler]. Its zero
 // value lets members of the group "admin" sign out the user named by the
@@ -49,7 +67,8 @@ type AdminConfig struct {
 
 	// Logger receives an Info record for each sign-out (the caller's sub,
 	// the username and the user's sub) and a Warn record for each failure.
-	// Nil: the Helper's logger ([Helper.Logger]).
+	// Nil: the AdminSignOuter's logger when it has a Logger method
+	// ([Helper.Logger]).
 	Logger *slog.Logger
 }
 
@@ -57,7 +76,8 @@ type AdminConfig struct {
 // user out" route, such as "POST /admin/users/{username}/signout". It
 // MUST be mounted behind [middleware.New], which verifies the caller's
 // token (revocation included); it then checks the caller's pool and
-// groups and signs the user of the path out with [Helper.AdminSignOut]:
+// groups and signs the user of the path out with s (a [*Helper]'s
+// [Helper.AdminSignOut]):
 //
 //	request / outcome                          status  notes
 //	method other than POST                     405     Allow: POST; nothing done
@@ -69,8 +89,8 @@ type AdminConfig struct {
 //	Cognito failed                             502     recorded if the user was resolved; retry
 //	signed out                                 204
 //
-// The caller MUST be a user of the pool the Helper administers
-// ([Helper.UserPoolID], compared with the verified
+// The caller MUST be a user of the pool s administers
+// ([AdminSignOuter.UserPoolID], compared with the verified
 // [cognitoguard.Claims.UserPoolID]): group names are pool-agnostic, so
 // with a Verifier of several pools an "admin" of one pool would otherwise
 // sign out the users of another with the service's IAM rights.
@@ -79,21 +99,22 @@ type AdminConfig struct {
 // texts; no response contains a token or an error's text. Every response
 // has Cache-Control: no-store.
 //
-// NewAdminHandler panics if s is nil or has no [Helper.UserPoolID], or a
-// group name is empty. The handler is safe for concurrent use.
-func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
+// NewAdminHandler panics if s is nil or administers no pool (an empty
+// UserPoolID), or a group name is empty. The handler is safe for
+// concurrent use.
+func NewAdminHandler(s AdminSignOuter, cfg AdminConfig) http.Handler {
 	if s == nil {
-		panic("signout: NewAdminHandler: nil Helper")
+		panic("signout: NewAdminHandler: nil AdminSignOuter")
 	}
 	if s.UserPoolID() == "" {
-		panic("signout: NewAdminHandler: the Helper has no UserPoolID")
+		panic("signout: NewAdminHandler: the AdminSignOuter has no UserPoolID")
 	}
 	h := &adminHandler{
 		s:          s,
 		groups:     slices.Clone(cfg.Groups),
 		pathValue:  cfg.PathValue,
 		realm:      cfg.Realm,
-		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		retryAfter: retryafter.Seconds(cfg.RetryAfter),
 		onError:    cfg.ErrorHandler,
 		log:        cfg.Logger,
 	}
@@ -106,12 +127,12 @@ func NewAdminHandler(s *Helper, cfg AdminConfig) http.Handler {
 	if h.pathValue == "" {
 		h.pathValue = "username"
 	}
-	h.log = loggerOf(h.log, s)
+	h.log = logs.Of(h.log, s)
 	return h
 }
 
 type adminHandler struct {
-	s          *Helper
+	s          AdminSignOuter
 	groups     []string
 	pathValue  string
 	realm      string

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -143,14 +145,14 @@ func NewLogoutHandler(s SignOuter, cfg LogoutConfig) http.Handler {
 		redirect:   cfg.RedirectURL,
 		cop:        cfg.CrossOrigin,
 		realm:      cfg.Realm,
-		retryAfter: retryAfterSeconds(cfg.RetryAfter),
+		retryAfter: retryafter.Seconds(cfg.RetryAfter),
 		onError:    cfg.ErrorHandler,
 		log:        cfg.Logger,
 	}
 	if h.cop == nil {
 		h.cop = http.NewCrossOriginProtection()
 	}
-	h.log = loggerOf(h.log, s)
+	h.log = logs.Of(h.log, s)
 	seen := make(map[string]bool)
 	for _, name := range append([]string{cfg.Cookie}, cfg.ClearCookies...) {
 		if name == "" || seen[name] {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/cognitotest"
-	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -230,7 +229,7 @@ func TestLogoutHandler(t *testing.T) {
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 				r.AddCookie(&http.Cookie{Name: "__Host-access", Value: tok})
 			},
-			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_request"`, cleared: true, handled: middleware.ErrInvalidRequest},
+			want: logoutWant{status: 401, challenge: `Bearer realm="api", error="invalid_request"`, cleared: true, handled: cognitoguard.ErrInvalidRequest},
 		},
 		{
 			name: "custom extractor",

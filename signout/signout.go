@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/internal/logs"
 )
 
 // DefaultTimeout bounds each step of a sign-out (the store write
@@ -198,7 +198,7 @@ func New(api CognitoAPI, auth Authenticator, rec Recorder, cfg Config) (*Helper,
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.log = loggerOf(s.log, auth)
+	s.log = logs.Of(s.log, auth)
 	if auth != nil {
 		pools := auth.UserPoolIDs()
 		switch {
@@ -458,20 +458,5 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 	return s.finish(ctx, e, c.UserPoolID, at, retry)
 }
 
-var _ Recorder = revocation.Store(nil)
-
 // Logger returns the logger of h, for the handlers built on it.
 func (h *Helper) Logger() *slog.Logger { return h.log }
-
-// loggerOf returns l, else the logger of from when it has a Logger
-// method (a Verifier, a Helper), else a discarding one: a service sets
-// its logger once, on the Verifier.
-func loggerOf(l *slog.Logger, from any) *slog.Logger {
-	if l != nil {
-		return l
-	}
-	if lf, ok := from.(interface{ Logger() *slog.Logger }); ok && lf.Logger() != nil {
-		return lf.Logger()
-	}
-	return slog.New(slog.DiscardHandler)
-}

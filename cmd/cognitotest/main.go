@@ -5,7 +5,8 @@
 // Usage:
 //
 //	cognitotest [-addr 127.0.0.1:9229] [-pool-id ID] [-client-id ID] [-token-ttl 1h] \
-//	    [-api-addr 127.0.0.1:8080] [-user NAME[:PASSWORD[:GROUP,GROUP…]]]…
+//	    [-api-addr 127.0.0.1:8080] [-user NAME[:PASSWORD[:GROUP,GROUP…]]]… \
+//	    [-callback-url URL]… [-logout-url URL]…
 //
 // It serves the pool's JWKS and Cognito API (the operations the package
 // documents: sign-in, refresh, sign-outs, AdminGetUser, RevokeToken) and
@@ -18,6 +19,11 @@
 // Alice-Passw0rd!, group admin) and bob (password Bob-Passw0rd!). A user
 // with a password can also sign in through the API (InitiateAuth
 // USER_PASSWORD_AUTH), for example with the AWS CLI's --endpoint-url.
+//
+// Each -callback-url makes the app client accept that redirect URI at the
+// pool's managed-login endpoints (authorization code with PKCE: /oauth2/authorize,
+// /login, /oauth2/token), and each -logout-url that logout_uri at /logout;
+// the endpoints are printed with the rest.
 //
 // The pool checks no credentials and accepts any signature of its API
 // calls: -addr must be a loopback address, and it answers only requests
@@ -36,6 +42,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -68,6 +75,21 @@ type options struct {
 	addr, apiAddr, poolID, clientID string
 	ttl                             time.Duration
 	users                           []cognitotest.User
+	callbackURLs, logoutURLs        []string
+}
+
+// urlFlag collects absolute http(s) URLs.
+type urlFlag struct{ urls *[]string }
+
+func (f urlFlag) String() string { return "" }
+
+func (f urlFlag) Set(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("%q: want an absolute http or https URL without a fragment", s)
+	}
+	*f.urls = append(*f.urls, s)
+	return nil
 }
 
 // userFlag collects -user values.
@@ -105,6 +127,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.poolID, "pool-id", cognitotest.DefaultPoolID, "user pool `ID` (region_id)")
 	fs.StringVar(&o.clientID, "client-id", cognitotest.DefaultClientID, "app client `ID`")
 	fs.DurationVar(&o.ttl, "token-ttl", cognitotest.DefaultTokenTTL, "lifetime of access and ID tokens")
+	fs.Var(urlFlag{&o.callbackURLs}, "callback-url", "a redirect `URL` the app client accepts at /oauth2/authorize (repeatable)")
+	fs.Var(urlFlag{&o.logoutURLs}, "logout-url", "a logout_uri `URL` the app client accepts at /logout (repeatable)")
 	fs.Var(userFlag{&o.users}, "user", "add a user: `NAME[:PASSWORD[:GROUP,GROUP…]]` (repeatable; default alice and bob)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -141,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Listener:       l,
 		LoopbackOnly:   true,
 		PoolID:         o.poolID,
-		ClientIDs:      []string{o.clientID},
+		Clients:        []cognitotest.AppClient{{ID: o.clientID, CallbackURLs: o.callbackURLs, LogoutURLs: o.logoutURLs}},
 		AccessTokenTTL: o.ttl,
 		IDTokenTTL:     o.ttl,
 	})
@@ -182,6 +206,13 @@ func printPool(w io.Writer, pool *cognitotest.Pool, o *options) {
 	p("cognito endpoint  %s", pool.URL())
 	p("user pool id      %s", pool.PoolID())
 	p("client id         %s", pool.ClientID())
+	if len(o.callbackURLs) > 0 {
+		p("authorize         %s/oauth2/authorize (callback %s)", pool.URL(), strings.Join(o.callbackURLs, ", "))
+		p("token             %s/oauth2/token", pool.URL())
+	}
+	if len(o.callbackURLs)+len(o.logoutURLs) > 0 {
+		p("logout            %s/logout", pool.URL())
+	}
 	p("")
 	p("Run examples/api against it (the fake pool ignores the AWS credentials, the SDK needs some):")
 	p("")

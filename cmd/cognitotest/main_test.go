@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
@@ -126,6 +132,8 @@ func TestBadFlags(t *testing.T) {
 		{"bad pool id", []string{"-pool-id", "pool"}, "-pool-id"},
 		{"bad client id", []string{"-client-id", "a,b"}, "-client-id"},
 		{"bad ttl", []string{"-token-ttl", "0s"}, "-token-ttl"},
+		{"bad callback", []string{"-callback-url", "/cb"}, "absolute http"},
+		{"bad logout", []string{"-logout-url", "javascript:alert(1)"}, "absolute http"},
 		{"argument", []string{"alice"}, "unexpected"},
 		{"unknown flag", []string{"-nope"}, "nope"},
 	} {
@@ -256,6 +264,75 @@ func TestLoopbackHostsOnly(t *testing.T) {
 				t.Errorf("Host %q Origin %q: %s, want %d", tc.host, tc.origin, res.Status, tc.want)
 			}
 		})
+	}
+	cancel()
+	<-errc
+}
+
+// TestManagedLogin: with -callback-url, the printed endpoints sign a user
+// in through the managed login (PKCE) and the token verifies.
+func TestManagedLogin(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncbuf.Buffer{}
+	errc := make(chan error, 1)
+	const cb = "http://localhost:3000/cb"
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "carol:Carol-pw-1", "-callback-url", cb, "-logout-url", "http://localhost:3000/"}, out, io.Discard)
+	}()
+	got := waitFor(t, out, errc, "Users:")
+	m := regexp.MustCompile(`(?m)^authorize +(\S+) \(callback ` + regexp.QuoteMeta(cb) + `\)\ntoken +(\S+)\nlogout +(\S+)$`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no OAuth endpoints in:\n%s", got)
+	}
+	authorize, tokenURL := m[1], m[2]
+	sum := sha256.Sum256([]byte(strings.Repeat("v", 43)))
+	q := url.Values{"response_type": {"code"}, "client_id": {"cognitotest-client"}, "redirect_uri": {cb},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(r.URL.String(), cb) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	res, err := c.Get(authorize + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("login page %s: %s", res.Status, page)
+	}
+	res, err = c.PostForm(res.Request.URL.String(), url.Values{"username": {"carol"}, "password": {"Carol-pw-1"}, "_csrf": {string(csrf[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	res, err = http.PostForm(tokenURL, url.Values{"grant_type": {"authorization_code"}, "client_id": {"cognitotest-client"},
+		"code": {loc.Query().Get("code")}, "redirect_uri": {cb}, "code_verifier": {strings.Repeat("v", 43)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("token: %s %v", res.Status, err)
+	}
+	issuer := regexp.MustCompile(`(?m)^issuer +(\S+)$`).FindStringSubmatch(got)[1]
+	v, err := cognitoguard.New([]cognitoguard.Pool{{UserPoolID: cognitotest.DefaultPoolID, Issuers: []string{issuer}, ClientIDs: []string{"cognitotest-client"}}}, cognitoguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if cl, err := v.Verify(ctx, tok.AccessToken); err != nil || cl.Username != "carol" {
+		t.Fatalf("managed-login token: %+v, %v", cl, err)
 	}
 	cancel()
 	<-errc

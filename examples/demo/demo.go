@@ -62,13 +62,14 @@ type demo struct {
 	cognito *cognitoidentityprovider.Client
 	http    *http.Client
 	a, b, p *instance
+	events  *eventsPipe
 
 	step     int
 	title    string
 	failures []string // of the current step
 }
 
-// walkthrough sets everything up, runs the six steps and, with -serve,
+// walkthrough sets everything up, runs the seven steps and, with -serve,
 // serves until ctx is done.
 func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 	d := &demo{out: out, logs: &syncbuf.Buffer{}}
@@ -88,6 +89,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 	defer d.pool.Close()
 	d.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Password: "Alice-Passw0rd!", Groups: []string{"admin"}})
 	d.pool.AddUser(cognitotest.User{Username: "bob", Email: "bob@example.com", Password: "Bob-Passw0rd!"})
+	d.pool.AddUser(cognitotest.User{Username: "carol", Email: "carol@example.com", Password: "Carol-Passw0rd!"})
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	d.http = &http.Client{Timeout: 10 * time.Second, Transport: transport}
@@ -98,7 +100,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		RetryMaxAttempts: 1,
 		HTTPClient:       d.http,
 	})
-	d.say("  Cognito user pool (fake)   %s   users: alice (group admin), bob", d.pool.URL())
+	d.say("  Cognito user pool (fake)   %s   users: alice (group admin), bob, carol", d.pool.URL())
 
 	redisAddr := o.redisAddr
 	if redisAddr == "" {
@@ -137,6 +139,15 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		}
 		d.say("  API instance %s             %s   %s", spec.name, in.srv.URL, spec.desc)
 	}
+	if d.a.store != nil {
+		ep, err := d.startEvents(ctx, d.a.store)
+		if err != nil {
+			return fmt.Errorf("setup: events consumer: %w", err)
+		}
+		defer ep.stop()
+		d.events = ep
+		d.say("  Events consumer            the pool's CloudTrail records → in-process queue → A's store")
+	}
 	d.say("  A, B and P accept access and ID tokens (Config.TokenUse = any).")
 	d.say("  Below: instance, request, token used → HTTP status.")
 
@@ -145,7 +156,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		return err
 	}
 	d.say("")
-	d.say("All 6 steps behaved as described.")
+	d.say("All 7 steps behaved as described.")
 	if !o.serve {
 		return nil
 	}
@@ -238,6 +249,9 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	d.expectRefreshRevoked(ctx, bob.RefreshToken)
 	d.expectNote(d.a, "GET", "/me", aliceAccess, 200, "alice is not affected")
 	if err := d.end(); err != nil {
+		return nil, err
+	}
+	if err := d.stepElsewhere(ctx); err != nil {
 		return nil, err
 	}
 	return alice, nil

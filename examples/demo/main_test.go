@@ -48,7 +48,14 @@ func TestRun(t *testing.T) {
 		"✓ B  GET  /me     bob access       → 401  Access Token has been revoked",
 		"✓ A  GET  /me     bob ID           → 401  Access Token has been revoked",
 		"alice is not affected",
-		"All 6 steps behaved as described.",
+		"7. carol signs out in her single-page app",
+		"✓ Cognito GlobalSignOut → OK",
+		"✓ A  GET  /me     carol access     → 200  until the event arrives",
+		"✓ consumer: GlobalSignOut event recorded",
+		"✓ A  GET  /me     carol access     → 401  Access Token has been revoked",
+		"✓ B  GET  /me     carol ID         → 401  Access Token has been revoked",
+		"✓ P  GET  /me     carol access     → 200",
+		"All 7 steps behaved as described.",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("transcript lacks %q", want)
@@ -75,7 +82,7 @@ func TestRunReportsFailure(t *testing.T) {
 	if !strings.Contains(got, "✗ A  GET  /me     alice access     → 200 (want 401)") || !strings.Contains(got, "✗ Step 3 did not behave as described.") {
 		t.Errorf("transcript lacks the failed check:\n%s", got)
 	}
-	if strings.Contains(got, "4. ") || strings.Contains(got, "All 6 steps") {
+	if strings.Contains(got, "4. ") || strings.Contains(got, "All 7 steps") {
 		t.Errorf("walkthrough went on after a failed step:\n%s", got)
 	}
 }
@@ -104,11 +111,11 @@ func TestServeExternalRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// alice and bob signed out in the walkthrough (besides the store's
-	// data-loss marker).
+	// alice, bob and carol signed out in the walkthrough (besides the
+	// store's data-loss marker).
 	keys = slices.DeleteFunc(keys, func(k string) bool { return strings.Contains(k, "marker") })
-	if len(keys) != 2 {
-		t.Errorf("keys under %s on %s: %q, want alice's and bob's", demoPrefix, addr, keys)
+	if len(keys) != 3 {
+		t.Errorf("keys under %s on %s: %q, want alice's, bob's and carol's", demoPrefix, addr, keys)
 	}
 }
 

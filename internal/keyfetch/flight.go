@@ -49,6 +49,9 @@ func Start[V any](o *Owner, ctx context.Context, timeout time.Duration, fetch fu
 	c := &Call[V]{done: make(chan struct{})}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	stop := context.AfterFunc(o.life, cancel)
+	if o.life.Err() != nil {
+		cancel() // closed: start cancelled, not whenever AfterFunc runs
+	}
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()

@@ -14,8 +14,8 @@ type Source interface {
 	Logger() *slog.Logger
 }
 
-// discard is the logger of a component that inherits none.
-var discard = slog.New(slog.DiscardHandler)
+// Discard is the logger of a component that inherits none.
+var Discard = slog.New(slog.DiscardHandler)
 
 // Of returns l when it is set, else the logger of from when from is a
 // [Source] with a logger, else a logger that discards everything.
@@ -28,5 +28,5 @@ func Of(l *slog.Logger, from any) *slog.Logger {
 			return sl
 		}
 	}
-	return discard
+	return Discard
 }

@@ -35,7 +35,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer s.Close()
-	cons, err := f.consumer(s, 0, log)
+	cons, err := f.consumer(s, 0, log, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +22,7 @@ import (
 	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
-	"github.com/cognitoguard/cognitoguard/revocation"
+	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
 // common are the flags every subcommand shares.
@@ -87,11 +88,13 @@ func (c *common) eventPools() []events.Pool {
 // logger is the JSON logger of every subcommand.
 func logger(stderr io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(stderr, nil)) }
 
-// store is the Redis client and the revocation store on it. It never
-// waits for instances (WaitInstances is not durability).
+// store is the Redis client and a write-only revocation store on it: the
+// consumer verifies no token, so it holds no subscription, view nor
+// acknowledgements, and never waits for instances (WaitInstances is not
+// durability; WaitReplicas is).
 type store struct {
 	client redis.UniversalClient
-	*revocation.Redis
+	*redisstore.Store
 }
 
 func (c *common) openStore(log *slog.Logger) (*store, error) {
@@ -99,22 +102,48 @@ func (c *common) openStore(log *slog.Logger) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := revocation.NewRedis(client, revocation.RedisConfig{Prefix: c.redisPrefix, WaitReplicas: c.waitReplicas, Logger: log})
+	rs, err := redisstore.New(client, redisstore.Config{Prefix: c.redisPrefix, WaitReplicas: c.waitReplicas, WriteOnly: true, Logger: log})
 	if err != nil {
 		client.Close()
 		return nil, err
 	}
-	return &store{client: client, Redis: rs}, nil
+	return &store{client: client, Store: rs}, nil
 }
 
 // Close closes the store, then the client.
-func (s *store) Close() error { return errors.Join(s.Redis.Close(), s.client.Close()) }
+func (s *store) Close() error { return errors.Join(s.Store.Close(), s.client.Close()) }
 
 // consumer is the events consumer of the flags over s.
-func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger) (*events.Consumer, error) {
+func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger, onEvent func(context.Context, events.Result)) (*events.Consumer, error) {
 	return events.New(s, c.eventPools(), events.Config{
-		Passwords: c.passwords, Sessions: c.sessions, Visibility: visibility, Logger: log,
+		Passwords: c.passwords, Sessions: c.sessions, Visibility: visibility, Logger: log, OnEvent: onEvent,
 	})
+}
+
+// outcomes counts the consumer's outcomes, for the logs.
+type outcomes struct {
+	mu sync.Mutex
+	n  map[events.Outcome]int64
+}
+
+func (o *outcomes) add(_ context.Context, r events.Result) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[events.Outcome]int64{}
+	}
+	o.n[r.Outcome]++
+}
+
+// attr is the counts as a log attribute.
+func (o *outcomes) attr() slog.Attr {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var as []any
+	for _, k := range events.Outcomes {
+		as = append(as, slog.Int64(string(k), o.n[k]))
+	}
+	return slog.Group("outcomes", as...)
 }
 
 // awsConfig loads the default AWS configuration for region.

@@ -61,7 +61,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer s.Close()
-	cons, err := f.consumer(s, f.visibility, log)
+	var counts outcomes
+	cons, err := f.consumer(s, f.visibility, log, counts.add)
 	if err != nil {
 		return err
 	}
@@ -69,10 +70,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime})
+	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime, BatchDeletes: true, Logger: log})
 	if err != nil {
 		return err
 	}
+	defer q.Close() // sends the deletes still queued
 	var rec *awsevents.Reconciler
 	if f.reconcileEvery > 0 {
 		b, err := f.backfill(cfg, cons, s, log)
@@ -97,18 +99,18 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		wg.Go(func() { rec.Run(bg) })
 	}
 	if f.statsEvery > 0 {
-		wg.Go(func() { stats(bg, cons, q, f.statsEvery, f.lagWarn, log) })
+		wg.Go(func() { stats(bg, cons, q, &counts, f.statsEvery, f.lagWarn, log) })
 	}
 	err = cons.Run(ctx, q)
 	stop()
 	wg.Wait()
-	log.Info("stopped")
+	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "stopped", counts.attr())
 	return err
 }
 
-// stats logs the lag and the queue depth every period, at Warn beyond
+// stats logs the lag, the queue depth and the outcome counts every period, at Warn beyond
 // lagWarn.
-func stats(ctx context.Context, c *events.Consumer, q *awsevents.SQS, period, lagWarn time.Duration, log *slog.Logger) {
+func stats(ctx context.Context, c *events.Consumer, q *awsevents.SQS, counts *outcomes, period, lagWarn time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -127,6 +129,7 @@ func stats(ctx context.Context, c *events.Consumer, q *awsevents.SQS, period, la
 			lvl = slog.LevelWarn
 		}
 		log.LogAttrs(ctx, lvl, "lag", slog.Duration("oldest_unapplied", oldest), slog.Int("in_hand", inHand),
-			slog.Int("queue_visible", d.Visible), slog.Int("queue_in_flight", d.InFlight), slog.Int("queue_delayed", d.Delayed))
+			slog.Int("queue_visible", d.Visible), slog.Int("queue_in_flight", d.InFlight), slog.Int("queue_delayed", d.Delayed),
+			counts.attr())
 	}
 }

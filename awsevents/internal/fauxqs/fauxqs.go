@@ -46,6 +46,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -160,7 +161,7 @@ func launch(t testing.TB, node, js string) (*Server, error) {
 	t.Cleanup(func() {
 		stop()
 		if t.Failed() {
-			t.Logf("--- fauxqs output ---\n%s", out)
+			t.Logf("--- fauxqs output (requests left out) ---\n%s", out.notable())
 		}
 	})
 	return &Server{URL: url, Client: NewClient(url), out: out}, nil
@@ -309,6 +310,17 @@ func (l *headBuffer) Write(p []byte) (int, error) {
 		l.b.Write(p)
 	}
 	return len(p), nil
+}
+
+// notable is the output without the per-request lines.
+func (l *headBuffer) notable() string {
+	var b strings.Builder
+	for line := range strings.Lines(l.String()) {
+		if !strings.Contains(line, `"msg":"incoming request"`) && !strings.Contains(line, `"msg":"request completed"`) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 func (l *headBuffer) String() string {

@@ -25,9 +25,20 @@ type Recorder struct {
 func (r *Recorder) Option(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("cognitoguard-opsrec",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.add(strings.ToLower(strings.ReplaceAll(awsmiddleware.GetServiceID(ctx), " ", "")) + ":" + awsmiddleware.GetOperationName(ctx))
+			r.add(Action(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)))
 			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+		}), middleware.After)
+}
+
+// Action is the IAM action that authorises operation op of the SDK
+// service id: SQS's batch operations are authorised by their single
+// counterparts (sqs:DeleteMessage for DeleteMessageBatch).
+func Action(id, op string) string {
+	prefix := strings.ToLower(strings.ReplaceAll(id, " ", ""))
+	if prefix == "sqs" {
+		op = strings.TrimSuffix(op, "Batch")
+	}
+	return prefix + ":" + op
 }
 
 func (r *Recorder) add(action string) {

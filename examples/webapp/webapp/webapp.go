@@ -55,6 +55,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/jwks"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/signout"
@@ -166,7 +167,7 @@ func New(cfg Config) (*App, error) {
 	}
 	v, err := cognitoguard.New([]cognitoguard.Pool{pool}, cognitoguard.Config{
 		Revocation: store,
-		HTTPClient: hc,
+		JWKS:       jwks.Config{HTTPClient: hc},
 		Logger:     log,
 	})
 	if err != nil {
