@@ -168,6 +168,9 @@ func TestRevokeClient(t *testing.T) {
 	}
 }
 
+// Every store of package revocation records app-client revocations.
+var _ signout.ClientRecorder = revocation.Store(nil)
+
 // userOnly is a Recorder that cannot record app-client revocations.
 type userOnly struct{ signout.Recorder }
 
