@@ -133,3 +133,32 @@ func TestRedisServerClientRevocationRestored(t *testing.T) {
 		t.Errorf("other client on a new store: %v, %v; want accepted", r, err)
 	}
 }
+
+// BenchmarkRevokedHitClientRecords is BenchmarkRevokedHit for a pool
+// holding app-client revocations (of another client): a user of a known
+// pool still costs no round trip and no allocation.
+func BenchmarkRevokedHitClientRecords(b *testing.B) {
+	mr := miniredis.RunT(b)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	b.Cleanup(func() { c.Close() })
+	s := newRedisStore(b, c, redisstore.Config{})
+	ctx := b.Context()
+	now := time.Now()
+	for _, id := range []string{"m2m-billing", "m2m-reports"} {
+		if err := s.RevokeClient(ctx, testPool, id, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c1 := claims(testPool, "3f2a1b4c-1111-2222-3333-444455556666", now.Add(time.Second), "origin")
+	c1.ClientID = "web"
+	mustRevoked(b, ctx, s, c1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := s.Revoked(ctx, c1); r || err != nil {
+			b.Fatal(r, err)
+		}
+	}
+	if st := s.Stats(); st.Lookups != 2 {
+		b.Fatalf("%d lookups: %+v", st.Lookups, st)
+	}
+}
