@@ -35,7 +35,7 @@ type Stats struct {
 	AcksDropped     uint64 // acknowledgements dropped: queue full or publish failed
 	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
 	Restored        uint64 // sign-outs re-written from the journal after a data loss
-	Entries         int    // users in the local view now
+	Entries         int    // users, and pools' app-client revocations, in the local view now
 	Trusted         bool   // the view answers lookups now
 
 	// EvictionPolicy is what the last check found: "noeviction", the
