@@ -90,7 +90,9 @@ func NewMemory(cfg MemoryConfig) *Memory {
 }
 
 // Revoked reports whether c's user signed out, or c's session was revoked,
-// at or after c's authentication time. It never fails for a non-nil c.
+// at or after c's authentication time, or c's app client was revoked at or
+// after c's iat. While the store holds no app-client record, that last
+// check costs nothing. It fails only for claims without pool or sub.
 func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
