@@ -160,11 +160,11 @@ func (m *Memory) RevokeSession(ctx context.Context, poolID, sub, originJTI strin
 // RevokeClient implements [Store.RevokeClient]. It fails with
 // [ErrUnavailable] only when the store is full of live records.
 func (m *Memory) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
-	t, err := record.CheckArgs(poolID, clientID, at)
-	if err != nil {
+	if err := record.CheckClient(clientID); err != nil {
 		return err
 	}
-	if err := record.CheckClient(clientID); err != nil {
+	t, err := record.CheckArgs(poolID, clientID, at)
+	if err != nil {
 		return err
 	}
 	return m.write(ctx, poolID, "", clientID, t)

@@ -209,11 +209,11 @@ func (s *Store) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time,
 // pool, so a lookup of a known user of a known pool stays free of round
 // trips.
 func (s *Store) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
-	t, err := record.CheckArgs(poolID, clientID, at)
-	if err != nil {
+	if err := record.CheckClient(clientID); err != nil {
 		return err
 	}
-	if err := record.CheckClient(clientID); err != nil {
+	t, err := record.CheckArgs(poolID, clientID, at)
+	if err != nil {
 		return err
 	}
 	_, err = s.writer.write(ctx, record.ClientsKey(poolID), clientID, t, 0)
