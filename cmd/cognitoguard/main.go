@@ -317,9 +317,11 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 	})
 }
 
-// openStore connects to the services' Redis store. The subscriber the
-// store starts is not needed for writes and SignedOutAt, which always go
-// to Redis.
+// openStore connects to the services' Redis store. Writes and SignedOutAt
+// always go to Redis: the store is write-only (no subscription, no
+// goroutine) unless -wait-instances, whose acknowledgements come back on
+// a subscription. The command answers no lookups: the services check
+// Redis' eviction policy, so an unverifiable one is left to them.
 func openStore(o options) (*redisstore.Store, func(), error) {
 	client, err := redisclient.New(redisclient.Options{
 		Addrs: serviceflags.SplitList(o.redisAddr), Master: o.redisMaster,
@@ -330,6 +332,7 @@ func openStore(o options) (*redisstore.Store, func(), error) {
 	}
 	store, err := redisstore.New(client, redisstore.Config{
 		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
+		WriteOnly: !o.waitInstances, TrustUnverifiedEviction: true,
 	})
 	if err != nil {
 		client.Close()

@@ -55,14 +55,15 @@ const demoPrefix = "cognitoguard-demo:"
 
 // demo holds the running pieces and the transcript.
 type demo struct {
-	out     io.Writer
-	logs    *syncbuf.Buffer // Warn records, shown if the walkthrough fails
-	log     *slog.Logger
-	pool    *cognitotest.Pool
-	cognito *cognitoidentityprovider.Client
-	http    *http.Client
-	a, b, p *instance
-	events  *eventsPipe
+	out      io.Writer
+	embedded bool            // Redis is the embedded miniredis
+	logs     *syncbuf.Buffer // Warn records, shown if the walkthrough fails
+	log      *slog.Logger
+	pool     *cognitotest.Pool
+	cognito  *cognitoidentityprovider.Client
+	http     *http.Client
+	a, b, p  *instance
+	events   *eventsPipe
 
 	step     int
 	title    string
@@ -110,6 +111,7 @@ func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
 		}
 		defer mr.Close()
 		redisAddr = mr.Addr()
+		d.embedded = true
 		d.say("  Redis (embedded miniredis) %s", redisAddr)
 	} else {
 		d.say("  Redis (external)           %s", redisAddr)

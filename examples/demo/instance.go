@@ -46,7 +46,10 @@ func (d *demo) newInstance(ctx context.Context, name, redisAddr string, store, p
 		in.client = redis.NewClient(&redis.Options{Addr: redisAddr})
 		// WaitInstances: a sign-out returns once every instance has it,
 		// so each check below is made once, right after, never retried.
-		rs, err := redisstore.New(in.client, redisstore.Config{Prefix: demoPrefix, WaitInstances: true, Logger: d.log})
+		// The embedded miniredis reports no eviction policy (and never
+		// evicts): trust it explicitly; a real Redis is checked.
+		rs, err := redisstore.New(in.client, redisstore.Config{Prefix: demoPrefix, WaitInstances: true, Logger: d.log,
+			TrustUnverifiedEviction: d.embedded})
 		if err != nil {
 			in.client.Close()
 			return nil, err

@@ -113,6 +113,11 @@ type Config struct {
 	// Info records when it is trusted again. Nil discards.
 	Logger *slog.Logger
 
+	// TrustUnverifiedEviction trusts a Redis whose eviction policy cannot
+	// be read (INFO memory and CONFIG GET both refused, as by an ACL). By
+	// default such a Redis is refused like an evicting one. Default false.
+	TrustUnverifiedEviction bool
+
 	// WriteOnly makes a store that only records sign-outs, for a process
 	// that never verifies tokens (e.g. an AWS Lambda consuming sign-out
 	// events): no subscription, no local view, no health check, no

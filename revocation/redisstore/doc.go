@@ -129,10 +129,14 @@
 // resubscription and every 2 s:
 //
 //   - A master that may evict keys (maxmemory set, maxmemory-policy not
-//     noeviction) is refused: lookups fail with [revocation.ErrUnavailable] naming
-//     maxmemory-policy, writes are attempted and returned wrapping
-//     [revocation.ErrUnconfirmed], unless [Config.AllowEviction]. An unreadable
-//     policy is trusted and reported in [Stats.EvictionPolicy].
+//     noeviction) is refused: lookups fail with [revocation.ErrUnavailable]
+//     naming maxmemory-policy, writes are attempted and returned wrapping
+//     [revocation.ErrUnconfirmed], unless [Config.AllowEviction]. With INFO
+//     refused (an ACL) the policy is read with CONFIG GET; if neither
+//     answers, the master is refused the same way unless
+//     [Config.TrustUnverifiedEviction] ([Stats.EvictionPolicy] "unknown").
+//     A write made before the first check waits for it, within Timeout,
+//     and is otherwise unconfirmed.
 //   - A marker absent or of a new generation means the master lost its
 //     data. The store fails closed, drops its view, re-writes and publishes the sign-outs
 //     it received within the TTL (its journal, bounded by MaxEntries) and, unless that

@@ -54,8 +54,10 @@ type health struct {
 	trust         *trust
 	loss          *loss
 	allowEviction bool
-	log           *slog.Logger
-	about         []slog.Attr // logged when trusted: channels, sharded
+	// trustUnverified: TrustUnverifiedEviction
+	trustUnverified bool
+	log             *slog.Logger
+	about           []slog.Attr // logged when trusted: channels, sharded
 
 	kick       chan struct{} // asks the health goroutine for a check
 	checks     atomic.Uint64 // rechecks asked
@@ -200,6 +202,11 @@ func (h *health) probeMasters(ctx context.Context, ms []master) ([]probe, error)
 		if p.info, p.infoErr = info.Result(); p.infoErr != nil && !errors.As(p.infoErr, &re) {
 			return nil, fmt.Errorf("INFO memory on %s: %w", cmpOrAddr(m.addr), p.infoErr)
 		}
+		if p.infoErr != nil { // refused (an ACL): CONFIG GET may be allowed
+			if p.info, p.infoErr = configPolicy(ctx, m.info); p.infoErr != nil && !errors.As(p.infoErr, &re) {
+				return nil, fmt.Errorf("CONFIG GET maxmemory on %s: %w", cmpOrAddr(m.addr), p.infoErr)
+			}
+		}
 		v, err := marker.Slice()
 		if redis.HasErrorPrefix(err, "NOSCRIPT") {
 			v, err = markerScript.Eval(ctx, h.client, []string{m.marker}, rand.Text(), 0).Slice() // and caches it
@@ -211,8 +218,29 @@ func (h *health) probeMasters(ctx context.Context, ms []master) ([]probe, error)
 	return out, nil
 }
 
+// configPolicy reads maxmemory and maxmemory-policy with CONFIG GET (one
+// round trip), as the INFO lines that checkEviction reads.
+func configPolicy(ctx context.Context, c redis.Cmdable) (string, error) {
+	var mem, policy *redis.MapStringStringCmd
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		mem = p.ConfigGet(ctx, "maxmemory")
+		policy = p.ConfigGet(ctx, "maxmemory-policy")
+		return nil
+	})
+	m, err := mem.Result()
+	if err != nil {
+		return "", err
+	}
+	pm, err := policy.Result()
+	if err != nil {
+		return "", err
+	}
+	return "maxmemory:" + m["maxmemory"] + "\nmaxmemory_policy:" + pm["maxmemory-policy"] + "\n", nil
+}
+
 // checkEviction refuses Redis when a master may evict keys, unless
-// AllowEviction.
+// AllowEviction, or when its policy cannot be read, unless
+// TrustUnverifiedEviction.
 func (h *health) checkEviction(ms []master, ps []probe) {
 	var evicting []string
 	unknown := false
@@ -248,6 +276,14 @@ func (h *health) reportEviction(evicting []string, unknown bool) {
 	changed := h.summary != summary
 	h.summary = summary
 	h.mu.Unlock()
+	if len(evicting) == 0 && unknown && !h.trustUnverified {
+		err := errors.New("Redis eviction policy unverifiable (INFO memory and CONFIG GET maxmemory refused or incomplete); allow one of them, or set Config.TrustUnverifiedEviction")
+		h.trust.refuse(refuseEviction, err)
+		if changed {
+			h.log.LogAttrs(h.run.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")
+		}
+		return
+	}
 	if len(evicting) > 0 && !h.allowEviction {
 		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or Config.AllowEviction)", summary)
 		h.trust.refuse(refuseEviction, err)
@@ -262,7 +298,7 @@ func (h *health) reportEviction(evicting []string, unknown bool) {
 		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis may evict sign-outs (AllowEviction set)", slog.String("maxmemory-policy", summary))
 	case unknown && !h.unknownWarned:
 		h.unknownWarned = true
-		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis maxmemory-policy unreadable (INFO memory refused or incomplete); trusting that it does not evict")
+		h.log.LogAttrs(h.run.ctx, slog.LevelWarn, "redisstore: Redis maxmemory-policy unreadable (INFO memory and CONFIG GET refused or incomplete); trusting that it does not evict (TrustUnverifiedEviction)")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
@@ -119,6 +120,20 @@ func TestRedisEvictionPolicyUnknown(t *testing.T) {
 	}
 	if n := logs.count(slog.LevelWarn, "maxmemory-policy unreadable"); n != 1 {
 		t.Errorf("%d Warn records about the unreadable policy, want 1", n)
+	}
+	// Without the opt-in, an unverifiable policy fails closed.
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { c.Close() })
+	s2, err := redisstore.New(c, redisstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := s2.Ready(ctx); !errors.Is(err, revocation.ErrUnavailable) || !strings.Contains(err.Error(), "TrustUnverifiedEviction") {
+		t.Errorf("Ready without TrustUnverifiedEviction = %v, want ErrUnavailable naming it", err)
 	}
 }
 

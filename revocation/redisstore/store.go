@@ -126,7 +126,8 @@ func (s *Store) compose(client redis.UniversalClient, st settings) {
 	s.reader = &reader{client: client, wire: st.wire, run: s.run, view: s.view, trust: s.trust, floor: fl,
 		ttlMs: ttlMs, staleness: st.Staleness, now: st.Now, log: st.Logger, flights: make(map[userKey]*flight)}
 	s.health = &health{client: client, wire: st.wire, run: s.run, trust: s.trust, allowEviction: st.AllowEviction,
-		log: st.Logger, kick: make(chan struct{}, 1),
+		trustUnverified: st.TrustUnverifiedEviction,
+		log:             st.Logger, kick: make(chan struct{}, 1),
 		about: []slog.Attr{slog.Int("channels", st.Channels), slog.Bool("sharded", st.sharded)}}
 	s.loss = &loss{client: client, run: s.run, writer: s.writer, trust: s.trust, view: s.view, journal: journal,
 		floor: fl, recheck: s.health.recheck, ttlMs: ttlMs, restoreStagger: st.restoreStagger, now: st.Now,

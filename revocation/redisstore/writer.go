@@ -141,11 +141,17 @@ func (w *writer) publish(ctx context.Context, channel, msg string) (int64, error
 	return w.client.Publish(ctx, channel, msg).Result()
 }
 
-// confirm checks the confirmations asked for of a published write:
-// replicas (WaitReplicas), instances (WaitInstances: aw, the message having
-// reached receivers), and a Redis that does not evict.
+// confirm checks the confirmations asked for of a published write: a
+// Redis checked and found not to evict, replicas (WaitReplicas), and
+// instances (WaitInstances: aw, the message having reached receivers).
 func (w *writer) confirm(ctx context.Context, acked int64, aw *ackWait, receivers int64) error {
 	if w.trust != nil {
+		// Not checked yet (a store just created, a resubscription): wait
+		// for the check, within Timeout; unchecked is unconfirmed.
+		if err := w.run.await(ctx, w.trust, func() bool { return w.trust.refusal(refuseUnchecked) == nil }); err != nil {
+			w.unconfirmed.Add(1)
+			return fmt.Errorf("%w: %w: %w: %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, errUnchecked, err)
+		}
 		if err := w.trust.refusal(refuseEviction); err != nil {
 			w.unconfirmed.Add(1)
 			return fmt.Errorf("%w: %w: %w", revocation.ErrUnavailable, revocation.ErrUnconfirmed, err)
