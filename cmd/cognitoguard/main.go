@@ -150,6 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type options struct {
 	region, poolID, endpoint, sub    string
 	client                           string // status -client
+	readFloor                        bool   // status: the store reads the data-loss floor (not write-only)
 	redisAddr, redisMaster, prefix   string
 	redisCA                          string
 	redisTLS, verbose, waitInstances bool
@@ -332,7 +333,7 @@ func openStore(o options) (*redisstore.Store, func(), error) {
 	}
 	store, err := redisstore.New(client, redisstore.Config{
 		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
-		WriteOnly: !o.waitInstances, TrustUnverifiedEviction: true,
+		WriteOnly: !o.waitInstances && !o.readFloor, TrustUnverifiedEviction: true,
 	})
 	if err != nil {
 		client.Close()

@@ -62,6 +62,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code >= 0 {
 		return code
 	}
+	o.readFloor = true // a write-only store has no health check, hence no floor
 	store, closeStore, err := openStore(o)
 	if err != nil {
 		return fail(stderr, "status", err)
