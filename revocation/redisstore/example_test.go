@@ -18,7 +18,9 @@ func ExampleNew() {
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	defer client.Close()
 
-	store, err := redisstore.New(client, redisstore.Config{})
+	// miniredis reports no eviction policy: trust it explicitly. Against a
+	// real Redis, leave TrustUnverifiedEviction false.
+	store, err := redisstore.New(client, redisstore.Config{TrustUnverifiedEviction: true})
 	if err != nil {
 		panic(err)
 	}
@@ -63,6 +65,7 @@ func ExampleConfig_waitInstances() {
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	defer client.Close() // here both instances share it; each has its own in production
 	instance := func(cfg redisstore.Config) *redisstore.Store {
+		cfg.TrustUnverifiedEviction = true // miniredis reports no eviction policy
 		store, err := redisstore.New(client, cfg)
 		if err != nil {
 			panic(err)

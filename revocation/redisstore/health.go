@@ -28,7 +28,7 @@ const (
 	refuseLoss      = "loss"
 )
 
-var errUnchecked = errors.New("Redis not checked yet (maxmemory-policy, data-loss markers)")
+var errUnchecked = errors.New("not checked yet: Redis maxmemory-policy and data-loss markers")
 
 // master is one Redis master: its address, a client for its INFO, and the
 // key of its data-loss marker (a key in one of its slots).
@@ -277,7 +277,7 @@ func (h *health) reportEviction(evicting []string, unknown bool) {
 	h.summary = summary
 	h.mu.Unlock()
 	if len(evicting) == 0 && unknown && !h.trustUnverified {
-		err := errors.New("Redis eviction policy unverifiable (INFO memory and CONFIG GET maxmemory refused or incomplete); allow one of them, or set Config.TrustUnverifiedEviction")
+		err := errors.New("eviction policy of Redis unverifiable (INFO memory and CONFIG GET maxmemory refused or incomplete); allow one of them, or set Config.TrustUnverifiedEviction")
 		h.trust.refuse(refuseEviction, err)
 		if changed {
 			h.log.LogAttrs(h.run.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")
@@ -285,7 +285,7 @@ func (h *health) reportEviction(evicting []string, unknown bool) {
 		return
 	}
 	if len(evicting) > 0 && !h.allowEviction {
-		err := fmt.Errorf("Redis may evict sign-outs: %s; set maxmemory-policy noeviction (or Config.AllowEviction)", summary)
+		err := fmt.Errorf("eviction by Redis may drop sign-outs: %s; set maxmemory-policy noeviction (or Config.AllowEviction)", summary)
 		h.trust.refuse(refuseEviction, err)
 		if changed {
 			h.log.LogAttrs(h.run.ctx, slog.LevelError, "redisstore: "+err.Error()+"; failing closed")

@@ -299,7 +299,7 @@ func TestRedisWaitInstancesBeforeSubscribed(t *testing.T) {
 			}
 			gate := &dialGate{open: make(chan struct{})}
 			c.AddHook(gate)
-			a, err := redisstore.New(c, redisstore.Config{WaitInstances: true, Timeout: tc.timeout, Logger: testLogger(t)})
+			a, err := redisstore.New(c, redisstore.Config{WaitInstances: true, Timeout: tc.timeout, Logger: testLogger(t), TrustUnverifiedEviction: true})
 			if err != nil {
 				t.Fatal(err)
 			}

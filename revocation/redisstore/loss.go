@@ -132,7 +132,7 @@ func parseMarker(v []any, err error) (gen string, floor int64, _ error) {
 func (l *loss) lost(ctx context.Context, m master, ms []master) error {
 	lossAt := l.now().UnixMilli()
 	l.losses.Add(1)
-	l.trust.refuse(refuseLoss, fmt.Errorf("Redis %s lost its data; restoring", cmpOrAddr(m.addr)))
+	l.trust.refuse(refuseLoss, fmt.Errorf("data lost by Redis %s; restoring", cmpOrAddr(m.addr)))
 	l.view.reset() // entries read from the emptied Redis may lack sign-outs
 	complete := l.journal.complete(lossAt, l.ttlMs)
 	l.log.LogAttrs(l.run.ctx, slog.LevelError, "redisstore: Redis lost the sign-outs (restart without persistence, FLUSHALL or failover to an empty replica); failing closed while restoring",

@@ -431,7 +431,7 @@ func TestRedisReadyAndClose(t *testing.T) {
 	warm.Wait()
 	before := runtime.NumGoroutine()
 
-	s, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond})
+	s, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond, TrustUnverifiedEviction: true})
 	if err != nil {
 		t.Fatal(err)
 	}
