@@ -14,6 +14,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/recheck"
 	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
@@ -30,7 +31,7 @@ type Verifier interface {
 var _ Verifier = (*cognitoguard.Verifier)(nil)
 
 // DefaultRecheckInterval is the default [Config.RecheckInterval].
-const DefaultRecheckInterval = 100 * time.Millisecond
+const DefaultRecheckInterval = recheck.DefaultInterval
 
 // Config holds the optional settings of [New]. Its zero value re-checks
 // streams at most every [DefaultRecheckInterval] and logs where the
@@ -64,10 +65,9 @@ type Config struct {
 // Guard holds the interceptors built by [New]. It is safe for concurrent
 // use.
 type Guard struct {
-	v        Verifier
-	interval time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	v      Verifier
+	policy recheck.Policy
+	log    *slog.Logger
 }
 
 // New returns a Guard that lets calls through only with a token v
@@ -82,15 +82,7 @@ func New(v Verifier, cfg Config) *Guard {
 	if v == nil {
 		panic("grpcguard: New: nil Verifier")
 	}
-	g := &Guard{v: v, interval: cfg.RecheckInterval, now: cfg.Now, log: cfg.Logger}
-	if g.interval == 0 {
-		g.interval = DefaultRecheckInterval
-	}
-	if g.now == nil {
-		g.now = time.Now
-	}
-	g.log = logs.Of(g.log, v)
-	return g
+	return &Guard{v: v, policy: recheck.NewPolicy(v, cfg.RecheckInterval, cfg.Now), log: logs.Of(cfg.Logger, v)}
 }
 
 // Unary is a grpc.UnaryServerInterceptor. It reads the token with
@@ -123,15 +115,8 @@ func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 		return g.reject(ctx, info.FullMethod, err)
 	}
 	ws := newStream(g, ss, info.FullMethod, tok, c)
-	defer ws.cancel(nil)
-	err = handler(srv, ws)
-	if failed := ws.failed(); failed != nil {
-		// A failed check's status wins over whatever the handler made of
-		// it (nil, its context's Canceled, its own error): the client
-		// must learn it has to sign in again, not retry.
-		return failed
-	}
-	return err
+	defer ws.Close()
+	return ws.Result(handler(srv, ws))
 }
 
 // verify reads and verifies the token of ctx's incoming metadata.
@@ -140,11 +125,7 @@ func (g *Guard) verify(ctx context.Context) (string, *cognitoguard.Claims, error
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := g.v.Verify(ctx, tok)
-	if err == nil && c == nil {
-		// A broken Verifier must not let the call in.
-		err = &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "verifier returned neither claims nor error"}
-	}
+	c, err := recheck.Verify(ctx, g.v, tok)
 	if err != nil {
 		return "", nil, err
 	}

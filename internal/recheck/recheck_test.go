@@ -1,0 +1,96 @@
+package recheck
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cognitoguard/cognitoguard"
+)
+
+// verifier answers err (nil: claims) and counts its calls.
+type verifier struct {
+	calls atomic.Int32
+	err   atomic.Pointer[error]
+	nilOK bool // answer neither claims nor error
+}
+
+func (v *verifier) Verify(context.Context, string) (*cognitoguard.Claims, error) {
+	v.calls.Add(1)
+	if p := v.err.Load(); p != nil {
+		return nil, *p
+	}
+	if v.nilOK {
+		return nil, nil
+	}
+	return &cognitoguard.Claims{}, nil
+}
+
+// TestVerifyNeither: a Verifier answering neither claims nor error is
+// unavailable, never a pass.
+func TestVerifyNeither(t *testing.T) {
+	_, err := Verify(t.Context(), &verifier{nilOK: true}, "t")
+	if !errors.Is(err, cognitoguard.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestStream: between re-checks only expiry is looked at; a failed check
+// is the transport's error for ever, cancels the handler's context and
+// wins over what the handler returns.
+func TestStream(t *testing.T) {
+	now := time.Unix(1000, 0)
+	v := &verifier{}
+	p := NewPolicy(v, time.Hour, func() time.Time { return now })
+	transport := errors.New("transport: unauthenticated")
+	var rejected atomic.Int32
+	s := p.Open(t.Context(), "t", &cognitoguard.Claims{Expiry: now.Add(time.Minute)}, func(error) error {
+		rejected.Add(1)
+		return transport
+	})
+	t.Cleanup(s.Close)
+	if err := s.Check(); err != nil || v.calls.Load() != 0 {
+		t.Fatalf("Check within interval = %v after %d calls, want nil after 0", err, v.calls.Load())
+	}
+	revoked := error(&cognitoguard.Error{Kind: cognitoguard.ErrRevoked})
+	v.err.Store(&revoked)
+	now = now.Add(time.Minute) // expiry reached: verified again
+	for range 2 {
+		if err := s.Check(); err != transport {
+			t.Fatalf("Check after revocation = %v, want the transport's error", err)
+		}
+	}
+	if v.calls.Load() != 1 || rejected.Load() != 1 {
+		t.Errorf("calls = %d, rejects = %d, want 1 and 1", v.calls.Load(), rejected.Load())
+	}
+	if context.Cause(s.Context()) != transport {
+		t.Errorf("handler context cause = %v, want the transport's error", context.Cause(s.Context()))
+	}
+	if err := s.Result(nil); err != transport {
+		t.Errorf("Result(nil) = %v, want the transport's error", err)
+	}
+}
+
+// TestPolicyDefaults: zero interval is DefaultInterval; negative checks
+// every message.
+func TestPolicyDefaults(t *testing.T) {
+	if p := NewPolicy(&verifier{}, 0, nil); p.interval != DefaultInterval || p.now == nil {
+		t.Errorf("NewPolicy(0, nil) = %v, now nil %v", p.interval, p.now == nil)
+	}
+	v := &verifier{}
+	s := NewPolicy(v, -1, nil).Open(t.Context(), "t", &cognitoguard.Claims{Expiry: time.Now().Add(time.Hour)}, func(err error) error { return err })
+	t.Cleanup(s.Close)
+	for range 3 {
+		if err := s.Check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.calls.Load() != 3 {
+		t.Errorf("negative interval: %d verifications for 3 checks, want 3", v.calls.Load())
+	}
+	if err := s.Result(errors.New("handler")); err == nil || err.Error() != "handler" {
+		t.Errorf("Result = %v, want the handler's error", err)
+	}
+}
