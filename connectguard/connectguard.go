@@ -139,27 +139,8 @@ func bearerToken(h http.Header) (string, error) {
 // reject logs err and returns its connect error.
 func (i *Interceptor) reject(ctx context.Context, procedure string, err error) *connect.Error {
 	ce := Error(ctx, err)
-	level := slog.LevelDebug
-	if ce.Code() == connect.CodeUnavailable {
-		level = slog.LevelWarn
-	}
-	if i.log.Enabled(ctx, level) {
-		attrs := []slog.Attr{
-			slog.String("procedure", procedure),
-			slog.String("code", ce.Code().String()),
-		}
-		if class := cognitoguard.Class(err); class != nil {
-			attrs = append(attrs, slog.String("class", class.Error()))
-		}
-		var e *cognitoguard.Error
-		if errors.As(err, &e) {
-			attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
-		}
-		if level == slog.LevelWarn {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		i.log.LogAttrs(ctx, level, "connectguard: call rejected", attrs...)
-	}
+	recheck.LogRejection(ctx, i.log, "connectguard: call rejected", ce.Code() == connect.CodeUnavailable,
+		slog.String("procedure", procedure), ce.Code().String(), err)
 	return ce
 }
 

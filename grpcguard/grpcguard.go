@@ -2,7 +2,6 @@ package grpcguard
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -135,33 +134,9 @@ func (g *Guard) verify(ctx context.Context) (string, *cognitoguard.Claims, error
 // reject logs err and returns its status error.
 func (g *Guard) reject(ctx context.Context, method string, err error) error {
 	st := Status(ctx, err)
-	level := slog.LevelDebug
-	if st.Code() == codes.Unavailable {
-		level = slog.LevelWarn
-	}
-	if g.log.Enabled(ctx, level) {
-		attrs := []slog.Attr{
-			slog.String("method", method),
-			slog.String("code", st.Code().String()),
-			slog.String("class", className(cognitoguard.Class(err))),
-		}
-		var e *cognitoguard.Error
-		if errors.As(err, &e) {
-			attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
-		}
-		if level == slog.LevelWarn {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		g.log.LogAttrs(ctx, level, "grpcguard: call rejected", attrs...)
-	}
+	recheck.LogRejection(ctx, g.log, "grpcguard: call rejected", st.Code() == codes.Unavailable,
+		slog.String("method", method), st.Code().String(), err)
 	return st.Err()
-}
-
-func className(class error) string {
-	if class == nil {
-		return ""
-	}
-	return class.Error()
 }
 
 // BearerToken returns the bearer token of ctx's incoming gRPC metadata

@@ -1,5 +1,6 @@
 // Package recheck holds the transport-free part of the gRPC and Connect
-// guards: the first verification of a call, and the re-check of an open
+// guards: the first verification of a call, the log record of a rejected
+// one, and the re-check of an open
 // stream's token as its messages flow (expiry on every message, a full
 // re-verification, revocation included, at most every interval on the
 // monotonic clock), with the rule that a stream whose check failed ends
@@ -8,6 +9,8 @@ package recheck
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -141,4 +144,31 @@ func (s *Stream) Result(err error) error {
 		return failed
 	}
 	return err
+}
+
+// LogRejection logs a rejected call of either guard: at Debug, or at Warn
+// when verification was unavailable, with the call (call, such as the
+// gRPC method), the transport's code, and the class, kind and reason of
+// err; at Warn also err's text (which comes from the key source or the
+// revocation store). Never the token.
+func LogRejection(ctx context.Context, log *slog.Logger, msg string, unavailable bool, call slog.Attr, code string, err error) {
+	level := slog.LevelDebug
+	if unavailable {
+		level = slog.LevelWarn
+	}
+	if !log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{call, slog.String("code", code)}
+	if class := cognitoguard.Class(err); class != nil {
+		attrs = append(attrs, slog.String("class", class.Error()))
+	}
+	var e *cognitoguard.Error
+	if errors.As(err, &e) {
+		attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
+	}
+	if unavailable {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	log.LogAttrs(ctx, level, msg, attrs...)
 }

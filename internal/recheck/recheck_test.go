@@ -1,8 +1,11 @@
 package recheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,5 +95,30 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	if err := s.Result(errors.New("handler")); err == nil || err.Error() != "handler" {
 		t.Errorf("Result = %v, want the handler's error", err)
+	}
+}
+
+// TestLogRejection: a rejection is a Debug record with class, kind and
+// reason; an unavailable verification a Warn record with the error's
+// text too.
+func TestLogRejection(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	revoked := &cognitoguard.Error{Kind: cognitoguard.ErrRevoked, Reason: "signed out"}
+	LogRejection(t.Context(), log, "guard: call rejected", false, slog.String("method", "/m"), "Unauthenticated", revoked)
+	LogRejection(t.Context(), log, "guard: call rejected", true, slog.String("method", "/m"), "Unavailable", errors.New("redis down"))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d records, want 2:\n%s", len(lines), buf.String())
+	}
+	for i, want := range [][]string{
+		{"level=DEBUG", "method=/m", "code=Unauthenticated", "class=", "reason=\"signed out\""},
+		{"level=WARN", "code=Unavailable", "error=\"redis down\""},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("record %d = %s, want %s in it", i, lines[i], w)
+			}
+		}
 	}
 }
