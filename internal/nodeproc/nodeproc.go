@@ -8,12 +8,11 @@
 // promises integration tests must not pass them by skipping.
 //
 // It is a non-test package so that the tests of every module of the
-// repository can use it; it imports only the standard library and
-// internal/freeport.
+// repository can use it; it imports only the standard library,
+// internal/freeport and internal/syncbuf.
 package nodeproc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -28,11 +27,15 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/freeport"
+	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
 // ReadyTimeout bounds the wait for the health endpoint (about a second on
 // an idle machine; CI machines are shared).
 const ReadyTimeout = 30 * time.Second
+
+// outputMax bounds the output kept for failure messages.
+const outputMax = 64 << 10
 
 // stopGrace is how long a component may take to exit on SIGTERM before
 // its process group is killed.
@@ -127,7 +130,7 @@ func (s Spec) launch(t testing.TB, node, js string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := new(headBuffer)
+	out := &syncbuf.Buffer{Max: outputMax}
 	cmd.Env = append(os.Environ(), s.Env(port)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -223,25 +226,4 @@ func (s Spec) waitReady(ctx context.Context, url string, exited <-chan struct{})
 		case <-tick.C:
 		}
 	}
-}
-
-// headBuffer keeps the first 64 KiB of the component's output.
-type headBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *headBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 64<<10 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *headBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
