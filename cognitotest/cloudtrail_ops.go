@@ -280,15 +280,6 @@ type adminCreateUserInput struct {
 	UserAttributes                                         []attribute
 }
 
-type createdUser struct {
-	Username             string
-	Attributes           []attribute
-	UserCreateDate       float64
-	UserLastModifiedDate float64
-	Enabled              bool
-	UserStatus           string
-}
-
 // adminCreateUser adds a local user in FORCE_CHANGE_PASSWORD with its
 // temporary password (generated when absent). With UsernameAttributes,
 // Username is the email or phone number and the username is a new sub.
@@ -339,5 +330,5 @@ func (p *Pool) adminCreateUser(body []byte) (any, *apiError) {
 	now := p.now()
 	r := &userRecord{User: u, created: now, modified: now}
 	p.users = append(p.users, r)
-	return map[string]createdUser{"User": {r.Username, userAttributes(r), epochSeconds(now), epochSeconds(now), true, StatusForceChangePassword}}, nil
+	return map[string]userType{"User": userTypeOf(r)}, nil
 }
