@@ -33,13 +33,7 @@ func (s *stream) Receive(m any) error {
 	if err := s.StreamingHandlerConn.Receive(m); err != nil {
 		return err
 	}
-	if err := s.Check(); err != nil {
-		if r, ok := m.(interface{ Reset() }); ok {
-			r.Reset()
-		}
-		return err
-	}
-	return nil
+	return s.CheckReceived(m)
 }
 
 // Send checks the token, then sends m.

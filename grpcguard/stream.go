@@ -36,13 +36,7 @@ func (s *stream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if err := s.Check(); err != nil {
-		if r, ok := m.(interface{ Reset() }); ok {
-			r.Reset()
-		}
-		return err
-	}
-	return nil
+	return s.CheckReceived(m)
 }
 
 // SendMsg checks the token, then sends m.

@@ -117,6 +117,20 @@ func (s *Stream) Check() error {
 	return nil
 }
 
+// CheckReceived checks the token once message m has arrived, before the
+// handler gets it: on failure m is not to be delivered, and is reset when
+// it can be (a generated message's Reset), so that no part of it reaches
+// a handler that ignores the error.
+func (s *Stream) CheckReceived(m any) error {
+	err := s.Check()
+	if err != nil {
+		if r, ok := m.(interface{ Reset() }); ok {
+			r.Reset()
+		}
+	}
+	return err
+}
+
 // fail records the first failure and cancels the handler's context.
 func (s *Stream) fail(err error) error {
 	e := s.reject(err)

@@ -122,3 +122,25 @@ func TestLogRejection(t *testing.T) {
 		}
 	}
 }
+
+// resettable is a message with a Reset method.
+type resettable struct{ body string }
+
+func (r *resettable) Reset() { r.body = "" }
+
+// TestCheckReceived: a message that arrives after the token failed its
+// check is reset; one that arrives before is left alone.
+func TestCheckReceived(t *testing.T) {
+	v := &verifier{}
+	s := NewPolicy(v, -1, nil).Open(t.Context(), "t", &cognitoguard.Claims{Expiry: time.Now().Add(time.Hour)}, func(err error) error { return err })
+	t.Cleanup(s.Close)
+	m := &resettable{"secret"}
+	if err := s.CheckReceived(m); err != nil || m.body != "secret" {
+		t.Fatalf("CheckReceived = %v, body %q; want nil and the body kept", err, m.body)
+	}
+	revoked := error(&cognitoguard.Error{Kind: cognitoguard.ErrRevoked})
+	v.err.Store(&revoked)
+	if err := s.CheckReceived(m); !errors.Is(err, cognitoguard.ErrRevoked) || m.body != "" {
+		t.Errorf("CheckReceived after revocation = %v, body %q; want ErrRevoked and the body reset", err, m.body)
+	}
+}
