@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/freeport"
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
@@ -70,11 +71,7 @@ type Proc struct {
 // saying that the component name cannot run.
 func Unavailable(t testing.TB, name, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("COGNITOGUARD_INTEGRATION") == "1" {
-		t.Fatalf("%s unavailable with COGNITOGUARD_INTEGRATION=1: %s", name, msg)
-	}
-	t.Skipf("%s unavailable: %s (install: see package doc; COGNITOGUARD_INTEGRATION=1 makes this a failure)", name, msg)
+	integration.Unavailable(t, "%s unavailable: %s (install: see its harness's package doc)", name, fmt.Sprintf(format, args...))
 }
 
 // Start runs a fresh s for t on a free loopback port and returns it once
