@@ -41,6 +41,19 @@ type RevocationChecker interface {
 	Revoked(ctx context.Context, c *Claims) (bool, error)
 }
 
+// RevocationCheckerAt is a [RevocationChecker] that takes the time of the
+// request, so that a repeated request reads the clock once: for a token
+// from its cache, the Verifier calls RevokedAt instead of Revoked, with
+// now the instant its expiry check used, when its clock is the real one
+// ([Config.Now] nil; a test clock is never shared). now carries a monotonic reading (see package time);
+// implementations MAY use it for their own freshness checks instead of
+// reading the clock, and MUST otherwise answer as Revoked would.
+// *redisstore.Store implements it.
+type RevocationCheckerAt interface {
+	RevocationChecker
+	RevokedAt(ctx context.Context, c *Claims, now time.Time) (bool, error)
+}
+
 // Pool describes one Cognito user pool whose tokens a [Verifier] accepts.
 // A user is identified by (UserPoolID, sub) whichever of the pool's
 // issuers minted the token: a sign-out recorded through one issuer rejects
@@ -133,7 +146,8 @@ type Config struct {
 	// every call.
 	CacheSize int
 
-	// Now is the clock. Default time.Now.
+	// Now is the clock. Default time.Now, which is then also the clock of
+	// a [RevocationCheckerAt]'s freshness check (one read per request).
 	Now func() time.Time
 
 	// JWKS tunes the key fetchers the Verifier creates: the HTTP client

@@ -78,6 +78,11 @@ type Error struct {
 	// failure (expired, wrong client, revoked, …), for logs; empty when the
 	// token was not authentic. It is not part of Error().
 	Subject string
+	// TokenUse is the token_use of a token rejected as revoked
+	// ([ErrRevoked]), empty for other failures, so that an answer can
+	// word it as Cognito does: "Access Token has been revoked" for an
+	// access token, "Token has been revoked" for an ID token.
+	TokenUse TokenUse
 }
 
 func (e *Error) Error() string {

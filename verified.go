@@ -52,14 +52,15 @@ func (v *Verifier) CheckClaims(ctx context.Context, claims map[string]any) (*Cla
 		return nil, newError(ErrIssuer, "issuer not configured", nil)
 	}
 	c.UserPoolID = is.pool.id
-	if e := v.checkClaims(c, p, is.pool, v.now()); e != nil {
+	now := v.now()
+	if e := v.checkClaims(c, p, is.pool, now); e != nil {
 		e.Subject = c.Subject
 		return nil, e
 	}
 	if err := v.authorize(ctx, c); err != nil {
 		return nil, err
 	}
-	if e := v.revoked(ctx, c); e != nil {
+	if e := v.revoked(ctx, c, now); e != nil {
 		e.Subject = c.Subject
 		return nil, e
 	}

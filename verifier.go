@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/logs"
@@ -25,8 +23,10 @@ type Verifier struct {
 	groups   []string
 	check    func(context.Context, *Claims) error
 	rev      RevocationChecker
+	revAt    RevocationCheckerAt // rev, when it takes the time and the clock is time.Now
 	failOpen bool
 	now      func() time.Time
+	realNow  bool // now is time.Now (Config.Now nil)
 	log      *slog.Logger
 	onVerify func(context.Context, VerifyEvent)
 	cache    *tokenCache
@@ -109,7 +109,11 @@ func (v *Verifier) applyDefaults(cfg Config) error {
 		return errors.New("cognitoguard: MaxTokenSize is negative")
 	}
 	if v.now == nil {
-		v.now = time.Now
+		// The real clock is shared with the revocation store, so a request
+		// reads it once. A custom clock is not: it never decides whether a
+		// store's view is fresh.
+		v.now, v.realNow = time.Now, true
+		v.revAt, _ = v.rev.(RevocationCheckerAt)
 	}
 	// The store is built first: its logger is the service's.
 	v.log = logs.Of(v.log, v.rev)
@@ -147,15 +151,6 @@ func (v *Verifier) Close() error {
 	return errors.Join(errs...)
 }
 
-// Issuers returns the accepted issuers, sorted.
-func (v *Verifier) Issuers() []string {
-	return slices.Sorted(maps.Keys(v.issuers))
-}
-
-// UserPoolIDs returns the IDs of the configured pools, in configuration
-// order.
-func (v *Verifier) UserPoolIDs() []string { return slices.Clone(v.poolIDs) }
-
 // Verify checks token and returns its claims. It enforces, in order: size
 // and shape (compact JWS, alg RS256, kid), issuer, signature by a key of
 // that issuer, token_use, client, exp/nbf/iat, required scopes and groups,
@@ -166,22 +161,27 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v.onVerify != nil {
 		return v.observe(ctx, token, false)
 	}
-	c, _, err := v.verify(ctx, token)
+	c, _, err := v.verify(ctx, token, v.now())
 	return c, err
 }
 
 // verify authenticates token, then authorizes its claims: the scope and
-// group rules, Check, and revocation. cached tells whether the token came
-// from the cache.
-func (v *Verifier) verify(ctx context.Context, token string) (c *Claims, cached bool, err error) {
-	c, cached, err = v.authenticate(ctx, token)
+// group rules, Check, and revocation, all as of now (the request's one
+// clock read). cached tells whether the token came from the cache.
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (c *Claims, cached bool, err error) {
+	c, cached, err = v.authenticate(ctx, token, now)
 	if err != nil {
 		return nil, cached, err
 	}
 	if err := v.authorize(ctx, c); err != nil {
 		return nil, cached, err
 	}
-	if err := v.revoked(ctx, c); err != nil {
+	if !cached {
+		// A miss may have waited for a key fetch: the store reads its
+		// own clock rather than judge its freshness as of before it.
+		now = time.Time{}
+	}
+	if err := v.revoked(ctx, c, now); err != nil {
 		err.Subject = c.Subject
 		return nil, cached, err
 	}
@@ -192,11 +192,15 @@ func (v *Verifier) verify(ctx context.Context, token string) (c *Claims, cached 
 // Config.OnVerify.
 func (v *Verifier) observe(ctx context.Context, token string, authenticateOnly bool) (c *Claims, err error) {
 	start := time.Now()
+	now := start
+	if !v.realNow {
+		now = v.now()
+	}
 	var cached bool
 	if authenticateOnly {
-		c, cached, err = v.authenticate(ctx, token)
+		c, cached, err = v.authenticate(ctx, token, now)
 	} else {
-		c, cached, err = v.verify(ctx, token)
+		c, cached, err = v.verify(ctx, token, now)
 	}
 	v.onVerify(ctx, VerifyEvent{Claims: c, Err: err, Cached: cached, Duration: time.Since(start), Authenticate: authenticateOnly})
 	return c, err
@@ -212,15 +216,27 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, err
 	if v.onVerify != nil {
 		return v.observe(ctx, token, true)
 	}
-	c, _, err := v.authenticate(ctx, token)
+	c, _, err := v.authenticate(ctx, token, v.now())
 	return c, err
 }
 
-func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
-	if v.rev == nil {
+// revoked asks the revocation checker about c: as of now through
+// [RevocationCheckerAt] when the checker has it, the clock is the real one
+// and now is not zero, else through Revoked (the checker reads its own
+// clock).
+func (v *Verifier) revoked(ctx context.Context, c *Claims, now time.Time) *Error {
+	var (
+		r   bool
+		err error
+	)
+	switch {
+	case v.revAt != nil && !now.IsZero():
+		r, err = v.revAt.RevokedAt(ctx, c, now)
+	case v.rev != nil:
+		r, err = v.rev.Revoked(ctx, c)
+	default:
 		return nil
 	}
-	r, err := v.rev.Revoked(ctx, c)
 	switch {
 	case err != nil && v.failOpen:
 		v.log.LogAttrs(ctx, slog.LevelWarn, "cognitoguard: revocation store failed; token accepted (RevocationFailOpen)",
@@ -229,24 +245,25 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims) *Error {
 	case err != nil:
 		return newError(ErrUnavailable, "revocation store", err)
 	case r:
-		return newError(ErrRevoked, "user signed out or session revoked", nil)
+		e := newError(ErrRevoked, "user signed out or session revoked", nil)
+		e.TokenUse = c.TokenUse
+		return e
 	}
 	return nil
 }
 
 // authenticate proves whose token it is: size, then the cache (whose
 // entries are authentic tokens, still checked for expiry and for their
-// key), else the full parse and check. It returns a copy the caller owns;
+// key), else the full parse and check, as of now. It returns a copy the caller owns;
 // cached tells whether it came from the cache. Authorization and
 // revocation are the caller's (verify's), on every call, hit or miss.
-func (v *Verifier) authenticate(ctx context.Context, token string) (c *Claims, cached bool, err error) {
+func (v *Verifier) authenticate(ctx context.Context, token string, now time.Time) (c *Claims, cached bool, err error) {
 	if token == "" {
 		return nil, false, newError(ErrNoToken, "", nil)
 	}
 	if len(token) > v.maxSize {
 		return nil, false, newError(ErrMalformed, "token larger than the limit", nil)
 	}
-	now := v.now()
 	if v.cache != nil {
 		if hit := v.cache.get(token); hit != nil && v.keyStillServed(ctx, token, hit) {
 			if !now.Before(hit.Expiry.Add(v.leeway)) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/events"
@@ -223,7 +224,30 @@ func (b *Backfill) region(ctx context.Context, client CloudTrailAPI, start, end 
 	return st, nil
 }
 
+// maxThrottled bounds the retries of one page throttled by CloudTrail
+// (the quota is the account's: another client may be using it), each
+// after a pause growing from 1 s to 10 s.
+const maxThrottled = 8
+
+// lookup asks one page, retrying it while CloudTrail throttles it (beyond
+// the SDK's own retries).
 func (b *Backfill) lookup(ctx context.Context, client CloudTrailAPI, name string, token *string, start, end time.Time) (*cloudtrail.LookupEventsOutput, error) {
+	wait := time.Second
+	for i := 0; ; i++ {
+		out, err := b.lookupOnce(ctx, client, name, token, start, end)
+		var api smithy.APIError
+		if err == nil || i == maxThrottled || !errors.As(err, &api) || api.ErrorCode() != "ThrottlingException" {
+			return out, err
+		}
+		b.log.LogAttrs(ctx, slog.LevelInfo, "awsevents: LookupEvents throttled; retrying", slog.Duration("in", wait))
+		if !pause(ctx, wait) {
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+func (b *Backfill) lookupOnce(ctx context.Context, client CloudTrailAPI, name string, token *string, start, end time.Time) (*cloudtrail.LookupEventsOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	return client.LookupEvents(ctx, &cloudtrail.LookupEventsInput{

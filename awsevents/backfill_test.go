@@ -1,7 +1,11 @@
 package awsevents_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +58,22 @@ func backfillPool(t *testing.T, id string, n int) (*cognitotest.Pool, []string) 
 	return p, subs
 }
 
+// newBackfill is a backfill of pool id that reads the fake pool p's
+// LookupEvents through the real CloudTrail client and records into store.
+func newBackfill(t *testing.T, p *cognitotest.Pool, id string, store *revocation.Memory) *awsevents.Backfill {
+	t.Helper()
+	pools := []events.Pool{{ID: id}}
+	c, err := events.New(store, pools, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestBackfill: against the fake pool's throttled LookupEvents through
 // the real CloudTrail client, a backfill re-records every sign-out of
 // its window at its eventTime, pages through more than 50 events, stays
@@ -72,15 +92,7 @@ func TestBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	start := time.Now()
 	st, err := b.Run(ctx, before, time.Now().Add(time.Minute))
 	if err != nil {
@@ -125,4 +137,43 @@ func TestNewBackfillChecks(t *testing.T) {
 	if _, err := awsevents.NewBackfill(c, store, pools, two, awsevents.BackfillConfig{}); err != nil {
 		t.Errorf("NewBackfill: %v", err)
 	}
+}
+
+// TestBackfillSharedQuota: another client taking the account's whole
+// LookupEvents quota for 4 s (CloudTrail throttles the backfill's
+// requests, beyond the SDK's retries) delays the backfill without failing
+// it.
+func TestBackfillSharedQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out throttling")
+	}
+	const id = "us-east-1_Backfill2"
+	p, subs := backfillPool(t, id, 5)
+	store := revocation.NewMemory(revocation.MemoryConfig{})
+	b := newBackfill(t, p, id, store)
+	other := cloudtrail.New(cloudtrail.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""), RetryMaxAttempts: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var throttled atomic.Int64
+	burst, stop := context.WithTimeout(ctx, 4*time.Second)
+	defer stop()
+	for range 2 {
+		wg.Go(func() {
+			for burst.Err() == nil {
+				_, err := other.LookupEvents(burst, &cloudtrail.LookupEventsInput{})
+				if err != nil && strings.Contains(err.Error(), "ThrottlingException") {
+					throttled.Add(1)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	st, err := b.Run(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
+	cancel()
+	wg.Wait()
+	if err != nil || st.Recorded != len(subs) {
+		t.Fatalf("Run = %+v, %v; want %d recorded", st, err, len(subs))
+	}
+	t.Logf("the other client was throttled %d times", throttled.Load())
 }

@@ -73,10 +73,10 @@ func (c *countingRecorder) RevokeUser(ctx context.Context, pool, sub string, at 
 
 // BenchmarkConsumerThroughput reports the sign-outs per second one
 // consumer (Run over SQS, a Redis store on redis-server) applies from
-// fauxqs, with batched deletes (the command's setting) and with one
-// DeleteMessage per message, and, in the same run, fauxqs's own ceiling:
-// bare loops of ReceiveMessage (10) and the same deletes with no work
-// between them.
+// fauxqs, with one DeleteMessageBatch per received batch (what Run does)
+// and with one DeleteMessage per message, and, in the same run, fauxqs's
+// own ceiling: bare loops of ReceiveMessage (10) and the same deletes with
+// no work between them.
 func BenchmarkConsumerThroughput(b *testing.B) {
 	s := fauxqs.Start(b)
 	addr, _ := redistest.Server(b)
@@ -112,23 +112,32 @@ func fill(b *testing.B, s *fauxqs.Server, name string) fauxqs.Queue {
 // drainRate is the rate of a bare receive-and-delete loop.
 func drainRate(b *testing.B, s *fauxqs.Server, name string, batch bool) float64 {
 	q := fill(b, s, name)
-	sq := consumerQueue(b, s, q, awsevents.SQSConfig{WaitTime: time.Second, BatchDeletes: batch})
+	sq := consumerQueue(b, s, q, awsevents.SQSConfig{WaitTime: time.Second})
 	start := time.Now()
 	for got := 0; got < benchEvents; {
 		msgs, err := sq.Receive(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
+		if batch {
+			err = sq.DeleteBatch(context.Background(), msgs)
+		}
 		for _, m := range msgs {
-			if err := sq.Delete(context.Background(), m); err != nil {
-				b.Fatal(err)
+			if !batch && err == nil {
+				err = sq.Delete(context.Background(), m)
 			}
+		}
+		if err != nil {
+			b.Fatal(err)
 		}
 		got += len(msgs)
 	}
-	sq.Close() // waits for the last batch
 	return benchEvents / time.Since(start).Seconds()
 }
+
+// oneByOne hides the queue's DeleteBatch: Run then deletes each message
+// with its own request.
+type oneByOne struct{ events.Queue }
 
 // consumerRate is the rate at which one consumer applies the queue's
 // sign-outs, deleted with or without batches.
@@ -139,7 +148,10 @@ func consumerRate(b *testing.B, s *fauxqs.Server, addr, name string, batch bool)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sq := consumerQueue(b, s, q, awsevents.SQSConfig{WaitTime: time.Second, BatchDeletes: batch})
+	var sq events.Queue = consumerQueue(b, s, q, awsevents.SQSConfig{WaitTime: time.Second})
+	if !batch {
+		sq = oneByOne{sq}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	start := time.Now()
@@ -150,7 +162,6 @@ func consumerRate(b *testing.B, s *fauxqs.Server, addr, name string, batch bool)
 	rate := benchEvents / time.Since(start).Seconds()
 	cancel()
 	<-done
-	sq.Close()
 	if left := s.Counts(b, q.Name).Total(); left != 0 {
 		b.Fatalf("%d messages left after the consumer stopped", left)
 	}

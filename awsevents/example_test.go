@@ -34,11 +34,10 @@ func ExampleNewSQS() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	q, err := awsevents.NewSQS(sqs.NewFromConfig(awsCfg), os.Getenv("QUEUE_URL"), awsevents.SQSConfig{BatchDeletes: true, Logger: logger})
+	q, err := awsevents.NewSQS(sqs.NewFromConfig(awsCfg), os.Getenv("QUEUE_URL"), awsevents.SQSConfig{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer q.Close()
 	if err := c.Run(ctx, q); err != nil {
 		log.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/awsevents"
-	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
@@ -17,21 +16,16 @@ import (
 // missed and counts them; the next finds none missed; a pass records
 // where it ended.
 func TestReconciler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: three paced backfill passes")
+	}
 	const id = "us-east-1_Reconcile"
 	p, subs := backfillPool(t, id, 3)
 	addr, _ := redistest.Server(t)
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { client.Close() })
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	r, err := awsevents.NewReconciler(b, client, awsevents.ReconcileConfig{Key: "rc"})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"strconv"
 	"time"
@@ -28,11 +27,13 @@ const (
 )
 
 // SQSAPI is the part of the SQS client the queue uses; *sqs.Client
-// implements it. These four operations are the consumer's SQS rights
-// (the template's IAM policy grants exactly them).
+// implements it. These operations are the consumer's SQS rights (the
+// template's IAM policy grants exactly them; DeleteMessageBatch is
+// authorised by sqs:DeleteMessage).
 type SQSAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
@@ -53,18 +54,6 @@ type SQSConfig struct {
 	// Timeout; the caller's context bounds them too. Default
 	// [DefaultSQSTimeout].
 	Timeout time.Duration
-	// BatchDeletes makes Delete queue the message and return: a goroutine
-	// of the queue deletes what accumulated while its previous request was
-	// in flight with DeleteMessageBatch (up to ten a request), which is
-	// what lifts one consumer above the rate of one DeleteMessage per
-	// message (BENCHMARKS.md). A delete is only ever asked after the
-	// message's record is durable; one lost (a crash before it is sent,
-	// a failed request, logged at Warn) only makes the message come back,
-	// harmlessly. The client MUST implement [SQSBatchAPI], and [SQS.Close]
-	// MUST be called. Default false: Delete is one DeleteMessage.
-	BatchDeletes bool
-	// Logger receives the failures of batched deletes. Default: none.
-	Logger *slog.Logger
 }
 
 // SQS is an [events.Queue] over an Amazon SQS standard queue (the one the
@@ -74,10 +63,12 @@ type SQS struct {
 	client SQSAPI
 	url    string
 	cfg    SQSConfig
-	batch  *batcher // nil without BatchDeletes
 }
 
-var _ events.Queue = (*SQS)(nil)
+var (
+	_ events.Queue        = (*SQS)(nil)
+	_ events.BatchDeleter = (*SQS)(nil)
+)
 
 // NewSQS returns the queue at queueURL read through client. client and
 // queueURL are required.
@@ -104,29 +95,7 @@ func NewSQS(client SQSAPI, queueURL string, cfg SQSConfig) (*SQS, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultSQSTimeout
 	}
-	q := &SQS{client: client, url: queueURL, cfg: cfg}
-	if cfg.BatchDeletes {
-		bc, ok := client.(SQSBatchAPI)
-		if !ok {
-			return nil, errors.New("awsevents: NewSQS: BatchDeletes needs a client with DeleteMessageBatch")
-		}
-		log := cfg.Logger
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
-		q.batch = newBatcher(q, bc, log)
-	}
-	return q, nil
-}
-
-// Close stops the batched deletes, after sending those queued; Delete
-// then fails with [ErrClosed]. Without BatchDeletes it does nothing. It
-// is idempotent.
-func (q *SQS) Close() error {
-	if q.batch != nil {
-		q.batch.close()
-	}
-	return nil
+	return &SQS{client: client, url: queueURL, cfg: cfg}, nil
 }
 
 // Receive implements [events.Queue]: one long poll of up to WaitTime for
@@ -162,12 +131,8 @@ func (q *SQS) Receive(ctx context.Context) ([]events.Message, error) {
 	return msgs, nil
 }
 
-// Delete implements [events.Queue] with DeleteMessage, or, with
-// BatchDeletes, by queueing m for the next DeleteMessageBatch.
+// Delete implements [events.Queue] with DeleteMessage.
 func (q *SQS) Delete(ctx context.Context, m events.Message) error {
-	if q.batch != nil {
-		return q.batch.enqueue(ctx, m)
-	}
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.Timeout)
 	defer cancel()
 	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(m.Handle)})
@@ -175,6 +140,42 @@ func (q *SQS) Delete(ctx context.Context, m events.Message) error {
 		return fmt.Errorf("awsevents: DeleteMessage %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// DeleteBatch implements [events.BatchDeleter] with DeleteMessageBatch,
+// ten messages a request: [events.Consumer.Run] deletes the messages done
+// in a received batch in one call. The error names the messages not
+// deleted (they come back, harmlessly).
+func (q *SQS) DeleteBatch(ctx context.Context, ms []events.Message) error {
+	var errs []error
+	for len(ms) > 0 {
+		n := min(len(ms), MaxBatch)
+		errs = append(errs, q.deleteBatch(ctx, ms[:n]))
+		ms = ms[n:]
+	}
+	return errors.Join(errs...)
+}
+
+func (q *SQS) deleteBatch(ctx context.Context, ms []events.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, q.cfg.Timeout)
+	defer cancel()
+	entries := make([]types.DeleteMessageBatchRequestEntry, len(ms))
+	for i, m := range ms {
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(m.Handle)}
+	}
+	out, err := q.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	if err != nil {
+		return fmt.Errorf("awsevents: DeleteMessageBatch of %d messages: %w", len(ms), err)
+	}
+	var errs []error
+	for _, f := range out.Failed {
+		id := aws.ToString(f.Id)
+		if i, err := strconv.Atoi(id); err == nil && i >= 0 && i < len(ms) {
+			id = ms[i].ID
+		}
+		errs = append(errs, fmt.Errorf("awsevents: DeleteMessageBatch: message %s: %s: %s", id, aws.ToString(f.Code), aws.ToString(f.Message)))
+	}
+	return errors.Join(errs...)
 }
 
 // maxVisibility is SQS's longest visibility timeout (12 hours).

@@ -4,7 +4,6 @@ package awsevents_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/cognitoguard/cognitoguard/awsevents"
 	"github.com/cognitoguard/cognitoguard/awsevents/internal/fauxqs"
@@ -114,16 +114,14 @@ func TestSQS(t *testing.T) {
 	}
 }
 
-// TestSQSBatchDeletes: with BatchDeletes, Delete queues and returns,
-// every queued delete is sent (Close sends the last ones and stops the
-// goroutine), and Delete after Close fails.
-func TestSQSBatchDeletes(t *testing.T) {
-	leaktest.Check(t)
+// TestSQSDeleteBatch: DeleteBatch deletes more than ten messages (in
+// requests of ten), and names a message it could not delete.
+func TestSQSDeleteBatch(t *testing.T) {
 	s := fauxqs.Start(t)
 	q := s.CreateQueue(t, "batch", fauxqs.QueueConfig{Visibility: 30 * time.Second})
-	sq := consumerQueue(t, s, q, awsevents.SQSConfig{WaitTime: time.Second, BatchDeletes: true})
+	sq := consumerQueue(t, s, q, awsevents.SQSConfig{WaitTime: time.Second})
 	ctx := t.Context()
-	const n = 35
+	const n = 25
 	for i := range n {
 		send(t, s, q, fmt.Sprint(i))
 	}
@@ -135,22 +133,40 @@ func TestSQSBatchDeletes(t *testing.T) {
 		}
 		msgs = append(msgs, m...)
 	}
-	for _, m := range msgs {
-		if err := sq.Delete(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sq.Close(); err != nil {
+	if err := sq.DeleteBatch(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
 	if c := s.Counts(t, q.Name); c.Total() != 0 {
-		t.Errorf("after Close: %+v left, want every message deleted", c)
+		t.Errorf("after DeleteBatch: %+v left, want every message deleted", c)
 	}
-	if err := sq.Delete(ctx, msgs[0]); !errors.Is(err, awsevents.ErrClosed) {
-		t.Errorf("Delete after Close = %v, want ErrClosed", err)
+}
+
+// partialSQS answers DeleteMessageBatch with its second entry failed
+// (fauxqs never fails an entry).
+type partialSQS struct{ awsevents.SQSAPI }
+
+func (partialSQS) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	out := &sqs.DeleteMessageBatchOutput{}
+	for i, e := range in.Entries {
+		if i == 1 {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ReceiptHandleIsInvalid"), Message: aws.String("bad")})
+		} else {
+			out.Successful = append(out.Successful, sqstypes.DeleteMessageBatchResultEntry{Id: e.Id})
+		}
 	}
-	if err := sq.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
+	return out, nil
+}
+
+// TestSQSDeleteBatchPartial: the error of a partly failed batch names the
+// message not deleted.
+func TestSQSDeleteBatchPartial(t *testing.T) {
+	sq, err := awsevents.NewSQS(partialSQS{}, "http://q", awsevents.SQSConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sq.DeleteBatch(t.Context(), []events.Message{{ID: "m0", Handle: "h0"}, {ID: "m1", Handle: "h1"}, {ID: "m2", Handle: "h2"}})
+	if err == nil || !strings.Contains(err.Error(), "m1") || strings.Contains(err.Error(), "m0") || strings.Contains(err.Error(), "m2") {
+		t.Errorf("DeleteBatch = %v, want an error naming m1 only", err)
 	}
 }
 

@@ -297,15 +297,11 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	case !validAuthFlows(in.ExplicitAuthFlows):
 		return nil, errInvalidParameter("cognitotest: ExplicitAuthFlows takes ALLOW_* values only")
 	}
-	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows, PreventUserExistenceErrors: in.PreventUserExistenceErrors}
-	switch c.PreventUserExistenceErrors {
-	case "":
-		c.PreventUserExistenceErrors = PreventUserExistenceLegacy
-	case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
-	default:
-		return nil, errInvalidParameter("1 validation error detected: Value '" + in.PreventUserExistenceErrors +
-			"' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]")
+	prevent, e := preventUserExistence(in.PreventUserExistenceErrors)
+	if e != nil {
+		return nil, e
 	}
+	c := &AppClient{ID: randomString(26), ExplicitAuthFlows: in.ExplicitAuthFlows, PreventUserExistenceErrors: prevent}
 	if c.ExplicitAuthFlows == nil {
 		c.ExplicitAuthFlows = slices.Clone(apiAuthFlows)
 	}
@@ -354,6 +350,19 @@ func (p *Pool) createUserPoolClient(body []byte) (any, *apiError) {
 	}
 	out.RefreshTokenRotation.RetryGracePeriodSeconds = int(c.RetryGracePeriod / time.Second)
 	return struct{ UserPoolClient userPoolClient }{out}, nil
+}
+
+// preventUserExistence validates a PreventUserExistenceErrors setting of
+// CreateUserPoolClient; empty means LEGACY, the API's default.
+func preventUserExistence(v string) (string, *apiError) {
+	switch v {
+	case "":
+		return PreventUserExistenceLegacy, nil
+	case PreventUserExistenceEnabled, PreventUserExistenceLegacy:
+		return v, nil
+	}
+	return "", errInvalidParameter("1 validation error detected: Value '" + v +
+		"' at 'preventUserExistenceErrors' failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]")
 }
 
 // randomString returns n random lowercase letters and digits, the

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -267,10 +268,27 @@ func (p *Pool) showLogin(w http.ResponseWriter, r *http.Request, msg string, sta
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: token, Path: "/login", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'"+redirectOrigin(r)+"; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	_ = loginPage.Execute(w, struct{ Action, CSRF, Error string }{"/login?" + r.URL.RawQuery, token, msg})
 }
+
+// redirectOrigin is " " and the origin of the request's redirect_uri, or ""
+// when it has none that can stand in a policy. The login page's
+// form-action must allow it: browsers apply form-action to the redirects
+// that follow a form's submission, and the sign-in POST ends in a redirect
+// to the client's callback, as on Cognito's managed login.
+func redirectOrigin(r *http.Request) string {
+	u, err := url.Parse(r.URL.Query().Get("redirect_uri"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !cspHost.MatchString(u.Host) {
+		return ""
+	}
+	return " " + u.Scheme + "://" + u.Host
+}
+
+// cspHost is a host[:port] that can stand in a Content-Security-Policy
+// source expression as it is.
+var cspHost = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
 
 // serveLogout serves /logout: it ends the managed-login session (the
 // cookie, and the session behind it) and redirects to logout_uri, a

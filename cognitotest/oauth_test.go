@@ -120,10 +120,11 @@ func codeFrom(t *testing.T, res *http.Response) string {
 	return loc.Query().Get("code")
 }
 
-// token posts a token request and decodes the JSON answer.
-func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret string) (int, map[string]any) {
+// postForm posts form to the pool's endpoint path, authenticated as
+// user:secret (HTTP Basic) when user is set. The caller closes the body.
+func postForm(t *testing.T, p *cognitotest.Pool, path string, form url.Values, user, secret string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", p.URL()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(t.Context(), "POST", p.URL()+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +136,13 @@ func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// token posts a token request and decodes the JSON answer.
+func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret string) (int, map[string]any) {
+	t.Helper()
+	res := postForm(t, p, "/oauth2/token", form, user, secret)
 	defer res.Body.Close()
 	var m map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
@@ -480,5 +488,25 @@ func TestOAuthRefreshRotation(t *testing.T) {
 	}
 	if st, _ := refresh(second["refresh_token"]); st != 200 {
 		t.Errorf("new refresh token: %d", st)
+	}
+}
+
+// TestOAuthLoginPageFormAction checks the login page's form-action: it
+// allows the client's callback origin (browsers apply form-action to the
+// redirect that follows the sign-in POST; with 'self' alone Chromium
+// aborts it) and nothing the request could smuggle in.
+func TestOAuthLoginPageFormAction(t *testing.T) {
+	p, _ := oauthPool(t)
+	b := newBrowser(t)
+	res, _ := b.do("GET", authorizeURL(p, nil), nil)
+	res, _ = b.do("GET", p.URL()+res.Header.Get("Location"), nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' http://localhost:8080;") {
+		t.Errorf("login page policy %q: form-action does not allow the callback's origin", csp)
+	}
+	q := url.Values{"redirect_uri": {"http://a.example; script-src *"}}
+	res, _ = b.do("GET", p.URL()+"/login?"+q.Encode(), nil)
+	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "a.example") || strings.Contains(csp, "script-src") {
+		t.Errorf("login page policy %q carries the request's text", csp)
 	}
 }

@@ -242,3 +242,28 @@ func TestProtocols(t *testing.T) {
 		})
 	}
 }
+
+// TestRevokedIDTokenWording: a signed-out user's ID token is refused with
+// Cognito's wording for an ID token, not an access token's.
+func TestRevokedIDTokenWording(t *testing.T) {
+	leaktest.Check(t)
+	e := newEnv(t, cognitoguard.Config{TokenUse: cognitoguard.TokenUseAny}, connectguard.Config{})
+	for _, tc := range []struct {
+		name, token, want string
+	}{
+		{"id", e.pool.IDToken("alice", cognitotest.WithAuthTime(time.Now().Add(-time.Minute))), "Token has been revoked"},
+		{"access", e.pool.AccessToken("alice", cognitotest.WithAuthTime(time.Now().Add(-time.Minute))), "Access Token has been revoked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.signOut(t, "alice")
+			req := connect.NewRequest(wrapperspb.String(""))
+			req.Header().Set("Authorization", "Bearer "+tc.token)
+			_, err := newClient(e, whoProcedure).CallUnary(t.Context(), req)
+			wantCode(t, err, connect.CodeUnauthenticated, tc.token)
+			var ce *connect.Error
+			if !errors.As(err, &ce) || ce.Message() != tc.want {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -47,6 +47,7 @@
 //	token invalid (shape, signature,       401     Bearer realm="api", error="invalid_token", error_description="…"
 //	  issuer, token_use, client, time)
 //	token revoked (user signed out)        401     Bearer realm="api", error="invalid_token", error_description="Access Token has been revoked"
+//	  (an ID token: "Token has been revoked")
 //	scope, group or custom check           403     Bearer realm="api", error="insufficient_scope", error_description="…"[, scope="…"]
 //	keys or revocation store unavailable,  503     (none), Retry-After: 1
 //	  or any unclassified error

@@ -51,11 +51,7 @@ func Extract(r *http.Request, cookie string) (string, error) {
 func bearerToken(r *http.Request, maxSize int, grammar bool) (string, error) {
 	// Direct map access: "Authorization" is already canonical, and this
 	// avoids the canonicalisation of Header.Values.
-	h, err := bearer.Single("Authorization header", r.Header["Authorization"])
-	if err != nil {
-		return "", err
-	}
-	return bearer.Parse(h, maxSize, grammar)
+	return bearer.Token("Authorization header", r.Header["Authorization"], maxSize, grammar)
 }
 
 // extractCookie returns the token of the cookie named name.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/quoted"
+	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
 // DefaultRealm is the realm of WWW-Authenticate challenges when
@@ -38,7 +40,7 @@ type invalidKind struct {
 // fixed text: a response never carries an error's own text, which may
 // hold details meant for logs only.
 var invalidKinds = [...]invalidKind{
-	{cognitoguard.ErrRevoked, "revoked", "Access Token has been revoked"},
+	{cognitoguard.ErrRevoked, "revoked", wording.RevokedAccess},
 	{cognitoguard.ErrExpired, "expired", "The access token expired"},
 	{cognitoguard.ErrNotYetValid, "not_yet_valid", "The access token is not yet valid"},
 	{cognitoguard.ErrMalformed, "malformed", "The access token is malformed"},
@@ -72,7 +74,11 @@ func classify(err error) (class, code, kind, desc string) {
 	case cognitoguard.ErrInvalidToken:
 		for i := range invalidKinds {
 			if errors.Is(err, invalidKinds[i].kind) {
-				return "invalid_token", "invalid_token", invalidKinds[i].name, invalidKinds[i].desc
+				desc := invalidKinds[i].desc
+				if invalidKinds[i].kind == cognitoguard.ErrRevoked {
+					desc = wording.Revoked(err) // an ID token's wording differs
+				}
+				return "invalid_token", "invalid_token", invalidKinds[i].name, desc
 			}
 		}
 		return "invalid_token", "invalid_token", "invalid_token", descInvalid
@@ -99,7 +105,9 @@ func classify(err error) (class, code, kind, desc string) {
 //	ErrUnavailable, any other error, nil   503     (none); Retry-After
 //
 // The description is fixed text chosen by the error's sentinel (for
-// [cognitoguard.ErrRevoked], exactly "Access Token has been revoked");
+// [cognitoguard.ErrRevoked], exactly "Access Token has been revoked", or
+// "Token has been revoked" when [cognitoguard.Error.TokenUse] is id, as
+// Cognito words them);
 // the scope parameter lists the scopes of a [ScopeError] in err. The body
 // is a short JSON object with the same error code and description, sent
 // with Content-Type application/json and Cache-Control no-store. The
@@ -114,7 +122,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error, realm string)
 	if realm == "" {
 		realm = DefaultRealm
 	}
-	writeError(w, err, quoteString(realm), "")
+	writeError(w, err, quoted.Escape(realm), "")
 }
 
 // writeError writes the response for err. realm is already quoted;
@@ -146,7 +154,7 @@ func writeError(w http.ResponseWriter, err error, realm, retryAfter string) {
 				if i > 0 {
 					b.WriteByte(' ')
 				}
-				b.WriteString(quoteString(s))
+				b.WriteString(quoted.Escape(s))
 			}
 			b.WriteByte('"')
 		}
@@ -171,35 +179,4 @@ func writeError(w http.ResponseWriter, err error, realm, retryAfter string) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
-}
-
-// quoteString escapes s for the inside of an RFC 9110 quoted-string:
-// backslash and double quote are escaped, and control characters other
-// than tab (which a quoted-string cannot hold, and which could split a
-// header) become spaces. s is returned as is when nothing needs escaping.
-func quoteString(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' || (c < 0x20 && c != '\t') || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case (c < 0x20 && c != '\t') || c == 0x7f:
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

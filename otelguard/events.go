@@ -3,7 +3,6 @@ package otelguard
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -82,22 +81,15 @@ func (t *Telemetry) Events() (func(context.Context, events.Result), error) {
 	}, nil
 }
 
-// UnappliedStatser is what [Telemetry.ObserveEvents] reads:
-// *events.Consumer implements it.
-type UnappliedStatser interface {
-	OldestUnapplied() (age time.Duration, n int)
-}
-
-var _ UnappliedStatser = (*events.Consumer)(nil)
-
-// ObserveEvents registers gauges reading c at each collection:
+// ObserveEvents registers gauges reading c ([events.Consumer.OldestUnapplied])
+// at each collection:
 // cognitoguard.events.unapplied (messages received and not yet applied:
 // non-zero and growing while the store is down) and
 // cognitoguard.events.oldest_unapplied (seconds since the eventTime of
 // the oldest of them; 0 when none). attrs tell several consumers apart.
 // The registration is also removed by [Telemetry.Close]. The queue's
 // depth is the queue's own metric (SQS ApproximateNumberOfMessagesVisible).
-func (t *Telemetry) ObserveEvents(c UnappliedStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
+func (t *Telemetry) ObserveEvents(c *events.Consumer, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	n, err1 := t.meter.Int64ObservableGauge("cognitoguard.events.unapplied",
 		metric.WithUnit("{message}"), metric.WithDescription("Event messages received by the consumer and not yet applied."))
 	age, err2 := t.meter.Float64ObservableGauge("cognitoguard.events.oldest_unapplied",

@@ -8,25 +8,20 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/cognitoguard/cognitoguard/jwks"
+	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
-// KeyStatser is what [Telemetry.ObserveVerifier] reads:
-// *cognitoguard.Verifier implements it.
-type KeyStatser interface {
-	KeyStats() map[string]jwks.Stats
-}
-
 // ObserveVerifier registers asynchronous instruments reading v's key
-// fetchers at each collection, one series per issuer (attribute
+// fetchers ([cognitoguard.Verifier.KeyStats]) at each collection, one series per issuer (attribute
 // cognitoguard.issuer, plus attrs): counters cognitoguard.jwks.fetches,
 // cognitoguard.jwks.fetch_failures and cognitoguard.jwks.misses, and gauges
 // cognitoguard.jwks.keys (usable keys cached) and cognitoguard.jwks.age
 // (seconds since the last successful fetch; absent before the first).
 // attrs tell several Verifiers apart. The registration is also removed by
 // [Telemetry.Close].
-func (t *Telemetry) ObserveVerifier(v KeyStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
+func (t *Telemetry) ObserveVerifier(v *cognitoguard.Verifier, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	m := t.meter
 	var (
 		fetches, failures, misses metric.Int64ObservableCounter
@@ -61,12 +56,6 @@ func (t *Telemetry) ObserveVerifier(v KeyStatser, attrs ...attribute.KeyValue) (
 		}
 		return nil
 	}, fetches, failures, misses, keys, age)
-}
-
-// RedisStatser is what [Telemetry.ObserveRedis] reads: *redisstore.Store
-// implements it.
-type RedisStatser interface {
-	Stats() redisstore.Stats
 }
 
 // redisCounters are the counters of [redisstore.Stats], reported as
@@ -114,7 +103,7 @@ var redisGauges = []struct {
 // floor after an unrestored data loss, 0 if none), and one counter per
 // counter of [redisstore.Stats] (.lookups, .data_losses, .restored,
 // …). The registration is also removed by [Telemetry.Close].
-func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (metric.Registration, error) {
+func (t *Telemetry) ObserveRedis(r *redisstore.Store, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	m := t.meter
 	var errs []error
 	gauges := make([]metric.Float64ObservableGauge, len(redisGauges))
@@ -148,17 +137,11 @@ func (t *Telemetry) ObserveRedis(r RedisStatser, attrs ...attribute.KeyValue) (m
 	}, insts...)
 }
 
-// Lener is what [Telemetry.ObserveMemory] reads: *revocation.Memory
-// implements it.
-type Lener interface {
-	Len() int
-}
-
 // ObserveMemory registers the gauge cognitoguard.revocation.records (the
 // records held by an in-process store, expired ones not yet purged
 // included), read from m at each collection (with attrs). The
 // registration is also removed by [Telemetry.Close].
-func (t *Telemetry) ObserveMemory(m Lener, attrs ...attribute.KeyValue) (metric.Registration, error) {
+func (t *Telemetry) ObserveMemory(m *revocation.Memory, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	records, err := t.meter.Int64ObservableGauge("cognitoguard.revocation.records",
 		metric.WithUnit("{record}"), metric.WithDescription("Records held by the in-process revocation store."))
 	if err != nil {

@@ -51,7 +51,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 	"io"
 	"log/slog"
 	"os"
@@ -65,7 +65,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second signal kills the process
-	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	wiring.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "cognitoguard-forwardauth:", err)
@@ -76,7 +76,7 @@ func main() {
 
 // options are the parsed flags.
 type options struct {
-	serviceflags.Flags
+	wiring.Flags
 	addr, signoutAddr, cookie, realm, adminGroup string
 	scopes, groups                               []string
 	headers                                      forwardauth.Headers
@@ -115,6 +115,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.maxIdentity <= 0 {
 		return nil, fmt.Errorf("-max-identity-bytes %d must be positive", o.maxIdentity)
 	}
-	o.scopes, o.groups = serviceflags.SplitList(scopes), serviceflags.SplitList(groups)
+	o.scopes, o.groups = wiring.SplitList(scopes), wiring.SplitList(groups)
 	return &o, nil
 }

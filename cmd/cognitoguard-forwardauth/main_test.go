@@ -16,14 +16,14 @@ import (
 	"github.com/cognitoguard/cognitoguard/internal/awstest"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 )
 
 func TestMain(m *testing.M) {
 	// go-redis's process-wide logger: silence the connection failures of
 	// the tests that kill Redis.
-	serviceflags.LogRedisTo(slog.New(slog.DiscardHandler))
+	wiring.LogRedisTo(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/forwardauth"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(check,
 }
 
 // signoutRoutes builds the handler of the sign-out listener.
-func signoutRoutes(ctx context.Context, o *options, a *serviceflags.Services, log *slog.Logger) (http.Handler, error) {
+func signoutRoutes(ctx context.Context, o *options, a *wiring.Services, log *slog.Logger) (http.Handler, error) {
 	cognito, err := o.Cognito(ctx)
 	if err != nil {
 		return nil, err

@@ -82,13 +82,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/internal/redisclient"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 	"github.com/cognitoguard/cognitoguard/signout"
@@ -97,7 +93,7 @@ import (
 func main() {
 	// go-redis logs connection failures through a global logger; the
 	// command reports them itself, with their class.
-	redis.SetLogger(quietRedis{})
+	wiring.LogRedisTo(slog.New(slog.DiscardHandler)) // its internal log is noise here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -282,28 +278,7 @@ func runSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func cognitoClient(ctx context.Context, o options) (*cognitoidentityprovider.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	region := o.region
-	if region == "" {
-		// A pool ID of AWS names its region; an emulator's need not (then
-		// the AWS chain's region, or -region).
-		region, _ = cognitoguard.PoolRegion(o.poolID)
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("no AWS region: the user pool ID %q names none; set -region or AWS_REGION", o.poolID)
-	}
-	return cognitoidentityprovider.NewFromConfig(cfg, func(co *cognitoidentityprovider.Options) {
-		if o.endpoint != "" {
-			co.BaseEndpoint = &o.endpoint
-		}
-	}), nil
+	return wiring.NewCognitoClient(ctx, o.region, o.poolID, o.endpoint)
 }
 
 func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stderr io.Writer) (*signout.Helper, error) {
@@ -324,8 +299,8 @@ func newSignOut(api signout.CognitoAPI, store signout.Recorder, o options, stder
 // a subscription. The command answers no lookups: the services check
 // Redis' eviction policy, so an unverifiable one is left to them.
 func openStore(o options) (*redisstore.Store, func(), error) {
-	client, err := redisclient.New(redisclient.Options{
-		Addrs: serviceflags.SplitList(o.redisAddr), Master: o.redisMaster,
+	client, err := wiring.NewRedisClient(wiring.RedisOptions{
+		Addrs: wiring.SplitList(o.redisAddr), Master: o.redisMaster,
 		TLS: o.redisTLS, CAFile: o.redisCA, Timeout: o.timeout,
 	})
 	if err != nil {
@@ -344,11 +319,6 @@ func openStore(o options) (*redisstore.Store, func(), error) {
 		client.Close()
 	}, nil
 }
-
-// quietRedis discards go-redis's internal log.
-type quietRedis struct{}
-
-func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // fail prints err with its class and returns 1.
 func fail(stderr io.Writer, cmd string, err error) int {

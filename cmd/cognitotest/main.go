@@ -11,8 +11,9 @@
 // It serves the pool's JWKS and Cognito API (the operations the package
 // documents: sign-in, refresh, sign-outs, AdminGetUser, RevokeToken) and
 // prints the issuer, the Cognito endpoint, the pool and client IDs, a
-// ready-to-paste command line running examples/api against the pool, and
-// an access token per user, as shell variables. -api-addr is the address
+// ready-to-paste command line running examples/api against the pool, the
+// Go settings of one's own service for the pool (the README's "Local
+// development"), and an access token per user, as shell variables. -api-addr is the address
 // that command line gives examples/api. It runs until SIGINT or SIGTERM.
 //
 // Each -user adds a user; without any, the users are alice (password
@@ -219,6 +220,7 @@ func printPool(w io.Writer, pool *cognitotest.Pool, o *options) {
 	p("AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake go run ./examples/api -addr %s -user-pool-id %s -client-id %s -issuer %s -cognito-endpoint %s",
 		o.apiAddr, pool.PoolID(), pool.ClientID(), pool.Issuer(), pool.URL())
 	p("")
+	p("%s", localDevText(pool))
 	p("Access tokens, for a shell:")
 	p("")
 	var first string

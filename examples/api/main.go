@@ -1,5 +1,5 @@
 // Command api is the skeleton of a service protected by cognitoguard: every
-// route but /healthz needs a valid Amazon Cognito token, and a sign-out —
+// route but /healthz and /livez needs a valid Amazon Cognito token, and a sign-out —
 // the caller's own (POST /logout) or one by an administrator (POST
 // /admin/users/{username}/signout) — makes every instance sharing the
 // revocation store reject the user's unexpired tokens at once.
@@ -28,7 +28,8 @@
 //
 // Routes:
 //
-//	GET  /healthz                          no auth; 200 once keys and store are ready, else 503
+//	GET  /healthz                          no auth; readiness: 200 once keys and store are ready, else 503
+//	GET  /livez                            no auth; liveness: 200 while the process serves, store up or down
 //	GET  /me                               the caller's verified claims as JSON
 //	POST /logout                           the caller signs out everywhere (204)
 //	POST /admin/users/{username}/signout   group "admin" only (403 otherwise): signs the user out (204)
@@ -54,7 +55,6 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"github.com/cognitoguard/cognitoguard/middleware"
 	"github.com/cognitoguard/cognitoguard/signout"
 )
@@ -70,7 +70,7 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	// go-redis logs connection failures through a process-wide logger;
 	// make those JSON lines on stderr too.
-	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	logRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "api:", err)
@@ -82,7 +82,7 @@ func main() {
 // options are the parsed flags.
 type options struct {
 	addr string
-	serviceflags.Flags
+	serviceFlags
 }
 
 // parseFlags parses and checks args.
@@ -205,6 +205,7 @@ func newHandler(v *cognitoguard.Verifier, so *signout.Helper, log *slog.Logger, 
 
 	root := http.NewServeMux()
 	root.Handle("GET /healthz", middleware.NewReadyHandler(ready, log))
+	root.Handle("GET /livez", middleware.NewLiveHandler())
 	// The logout handler verifies the token itself (a retried sign-out, with
 	// a token already revoked, must still succeed), so it is not behind auth;
 	// it answers 405 to methods other than POST.

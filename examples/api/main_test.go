@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"github.com/cognitoguard/cognitoguard/internal/leaktest"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,7 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	// go-redis's process-wide logger (set by main to JSON on stderr):
 	// silence its connection-failure lines in the tests that kill Redis.
-	serviceflags.LogRedisTo(slog.New(slog.DiscardHandler))
+	logRedisTo(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 
@@ -156,12 +155,19 @@ func expect(t *testing.T, in *instance, method, path, token string, want int) re
 // once is asserted by the revocation tests and TestSoak.)
 func expectRevoked(t *testing.T, in *instance, token string) {
 	t.Helper()
+	expectRevokedAs(t, in, token, "Access Token has been revoked")
+}
+
+// expectRevokedAs is expectRevoked with the description Cognito gives the
+// token's use ("Token has been revoked" for an ID token).
+func expectRevokedAs(t *testing.T, in *instance, token, desc string) {
+	t.Helper()
 	deadline := time.Now().Add(time.Second)
 	for do(t, in, "GET", "/me", token).status == http.StatusOK && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	res := expect(t, in, "GET", "/me", token, http.StatusUnauthorized)
-	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error_description="Access Token has been revoked"`) {
+	if got := res.header.Get("WWW-Authenticate"); !strings.Contains(got, `error_description="`+desc+`"`) {
 		t.Errorf("WWW-Authenticate = %q, want the revoked description", got)
 	}
 }
@@ -446,7 +452,7 @@ func TestAPITokenUse(t *testing.T) {
 			expect(t, in, "POST", "/logout", alice.IDToken, http.StatusUnauthorized)
 			expect(t, in, "POST", "/logout", alice.AccessToken, http.StatusNoContent)
 			if tc.id == 200 {
-				expectRevoked(t, in, alice.IDToken)
+				expectRevokedAs(t, in, alice.IDToken, "Token has been revoked")
 			}
 			if tc.access == 200 {
 				expectRevoked(t, in, alice.AccessToken)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,9 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,8 +56,8 @@ const demoPrefix = "cognitoguard-demo:"
 // demo holds the running pieces and the transcript.
 type demo struct {
 	out      io.Writer
-	embedded bool            // Redis is the embedded miniredis
-	logs     *syncbuf.Buffer // Warn records, shown if the walkthrough fails
+	embedded bool          // Redis is the embedded miniredis
+	logs     *lockedBuffer // Warn records, shown if the walkthrough fails
 	log      *slog.Logger
 	pool     *cognitotest.Pool
 	cognito  *cognitoidentityprovider.Client
@@ -73,7 +73,7 @@ type demo struct {
 // walkthrough sets everything up, runs the seven steps and, with -serve,
 // serves until ctx is done.
 func walkthrough(ctx context.Context, out io.Writer, o options) (err error) {
-	d := &demo{out: out, logs: &syncbuf.Buffer{}}
+	d := &demo{out: out, logs: &lockedBuffer{}}
 	d.log = slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	defer func() {
 		if err != nil && d.logs.Len() > 0 {
@@ -175,7 +175,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	}
 	d.check(true, "got an access, an ID and a refresh token")
 	aliceAccess := tok("alice access", alice.AccessToken)
-	aliceID := tok("alice ID", alice.IdToken)
+	aliceID := idTok("alice ID", alice.IdToken)
 	res := d.expect(d.a, "GET", "/me", aliceAccess, 200)
 	d.say("      %s", strings.TrimSpace(res.body))
 	d.expect(d.b, "GET", "/me", aliceAccess, 200)
@@ -226,7 +226,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	aliceAccess = tok("alice new access", alice.AccessToken)
 	d.expect(d.a, "GET", "/me", aliceAccess, 200)
 	d.expect(d.b, "GET", "/me", aliceAccess, 200)
-	d.expect(d.b, "GET", "/me", tok("alice new ID", alice.IdToken), 200)
+	d.expect(d.b, "GET", "/me", idTok("alice new ID", alice.IdToken), 200)
 	if err := d.end(); err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (d *demo) steps(ctx context.Context) (*types.AuthenticationResultType, erro
 	}
 	d.check(true, "bob signed in")
 	bobAccess := tok("bob access", bob.AccessToken)
-	bobID := tok("bob ID", bob.IdToken)
+	bobID := idTok("bob ID", bob.IdToken)
 	d.expect(d.a, "GET", "/me", bobAccess, 200)
 	d.expect(d.b, "GET", "/me", bobAccess, 200)
 	d.expectNote(d.a, "POST", "/admin/users/alice/signout", bobAccess, 403, "bob is not in group admin")
@@ -333,4 +333,29 @@ func (d *demo) waitNextSecond(t time.Time) {
 	d.say("   auth_time has 1-second resolution and tokens with auth_time ≤ the sign-out")
 	d.say("   time stay revoked, so we wait %.1fs for the next whole second.", wait.Seconds())
 	time.Sleep(wait)
+}
+
+// lockedBuffer is a bytes.Buffer that the demo's goroutines may log to at
+// once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

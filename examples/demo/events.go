@@ -130,7 +130,7 @@ func (d *demo) stepElsewhere(ctx context.Context) error {
 	if err != nil {
 		return d.fail(err)
 	}
-	carolAccess, carolID := tok("carol access", carol.AccessToken), tok("carol ID", carol.IdToken)
+	carolAccess, carolID := tok("carol access", carol.AccessToken), idTok("carol ID", carol.IdToken)
 	d.expect(d.a, "GET", "/me", carolAccess, 200)
 	d.expect(d.b, "GET", "/me", carolAccess, 200)
 	called := time.Now().Truncate(time.Second)

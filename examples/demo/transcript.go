@@ -9,9 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-type token struct{ label, value string }
+type token struct {
+	label, value string
+	id           bool // an ID token, whose revocation Cognito words differently
+}
 
-func tok(label string, v *string) token { return token{label, aws.ToString(v)} }
+func tok(label string, v *string) token { return token{label: label, value: aws.ToString(v)} }
+
+func idTok(label string, v *string) token {
+	return token{label: label, value: aws.ToString(v), id: true}
+}
 
 type response struct {
 	status int
@@ -46,9 +53,14 @@ func (d *demo) expectNote(in *instance, method, path string, t token, want int, 
 }
 
 // expectRevoked checks that GET /me with t is refused as revoked: 401 with
-// error_description="Access Token has been revoked".
+// error_description="Access Token has been revoked" ("Token has been
+// revoked" for an ID token).
 func (d *demo) expectRevoked(in *instance, t token) response {
-	return d.expectWith(in, "GET", "/me", t, http.StatusUnauthorized, "Access Token has been revoked", true)
+	desc := "Access Token has been revoked"
+	if t.id {
+		desc = "Token has been revoked"
+	}
+	return d.expectWith(in, "GET", "/me", t, http.StatusUnauthorized, desc, true)
 }
 
 func (d *demo) expectWith(in *instance, method, path string, t token, want int, note string, revoked bool) response {
@@ -60,7 +72,7 @@ func (d *demo) expectWith(in *instance, method, path string, t token, want int, 
 	}
 	ok := res.status == want
 	if ok && revoked {
-		ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="Access Token has been revoked"`)
+		ok = strings.Contains(res.header.Get("WWW-Authenticate"), `error_description="`+note+`"`)
 	}
 	line := fmt.Sprintf("%s %d", what, res.status)
 	switch {

@@ -5,11 +5,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -27,7 +31,10 @@ func main() {
 
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
 		Addrs:                 []string{"localhost:6379"},
-		ContextTimeoutEnabled: true,
+		DialTimeout:           time.Second,
+		ReadTimeout:           time.Second,
+		WriteTimeout:          time.Second,
+		ContextTimeoutEnabled: true, // a call ends at its context's deadline
 	})
 	defer rdb.Close()
 	store, err := redisstore.New(rdb, redisstore.Config{Logger: logger})
@@ -55,7 +62,8 @@ func main() {
 
 	auth := middleware.New(v, middleware.Config{})
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, nil)) // no token needed
+	mux.Handle("GET /healthz", middleware.NewReadyHandler(v, nil)) // readiness: no token needed
+	mux.Handle("GET /livez", middleware.NewLiveHandler())          // liveness: 200 even while Redis is down
 	mux.Handle("GET /me", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := cognitoguard.FromContext(r.Context())
 		fmt.Fprintln(w, c.Subject, c.Username, c.Groups)
@@ -64,5 +72,36 @@ func main() {
 	mux.Handle("POST /admin/users/{username}/signout", auth(signout.NewAdminHandler(so, signout.AdminConfig{})))
 
 	go v.WarmUp(ctx) // /healthz answers 503 until the keys and the store are ready
-	log.Fatal(http.ListenAndServe(":8080", mux))
+	srv := &http.Server{
+		Addr:              ":8080",
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+	if err := serve(srv, 10*time.Second); err != nil {
+		log.Print(err) // the deferred Close calls still run
+	}
+}
+
+// serve runs srv until SIGINT or SIGTERM, then stops accepting requests and
+// lets those in flight finish, for at most grace.
+func serve(srv *http.Server, grace time.Duration) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
 }

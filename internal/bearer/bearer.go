@@ -49,6 +49,17 @@ func Single(name string, vs []string) (string, error) {
 	return "", Ambiguous("several " + name + "s")
 }
 
+// Token returns the token of vs, the values of the header (or gRPC
+// metadata key) that name describes: exactly one ([Single]), parsed by
+// [Parse]. Every adapter reads its Authorization values through it.
+func Token(name string, vs []string, maxSize int, grammar bool) (string, error) {
+	h, err := Single(name, vs)
+	if err != nil {
+		return "", err
+	}
+	return Parse(h, maxSize, grammar)
+}
+
 // Parse returns the token of an Authorization value h: the scheme "Bearer"
 // in any case, one or more spaces or tabs, the token; surrounding blanks
 // are trimmed. Another scheme, or nothing after it, is ErrNoToken; the

@@ -11,7 +11,8 @@
 // integration tests must not pass them by skipping.
 //
 // It is a non-test package so that every package's tests can import it; it
-// is internal to the module and imports only the standard library.
+// is internal to the module and imports only the standard library and
+// the module's internal freeport and integration.
 package redistest
 
 import (
@@ -28,11 +29,8 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/freeport"
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
-
-// IntegrationEnv is the environment variable that turns a missing binary
-// from a skip into a failure when it is "1".
-const IntegrationEnv = "COGNITOGUARD_INTEGRATION"
 
 // StartTimeout bounds how long a server may take to answer PING, and a
 // cluster to reach cluster_state:ok.
@@ -50,6 +48,8 @@ type server struct {
 	conf  string   // configuration file, passed first (Sentinel needs one)
 	tls   bool     // port is a TLS port (and the plain port is off)
 	extra []string // extra arguments (cluster mode, --sentinel)
+	own   bool     // conf decides persistence: no --save/--appendonly overrides
+	auth  []string // AUTH arguments sent before readiness checks, if any
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -86,7 +86,7 @@ func Server(t testing.TB) (addr string, proc *os.Process) {
 // when none starts.
 func launch(t testing.TB, what string, mk func(port int) *server) *server {
 	t.Helper()
-	bin := need(t, "redis-server")
+	bin := integration.LookPath(t, "redis-server")
 	var last error
 	for range attempts {
 		port, err := freeport.Loopback(false)
@@ -122,7 +122,7 @@ func Restart(t testing.TB, addr string) *os.Process {
 		return nil
 	}
 	s.stop()
-	bin := need(t, "redis-server")
+	bin := integration.LookPath(t, "redis-server")
 	// The port was ours a moment ago; a TIME_WAIT socket does not stop
 	// redis (SO_REUSEADDR), but another process could take it: retry a
 	// few times before failing.
@@ -149,45 +149,34 @@ func Restart(t testing.TB, addr string) *os.Process {
 // are found, as forming a Cluster takes seconds.
 func Cluster(t testing.TB) []string {
 	t.Helper()
+	return cluster(t, Options{})
+}
+
+// cluster is [Cluster] with the configuration o (see [ClusterWith]).
+func cluster(t testing.TB, o Options) []string {
+	t.Helper()
 	// The binaries first: a missing one fails under
 	// COGNITOGUARD_INTEGRATION=1 whether or not -short is set.
-	bin := need(t, "redis-server")
-	cli := need(t, "redis-cli")
+	bin := integration.LookPath(t, "redis-server")
+	cli := integration.LookPath(t, "redis-cli")
 	if testing.Short() {
 		t.Skip("redistest: a real Redis Cluster takes seconds to form: not with -short")
 	}
-	dir := t.TempDir()
-	addrs := make([]string, 0, 3)
-	for len(addrs) < 3 {
-		var last error
-		ok := false
-		for range attempts {
-			port, err := freeport.Loopback(true)
-			if err != nil {
-				last = err
-				continue
-			}
-			s := &server{port: port, dir: dir, extra: []string{
-				"--cluster-enabled", "yes",
-				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
-				"--cluster-node-timeout", "5000",
-			}}
-			if err := s.start(bin); err != nil {
-				last = err
-				continue
-			}
-			register(t, s.addr(), s)
-			addrs = append(addrs, s.addr())
-			ok = true
-			break
-		}
-		if !ok {
-			t.Fatalf("redistest: cannot start cluster node: %v", last)
-			return nil
-		}
+	nodes := clusterNodes(t, o, bin)
+	if nodes == nil {
+		return nil
+	}
+	addrs := make([]string, len(nodes))
+	for i, s := range nodes {
+		addrs[i] = s.addr()
 	}
 
-	args := append([]string{"--cluster", "create"}, addrs...)
+	var args []string
+	if o.User != "" {
+		args = append(args, "--user", o.User, "--pass", o.Password, "--no-auth-warning")
+	}
+	args = append(args, "--cluster", "create")
+	args = append(args, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	cmd := exec.Command(cli, args...)
 	cmd.Stdin = nil
@@ -197,20 +186,58 @@ func Cluster(t testing.TB) []string {
 		return nil
 	}
 	deadline := time.Now().Add(StartTimeout)
-	for _, a := range addrs {
+	for _, s := range nodes {
 		for {
-			info, err := Do(a, "CLUSTER", "INFO")
+			info, err := s.do("CLUSTER", "INFO")
 			if err == nil && strings.Contains(info, "cluster_state:ok") {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("redistest: cluster node %s not ok after %v: %v\n%s", a, StartTimeout, err, info)
+				t.Fatalf("redistest: cluster node %s not ok after %v: %v\n%s", s.addr(), StartTimeout, err, info)
 				return nil
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	return addrs
+}
+
+// clusterNodes starts the three cluster-enabled servers of [cluster], or
+// fails t (and returns nil).
+func clusterNodes(t testing.TB, o Options, bin string) []*server {
+	t.Helper()
+	dir := t.TempDir()
+	nodes := make([]*server, 0, 3)
+	for len(nodes) < 3 {
+		var last error
+		ok := false
+		for range attempts {
+			port, err := freeport.Loopback(true)
+			if err != nil {
+				last = err
+				continue
+			}
+			s := o.server(port, dir)
+			s.extra = append(s.extra,
+				"--cluster-enabled", "yes",
+				"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
+				"--cluster-node-timeout", "5000",
+			)
+			if err := s.start(bin); err != nil {
+				last = err
+				continue
+			}
+			register(t, s.addr(), s)
+			nodes = append(nodes, s)
+			ok = true
+			break
+		}
+		if !ok {
+			t.Fatalf("redistest: cannot start cluster node: %v", last)
+			return nil
+		}
+	}
+	return nodes
 }
 
 // Sentinel starts a Redis Sentinel on a free 127.0.0.1 port monitoring the
@@ -222,7 +249,7 @@ func Cluster(t testing.TB) []string {
 // t.Cleanup.
 func Sentinel(t testing.TB, masterAddr, master string, replicas int) string {
 	t.Helper()
-	need(t, "redis-server")
+	integration.LookPath(t, "redis-server")
 	host, port, err := net.SplitHostPort(masterAddr)
 	if err != nil {
 		t.Fatalf("redistest: Sentinel: master address %q: %v", masterAddr, err)
@@ -279,22 +306,6 @@ func sentinelReplicas(addr, master string) (int, bool) {
 	return 0, false
 }
 
-// need returns the path of the binary name, or skips (or fails, under
-// COGNITOGUARD_INTEGRATION=1) the test when it is not on PATH.
-func need(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv(IntegrationEnv) == "1" {
-		t.Fatalf("redistest: %s not found on PATH and %s=1: %v", name, IntegrationEnv, err)
-	} else {
-		t.Skipf("redistest: %s not found on PATH (set %s=1 to make this a failure)", name, IntegrationEnv)
-	}
-	return ""
-}
-
 // register remembers s under addr for Restart and kills it when t ends.
 func register(t testing.TB, addr string, s *server) {
 	regMu.Lock()
@@ -332,13 +343,10 @@ func (s *server) start(bin string) error {
 		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.port)}
 	}
 	args = append(args, port...)
-	args = append(args,
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", s.dir,
-		"--daemonize", "no",
-	)
+	args = append(args, "--bind", "127.0.0.1", "--dir", s.dir, "--daemonize", "no")
+	if !s.own {
+		args = append(args, "--save", "", "--appendonly", "no")
+	}
 	args = append(args, s.extra...)
 	cmd := exec.Command(bin, args...)
 	out := &tailBuffer{max: 8 << 10}
@@ -408,15 +416,23 @@ func infoField(info, name string) string {
 // do sends one command to s, over TLS for a TLS server (readiness only:
 // the certificate is not checked).
 func (s *server) do(args ...string) (string, error) {
-	if !s.tls {
-		return Do(s.addr(), args...)
+	var c net.Conn
+	var err error
+	if s.tls {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}}
+		c, err = d.Dial("tcp", s.addr())
+	} else {
+		c, err = net.DialTimeout("tcp", s.addr(), time.Second)
 	}
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}}
-	c, err := d.Dial("tcp", s.addr())
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
+	if len(s.auth) > 0 {
+		if _, err := doConn(c, append([]string{"AUTH"}, s.auth...)); err != nil {
+			return "", err
+		}
+	}
 	return doConn(c, args)
 }
 

@@ -49,11 +49,11 @@ type reader struct {
 	hits, lookups, trips, stale atomic.Uint64
 }
 
-// revoked implements [Store.Revoked]. It is the hot path: a fresh view
-// holding the user and its pool's app-client revocations (one entry per
-// pool, loaded once) costs one atomic load, two map lookups under one read
-// lock and the rule.
-func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims) (bool, error) {
+// revoked implements [Store.Revoked] at monotonic time now (see
+// [trust.now]). It is the hot path: a fresh view holding the user and its
+// pool's app-client revocations (one entry per pool, loaded once) costs
+// one atomic load, two map lookups under one read lock and the rule.
+func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
@@ -61,7 +61,7 @@ func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims) (bool, er
 	ck := record.ClientsKey(k.Pool)
 	var e, ce entry
 	var ok, cok bool
-	if rd.trust.fresh(rd.trust.now()) {
+	if rd.trust.fresh(now) {
 		if e, ok, ce, cok = rd.view.get2(k, ck); ok && cok {
 			rd.hits.Add(1)
 			return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil

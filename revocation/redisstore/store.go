@@ -148,7 +148,19 @@ func (s *Store) Revoked(ctx context.Context, c *cognitoguard.Claims) (bool, erro
 	if s.reader == nil {
 		return false, ErrWriteOnly
 	}
-	return s.reader.revoked(ctx, c)
+	return s.reader.revoked(ctx, c, s.trust.now())
+}
+
+// RevokedAt implements [cognitoguard.RevocationCheckerAt]: Revoked, with
+// the view's freshness judged at now instead of a clock read of its own
+// (one read per request). A now without a monotonic reading (from
+// time.Date, or stripped by Round(0)) is not trusted for that: the store
+// then reads its clock.
+func (s *Store) RevokedAt(ctx context.Context, c *cognitoguard.Claims, now time.Time) (bool, error) {
+	if s.reader == nil {
+		return false, ErrWriteOnly
+	}
+	return s.reader.revoked(ctx, c, s.trust.at(now))
 }
 
 // RevokeUser implements [revocation.Store.RevokeUser]: it records the

@@ -63,6 +63,20 @@ func newTrust(subs int, staleness time.Duration) *trust {
 // now is the monotonic time since start, in nanoseconds (never 0).
 func (t *trust) now() int64 { return int64(time.Since(t.start)) + 1 }
 
+// at converts a wall-clock reading to the monotonic time of [trust.now]:
+// through its monotonic reading when it has one, else by reading the
+// clock (a wall time from another clock never judges freshness).
+func (t *trust) at(now time.Time) int64 {
+	if now == now.Round(0) { // no monotonic reading
+		return t.now()
+	}
+	d := now.Sub(t.start)
+	if d < 0 { // before start: a time of another process or clock
+		return t.now()
+	}
+	return int64(d) + 1
+}
+
 // fresh reports whether the view may answer at monotonic time now.
 func (t *trust) fresh(now int64) bool { return now < t.until.Load() }
 

@@ -20,8 +20,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/awsevents"
 	"github.com/cognitoguard/cognitoguard/events"
-	"github.com/cognitoguard/cognitoguard/internal/redisclient"
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
 
@@ -54,9 +53,9 @@ func (c *common) register(fs *flag.FlagSet) {
 
 // check validates the parsed flags and fills the lists and the region.
 func (c *common) check() error {
-	c.poolIDs = serviceflags.SplitList(c.pools)
-	c.replicaRegions = serviceflags.SplitList(c.replicas)
-	c.redisAddrs = serviceflags.SplitList(c.redisAddr)
+	c.poolIDs = wiring.SplitList(c.pools)
+	c.replicaRegions = wiring.SplitList(c.replicas)
+	c.redisAddrs = wiring.SplitList(c.redisAddr)
 	switch {
 	case len(c.poolIDs) == 0:
 		return fmt.Errorf("%w: -user-pool-id is required", errUsage)
@@ -98,7 +97,7 @@ type store struct {
 }
 
 func (c *common) openStore(log *slog.Logger) (*store, error) {
-	client, err := redisclient.New(redisclient.Options{Addrs: c.redisAddrs, Master: c.redisMaster, TLS: c.redisTLS, CAFile: c.redisCA})
+	client, err := wiring.NewRedisClient(wiring.RedisOptions{Addrs: c.redisAddrs, Master: c.redisMaster, TLS: c.redisTLS, CAFile: c.redisCA})
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +111,15 @@ func (c *common) openStore(log *slog.Logger) (*store, error) {
 
 // Close closes the store, then the client.
 func (s *store) Close() error { return errors.Join(s.Store.Close(), s.client.Close()) }
+
+// reconcileKey is the key prefix of the reconciliation's lock and state:
+// awsevents' default, or under -redis-prefix when it is set.
+func (c *common) reconcileKey() string {
+	if c.redisPrefix == "" {
+		return awsevents.DefaultReconcileKey
+	}
+	return c.redisPrefix + "events:reconcile"
+}
 
 // consumer is the events consumer of the flags over s.
 func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger, onEvent func(context.Context, events.Result)) (*events.Consumer, error) {

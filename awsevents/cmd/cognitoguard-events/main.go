@@ -52,14 +52,14 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/cognitoguard/cognitoguard/internal/serviceflags"
+	"github.com/cognitoguard/cognitoguard/internal/wiring"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second signal kills the process
-	serviceflags.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	wiring.LogRedisTo(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 

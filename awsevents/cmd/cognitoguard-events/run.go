@@ -70,23 +70,18 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime, BatchDeletes: true, Logger: log})
+	q, err := awsevents.NewSQS(f.sqsClient(cfg), f.queueURL, awsevents.SQSConfig{WaitTime: f.waitTime})
 	if err != nil {
 		return err
 	}
-	defer q.Close() // sends the deletes still queued
 	var rec *awsevents.Reconciler
 	if f.reconcileEvery > 0 {
 		b, err := f.backfill(cfg, cons, s, log)
 		if err != nil {
 			return err
 		}
-		key := awsevents.DefaultReconcileKey
-		if f.redisPrefix != "" {
-			key = f.redisPrefix + "events:reconcile"
-		}
 		if rec, err = awsevents.NewReconciler(b, s.client, awsevents.ReconcileConfig{
-			Every: f.reconcileEvery, Window: f.reconcileWindow, Key: key, Logger: log,
+			Every: f.reconcileEvery, Window: f.reconcileWindow, Key: f.reconcileKey(), Logger: log,
 		}); err != nil {
 			return err
 		}

@@ -19,7 +19,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/examples/frameworks/internal/setup"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -34,7 +33,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 		r.Get("/me", func(w http.ResponseWriter, r *http.Request) {
 			c, _ := cognitoguard.FromContext(r.Context())
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(setup.MeOf(c))
+			json.NewEncoder(w).Encode(meOf(c))
 		})
 		r.With(middleware.RequireGroups("admin")).Get("/admin", func(w http.ResponseWriter, r *http.Request) {
 			c, _ := cognitoguard.FromContext(r.Context())
@@ -45,7 +44,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(string)) error {
-	return setup.Run(ctx, "chi", newRouter, args, stdout, stderr, ready)
+	return runRouter(ctx, "chi", newRouter, args, stdout, stderr, ready)
 }
 
-func main() { setup.Main("chi", newRouter) }
+func main() { mainWith("chi", newRouter) }

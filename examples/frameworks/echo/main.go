@@ -18,7 +18,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/examples/frameworks/internal/setup"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -30,7 +29,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 	auth := e.Group("", echo.WrapMiddleware(middleware.New(v, middleware.Config{Logger: log})))
 	auth.GET("/me", func(c echo.Context) error {
 		claims, _ := cognitoguard.FromContext(c.Request().Context())
-		return c.JSON(http.StatusOK, setup.MeOf(claims))
+		return c.JSON(http.StatusOK, meOf(claims))
 	})
 	auth.GET("/admin", func(c echo.Context) error {
 		claims, _ := cognitoguard.FromContext(c.Request().Context())
@@ -40,7 +39,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(string)) error {
-	return setup.Run(ctx, "echo", newRouter, args, stdout, stderr, ready)
+	return runRouter(ctx, "echo", newRouter, args, stdout, stderr, ready)
 }
 
-func main() { setup.Main("echo", newRouter) }
+func main() { mainWith("echo", newRouter) }

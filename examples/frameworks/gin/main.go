@@ -21,7 +21,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/examples/frameworks/internal/setup"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -71,7 +70,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 	auth.GET("/me", func(c *gin.Context) {
 		// Either accessor works: the request's context, or the gin.Context.
 		claims, _ := cognitoguard.FromContext(c.Request.Context())
-		c.JSON(http.StatusOK, setup.MeOf(claims))
+		c.JSON(http.StatusOK, meOf(claims))
 	})
 	auth.GET("/admin", wrap(middleware.RequireGroups("admin")), func(c *gin.Context) {
 		claims, _ := claimsOf(c)
@@ -81,7 +80,7 @@ func newRouter(v middleware.Verifier, log *slog.Logger) http.Handler {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(string)) error {
-	return setup.Run(ctx, "gin", newRouter, args, stdout, stderr, ready)
+	return runRouter(ctx, "gin", newRouter, args, stdout, stderr, ready)
 }
 
-func main() { setup.Main("gin", newRouter) }
+func main() { mainWith("gin", newRouter) }

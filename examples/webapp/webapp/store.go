@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/cognitoguard/cognitoguard/internal/redisclient"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
@@ -27,10 +29,13 @@ func newRedisStore(ctx context.Context, addrs string, log *slog.Logger) (revocat
 	if len(list) == 0 {
 		return nil, nil, errors.New("webapp: -redis-addr is empty")
 	}
-	client, err := redisclient.New(redisclient.Options{Addrs: list})
-	if err != nil {
-		return nil, nil, err
-	}
+	client := redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:    list,
+		Username: os.Getenv("REDIS_USERNAME"),
+		Password: os.Getenv("REDIS_PASSWORD"),
+		// Calls honour their context's deadline.
+		ContextTimeoutEnabled: true,
+	})
 	st, err := redisstore.New(client, redisstore.Config{Logger: log})
 	if err != nil {
 		client.Close()

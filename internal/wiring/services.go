@@ -1,4 +1,4 @@
-package serviceflags
+package wiring
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
 )
@@ -44,7 +43,7 @@ func (f *Flags) Services(log *slog.Logger) (s *Services, err error) {
 	if len(f.RedisAddrs) == 0 {
 		s.Store = revocation.NewMemory(revocation.MemoryConfig{Logger: log})
 	} else {
-		if s.client, err = redisclient.New(f.Redis()); err != nil {
+		if s.client, err = NewRedisClient(f.Redis()); err != nil {
 			return s, err
 		}
 		rs, err := redisstore.New(s.client, redisstore.Config{
@@ -107,17 +106,35 @@ func (s *Services) WarmUp(ctx context.Context) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
-// Cognito returns a Cognito client for the pool's region, with AWS
-// credentials from the default chain (environment, shared files, SSO,
-// instance role) and -cognito-endpoint, if given.
+// Cognito returns a Cognito client for the pool's region (see
+// [NewCognitoClient]).
 func (f *Flags) Cognito(ctx context.Context) (*cognitoidentityprovider.Client, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(f.Region))
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+	return NewCognitoClient(ctx, f.Region, f.PoolID, f.Endpoint)
+}
+
+// NewCognitoClient returns a Cognito client with AWS credentials from the
+// default chain (environment, shared files, SSO, instance role). The
+// region is region, else the one poolID names, else the chain's (an
+// emulator's pool ID need not name one); none is an error. endpoint, if
+// not empty, overrides Cognito's (emulators, tests).
+func NewCognitoClient(ctx context.Context, region, poolID, endpoint string) (*cognitoidentityprovider.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if region == "" {
+		region, _ = cognitoguard.PoolRegion(poolID)
 	}
-	return cognitoidentityprovider.NewFromConfig(awsCfg, func(opt *cognitoidentityprovider.Options) {
-		if f.Endpoint != "" {
-			opt.BaseEndpoint = aws.String(f.Endpoint)
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no AWS region: the user pool ID %q names none; set -region or AWS_REGION", poolID)
+	}
+	return cognitoidentityprovider.NewFromConfig(cfg, func(o *cognitoidentityprovider.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
 }

@@ -1,7 +1,10 @@
-// Package setup holds what the three framework examples share: their flags,
-// the Verifier and the server's lifetime. The framework-specific code is in
-// each program's main.go.
-package setup
+package main
+
+// What the three framework examples share (chi, echo and gin each hold a
+// copy of this file, so that one directory can be copied on its own; a
+// test of the frameworks module keeps the copies identical): flags, the
+// Verifier and the server's lifetime. The framework-specific code is in
+// main.go.
 
 import (
 	"context"
@@ -22,8 +25,8 @@ import (
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
-// Options are the flags of every example.
-type Options struct {
+// options are the flags of every example.
+type options struct {
 	Addr       string // -addr
 	UserPoolID string // -user-pool-id
 	ClientID   string // -client-id
@@ -31,9 +34,9 @@ type Options struct {
 	Verbose    bool   // -v
 }
 
-// Parse parses args (without the program name).
-func Parse(name string, args []string, stderr io.Writer) (Options, error) {
-	var o Options
+// parseOptions parses args (without the program name).
+func parseOptions(name string, args []string, stderr io.Writer) (options, error) {
+	var o options
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address")
@@ -53,8 +56,8 @@ func Parse(name string, args []string, stderr io.Writer) (Options, error) {
 	return o, nil
 }
 
-// Logger returns the logger of the options: text on w.
-func (o Options) Logger(w io.Writer) *slog.Logger {
+// logger returns the logger of the options: text on w.
+func (o options) logger(w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	if o.Verbose {
 		level = slog.LevelDebug
@@ -62,9 +65,9 @@ func (o Options) Logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// NewVerifier returns a Verifier of access tokens for the options' pool and
+// newVerifier returns a Verifier of access tokens for the options' pool and
 // client, honouring the sign-outs recorded in store.
-func NewVerifier(o Options, store revocation.Store, log *slog.Logger) (*cognitoguard.Verifier, error) {
+func newVerifier(o options, store revocation.Store, log *slog.Logger) (*cognitoguard.Verifier, error) {
 	pool := cognitoguard.Pool{UserPoolID: o.UserPoolID, ClientIDs: []string{o.ClientID}}
 	if o.Issuer != "" {
 		pool.Issuers = []string{o.Issuer}
@@ -75,10 +78,10 @@ func NewVerifier(o Options, store revocation.Store, log *slog.Logger) (*cognitog
 	})
 }
 
-// Serve serves h on addr until ctx is done, then shuts down gracefully.
+// serve serves h on addr until ctx is done, then shuts down gracefully.
 // ready, if not nil, gets the listening address once connections are
 // accepted.
-func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, stdout io.Writer, ready func(string)) error {
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, stdout io.Writer, ready func(string)) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -112,45 +115,45 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, s
 	return nil
 }
 
-// Me is the body of GET /me.
-type Me struct {
+// me is the body of GET /me.
+type me struct {
 	Sub      string   `json:"sub"`
 	Username string   `json:"username"`
 	TokenUse string   `json:"token_use"`
 	Groups   []string `json:"groups,omitempty"`
 }
 
-// MeOf returns the body of GET /me for c.
-func MeOf(c *cognitoguard.Claims) Me {
-	return Me{Sub: c.Subject, Username: c.Username, TokenUse: string(c.TokenUse), Groups: c.Groups}
+// meOf returns the body of GET /me for c.
+func meOf(c *cognitoguard.Claims) me {
+	return me{Sub: c.Subject, Username: c.Username, TokenUse: string(c.TokenUse), Groups: c.Groups}
 }
 
-// Router builds a framework's handler around the middleware.
-type Router func(v middleware.Verifier, log *slog.Logger) http.Handler
+// router builds a framework's handler around the middleware.
+type router func(v middleware.Verifier, log *slog.Logger) http.Handler
 
-// Run parses args, builds a Verifier honouring an in-process revocation
+// runRouter parses args, builds a Verifier honouring an in-process revocation
 // store, and serves newRouter's handler on the -addr address until ctx
 // ends. ready, if not nil, gets the bound address.
-func Run(ctx context.Context, name string, newRouter Router, args []string, stdout, stderr io.Writer, ready func(string)) error {
-	o, err := Parse(name, args, stderr)
+func runRouter(ctx context.Context, name string, newRouter router, args []string, stdout, stderr io.Writer, ready func(string)) error {
+	o, err := parseOptions(name, args, stderr)
 	if err != nil {
 		return err
 	}
-	log := o.Logger(stderr)
-	v, err := NewVerifier(o, revocation.NewMemory(revocation.MemoryConfig{}), log)
+	log := o.logger(stderr)
+	v, err := newVerifier(o, revocation.NewMemory(revocation.MemoryConfig{}), log)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	return Serve(ctx, o.Addr, newRouter(v, log), log, stdout, ready)
+	return serve(ctx, o.Addr, newRouter(v, log), log, stdout, ready)
 }
 
-// Main is the program's main: Run with the process's arguments until
+// mainWith is the program's main: runRouter with the process's arguments until
 // SIGINT or SIGTERM; exit status 1 on error.
-func Main(name string, newRouter Router) {
+func mainWith(name string, newRouter router) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Run(ctx, name, newRouter, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err := runRouter(ctx, name, newRouter, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -1,23 +1,19 @@
-// Package serviceflags holds the command-line flags that every service
-// command of this module shares (examples/api, cmd/cognitoguard-forwardauth):
-// the pool, its clients and issuers, the Redis store and the token use,
-// and what they build: the Redis client, the store, the Verifiers and the
-// Cognito client.
-// Their names are a contract (DESIGN.md): flags may be added, never renamed.
-package serviceflags
+// Package wiring turns the command-line flags that this module's commands
+// share (cmd/cognitoguard, cmd/cognitoguard-forwardauth,
+// awsevents/cmd/cognitoguard-events) into what they run on: the Redis
+// client, the revocation store, the Verifiers and the Cognito client.
+// Flag names are a contract (DESIGN.md): flags may be added, never
+// renamed. examples/api defines the same flags with the public API only
+// (so a user can copy it); its tests check that the two agree.
+package wiring
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cognitoguard/cognitoguard"
-	"github.com/cognitoguard/cognitoguard/internal/redisclient"
 )
 
 // Flags are the parsed shared flags.
@@ -92,8 +88,8 @@ func (f *Flags) Pool() cognitoguard.Pool {
 }
 
 // Redis returns the Redis connection settings the flags describe.
-func (f *Flags) Redis() redisclient.Options {
-	return redisclient.Options{Addrs: f.RedisAddrs, Master: f.RedisMaster, TLS: f.RedisTLS, CAFile: f.RedisCA}
+func (f *Flags) Redis() RedisOptions {
+	return RedisOptions{Addrs: f.RedisAddrs, Master: f.RedisMaster, TLS: f.RedisTLS, CAFile: f.RedisCA}
 }
 
 // StoreName describes the revocation store the flags select, for logs.
@@ -119,15 +115,4 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// LogRedisTo sends go-redis's process-wide log lines (connection
-// failures) to l at Warn, so that a service's logs stay one stream.
-func LogRedisTo(l *slog.Logger) { redis.SetLogger(redisLogger{l}) }
-
-// redisLogger adapts slog to go-redis's logging interface.
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }

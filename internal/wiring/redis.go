@@ -1,20 +1,19 @@
-// Package redisclient builds the go-redis client of this module's
-// commands and services from their flags, in one place: addresses,
-// Sentinel master, TLS, credentials from the environment.
-package redisclient
+package wiring
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Options are a command's Redis connection settings.
-type Options struct {
+// RedisOptions are a command's Redis connection settings.
+type RedisOptions struct {
 	Addrs  []string // one: standalone; several: Cluster seeds, or Sentinels with Master
 	Master string   // Sentinel master name
 	TLS    bool     // connect with TLS, verified by the system's roots
@@ -23,11 +22,12 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// New returns the client o describes. Credentials come from
+// NewRedisClient returns the client o describes: addresses, Sentinel
+// master, TLS. Credentials come from
 // the environment variables REDIS_USERNAME and REDIS_PASSWORD, never from
 // flags (which other users of the machine can read). Calls honour their
 // context's deadline (ContextTimeoutEnabled).
-func New(o Options) (redis.UniversalClient, error) {
+func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
 	ro := &redis.UniversalOptions{
 		Addrs:                 o.Addrs,
 		MasterName:            o.Master,
@@ -53,4 +53,15 @@ func New(o Options) (redis.UniversalClient, error) {
 		ro.TLSConfig.RootCAs = roots
 	}
 	return redis.NewUniversalClient(ro), nil
+}
+
+// LogRedisTo sends go-redis's process-wide log lines (connection
+// failures) to l at Warn, so that a service's logs stay one stream.
+func LogRedisTo(l *slog.Logger) { redis.SetLogger(redisLogger{l}) }
+
+// redisLogger adapts slog to go-redis's logging interface.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
