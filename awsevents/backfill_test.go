@@ -58,6 +58,22 @@ func backfillPool(t *testing.T, id string, n int) (*cognitotest.Pool, []string) 
 	return p, subs
 }
 
+// newBackfill is a backfill of pool id that reads the fake pool p's
+// LookupEvents through the real CloudTrail client and records into store.
+func newBackfill(t *testing.T, p *cognitotest.Pool, id string, store *revocation.Memory) *awsevents.Backfill {
+	t.Helper()
+	pools := []events.Pool{{ID: id}}
+	c, err := events.New(store, pools, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestBackfill: against the fake pool's throttled LookupEvents through
 // the real CloudTrail client, a backfill re-records every sign-out of
 // its window at its eventTime, pages through more than 50 events, stays
@@ -76,15 +92,7 @@ func TestBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	start := time.Now()
 	st, err := b.Run(ctx, before, time.Now().Add(time.Minute))
 	if err != nil {
@@ -142,15 +150,7 @@ func TestBackfillSharedQuota(t *testing.T) {
 	const id = "us-east-1_Backfill2"
 	p, subs := backfillPool(t, id, 5)
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	other := cloudtrail.New(cloudtrail.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""), RetryMaxAttempts: 1})
 	ctx, cancel := context.WithCancel(t.Context())

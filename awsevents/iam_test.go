@@ -9,7 +9,6 @@ import (
 
 	"github.com/cognitoguard/cognitoguard/awsevents"
 	"github.com/cognitoguard/cognitoguard/awsevents/internal/fauxqs"
-	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -40,15 +39,7 @@ func TestTemplateIAM(t *testing.T) {
 	const id = "us-east-1_IamPool1"
 	p, _ := backfillPool(t, id, 1)
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	if _, err := b.Run(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

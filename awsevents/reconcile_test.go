@@ -7,7 +7,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cognitoguard/cognitoguard/awsevents"
-	"github.com/cognitoguard/cognitoguard/events"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
@@ -26,15 +25,7 @@ func TestReconciler(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { client.Close() })
 	store := revocation.NewMemory(revocation.MemoryConfig{})
-	pools := []events.Pool{{ID: id}}
-	c, err := events.New(store, pools, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := awsevents.NewBackfill(c, store, pools, map[string]awsevents.CloudTrailAPI{"us-east-1": cloudTrailClient(p)}, awsevents.BackfillConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackfill(t, p, id, store)
 	r, err := awsevents.NewReconciler(b, client, awsevents.ReconcileConfig{Key: "rc"})
 	if err != nil {
 		t.Fatal(err)

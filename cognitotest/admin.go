@@ -20,24 +20,39 @@ type accessTokenInput struct {
 }
 
 func (p *Pool) globalSignOut(body []byte) (any, *apiError) {
-	var in accessTokenInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	u, e := p.checkAccessTokenLocked(in.AccessToken, now)
+	out, e := p.accessTokenOp(body, func(u *userRecord, now time.Time) (any, *apiError) {
+		p.revokeAllLocked(u.Sub, now)
+		return struct{}{}, nil
+	})
 	if e == errNoUser {
 		// UserNotFoundException is not among GlobalSignOut's errors:
 		// the user's deletion revoked the token.
 		return nil, errNotAuthorized("Access Token has been revoked")
 	}
+	return out, e
+}
+
+// accessTokenOp decodes a request authorised by the user's access token
+// and answers f applied to the token's user under the pool's lock.
+func (p *Pool) accessTokenOp(body []byte, f func(u *userRecord, now time.Time) (any, *apiError)) (any, *apiError) {
+	var in accessTokenInput
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	return p.withTokenUser(in.AccessToken, f)
+}
+
+// withTokenUser checks the access token raw (checkAccessTokenLocked) and
+// answers f applied to its user, under the pool's lock.
+func (p *Pool) withTokenUser(raw string, f func(u *userRecord, now time.Time) (any, *apiError)) (any, *apiError) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	u, e := p.checkAccessTokenLocked(raw, now)
 	if e != nil {
 		return nil, e
 	}
-	p.revokeAllLocked(u.Sub, now)
-	return struct{}{}, nil
+	return f(u, now)
 }
 
 type adminUserInput struct {
@@ -59,21 +74,35 @@ func (p *Pool) adminUserLocked(in adminUserInput) (*userRecord, *apiError) {
 	return u, nil
 }
 
-// adminUserOp decodes an Admin* request naming a user, resolves the user
-// and applies f to it under the pool's lock.
-func (p *Pool) adminUserOp(body []byte, f func(r *userRecord, now time.Time)) (any, *apiError) {
+// withAdminUser resolves the user an Admin* request names and answers f
+// applied to it, under the pool's lock.
+func (p *Pool) withAdminUser(in adminUserInput, f func(u *userRecord, now time.Time) (any, *apiError)) (any, *apiError) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, e := p.adminUserLocked(in)
+	if e != nil {
+		return nil, e
+	}
+	return f(u, p.now())
+}
+
+// adminUserCall decodes an Admin* request naming a user and answers f
+// applied to the user (withAdminUser).
+func (p *Pool) adminUserCall(body []byte, f func(u *userRecord, now time.Time) (any, *apiError)) (any, *apiError) {
 	var in adminUserInput
 	if e := decode(body, &in); e != nil {
 		return nil, e
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r, e := p.adminUserLocked(in)
-	if e != nil {
-		return nil, e
-	}
-	f(r, p.now())
-	return struct{}{}, nil
+	return p.withAdminUser(in, f)
+}
+
+// adminUserOp is adminUserCall for an f that neither fails nor answers
+// anything.
+func (p *Pool) adminUserOp(body []byte, f func(r *userRecord, now time.Time)) (any, *apiError) {
+	return p.adminUserCall(body, func(r *userRecord, now time.Time) (any, *apiError) {
+		f(r, now)
+		return struct{}{}, nil
+	})
 }
 
 func (p *Pool) adminUserGlobalSignOut(body []byte) (any, *apiError) {
@@ -132,24 +161,16 @@ type adminGetUserOutput struct {
 }
 
 func (p *Pool) adminGetUser(body []byte) (any, *apiError) {
-	var in adminUserInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, e := p.adminUserLocked(in)
-	if e != nil {
-		return nil, e
-	}
-	return adminGetUserOutput{
-		Username:             u.Username,
-		UserAttributes:       userAttributes(u),
-		UserCreateDate:       epochSeconds(u.created),
-		UserLastModifiedDate: epochSeconds(u.modified),
-		Enabled:              !u.Disabled,
-		UserStatus:           u.status(),
-	}, nil
+	return p.adminUserCall(body, func(u *userRecord, _ time.Time) (any, *apiError) {
+		return adminGetUserOutput{
+			Username:             u.Username,
+			UserAttributes:       userAttributes(u),
+			UserCreateDate:       epochSeconds(u.created),
+			UserLastModifiedDate: epochSeconds(u.modified),
+			Enabled:              !u.Disabled,
+			UserStatus:           u.status(),
+		}, nil
+	})
 }
 
 type getUserOutput struct {
@@ -158,17 +179,9 @@ type getUserOutput struct {
 }
 
 func (p *Pool) getUser(body []byte) (any, *apiError) {
-	var in accessTokenInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, e := p.checkAccessTokenLocked(in.AccessToken, p.now())
-	if e != nil {
-		return nil, e
-	}
-	return getUserOutput{Username: u.Username, UserAttributes: userAttributes(u)}, nil
+	return p.accessTokenOp(body, func(u *userRecord, _ time.Time) (any, *apiError) {
+		return getUserOutput{Username: u.Username, UserAttributes: userAttributes(u)}, nil
+	})
 }
 
 type revokeTokenInput struct {

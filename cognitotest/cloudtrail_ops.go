@@ -79,18 +79,10 @@ func checkPassword(pw string) *apiError {
 
 // deleteUser is the user's own DeleteUser: its access token names it.
 func (p *Pool) deleteUser(body []byte) (any, *apiError) {
-	var in accessTokenInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, e := p.checkAccessTokenLocked(in.AccessToken, p.now())
-	if e != nil {
-		return nil, e
-	}
-	p.deleteUserLocked(u)
-	return struct{}{}, nil
+	return p.accessTokenOp(body, func(u *userRecord, _ time.Time) (any, *apiError) {
+		p.deleteUserLocked(u)
+		return struct{}{}, nil
+	})
 }
 
 type changePasswordInput struct {
@@ -106,21 +98,16 @@ func (p *Pool) changePassword(body []byte) (any, *apiError) {
 	if in.ProposedPassword == "" {
 		return nil, errInvalidParameter("ProposedPassword is required.")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	u, e := p.checkAccessTokenLocked(in.AccessToken, now)
-	if e != nil {
-		return nil, e
-	}
-	if u.Password == "" || u.Password != in.PreviousPassword {
-		return nil, errWrongPassword
-	}
-	if e := checkPassword(in.ProposedPassword); e != nil {
-		return nil, e
-	}
-	u.Password, u.modified = in.ProposedPassword, now
-	return struct{}{}, nil
+	return p.withTokenUser(in.AccessToken, func(u *userRecord, now time.Time) (any, *apiError) {
+		if u.Password == "" || u.Password != in.PreviousPassword {
+			return nil, errWrongPassword
+		}
+		if e := checkPassword(in.ProposedPassword); e != nil {
+			return nil, e
+		}
+		u.Password, u.modified = in.ProposedPassword, now
+		return struct{}{}, nil
+	})
 }
 
 type forgotPasswordInput struct {
@@ -134,11 +121,8 @@ type codeDelivery struct {
 // forgotPassword starts a password reset: a code goes to the user's
 // verified email or phone number ([Pool.ConfirmationCode] reads it).
 func (p *Pool) forgotPassword(body []byte) (any, *apiError) {
-	var in forgotPasswordInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	if e := p.checkClientSecret(in); e != nil {
+	in, e := p.decodeForgotPassword(body)
+	if e != nil {
 		return nil, e
 	}
 	p.mu.Lock()
@@ -155,17 +139,21 @@ func (p *Pool) forgotPassword(body []byte) (any, *apiError) {
 	return map[string]codeDelivery{"CodeDeliveryDetails": d}, nil
 }
 
-// checkClientSecret checks the client of a ForgotPassword or
-// ConfirmForgotPassword request and its SecretHash.
-func (p *Pool) checkClientSecret(in forgotPasswordInput) *apiError {
+// decodeForgotPassword decodes a ForgotPassword or ConfirmForgotPassword
+// request and checks its client and SecretHash.
+func (p *Pool) decodeForgotPassword(body []byte) (forgotPasswordInput, *apiError) {
+	var in forgotPasswordInput
+	if e := decode(body, &in); e != nil {
+		return in, e
+	}
 	c, ok := p.client(in.ClientId)
 	if !ok {
-		return errNoClient(in.ClientId)
+		return in, errNoClient(in.ClientId)
 	}
 	if in.Username == "" {
-		return errInvalidParameter("Username is required.")
+		return in, errInvalidParameter("Username is required.")
 	}
-	return checkSecretHash(c, initiateAuthInput{ClientId: in.ClientId, AuthParameters: map[string]string{"SECRET_HASH": in.SecretHash}}, in.Username)
+	return in, checkSecretHash(c, initiateAuthInput{ClientId: in.ClientId, AuthParameters: map[string]string{"SECRET_HASH": in.SecretHash}}, in.Username)
 }
 
 // sendResetCodeLocked makes a reset code for u and says where it went.
@@ -217,11 +205,8 @@ func (p *Pool) ConfirmationCode(username string) (string, bool) {
 // confirmForgotPassword sets the password with a reset code; the user is
 // then CONFIRMED. As in Cognito it revokes no token.
 func (p *Pool) confirmForgotPassword(body []byte) (any, *apiError) {
-	var in forgotPasswordInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	if e := p.checkClientSecret(in); e != nil {
+	in, e := p.decodeForgotPassword(body)
+	if e != nil {
 		return nil, e
 	}
 	p.mu.Lock()
@@ -258,72 +243,41 @@ func (p *Pool) adminSetUserPassword(body []byte) (any, *apiError) {
 	if e := decode(body, &in); e != nil {
 		return nil, e
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, e := p.adminUserLocked(adminUserInput{in.UserPoolId, in.Username})
-	if e != nil {
-		return nil, e
-	}
-	if u.federated() {
-		return nil, errInvalidParameter("cognitotest: a federated user has no password")
-	}
-	if e := checkPassword(in.Password); e != nil {
-		return nil, e
-	}
-	u.Password, u.Status, u.modified = in.Password, StatusConfirmed, p.now()
-	if !in.Permanent {
-		u.Status = StatusForceChangePassword
-	}
-	delete(p.trail.codes, u.Sub)
-	return struct{}{}, nil
+	return p.withAdminUser(adminUserInput{in.UserPoolId, in.Username}, func(u *userRecord, now time.Time) (any, *apiError) {
+		if u.federated() {
+			return nil, errInvalidParameter("cognitotest: a federated user has no password")
+		}
+		if e := checkPassword(in.Password); e != nil {
+			return nil, e
+		}
+		u.Password, u.Status, u.modified = in.Password, StatusConfirmed, now
+		if !in.Permanent {
+			u.Status = StatusForceChangePassword
+		}
+		delete(p.trail.codes, u.Sub)
+		return struct{}{}, nil
+	})
 }
 
 // adminResetUserPassword invalidates the password: the user is
 // RESET_REQUIRED (sign-ins get PasswordResetRequiredException) until
 // ConfirmForgotPassword with the code sent. It revokes no token.
 func (p *Pool) adminResetUserPassword(body []byte) (any, *apiError) {
-	return p.adminUserOpErr(body, func(u *userRecord, now time.Time) *apiError {
+	return p.adminUserCall(body, func(u *userRecord, now time.Time) (any, *apiError) {
 		if u.federated() {
-			return errNotAuthorized("cognitotest: a federated user has no password")
+			return nil, errNotAuthorized("cognitotest: a federated user has no password")
 		}
 		if _, e := p.sendResetCodeLocked(u); e != nil {
-			return e
+			return nil, e
 		}
 		u.Status, u.modified = StatusResetRequired, now
-		return nil
+		return struct{}{}, nil
 	})
-}
-
-// adminUserOpErr is adminUserOp for an f that can fail.
-func (p *Pool) adminUserOpErr(body []byte, f func(u *userRecord, now time.Time) *apiError) (any, *apiError) {
-	var in adminUserInput
-	if e := decode(body, &in); e != nil {
-		return nil, e
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, e := p.adminUserLocked(in)
-	if e != nil {
-		return nil, e
-	}
-	if e := f(u, p.now()); e != nil {
-		return nil, e
-	}
-	return struct{}{}, nil
 }
 
 type adminCreateUserInput struct {
 	UserPoolId, Username, TemporaryPassword, MessageAction string
 	UserAttributes                                         []attribute
-}
-
-type createdUser struct {
-	Username             string
-	Attributes           []attribute
-	UserCreateDate       float64
-	UserLastModifiedDate float64
-	Enabled              bool
-	UserStatus           string
 }
 
 // adminCreateUser adds a local user in FORCE_CHANGE_PASSWORD with its
@@ -376,5 +330,5 @@ func (p *Pool) adminCreateUser(body []byte) (any, *apiError) {
 	now := p.now()
 	r := &userRecord{User: u, created: now, modified: now}
 	p.users = append(p.users, r)
-	return map[string]createdUser{"User": {r.Username, userAttributes(r), epochSeconds(now), epochSeconds(now), true, StatusForceChangePassword}}, nil
+	return map[string]userType{"User": userTypeOf(r)}, nil
 }

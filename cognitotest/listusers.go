@@ -15,7 +15,9 @@ type listUsersInput struct {
 	PaginationToken string
 }
 
-type listedUser struct {
+// userType is Cognito's UserType, as ListUsers and AdminCreateUser answer
+// it.
+type userType struct {
 	Username             string
 	Attributes           []attribute
 	UserCreateDate       float64
@@ -24,8 +26,20 @@ type listedUser struct {
 	UserStatus           string
 }
 
+// userTypeOf is r as a UserType, with all its attributes.
+func userTypeOf(r *userRecord) userType {
+	return userType{
+		Username:             r.Username,
+		Attributes:           userAttributes(r),
+		UserCreateDate:       epochSeconds(r.created),
+		UserLastModifiedDate: epochSeconds(r.modified),
+		Enabled:              !r.Disabled,
+		UserStatus:           r.status(),
+	}
+}
+
 type listUsersOutput struct {
-	Users           []listedUser
+	Users           []userType
 	PaginationToken string `json:",omitempty"`
 }
 
@@ -127,7 +141,7 @@ func (p *Pool) listUsers(body []byte) (any, *apiError) {
 			return nil, errInvalidParameter("Invalid pagination token.")
 		}
 	}
-	out := listUsersOutput{Users: []listedUser{}}
+	out := listUsersOutput{Users: []userType{}}
 	for _, r := range p.users[start:] {
 		if !f.matches(r) {
 			continue
@@ -136,14 +150,9 @@ func (p *Pool) listUsers(body []byte) (any, *apiError) {
 			out.PaginationToken = base64.RawURLEncoding.EncodeToString([]byte(r.Sub))
 			break
 		}
-		out.Users = append(out.Users, listedUser{
-			Username:             r.Username,
-			Attributes:           selectAttributes(userAttributes(r), in.AttributesToGet),
-			UserCreateDate:       epochSeconds(r.created),
-			UserLastModifiedDate: epochSeconds(r.modified),
-			Enabled:              !r.Disabled,
-			UserStatus:           r.status(),
-		})
+		u := userTypeOf(r)
+		u.Attributes = selectAttributes(u.Attributes, in.AttributesToGet)
+		out.Users = append(out.Users, u)
 	}
 	return out, nil
 }

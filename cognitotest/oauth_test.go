@@ -120,10 +120,11 @@ func codeFrom(t *testing.T, res *http.Response) string {
 	return loc.Query().Get("code")
 }
 
-// token posts a token request and decodes the JSON answer.
-func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret string) (int, map[string]any) {
+// postForm posts form to the pool's endpoint path, authenticated as
+// user:secret (HTTP Basic) when user is set. The caller closes the body.
+func postForm(t *testing.T, p *cognitotest.Pool, path string, form url.Values, user, secret string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", p.URL()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(t.Context(), "POST", p.URL()+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +136,13 @@ func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// token posts a token request and decodes the JSON answer.
+func token(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret string) (int, map[string]any) {
+	t.Helper()
+	res := postForm(t, p, "/oauth2/token", form, user, secret)
 	defer res.Body.Close()
 	var m map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {

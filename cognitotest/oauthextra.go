@@ -6,16 +6,26 @@ import (
 	"strings"
 )
 
-// serveRevoke serves /oauth2/revoke (RFC 7009): it revokes a refresh
-// token and the tokens minted from it, as RevokeToken does. The client
-// authenticates as at /oauth2/token.
-func (p *Pool) serveRevoke(w http.ResponseWriter, r *http.Request) {
+// parseOAuthForm parses the form of a POST to /oauth2/token or
+// /oauth2/revoke, its body bounded by maxRequestBody. Otherwise it answers
+// the request (405, or 400 invalid_request) and returns false.
+func parseOAuthForm(w http.ResponseWriter, r *http.Request) bool {
 	if !allowMethods(w, r, http.MethodPost) {
-		return
+		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" || r.ParseForm() != nil {
 		tokenError("invalid_request").write(w)
+		return false
+	}
+	return true
+}
+
+// serveRevoke serves /oauth2/revoke (RFC 7009): it revokes a refresh
+// token and the tokens minted from it, as RevokeToken does. The client
+// authenticates as at /oauth2/token.
+func (p *Pool) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	if !parseOAuthForm(w, r) {
 		return
 	}
 	c, e := p.oauthClient(r)

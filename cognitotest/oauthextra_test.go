@@ -24,18 +24,7 @@ func codeTokens(t *testing.T, p *cognitotest.Pool, scope string) map[string]any 
 
 func revoke(t *testing.T, p *cognitotest.Pool, form url.Values, user, secret string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", p.URL()+"/oauth2/revoke", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if user != "" {
-		req.SetBasicAuth(user, secret)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := postForm(t, p, "/oauth2/revoke", form, user, secret)
 	defer res.Body.Close()
 	var m map[string]string
 	_ = json.NewDecoder(res.Body).Decode(&m)

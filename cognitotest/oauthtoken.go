@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,12 +40,7 @@ type tokenResponse struct {
 // serveToken serves /oauth2/token: the authorization_code (with PKCE),
 // refresh_token and client_credentials grants.
 func (p *Pool) serveToken(w http.ResponseWriter, r *http.Request) {
-	if !allowMethods(w, r, http.MethodPost) {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" || r.ParseForm() != nil {
-		tokenError("invalid_request").write(w)
+	if !parseOAuthForm(w, r) {
 		return
 	}
 	c, e := p.oauthClient(r)
@@ -157,11 +151,7 @@ func (p *Pool) refreshGrant(c *AppClient, f url.Values) (*tokenResponse, tokenEr
 		p.mu.Unlock()
 		return nil, "invalid_grant"
 	}
-	rotated := ""
-	if c.RefreshTokenRotation {
-		s = p.rotateLocked(s, now.Add(c.RetryGracePeriod))
-		rotated = s.refreshToken
-	}
+	s, rotated := p.rotateForLocked(c, s, now)
 	mi := p.mintInputLocked(u, s, now)
 	p.mu.Unlock()
 	res := mi.oauthTokens("")

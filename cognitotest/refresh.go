@@ -66,30 +66,31 @@ func (p *Pool) getTokensFromRefreshToken(body []byte) (any, *apiError) {
 		p.mu.Unlock()
 		return nil, e
 	}
-	rotated := ""
-	if c.RefreshTokenRotation {
-		s = p.rotateLocked(s, now.Add(c.RetryGracePeriod))
-		rotated = s.refreshToken
-	}
+	s, rotated := p.rotateForLocked(c, s, now)
 	mi := p.mintInputLocked(u, s, now)
 	p.mu.Unlock()
 	out := mi.authOutput(rotated)
 	return struct{ AuthenticationResult authResult }{out.AuthenticationResult}, nil
 }
 
-// rotateLocked retires s at retire (unless already retiring) and returns
-// its successor: a new refresh token of the same session, which expires
-// when s would have.
-func (p *Pool) rotateLocked(s *session, retire time.Time) *session {
+// rotateForLocked rotates s, refreshed at now, when client c has refresh
+// token rotation: s retires after c's grace period (unless already
+// retiring) and its successor, a new refresh token of the same session
+// that expires when s would have, is returned with that token. Without
+// rotation it returns s and "".
+func (p *Pool) rotateForLocked(c *AppClient, s *session, now time.Time) (*session, string) {
+	if !c.RefreshTokenRotation {
+		return s, ""
+	}
 	if s.rotatedOut.IsZero() {
-		s.rotatedOut = retire
+		s.rotatedOut = now.Add(c.RetryGracePeriod)
 	}
 	next := *s
 	next.refreshToken = newRefreshToken()
 	next.rotatedOut = time.Time{}
 	p.sessions[next.refreshToken] = &next
 	p.current[sessionKey{next.sub, next.clientID}] = &next
-	return &next
+	return &next, next.refreshToken
 }
 
 // refreshSessionLocked finds the session of refresh token rt presented by

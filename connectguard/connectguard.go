@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
+	"github.com/cognitoguard/cognitoguard/internal/recheck"
 	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
@@ -27,7 +28,7 @@ type Verifier interface {
 var _ Verifier = (*cognitoguard.Verifier)(nil)
 
 // DefaultRecheckInterval is the default [Config.RecheckInterval].
-const DefaultRecheckInterval = 100 * time.Millisecond
+const DefaultRecheckInterval = recheck.DefaultInterval
 
 // Config holds the optional settings of [New]. Its zero value re-checks
 // streams at most every [DefaultRecheckInterval] and logs nothing.
@@ -54,10 +55,9 @@ type Config struct {
 // Interceptor is the connect.Interceptor built by [New]. It is safe for
 // concurrent use.
 type Interceptor struct {
-	v        Verifier
-	interval time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	v      Verifier
+	policy recheck.Policy
+	log    *slog.Logger
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
@@ -69,13 +69,7 @@ func New(v Verifier, cfg Config) *Interceptor {
 	if v == nil {
 		panic("connectguard: New: nil Verifier")
 	}
-	i := &Interceptor{v: v, interval: cfg.RecheckInterval, now: cfg.Now, log: cfg.Logger}
-	if i.interval == 0 {
-		i.interval = DefaultRecheckInterval
-	}
-	if i.now == nil {
-		i.now = time.Now
-	}
+	i := &Interceptor{v: v, policy: recheck.NewPolicy(v, cfg.RecheckInterval, cfg.Now), log: cfg.Logger}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)
 	}
@@ -117,12 +111,8 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 			return i.reject(ctx, conn.Spec().Procedure, err)
 		}
 		s := newStream(ctx, i, conn, tok, c)
-		defer s.cancel(nil)
-		err = next(s.ctx, s)
-		if failed := s.failed(); failed != nil {
-			return failed // a handler's own error must not hide a sign-out
-		}
-		return err
+		defer s.Close()
+		return s.Result(next(s.Context(), s)) // a handler's own error must not hide a sign-out
 	}
 }
 
@@ -132,11 +122,7 @@ func (i *Interceptor) verify(ctx context.Context, header http.Header) (string, *
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := i.v.Verify(ctx, tok)
-	if err == nil && c == nil {
-		// A broken Verifier must not let the call in.
-		err = &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "verifier returned neither claims nor error"}
-	}
+	c, err := recheck.Verify(ctx, i.v, tok)
 	if err != nil {
 		return "", nil, err
 	}
@@ -153,27 +139,8 @@ func bearerToken(h http.Header) (string, error) {
 // reject logs err and returns its connect error.
 func (i *Interceptor) reject(ctx context.Context, procedure string, err error) *connect.Error {
 	ce := Error(ctx, err)
-	level := slog.LevelDebug
-	if ce.Code() == connect.CodeUnavailable {
-		level = slog.LevelWarn
-	}
-	if i.log.Enabled(ctx, level) {
-		attrs := []slog.Attr{
-			slog.String("procedure", procedure),
-			slog.String("code", ce.Code().String()),
-		}
-		if class := cognitoguard.Class(err); class != nil {
-			attrs = append(attrs, slog.String("class", class.Error()))
-		}
-		var e *cognitoguard.Error
-		if errors.As(err, &e) {
-			attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
-		}
-		if level == slog.LevelWarn {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		i.log.LogAttrs(ctx, level, "connectguard: call rejected", attrs...)
-	}
+	recheck.LogRejection(ctx, i.log, "connectguard: call rejected", ce.Code() == connect.CodeUnavailable,
+		slog.String("procedure", procedure), ce.Code().String(), err)
 	return ce
 }
 

@@ -5,10 +5,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/quoted"
+	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 	"github.com/cognitoguard/cognitoguard/middleware"
 )
 
@@ -53,7 +53,7 @@ func listLen(l []string) int {
 // ErrorHandler, but for ErrIdentityTooLarge, whose 403 has a description
 // of its own.
 func defaultErrorHandler(auth middleware.Config) func(http.ResponseWriter, *http.Request, error) {
-	retryAfter := retryAfterSeconds(auth.RetryAfter)
+	retryAfter := retryafter.Seconds(auth.RetryAfter)
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		switch cognitoguard.Class(err) {
 		case cognitoguard.ErrInsufficientScope:
@@ -69,13 +69,6 @@ func defaultErrorHandler(auth middleware.Config) func(http.ResponseWriter, *http
 	}
 }
 
-// retryAfterSeconds is d in whole seconds rounded up, at least 1, as
-// middleware.Config.RetryAfter is written.
-func retryAfterSeconds(d time.Duration) string {
-	s := max((d+time.Second-1)/time.Second, 1)
-	return strconv.FormatInt(int64(s), 10)
-}
-
 // writeTooLarge writes the 403 of ErrIdentityTooLarge in the form of
 // middleware.WriteError's answers.
 func writeTooLarge(w http.ResponseWriter, realm string) {
@@ -84,30 +77,11 @@ func writeTooLarge(w http.ResponseWriter, realm string) {
 	}
 	body := `{"error":"insufficient_scope","error_description":"` + descTooLarge + `"}` + "\n"
 	h := w.Header()
-	h.Set("WWW-Authenticate", `Bearer realm="`+quoteString(realm)+`", error="insufficient_scope", error_description="`+descTooLarge+`"`)
+	h.Set("WWW-Authenticate", `Bearer realm="`+quoted.Escape(realm)+`", error="insufficient_scope", error_description="`+descTooLarge+`"`)
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusForbidden)
 	_, _ = io.WriteString(w, body)
-}
-
-// quoteString escapes s for the inside of an RFC 9110 quoted-string, as
-// middleware does for the realm: '"' and '\' escaped, control bytes
-// other than tab as spaces.
-func quoteString(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case (c < 0x20 && c != '\t') || c == 0x7f:
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

@@ -2,7 +2,6 @@ package grpcguard
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/recheck"
 	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
@@ -30,7 +30,7 @@ type Verifier interface {
 var _ Verifier = (*cognitoguard.Verifier)(nil)
 
 // DefaultRecheckInterval is the default [Config.RecheckInterval].
-const DefaultRecheckInterval = 100 * time.Millisecond
+const DefaultRecheckInterval = recheck.DefaultInterval
 
 // Config holds the optional settings of [New]. Its zero value re-checks
 // streams at most every [DefaultRecheckInterval] and logs where the
@@ -64,10 +64,9 @@ type Config struct {
 // Guard holds the interceptors built by [New]. It is safe for concurrent
 // use.
 type Guard struct {
-	v        Verifier
-	interval time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	v      Verifier
+	policy recheck.Policy
+	log    *slog.Logger
 }
 
 // New returns a Guard that lets calls through only with a token v
@@ -82,15 +81,7 @@ func New(v Verifier, cfg Config) *Guard {
 	if v == nil {
 		panic("grpcguard: New: nil Verifier")
 	}
-	g := &Guard{v: v, interval: cfg.RecheckInterval, now: cfg.Now, log: cfg.Logger}
-	if g.interval == 0 {
-		g.interval = DefaultRecheckInterval
-	}
-	if g.now == nil {
-		g.now = time.Now
-	}
-	g.log = logs.Of(g.log, v)
-	return g
+	return &Guard{v: v, policy: recheck.NewPolicy(v, cfg.RecheckInterval, cfg.Now), log: logs.Of(cfg.Logger, v)}
 }
 
 // Unary is a grpc.UnaryServerInterceptor. It reads the token with
@@ -123,15 +114,8 @@ func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 		return g.reject(ctx, info.FullMethod, err)
 	}
 	ws := newStream(g, ss, info.FullMethod, tok, c)
-	defer ws.cancel(nil)
-	err = handler(srv, ws)
-	if failed := ws.failed(); failed != nil {
-		// A failed check's status wins over whatever the handler made of
-		// it (nil, its context's Canceled, its own error): the client
-		// must learn it has to sign in again, not retry.
-		return failed
-	}
-	return err
+	defer ws.Close()
+	return ws.Result(handler(srv, ws))
 }
 
 // verify reads and verifies the token of ctx's incoming metadata.
@@ -140,11 +124,7 @@ func (g *Guard) verify(ctx context.Context) (string, *cognitoguard.Claims, error
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := g.v.Verify(ctx, tok)
-	if err == nil && c == nil {
-		// A broken Verifier must not let the call in.
-		err = &cognitoguard.Error{Kind: cognitoguard.ErrUnavailable, Reason: "verifier returned neither claims nor error"}
-	}
+	c, err := recheck.Verify(ctx, g.v, tok)
 	if err != nil {
 		return "", nil, err
 	}
@@ -154,33 +134,9 @@ func (g *Guard) verify(ctx context.Context) (string, *cognitoguard.Claims, error
 // reject logs err and returns its status error.
 func (g *Guard) reject(ctx context.Context, method string, err error) error {
 	st := Status(ctx, err)
-	level := slog.LevelDebug
-	if st.Code() == codes.Unavailable {
-		level = slog.LevelWarn
-	}
-	if g.log.Enabled(ctx, level) {
-		attrs := []slog.Attr{
-			slog.String("method", method),
-			slog.String("code", st.Code().String()),
-			slog.String("class", className(cognitoguard.Class(err))),
-		}
-		var e *cognitoguard.Error
-		if errors.As(err, &e) {
-			attrs = append(attrs, slog.String("kind", e.Kind.Error()), slog.String("reason", e.Reason))
-		}
-		if level == slog.LevelWarn {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		g.log.LogAttrs(ctx, level, "grpcguard: call rejected", attrs...)
-	}
+	recheck.LogRejection(ctx, g.log, "grpcguard: call rejected", st.Code() == codes.Unavailable,
+		slog.String("method", method), st.Code().String(), err)
 	return st.Err()
-}
-
-func className(class error) string {
-	if class == nil {
-		return ""
-	}
-	return class.Error()
 }
 
 // BearerToken returns the bearer token of ctx's incoming gRPC metadata

@@ -10,6 +10,7 @@ import (
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/bearer"
 	"github.com/cognitoguard/cognitoguard/internal/logs"
+	"github.com/cognitoguard/cognitoguard/internal/quoted"
 	"github.com/cognitoguard/cognitoguard/internal/retryafter"
 )
 
@@ -178,7 +179,7 @@ func newSettings(v Verifier, cfg Config) (*settings, bool) {
 		realm = DefaultRealm
 	}
 	s := &settings{
-		realm:        quoteString(realm),
+		realm:        quoted.Escape(realm),
 		retryAfter:   retryafter.Seconds(cfg.RetryAfter),
 		errorHandler: cfg.ErrorHandler,
 		log:          logs.Of(cfg.Logger, v),

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cognitoguard/cognitoguard"
+	"github.com/cognitoguard/cognitoguard/internal/quoted"
 	"github.com/cognitoguard/cognitoguard/internal/wording"
 )
 
@@ -121,7 +122,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error, realm string)
 	if realm == "" {
 		realm = DefaultRealm
 	}
-	writeError(w, err, quoteString(realm), "")
+	writeError(w, err, quoted.Escape(realm), "")
 }
 
 // writeError writes the response for err. realm is already quoted;
@@ -153,7 +154,7 @@ func writeError(w http.ResponseWriter, err error, realm, retryAfter string) {
 				if i > 0 {
 					b.WriteByte(' ')
 				}
-				b.WriteString(quoteString(s))
+				b.WriteString(quoted.Escape(s))
 			}
 			b.WriteByte('"')
 		}
@@ -178,35 +179,4 @@ func writeError(w http.ResponseWriter, err error, realm, retryAfter string) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
-}
-
-// quoteString escapes s for the inside of an RFC 9110 quoted-string:
-// backslash and double quote are escaped, and control characters other
-// than tab (which a quoted-string cannot hold, and which could split a
-// header) become spaces. s is returned as is when nothing needs escaping.
-func quoteString(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' || (c < 0x20 && c != '\t') || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case (c < 0x20 && c != '\t') || c == 0x7f:
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

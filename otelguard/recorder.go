@@ -14,14 +14,16 @@ import (
 
 // Recorder returns the sign-out helper's [signout.Recorder] rec counting its sign-out records in the counter
 // cognitoguard.signouts, by cognitoguard.signout.scope (user for
-// RevokeUser, session for RevokeSession) and cognitoguard.signout.outcome:
+// RevokeUser, session for RevokeSession, client for RevokeClient) and cognitoguard.signout.outcome:
 // recorded, unconfirmed (the error matches [revocation.ErrUnconfirmed]:
 // recorded, but not on the replicas or instances configured) or failed.
 // Give the result to the sign-out helper in place of the store; the
 // Verifier keeps the store itself. SignedOutAt is passed through. When rec
 // also records retried sign-outs in one write (RevokeUserSince, as the
 // stores of package revocation do), so does the result, counted as a user
-// sign-out.
+// sign-out. The result is a [signout.ClientRecorder]: its RevokeClient
+// records through rec, or fails with [signout.ErrNoClientRecorder] when rec
+// cannot record app-client revocations.
 func (t *Telemetry) Recorder(rec signout.Recorder) signout.Recorder {
 	r := &recorder{rec: rec, t: t}
 	if s, ok := rec.(sinceRecorder); ok {
@@ -49,13 +51,13 @@ func (r *recorderSince) RevokeUserSince(ctx context.Context, poolID, sub string,
 
 // Sign-out attribute keys.
 const (
-	AttrSignOutScope   = attribute.Key("cognitoguard.signout.scope")   // user or session
+	AttrSignOutScope   = attribute.Key("cognitoguard.signout.scope")   // user, session or client
 	AttrSignOutOutcome = attribute.Key("cognitoguard.signout.outcome") // recorded, unconfirmed or failed
 )
 
 var signOutSets = func() (m map[[2]string]metric.AddOption) {
 	m = make(map[[2]string]metric.AddOption)
-	for _, scope := range []string{"user", "session"} {
+	for _, scope := range []string{"user", "session", "client"} {
 		for _, outcome := range []string{"recorded", "unconfirmed", "failed"} {
 			m[[2]string{scope, outcome}] = metric.WithAttributeSet(attribute.NewSet(
 				AttrSignOutScope.String(scope), AttrSignOutOutcome.String(outcome)))
@@ -78,6 +80,16 @@ func (r *recorder) RevokeUser(ctx context.Context, poolID, sub string, at time.T
 func (r *recorder) RevokeSession(ctx context.Context, poolID, sub, originJTI string, at time.Time) error {
 	err := r.rec.RevokeSession(ctx, poolID, sub, originJTI, at)
 	r.count(ctx, "session", err)
+	return err
+}
+
+func (r *recorder) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
+	cr, ok := r.rec.(signout.ClientRecorder)
+	if !ok {
+		return signout.ErrNoClientRecorder
+	}
+	err := cr.RevokeClient(ctx, poolID, clientID, at)
+	r.count(ctx, "client", err)
 	return err
 }
 

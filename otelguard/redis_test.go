@@ -90,7 +90,8 @@ func (f *redisFixture) steady(t *testing.T) {
 	waitUntil(t, "the sign-out message", func() bool { return f.store.Stats().Messages == 1 })
 
 	st := f.store.Stats()
-	if st.Lookups != 1 || st.MemoryHits != 2 || st.Unconfirmed != 1 || st.Entries != 1 || !st.Trusted {
+	// Two lookups and entries: alice's record and her pool's app-client revocations.
+	if st.Lookups != 2 || st.MemoryHits != 2 || st.Unconfirmed != 1 || st.Entries != 2 || !st.Trusted {
 		t.Fatalf("Stats %+v: the scenario did not run as planned", st)
 	}
 	m := f.collect(t)
@@ -110,7 +111,7 @@ func (f *redisFixture) steady(t *testing.T) {
 		equalPoints(t, name, m.ints(t, name), map[string]int64{f.one: int64(want)})
 	}
 	for name, want := range map[string]float64{
-		"cognitoguard.revocation.view.entries": 1,
+		"cognitoguard.revocation.view.entries": 2,
 		"cognitoguard.revocation.trusted":      1,
 		"cognitoguard.revocation.evicting":     0,
 		"cognitoguard.revocation.floor":        0,

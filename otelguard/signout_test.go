@@ -3,6 +3,7 @@ package otelguard_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/otelguard"
@@ -36,12 +37,16 @@ func TestSignOutHelper(t *testing.T) {
 	if _, err := v.Verify(ctx, alice.AccessToken); !errors.Is(err, cognitoguard.ErrRevoked) {
 		t.Fatalf("Verify after the sign-out: %v, want revoked", err)
 	}
+	if err := so.RevokeClient(ctx, pool.ClientID()); err != nil {
+		t.Fatal(err)
+	}
 
 	m := e.collect(t)
 	scope, outcome := otelguard.AttrSignOutScope.String, otelguard.AttrSignOutOutcome.String
 	equalPoints(t, "cognitoguard.signouts", m.ints(t, "cognitoguard.signouts"), map[string]int64{
 		set(scope("user"), outcome("recorded")):    2,
 		set(scope("session"), outcome("recorded")): 1,
+		set(scope("client"), outcome("recorded")):  1,
 	})
 	if got := m.ints(t, "cognitoguard.verifications")[set(invalid, verify, why("revoked"))]; got != 1 {
 		t.Errorf("revoked verifications = %d, want 1", got)
@@ -79,4 +84,21 @@ func TestCognitoCalls(t *testing.T) {
 		set(op("GlobalSignOut"), outcome("too_many_requests")): 1,
 		set(op("AdminGetUser"), outcome("user_not_found")):     1,
 	})
+}
+
+// userOnly is a Recorder that cannot record app-client revocations.
+type userOnly struct{ signout.Recorder }
+
+// TestRecorderClientWithoutClientRecorder: wrapping a Recorder that
+// cannot revoke app clients keeps that answer typed.
+func TestRecorderClientWithoutClientRecorder(t *testing.T) {
+	e := newEnv(t, otelguard.Config{})
+	rec := e.tel.Recorder(userOnly{revocation.NewMemory(revocation.MemoryConfig{})})
+	cr, ok := rec.(signout.ClientRecorder)
+	if !ok {
+		t.Fatal("the wrapped Recorder is no ClientRecorder")
+	}
+	if err := cr.RevokeClient(t.Context(), "us-east-1_x", "app", time.Now()); !errors.Is(err, signout.ErrNoClientRecorder) {
+		t.Errorf("RevokeClient = %v, want signout.ErrNoClientRecorder", err)
+	}
 }

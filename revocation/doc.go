@@ -36,6 +36,26 @@
 // never lowers it. A record expires TTL after its T (default [DefaultTTL],
 // 24h5m, longer than any Cognito token lives).
 //
+// # App clients (M2M)
+//
+// A client-credentials (machine-to-machine) access token has sub =
+// client_id and no username, and Cognito has no call that revokes an app
+// client's tokens: after a leaked or rotated client secret, every token
+// already issued stays valid for up to a day. [Store.RevokeClient]
+// records a revocation of (P, client_id, T): every token issued to that
+// client (client_id of an access token, aud of an ID token) whose iat is
+// at or before T is rejected. iat, not auth_time: a client-credentials
+// token has no auth_time, and the revocation is of what the client was
+// issued. It covers the tokens of users signed in through that client too
+// (a user token issued before T, whatever its auth_time); a user token
+// refreshed after T passes — revoke the users, or the refresh tokens in
+// Cognito, to end those sessions. Latest T wins; the record expires after
+// TTL like the others, and is kept apart from the users (a user whose sub
+// equals a client ID is not affected). The record exists only in the
+// store: no Cognito call logs it, so no CloudTrail event can restore it
+// after a data loss (the Redis store restores it from its instances'
+// journals like any sign-out, or its data-loss floor covers it).
+//
 // # What fails closed
 //
 // A store that cannot answer, or cannot be sure its answer holds every

@@ -26,8 +26,8 @@ type MemoryConfig struct {
 	// lifetime ago would pass again.
 	TTL time.Duration
 
-	// MaxEntries bounds the number of records (each user sign-out and each
-	// revoked session is one record). Default [DefaultMemoryMaxEntries];
+	// MaxEntries bounds the number of records (each user sign-out, each
+	// revoked session and each revoked app client is one record). Default [DefaultMemoryMaxEntries];
 	// BENCHMARKS.md gives the bytes per record. When full, expired records
 	// are purged first; if none can be, the write fails with
 	// [ErrUnavailable]: a live sign-out is never dropped silently.
@@ -57,7 +57,8 @@ type Memory struct {
 	mu        sync.RWMutex
 	users     map[record.Key]*record.Entry
 	pools     map[string]string // interned pool IDs
-	n         int               // records (user sign-outs + sessions), expired ones included until purged
+	n         int               // records (user sign-outs, sessions, app clients), expired ones included until purged
+	clients   int               // app-client records among n: while 0, Revoked makes one map lookup
 	minExp    int64             // lower bound of the earliest expiry (Unix ms) among records
 	lastPurge int64             // Unix ms
 }
@@ -89,7 +90,9 @@ func NewMemory(cfg MemoryConfig) *Memory {
 }
 
 // Revoked reports whether c's user signed out, or c's session was revoked,
-// at or after c's authentication time. It never fails for a non-nil c.
+// at or after c's authentication time, or c's app client was revoked at or
+// after c's iat. While the store holds no app-client record, that last
+// check costs nothing. It fails only for claims without pool or sub.
 func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
@@ -97,7 +100,11 @@ func (m *Memory) Revoked(_ context.Context, c *cognitoguard.Claims) (bool, error
 	}
 	m.mu.RLock()
 	e := m.users[k]
-	r := e != nil && record.Revoked(c, e, 0, m.now, m.ttlMs)
+	var ce *record.Entry
+	if m.clients != 0 {
+		ce = m.users[record.ClientsKey(k.Pool)]
+	}
+	r := (e != nil || ce != nil) && record.Revoked(c, e, ce, 0, m.now, m.ttlMs)
 	m.mu.RUnlock()
 	return r, nil
 }
@@ -150,6 +157,31 @@ func (m *Memory) RevokeSession(ctx context.Context, poolID, sub, originJTI strin
 	return m.write(ctx, poolID, sub, originJTI, t)
 }
 
+// RevokeClient implements [Store.RevokeClient]. It fails with
+// [ErrUnavailable] only when the store is full of live records.
+func (m *Memory) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
+	if err := record.CheckClient(clientID); err != nil {
+		return err
+	}
+	t, err := record.CheckArgs(poolID, clientID, at)
+	if err != nil {
+		return err
+	}
+	return m.write(ctx, poolID, "", clientID, t)
+}
+
+// ClientRevokedAt implements [Store.ClientRevokedAt]; it never fails.
+func (m *Memory) ClientRevokedAt(_ context.Context, poolID, clientID string) (time.Time, bool, error) {
+	nowMs := m.now().UnixMilli()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if e := m.users[record.ClientsKey(poolID)]; e != nil {
+		t, ok := e.Session(clientID, nowMs, m.ttlMs)
+		return t, ok, nil
+	}
+	return time.Time{}, false, nil
+}
+
 // SignedOutAt implements [Store.SignedOutAt]; it never fails.
 func (m *Memory) SignedOutAt(_ context.Context, poolID, sub string) (time.Time, bool, error) {
 	nowMs := m.now().UnixMilli()
@@ -170,7 +202,8 @@ func (m *Memory) Len() int {
 	return m.n
 }
 
-// write records T (Unix ms) for the user (jti == "") or the session jti.
+// write records T (Unix ms) for the user (jti == "") or the session jti,
+// or, when sub is empty, for the app client jti (see record.ClientsKey).
 func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) error {
 	nowMs := m.now().UnixMilli()
 	if err := record.CheckAhead(t, nowMs); err != nil {
@@ -211,6 +244,9 @@ func (m *Memory) write(ctx context.Context, poolID, sub, jti string, t int64) er
 	}
 	if e == nil {
 		e = m.newEntryLocked(poolID, sub)
+	}
+	if sub == "" && !exists {
+		m.clients++
 	}
 	m.setLocked(e, jti, t)
 	m.minExp = min(m.minExp, exp)
@@ -269,6 +305,9 @@ func (m *Memory) purgeLocked(nowMs int64) {
 			if exp := t + m.ttlMs; exp < nowMs {
 				delete(e.Sessions, j)
 				m.n--
+				if k.Sub == "" {
+					m.clients--
+				}
 			} else {
 				minExp = min(minExp, exp)
 			}

@@ -51,6 +51,21 @@ type Store interface {
 	// SignedOutAt returns the latest live user sign-out of sub (session
 	// revocations excluded), and false if there is none.
 	SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error)
+
+	// RevokeClient records that the app client clientID of pool poolID
+	// was revoked at at (a leaked or rotated client secret): every token
+	// issued to it (client_id of an access token, aud of an ID token)
+	// whose iat is at or before at is revoked — client-credentials (M2M)
+	// tokens and the tokens of users signed in through that client alike;
+	// tokens issued later pass. Cognito has no call that revokes a
+	// client's tokens: this record, kept only in the store, is the whole
+	// revocation. Idempotent, latest at wins, expires TTL after at like
+	// the other records.
+	RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error
+
+	// ClientRevokedAt returns the latest live revocation of the app
+	// client clientID, and false if there is none.
+	ClientRevokedAt(ctx context.Context, poolID, clientID string) (time.Time, bool, error)
 }
 
 // ErrUnavailable is matched (errors.Is) by every error a store returns

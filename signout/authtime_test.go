@@ -86,7 +86,7 @@ func TestSignOutAuthTimeBound(t *testing.T) {
 			sub := "sub-" + tc.name
 			auth := authFunc(func(context.Context, string) (*cognitoguard.Claims, error) {
 				return &cognitoguard.Claims{Subject: sub, TokenUse: cognitoguard.TokenUseAccess, UserPoolID: "us-east-1_Fake",
-					AuthTime: tc.authTime, IssuedAt: tc.issuedAt}, nil
+					Username: "user", Scopes: []string{signout.AdminScope}, AuthTime: tc.authTime, IssuedAt: tc.issuedAt}, nil
 			})
 			so, err := signout.New(p.Client(), auth, store, signout.Config{Now: func() time.Time { return now }})
 			if err != nil {

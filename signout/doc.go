@@ -23,7 +23,10 @@
 //     (one sign-in, by its refresh token), and with IAM credentials
 //     AdminSignOut, AdminDisableUser and AdminDeleteUser (by username).
 //     Each records first, then calls Cognito; any failure is a typed error
-//     ([Error], [CognitoError]) and a retry is safe.
+//     ([Error], [CognitoError]) and a retry is safe. RevokeClient revokes
+//     every token issued to an app client so far (a leaked M2M secret);
+//     Cognito has no such call, so it only records. A client-credentials
+//     token cannot sign out ([ErrNotUserToken]).
 //   - [NewLogoutHandler]: the HTTP "sign out" route of a web app or API.
 //   - [LogoutURL]: the hosted UI (managed login) logout address, the only
 //     way to end that session's cookie.

@@ -167,9 +167,11 @@ func tokenRevoked(err error) bool {
 // ([ErrCognito], [ErrNotAuthorized], …); Unwrap returns both causes.
 type Error struct {
 	// Op is the helper method: "GlobalSignOut", "RevokeSession",
-	// "AdminSignOut", "AdminDisableUser" or "AdminDeleteUser".
+	// "AdminSignOut", "AdminDisableUser", "AdminDeleteUser" or
+	// "RevokeClient".
 	Op string
-	// Sub is the user whose sign-out failed.
+	// Sub is the user whose sign-out failed (for "RevokeClient", the
+	// app client ID).
 	Sub string
 	// Recorded reports whether the local sign-out record is in place
 	// (written by this call or, for a retry, by an earlier one): the

@@ -111,6 +111,7 @@ var ErrCrossOrigin = errors.New("signout: cross-origin request refused")
 //	cross-origin, no Authorization header      403     nothing done, cookies kept
 //	no token                                   401     WWW-Authenticate: Bearer realm="…"
 //	invalid token (forged, expired, …)         401     error="invalid_token"; nobody signed out
+//	not a user's token (M2M, no admin scope)   403     error="insufficient_scope"; nothing recorded ([ErrNotUserToken])
 //	token not checkable (keys or store down)   503     Retry-After
 //	sign-out not recorded or not confirmed     503     Retry-After (Cognito was still called)
 //	Cognito call failed, record kept           502     the user's tokens are already rejected

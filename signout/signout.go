@@ -282,7 +282,9 @@ func (s *Helper) recordTime(c *cognitoguard.Claims) time.Time {
 // at or before now is rejected) and calls Cognito's GlobalSignOut with the
 // token, which revokes all the user's refresh tokens. The token MUST be
 // an access token with scope aws.cognito.signin.user.admin (Cognito
-// requires it); an ID token fails with [cognitoguard.ErrTokenUse].
+// requires it); an ID token fails with [cognitoguard.ErrTokenUse], and a
+// token without the scope — a client-credentials (M2M) token among
+// them — with [ErrNotUserToken] before anything is recorded.
 //
 // The token is verified first; see [Helper] for what happens on a bad
 // token, on failures and on retries. A token already revoked by a recorded
@@ -301,6 +303,9 @@ func (s *Helper) GlobalSignOut(ctx context.Context, accessToken string) error {
 	}
 	if c.TokenUse != cognitoguard.TokenUseAccess {
 		return &cognitoguard.Error{Kind: cognitoguard.ErrTokenUse, Reason: "GlobalSignOut needs an access token, got " + string(c.TokenUse)}
+	}
+	if !c.HasScope(AdminScope) { // Cognito would refuse it: record nothing
+		return notUserToken(op, c, "the access token lacks scope "+AdminScope+" (a client-credentials token, or a user's without it)")
 	}
 	e := &Error{Op: op, Sub: c.Subject}
 	at, retry, err := s.revokeUser(ctx, c, s.recordTime(c))
@@ -412,7 +417,9 @@ func (s *Helper) finish(ctx context.Context, e *Error, poolID string, at time.Ti
 // sign-out already covers the token), as GlobalSignOut would.
 //
 // RevokeToken is authenticated with [Config.ClientID] (default:
-// the token's client) and ClientSecret.
+// the token's client) and ClientSecret. A client-credentials (M2M)
+// token has no session: it fails with [ErrNotUserToken] before anything
+// is recorded.
 func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) error {
 	const op = "RevokeSession"
 	if refreshToken == "" {
@@ -421,6 +428,9 @@ func (s *Helper) RevokeSession(ctx context.Context, token, refreshToken string) 
 	c, err := s.verify(ctx, op, token)
 	if err != nil {
 		return err
+	}
+	if machineToken(c) { // its sub is its client: a user sign-out would revoke the client
+		return notUserToken(op, c, "a client-credentials token has no session to revoke")
 	}
 	e := &Error{Op: op, Sub: c.Subject}
 	at := s.recordTime(c)

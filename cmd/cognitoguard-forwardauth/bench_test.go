@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
 
 // nginxBench starts cognitoguard-forwardauth (in-process store), nginx with
@@ -79,7 +81,7 @@ func TestWrkNginx(t *testing.T) {
 	if _, err := time.ParseDuration(d); err != nil {
 		t.Fatalf("COGNITOGUARD_WRK=%q: %v", d, err)
 	}
-	wrk := need(t, "wrk")
+	wrk := integration.LookPath(t, "wrk")
 	base, token := nginxBench(t)
 	for round := 1; round <= 3; round++ {
 		for _, path := range []string{"/plain", "/"} {

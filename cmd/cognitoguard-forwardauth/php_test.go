@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
 
 // This file starts the CGI-normalising upstreams of the proxy tests: PHP's
@@ -47,7 +49,7 @@ func phpRoot(t testing.TB) string {
 // of every path, and returns its address.
 func startPHPServer(t testing.TB) string {
 	t.Helper()
-	bin := need(t, "php")
+	bin := integration.LookPath(t, "php")
 	root := phpRoot(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cmd := exec.Command(bin, "-n", "-S", addr, "-t", root, filepath.Join(root, "index.php"))
@@ -125,7 +127,7 @@ func findPHPFPM(t testing.TB) string {
 		}
 	}
 	if len(found) == 0 {
-		return need(t, "php-fpm") // skips, or fails under COGNITOGUARD_INTEGRATION=1
+		return integration.LookPath(t, "php-fpm") // skips, or fails under COGNITOGUARD_INTEGRATION=1
 	}
 	sort.Slice(found, func(i, j int) bool { return filepath.Base(found[i]) > filepath.Base(found[j]) })
 	return found[0]

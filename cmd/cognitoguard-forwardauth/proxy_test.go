@@ -13,28 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 	"github.com/cognitoguard/cognitoguard/internal/syncbuf"
 )
 
 // This file starts the real components of the proxy tests: nginx, Caddy
 // and a node upstream, each on a free 127.0.0.1 port, as the current user,
 // in a temporary directory, stopped in t.Cleanup.
-
-// need returns the path of a program, or skips the test without it (fails
-// it under COGNITOGUARD_INTEGRATION=1).
-func need(t testing.TB, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("COGNITOGUARD_INTEGRATION") == "1" {
-		t.Fatalf("%s not found (COGNITOGUARD_INTEGRATION=1: install it)", names[0])
-	}
-	t.Skipf("%s not found", names[0])
-	return ""
-}
 
 // freePort returns a port that was free on 127.0.0.1 a moment ago.
 func freePort(t testing.TB) int {
@@ -119,7 +104,7 @@ process.stdin.resume();
 // startUpstream starts the node upstream and returns its address.
 func startUpstream(t testing.TB) string {
 	t.Helper()
-	node := need(t, "node", "nodejs")
+	node := integration.LookPath(t, "node", "nodejs")
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// The upstream gets the client's Authorization (up to 16 KiB) and the
@@ -190,7 +175,7 @@ type addrs struct {
 // the proxy's base URL.
 func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 	t.Helper()
-	bin := need(t, "nginx", "/usr/sbin/nginx")
+	bin := integration.LookPath(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	port := freePort(t)
 	// Only the port changes: the shipped address is kept, and
@@ -229,7 +214,7 @@ func startNginx(t testing.TB, a addrs, extraServer, extraHTTP string) string {
 // off and no automatic HTTPS, and returns the proxy's base URL.
 func startCaddy(t testing.TB, a addrs) string {
 	t.Helper()
-	bin := need(t, "caddy")
+	bin := integration.LookPath(t, "caddy")
 	dir := t.TempDir()
 	port := freePort(t)
 	var repl []string

@@ -7,6 +7,8 @@
 //	cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
 //	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME
 //	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -sub SUB
+//	cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -client CLIENT_ID
+//	cognitoguard revoke-client -user-pool-id P -redis-addr H:P [flags] CLIENT_ID
 //
 // USERNAME is a username, an alias such as the email, or a local user's
 // sub; both commands resolve it to the user's sub with AdminGetUser (IAM
@@ -39,6 +41,16 @@
 //	sub 3f1c…
 //	signed_out_at 2026-12-07T01:32:44.038Z   (or "none")
 //	data_loss_floor 2026-12-07T01:40:00.000Z (only when one is in force)
+//
+// revoke-client revokes an app client (a leaked or rotated client
+// secret): every token issued to CLIENT_ID until now — its
+// client-credentials (M2M) tokens and its users' tokens — is rejected by
+// every service sharing the store. Cognito has no call that revokes a
+// client's tokens, so none is made and no IAM permission is needed: the
+// record exists only in Redis (no CloudTrail event logs it). Rotate the
+// secret in Cognito too. It prints client_id and revoked_at, and takes
+// -wait-replicas and -wait-instances as signout does. status -client
+// CLIENT_ID prints client_revoked_at (or "none") and the data-loss floor.
 //
 // AWS credentials come from the default chain (environment, shared files,
 // IAM role), as does the Cognito endpoint unless -cognito-endpoint is
@@ -92,6 +104,8 @@ const usage = `usage:
   cognitoguard signout -user-pool-id P -redis-addr H:P [flags] USERNAME
   cognitoguard status  -user-pool-id P -redis-addr H:P [flags] USERNAME
   cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -sub SUB
+  cognitoguard status  -user-pool-id P -redis-addr H:P [flags] -client CLIENT_ID
+  cognitoguard revoke-client -user-pool-id P -redis-addr H:P [flags] CLIENT_ID
 
 USERNAME (a username, an alias or a local user's sub) is resolved with
 AdminGetUser: IAM permission cognito-idp:AdminGetUser on the pool; signout
@@ -116,6 +130,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSignOut(ctx, args[1:], stdout, stderr)
 	case "status":
 		return runStatus(ctx, args[1:], stdout, stderr)
+	case "revoke-client":
+		return runRevokeClient(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -129,6 +145,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // it reads.
 type options struct {
 	region, poolID, endpoint, sub    string
+	client                           string // status -client
+	readFloor                        bool   // status: the store reads the data-loss floor (not write-only)
 	redisAddr, redisMaster, prefix   string
 	redisCA                          string
 	redisTLS, verbose, waitInstances bool
@@ -290,7 +308,7 @@ func openStore(o options) (*redisstore.Store, func(), error) {
 	}
 	store, err := redisstore.New(client, redisstore.Config{
 		Prefix: o.prefix, Timeout: o.timeout, WaitReplicas: o.waitReplicas, WaitInstances: o.waitInstances,
-		WriteOnly: !o.waitInstances, TrustUnverifiedEviction: true,
+		WriteOnly: !o.waitInstances && !o.readFloor, TrustUnverifiedEviction: true,
 	})
 	if err != nil {
 		client.Close()

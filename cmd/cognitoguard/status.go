@@ -24,10 +24,19 @@ var subArg = regexp.MustCompile(`^[\w+-]{1,128}$`)
 // -sub for commands that define it, and returns the positional one ("" with
 // -sub). It prints the usage error and returns false otherwise.
 func userArg(fs *flag.FlagSet, o *options, users []string, stderr io.Writer) (string, bool) {
-	subSet := false
-	fs.Visit(func(f *flag.Flag) { subSet = subSet || f.Name == "sub" })
+	subSet, clientSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		subSet = subSet || f.Name == "sub"
+		clientSet = clientSet || f.Name == "client"
+	})
 	name := fs.Name()
 	switch {
+	case clientSet && (subSet || len(users) > 0):
+		fmt.Fprintf(stderr, "cognitoguard %s: give one of USERNAME, -sub SUB or -client CLIENT_ID\n", name)
+	case clientSet && !clientArg.MatchString(o.client):
+		fmt.Fprintf(stderr, "cognitoguard %s: -client %q is not an app client ID (1 to 128 letters, digits, _ or +)\n", name, o.client)
+	case clientSet:
+		return "", true
 	case subSet && len(users) > 0:
 		fmt.Fprintf(stderr, "cognitoguard %s: give either a USERNAME or -sub SUB, not both\n", name)
 	case subSet && o.sub == "" || !subSet && (len(users) != 1 || users[0] == ""):
@@ -48,15 +57,23 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var o options
 	fs := newFlagSet("status", "USERNAME | -sub SUB", stderr, &o)
 	fs.StringVar(&o.sub, "sub", "", "read the record of this `sub` without calling Cognito (a federated user's sub, which AdminGetUser refuses, or no IAM access)")
+	fs.StringVar(&o.client, "client", "", "read the revocation of this app `client ID` (see revoke-client) instead of a user's, without calling Cognito")
 	user, code := parse(fs, args, &o, stderr)
 	if code >= 0 {
 		return code
 	}
+	o.readFloor = true // a write-only store has no health check, hence no floor
 	store, closeStore, err := openStore(o)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
 	defer closeStore()
+	if o.client != "" {
+		if err := clientStatus(ctx, o, store, stdout); err != nil {
+			return fail(stderr, "status", err)
+		}
+		return printFloor(ctx, store, o.timeout, stdout, stderr)
+	}
 	sub := o.sub
 	if sub == "" {
 		if sub, err = resolve(ctx, o, store, user, stderr); err != nil {
@@ -77,7 +94,12 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		fmt.Fprintln(stdout, "signed_out_at none")
 	}
-	floor, err := dataLossFloor(ctx, store, o.timeout)
+	return printFloor(ctx, store, o.timeout, stdout, stderr)
+}
+
+// printFloor prints the data-loss floor in force, if any.
+func printFloor(ctx context.Context, store *redisstore.Store, timeout time.Duration, stdout, stderr io.Writer) int {
+	floor, err := dataLossFloor(ctx, store, timeout)
 	if err != nil {
 		return fail(stderr, "status", fmt.Errorf("the data-loss floor is unknown (tokens authenticated before it may be rejected): %w", err))
 	}

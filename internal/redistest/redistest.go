@@ -11,7 +11,8 @@
 // integration tests must not pass them by skipping.
 //
 // It is a non-test package so that every package's tests can import it; it
-// is internal to the module and imports only the standard library.
+// is internal to the module and imports only the standard library and
+// the module's internal freeport and integration.
 package redistest
 
 import (
@@ -28,11 +29,8 @@ import (
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/freeport"
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
-
-// IntegrationEnv is the environment variable that turns a missing binary
-// from a skip into a failure when it is "1".
-const IntegrationEnv = "COGNITOGUARD_INTEGRATION"
 
 // StartTimeout bounds how long a server may take to answer PING, and a
 // cluster to reach cluster_state:ok.
@@ -88,7 +86,7 @@ func Server(t testing.TB) (addr string, proc *os.Process) {
 // when none starts.
 func launch(t testing.TB, what string, mk func(port int) *server) *server {
 	t.Helper()
-	bin := need(t, "redis-server")
+	bin := integration.LookPath(t, "redis-server")
 	var last error
 	for range attempts {
 		port, err := freeport.Loopback(false)
@@ -124,7 +122,7 @@ func Restart(t testing.TB, addr string) *os.Process {
 		return nil
 	}
 	s.stop()
-	bin := need(t, "redis-server")
+	bin := integration.LookPath(t, "redis-server")
 	// The port was ours a moment ago; a TIME_WAIT socket does not stop
 	// redis (SO_REUSEADDR), but another process could take it: retry a
 	// few times before failing.
@@ -159,8 +157,8 @@ func cluster(t testing.TB, o Options) []string {
 	t.Helper()
 	// The binaries first: a missing one fails under
 	// COGNITOGUARD_INTEGRATION=1 whether or not -short is set.
-	bin := need(t, "redis-server")
-	cli := need(t, "redis-cli")
+	bin := integration.LookPath(t, "redis-server")
+	cli := integration.LookPath(t, "redis-cli")
 	if testing.Short() {
 		t.Skip("redistest: a real Redis Cluster takes seconds to form: not with -short")
 	}
@@ -251,7 +249,7 @@ func clusterNodes(t testing.TB, o Options, bin string) []*server {
 // t.Cleanup.
 func Sentinel(t testing.TB, masterAddr, master string, replicas int) string {
 	t.Helper()
-	need(t, "redis-server")
+	integration.LookPath(t, "redis-server")
 	host, port, err := net.SplitHostPort(masterAddr)
 	if err != nil {
 		t.Fatalf("redistest: Sentinel: master address %q: %v", masterAddr, err)
@@ -306,22 +304,6 @@ func sentinelReplicas(addr, master string) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// need returns the path of the binary name, or skips (or fails, under
-// COGNITOGUARD_INTEGRATION=1) the test when it is not on PATH.
-func need(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv(IntegrationEnv) == "1" {
-		t.Fatalf("redistest: %s not found on PATH and %s=1: %v", name, IntegrationEnv, err)
-	} else {
-		t.Skipf("redistest: %s not found on PATH (set %s=1 to make this a failure)", name, IntegrationEnv)
-	}
-	return ""
 }
 
 // register remembers s under addr for Restart and kills it when t ends.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
 
 func TestServer(t *testing.T) {
@@ -253,7 +255,7 @@ func TestMissingBinary(t *testing.T) {
 		{"Cluster fails under integration", "1", func(tb testing.TB) { Cluster(tb) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(IntegrationEnv, tc.env)
+			t.Setenv(integration.Env, tc.env)
 			ft := runFake(t, tc.fn)
 			if ft.fatal != tc.fatal || ft.skip == tc.fatal {
 				t.Errorf("fatal=%v skip=%v, want fatal=%v (msg %q)", ft.fatal, ft.skip, tc.fatal, ft.msg)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cognitoguard/cognitoguard/internal/integration"
 )
 
 // TLSServer starts a standalone redis-server that accepts only TLS, on a
@@ -23,7 +25,7 @@ import (
 // [Server].
 func TLSServer(t testing.TB) (addr, caFile string) {
 	t.Helper()
-	need(t, "redis-server")
+	integration.LookPath(t, "redis-server")
 	dir := t.TempDir()
 	caFile, certFile, keyFile, err := writeTestPKI(dir)
 	if err != nil {

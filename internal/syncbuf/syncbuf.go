@@ -7,16 +7,26 @@ import (
 	"sync"
 )
 
-// Buffer is safe for concurrent use. Its zero value is empty and ready.
+// Buffer is safe for concurrent use. Its zero value is empty, unbounded
+// and ready.
 type Buffer struct {
+	// Max, when positive, bounds what is kept to the first Max bytes
+	// written (the output of a child process, say); Write still reports
+	// every byte written. Set it before the first Write.
+	Max int
+
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-// Write appends p.
+// Write appends p, or as much of it as Max leaves room for.
 func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.Max > 0 {
+		s.b.Write(p[:min(len(p), max(s.Max-s.b.Len(), 0))])
+		return len(p), nil
+	}
 	return s.b.Write(p)
 }
 

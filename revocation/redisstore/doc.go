@@ -59,6 +59,13 @@
 // subscriptions apply every published sign-out to the user's entry, if
 // present, keeping the maximum. The view holds at most MaxEntries users.
 //
+// The app-client revocations of a pool ([Store.RevokeClient]) are one hash
+// of their own key kind, held by the view as one entry per pool and kept
+// current the same way: the first lookup of a pool (after start or a view
+// reset) reads it together with the user's record (two HGETALLs in flight
+// at once), and then a lookup of a known user stays free of round trips
+// and allocations whatever the pool's clients.
+//
 // # Freshness and failure
 //
 // The view is only as fresh as the subscriptions. Each subscription pings

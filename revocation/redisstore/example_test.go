@@ -34,7 +34,9 @@ func ExampleNew() {
 	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
 	token := &cognitoguard.Claims{UserPoolID: iss, Subject: "sub-alice", AuthTime: time.Now().Add(-time.Hour)}
 
-	revoked, err := store.Revoked(ctx, token) // first sight of alice: one HGETALL
+	// First sight of alice and of her pool: two HGETALLs in flight together
+	// (her record, the pool's app-client revocations).
+	revoked, err := store.Revoked(ctx, token)
 	fmt.Println("before the sign-out:", revoked, err)
 
 	if err := store.RevokeUser(ctx, iss, "sub-alice", time.Now()); err != nil {
@@ -50,7 +52,7 @@ func ExampleNew() {
 	// before the sign-out: false <nil>
 	// after the sign-out: true <nil>
 	// after the sign-out: true <nil>
-	// Redis lookups: 1 memory hits: 2
+	// Redis lookups: 2 memory hits: 2
 }
 
 // Two instances of a service share a Redis. With WaitInstances, A's

@@ -12,10 +12,10 @@ import (
 )
 
 // TestRedisServerForgedPublishNotRestored: a client that can only PUBLISH
-// forges a sign-out of mallory that Redis never held. After a FLUSHALL the
-// instance restores the sign-outs it knows Redis held (alice's, its own
-// write), never the forged one: the journal keeps only what a re-read of
-// Redis returned (issue 19 item 4).
+// forges a sign-out of mallory, and a revocation of an app client, that
+// Redis never held. After a FLUSHALL the instance restores the sign-outs
+// it knows Redis held (alice's, its own write), never the forged ones: the
+// journal keeps only what a re-read of Redis returned (issue 19 item 4).
 func TestRedisServerForgedPublishNotRestored(t *testing.T) {
 	redisstore.SetHealthEveryForTest(t, 100*time.Millisecond)
 	addr, _ := redistest.Server(t)
@@ -26,10 +26,13 @@ func TestRedisServerForgedPublishNotRestored(t *testing.T) {
 	if err := s.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	forge(t, c, "mallory", "2", "u", strconv.FormatInt(time.Now().UnixMilli(), 10), testPool, "mallory")
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	forge(t, c, "mallory", "2", "u", now, testPool, "mallory")
+	// An app client's revocation travels on the pool's channel (the empty sub's).
+	forge(t, c, "", "2", "c", now, testPool, "app-1")
 	eventually(t, 2*time.Second, "both messages checked against Redis", func() bool {
 		st := s.Stats()
-		return st.Journaled == 1 && st.Unheld == 1
+		return st.Journaled == 1 && st.Unheld == 2
 	})
 	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
 		t.Fatal(err)
@@ -43,6 +46,9 @@ func TestRedisServerForgedPublishNotRestored(t *testing.T) {
 	}
 	if v, err := c.HGetAll(ctx, redisstore.KeyForTest(redisstore.DefaultPrefix, testPool, "mallory")).Result(); len(v) != 0 || err != nil {
 		t.Errorf("forged sign-out of mallory restored into Redis after the loss: %v, %v", v, err)
+	}
+	if v, err := c.HGetAll(ctx, redisstore.KeyForTest(redisstore.DefaultPrefix, testPool, "")).Result(); len(v) != 0 || err != nil {
+		t.Errorf("forged revocation of app client app-1 restored into Redis after the loss: %v, %v", v, err)
 	}
 	if st := s.Stats(); st.Restored != 1 {
 		t.Errorf("Stats.Restored = %d, want 1 (alice only)", st.Restored)

@@ -217,7 +217,7 @@ func (l *loss) restore(complete bool, lossAt int64) {
 // rewrite (the floor then covers it).
 func (l *loss) rewrite(j journalEntry) error {
 	key, ch := l.writer.wire.key(j.k.Pool, j.k.Sub)
-	res, _, err := l.writer.store(l.run.ctx, key, j.jti, j.t, 0)
+	res, _, err := l.writer.store(l.run.ctx, key, field(j.k, j.jti), j.t, 0)
 	if err != nil {
 		return err
 	}

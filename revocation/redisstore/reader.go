@@ -50,28 +50,51 @@ type reader struct {
 }
 
 // revoked implements [Store.Revoked] at monotonic time now (see
-// [trust.now]). It is the hot path: a fresh view and a known user cost one
-// atomic load, a read-locked map lookup and the rule.
+// [trust.now]). It is the hot path: a fresh view holding the user and its
+// pool's app-client revocations (one entry per pool, loaded once) costs
+// one atomic load, two map lookups under one read lock and the rule.
 func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
 	}
+	ck := record.ClientsKey(k.Pool)
+	var e, ce entry
+	var ok, cok bool
 	if rd.trust.fresh(now) {
-		if e, ok := rd.view.get(k); ok {
+		if e, ok, ce, cok = rd.view.get2(k, ck); ok && cok {
 			rd.hits.Add(1)
-			return record.Revoked(c, &e, rd.floor.load(), rd.now, rd.ttlMs), nil
+			return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil
 		}
 	} else if err := rd.awaitCheck(ctx); err != nil {
 		rd.stale.Add(1)
 		warnIfStale(rd.run.ctx, rd.log, rd.trust, rd.staleness) // now, not when a blocked subscription resumes
 		return false, err
 	}
-	e, err := rd.load(ctx, k)
-	if err != nil {
-		return false, err
+	// The reads of the user and of the pool's clients (once per pool)
+	// are in flight together: one round trip of latency.
+	var f, cf *flight
+	if !ok {
+		if f, err = rd.launch(k); err != nil {
+			return false, err
+		}
 	}
-	return record.Revoked(c, &e, rd.floor.load(), rd.now, rd.ttlMs), nil
+	if !cok {
+		if cf, err = rd.launch(ck); err != nil {
+			return false, err
+		}
+	}
+	if f != nil {
+		if e, err = rd.await(ctx, f); err != nil {
+			return false, err
+		}
+	}
+	if cf != nil {
+		if ce, err = rd.await(ctx, cf); err != nil {
+			return false, err
+		}
+	}
+	return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil
 }
 
 // awaitCheck returns nil when Redis may be read directly. While the only
@@ -87,17 +110,19 @@ func (rd *reader) awaitCheck(ctx context.Context) error {
 	return err
 }
 
-// load reads the user's hash, sharing one read between concurrent callers,
-// and caches it in the view if the view is fresh when the read ends. The
-// read runs in a goroutine owned by the runner, so that the caller gets
-// its answer within Timeout whatever the client's own timeouts.
-func (rd *reader) load(ctx context.Context, k userKey) (entry, error) {
+// launch starts reading the user's hash (or, for record.ClientsKey, the
+// pool's clients hash), or joins the read in flight: one read is shared
+// between concurrent callers, and cached in the view if the view is fresh
+// when it ends. The read runs in a goroutine owned by the runner, so that
+// the caller gets its answer (await) within Timeout whatever the client's
+// own timeouts.
+func (rd *reader) launch(k userKey) (*flight, error) {
 	rd.flightMu.Lock()
 	f, ok := rd.flights[k]
 	if !ok {
 		if len(rd.flights) >= maxInflight {
 			rd.flightMu.Unlock()
-			return entry{}, fmt.Errorf("%w: %d Redis lookups already in flight", revocation.ErrUnavailable, maxInflight)
+			return nil, fmt.Errorf("%w: %d Redis lookups already in flight", revocation.ErrUnavailable, maxInflight)
 		}
 		k = userKey{Pool: strings.Clone(k.Pool), Sub: strings.Clone(k.Sub)}
 		f = &flight{done: make(chan struct{})}
@@ -108,6 +133,11 @@ func (rd *reader) load(ctx context.Context, k userKey) (entry, error) {
 		rd.run.start(func() { rd.fly(k, f, p) })
 	}
 	rd.flightMu.Unlock()
+	return f, nil
+}
+
+// await waits for the read f.
+func (rd *reader) await(ctx context.Context, f *flight) (entry, error) {
 	if err := rd.run.wait(ctx, f.done); err != nil {
 		return entry{}, fmt.Errorf("%w: Redis lookup: %w", revocation.ErrUnavailable, err)
 	}

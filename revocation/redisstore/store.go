@@ -36,7 +36,7 @@ type Stats struct {
 	DataLosses      uint64 // data losses of Redis detected (marker absent or changed)
 	Restored        uint64 // sign-outs re-written from the journal after a data loss
 	Unheld          uint64 // sign-out messages whose time Redis did not hold when re-read (forged, or lost): never journaled
-	Entries         int    // users in the local view now
+	Entries         int    // users, and pools' app-client revocations, in the local view now
 	Journaled       int    // sign-outs in the journal now (as Redis held them), restored after a data loss
 	Trusted         bool   // the view answers lookups now
 
@@ -216,7 +216,32 @@ func (s *Store) RevokeSession(ctx context.Context, poolID, sub, originJTI string
 // SignedOutAt implements [revocation.Store.SignedOutAt]; it always reads
 // Redis, on a write-only store too.
 func (s *Store) SignedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
-	return s.writer.signedOutAt(ctx, poolID, sub)
+	return s.writer.signedOutAt(ctx, poolID, sub, "")
+}
+
+// RevokeClient implements [revocation.Store.RevokeClient], as
+// [Store.RevokeUser] does for a user: the pool's app-client revocations are
+// a hash of their own (not a user's), written by the same script, published
+// on the same channels and restored after a data loss from the journal
+// like a sign-out. Each instance holds them as one entry of its view per
+// pool, so a lookup of a known user of a known pool stays free of round
+// trips.
+func (s *Store) RevokeClient(ctx context.Context, poolID, clientID string, at time.Time) error {
+	if err := record.CheckClient(clientID); err != nil {
+		return err
+	}
+	t, err := record.CheckArgs(poolID, clientID, at)
+	if err != nil {
+		return err
+	}
+	_, err = s.writer.write(ctx, record.ClientsKey(poolID), clientID, t, 0)
+	return err
+}
+
+// ClientRevokedAt implements [revocation.Store.ClientRevokedAt]; it always
+// reads Redis, on a write-only store too.
+func (s *Store) ClientRevokedAt(ctx context.Context, poolID, clientID string) (time.Time, bool, error) {
+	return s.writer.signedOutAt(ctx, poolID, "", clientID)
 }
 
 // Ready waits until the view is trusted (every subscription subscribed and

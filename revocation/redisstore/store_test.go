@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,6 +162,11 @@ func TestRedisFirstSeenUserCostsOneRoundTrip(t *testing.T) {
 	if err := s.RevokeUser(ctx, testPool, "sub-out", now); err != nil {
 		t.Fatal(err)
 	}
+	// The pool's app-client revocations are read once, with its first user.
+	mustRevoked(t, ctx, s, claims(testPool, "sub-first", now, ""))
+	if st := s.Stats(); st.Lookups != 2 || st.Entries != 2 {
+		t.Errorf("first user of the pool: %d lookups, %d entries; want 2 (user, pool's clients), 2", st.Lookups, st.Entries)
+	}
 	for _, tc := range []struct {
 		sub     string
 		revoked bool
@@ -189,8 +195,8 @@ func TestRedisOwnsItsKeys(t *testing.T) {
 		s, _, _ := miniStore(t, redisstore.Config{})
 		return s
 	}, func(t *testing.T, s revocation.Store) {
-		if st := s.(*redisstore.Store).Stats(); st.Lookups != 1 {
-			t.Errorf("%d Redis lookups, want 1: the view lost the entry", st.Lookups)
+		if st := s.(*redisstore.Store).Stats(); st.Lookups != 2 {
+			t.Errorf("%d Redis lookups, want 2 (the user, the pool's clients): the view lost the entry", st.Lookups)
 		}
 	})
 }
@@ -420,6 +426,13 @@ func TestRedisReadyAndClose(t *testing.T) {
 	if err := c.Ping(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
+	// Two pooled connections (miniredis serves each with a goroutine): a
+	// lookup reads a user and the pool's clients concurrently.
+	var warm sync.WaitGroup
+	for range 2 {
+		warm.Go(func() { c.BLPop(t.Context(), 100*time.Millisecond, "warm") })
+	}
+	warm.Wait()
 	before := runtime.NumGoroutine()
 
 	s, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond, TrustUnverifiedEviction: true})
@@ -489,7 +502,7 @@ func BenchmarkRevokedHit(b *testing.B) {
 			b.Fatal(r, err)
 		}
 	}
-	if st := s.Stats(); st.Lookups != 1 {
+	if st := s.Stats(); st.Lookups != 2 { // the user, the pool's clients
 		b.Fatalf("%d lookups: %+v", st.Lookups, st)
 	}
 }

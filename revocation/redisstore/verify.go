@@ -87,11 +87,7 @@ func (v *verifier) verify(batch []journalEntry) {
 	_, _ = v.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, e := range batch {
 			key, _ := v.wire.key(e.k.Pool, e.k.Sub)
-			field := fieldUser
-			if e.jti != "" {
-				field = fieldSession + e.jti
-			}
-			cmds[i] = p.HGet(ctx, key, field)
+			cmds[i] = p.HGet(ctx, key, field(e.k, e.jti))
 		}
 		return nil
 	})

@@ -53,6 +53,15 @@ func (v *view) get(k userKey) (entry, bool) {
 	return e, ok
 }
 
+// get2 is get of a and b under one read lock.
+func (v *view) get2(a, b userKey) (ea entry, oka bool, eb entry, okb bool) {
+	v.mu.RLock()
+	ea, oka = v.m[a]
+	eb, okb = v.m[b]
+	v.mu.RUnlock()
+	return ea, oka, eb, okb
+}
+
 // begin registers a load of k, which MUST own its strings, before the read
 // is sent. At most one load per user may be in flight (callers share it).
 func (v *view) begin(k userKey) *pending {

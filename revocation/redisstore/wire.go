@@ -23,6 +23,13 @@ import (
 // Field "u" holds the latest user sign-out, field "s:"+origin_jti each
 // revoked session, as Unix milliseconds. The hash tag (the digest) puts
 // every user in a slot of its own; no pool ID or sub can change the layout.
+// The app-client revocations of a pool are one hash of their own kind at
+//
+//	Prefix + "2:c{" + hex(SHA-256("c" NUL poolID)[:16]) + "}"
+//
+// field "c:"+client_id each, as Unix milliseconds; the view holds it as
+// the entry of record.ClientsKey(poolID) (empty sub), its Sessions by
+// client_id.
 // writeScript raises one field atomically and returns its resulting value.
 //
 // Channels. The sign-outs are spread over K channels (Config.Channels)
@@ -61,6 +68,7 @@ import (
 //	                                   requester's id and a nonce: every
 //	                                   receiver acknowledges once applied
 //	2 s T poolID sub jti [id nonce]    a session revocation, likewise
+//	2 c T poolID client_id [id nonce]  an app-client revocation, likewise
 //	2 a responder nonce [nonce…]       acknowledgements by instance responder
 //	                                   (up to maxAcksPerMessage), on the
 //	                                   requester's channel
@@ -68,7 +76,8 @@ import (
 // Readers ignore (log and count) anything else, and any message longer
 // than maxMessage, with a field longer than record.MaxField, or a time
 // more than record.MaxAhead past their clock. Messages can only raise
-// times. A requester counts the acknowledgements received on its own
+// times, and reach a reader's data-loss journal only as the field's value
+// re-read from Redis (see verifier). A requester counts the acknowledgements received on its own
 // channels only, once per responder.
 
 // wireVersion starts every key, channel and message of this protocol.
@@ -78,12 +87,14 @@ const wireVersion = "2"
 const (
 	fieldUser    = "u"  // latest user sign-out, Unix ms
 	fieldSession = "s:" // + origin_jti: latest session revocation, Unix ms
+	fieldClient  = "c:" // + client_id: latest app-client revocation, Unix ms (clients hash)
 )
 
 // Message kinds.
 const (
 	kindUser    = "u"
 	kindSession = "s"
+	kindClient  = "c"
 	kindAck     = "a"
 )
 
@@ -130,11 +141,29 @@ func newWire(prefix string, channels int) wire {
 	return w
 }
 
-// key is the user's hash and channel its sign-out channel index.
+// key is the user's hash and channel its sign-out channel index; for an
+// empty sub (record.ClientsKey), the pool's app-client hash and channel.
 func (w wire) key(pool, sub string) (key string, channel int) {
+	if sub == "" {
+		sum := userDigest(kindClient, pool)
+		key = w.prefix + wireVersion + ":c{" + hex.EncodeToString(sum[:16]) + "}"
+		return key, int(binary.BigEndian.Uint32(sum[16:20]) % uint32(len(w.tags)))
+	}
 	sum := userDigest(pool, sub)
 	key = w.prefix + wireVersion + ":{" + hex.EncodeToString(sum[:16]) + "}"
 	return key, int(binary.BigEndian.Uint32(sum[16:20]) % uint32(len(w.tags)))
+}
+
+// field is the hash field of the record of user k (jti == ""), of its
+// session jti, or, for record.ClientsKey, of the app client jti.
+func field(k userKey, jti string) string {
+	switch {
+	case k.Sub == "":
+		return fieldClient + jti
+	case jti != "":
+		return fieldSession + jti
+	}
+	return fieldUser
 }
 
 // channel is the name of sign-out channel i.
@@ -227,7 +256,8 @@ func parseRecord(m map[string]string) entry {
 		switch {
 		case f == fieldUser:
 			e.User = t
-		case strings.HasPrefix(f, fieldSession):
+		case strings.HasPrefix(f, fieldSession), strings.HasPrefix(f, fieldClient):
+			// Both prefixes are 2 bytes; a hash holds one kind or the other.
 			if e.Sessions == nil {
 				e.Sessions = make(map[string]int64, len(m))
 			}
@@ -252,15 +282,17 @@ type message struct {
 }
 
 // encodeSignOut encodes a sign-out of k (a session's when jti is not
-// empty) at t; a non-empty id asks for acknowledgements of nonce.
+// empty; the app client jti's when k is a record.ClientsKey) at t; a
+// non-empty id asks for acknowledgements of nonce.
 func encodeSignOut(k userKey, jti string, t int64, id, nonce string) string {
-	kind := kindUser
-	if jti != "" {
-		kind = kindSession
-	}
-	f := []string{wireVersion, kind, strconv.FormatInt(t, 10), k.Pool, k.Sub}
-	if jti != "" {
-		f = append(f, jti)
+	var f []string
+	switch {
+	case k.Sub == "":
+		f = []string{wireVersion, kindClient, strconv.FormatInt(t, 10), k.Pool, jti}
+	case jti != "":
+		f = []string{wireVersion, kindSession, strconv.FormatInt(t, 10), k.Pool, k.Sub, jti}
+	default:
+		f = []string{wireVersion, kindUser, strconv.FormatInt(t, 10), k.Pool, k.Sub}
 	}
 	if id != "" {
 		f = append(f, id, nonce)
@@ -286,7 +318,7 @@ func decodeMessage(p string) (message, error) {
 	}
 	m := message{kind: f[1]}
 	switch {
-	case m.kind == kindUser || m.kind == kindSession:
+	case m.kind == kindUser || m.kind == kindSession || m.kind == kindClient:
 		n := 5 // fields without the acknowledgement request
 		if m.kind == kindSession {
 			n = 6
@@ -303,6 +335,9 @@ func decodeMessage(p string) (message, error) {
 			if m.jti = f[5]; m.jti == "" || len(m.jti) > record.MaxField {
 				return message{}, errMalformed
 			}
+		}
+		if m.kind == kindClient { // the client's record in the pool's entry
+			m.key, m.jti = record.ClientsKey(f[3]), f[4]
 		}
 		if len(f) == n+2 {
 			m.id, m.nonce = f[n], f[n+1]

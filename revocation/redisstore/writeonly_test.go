@@ -103,7 +103,7 @@ func TestRedisWriteOnlyConfig(t *testing.T) {
 	if _, err := redisstore.New(c, redisstore.Config{WriteOnly: true, WaitInstances: true}); err == nil {
 		t.Error("WriteOnly with WaitInstances: no error")
 	}
-	w, err := redisstore.New(c, redisstore.Config{Prefix: uniquePrefix(), WriteOnly: true, WaitReplicas: 1, Timeout: 200 * time.Millisecond})
+	w, err := redisstore.New(c, redisstore.Config{Prefix: uniquePrefix(), WriteOnly: true, WaitReplicas: 1, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

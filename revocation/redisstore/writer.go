@@ -53,7 +53,7 @@ func (w *writer) write(ctx context.Context, k userKey, jti string, t, keep int64
 		return t, nil // already expired: every token it would reject has expired
 	}
 	key, ch := w.wire.key(k.Pool, k.Sub)
-	res, acked, err := w.store(ctx, key, jti, t, keep)
+	res, acked, err := w.store(ctx, key, field(k, jti), t, keep)
 	if err != nil {
 		// A failed write is evidence that the view may be stale too: fail
 		// closed until the next proof. The write may still land, later
@@ -98,15 +98,11 @@ func (w *writer) apply(k userKey, jti string, t int64) {
 	}
 }
 
-// store runs the write script (and WAIT, with WaitReplicas) for field jti
-// ("" for the user) of key, returning the stored time and the replicas
-// that acknowledged it. The results are read only once the call has
-// returned: an abandoned call (Timeout) may still write them.
-func (w *writer) store(ctx context.Context, key, jti string, t, keep int64) (int64, int64, error) {
-	field := fieldUser
-	if jti != "" {
-		field = fieldSession + jti
-	}
+// store runs the write script (and WAIT, with WaitReplicas) for field of
+// key, returning the stored time and the replicas that acknowledged it.
+// The results are read only once the call has returned: an abandoned call
+// (Timeout) may still write them.
+func (w *writer) store(ctx context.Context, key, field string, t, keep int64) (int64, int64, error) {
 	var res, acked int64
 	w.trips.Add(1)
 	err := w.run.call(ctx, func(ctx context.Context) error {
@@ -195,14 +191,16 @@ func (w *writer) liveInstances(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// signedOutAt reads the user's recorded sign-out from Redis.
-func (w *writer) signedOutAt(ctx context.Context, poolID, sub string) (time.Time, bool, error) {
+// signedOutAt reads the user's recorded sign-out from Redis; with an
+// empty sub, the app client's (client) revocation.
+func (w *writer) signedOutAt(ctx context.Context, poolID, sub, client string) (time.Time, bool, error) {
 	var v string
 	key, _ := w.wire.key(poolID, sub)
+	f := field(userKey{Pool: poolID, Sub: sub}, client)
 	w.trips.Add(1)
 	err := w.run.call(ctx, func(ctx context.Context) error {
 		var err error
-		v, err = w.client.HGet(ctx, key, fieldUser).Result()
+		v, err = w.client.HGet(ctx, key, f).Result()
 		if errors.Is(err, redis.Nil) {
 			v, err = "", nil
 		}

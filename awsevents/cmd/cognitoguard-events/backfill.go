@@ -47,11 +47,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	key := awsevents.DefaultReconcileKey
-	if f.redisPrefix != "" {
-		key = f.redisPrefix + "events:reconcile"
-	}
-	lock, err := awsevents.NewLock(s.client, key+":lock", 30*time.Minute)
+	lock, err := awsevents.NewLock(s.client, f.reconcileKey()+":lock", 30*time.Minute)
 	if err != nil {
 		return err
 	}

@@ -112,6 +112,15 @@ func (c *common) openStore(log *slog.Logger) (*store, error) {
 // Close closes the store, then the client.
 func (s *store) Close() error { return errors.Join(s.Store.Close(), s.client.Close()) }
 
+// reconcileKey is the key prefix of the reconciliation's lock and state:
+// awsevents' default, or under -redis-prefix when it is set.
+func (c *common) reconcileKey() string {
+	if c.redisPrefix == "" {
+		return awsevents.DefaultReconcileKey
+	}
+	return c.redisPrefix + "events:reconcile"
+}
+
 // consumer is the events consumer of the flags over s.
 func (c *common) consumer(s *store, visibility time.Duration, log *slog.Logger, onEvent func(context.Context, events.Result)) (*events.Consumer, error) {
 	return events.New(s, c.eventPools(), events.Config{

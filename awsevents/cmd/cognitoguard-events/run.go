@@ -80,12 +80,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		key := awsevents.DefaultReconcileKey
-		if f.redisPrefix != "" {
-			key = f.redisPrefix + "events:reconcile"
-		}
 		if rec, err = awsevents.NewReconciler(b, s.client, awsevents.ReconcileConfig{
-			Every: f.reconcileEvery, Window: f.reconcileWindow, Key: key, Logger: log,
+			Every: f.reconcileEvery, Window: f.reconcileWindow, Key: f.reconcileKey(), Logger: log,
 		}); err != nil {
 			return err
 		}

@@ -39,16 +39,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +51,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/cognitoguard/cognitoguard/internal/freeport"
+	"github.com/cognitoguard/cognitoguard/internal/nodeproc"
 )
 
 // Version is the fauxqs release the tests are written against.
@@ -67,43 +61,21 @@ const Version = "1.9.2"
 // with it.
 const Region = "us-east-1"
 
-// readyTimeout bounds the wait for GET /health (under a second on an idle
-// machine; CI machines are shared).
-const readyTimeout = 30 * time.Second
-
 // Server is one running fauxqs.
 type Server struct {
 	URL    string      // http://127.0.0.1:PORT
 	Client *sqs.Client // the test's own client (not the consumer's)
-	out    *headBuffer
 }
 
-// unavailable skips t, or fails it under COGNITOGUARD_INTEGRATION=1.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("COGNITOGUARD_INTEGRATION") == "1" {
-		t.Fatalf("fauxqs unavailable with COGNITOGUARD_INTEGRATION=1: %s", msg)
-	}
-	t.Skipf("fauxqs unavailable: %s (install: see package doc; COGNITOGUARD_INTEGRATION=1 makes this a failure)", msg)
-}
-
-// cliJS finds fauxqs's command-line entry point.
-func cliJS(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("FAUXQS_DIR")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			unavailable(t, "no FAUXQS_DIR and no home directory: %v", err)
-		}
-		dir = filepath.Join(home, ".cache", "cognitoguard", "fauxqs")
-	}
-	js := filepath.Join(dir, "node_modules", "fauxqs", "dist", "cli.js")
-	if _, err := os.Stat(js); err != nil {
-		unavailable(t, "fauxqs@%s not installed in %s: %v", Version, dir, err)
-	}
-	return js
+// spec is how fauxqs is run.
+var spec = nodeproc.Spec{
+	Name: "fauxqs", Version: Version, DirEnv: "FAUXQS_DIR", Script: "dist/cli.js",
+	Env: func(port int) []string {
+		return []string{"FAUXQS_PORT=" + strconv.Itoa(port), "FAUXQS_LOGGER=false",
+			"FAUXQS_HOST=localhost", "FAUXQS_DEFAULT_REGION=" + Region}
+	},
+	Ready:   func(body []byte) bool { return bytes.Contains(body, []byte(`"ok"`)) },
+	Notable: notable,
 }
 
 // Start runs a fresh fauxqs for t on a free loopback port and returns it
@@ -111,60 +83,8 @@ func cliJS(t testing.TB) string {
 // ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable(t, "node not on PATH")
-	}
-	js := cliJS(t)
-	var last error
-	for range 3 { // a free port can be taken before node binds it
-		s, err := launch(t, node, js)
-		if err == nil {
-			return s
-		}
-		last = err
-	}
-	t.Fatalf("starting fauxqs: %v", last)
-	return nil
-}
-
-func launch(t testing.TB, node, js string) (*Server, error) {
-	port, err := freeport.Loopback(false)
-	if err != nil {
-		return nil, err
-	}
-	out := &headBuffer{}
-	cmd := exec.Command(node, js)
-	cmd.Env = append(os.Environ(), "FAUXQS_PORT="+strconv.Itoa(port), "FAUXQS_LOGGER=false",
-		"FAUXQS_HOST=localhost", "FAUXQS_DEFAULT_REGION="+Region)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := waitHealthy(t, url, exited); err != nil {
-		stop()
-		return nil, fmt.Errorf("%w\n--- fauxqs output ---\n%s", err, out)
-	}
-	select {
-	case <-exited: // someone else answered on our port
-		return nil, fmt.Errorf("fauxqs exited after %s answered\n--- fauxqs output ---\n%s", url, out)
-	default:
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("--- fauxqs output (requests left out) ---\n%s", out.notable())
-		}
-	})
-	return &Server{URL: url, Client: NewClient(url), out: out}, nil
+	p := nodeproc.Start(t, spec)
+	return &Server{URL: p.URL, Client: NewClient(p.URL)}
 }
 
 // NewClient returns an SQS client for the fauxqs at url, with static
@@ -177,38 +97,6 @@ func NewClient(url string, optFns ...func(*sqs.Options)) *sqs.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider("x", "x", ""),
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 	}, optFns...)
-}
-
-// waitHealthy polls url/health until it answers 200, the process exits,
-// or readyTimeout passes.
-func waitHealthy(t testing.TB, url string, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
-	defer cancel()
-	hc := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"ok"`)) {
-				return nil
-			}
-			last = fmt.Errorf("GET /health: %d %q", resp.StatusCode, body)
-		} else {
-			last = err
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("fauxqs exited before it was ready (last: %v)", last)
-		case <-ctx.Done():
-			return fmt.Errorf("fauxqs not ready after %v: %v", readyTimeout, last)
-		case <-tick.C:
-		}
-	}
 }
 
 // Queue is a queue with its dead-letter queue.
@@ -297,34 +185,13 @@ func (s *Server) Counts(t testing.TB, name string) Counts {
 	return Counts{}
 }
 
-// headBuffer keeps the first 64 KiB of the server's output.
-type headBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *headBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 64<<10 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-// notable is the output without the per-request lines.
-func (l *headBuffer) notable() string {
+// notable is fauxqs's output without the per-request lines.
+func notable(out string) string {
 	var b strings.Builder
-	for line := range strings.Lines(l.String()) {
+	for line := range strings.Lines(out) {
 		if !strings.Contains(line, `"msg":"incoming request"`) && !strings.Contains(line, `"msg":"request completed"`) {
 			b.WriteString(line)
 		}
 	}
 	return b.String()
-}
-
-func (l *headBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/cognitoguard/cognitoguard/cognitotest"
 	"github.com/cognitoguard/cognitoguard/examples/webapp/webapp"
+	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 )
 
@@ -486,10 +485,12 @@ func TestLogoutEdgeCases(t *testing.T) {
 	})
 }
 
-// TestSharedRedisStore runs two instances of the app on one Redis: a
-// sign-out on one is honoured by the other at once.
+// TestSharedRedisStore runs two instances of the app on one real
+// redis-server (the store refuses a Redis whose eviction policy it cannot
+// read, as miniredis's): a sign-out on one is honoured by the other at
+// once.
 func TestSharedRedisStore(t *testing.T) {
-	mr := miniredis.RunT(t)
+	redisAddr, _ := redistest.Server(t)
 	pool := cognitotest.NewPool(cognitotest.Config{})
 	defer pool.Close()
 	pool.AddUser(cognitotest.User{Username: testUser, Password: testPassword})
@@ -505,7 +506,7 @@ func TestSharedRedisStore(t *testing.T) {
 				"-client-id", pool.ClientID(),
 				"-issuer", pool.Issuer(),
 				"-cognito-endpoint", pool.URL(),
-				"-redis-addr", mr.Addr(),
+				"-redis-addr", redisAddr,
 			}, io.Discard, io.Discard, func(addr string) { addrc <- addr })
 		}()
 		select {

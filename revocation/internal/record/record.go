@@ -38,8 +38,29 @@ func ClaimsKey(c *cognitoguard.Claims) (Key, error) {
 		return Key{}, errors.New("revocation: nil claims")
 	case c.UserPoolID == "":
 		return Key{}, errors.New("revocation: claims without a user pool ID")
+	case c.Subject == "":
+		return Key{}, errors.New("revocation: claims without a sub")
 	}
 	return Key{c.UserPoolID, c.Subject}, nil
+}
+
+// ClientsKey is the key of the app-client revocations of pool: an Entry
+// whose Sessions map client_id to the time T of its revocation (its User
+// is unused). Its Sub is empty, which no user's is (CheckArgs,
+// ClaimsKey), so the stores keep it beside the users without a collision.
+func ClientsKey(pool string) Key { return Key{Pool: pool} }
+
+// CheckClient validates a client_id.
+func CheckClient(clientID string) error {
+	switch {
+	case clientID == "":
+		return errors.New("revocation: empty client_id")
+	case strings.IndexByte(clientID, 0) >= 0:
+		return errors.New("revocation: NUL byte in client_id")
+	case len(clientID) > MaxField:
+		return fmt.Errorf("revocation: client_id longer than %d bytes", MaxField)
+	}
+	return nil
 }
 
 // AuthMillis is the token's authentication time in Unix milliseconds,
@@ -100,15 +121,16 @@ type Entry struct {
 // revoked when a live record at or after its authentication time matches
 // it: the user's sign-out (e.User), its session's revocation (e.Sessions
 // by origin_jti), or floor, the time of a data loss the store could not
-// prove restored (every token authenticated at or before it; 0: none). A
-// record at T is live while T+ttlMs is not before now; since a later T
-// outlives an earlier one, only the latest matching T is tested, and now
-// is called only when one matches. e may be nil (no record). It does not
-// allocate.
-//
-// A record kind added to the contract (e.g. per app client) is one more
-// candidate here.
-func Revoked(c *cognitoguard.Claims, e *Entry, floor int64, now func() time.Time, ttlMs int64) bool {
+// prove restored (every token authenticated at or before it; 0: none). An
+// app client's revocation (clients, the Entry at ClientsKey, by c's
+// client_id or aud) matches every token issued to that client, M2M and
+// user tokens alike, whose iat (not auth_time: a client-credentials token
+// has none, and a user token refreshed after the revocation was issued
+// after it) is at or before its T. A record at T is live while T+ttlMs is
+// not before now; since a later T outlives an earlier one, only the latest
+// matching T is tested, and now is called only when one matches. e and
+// clients may be nil (no record). It does not allocate.
+func Revoked(c *cognitoguard.Claims, e, clients *Entry, floor int64, now func() time.Time, ttlMs int64) bool {
 	a := AuthMillis(c)
 	var t int64 // the latest matching record; 0: none
 	if floor != 0 && a <= floor {
@@ -124,7 +146,22 @@ func Revoked(c *cognitoguard.Claims, e *Entry, floor int64, now func() time.Time
 			}
 		}
 	}
+	if clients != nil && clients.Sessions != nil {
+		if s, ok := clients.Sessions[c.ClientID]; ok && c.IssuedAt.Unix()*1000 <= s {
+			t = max(t, s)
+		}
+	}
 	return t != 0 && t+ttlMs >= now().UnixMilli()
+}
+
+// Session returns the live time of e's session (or app client) id at
+// nowMs.
+func (e *Entry) Session(id string, nowMs, ttlMs int64) (time.Time, bool) {
+	t, ok := e.Sessions[id]
+	if !ok || t+ttlMs < nowMs {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(t), true
 }
 
 // SignedOut returns the live user sign-out time of e at nowMs.

@@ -47,7 +47,7 @@ func TestRevoked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &cognitoguard.Claims{UserPoolID: "eu-west-1_AbC", Subject: "sub", AuthTime: auth, IssuedAt: auth, OriginJTI: tc.origin}
 			now := func() time.Time { return auth.Add(tc.now) }
-			if got := Revoked(c, tc.e, tc.floor, now, ttl); got != tc.want {
+			if got := Revoked(c, tc.e, nil, tc.floor, now, ttl); got != tc.want {
 				t.Errorf("Revoked = %v, want %v", got, tc.want)
 			}
 		})
@@ -61,10 +61,48 @@ func TestRevokedCallsNowOnlyOnMatch(t *testing.T) {
 	c := &cognitoguard.Claims{UserPoolID: "p", Subject: "s", AuthTime: auth, IssuedAt: auth}
 	called := false
 	now := func() time.Time { called = true; return auth }
-	if Revoked(c, &Entry{User: auth.UnixMilli() - 1}, 0, now, 1000) || called {
+	if Revoked(c, &Entry{User: auth.UnixMilli() - 1}, &Entry{Sessions: map[string]int64{"other": auth.UnixMilli()}}, 0, now, 1000) || called {
 		t.Errorf("no match: clock read %v", called)
 	}
-	if a := testing.AllocsPerRun(100, func() { Revoked(c, &Entry{User: auth.UnixMilli()}, 0, now, 1000) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { Revoked(c, &Entry{User: auth.UnixMilli()}, nil, 0, now, 1000) }); a != 0 {
 		t.Errorf("%v allocations, want 0", a)
+	}
+}
+
+// TestRevokedClient is the rule's table for app-client revocations: the
+// client's tokens issued (iat) at or before T are revoked, M2M and user
+// tokens alike, whatever their auth_time; other clients and later tokens
+// pass.
+func TestRevokedClient(t *testing.T) {
+	const ttl = int64(time.Hour / time.Millisecond)
+	iat := time.Unix(1_700_000_000, 0)
+	i := iat.UnixMilli()
+	clients := func(id string, t int64) *Entry { return &Entry{Sessions: map[string]int64{id: t}} }
+	for _, tc := range []struct {
+		name     string
+		clients  *Entry
+		client   string
+		authTime time.Time // zero: none (client credentials)
+		now      time.Duration
+		want     bool
+	}{
+		{name: "no client record", clients: nil, client: "app", want: false},
+		{name: "client revoked after iat", clients: clients("app", i+1000), client: "app", want: true},
+		{name: "client revoked at iat", clients: clients("app", i), client: "app", want: true},
+		{name: "client revoked within the second of iat", clients: clients("app", i+999), client: "app", want: true},
+		{name: "client revoked before iat", clients: clients("app", i-1), client: "app", want: false},
+		{name: "other client revoked", clients: clients("other", i+1000), client: "app", want: false},
+		{name: "user token of the client, signed in before", clients: clients("app", i+1000), client: "app", authTime: iat.Add(-time.Hour), want: true},
+		{name: "user token refreshed after the revocation", clients: clients("app", i-1), client: "app", authTime: iat.Add(-time.Hour), want: false},
+		{name: "client record expired", clients: clients("app", i), client: "app", now: time.Hour + time.Millisecond, want: false},
+		{name: "token without client", clients: clients("app", i), client: "", want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &cognitoguard.Claims{UserPoolID: "eu-west-1_AbC", Subject: "app", ClientID: tc.client, AuthTime: tc.authTime, IssuedAt: iat}
+			now := func() time.Time { return iat.Add(tc.now) }
+			if got := Revoked(c, nil, tc.clients, 0, now, ttl); got != tc.want {
+				t.Errorf("Revoked = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

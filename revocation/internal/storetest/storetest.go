@@ -76,6 +76,7 @@ func Run(t *testing.T, env Env) {
 	t.Run("a sign-out covers every issuer of the pool", k.everyIssuer)
 	t.Run("invalid arguments", k.invalidArguments)
 	t.Run("a retried sign-out keeps the recorded time", k.retryKeeps)
+	t.Run("app-client revocations", k.clients)
 }
 
 // retryKeeps checks RevokeUserSince: a sign-out at or after since is
