@@ -114,7 +114,7 @@ func TestRedisServerClientRevocationRestored(t *testing.T) {
 	if err := s.RevokeClient(ctx, testPool, "m2m-orders", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Second, "the revocation received", func() bool { return s.Stats().Messages >= 1 })
+	eventually(t, time.Second, "the revocation received and journaled", func() bool { return s.Stats().Journaled >= 1 })
 	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}

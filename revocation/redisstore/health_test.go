@@ -163,7 +163,9 @@ func TestRedisServerDataLoss(t *testing.T) {
 			if err := a.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 2*time.Second, "b received the sign-out", func() bool { return b.Stats().Messages >= 1 })
+			eventually(t, 2*time.Second, "both journaled the sign-out", func() bool {
+				return a.Stats().Journaled >= 1 && b.Stats().Journaled >= 1
+			})
 
 			start := time.Now()
 			if how == "FLUSHALL" {
@@ -404,7 +406,7 @@ func TestRedisServerDataLossHealedForLateInstance(t *testing.T) {
 	if err := a.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Second, "a received the sign-out", func() bool { return a.Stats().Messages >= 1 })
+	eventually(t, time.Second, "a received and journaled the sign-out", func() bool { return a.Stats().Journaled >= 1 })
 
 	gate.closed.Store(true) // a does not check again until the late instance has read Redis
 	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
