@@ -76,6 +76,23 @@ func (g *runner) call(ctx context.Context, fn func(ctx context.Context) error) e
 	return err
 }
 
+// callValue is call for an fn with a result: the result is returned only
+// when fn has returned; a call that timed out or was cancelled returns the
+// zero T, as fn, still running, may write its result later.
+func callValue[T any](ctx context.Context, g *runner, fn func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	err := g.call(ctx, func(ctx context.Context) error {
+		r, err := fn(ctx)
+		v = r
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // await waits until cond holds, testing it at every change of tr, within
 // timeout and while ctx and g live; it returns why it stopped waiting, or
 // nil.

@@ -41,6 +41,30 @@ func TestRunnerBoundsCalls(t *testing.T) {
 }
 
 // TestFloorRaise: the floor only rises, and ignores or hides expired
+
+// TestCallValueAbandoned: a call that times out returns the zero value and
+// never reads what fn, still running, writes afterwards (the race
+// detector saw publishSignOut read its receivers count while an abandoned
+// PUBLISH wrote it).
+func TestCallValueAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newRunner(100 * time.Millisecond)
+		release := make(chan struct{})
+		n, err := callValue(t.Context(), g, func(context.Context) (int64, error) {
+			<-release
+			return 42, nil
+		})
+		if n != 0 || err == nil {
+			t.Errorf("abandoned call = %d, %v; want 0 and a timeout", n, err)
+		}
+		close(release)
+		g.stop()
+		if n, err := callValue(t.Context(), newRunner(time.Second), func(context.Context) (int64, error) { return 7, nil }); n != 7 || err != nil {
+			t.Errorf("call = %d, %v; want 7", n, err)
+		}
+	})
+}
+
 // values.
 func TestFloorRaise(t *testing.T) {
 	const ttl = 1000

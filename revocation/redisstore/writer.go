@@ -123,14 +123,10 @@ func (w *writer) store(ctx context.Context, key, field string, t, keep int64) (i
 // publishSignOut publishes msg on sign-out channel ch, within Timeout, and
 // returns the number of subscribers it reached.
 func (w *writer) publishSignOut(ctx context.Context, ch int, msg string) (int64, error) {
-	var receivers int64
 	w.trips.Add(1)
-	err := w.run.call(ctx, func(ctx context.Context) error {
-		var err error
-		receivers, err = w.publish(ctx, w.wire.channel(ch), msg)
-		return err
+	return callValue(ctx, w.run, func(ctx context.Context) (int64, error) {
+		return w.publish(ctx, w.wire.channel(ch), msg)
 	})
-	return receivers, err
 }
 
 // publish publishes msg on channel, sharded or not, and returns the
@@ -181,14 +177,8 @@ func (w *writer) confirm(ctx context.Context, acked int64, aw *ackWait, receiver
 
 // liveInstances counts the live instances (see presence), within Timeout.
 func (w *writer) liveInstances(ctx context.Context) (int64, error) {
-	var n int64
 	w.trips.Add(1)
-	err := w.run.call(ctx, func(ctx context.Context) error {
-		var err error
-		n, err = w.presence.live(ctx)
-		return err
-	})
-	return n, err
+	return callValue(ctx, w.run, w.presence.live)
 }
 
 // signedOutAt reads the user's recorded sign-out from Redis; with an
