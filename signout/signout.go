@@ -53,6 +53,11 @@ type Recorder interface {
 // write (see revocation.Store.RevokeUserSince): the helper then records a
 // user's sign-out in one write, without reading the recorded time first.
 // The stores of package revocation implement it.
+//
+// A Recorder that wraps a store by embedding it and overrides RevokeUser
+// (to count, log or refuse writes) MUST override RevokeUserSince too: the
+// embedded store's method is promoted, and the helper calls it instead of
+// RevokeUser.
 type SinceRecorder interface {
 	RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error)
 }

@@ -271,3 +271,12 @@ func (s *failingStore) RevokeUser(ctx context.Context, poolID, sub string, at ti
 	}
 	return s.Store.RevokeUser(ctx, poolID, sub, at)
 }
+
+// RevokeUserSince fails like RevokeUser: the embedded store's would be
+// promoted, and the sign-out helper prefers it (signout.SinceRecorder).
+func (s *failingStore) RevokeUserSince(ctx context.Context, poolID, sub string, since, at time.Time) (time.Time, bool, error) {
+	if s.fail.Load() {
+		return time.Time{}, false, errStoreDown
+	}
+	return s.Store.RevokeUserSince(ctx, poolID, sub, since, at)
+}
