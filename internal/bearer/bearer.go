@@ -16,20 +16,21 @@ import "github.com/cognitoguard/cognitoguard"
 // Scheme is the auth-scheme of RFC 6750 §2.1, matched case-insensitively.
 const Scheme = "Bearer"
 
-// b64token marks the bytes of the RFC 6750 b64token grammar before its
-// trailing "=" padding: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
-var b64token = func() (t [256]bool) {
+// b64token is 1 for the bytes of the RFC 6750 b64token grammar before its
+// trailing "=" padding: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/";
+// 0 for every other byte.
+var b64token = func() (t [256]uint8) {
 	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = true
+		t[c] = 1
 	}
 	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
+		t[c] = 1
 	}
 	for c := '0'; c <= '9'; c++ {
-		t[c] = true
+		t[c] = 1
 	}
 	for _, c := range "-._~+/" {
-		t[c] = true
+		t[c] = 1
 	}
 	return t
 }()
@@ -111,17 +112,21 @@ func Check(tok string, maxSize int, grammar bool) (string, error) {
 	if !grammar {
 		return tok, nil
 	}
-	i := 0
-	for i < len(tok) && b64token[tok[i]] {
-		i++
-	}
-	if i == 0 {
+	if tok == "" || b64token[tok[0]] == 0 {
 		return "", Malformed("token does not start with a b64token character")
 	}
-	for i < len(tok) && tok[i] == '=' {
-		i++
+	// The "=" padding ends the token; every byte before it must be a
+	// b64token character ("=" is not one). The scan has no branch per
+	// byte: it runs on every request.
+	end := len(tok)
+	for end > 0 && tok[end-1] == '=' {
+		end--
 	}
-	if i != len(tok) {
+	all := uint8(1)
+	for i := 0; i < end; i++ {
+		all &= b64token[tok[i]]
+	}
+	if all == 0 {
 		return "", Malformed("token has characters outside the b64token grammar")
 	}
 	return tok, nil
