@@ -87,7 +87,9 @@ func (f *redisFixture) steady(t *testing.T) {
 	if !errors.Is(err, revocation.ErrUnconfirmed) {
 		t.Fatalf("RevokeUser with WaitReplicas 1 and no replica: %v, want ErrUnconfirmed", err)
 	}
-	waitUntil(t, "the sign-out message", func() bool { return f.store.Stats().Messages == 1 })
+	// Journaled, not only heard: the re-read for the journal must see the
+	// record before dataLoss flushes it, or nothing is restored.
+	waitUntil(t, "the sign-out journaled", func() bool { st := f.store.Stats(); return st.Messages == 1 && st.Journaled == 1 })
 
 	st := f.store.Stats()
 	// Two lookups and entries: alice's record and her pool's app-client revocations.
