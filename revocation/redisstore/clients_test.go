@@ -93,47 +93,6 @@ func TestRedisClientRevocationOnSecondInstance(t *testing.T) {
 	}
 }
 
-// TestRedisServerClientRevocationRestored: after a FLUSHALL, an instance
-// whose journal is complete restores the app-client revocations it heard,
-// as it restores sign-outs: a new instance still rejects the client's
-// earlier tokens, and no floor rejects everyone.
-func TestRedisServerClientRevocationRestored(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits one TTL")
-	}
-	redisstore.SetHealthEveryForTest(t, 100*time.Millisecond)
-	addr, _ := redistest.Server(t)
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	t.Cleanup(func() { c.Close() })
-	const ttl = 5 * time.Second
-	cfg := redisstore.Config{Prefix: uniquePrefix(), TTL: ttl}
-	s := newRedisStore(t, c, cfg)
-	ctx := t.Context()
-	time.Sleep(ttl + 200*time.Millisecond) // subscribed for a whole TTL
-	issued := time.Now().Add(-time.Second)
-	if err := s.RevokeClient(ctx, testPool, "m2m-orders", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, time.Second, "the revocation received and journaled", func() bool { return s.Stats().Journaled >= 1 })
-	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 3*time.Second, "loss detected and restored", func() bool {
-		st := s.Stats()
-		return st.DataLosses == 1 && st.Restored >= 1
-	})
-	if st := s.Stats(); !st.Floor.IsZero() {
-		t.Errorf("floor %v recorded although the journal was complete", st.Floor)
-	}
-	fresh := newRedisStore(t, c, cfg)
-	if r, err := fresh.Revoked(ctx, m2m("m2m-orders", issued)); !r || err != nil {
-		t.Errorf("revoked client on a new store: %v, %v; want revoked (restored)", r, err)
-	}
-	if r, err := fresh.Revoked(ctx, m2m("m2m-billing", issued)); r || err != nil {
-		t.Errorf("other client on a new store: %v, %v; want accepted", r, err)
-	}
-}
-
 // BenchmarkRevokedHitClientRecords is BenchmarkRevokedHit for a pool
 // holding app-client revocations (of another client): a user of a known
 // pool still costs no round trip and no allocation.

@@ -15,6 +15,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cognitoguard/cognitoguard"
 	"github.com/cognitoguard/cognitoguard/internal/redistest"
 	"github.com/cognitoguard/cognitoguard/revocation"
 	"github.com/cognitoguard/cognitoguard/revocation/redisstore"
@@ -222,8 +223,10 @@ func wantFloor(t *testing.T, before time.Time, stores ...*redisstore.Store) {
 }
 
 // TestRedisServerDataLossCompleteJournal: an instance subscribed without a
-// gap for a whole TTL holds every live sign-out: after a FLUSHALL it
-// restores them and records no floor, so no one has to sign in again.
+// gap for a whole TTL holds every live sign-out and app-client
+// revocation: after a FLUSHALL it restores them and records no floor, so
+// no one has to sign in again, and a new instance still rejects what was
+// revoked.
 func TestRedisServerDataLossCompleteJournal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits one TTL")
@@ -241,23 +244,34 @@ func TestRedisServerDataLossCompleteJournal(t *testing.T) {
 	if err := s.RevokeUser(ctx, testPool, "alice", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Second, "the sign-out received and journaled", func() bool { return s.Stats().Journaled >= 1 })
+	if err := s.RevokeClient(ctx, testPool, "m2m-orders", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "both received and journaled", func() bool { return s.Stats().Journaled == 2 })
 	if _, err := redistest.Do(addr, "FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 3*time.Second, "loss detected and restored", func() bool {
 		st := s.Stats()
-		return st.DataLosses == 1 && st.Restored >= 1
+		return st.DataLosses == 1 && st.Restored == 2
 	})
 	if st := s.Stats(); !st.Floor.IsZero() {
 		t.Errorf("floor %v recorded although the journal was complete", st.Floor)
 	}
 	fresh := newRedisStore(t, c, cfg)
-	if r, err := revokedErr(ctx, fresh, "bob"); r || err != nil {
-		t.Errorf("bob (never signed out) on a new store: %v, %v; want accepted", r, err)
-	}
-	if r, err := fresh.Revoked(ctx, claims(testPool, "alice", before, "")); !r || err != nil {
-		t.Errorf("alice on a new store: %v, %v; want revoked (restored)", r, err)
+	for _, tc := range []struct {
+		name string
+		c    *cognitoguard.Claims
+		want bool
+	}{
+		{"alice, signed out", claims(testPool, "alice", before, ""), true},
+		{"bob, never signed out", claims(testPool, "bob", before, ""), false},
+		{"the revoked client", m2m("m2m-orders", before), true},
+		{"another client", m2m("m2m-billing", before), false},
+	} {
+		if r, err := fresh.Revoked(ctx, tc.c); r != tc.want || err != nil {
+			t.Errorf("%s, on a new store: %v, %v; want %v", tc.name, r, err, tc.want)
+		}
 	}
 }
 
