@@ -51,18 +51,18 @@ type reader struct {
 
 // revoked implements [Store.Revoked] at monotonic time now (see
 // [trust.now]). It is the hot path: a fresh view holding the user and its
-// pool's app-client revocations (one entry per pool, loaded once) costs
-// one atomic load, two map lookups under one read lock and the rule.
+// pool's app-client revocations (loaded once per pool, reached from the
+// user's entry) costs one atomic load, one map lookup under a read lock
+// and the rule.
 func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
 	}
-	ck := record.ClientsKey(k.Pool)
 	var e, ce entry
 	var ok, cok bool
 	if rd.trust.fresh(now) {
-		if e, ok, ce, cok = rd.view.get2(k, ck); ok && cok {
+		if e, ok, ce, cok = rd.view.get(k); ok && cok {
 			rd.hits.Add(1)
 			return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil
 		}
@@ -80,7 +80,7 @@ func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64
 		}
 	}
 	if !cok {
-		if cf, err = rd.launch(ck); err != nil {
+		if cf, err = rd.launch(record.ClientsKey(k.Pool)); err != nil {
 			return false, err
 		}
 	}

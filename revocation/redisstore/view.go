@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 	"maps"
 	"strings"
 	"sync"
@@ -22,11 +21,28 @@ import (
 // and moves epoch, so that loads begun before it are not cached.
 type view struct {
 	mu      sync.RWMutex
-	m       map[userKey]entry
-	max     int
+	m       map[userKey]cached   // users (Sub != "")
+	max     int                  // bounds users and loaded pool records together
 	epoch   uint64               // moved by reset
 	pending map[userKey]*pending // loads in flight
-	pools   map[string]string    // interned pool IDs
+	pools   map[string]*poolView // pools of cached users and their app-client records
+	loaded  int                  // pools whose app-client record is loaded
+}
+
+// cached is a user's entry and its pool, whose app-client record the hot
+// path reads through the pointer: one map lookup per verification.
+type cached struct {
+	e    entry
+	pool *poolView
+}
+
+// poolView is a pool as the view knows it: its ID, owned by the view and
+// shared by its users' keys, and its app-client record (the entry of
+// record.ClientsKey), once loaded.
+type poolView struct {
+	id      string
+	clients entry
+	loaded  bool
 }
 
 // pending is a load in flight: the messages applied to its user meanwhile.
@@ -37,29 +53,28 @@ type pending struct {
 
 func newView(max int) *view {
 	return &view{
-		m:       make(map[userKey]entry),
+		m:       make(map[userKey]cached),
 		max:     max,
 		pending: make(map[userKey]*pending),
-		pools:   make(map[string]string),
+		pools:   make(map[string]*poolView),
 	}
 }
 
-// get returns the entry of k. The entry's sessions map is never mutated
-// once published (copy on write), so it may be read without the lock.
-func (v *view) get(k userKey) (entry, bool) {
+// get returns the entry of user k and its pool's app-client record, each
+// with whether the view holds it. Entries' sessions maps are never mutated
+// once published (copy on write), so they may be read without the lock.
+func (v *view) get(k userKey) (e entry, ok bool, clients entry, cok bool) {
 	v.mu.RLock()
-	e, ok := v.m[k]
+	c, ok := v.m[k]
+	p := c.pool
+	if !ok {
+		p = v.pools[k.Pool]
+	}
+	if p != nil {
+		clients, cok = p.clients, p.loaded
+	}
 	v.mu.RUnlock()
-	return e, ok
-}
-
-// get2 is get of a and b under one read lock.
-func (v *view) get2(a, b userKey) (ea entry, oka bool, eb entry, okb bool) {
-	v.mu.RLock()
-	ea, oka = v.m[a]
-	eb, okb = v.m[b]
-	v.mu.RUnlock()
-	return ea, oka, eb, okb
+	return c.e, ok, clients, cok
 }
 
 // begin registers a load of k, which MUST own its strings, before the read
@@ -74,7 +89,7 @@ func (v *view) begin(k userKey) *pending {
 
 // finish ends the load p of k that read e, merging the messages applied to
 // it meanwhile. If cache is set and no reset happened since begin, the
-// result is cached, evicting an arbitrary entry when the view is full. It
+// result is cached, evicting an arbitrary user when the view is full. It
 // returns the merged entry.
 func (v *view) finish(k userKey, p *pending, e entry, cache bool) entry {
 	v.mu.Lock()
@@ -86,17 +101,29 @@ func (v *view) finish(k userKey, p *pending, e entry, cache bool) entry {
 	if !cache || p.epoch != v.epoch {
 		return e
 	}
-	if cur, ok := v.m[k]; ok {
-		v.m[k] = merge(cur, e)
-		return e
-	}
-	if len(v.m) >= v.max {
-		for old := range v.m { // map iteration starts at a random place
-			delete(v.m, old)
-			break
+	pv := v.pool(k.Pool)
+	switch {
+	case pv == nil: // as many pools as entries: not cached
+	case k.Sub == "":
+		if !pv.loaded {
+			pv.loaded = true
+			v.loaded++
 		}
+		pv.clients = merge(pv.clients, e)
+	default:
+		if cur, ok := v.m[k]; ok {
+			cur.e = merge(cur.e, e)
+			v.m[k] = cur
+			return e
+		}
+		if len(v.m)+v.loaded >= v.max {
+			for old := range v.m { // map iteration starts at a random place
+				delete(v.m, old)
+				break
+			}
+		}
+		v.m[userKey{Pool: pv.id, Sub: k.Sub}] = cached{e, pv}
 	}
-	v.m[userKey{Pool: v.intern(k.Pool), Sub: k.Sub}] = e
 	return e
 }
 
@@ -109,28 +136,36 @@ func (v *view) abort(k userKey, p *pending) {
 	}
 }
 
-// intern returns a copy of pool owned by the view, shared between entries.
-func (v *view) intern(pool string) string {
-	if s, ok := v.pools[pool]; ok {
-		return s
+// pool returns the view's record of pool, creating it (with a copy of
+// the ID) unless the view already knows as many pools as it may hold
+// entries.
+func (v *view) pool(id string) *poolView {
+	if pv, ok := v.pools[id]; ok {
+		return pv
 	}
-	s := strings.Clone(pool)
-	if len(v.pools) < record.MaxInterned {
-		v.pools[s] = s
+	if len(v.pools) >= v.max {
+		return nil
 	}
-	return s
+	pv := &poolView{id: strings.Clone(id)}
+	v.pools[pv.id] = pv
+	return pv
 }
 
 // apply raises the record of a user (jti == "") or of one of its sessions
-// to t in the user's entry and load in flight, if any.
+// (or, for record.ClientsKey, of one app client) to t in the view and in
+// the load in flight, if any.
 func (v *view) apply(k userKey, jti string, t int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if e, ok := v.m[k]; ok {
-		if e2, changed := raise(e, jti, t); changed {
+	if k.Sub == "" {
+		if pv := v.pools[k.Pool]; pv != nil && pv.loaded {
+			pv.clients, _ = raise(pv.clients, jti, t)
+		}
+	} else if c, ok := v.m[k]; ok {
+		if e2, changed := raise(c.e, jti, t); changed {
 			// Assigning to an existing string key also replaces the stored
 			// key with k, which may alias a caller's buffer: store a copy.
-			v.m[userKey{Pool: v.intern(k.Pool), Sub: strings.Clone(k.Sub)}] = e2
+			v.m[userKey{Pool: c.pool.id, Sub: strings.Clone(k.Sub)}] = cached{e2, c.pool}
 		}
 	}
 	if p, ok := v.pending[k]; ok {
@@ -143,13 +178,16 @@ func (v *view) reset() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.epoch++
-	v.m = make(map[userKey]entry) // a new map: clear would keep the old capacity
+	v.m = make(map[userKey]cached) // new maps: clear would keep the old capacity
+	v.pools = make(map[string]*poolView)
+	v.loaded = 0
 }
 
+// len is the number of users and loaded app-client records.
 func (v *view) len() int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return len(v.m)
+	return len(v.m) + v.loaded
 }
 
 // raise returns e with the user record (jti == "") or the session jti

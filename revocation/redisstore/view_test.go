@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/cognitoguard/cognitoguard/revocation/internal/record"
 )
 
 func TestViewLoadRaces(t *testing.T) {
@@ -64,7 +66,7 @@ func TestViewLoadRaces(t *testing.T) {
 			for _, s := range tc.steps {
 				s(v, &p)
 			}
-			got, ok := v.get(k)
+			got, ok, _, _ := v.get(k)
 			if ok != tc.cached {
 				t.Fatalf("cached = %v, want %v", ok, tc.cached)
 			}
@@ -78,6 +80,35 @@ func TestViewLoadRaces(t *testing.T) {
 	}
 }
 
+// TestViewPoolClients: a pool's app-client record is cached once for the
+// pool and reached from each of its users' entries; messages raise it,
+// and a reset drops it with the users.
+func TestViewPoolClients(t *testing.T) {
+	u1, u2 := userKey{Pool: "p", Sub: "u1"}, userKey{Pool: "p", Sub: "u2"}
+	ck := record.ClientsKey("p")
+	v := newView(10)
+	v.finish(u1, v.begin(u1), entry{User: 1}, true)
+	if _, ok, _, cok := v.get(u1); !ok || cok {
+		t.Fatalf("user cached %v, clients loaded %v: want true, false", ok, cok)
+	}
+	v.apply(ck, "m2m", 5) // not loaded: nothing to raise
+	v.finish(ck, v.begin(ck), entry{Sessions: map[string]int64{"web": 3}}, true)
+	v.apply(ck, "m2m", 7)
+	for _, k := range []userKey{u1, u2} {
+		_, _, c, cok := v.get(k)
+		if !cok || c.Sessions["web"] != 3 || c.Sessions["m2m"] != 7 {
+			t.Errorf("get(%v): clients %+v loaded %v, want web 3, m2m 7", k, c, cok)
+		}
+	}
+	if n := v.len(); n != 2 {
+		t.Errorf("len = %d, want 2 (u1, the pool's clients)", n)
+	}
+	v.reset()
+	if _, ok, _, cok := v.get(u1); ok || cok || v.len() != 0 {
+		t.Errorf("after reset: user %v, clients %v, len %d", ok, cok, v.len())
+	}
+}
+
 func TestViewBounded(t *testing.T) {
 	v := newView(100)
 	for i := range 1000 {
@@ -86,6 +117,15 @@ func TestViewBounded(t *testing.T) {
 	}
 	if n := v.len(); n != 100 {
 		t.Errorf("len = %d, want 100", n)
+	}
+	// Pools are bounded as users are.
+	v = newView(100)
+	for i := range 1000 {
+		k := userKey{Pool: fmt.Sprint("pool-", i), Sub: "sub"}
+		v.finish(k, v.begin(k), entry{}, true)
+	}
+	if n, p := v.len(), len(v.pools); n != 100 || p != 100 {
+		t.Errorf("len = %d, pools = %d, want 100 and 100", n, p)
 	}
 }
 
