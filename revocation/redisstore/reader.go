@@ -53,8 +53,23 @@ type reader struct {
 // [trust.now]). It is the hot path: a fresh view holding the user and its
 // pool's app-client revocations (loaded once per pool, reached from the
 // user's entry) costs one atomic load, one map lookup under a read lock
-// and the rule.
+// and the rule. Everything else is
+// [reader.read]'s. A hit needs no check of the claims' key: the view
+// holds only keys that passed it.
 func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
+	if c != nil && rd.trust.fresh(now) {
+		if e, ce, ok := rd.view.hit(userKey{Pool: c.UserPoolID, Sub: c.Subject}); ok {
+			rd.hits.Add(1)
+			return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil
+		}
+	}
+	return rd.read(ctx, c, now)
+}
+
+// read answers revoked when the view cannot: it reads from Redis what the
+// view lacks (the user, the pool's clients, or both), after waiting for a
+// health check in progress when the view is stale, or fails closed.
+func (rd *reader) read(ctx context.Context, c *cognitoguard.Claims, now int64) (bool, error) {
 	k, err := record.ClaimsKey(c)
 	if err != nil {
 		return false, err
@@ -62,10 +77,7 @@ func (rd *reader) revoked(ctx context.Context, c *cognitoguard.Claims, now int64
 	var e, ce entry
 	var ok, cok bool
 	if rd.trust.fresh(now) {
-		if e, ok, ce, cok = rd.view.get(k); ok && cok {
-			rd.hits.Add(1)
-			return record.Revoked(c, &e, &ce, rd.floor.load(), rd.now, rd.ttlMs), nil
-		}
+		e, ok, ce, cok = rd.view.get(k)
 	} else if err := rd.awaitCheck(ctx); err != nil {
 		rd.stale.Add(1)
 		warnIfStale(rd.run.ctx, rd.log, rd.trust, rd.staleness) // now, not when a blocked subscription resumes

@@ -60,6 +60,18 @@ func newView(max int) *view {
 	}
 }
 
+// hit returns the entry of user k and its pool's app-client record when
+// the view holds both: the hot path's one lookup.
+func (v *view) hit(k userKey) (e, clients entry, ok bool) {
+	v.mu.RLock()
+	c, ok := v.m[k]
+	if ok {
+		ok, clients = c.pool.loaded, c.pool.clients
+	}
+	v.mu.RUnlock()
+	return c.e, clients, ok
+}
+
 // get returns the entry of user k and its pool's app-client record, each
 // with whether the view holds it. Entries' sessions maps are never mutated
 // once published (copy on write), so they may be read without the lock.

@@ -294,6 +294,14 @@ func (k *contract) invalidArguments(t *testing.T) {
 	if _, err := store.Revoked(ctx, nil); err == nil {
 		t.Error("Revoked(nil): no error")
 	}
+	// A warm store (the pool's records loaded) still refuses claims
+	// without a sub: no cached record stands for "no user".
+	if _, err := store.Revoked(ctx, Claims("us-east-1_x", "s", now, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Revoked(ctx, Claims("us-east-1_x", "", now, "")); err == nil {
+		t.Error("Revoked of claims without a sub, in a pool already seen: no error")
+	}
 }
 
 // contractCase is one case of the contract: writes, then the tokens
