@@ -223,10 +223,11 @@ func (src *source) token(r *http.Request) (tok string, none bool, err error) {
 		return tok, false, err
 	case src.cookie != "" && len(r.Header["Authorization"]) == 0:
 		tok, err = extractCookie(r, src.cookie, src.maxSize, src.grammar)
-		return tok, !hasCookie(r, src.cookie), err
+		// none is asked only of a failure: a success parses no cookie twice.
+		return tok, err != nil && !hasCookie(r, src.cookie), err
 	default:
 		tok, err = bearerToken(r, src.maxSize, src.grammar)
-		return tok, len(r.Header["Authorization"]) == 0, err
+		return tok, err != nil && len(r.Header["Authorization"]) == 0, err
 	}
 }
 
