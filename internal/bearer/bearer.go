@@ -116,17 +116,12 @@ func Check(tok string, maxSize int, grammar bool) (string, error) {
 		return "", Malformed("token does not start with a b64token character")
 	}
 	// The "=" padding ends the token; every byte before it must be a
-	// b64token character ("=" is not one). The scan has no branch per
-	// byte: it runs on every request.
+	// b64token character ("=" is not one).
 	end := len(tok)
 	for end > 0 && tok[end-1] == '=' {
 		end--
 	}
-	all := uint8(1)
-	for i := 0; i < end; i++ {
-		all &= b64token[tok[i]]
-	}
-	if all == 0 {
+	if !allB64token(tok[:end]) {
 		return "", Malformed("token has characters outside the b64token grammar")
 	}
 	return tok, nil
@@ -178,4 +173,21 @@ func Ambiguous(reason string) error {
 // Malformed is the error of a token outside the grammar or the size.
 func Malformed(reason string) error {
 	return &cognitoguard.Error{Kind: cognitoguard.ErrMalformed, Reason: reason}
+}
+
+// allB64token reports whether every byte of s is a b64token character.
+// It runs on every request a custom Verifier serves: eight bytes a step,
+// into four independent accumulators, with no branch per byte.
+func allB64token(s string) bool {
+	a, b, c, d := uint8(1), uint8(1), uint8(1), uint8(1)
+	for ; len(s) >= 8; s = s[8:] {
+		a &= b64token[s[0]] & b64token[s[4]]
+		b &= b64token[s[1]] & b64token[s[5]]
+		c &= b64token[s[2]] & b64token[s[6]]
+		d &= b64token[s[3]] & b64token[s[7]]
+	}
+	for i := 0; i < len(s); i++ {
+		a &= b64token[s[i]]
+	}
+	return a&b&c&d != 0
 }

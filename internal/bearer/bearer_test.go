@@ -43,6 +43,25 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestAllB64token: the unrolled scan finds one bad byte of any value at
+// any position, in strings of every length around its 8-byte step.
+func TestAllB64token(t *testing.T) {
+	for n := 1; n <= 25; n++ {
+		for pos := range n {
+			for c := range 256 {
+				s := []byte(strings.Repeat("a", n))
+				s[pos] = byte(c)
+				if got, want := allB64token(string(s)), b64token[c] == 1; got != want {
+					t.Fatalf("allB64token(%q) = %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+	if !allB64token("") {
+		t.Error(`allB64token("") = false`)
+	}
+}
+
 func BenchmarkCheck(b *testing.B) {
 	tok := "eyJraWQiOiJrMSIsImFsZyI6IlJTMjU2In0.eyJzdWIiOiJ1c2VyLTEiLCJ0b2tlbl91c2UiOiJhY2Nlc3MifQ.c2lnbmF0dXJlLW9mLXRoZS10ZXN0LXRva2VuLXh5eg"
 	for b.Loop() {
