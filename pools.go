@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cognitoguard/cognitoguard/jwks"
 )
@@ -20,12 +21,14 @@ import (
 // as "eu-west-1_AbCdEf123", with a region of a known AWS partition.
 var ErrPoolID = errors.New("cognitoguard: user pool ID is not of the form region_id")
 
+// The pool-ID patterns are compiled on first use, not when a program
+// that imports the package starts (see partitionRes).
 var (
 	// poolIDRe splits a pool ID; RegionPartition checks the region.
-	poolIDRe = regexp.MustCompile(`^([a-z0-9-]+)_[0-9A-Za-z]+$`)
+	poolIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z0-9-]+)_[0-9A-Za-z]+$`) })
 	// loosePoolIDRe accepts emulator pool IDs such as local_AbC123, allowed
 	// when the issuers are explicit.
-	loosePoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9A-Za-z]+$`)
+	loosePoolIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w-]+_[0-9A-Za-z]+$`) })
 )
 
 // PoolRegion returns the home region of a Cognito user pool ID:
@@ -34,7 +37,7 @@ var (
 // [RegionPartition] knows. It is the one place that parses pool IDs; the
 // error matches [ErrPoolID].
 func PoolRegion(userPoolID string) (string, error) {
-	m := poolIDRe.FindStringSubmatch(userPoolID)
+	m := poolIDRe().FindStringSubmatch(userPoolID)
 	if m == nil {
 		return "", fmt.Errorf("%w: %q", ErrPoolID, userPoolID)
 	}
@@ -202,7 +205,7 @@ func poolIssuers(pc Pool) (string, []string, error) {
 	switch {
 	case id == "":
 		return "", nil, errors.New("no user pool ID (required with non-AWS issuers)")
-	case !loosePoolIDRe.MatchString(id):
+	case !loosePoolIDRe().MatchString(id):
 		return "", nil, fmt.Errorf("%w: %q", ErrPoolID, id)
 	}
 	return id, pc.Issuers, nil

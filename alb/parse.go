@@ -92,7 +92,7 @@ func parseHeader(src []byte, c *Claims) (*header, error) {
 		return nil, malformed("alg is not ES256")
 	}
 	c.KeyID = jh.Kid
-	if !kidRe.MatchString(c.KeyID) {
+	if !kidRe().MatchString(c.KeyID) {
 		return nil, newError(cognitoguard.ErrMalformed, "kid missing or not a UUID", ErrKeyID)
 	}
 	if c.Signer == "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard"
@@ -140,9 +141,13 @@ type Verifier struct {
 var (
 	// arnRe matches an ALB ARN and captures its partition and region,
 	// which [cognitoguard.RegionPartition] checks.
-	arnRe = regexp.MustCompile(`^arn:(aws[a-z-]*):elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`)
+	arnRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`)
+	})
 	// kidRe is the ALB key ID format: a UUID.
-	kidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	kidRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
 )
 
 // NewVerifier returns a Verifier of the data tokens signed by the load
@@ -162,7 +167,7 @@ func NewVerifier(signers []string, cfg Config) (*Verifier, error) {
 		now:     cfg.Now,
 	}
 	for _, s := range signers {
-		m := arnRe.FindStringSubmatch(s)
+		m := arnRe().FindStringSubmatch(s)
 		if m == nil {
 			return nil, fmt.Errorf("alb: %q is not an Application Load Balancer ARN", s)
 		}

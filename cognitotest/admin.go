@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -192,7 +193,9 @@ type revokeTokenInput struct {
 
 // refreshTokenPattern is the shape of Cognito's refresh tokens: a JWE
 // compact serialization, five base64url parts.
-var refreshTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
+var refreshTokenPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
+})
 
 // revokeToken follows RFC 7009 as Cognito does: a well-formed token the
 // pool does not know (or already revoked) is not an error; a token of
@@ -208,7 +211,7 @@ func (p *Pool) revokeToken(body []byte) (any, *apiError) {
 		return nil, errInvalidParameter("ClientId is required.")
 	case strings.Count(in.Token, ".") == 2:
 		return nil, &apiError{http.StatusBadRequest, "UnsupportedTokenTypeException", "Unsupported token type."}
-	case !refreshTokenPattern.MatchString(in.Token):
+	case !refreshTokenPattern().MatchString(in.Token):
 		return nil, errInvalidParameter("Invalid token.")
 	}
 	unauthorized := &apiError{http.StatusBadRequest, "UnauthorizedException", "Client is not authorized to revoke this token."}

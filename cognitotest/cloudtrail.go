@@ -141,13 +141,13 @@ func isAdminOp(op string) bool {
 	return strings.HasPrefix(op, "Admin") || op == "CreateUserPoolClient" || op == "ListUsers"
 }
 
-var credentialRe = regexp.MustCompile(`Credential=([A-Za-z0-9]+)/`)
+var credentialRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Credential=([A-Za-z0-9]+)/`) })
 
 // trailBegin starts the record of a call: it resolves the user's sub now,
 // before the call may delete the user.
 func (p *Pool) trailBegin(r *http.Request, op string, body []byte) *trailCall {
 	c := &trailCall{op: op, agent: r.UserAgent(), host: r.Host, accessKey: "ASIAEXAMPLEKEYID"}
-	if m := credentialRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+	if m := credentialRe().FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		c.accessKey = m[1]
 	}
 	c.ip, _, _ = net.SplitHostPort(r.RemoteAddr)
@@ -229,13 +229,13 @@ type builtRecord struct {
 // region is the AWS region of the pool: its ID's prefix when that is a
 // region name, else us-east-1.
 func (p *Pool) region() string {
-	if r, _, ok := strings.Cut(p.poolID, "_"); ok && regionPattern.MatchString(r) {
+	if r, _, ok := strings.Cut(p.poolID, "_"); ok && regionPattern().MatchString(r) {
 		return r
 	}
 	return "us-east-1"
 }
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+var regionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`) })
 
 // trailRecord builds the CloudTrail record of a call, in the field order
 // of testdata/cloudtrail.

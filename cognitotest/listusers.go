@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 type listUsersInput struct {
@@ -50,7 +51,7 @@ type userFilter struct {
 	prefix      bool
 }
 
-var filterPattern = regexp.MustCompile(`^\s*([a-z_:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$`)
+var filterPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([a-z_:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$`) })
 
 // searchableAttrs are the attributes ListUsers can filter on; custom
 // attributes are not searchable.
@@ -61,7 +62,7 @@ func parseUserFilter(s string) (*userFilter, *apiError) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	m := filterPattern.FindStringSubmatch(s)
+	m := filterPattern().FindStringSubmatch(s)
 	if m == nil || !slices.Contains(searchableAttrs, m[1]) {
 		return nil, errInvalidParameter("Invalid search attribute or filter: " + s)
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -196,7 +197,8 @@ func (p *Pool) redirectWithCode(w http.ResponseWriter, r *http.Request, ar *auth
 	http.Redirect(w, r, withQuery(ar.redirectURI, q), http.StatusFound)
 }
 
-var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+var loginPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in (cognitotest)</title></head>
 <body><h1>Sign in</h1>
 {{if .Error}}<p id="error" role="alert">{{.Error}}</p>{{end}}
@@ -207,6 +209,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <button id="signin" type="submit">Sign in</button>
 </form></body></html>
 `))
+})
 
 // serveLogin serves the managed login page (GET) and its sign-in (POST).
 func (p *Pool) serveLogin(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +273,7 @@ func (p *Pool) showLogin(w http.ResponseWriter, r *http.Request, msg string, sta
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'"+redirectOrigin(r)+"; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = loginPage.Execute(w, struct{ Action, CSRF, Error string }{"/login?" + r.URL.RawQuery, token, msg})
+	_ = loginPage().Execute(w, struct{ Action, CSRF, Error string }{"/login?" + r.URL.RawQuery, token, msg})
 }
 
 // redirectOrigin is " " and the origin of the request's redirect_uri, or ""
@@ -280,7 +283,7 @@ func (p *Pool) showLogin(w http.ResponseWriter, r *http.Request, msg string, sta
 // to the client's callback, as on Cognito's managed login.
 func redirectOrigin(r *http.Request) string {
 	u, err := url.Parse(r.URL.Query().Get("redirect_uri"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !cspHost.MatchString(u.Host) {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !cspHost().MatchString(u.Host) {
 		return ""
 	}
 	return " " + u.Scheme + "://" + u.Host
@@ -288,7 +291,9 @@ func redirectOrigin(r *http.Request) string {
 
 // cspHost is a host[:port] that can stand in a Content-Security-Policy
 // source expression as it is.
-var cspHost = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
+var cspHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
+})
 
 // serveLogout serves /logout: it ends the managed-login session (the
 // cookie, and the session behind it) and redirects to logout_uri, a

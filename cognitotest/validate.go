@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -26,8 +27,8 @@ var publicOps = map[string]bool{
 
 // Constraints of the API's input fields, from the API reference.
 var (
-	userPoolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-	usernamePattern   = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
+	userPoolIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`) })
+	usernamePattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`) })
 )
 
 const (
@@ -53,7 +54,7 @@ func checkRequest(op string, r *http.Request, body []byte) *apiError {
 	if e := decode(body, &in); e != nil {
 		return e
 	}
-	if id := in.UserPoolId; id != nil && (len(*id) > maxUserPoolIDLen || !userPoolIDPattern.MatchString(*id)) {
+	if id := in.UserPoolId; id != nil && (len(*id) > maxUserPoolIDLen || !userPoolIDPattern().MatchString(*id)) {
 		return errInvalidParameter("1 validation error detected: Value '" + *id +
 			"' at 'userPoolId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w-]+_[0-9a-zA-Z]+ and have length less than or equal to 55")
 	}
@@ -61,7 +62,7 @@ func checkRequest(op string, r *http.Request, body []byte) *apiError {
 		switch {
 		case utf8.RuneCountInString(*u) > maxUsernameLen:
 			return errInvalidParameter("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length less than or equal to 128")
-		case !usernamePattern.MatchString(*u):
+		case !usernamePattern().MatchString(*u):
 			return errInvalidParameter("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+")
 		}
 	}
