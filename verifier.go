@@ -245,11 +245,21 @@ func (v *Verifier) revoked(ctx context.Context, c *Claims, now time.Time) *Error
 	case err != nil:
 		return newError(ErrUnavailable, "revocation store", err)
 	case r:
-		e := newError(ErrRevoked, "user signed out or session revoked", nil)
+		e := newError(ErrRevoked, revokedReason(c), nil)
 		e.TokenUse = c.TokenUse
 		return e
 	}
 	return nil
+}
+
+// revokedReason says why a checker may have revoked c: the checker says
+// only that it did. A client-credentials token (an access token without
+// a user: its sub is its client ID) has no user to sign out.
+func revokedReason(c *Claims) string {
+	if c.TokenUse == TokenUseAccess && c.Username == "" && c.Subject == c.ClientID {
+		return "app client revoked"
+	}
+	return "user signed out, or session or app client revoked"
 }
 
 // authenticate proves whose token it is: size, then the cache (whose

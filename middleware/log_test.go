@@ -27,7 +27,7 @@ func TestLogsNeverContainToken(t *testing.T) {
 		cgErr(cognitoguard.ErrUnknownKey, "kid not in the issuer's key set"),
 		cgErr(cognitoguard.ErrSignature, ""),
 		cgErr(cognitoguard.ErrExpired, "exp 2025-01-01T00:00:00Z"),
-		&cognitoguard.Error{Kind: cognitoguard.ErrRevoked, Reason: "user signed out or session revoked", Subject: "sub-123"},
+		&cognitoguard.Error{Kind: cognitoguard.ErrRevoked, Reason: "user signed out, or session or app client revoked", Subject: "sub-123"},
 		cgErr(cognitoguard.ErrInsufficientScope, "missing scope admin"),
 		cgErr(cognitoguard.ErrUnavailable, "keys"),
 		cognitoguard.ErrClient,
@@ -99,7 +99,7 @@ func TestLogsNeverContainToken(t *testing.T) {
 	}
 	for _, want := range []string{
 		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"invalid_token","kind":"expired","reason":"exp 2025-01-01T00:00:00Z"`,
-		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"invalid_token","kind":"revoked","reason":"user signed out or session revoked","sub":"sub-123"`,
+		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"invalid_token","kind":"revoked","reason":"user signed out, or session or app client revoked","sub":"sub-123"`,
 		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"no_token","kind":"invalid_request","reason":"several Authorization headers"`,
 		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"insufficient_scope","kind":"insufficient_scope","reason":"missing scope admin"`,
 		`"level":"DEBUG","msg":"middleware: request rejected","method":"GET","path":"/orders/7","class":"insufficient_scope","kind":"insufficient_scope","reason":"check refused the request"`,

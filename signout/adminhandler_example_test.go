@@ -52,5 +52,5 @@ func ExampleNewAdminHandler() {
 	// Output:
 	// bob 403
 	// root 204
-	// cognitoguard: token revoked: user signed out or session revoked
+	// cognitoguard: token revoked: user signed out, or session or app client revoked
 }

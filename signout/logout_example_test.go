@@ -67,7 +67,7 @@ func ExampleNewLogoutHandler() {
 	// 303 https://auth.example.com/logout?client_id=cognitotest-client&logout_uri=https%3A%2F%2Fapp.example.com%2F
 	// __Host-access=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 	// __Host-refresh=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
-	// cognitoguard: token revoked: user signed out or session revoked
+	// cognitoguard: token revoked: user signed out, or session or app client revoked
 }
 
 // A web app answers a browser with pages, not the JSON of an API: the

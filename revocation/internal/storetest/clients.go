@@ -69,12 +69,18 @@ type clientsContract struct {
 	v     *cognitoguard.Verifier
 }
 
-// check verifies tok and compares its revocation with want.
+// check verifies tok and compares its revocation with want. A revoked
+// client-credentials token (no user: sub is the client ID) is said to be
+// the app client's revocation, never a user's sign-out.
 func (k *clientsContract) check(t *testing.T, name, tok string, want bool) {
 	t.Helper()
 	_, err := k.v.Verify(t.Context(), tok)
 	if got := errors.Is(err, cognitoguard.ErrRevoked); got != want || (!want && err != nil) {
 		t.Errorf("%s: Verify = %v, want revoked %v", name, err, want)
+	}
+	var e *cognitoguard.Error
+	if want && errors.As(err, &e) && e.Subject == m2mClient && e.Reason != "app client revoked" {
+		t.Errorf("%s: reason %q, want %q", name, e.Reason, "app client revoked")
 	}
 }
 
