@@ -160,7 +160,7 @@ func TestViewBytesPerEntry(t *testing.T) {
 		per := float64(after.HeapAlloc-before.HeapAlloc) / n
 		t.Logf("view entry (sub 36 B, shared issuer, one revoked session: %v): %.0f bytes", withSession, per)
 		if per > 400 && !withSession {
-			t.Errorf("%.0f bytes per entry; the documentation says about 120", per)
+			t.Errorf("%.0f bytes per entry; BENCHMARKS.md says about 150", per)
 		}
 		runtime.KeepAlive(v)
 	}
