@@ -19,8 +19,8 @@ const cacheShards = 16
 const cacheBytesPerEntry = 4 << 10
 
 // cacheEntryOverhead is charged per entry beyond the token and payload:
-// the Claims struct, the map slot and the entry's pointers.
-var cacheEntryOverhead = int(reflect.TypeFor[Claims]().Size()) + 96
+// the Claims struct and its origin, the map slot and the entry's pointers.
+var cacheEntryOverhead = int(reflect.TypeFor[Claims]().Size()+reflect.TypeFor[origin]().Size()) + 96
 
 // stringHeader is the size of a string header, charged per element of the
 // Scopes and Groups slices.
@@ -64,7 +64,7 @@ func newTokenCache(size int) *tokenCache {
 // the fixed overhead.
 func entryCost(token string, c *Claims) int {
 	hdr := b64.DecodedLen(strings.IndexByte(token, '.'))
-	data := len(token) + hdr + cap(c.raw) + copiedBytes(c)
+	data := len(token) + hdr + cap(c.payload()) + copiedBytes(c)
 	return data + data/8 + stringHeader*(cap(c.Scopes)+cap(c.Groups)) + cacheEntryOverhead
 }
 
@@ -73,7 +73,7 @@ func entryCost(token string, c *Claims) int {
 func copiedBytes(c *Claims) int {
 	n := 0
 	add := func(s string) {
-		if s != "" && !alias.Inside(s, c.raw) {
+		if s != "" && !alias.Inside(s, c.payload()) {
 			n += len(s)
 		}
 	}

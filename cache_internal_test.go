@@ -14,7 +14,7 @@ func TestTokenCacheAccounting(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	c := newTokenCache(64) // 4 entries and 16 KiB per shard
 	claims := func(payload int) *Claims {
-		return &Claims{Expiry: now.Add(time.Hour), raw: make([]byte, payload), Groups: []string{"a", "b"}}
+		return &Claims{Expiry: now.Add(time.Hour), from: &origin{raw: make([]byte, payload)}, Groups: []string{"a", "b"}}
 	}
 	var tokens []string
 	for i := range 500 {

@@ -54,18 +54,29 @@ type Claims struct {
 	OriginJTI string // origin_jti: the sign-in session; empty if absent
 	EventID   string // event_id; empty if absent
 
-	raw []byte // the payload JSON
-
-	// signer is the key that verified the signature and where it came
-	// from: a cached token is accepted only while its key source still
-	// serves that key.
-	signer *signer
+	// from is what the claims keep of their token, shared by every copy
+	// and never written: one pointer, so that the copy each verification
+	// returns stays in a smaller allocation class.
+	from *origin
 }
 
-type signer struct {
+// origin is the verified token behind a Claims: its payload JSON, and the
+// key that verified the signature and where it came from (a cached token
+// is accepted only while its key source still serves that key).
+type origin struct {
+	raw  []byte
 	kid  string
 	key  *rsa.PublicKey
 	keys KeySource
+}
+
+// payload is the verified payload JSON, or nil for a Claims not made by a
+// Verifier.
+func (c *Claims) payload() []byte {
+	if c.from == nil {
+		return nil
+	}
+	return c.from.raw
 }
 
 // HasScope reports whether the token carries scope s.
@@ -90,10 +101,10 @@ func (c *Claims) AuthenticatedAt() time.Time {
 // (at any depth) differ at most in case, and every member named like a
 // claim it reads in another case ("SUB"), so each field receives the one
 // member the Verifier saw. Decode of a Claims not made by a Verifier fails.
-func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+func (c *Claims) Decode(v any) error { return json.Unmarshal(c.payload(), v) }
 
 // Raw returns a copy of the verified payload JSON.
-func (c *Claims) Raw() []byte { return slices.Clone(c.raw) }
+func (c *Claims) Raw() []byte { return slices.Clone(c.payload()) }
 
 // Custom returns the string value of custom attribute name (with or
 // without its "custom:" prefix) and whether it is present as a string. The
@@ -104,7 +115,7 @@ func (c *Claims) Custom(name string) (string, bool) {
 		name = "custom:" + name
 	}
 	var sc jsonscan.Scanner
-	sc.Reset(alias.String(c.raw))
+	sc.Reset(alias.String(c.payload()))
 	for {
 		key, ok, err := sc.Next()
 		if err != nil || !ok {

@@ -29,6 +29,7 @@ type parsed struct {
 	aud       string
 	hasExp    bool
 	signedLen int    // len(header) + 1 + len(payload)
+	raw       []byte // the payload JSON
 	sig       string // the signature segment, still encoded
 }
 
@@ -121,7 +122,7 @@ func parseToken(token string) (*parsed, error) {
 	if err := p.parseHeader(alias.String(buf[:hn])); err != nil {
 		return nil, err
 	}
-	p.claims.raw = payload
+	p.raw = payload
 	if err := p.parseClaims(alias.String(payload)); err != nil {
 		return nil, err
 	}

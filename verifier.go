@@ -302,8 +302,10 @@ func (v *Verifier) authenticate(ctx context.Context, token string, now time.Time
 // When it is not (the key left the set, or the source fails), the token
 // is dropped from the cache and verified again from scratch.
 func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
-	if k, err := c.signer.keys.Key(ctx, c.signer.kid); err == nil && k == c.signer.key {
-		return true
+	if f := c.from; f != nil { // always, for claims the cache holds
+		if k, err := f.keys.Key(ctx, f.kid); err == nil && k == f.key {
+			return true
+		}
 	}
 	v.cache.remove(token)
 	return false
@@ -385,7 +387,7 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	c := &p.claims
 	c.UserPoolID = pl.id
-	c.signer = &signer{kid: p.kid, key: key, keys: is.keys}
+	c.from = &origin{raw: p.raw, kid: p.kid, key: key, keys: is.keys}
 	if err := v.checkClaims(c, p, pl, now); err != nil {
 		err.Subject = c.Subject // the signature verified: the sub is authentic
 		return nil, err
