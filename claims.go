@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cognitoguard/cognitoguard/internal/alias"
@@ -68,6 +69,10 @@ type origin struct {
 	kid  string
 	key  *rsa.PublicKey
 	keys KeySource
+	// versions is keys as a KeyVersioner, or nil; version is a value it
+	// returned before a lookup that found key still served.
+	versions KeyVersioner
+	version  atomic.Uint64
 }
 
 // payload is the verified payload JSON, or nil for a Claims not made by a

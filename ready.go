@@ -19,6 +19,15 @@ type Readier interface {
 	Ready(ctx context.Context) error
 }
 
+// KeyVersioner is an optional interface of a [KeySource]: KeysVersion
+// returns a number that moves whenever the keys the source serves change.
+// The Verifier then re-checks a cached token's key only after it moved,
+// not on every request. [*jwks.Set] implements it; a source without it is
+// asked for the key at every cache hit.
+type KeyVersioner interface {
+	KeysVersion() uint64
+}
+
 // KeyRefresher is an optional interface of a [KeySource]: Refresh fetches
 // its keys now. [Verifier.Refresh] calls it; [*jwks.Set] implements it.
 type KeyRefresher interface {

@@ -297,13 +297,30 @@ func (v *Verifier) authenticate(ctx context.Context, token string, now time.Time
 	return c, false, nil
 }
 
+// keysVersion returns the version of keys, read before a lookup, and keys
+// as a KeyVersioner, or nil.
+func keysVersion(keys KeySource) (uint64, KeyVersioner) {
+	kv, ok := keys.(KeyVersioner)
+	if !ok {
+		return 0, nil
+	}
+	return kv.KeysVersion(), kv
+}
+
 // keyStillServed reports whether the key that verified a cached token is
 // still the one its key source serves for that kid (no RSA operation).
 // When it is not (the key left the set, or the source fails), the token
 // is dropped from the cache and verified again from scratch.
 func (v *Verifier) keyStillServed(ctx context.Context, token string, c *Claims) bool {
 	if f := c.from; f != nil { // always, for claims the cache holds
+		var ver uint64
+		if f.versions != nil {
+			if ver = f.versions.KeysVersion(); ver == f.version.Load() {
+				return true // no key changed since f.key was found served
+			}
+		}
 		if k, err := f.keys.Key(ctx, f.kid); err == nil && k == f.key {
+			f.version.Store(ver) // read before the lookup: never newer than it
 			return true
 		}
 	}
@@ -360,6 +377,7 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 		return nil, newError(ErrIssuer, "issuer not configured", nil)
 	}
 	pl := is.pool
+	ver, versions := keysVersion(is.keys)
 	key, err := is.keys.Key(ctx, p.kid)
 	if err != nil {
 		var se *jwks.StatusError
@@ -387,7 +405,8 @@ func (v *Verifier) parseAndCheck(ctx context.Context, token string, now time.Tim
 	}
 	c := &p.claims
 	c.UserPoolID = pl.id
-	c.from = &origin{raw: p.raw, kid: p.kid, key: key, keys: is.keys}
+	c.from = &origin{raw: p.raw, kid: p.kid, key: key, keys: is.keys, versions: versions}
+	c.from.version.Store(ver)
 	if err := v.checkClaims(c, p, pl, now); err != nil {
 		err.Subject = c.Subject // the signature verified: the sub is authentic
 		return nil, err

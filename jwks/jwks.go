@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,8 @@ type Set struct {
 	// fetch and after Close. Only the fetch goroutine (one at a time) and
 	// Close store it.
 	keys atomic.Pointer[map[string]*rsa.PublicKey]
+	// version moves after keys changes (see KeysVersion).
+	version atomic.Uint64
 
 	fetches, failures, misses atomic.Uint64
 
@@ -336,7 +339,10 @@ func (s *Set) run(ctx context.Context) error {
 		err = errClosed
 	}
 	if err == nil {
-		s.keys.Store(&keys)
+		old := s.keys.Swap(&keys)
+		if old == nil || !maps.Equal(*old, keys) { // unchanged keys keep their pointers
+			s.version.Add(1) // after the store: see KeysVersion
+		}
 		s.lastErr = nil
 		s.lastSuccess = now
 		s.backoff = 0
@@ -427,5 +433,14 @@ func (s *Set) Close() error {
 	s.mu.Unlock()
 	s.owner.Close()
 	s.keys.Store(nil)
+	s.version.Add(1)
 	return nil
 }
+
+// KeysVersion returns a number that moves whenever the keys the set
+// serves change (a refetch that brings the same keys keeps it), for the
+// Verifier's cache: a key looked up after reading version v is still
+// served while KeysVersion returns v. It moves after the change is
+// visible to [Set.Key], so a lookup never pairs a newer version with
+// older keys.
+func (s *Set) KeysVersion() uint64 { return s.version.Load() }

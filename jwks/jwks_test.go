@@ -265,6 +265,20 @@ func TestRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// KeysVersion moves with every change of the keys, and only then.
+	ver := s.KeysVersion()
+	moved := func(step string, want bool) {
+		t.Helper()
+		if v := s.KeysVersion(); (v != ver) != want {
+			t.Errorf("%s: KeysVersion %d -> %d, want moved %v", step, ver, v, want)
+		}
+		ver = s.KeysVersion()
+	}
+	clk.Advance(cooldown)
+	if err := s.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	moved("refetch of the same keys", false)
 
 	// b appears: invisible until the cooldown since the last fetch ends.
 	srv.serve(jwksDoc(t, jwk("a", a, nil), jwk("b", b, nil)))
@@ -280,6 +294,7 @@ func TestRotation(t *testing.T) {
 	if got, _ := s.Key(ctx, "a"); got != keyA {
 		t.Error("unchanged key a lost its pointer identity")
 	}
+	moved("b added", true)
 
 	// a is retired, c appears.
 	srv.serve(jwksDoc(t, jwk("b", b, nil), jwk("c", c, nil)))
@@ -293,6 +308,7 @@ func TestRotation(t *testing.T) {
 	if got, _ := s.Key(ctx, "b"); got != keyB {
 		t.Error("unchanged key b lost its pointer identity")
 	}
+	moved("a retired, c added", true)
 
 	// kid b now names other key material: a new pointer.
 	b2 := fakePub(t, 2048)
@@ -304,9 +320,12 @@ func TestRotation(t *testing.T) {
 	if got, _ := s.Key(ctx, "b"); got == keyB || !got.Equal(b2) {
 		t.Error("changed key material under kid b not picked up")
 	}
-	if st := s.Stats(); st.Fetches != 4 || st.Keys != 2 {
+	moved("new material under kid b", true)
+	if st := s.Stats(); st.Fetches != 5 || st.Keys != 2 {
 		t.Errorf("Stats = %+v", st)
 	}
+	s.Close()
+	moved("Close", true)
 }
 
 // failureModes are ways a key set endpoint can fail; each must leave cached
