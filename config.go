@@ -21,7 +21,9 @@ const (
 // default implementation. Errors matching [jwks.ErrKeyNotFound] make the
 // token invalid ([ErrUnknownKey]); any other error makes verification
 // unavailable ([ErrUnavailable]). Implementations MUST be safe for
-// concurrent use.
+// concurrent use. A source may also implement the optional [Readier],
+// [KeyRefresher] and [KeyVersioner]; without KeyVersioner, it is asked
+// for the key of a cached token at every cache hit.
 type KeySource interface {
 	Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 }
