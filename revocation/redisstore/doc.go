@@ -101,12 +101,15 @@
 // applying it: when RevokeUser returns nil, no instance answers from a
 // view without it. Live means an entry in a set of instances in Redis
 // that each reading store's health check refreshes, lapsing by Redis's
-// clock 2×2 s + 4×Timeout + Staleness after its last refresh (longer than
-// the instance can answer from its view after losing Redis) and removed
-// by Close: an instance whose subscription Redis dropped without it
-// noticing is not reached by PUBLISH, but is live, so the sign-out is a
-// shortfall rather than a success while that instance answers "not
-// revoked". Counting them costs the writer one more round trip. The
+// clock 2×2 s + 4×Timeout + Staleness after its last refresh and removed
+// by Close. An instance answers from its view only until Staleness before
+// its entry would lapse, counted from the start of its last successful
+// health check: one whose health checks keep failing reads Redis instead,
+// even while its subscriptions look alive, so it is never uncounted while
+// it answers from memory. An instance whose subscription Redis dropped
+// without it noticing is not reached by PUBLISH, but is live, so the
+// sign-out is a shortfall rather than a success while that instance
+// answers "not revoked". Counting them costs the writer one more round trip. The
 // price: one silent subscriber, or one instance killed
 // without Close, makes every sign-out fail, recorded, until Redis drops
 // it or its entry lapses; the failure is loud, never silent.

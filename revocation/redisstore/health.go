@@ -117,6 +117,7 @@ func (h *health) recheck() {
 // checkHealth reads every master's eviction policy and marker once.
 func (h *health) checkHealth() {
 	seq := h.checks.Load() // a recheck asked during this check needs another
+	began := h.trust.now()
 	ctx, cancel := context.WithTimeout(h.run.ctx, 4*h.run.timeout)
 	defer cancel()
 	if h.slotsMoved.Swap(false) || h.msUses >= mastersEvery {
@@ -147,6 +148,7 @@ func (h *health) checkHealth() {
 		}
 		return
 	}
+	h.trust.checked(began, h.presence.ttl)
 	if h.checks.Load() == seq && h.trust.refuse(refuseUnchecked, nil) {
 		h.log.LogAttrs(h.run.ctx, slog.LevelInfo, "redisstore: subscribed to sign-outs and Redis checked; view trusted", h.about...)
 	}

@@ -443,3 +443,38 @@ func TestRedisServerDataLossHealedForLateInstance(t *testing.T) {
 		return r && err == nil
 	})
 }
+
+// TestRedisHealthFailuresWithdrawTrust: an instance whose health checks
+// keep failing while its subscriptions keep proving stops answering from
+// its view before its live entry lapses, so that a WaitInstances writer
+// never stops counting an instance that still answers from memory (issue
+// 19 item 5). It reads Redis instead, and answers from its view again once
+// a check succeeds.
+func TestRedisHealthFailuresWithdrawTrust(t *testing.T) {
+	redisstore.SetHealthEveryForTest(t, 50*time.Millisecond)
+	mr := miniredis.RunT(t)
+	gate := new(healthGate)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	c.AddHook(gate)
+	t.Cleanup(func() { c.Close() })
+	// The live entry lives 2×50 ms + 4×100 ms + 300 ms = 800 ms after a
+	// check; the view answers until 500 ms after it.
+	s := newRedisStore(t, c, redisstore.Config{Timeout: 100 * time.Millisecond, Staleness: 300 * time.Millisecond})
+	ctx := t.Context()
+	alice := claims(testPool, "alice", time.Now(), "")
+	mustRevoked(t, ctx, s, alice)
+	eventually(t, 2*time.Second, "trusted", func() bool { return s.Stats().Trusted })
+
+	gate.closed.Store(true)
+	eventually(t, 3*time.Second, "trust withdrawn while health checks fail", func() bool { return !s.Stats().Trusted })
+	before := s.Stats().Lookups
+	if r, err := s.Revoked(ctx, alice); r || err != nil {
+		t.Fatalf("Revoked while health checks fail = %v, %v; want false from Redis", r, err)
+	}
+	if s.Stats().Lookups == before {
+		t.Error("answered from the view while its health checks fail")
+	}
+
+	gate.closed.Store(false)
+	eventually(t, 3*time.Second, "trusted again after a check", func() bool { return s.Stats().Trusted })
+}

@@ -16,9 +16,10 @@ import (
 // subscription died silently (Redis dropped it, the instance has not
 // noticed yet and answers from its view until Staleness passes) is a
 // shortfall, not a success. An entry lives ttl = 2×healthEvery +
-// 4×Timeout + Staleness: longer than an instance can answer from its view
-// after its last successful check, so it lapses only once that instance
-// no longer answers from memory.
+// 4×Timeout + Staleness, and the instance answers from its view only
+// until Staleness before that, counted from the start of its last
+// successful check ([trust.checked]): the entry lapses only once that
+// instance no longer answers from memory.
 type presence struct {
 	client redis.UniversalClient
 	key    string

@@ -44,9 +44,59 @@ func (s *sub) pingPong(d time.Duration) {
 
 func fresh(tr *trust) bool { return tr.fresh(tr.now()) }
 
+// healthyTrust is the trust of a store of subs subscriptions whose health
+// check vouches for it for an hour.
+func healthyTrust(subs int) *trust {
+	tr := newTrust(subs, testStaleness)
+	tr.checked(tr.now(), time.Hour)
+	return tr
+}
+
+// TestTrustHealthVouches: the view answers only while the last successful
+// health check vouches for the instance (its live entry, written at the
+// check, outlives the view's answers by Staleness), even while every
+// subscription keeps proving; then lookups read Redis, until a check
+// succeeds again.
+func TestTrustHealthVouches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = 3 * time.Second // vouches for ttl - testStaleness = 2 s
+		tr := newTrust(1, testStaleness)
+		s := newSub(tr, 0, "a")
+		s.confirmAll()
+		if fresh(tr) {
+			t.Fatal("trusted before any health check")
+		}
+		tr.checked(tr.now(), ttl)
+		if !fresh(tr) {
+			t.Fatal("not trusted after a health check")
+		}
+		for range 7 { // 1.75 s: proofs keep coming, health checks do not
+			time.Sleep(testStaleness / 4)
+			s.pingPong(time.Millisecond)
+		}
+		if !fresh(tr) {
+			t.Fatal("not trusted within the health check's vouching")
+		}
+		for range 2 { // 2.25 s: past it, proofs or not
+			time.Sleep(testStaleness / 4)
+			s.pingPong(time.Millisecond)
+		}
+		if fresh(tr) {
+			t.Fatal("trusted 2.25 s after the last health check, whose live entry lapses at 3 s")
+		}
+		if err := tr.check(tr.now()); err != nil {
+			t.Fatalf("check = %v, want direct reads of Redis", err)
+		}
+		tr.checked(tr.now(), ttl)
+		if !fresh(tr) {
+			t.Fatal("not trusted after the next health check")
+		}
+	})
+}
+
 func TestTrustTransitions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tr := newTrust(1, testStaleness)
+		tr := healthyTrust(1)
 		s := newSub(tr, 0, "a", "b")
 
 		// Before the first subscription: not trusted, direct reads for one
@@ -101,7 +151,7 @@ func TestTrustTransitions(t *testing.T) {
 
 func TestTrustLostAndResubscribed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tr := newTrust(1, testStaleness)
+		tr := healthyTrust(1)
 		s := newSub(tr, 0, "a")
 		s.confirmAll()
 		if !fresh(tr) {
@@ -140,7 +190,7 @@ func TestTrustLostAndResubscribed(t *testing.T) {
 
 func TestTrustOldestSubscriptionDecides(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tr := newTrust(3, testStaleness)
+		tr := healthyTrust(3)
 		subs := []*sub{newSub(tr, 0, "a"), newSub(tr, 1, "b"), newSub(tr, 2, "c")}
 		for i, s := range subs {
 			s.confirmAll()
@@ -166,7 +216,7 @@ func TestTrustOldestSubscriptionDecides(t *testing.T) {
 
 func TestTrustWriteFailureAndRefusal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tr := newTrust(1, testStaleness)
+		tr := healthyTrust(1)
 		s := newSub(tr, 0, "a")
 		s.confirmAll()
 		time.Sleep(time.Millisecond)
@@ -199,7 +249,7 @@ func TestTrustWriteFailureAndRefusal(t *testing.T) {
 
 func TestSubStatePings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tr := newTrust(1, testStaleness)
+		tr := healthyTrust(1)
 		s := newSub(tr, 0, "a")
 		if act, wait := s.state.next(tr.now()); act != actWait || wait <= 0 {
 			t.Fatalf("unsubscribed: next = %v %v, want a bounded wait", act, wait)

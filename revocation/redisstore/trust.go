@@ -16,7 +16,8 @@ import (
 // A proof at monotonic time p says: every sign-out published before p has
 // been applied to the view. The view answers while every subscription is
 // subscribed, the oldest proof is younger than staleness, no write has
-// failed since that proof, and nothing refuses Redis. Times are monotonic
+// failed since that proof, nothing refuses Redis, and the last successful
+// health check vouches for this instance (see [trust.checked]). Times are monotonic
 // nanoseconds since start ([trust.now]); no ticker is involved, so a
 // blocked subscriber cannot make an old proof look young.
 type trust struct {
@@ -34,6 +35,7 @@ type trust struct {
 	mu          sync.Mutex
 	subs        []subTrust
 	writeFailed int64            // monotonic time of the last failed write; 0: none
+	vouched     int64            // until when the last health check vouches; 0: none yet
 	refused     map[string]error // reasons to fail closed (eviction, loss, closed)
 	changed     chan struct{}    // closed and replaced on every change
 }
@@ -140,6 +142,16 @@ func (t *trust) writeFailure() bool {
 	return was
 }
 
+// checked records a health check that succeeded, having begun at began:
+// its refresh of this instance's live entry keeps the entry until at
+// least began + ttl, and the view may answer until staleness before
+// that. So an instance whose health checks keep failing stops answering
+// from its view before writers stop counting it ([Config.WaitInstances]),
+// even while its subscriptions look alive; it then reads Redis.
+func (t *trust) checked(began int64, ttl time.Duration) {
+	t.update(func() { t.vouched = max(t.vouched, began+int64(ttl)-t.staleness) })
+}
+
 // refuse makes every lookup fail closed with err (nil lifts it) for
 // reason. It reports whether the view became trusted.
 func (t *trust) refuse(reason string, err error) bool {
@@ -194,7 +206,7 @@ func (t *trust) update(fn func()) bool {
 		all = all && s.subscribed
 	}
 	t.oldest.Store(oldest)
-	until := oldest + t.staleness
+	until := min(oldest+t.staleness, t.vouched)
 	if !all || len(t.refused) > 0 || oldest <= t.writeFailed {
 		until = 0
 	}
