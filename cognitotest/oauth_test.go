@@ -315,6 +315,23 @@ func TestOAuthClientCredentials(t *testing.T) {
 		c["scope"] != "orders/read orders/write" || c["version"] != num(2) || c["iss"] != p.Issuer() {
 		t.Errorf("M2M token claims %v", c)
 	}
+	// ClientToken mints the same token without the endpoint.
+	direct := claims(t, p.ClientToken("m2m"))
+	for _, k := range []string{"sub", "client_id", "token_use", "scope", "version", "iss", "username"} {
+		if direct[k] != c[k] {
+			t.Errorf("ClientToken claim %s = %v, the endpoint's %v", k, direct[k], c[k])
+		}
+	}
+	for _, id := range []string{"nobody", "web"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("ClientToken(%q) did not panic", id)
+				}
+			}()
+			p.ClientToken(id)
+		}()
+	}
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"orders/read"}, "client_id": {"m2m"}, "client_secret": {"m2m-secret"}}
 	if st, m := token(t, p, form, "", ""); st != 200 || claims(t, m["access_token"].(string))["scope"] != "orders/read" {
 		t.Errorf("secret in the body, one scope: %d %v", st, m)

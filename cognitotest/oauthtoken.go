@@ -159,6 +159,23 @@ func (p *Pool) refreshGrant(c *AppClient, f url.Values) (*tokenResponse, tokenEr
 	return res, ""
 }
 
+// ClientToken mints the access token the OAuth token endpoint's
+// client_credentials grant gives app client clientID for all of its custom
+// scopes: sub is the client ID, no username. It panics, as the other
+// minting helpers do, unless clientID is an app client allowed that flow
+// (see [AppClient.OAuthFlows]).
+func (p *Pool) ClientToken(clientID string) string {
+	c, ok := p.client(clientID)
+	if !ok {
+		panic("cognitotest: no app client " + clientID)
+	}
+	res, e := p.clientCredentialsGrant(c, url.Values{})
+	if e != "" {
+		panic("cognitotest: client_credentials for " + clientID + ": " + string(e))
+	}
+	return res.AccessToken
+}
+
 // clientCredentialsGrant mints a machine-to-machine access token: sub is
 // the client ID, no username, only custom (resource server) scopes.
 func (p *Pool) clientCredentialsGrant(c *AppClient, f url.Values) (*tokenResponse, tokenError) {

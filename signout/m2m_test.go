@@ -2,11 +2,9 @@ package signout_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -52,30 +50,9 @@ func newM2MEnv(t *testing.T) *m2mEnv {
 	return &m2mEnv{clock: clock, pool: p, store: store, verifier: v, so: so}
 }
 
-// clientToken gets a client-credentials access token from the fake
-// pool's OAuth token endpoint: sub = client_id, no username.
-func (e *m2mEnv) clientToken(t *testing.T) string {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.pool.URL()+"/oauth2/token",
-		strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(m2mClient, m2mClient+"-secret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		t.Fatalf("client credentials: %s %v", res.Status, err)
-	}
-	return body.AccessToken
-}
+// clientToken is a client-credentials access token of the machine
+// client: sub = client_id, no username.
+func (e *m2mEnv) clientToken(t *testing.T) string { return e.pool.ClientToken(m2mClient) }
 
 // nothingRecorded checks that no record names the client as a user and
 // that its tokens still verify.

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,27 +60,8 @@ func newM2MCLIEnv(t *testing.T) *m2mCLIEnv {
 	return e
 }
 
-// clientToken gets a client-credentials token from the pool's OAuth
-// token endpoint.
-func (e *m2mCLIEnv) clientToken(t *testing.T) string {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.pool.URL()+"/oauth2/token",
-		strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(m2mClient, m2mClient+"-secret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		t.Fatalf("client credentials: %s %v", res.Status, err)
-	}
-	return body.AccessToken
-}
+// clientToken is a client-credentials token of the machine client.
+func (e *m2mCLIEnv) clientToken(t *testing.T) string { return e.pool.ClientToken(m2mClient) }
 
 func (e *m2mCLIEnv) args(cmd string, extra ...string) []string {
 	return append([]string{cmd, "-user-pool-id", e.pool.PoolID(), "-redis-addr", e.redis.Addr()}, extra...)

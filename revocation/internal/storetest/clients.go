@@ -1,11 +1,7 @@
 package storetest
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,31 +28,6 @@ func M2MPool(t *testing.T, poolID string, now func() time.Time) *cognitotest.Poo
 	t.Cleanup(p.Close)
 	p.AddUser(cognitotest.User{Username: "alice", Sub: "sub-alice"})
 	return p
-}
-
-// ClientToken gets a client-credentials access token of clientID from
-// p's OAuth token endpoint, as a machine client does.
-func ClientToken(t testing.TB, p *cognitotest.Pool, clientID string) string {
-	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.URL()+"/oauth2/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(clientID, clientID+"-secret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK || body.AccessToken == "" {
-		t.Fatalf("client credentials of %s: %s %v", clientID, res.Status, err)
-	}
-	return body.AccessToken
 }
 
 // clientsContract is one run of the clients contract: two pools with
@@ -122,7 +93,7 @@ func (k *contract) clients(t *testing.T) {
 func (c *clientsContract) revocations(t *testing.T) (time.Time, string) {
 	ctx, p, q, clock := t.Context(), c.p, c.q, c.clock
 	long := cognitotest.WithExpiry(c.start.Add(48 * time.Hour))
-	m2m, other, qM2M := ClientToken(t, p, m2mClient), ClientToken(t, p, otherClient), ClientToken(t, q, m2mClient)
+	m2m, other, qM2M := p.ClientToken(m2mClient), p.ClientToken(otherClient), q.ClientToken(m2mClient)
 	webAccess := p.AccessToken("alice", cognitotest.WithAuthTime(c.start.Add(-time.Hour)), long)
 	webID := p.IDToken("alice", cognitotest.WithAuthTime(c.start.Add(-time.Hour)))
 	c.check(t, "before any record", m2m, false)
@@ -140,7 +111,7 @@ func (c *clientsContract) revocations(t *testing.T) (time.Time, string) {
 	c.check(t, "user access token of the revoked web client", webAccess, true)
 	c.check(t, "user ID token of the revoked web client", webID, true)
 	clock.Advance(time.Second)
-	c.check(t, "M2M token issued after the revocation", ClientToken(t, p, m2mClient), false)
+	c.check(t, "M2M token issued after the revocation", p.ClientToken(m2mClient), false)
 	c.check(t, "user token issued after it (refreshed, old auth_time)", p.AccessToken("alice", cognitotest.WithAuthTime(c.start.Add(-time.Hour))), false)
 	return revokedAt, webAccess
 }
